@@ -1,0 +1,68 @@
+//! The command-line interface: argument parsing and one module per subcommand. Each
+//! subcommand reads its inputs, drives the library and writes to stdout (data) and
+//! stderr (progress, reports).
+
+mod eval;
+mod output;
+mod progress;
+mod segment;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use output::Output;
+
+/// bitext: sentence segmentation, alignment and translation memory.
+#[derive(Debug, Parser)]
+#[command(name = "bitext", version, about, long_about = None, max_term_width = 100)]
+pub struct Args {
+    /// Print no progress bars or reports on stderr (errors are still printed).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Split text into sentences.
+    Segment(segment::SegmentArgs),
+    /// Score bitext against gold data.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+}
+
+/// Runs the command line `args` (the program name first). Errors carry the context
+/// needed to print them as one line.
+pub fn run<I, T>(args: I) -> anyhow::Result<ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match Args::try_parse_from(args) {
+        Ok(args) => args,
+        Err(err) => {
+            // Help and version go to stdout with success; usage errors to stderr with 2.
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    let global = Global { quiet: args.quiet };
+    match args.command {
+        Command::Segment(a) => segment::run(a, &global),
+        Command::Eval(c) => eval::run(c, &global),
+    }
+}
+
+/// Options every subcommand sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    /// No progress or reports on stderr.
+    pub quiet: bool,
+}

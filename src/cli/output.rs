@@ -1,0 +1,123 @@
+//! Where a command's data goes: stdout, or a file written atomically (to a temporary
+//! file beside it, renamed over the target only when everything was written).
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tempfile::NamedTempFile;
+
+/// A buffered data sink; call [`Output::finish`] to complete it.
+pub enum Output {
+    /// Standard output.
+    Stdout(BufWriter<io::Stdout>),
+    /// A temporary file that becomes `path` on success.
+    File {
+        /// The temporary file, in the target's directory.
+        writer: BufWriter<NamedTempFile>,
+        /// The final path.
+        path: PathBuf,
+    },
+}
+
+impl Output {
+    /// Standard output, or an atomic file if `path` is given (and is not `-`).
+    pub fn create(path: Option<&Path>) -> anyhow::Result<Output> {
+        match path {
+            None => Ok(Output::Stdout(BufWriter::with_capacity(
+                1 << 16,
+                io::stdout(),
+            ))),
+            Some(p) if p.as_os_str() == "-" => Ok(Output::Stdout(BufWriter::with_capacity(
+                1 << 16,
+                io::stdout(),
+            ))),
+            Some(path) => {
+                let dir = match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d,
+                    _ => Path::new("."),
+                };
+                if path.is_dir() {
+                    anyhow::bail!("{}: is a directory, not a file", path.display());
+                }
+                let temp = tempfile::Builder::new()
+                    .prefix(".bitext-")
+                    .suffix(".tmp")
+                    .tempfile_in(dir)
+                    .with_context(|| {
+                        format!(
+                            "cannot write {}: cannot create a file in {}",
+                            path.display(),
+                            dir.display()
+                        )
+                    })?;
+                Ok(Output::File {
+                    writer: BufWriter::with_capacity(1 << 16, temp),
+                    path: path.to_path_buf(),
+                })
+            }
+        }
+    }
+
+    /// Flushes; for a file, syncs it to disk and renames it over the target.
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Output::Stdout(mut w) => {
+                w.flush()?;
+                Ok(())
+            }
+            Output::File { writer, path } => {
+                let temp = writer
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                temp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                temp.persist(&path)
+                    .map_err(|e| e.error)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(())
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Output::Stdout(_) => "standard output".to_string(),
+            Output::File { path, .. } => path.display().to_string(),
+        }
+    }
+
+    /// Wraps an I/O error from writing with the destination's name. A broken pipe on
+    /// stdout passes through unchanged so the caller can exit quietly.
+    pub fn context(&self, err: io::Error) -> anyhow::Error {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            return err.into();
+        }
+        anyhow::Error::new(err).context(format!("cannot write {}", self.describe()))
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File { writer, .. } => writer.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(buf),
+            Output::File { writer, .. } => writer.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File { writer, .. } => writer.flush(),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! `bitext segment`: split text into sentences.
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use super::{output::Output, progress, Global};
+use crate::segment::Segmenter;
+use crate::text::{LangTag, Span};
+
+/// Split text into sentences.
+///
+/// Reads raw text (files, or stdin when none is given or the file is `-`) and writes
+/// one sentence a line with an empty line between paragraphs, or JSON Lines with each
+/// sentence's byte span and paragraph. Blank lines always end a sentence.
+///
+/// Examples:
+///   bitext segment article.txt --lang en
+///   bitext segment --lang de --format jsonl < text.txt
+///   bitext segment --input-format jsonl gold.jsonl   # {"id","lang","text"} per line
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SegmentArgs {
+    /// Text files to segment (`-` or none: standard input).
+    pub files: Vec<PathBuf>,
+
+    /// Language of the text (BCP 47: en, de-CH, zh-Hant, …). Unknown languages get
+    /// generic rules. With `--input-format jsonl` it is the default for records that
+    /// carry no "lang".
+    #[arg(long, short = 'l')]
+    pub lang: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SegmentFormat::Lines)]
+    pub format: SegmentFormat,
+
+    /// Input format: raw text, or JSON Lines records {"id", "lang", "text"} answered by
+    /// records {"id", "lang", "sentences", "spans"} in the same order.
+    #[arg(long, value_enum, default_value_t = InputFormat::Text)]
+    pub input_format: InputFormat,
+
+    /// Extra abbreviations, one or more a line (`#` comments); they never end a sentence
+    /// unless listed under a `[final]` section.
+    #[arg(long, value_name = "FILE")]
+    pub abbreviations: Option<PathBuf>,
+
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// How sentences are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SegmentFormat {
+    /// One sentence a line (line breaks inside a sentence become spaces), an empty
+    /// line between paragraphs.
+    Lines,
+    /// One JSON object a sentence: {"text", "span": [start, end], "paragraph"}.
+    Jsonl,
+}
+
+/// How input is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// Raw text.
+    Text,
+    /// JSON Lines records with "id", "lang" and "text".
+    Jsonl,
+}
+
+#[derive(Serialize)]
+struct SentenceRecord<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    text: &'a str,
+    span: Span,
+    paragraph: usize,
+}
+
+#[derive(Deserialize)]
+struct InputRecord {
+    id: serde_json::Value,
+    #[serde(default)]
+    lang: Option<String>,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct OutputRecord<'a> {
+    id: &'a serde_json::Value,
+    lang: &'a str,
+    sentences: Vec<&'a str>,
+    spans: Vec<Span>,
+}
+
+fn parse_lang(raw: &str) -> Result<LangTag> {
+    LangTag::parse(raw).with_context(|| format!("--lang {raw:?}"))
+}
+
+fn build_segmenter(lang: &LangTag, abbreviations: Option<&Path>) -> Result<Segmenter> {
+    let builder = Segmenter::builder(lang);
+    let builder = match abbreviations {
+        Some(path) => builder
+            .abbreviations_file(path)
+            .context("--abbreviations")?,
+        None => builder,
+    };
+    Ok(builder.build())
+}
+
+pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
+    let mut out = Output::create(args.output.as_deref())?;
+    let inputs: Vec<PathBuf> = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    match args.input_format {
+        InputFormat::Text => {
+            let raw = args
+                .lang
+                .as_deref()
+                .context("--lang is required for text input (e.g. --lang en)")?;
+            let segmenter = build_segmenter(&parse_lang(raw)?, args.abbreviations.as_deref())?;
+            let bar = progress::bar(global, inputs.len() as u64, "segmenting");
+            let name_files = inputs.len() > 1;
+            for (n, path) in inputs.iter().enumerate() {
+                if n > 0 && args.format == SegmentFormat::Lines {
+                    out.write_all(b"\n").map_err(|e| out.context(e))?;
+                }
+                segment_text(&segmenter, path, name_files, args.format, &mut out)?;
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+        }
+        InputFormat::Jsonl => {
+            let default_lang = args.lang.as_deref().map(parse_lang).transpose()?;
+            for path in &inputs {
+                segment_records(
+                    default_lang.as_ref(),
+                    args.abbreviations.as_deref(),
+                    path,
+                    &mut out,
+                )?;
+            }
+        }
+    }
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open(path: &Path) -> Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    if path.is_dir() {
+        anyhow::bail!("{}: is a directory, not a text file", path.display());
+    }
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(file))
+}
+
+fn display_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn segment_text(
+    segmenter: &Segmenter,
+    path: &Path,
+    name_file: bool,
+    format: SegmentFormat,
+    out: &mut Output,
+) -> Result<()> {
+    let name = display_name(path);
+    let reader = open(path)?;
+    let mut last_paragraph = None;
+    for sentence in segmenter.stream(reader) {
+        let sentence = sentence.map_err(|e| anyhow::Error::new(e.in_file(Path::new(&name))))?;
+        let written = match format {
+            SegmentFormat::Lines => {
+                let mut line = String::with_capacity(sentence.text.len() + 2);
+                if last_paragraph.is_some_and(|p| p != sentence.paragraph) {
+                    line.push('\n');
+                }
+                line.extend(sentence.text.chars().map(|c| {
+                    if c == '\n' || c == '\r' {
+                        ' '
+                    } else {
+                        c
+                    }
+                }));
+                line.push('\n');
+                out.write_all(line.as_bytes())
+            }
+            SegmentFormat::Jsonl => {
+                let record = SentenceRecord {
+                    file: name_file.then_some(name.as_str()),
+                    text: &sentence.text,
+                    span: sentence.span,
+                    paragraph: sentence.paragraph,
+                };
+                let mut line = serde_json::to_vec(&record)?;
+                line.push(b'\n');
+                out.write_all(&line)
+            }
+        };
+        written.map_err(|e| out.context(e))?;
+        last_paragraph = Some(sentence.paragraph);
+    }
+    Ok(())
+}
+
+fn segment_records(
+    default_lang: Option<&LangTag>,
+    abbreviations: Option<&Path>,
+    path: &Path,
+    out: &mut Output,
+) -> Result<()> {
+    let name = display_name(path);
+    let reader = std::io::BufReader::new(open(path)?);
+    let mut cache: Vec<(String, Segmenter)> = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line_no = n + 1;
+        let line = line.with_context(|| format!("{name}:{line_no}: cannot read"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: InputRecord = serde_json::from_str(&line).with_context(|| {
+            format!("{name}:{line_no}: expected a JSON object with \"id\" and \"text\"")
+        })?;
+        let lang = match (&record.lang, default_lang) {
+            (Some(raw), _) => {
+                LangTag::parse(raw).with_context(|| format!("{name}:{line_no}: \"lang\""))?
+            }
+            (None, Some(lang)) => lang.clone(),
+            (None, None) => anyhow::bail!(
+                "{name}:{line_no}: the record has no \"lang\" and no --lang was given"
+            ),
+        };
+        let segmenter = match cache.iter().find(|(code, _)| *code == lang.as_str()) {
+            Some((_, s)) => s.clone(),
+            None => {
+                let s = build_segmenter(&lang, abbreviations)?;
+                cache.push((lang.as_str().to_string(), s.clone()));
+                s
+            }
+        };
+        let sentences = segmenter.segment(&record.text);
+        let result = OutputRecord {
+            id: &record.id,
+            lang: lang.as_str(),
+            sentences: sentences
+                .iter()
+                .map(|s| s.span.slice(&record.text))
+                .collect(),
+            spans: sentences.iter().map(|s| s.span).collect(),
+        };
+        let mut bytes = serde_json::to_vec(&result)?;
+        bytes.push(b'\n');
+        out.write_all(&bytes).map_err(|e| out.context(e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! CLI tests: one binary, one module per subcommand.
+
+mod util;
