@@ -161,6 +161,7 @@ impl SegmenterBuilder {
                     "inner" => AbbreviationKind::Inner,
                     "numeric" => AbbreviationKind::Numeric,
                     "final" => AbbreviationKind::Final,
+                    "time" => AbbreviationKind::Time,
                     other => {
                         let loc = crate::error::Location::file(origin).with_line(n as u64 + 1);
                         return Err(Error::syntax(

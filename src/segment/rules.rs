@@ -21,6 +21,9 @@ pub enum AbbreviationKind {
     /// May end a sentence (`etc.`, `Inc.`, `U.S.`, `г.`): a boundary only when a
     /// word that typically starts sentences follows.
     Final,
+    /// A time of day (`a.m.`, `p.m.`): ends a sentence before any capitalised word but
+    /// a weekday, a month or a time zone.
+    Time,
 }
 
 /// The rules of one language (or the generic set).
@@ -34,6 +37,11 @@ pub struct LangRules {
     starters: FxHashSet<String>,
     /// Lower-cased month names and their abbreviations.
     months: FxHashSet<String>,
+    /// Lower-cased weekday names and their abbreviations.
+    weekdays: FxHashSet<String>,
+    /// Endings that close a sentence in a language without sentence punctuation at
+    /// line ends (Japanese です, ます).
+    line_final: Vec<String>,
     /// Lower-cased words after which a number with a period is an ordinal (`im 6.`).
     ordinal_context: FxHashSet<String>,
     /// The language writes ordinals as a number with a period (`15. August`).
@@ -42,6 +50,12 @@ pub struct LangRules {
     pub colon_terminal: bool,
     /// The language marks questions with `;` (Greek).
     pub semicolon_question: bool,
+    /// A colon after the first few words of a paragraph ends a heading or dateline
+    /// (Arabic news: "سؤال وجواب: …").
+    pub heading_colon: bool,
+    /// A period after an ordinary word ends a sentence even before a lower-case word
+    /// (not in Armenian, where "." is a pause inside the sentence).
+    pub lowercase_start: bool,
 }
 
 /// Normalises an abbreviation for lookup: spaces removed (`z. B` → `z.B`), a final
@@ -87,6 +101,19 @@ impl LangRules {
         self.months.contains(&word.to_lowercase())
     }
 
+    /// True if `line` ends with a form that closes a sentence.
+    pub fn is_line_final(&self, line: &str) -> bool {
+        let line = line.trim_end();
+        self.line_final
+            .iter()
+            .any(|end| line.ends_with(end.as_str()))
+    }
+
+    /// True if `word` is a weekday name or abbreviation.
+    pub fn is_weekday(&self, word: &str) -> bool {
+        self.weekdays.contains(&word.to_lowercase())
+    }
+
     /// True if `word` commonly precedes an ordinal number (`im`, `am`, `na`).
     pub fn is_ordinal_context(&self, word: &str) -> bool {
         self.ordinal_context.contains(&word.to_lowercase())
@@ -117,6 +144,8 @@ impl LangRules {
             Abbr(AbbreviationKind),
             Starters,
             Months,
+            Weekdays,
+            LineFinal,
             Ordinal,
         }
         let mut section = Section::None;
@@ -136,8 +165,11 @@ impl LangRules {
                     "inner" => Section::Abbr(AbbreviationKind::Inner),
                     "numeric" => Section::Abbr(AbbreviationKind::Numeric),
                     "final" => Section::Abbr(AbbreviationKind::Final),
+                    "time" => Section::Abbr(AbbreviationKind::Time),
                     "starters" => Section::Starters,
                     "months" => Section::Months,
+                    "weekdays" => Section::Weekdays,
+                    "line-final" => Section::LineFinal,
                     "ordinal-context" => Section::Ordinal,
                     other => {
                         return Err(Error::syntax(format!("unknown section [{other}]"), loc()))
@@ -160,6 +192,8 @@ impl LangRules {
                     "ordinal-period" => self.ordinal_period = on,
                     "colon-terminal" => self.colon_terminal = on,
                     "semicolon-question" => self.semicolon_question = on,
+                    "lowercase-start" => self.lowercase_start = on,
+                    "heading-colon" => self.heading_colon = on,
                     other => return Err(Error::syntax(format!("unknown option {other:?}"), loc())),
                 }
                 continue;
@@ -179,6 +213,12 @@ impl LangRules {
                 Section::Months => self
                     .months
                     .extend(line.split_whitespace().map(str::to_lowercase)),
+                Section::Weekdays => self
+                    .weekdays
+                    .extend(line.split_whitespace().map(str::to_lowercase)),
+                Section::LineFinal => self
+                    .line_final
+                    .extend(line.split_whitespace().map(str::to_string)),
                 Section::Ordinal => self
                     .ordinal_context
                     .extend(line.split_whitespace().map(str::to_lowercase)),
@@ -213,6 +253,7 @@ const RULE_FILES: &[(&str, &str)] = &[
     ("ur", include_str!("lang/ur.txt")),
     ("hi", include_str!("lang/hi.txt")),
     ("mr", include_str!("lang/mr.txt")),
+    ("ja", include_str!("lang/ja.txt")),
 ];
 
 /// Languages with a rule file of their own, besides the generic rules that every
@@ -234,6 +275,7 @@ fn source_of(code: &str) -> Option<&'static str> {
 fn build(code: &str) -> LangRules {
     let mut rules = LangRules {
         code: code.to_string(),
+        lowercase_start: true,
         ..LangRules::default()
     };
     // The compiled-in files are tested to parse (see tests below), so an error here is

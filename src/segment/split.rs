@@ -37,8 +37,13 @@ enum Marker {
 }
 
 impl Marker {
-    /// True if `next` continues a list that `self` belongs to.
+    /// True if `next` continues a list that `self` belongs to, or starts a new one
+    /// right after it ("… 2) The second item 1) The first item").
     fn is_followed_by(self, next: Marker) -> bool {
+        let restart = matches!(next, Marker::Number(1) | Marker::Letter('a'));
+        if restart && self != next && !matches!(self, Marker::Bullet(_)) {
+            return true;
+        }
         match (self, next) {
             (Marker::Number(a), Marker::Number(b)) => b == a + 1,
             (Marker::Letter(a), Marker::Letter(b)) => (a as u32) + 1 == b as u32,
@@ -103,6 +108,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                     b'\n' => self.at_newline(i),
                     b')' => self.at_paren(i),
                     b':' if self.rules.colon_terminal => self.at_terminal(i),
+                    b':' if self.rules.heading_colon => self.at_heading_colon(i),
                     b';' if self.rules.semicolon_question => self.at_terminal(i),
                     _ => i + 1,
                 };
@@ -208,13 +214,107 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 stack.push(close);
             } else if stack.last() == Some(&c) {
                 stack.pop();
+            } else if matches!(c, ')' | ']' | '}') {
+                // A closer with nothing open: brackets are not paired here (mirrored
+                // right-to-left text writes "علی) ع (" ), so they say nothing.
+                return false;
             }
         }
-        let Some(&close) = stack.last() else {
+        // One level deep only: nested unclosed brackets are typos, not structure.
+        let [close] = stack[..] else {
             return false;
         };
-        // It must close within this paragraph, and soon: an unclosed "(" is a typo.
-        self.text[pos..].chars().take(400).any(|c| c == close)
+        // It must close soon, before another bracket opens.
+        for c in self.text[pos..].chars().take(150) {
+            if c == close {
+                return true;
+            }
+            if chars::closing_bracket(c).is_some() {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// The end of footnote references right after a terminal at `i` (cluster and
+    /// closers end at `from`): bracketed numbers, or bare numbers glued to the period of
+    /// a word, followed by a capitalised word.
+    fn skip_footnotes(&self, i: usize, first: char, from: usize) -> usize {
+        let text = self.text;
+        let mut end = from;
+        loop {
+            let rest = &text[end..];
+            let Some(inner) = rest.strip_prefix('[') else {
+                break;
+            };
+            let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
+            if (1..=3).contains(&digits) && inner[digits..].starts_with(']') {
+                end += digits + 2;
+            } else {
+                break;
+            }
+        }
+        if end == from
+            && first == '.'
+            && self
+                .char_before(i)
+                .is_some_and(|c| c.is_alphabetic() || c == ')')
+        {
+            // ".11 12 Take": up to three numbers of at most three digits.
+            let mut pos = from;
+            let mut groups = 0;
+            loop {
+                let digits = text[pos..].bytes().take_while(u8::is_ascii_digit).count();
+                if !(1..=3).contains(&digits) || groups == 3 {
+                    break;
+                }
+                groups += 1;
+                pos += digits;
+                let rest = &text[pos..];
+                let after_space = rest.trim_start_matches(' ');
+                if after_space.len() == rest.len() {
+                    break;
+                }
+                if !after_space.starts_with(|c: char| c.is_ascii_digit()) {
+                    if after_space.starts_with(|c: char| c.is_uppercase()) {
+                        end = pos;
+                    }
+                    break;
+                }
+                pos += rest.len() - after_space.len();
+            }
+        }
+        end
+    }
+
+    /// True if `pos` lies inside a short quotation that the sentence goes on after:
+    /// „Prieskumy beriem na ľahkú váhu. V podstate ma to nezaujíma,“ reagoval Matovič.
+    /// The quotation must close within a few words, followed by a comma or a
+    /// lower-case word (a reporting clause or the rest of the sentence).
+    fn inside_short_quotation(&self, pos: usize) -> bool {
+        const REACH: usize = 100;
+        let mut open: Option<char> = None;
+        for c in self.text[self.sent_start..pos].chars() {
+            match open {
+                None => open = quote_closer(c),
+                Some(close) if c == close => open = None,
+                Some(_) => {}
+            }
+        }
+        let Some(close) = open else { return false };
+        let rest = &self.text[pos..];
+        let Some((at, _)) = rest
+            .char_indices()
+            .take(REACH)
+            .find(|&(k, c)| c == close && k > 0)
+        else {
+            return false;
+        };
+        let before_close = rest[..at].trim_end();
+        let after = rest[at + close.len_utf8()..].trim_start();
+        before_close.ends_with(',')
+            || after.starts_with(',')
+            || after.chars().next().is_some_and(|c| c.is_lowercase())
     }
 
     // ---------------------------------------------------------------------------
@@ -259,7 +359,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 }
             } else if chars::is_format(c) {
                 // invisible: part of the cluster
-            } else if c == ' ' && dots > 0 && text[end + 1..].starts_with('.') {
+            } else if c == ' ' && dots > 0 && is_spaced_dot(&text[end + 1..]) {
                 // ". . ." : a spaced ellipsis continues the cluster
                 spaced = true;
             } else {
@@ -300,6 +400,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             }
             closers_end += c.len_utf8();
         }
+        // Footnote references belong to the sentence they follow: "martyr.[1] The",
+        // "cognition (type 2).10 This".
+        closers_end = self.skip_footnotes(i, first, closers_end);
         let closers = &text[cluster_end..closers_end];
 
         if closers_end >= text.len() {
@@ -314,6 +417,14 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // An ellipsis in brackets or after an opener marks an omission: "[...]".
         let before_char = self.char_before(i);
         if dots >= 2 && before_char.is_some_and(chars::is_open_bracket) {
+            return closers_end;
+        }
+
+        // A sentence needs a word: "! ! !" is one.
+        if !self.text[self.sent_start..i]
+            .chars()
+            .any(char::is_alphanumeric)
+        {
             return closers_end;
         }
 
@@ -346,13 +457,26 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         } else {
             self.decide_period(i, closers, &next)
         };
+        // Inside brackets that close later in the paragraph there is no boundary:
+        // "(«Егемен Қазақстан», 2012 жыл. №590-591)".
+        let decision = match decision {
+            Decision::Break
+                if spaced_after
+                    && (self.inside_brackets(closers_end)
+                        || self.inside_short_quotation(closers_end)) =>
+            {
+                Decision::Continue
+            }
+            d => d,
+        };
         match decision {
             Decision::Break => {
                 self.cut(closers_end, next.start);
                 next.start
             }
-            Decision::BreakBefore(pos) => {
+            Decision::BreakBefore(pos, marker) => {
                 self.cut(pos, pos);
+                self.marker = marker;
                 closers_end
             }
             Decision::Continue => closers_end,
@@ -375,6 +499,10 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let Some(nc) = next.first else {
             return Decision::Continue;
         };
+        if chars::is_period(first) && nc.is_numeric() {
+            // A decimal point, full-width ones included: "３．２９".
+            return Decision::Continue;
+        }
         if chars::is_spaceless_terminal(first) || (strong && !first.is_ascii()) {
             // CJK and other scripts without spaces between sentences.
             if self.inside_brackets(i) {
@@ -403,13 +531,20 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         if word.contains(['@', '/']) || word.starts_with("www") || next.token.contains(['@', '/']) {
             return Decision::Continue;
         }
-        let before_ok = before.is_some_and(|c| c.is_lowercase() || c.is_numeric());
+        // "world.Today", "1,000.That" — but not a list number "1.Helado".
+        let before_ok = before
+            .is_some_and(|c| c.is_lowercase() || (c.is_numeric() && word.chars().count() >= 3));
         let mut next_chars = next.token.chars();
         let n0 = next_chars.next();
         let n1 = next_chars.next();
         let next_is_word = match (n0, n1) {
+            // "world.I dag": a one-letter word
+            (Some(a), None) => a.is_uppercase(),
             (Some(a), Some(b)) => {
-                a.is_uppercase() && (b.is_lowercase() || is_roman_numeral(trim_word(next.token)))
+                a.is_uppercase()
+                    && (b.is_lowercase()
+                        || (is_roman_numeral(trim_word(next.token))
+                            && trim_word(next.token).len() >= 2))
             }
             _ => false,
         };
@@ -429,6 +564,14 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
 
     /// `?`, `!` and the terminals of other scripts, followed by whitespace.
     fn decide_question(&self, i: usize, closers: &str, next: &Next) -> Decision {
+        if self.char_at(i) == Some('!') && closers.is_empty() {
+            // Names that end in "!": "Yahoo! Research".
+            let start = self.token_start(i);
+            let word = self.text[start..i].trim_start_matches(|c: char| !c.is_alphanumeric());
+            if !word.is_empty() && self.rules.abbreviation(&format!("{word}!")).is_some() {
+                return Decision::Continue;
+            }
+        }
         match next.case {
             Case::Lower => {
                 // "…?" said he / „…!“ rief sie: the quotation is part of the sentence.
@@ -484,9 +627,6 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     fn decide_period(&mut self, i: usize, closers: &str, next: &Next) -> Decision {
         let rules = self.rules;
         let starts_with_ellipsis = next.token.starts_with("...") || next.token.starts_with('…');
-        if next.case == Case::Lower && !starts_with_ellipsis {
-            return Decision::Continue;
-        }
         let token_start = self.token_start(i);
         let raw_word = &self.text[token_start..i];
         let word = raw_word.trim_start_matches(|c: char| {
@@ -502,10 +642,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 if token_start > self.sent_start && raw_word == word {
                     if let Some(prev) = self.marker {
                         if prev.is_followed_by(marker) {
-                            self.marker = None;
-                            let result = Decision::BreakBefore(token_start);
-                            self.pending_marker(marker);
-                            return result;
+                            return Decision::BreakBefore(token_start, Some(marker));
                         }
                     }
                 }
@@ -517,6 +654,24 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             }
         }
 
+        if next.case == Case::Lower && !starts_with_ellipsis {
+            // After a closing quote, a lower-case word is an attribution: "…great.' she said".
+            if !closers.is_empty() {
+                return Decision::Continue;
+            }
+            if is_list_item_start(next.token) && words_so_far > 1 && word.chars().count() > 1 {
+                // "… Mark E. Smith. a. here it is b. another"
+                return Decision::Break;
+            }
+            if next.newline && self.in_short_line_list(next) {
+                // "1. Ich ___ gern Tennis.⏎spielen⏎spielt": answers one a line
+                return Decision::Break;
+            }
+            if self.abbreviation_ahead(word, next) {
+                return Decision::Continue;
+            }
+            return self.decide_lowercase_start(i);
+        }
         if starts_with_ellipsis {
             return Decision::Break;
         }
@@ -530,6 +685,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // Abbreviations, including spaced ones ("z. B.", "т. е.", "s. r. o.").
         if let Some(kind) = self.abbreviation_before(token_start, word) {
             return self.decide_abbreviation(kind, i, words_so_far, next);
+        }
+        if self.abbreviation_ahead(word, next) {
+            return Decision::Continue;
         }
 
         let letters = word.chars().filter(|c| c.is_alphabetic()).count();
@@ -554,6 +712,10 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // A single letter: an initial ("J. R. R. Tolkien") or a one-letter abbreviation.
         if letters == 1 && word.chars().count() == 1 {
             let c = word.chars().next().unwrap_or(' ');
+            if words_so_far == 1 {
+                // A label or list letter opening the sentence: "Q. What is his name?"
+                return Decision::Continue;
+            }
             if c.is_uppercase() {
                 let prev_capitalised = self.prev_word(token_start).is_some_and(|w| {
                     w.chars()
@@ -578,8 +740,42 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         decide_default(next)
     }
 
-    fn pending_marker(&mut self, marker: Marker) {
-        self.marker = Some(marker);
+    /// A period before a lower-case word. Usually an abbreviation ("approx. the"), but
+    /// after an ordinary word of four letters or more it ends a sentence whose
+    /// successor was written without a capital (mail, chat, forums: "…tonight. jill
+    /// allen finishes…").
+    fn decide_lowercase_start(&self, i: usize) -> Decision {
+        if !self.rules.lowercase_start {
+            return Decision::Continue;
+        }
+        let token_start = self.token_start(i);
+        let word = self.text[token_start..i].trim_start_matches(|c: char| chars::is_opener(c));
+        let long_lowercase_word =
+            word.chars().count() >= 4 && word.chars().all(|c| c.is_lowercase());
+        if long_lowercase_word && self.rules.abbreviation(word).is_none() {
+            Decision::Break
+        } else {
+            Decision::Continue
+        }
+    }
+
+    /// True if the paragraph is made of short lines and the line at `next` holds only
+    /// a few words: a list, one item a line.
+    fn in_short_line_list(&mut self, next: &Next) -> bool {
+        let max_line = self.max_line_len();
+        let next_line = self.text[next.start..].lines().next().unwrap_or("");
+        max_line < 40 && next_line.split_whitespace().count() <= 3
+    }
+
+    /// Length in characters of the longest line of the paragraph.
+    fn max_line_len(&mut self) -> usize {
+        let text = self.text;
+        *self.max_line.get_or_insert_with(|| {
+            text.lines()
+                .map(|l| l.trim().chars().count())
+                .max()
+                .unwrap_or(0)
+        })
     }
 
     fn starts_with_bullet(&self) -> bool {
@@ -601,6 +797,15 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// the key `z.B` is tried first.
     fn abbreviation_before(&self, token_start: usize, word: &str) -> Option<AbbreviationKind> {
         let rules = self.rules;
+        // Elided articles and prepositions: "l'Ing.", "dell'Avv.", "d'apr."
+        if let Some(pos) = word.rfind(['\'', '’']) {
+            let after = &word[pos + word[pos..].chars().next().map_or(1, char::len_utf8)..];
+            if !after.is_empty() && pos <= 5 {
+                if let Some(kind) = rules.abbreviation(after) {
+                    return Some(kind);
+                }
+            }
+        }
         // Spaced multi-part abbreviations: up to three earlier short parts ending in ".".
         if word.chars().count() <= 3 {
             let mut key = word.to_string();
@@ -634,6 +839,40 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         rules.abbreviation(word)
     }
 
+    /// True if `word.` starts a spaced abbreviation that the next tokens complete:
+    /// "EE." before "UU.", "s." before "r. o.".
+    fn abbreviation_ahead(&self, word: &str, next: &Next) -> bool {
+        if word.is_empty() || word.chars().count() > 3 || !word.chars().all(char::is_alphabetic) {
+            return false;
+        }
+        let mut key = word.to_string();
+        let mut rest = &self.text[next.start..];
+        for _ in 0..3 {
+            let token_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let token = &rest[..token_len];
+            let stem =
+                token.trim_end_matches(|c: char| c == ',' || c == ';' || chars::is_closer(c));
+            let Some(stem) = stem.strip_suffix('.') else {
+                return false;
+            };
+            let stem = stem.trim_end_matches('.');
+            if stem.is_empty() || stem.chars().count() > 3 || !stem.chars().all(char::is_alphabetic)
+            {
+                return false;
+            }
+            key.push('.');
+            key.push_str(stem);
+            if self.rules.abbreviation(&key).is_some() {
+                return true;
+            }
+            if token_len == rest.len() || !token.ends_with('.') {
+                return false;
+            }
+            rest = rest[token_len..].trim_start();
+        }
+        false
+    }
+
     /// The token before `start` within the sentence, with its start offset.
     fn prev_token_raw(&self, start: usize) -> Option<(usize, &'t str)> {
         let text: &'t str = self.text;
@@ -653,9 +892,12 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
 
     fn next_is_starter(&self, next: &Next) -> bool {
         let word = trim_word(next.token);
-        if !self.rules.has_starters() {
-            return matches!(next.case, Case::Upper | Case::Caseless);
+        // An initial ("И." in "А. И. Семенов") is not the word "и".
+        if word.chars().count() == 1 && next.token.ends_with('.') {
+            return false;
         }
+        // "I'm", "It's", "Don't": the word before the apostrophe decides.
+        let word = word.split(['\'', '’']).next().unwrap_or(word);
         self.rules.is_starter(word)
             || self
                 .rules
@@ -673,6 +915,20 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         match kind {
             AbbreviationKind::Prefix | AbbreviationKind::Inner => Decision::Continue,
             AbbreviationKind::Numeric if next.case == Case::Digit => Decision::Continue,
+            AbbreviationKind::Time => {
+                let word = trim_word(next.token);
+                let zone = word.len() <= 4 && word.chars().all(|c| c.is_ascii_uppercase());
+                if next.case == Case::Upper
+                    && words_so_far >= 4
+                    && !zone
+                    && !self.rules.is_month(word)
+                    && !self.rules.is_weekday(word)
+                {
+                    Decision::Break
+                } else {
+                    Decision::Continue
+                }
+            }
             AbbreviationKind::Numeric | AbbreviationKind::Final => {
                 let _ = i;
                 if next.case == Case::Lower {
@@ -715,10 +971,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// A single line break inside a paragraph: a heading or list item ends here, a
     /// wrapped line does not.
     fn at_newline(&mut self, i: usize) -> usize {
-        let line_start = self.text[..i]
-            .rfind('\n')
-            .map_or(0, |p| p + 1)
-            .max(self.sent_start);
+        let line_start = self.text[..i].rfind('\n').map_or(0, |p| p + 1);
         let line = self.text[line_start..i].trim();
         if line.is_empty() {
             return i + 1;
@@ -739,27 +992,53 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             || (chars::is_dash(next_first) && next.token.chars().count() == 1)
             || list_marker(next.token.trim_end_matches([')', '.'])).is_some()
                 && (next.token.ends_with(')') || next.token.ends_with('.'));
-        if next_is_item {
+        // A list item ends with its line.
+        if next_is_item || self.marker.is_some() {
             self.cut(i, i + 1);
             return next.start;
         }
+        // Text without spaces (CJK) wraps anywhere: "これは父の⏎家です。" — unless the
+        // line ends with a sentence-final form ("これは山です⏎").
+        if chars::is_cjk(last)
+            && next.first.is_some_and(chars::is_cjk)
+            && !self.rules.is_line_final(line)
+        {
+            return i + 1;
+        }
         if matches!(last, ',' | ';' | '-' | '–' | '—' | '(' | '/' | '&' | '+') {
             return i + 1;
+        }
+        let max_line = self.max_line_len();
+        // Only short lines of a few words: a list or a form, one item a line
+        // ("features⏎contact manager"), not a sentence wrapped early.
+        let few_words = |l: &str| l.split_whitespace().count() <= 3;
+        let next_line = self.text[next.start..].lines().next().unwrap_or("");
+        if max_line < 40 && line.chars().count() > 2 && few_words(line) && few_words(next_line) {
+            self.cut(i, i + 1);
+            return next.start;
         }
         if !matches!(next.case, Case::Upper | Case::Caseless | Case::Digit) {
             return i + 1;
         }
         // A short line before a capitalised one: a heading, a title, a signature.
-        let max_line = *self.max_line.get_or_insert_with(|| {
-            self.text
-                .lines()
-                .map(|l| l.trim().chars().count())
-                .max()
-                .unwrap_or(0)
-        });
         let len = line.chars().count();
         if len * 3 < max_line * 2 || max_line < 50 {
             self.cut(i, i + 1);
+            return next.start;
+        }
+        i + 1
+    }
+
+    /// A colon ending the first words of a paragraph: a heading, label or dateline
+    /// ("سؤال وجواب: …", "الصنداي تايمز: …"), where the language marks them so.
+    fn at_heading_colon(&mut self, i: usize) -> usize {
+        let first_sentence = self.text[..self.sent_start].trim().is_empty();
+        let next = self.next_after(i + 1);
+        let spaced = next.start > i + 1;
+        let starts_word = next.first.is_some_and(|c| c.is_alphabetic())
+            && next.token.chars().next().is_some_and(char::is_alphabetic);
+        if first_sentence && spaced && starts_word && self.words_before(i) <= 12 {
+            self.cut(i + 1, next.start);
             return next.start;
         }
         i + 1
@@ -797,7 +1076,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         }
         if i == self.sent_start {
             self.marker = Some(Marker::Bullet(c));
-        } else if self.starts_with_bullet() && self.char_at(self.sent_start) == Some(c) {
+        } else if self.starts_with_bullet() {
             self.cut(i, i);
             self.marker = Some(Marker::Bullet(c));
         }
@@ -807,8 +1086,8 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
 
 enum Decision {
     Break,
-    /// Break before this offset (a list marker starts the next sentence).
-    BreakBefore(usize),
+    /// Break before this offset: a list marker starts the next sentence.
+    BreakBefore(usize, Option<Marker>),
     Continue,
 }
 
@@ -839,6 +1118,25 @@ fn list_marker(word: &str) -> Option<Marker> {
     }
 }
 
+/// `rest` starts with a lone period of a spaced ellipsis (". . ."): a period followed by
+/// a space, a closer or the end, not by another period ("...").
+fn is_spaced_dot(rest: &str) -> bool {
+    let mut cs = rest.chars();
+    cs.next() == Some('.') && cs.next().is_none_or(|c| c == ' ' || chars::is_closer(c))
+}
+
+/// A token that opens a list item: a letter or number of one or two characters with a
+/// period or parenthesis ("a.", "b)", "2.").
+fn is_list_item_start(token: &str) -> bool {
+    let Some(stem) = token.strip_suffix(['.', ')']) else {
+        return false;
+    };
+    matches!(
+        list_marker(stem),
+        Some(Marker::Letter('a')) | Some(Marker::Number(1))
+    )
+}
+
 fn is_roman_numeral(word: &str) -> bool {
     !word.is_empty()
         && word.len() <= 7
@@ -854,6 +1152,20 @@ fn is_dotted_abbreviation(word: &str) -> bool {
             let n = part.chars().count();
             (1..=3).contains(&n) && part.chars().all(char::is_alphabetic)
         })
+}
+
+/// The closing quotation mark for an opening one.
+fn quote_closer(c: char) -> Option<char> {
+    Some(match c {
+        '«' => '»',
+        '„' => '“',
+        '“' => '”',
+        '‹' => '›',
+        '"' => '"',
+        '「' => '」',
+        '『' => '』',
+        _ => return None,
+    })
 }
 
 fn is_hiragana(c: char) -> bool {
