@@ -150,7 +150,6 @@ pub(crate) fn is_closer(c: char) -> bool {
             | '’'
             | '“'
             | '‘'
-            | '„'
             | '«'
             | '‹'
             | '」'

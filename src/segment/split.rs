@@ -333,8 +333,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let mut other_terminal = false;
         let mut spaced = false;
         let mut has_ellipsis_char = false;
-        loop {
-            let Some(c) = self.char_at(end) else { break };
+        while let Some(c) = self.char_at(end) {
             if chars::is_period(c) {
                 dots += 1;
             } else if chars::is_ellipsis(c) {
@@ -379,9 +378,11 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             if !chars::is_closer(c) {
                 break;
             }
-            if c == '\'' || c == '"' {
-                // An ASCII quote closes only if a space, the end or more punctuation follows.
-                let after = self.char_at(closers_end + 1);
+            if matches!(c, '\'' | '"' | '“' | '‘' | '«' | '»' | '‹' | '›') {
+                // A quote that opens in some languages and closes in others (“ closes
+                // German „…“ but opens English “…”) closes only if a space, the end or
+                // more punctuation follows.
+                let after = self.char_at(closers_end + c.len_utf8());
                 let closes = match after {
                     None => true,
                     Some(a) => {
@@ -515,6 +516,19 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 && quote_particle(next.token)
             {
                 return Decision::Continue;
+            }
+            // “……做法？”总统说。: a short attribution after the quotation belongs to it.
+            if !closers.is_empty() && chars::is_cjk(nc) {
+                let rest = &self.text[next.start..];
+                let clause: String = rest
+                    .chars()
+                    .take_while(|&c| !chars::is_terminal(c))
+                    .take(8)
+                    .collect();
+                let ends = rest[clause.len()..].starts_with(|c: char| chars::is_terminal(c));
+                if ends && clause.chars().count() <= 6 && !clause.contains(['，', '、', ',']) {
+                    return Decision::Continue;
+                }
             }
             if nc.is_alphanumeric() || chars::is_opener(nc) || chars::is_cjk(nc) {
                 return Decision::Break;
@@ -1011,7 +1025,10 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let max_line = self.max_line_len();
         // Only short lines of a few words: a list or a form, one item a line
         // ("features⏎contact manager"), not a sentence wrapped early.
-        let few_words = |l: &str| l.split_whitespace().count() <= 3;
+        let few_words = |l: &str| {
+            l.split_whitespace().count() <= 3
+                && !l.trim_end().ends_with(|c: char| chars::is_terminal(c))
+        };
         let next_line = self.text[next.start..].lines().next().unwrap_or("");
         if max_line < 40 && line.chars().count() > 2 && few_words(line) && few_words(next_line) {
             self.cut(i, i + 1);
