@@ -2,10 +2,16 @@
 //! subcommand reads its inputs, drives the library and writes to stdout (data) and
 //! stderr (progress, reports).
 
+mod add;
+mod concordance;
 mod eval;
+mod lookup;
 mod output;
+mod pretranslate;
 mod progress;
 mod segment;
+mod stats;
+mod tm;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -35,6 +41,20 @@ pub enum Command {
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Store one translation pair in the memory.
+    Add(add::AddArgs),
+    /// Find the closest stored translations (fuzzy matches) of a text.
+    Lookup(lookup::LookupArgs),
+    /// Find stored units containing a word or phrase.
+    Concordance(concordance::ConcordanceArgs),
+    /// Pre-translate a document from the memory and analyse it for a quote.
+    Pretranslate(pretranslate::PretranslateArgs),
+    /// Show what a memory holds.
+    Stats(stats::StatsArgs),
+    /// Delete units from the memory by id or filter.
+    Delete(stats::DeleteArgs),
+    /// Rebuild the memory's fuzzy-match index.
+    Reindex(stats::ReindexArgs),
 }
 
 /// Runs the command line `args` (the program name first). Errors carry the context
@@ -57,6 +77,13 @@ where
     match args.command {
         Command::Segment(a) => segment::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
+        Command::Add(a) => add::run(a, &global),
+        Command::Lookup(a) => lookup::run(a, &global),
+        Command::Concordance(a) => concordance::run(a, &global),
+        Command::Pretranslate(a) => pretranslate::run(a, &global),
+        Command::Stats(a) => stats::run_stats(a, &global),
+        Command::Delete(a) => stats::run_delete(a, &global),
+        Command::Reindex(a) => stats::run_reindex(a, &global),
     }
 }
 

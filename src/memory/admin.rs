@@ -93,6 +93,7 @@ pub struct UnitRecord {
 impl Memory {
     /// Counts and ranges describing the memory.
     pub fn stats(&self) -> Result<Stats> {
+        let _snapshot = self.read_snapshot()?;
         let c = &self.conn;
         let count = |sql: &str| -> Result<u64> {
             c.query_row(sql, [], |r| r.get::<_, i64>(0))
@@ -281,6 +282,7 @@ pub struct Units<'m> {
 
 impl Units<'_> {
     fn fill(&mut self) -> Result<()> {
+        let _snapshot = self.memory.read_snapshot()?;
         let conn = &self.memory.conn;
         let langs = &self.memory.langs;
         let mut stmt = conn

@@ -156,6 +156,7 @@ impl Memory {
         term: &str,
         options: &ConcordanceOptions,
     ) -> Result<Vec<ConcordanceHit>> {
+        let _snapshot = self.read_snapshot()?;
         let term = nfc(term.trim()).into_owned();
         if term.is_empty() {
             return Err(Error::invalid("the search term is empty"));
@@ -295,9 +296,9 @@ impl Memory {
                             .map_err(db_error)?
                             .as_blob()
                             .map_err(|e| db_error(e.into()))?;
-                        super::postings::for_each_posting(data, |id, _| {
-                            if id as i64 <= upto {
-                                ids.push(id as i64)
+                        super::postings::for_each_posting(data, |p| {
+                            if p.variant as i64 <= upto {
+                                ids.push(p.variant as i64)
                             }
                         });
                     }

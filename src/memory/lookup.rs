@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::postings::{decode_ids, for_each_posting};
+use super::postings::{decode_ids, for_each_posting, Posting};
 use super::schema::db_error;
 use super::score::{diff, inline_tags, score, DiffPiece, Score, Side, MAX_FUZZY};
 use super::search::{self, SearchStats, TermStat, TokenIndex};
@@ -98,7 +98,7 @@ struct SqliteIndex<'c> {
 }
 
 impl TokenIndex for SqliteIndex<'_> {
-    fn postings(&mut self, term: u32, visit: &mut dyn FnMut(i64, u32)) -> Result<()> {
+    fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()> {
         let lo = i64::from(term) << 20;
         let mut stmt = self
             .conn
@@ -111,7 +111,7 @@ impl TokenIndex for SqliteIndex<'_> {
                 .map_err(db_error)?
                 .as_blob()
                 .map_err(|e| db_error(e.into()))?;
-            if !for_each_posting(data, |id, len| visit(id as i64, len)) {
+            if !for_each_posting(data, &mut *visit) {
                 return Err(Error::invalid(format!(
                     "the memory's index is damaged (postings of term {term}); run `bitext \
                      reindex`"
@@ -167,6 +167,8 @@ impl Memory {
         options: &LookupOptions,
         stats: &mut SearchStats,
     ) -> Result<Vec<Hit>> {
+        // One read transaction: one consistent snapshot, and no locking per statement.
+        let _snapshot = self.read_snapshot()?;
         let analyzed = Analyzed::new(&query.text);
         if analyzed.is_empty() {
             return Err(Error::invalid("the query is empty"));

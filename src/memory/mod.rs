@@ -129,6 +129,14 @@ impl Memory {
     }
 
     fn setup(mut conn: Connection, path: Option<PathBuf>, read_only: bool) -> Result<Memory> {
+        // Plans must not depend on bound values: otherwise (with STAT4 compiled in)
+        // SQLite re-prepares a statement whenever a parameter changes.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(db_error)?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(
             "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;",
         )
@@ -181,6 +189,19 @@ impl Memory {
             memory.reindex()?;
         }
         Ok(memory)
+    }
+
+    /// A read transaction for the duration of a search (none if one is open already):
+    /// the search sees one snapshot, and SQLite does not lock and unlock the file
+    /// around every statement.
+    pub(crate) fn read_snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
+        if !self.conn.is_autocommit() {
+            return Ok(None);
+        }
+        self.conn
+            .unchecked_transaction()
+            .map(Some)
+            .map_err(db_error)
     }
 
     /// The file's path (`None` for an in-memory one).

@@ -2,9 +2,10 @@
 //! chunks.
 //!
 //! A posting chunk lists the variants that contain a term, in increasing id order:
-//! for each, the difference to the previous id (the first is absolute) and the
-//! variant's token count (capped at [`MAX_LEN`]), both as LEB128 varints. A chunk is
-//! closed when it reaches [`CHUNK_BYTES`], so one chunk fits a 4 KiB database page.
+//! for each, the difference to the previous id (the first is absolute), the variant's
+//! token count (capped at [`MAX_LEN`]) and where the term is in it ([`Posting::at`]),
+//! as LEB128 varints. A chunk is closed when it reaches [`CHUNK_BYTES`], so one chunk
+//! fits a 4 KiB database page.
 
 /// Chunks stop growing at this many bytes.
 pub const CHUNK_BYTES: usize = 3600;
@@ -65,28 +66,47 @@ pub fn decode_ids(data: &[u8], out: &mut Vec<u32>) -> bool {
     true
 }
 
+/// One entry of a posting list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    /// The variant containing the term.
+    pub variant: u64,
+    /// Its token count, capped at [`MAX_LEN`].
+    pub len: u32,
+    /// 1 + the position of the term in the variant when it occurs there once (and
+    /// below [`MAX_LEN`]); 0 when it occurs more than once (position unknown).
+    pub at: u32,
+}
+
 /// Appends one posting to a chunk whose last variant id is `last` (0 for an empty
 /// chunk). Ids must increase.
 #[inline]
-pub fn push_posting(chunk: &mut Vec<u8>, last: u64, variant: u64, len: u32) {
-    debug_assert!(variant > last || (last == 0 && variant == 0));
-    put_varint(chunk, variant - last);
-    put_varint(chunk, u64::from(len.min(MAX_LEN)));
+pub fn push_posting(chunk: &mut Vec<u8>, last: u64, p: Posting) {
+    debug_assert!(p.variant > last || (last == 0 && p.variant == 0));
+    put_varint(chunk, p.variant - last);
+    put_varint(chunk, u64::from(p.len.min(MAX_LEN)));
+    put_varint(chunk, u64::from(if p.at > MAX_LEN { 0 } else { p.at }));
 }
 
-/// Calls `f(variant id, token count)` for every posting of a chunk. `false` if the
-/// data is corrupt.
+/// Calls `f` for every posting of a chunk. `false` if the data is corrupt.
 #[inline]
-pub fn for_each_posting(chunk: &[u8], mut f: impl FnMut(u64, u32)) -> bool {
+pub fn for_each_posting(chunk: &[u8], mut f: impl FnMut(Posting)) -> bool {
     let mut pos = 0;
     let mut id = 0u64;
     while pos < chunk.len() {
-        let (Some(delta), Some(len)) = (get_varint(chunk, &mut pos), get_varint(chunk, &mut pos))
-        else {
+        let (Some(delta), Some(len), Some(at)) = (
+            get_varint(chunk, &mut pos),
+            get_varint(chunk, &mut pos),
+            get_varint(chunk, &mut pos),
+        ) else {
             return false;
         };
         id += delta;
-        f(id, len as u32);
+        f(Posting {
+            variant: id,
+            len: len as u32,
+            at: at as u32,
+        });
     }
     true
 }
@@ -113,13 +133,39 @@ mod tests {
     fn postings_round_trip() {
         let mut chunk = Vec::new();
         let mut last = 0;
-        for (id, len) in [(3u64, 5u32), (4, 2000), (900_000, 17)] {
-            push_posting(&mut chunk, last, id, len);
-            last = id;
+        let input = [
+            Posting {
+                variant: 3,
+                len: 5,
+                at: 2,
+            },
+            Posting {
+                variant: 4,
+                len: 2000,
+                at: 1500,
+            },
+            Posting {
+                variant: 900_000,
+                len: 17,
+                at: 0,
+            },
+        ];
+        for p in input {
+            push_posting(&mut chunk, last, p);
+            last = p.variant;
         }
         let mut seen = Vec::new();
-        assert!(for_each_posting(&chunk, |id, len| seen.push((id, len))));
-        assert_eq!(seen, [(3, 5), (4, MAX_LEN), (900_000, 17)]);
+        assert!(for_each_posting(&chunk, |p| seen.push(p)));
+        assert_eq!(seen[0], input[0]);
+        assert_eq!(
+            seen[1],
+            Posting {
+                variant: 4,
+                len: MAX_LEN,
+                at: 0
+            }
+        );
+        assert_eq!(seen[2], input[2]);
         let ids = [1u32, 70000, 5];
         let mut back = Vec::new();
         assert!(decode_ids(&encode_ids(&ids), &mut back));

@@ -316,35 +316,37 @@ pub fn diff(source: &Analyzed, query: &Analyzed) -> Vec<DiffPiece> {
                 push(&mut out, DiffOp::Same, sr[i]);
             }
             Edit::Replace(i, j) => {
-                if pending {
-                    removed.push_str(gap_before(source, i));
-                    added.push_str(gap_before(query, j));
-                } else {
+                if !pending {
                     push(&mut out, DiffOp::Same, gap_before(source, i));
                 }
-                removed.push_str(sr[i]);
-                added.push_str(qr[j]);
+                append(&mut removed, gap_before(source, i), sr[i]);
+                append(&mut added, gap_before(query, j), qr[j]);
             }
             Edit::Delete(i) => {
-                if pending {
-                    removed.push_str(gap_before(source, i));
-                } else {
+                if !pending {
                     push(&mut out, DiffOp::Same, gap_before(source, i));
                 }
-                removed.push_str(sr[i]);
+                append(&mut removed, gap_before(source, i), sr[i]);
             }
             Edit::Insert(j) => {
-                if pending {
-                    added.push_str(gap_before(query, j));
-                } else {
+                if !pending {
                     push(&mut out, DiffOp::Same, gap_before(query, j));
                 }
-                added.push_str(qr[j]);
+                append(&mut added, gap_before(query, j), qr[j]);
             }
         }
     }
     flush(&mut out, &mut removed, &mut added);
     out
+}
+
+/// Adds a token to a run of changed text, with the whitespace before it unless the
+/// run is empty (that whitespace went into the unchanged text before the run).
+fn append(run: &mut String, gap: &str, token: &str) {
+    if !run.is_empty() {
+        run.push_str(gap);
+    }
+    run.push_str(token);
 }
 
 /// The whitespace between token `i` and the token before it (none before the first).
@@ -536,6 +538,8 @@ mod tests {
         assert_eq!(diff_line(&d), "Open the [-old-]{+new+} file [-now-].");
         let d = diff(&Analyzed::new("Save it."), &Analyzed::new("Save it all."));
         assert_eq!(diff_line(&d), "Save it {+all+}.");
+        let d = diff(&Analyzed::new("Open the file."), &Analyzed::new("open the files"));
+        assert_eq!(diff_line(&d), "[-Open-]{+open+} the [-file.-]{+files+}");
         let d = diff(&Analyzed::new("a b"), &Analyzed::new("a b"));
         assert_eq!(diff_line(&d), "a b");
     }

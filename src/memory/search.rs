@@ -5,22 +5,29 @@
 //!
 //! A stored text of `m` tokens reaches `min` against a query of `n` tokens exactly
 //! when its token edit distance is at most `d(m) = ⌊(100 − min) · max(n, m) / 100⌋`
-//! ([`max_edits`]). Such a text has at least `max(n, m) − d(m)` query positions
-//! aligned with equal tokens (each edit touches at most one query position), so among
-//! any `K` chosen query positions at least `K − n + max(n, m) − d(m)` are present in
-//! it. With `K = d(n) + 1` this is at least 1 for every admissible `m`: probing the
-//! posting lists of `K` query positions finds every qualifying text. We choose the
-//! `K` positions with the rarest tokens (tokens absent from the memory cost nothing),
-//! count for each text how many probed positions it contains, and keep a text only
-//! if the count reaches the bound for its length (the count filter) and its length is
-//! in `[⌈min·n/100⌉, ⌊100·n/min⌋]` (the length filter). The survivors are verified
-//! with a bounded edit distance. Nothing that qualifies is ever filtered out, so the
-//! result equals that of comparing with every text.
+//! ([`max_edits`]). In an alignment with at most `d(m)` edits at least
+//! `max(n, m) − d(m)` query positions are aligned with equal tokens (each edit
+//! touches at most one query position), and an aligned pair `(i, j)` has
+//! `|i − j| ≤ d(m)`. So among any `K` chosen query positions at least
+//! `K − n + max(n, m) − d(m)` are present in the text, each within `d(m)` positions
+//! of where the query has it. With `K = d(n) + 1` that bound is at least 1 for every
+//! admissible `m`: the posting lists of `K` query positions contain every qualifying
+//! text.
+//!
+//! The search probes the `K` positions with the rarest tokens (tokens absent from the
+//! memory cost nothing), and a few more while their lists are short (each extra
+//! position raises the bound by one). For every text in those lists it counts the
+//! probed positions it contains at a compatible place (the count filter with the
+//! positional filter; a posting records where its term is when it occurs once) and
+//! keeps it only if the count reaches the bound for its length and its length is in
+//! `[⌈min·n/100⌉, ⌊100·n/min⌋]` (the length filter). The survivors are verified with
+//! a bounded edit distance. Nothing that qualifies is ever filtered out, so the result
+//! equals that of comparing with every text.
 
 use rustc_hash::FxHashMap;
 
 use super::distance::bounded_levenshtein;
-use super::postings::MAX_LEN;
+use super::postings::{Posting, MAX_LEN};
 use super::score::{base_percent, max_edits};
 use crate::error::Result;
 
@@ -35,8 +42,8 @@ pub struct TermStat {
 
 /// What the search needs from a storage backend.
 pub trait TokenIndex {
-    /// Calls `visit(text id, token count)` for every stored text containing `term`.
-    fn postings(&mut self, term: u32, visit: &mut dyn FnMut(i64, u32)) -> Result<()>;
+    /// Calls `visit` for every posting of `term` (every stored text containing it).
+    fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()>;
 
     /// Loads the token ids of text `id` into `tokens`; returns its language id, or
     /// `None` if the text no longer exists.
@@ -91,41 +98,79 @@ pub fn find(
     let min_len = (min_percent as usize * n).div_ceil(100);
     let max_len = 100 * n / min_percent as usize;
 
-    // The k rarest positions; unknown tokens are free (df 0, no postings).
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| query[i].map_or(0, |t| t.df));
-    let mut probe: Vec<(u32, u32)> = Vec::new(); // (term, multiplicity among probed)
-    for &i in &order[..k] {
-        if let Some(t) = query[i] {
-            match probe.iter_mut().find(|(id, _)| *id == t.id) {
-                Some((_, count)) => *count += 1,
-                None => probe.push((t.id, 1)),
-            }
+    // Query positions grouped by term, rarest first; positions of tokens the memory
+    // lacks are covered for free (no text contains them).
+    let mut unknown = 0usize;
+    let mut groups: Vec<(u32, u64, Vec<u32>)> = Vec::new(); // (term, df, positions)
+    for (i, t) in query.iter().enumerate() {
+        match t {
+            None => unknown += 1,
+            Some(t) => match groups.iter_mut().find(|g| g.0 == t.id) {
+                Some(g) => g.2.push(i as u32),
+                None => groups.push((t.id, t.df, vec![i as u32])),
+            },
         }
     }
-    stats.probed += k;
+    groups.sort_by_key(|g| (g.1, g.0));
 
+    // Phase 1: the rarest terms until K positions are covered. Every qualifying text
+    // contains one of them at a compatible place, so it is in `counts` afterwards.
+    // Per text: (probed positions found at a compatible place, token count).
     let mut counts: FxHashMap<i64, (u32, u32)> = FxHashMap::default();
-    for &(term, mult) in &probe {
-        index.postings(term, &mut |id, len| {
-            stats.postings += 1;
-            let len_ok = (len as usize >= min_len && len as usize <= max_len)
-                || (len >= MAX_LEN && max_len >= MAX_LEN as usize);
-            if len_ok {
-                let e = counts.entry(id).or_insert((0, len));
-                e.0 += mult;
-            }
-        })?;
+    let mut covered = unknown;
+    let mut next = 0;
+    while covered < k && next < groups.len() {
+        let (term, _, positions) = &groups[next];
+        visit_term(
+            index,
+            *term,
+            positions,
+            n,
+            min_percent,
+            min_len,
+            max_len,
+            true,
+            &mut counts,
+            stats,
+        )?;
+        covered += positions.len();
+        next += 1;
     }
+    // Phase 2: more terms while they are cheap compared with verifying the texts they
+    // may rule out (each covered position raises the count a text needs by one).
+    let need = |covered: usize, m: usize| -> i64 {
+        (covered + n.max(m) - n) as i64 - max_edits(n, m, min_percent) as i64
+    };
+    while next < groups.len() {
+        let passing = counts
+            .values()
+            .filter(|&&(c, len)| i64::from(c) >= need(covered, len as usize))
+            .count() as u64;
+        let (term, df, positions) = &groups[next];
+        if passing <= 16 || *df > passing.saturating_mul(POSTINGS_PER_VERIFY) {
+            break;
+        }
+        visit_term(
+            index,
+            *term,
+            positions,
+            n,
+            min_percent,
+            min_len,
+            max_len,
+            false,
+            &mut counts,
+            stats,
+        )?;
+        covered += positions.len();
+        next += 1;
+    }
+    stats.probed += covered;
 
     let query_ids: Vec<u32> = query.iter().map(|t| t.map_or(UNKNOWN, |t| t.id)).collect();
     let mut survivors: Vec<(i64, u32)> = counts
         .into_iter()
-        .filter(|&(id, (count, len))| {
-            let m = len as usize;
-            let need = (k + n.max(m) - n) as i64 - max_edits(n, m, min_percent) as i64;
-            i64::from(count) >= need && !skip(id)
-        })
+        .filter(|&(id, (count, len))| i64::from(count) >= need(covered, len as usize) && !skip(id))
         .map(|(id, (_, len))| (id, len))
         .collect();
     survivors.sort_unstable();
@@ -151,6 +196,54 @@ pub fn find(
         }
     }
     Ok(out)
+}
+
+/// Reading this many postings costs about as much as verifying one text.
+const POSTINGS_PER_VERIFY: u64 = 200;
+
+/// Reads the postings of one query term and credits each text with the probed
+/// positions it has at a compatible place. With `insert` false only texts already
+/// counted are credited (phase 2 adds no candidates).
+#[allow(clippy::too_many_arguments)]
+fn visit_term(
+    index: &mut dyn TokenIndex,
+    term: u32,
+    positions: &[u32],
+    n: usize,
+    min_percent: u32,
+    min_len: usize,
+    max_len: usize,
+    insert: bool,
+    counts: &mut FxHashMap<i64, (u32, u32)>,
+    stats: &mut SearchStats,
+) -> Result<()> {
+    index.postings(term, &mut |p| {
+        stats.postings += 1;
+        let len = p.len as usize;
+        let capped = p.len >= MAX_LEN;
+        if !((len >= min_len && len <= max_len) || (capped && max_len >= MAX_LEN as usize)) {
+            return;
+        }
+        let found = if p.at == 0 || capped {
+            // Several occurrences (or position unknown): any probed position may be
+            // aligned with one of them.
+            positions.len() as u32
+        } else {
+            // One occurrence: at most one query position is aligned with it, and
+            // only one within d(m) of it.
+            let j = i64::from(p.at) - 1;
+            let d = max_edits(n, len, min_percent) as i64;
+            u32::from(positions.iter().any(|&i| (i64::from(i) - j).abs() <= d))
+        };
+        if found == 0 {
+            return;
+        }
+        if insert {
+            counts.entry(p.variant as i64).or_insert((0, p.len)).0 += found;
+        } else if let Some(e) = counts.get_mut(&(p.variant as i64)) {
+            e.0 += found;
+        }
+    })
 }
 
 #[cfg(test)]
@@ -193,12 +286,24 @@ mod tests {
     }
 
     impl TokenIndex for VecIndex {
-        fn postings(&mut self, term: u32, visit: &mut dyn FnMut(i64, u32)) -> Result<()> {
+        fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()> {
             for &id in self.postings.get(&term).map(Vec::as_slice).unwrap_or(&[]) {
-                visit(
-                    id,
-                    self.texts[id as usize - 1].len().min(MAX_LEN as usize) as u32,
-                );
+                let text = &self.texts[id as usize - 1];
+                let mut at = text
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &t)| t == term)
+                    .map(|(i, _)| i);
+                let first = at.next().unwrap();
+                visit(Posting {
+                    variant: id as u64,
+                    len: text.len().min(MAX_LEN as usize) as u32,
+                    at: if at.next().is_none() && first < MAX_LEN as usize {
+                        first as u32 + 1
+                    } else {
+                        0
+                    },
+                });
             }
             Ok(())
         }

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::postings::{
-    decode_ids, encode_ids, for_each_posting, push_posting, CHUNK_BYTES, MAX_LEN,
+    decode_ids, encode_ids, for_each_posting, push_posting, put_varint, Posting, CHUNK_BYTES,
 };
 use super::schema::db_error;
 use super::store::{self, primary_tag, LangCache};
@@ -14,7 +14,7 @@ use super::tokens::{nfc, words_key, Analyzed};
 use super::Memory;
 use crate::error::{Error, Result};
 use crate::text::LangTag;
-use crate::unit::{Provenance, TranslationUnit, Variant};
+use crate::unit::{Provenance, TranslationUnit};
 
 /// What to do with a unit whose source (same language, same text) is already stored
 /// with different translations. A unit whose variants are all stored already (same
@@ -70,12 +70,43 @@ pub enum AddOutcome {
     },
 }
 
-/// Postings waiting to be written: (term, variant, token count).
+/// A posting waiting to be written, with its term.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     term: u32,
+    posting: Posting,
+}
+
+/// Appends the postings of one variant (its tokens given as term indexes) to `out`:
+/// one per distinct term, with the term's position when it occurs once.
+fn variant_postings(
     variant: i64,
-    len: u32,
+    terms: &[u32],
+    scratch: &mut Vec<(u32, u32)>,
+    out: &mut Vec<Pending>,
+) {
+    scratch.clear();
+    scratch.extend(terms.iter().enumerate().map(|(i, &t)| (t, i as u32)));
+    scratch.sort_unstable();
+    let len = terms.len() as u32;
+    let mut i = 0;
+    while i < scratch.len() {
+        let (term, first) = scratch[i];
+        let mut j = i + 1;
+        while j < scratch.len() && scratch[j].0 == term {
+            j += 1;
+        }
+        let at = if j - i == 1 { first + 1 } else { 0 };
+        out.push(Pending {
+            term,
+            posting: Posting {
+                variant: variant as u64,
+                len,
+                at,
+            },
+        });
+        i = j;
+    }
 }
 
 #[derive(Debug)]
@@ -111,6 +142,8 @@ pub struct Writer<'m> {
     next_term: i64,
     concordance_upto: i64,
     scratch_ids: Vec<u32>,
+    scratch_blob: Vec<u8>,
+    scratch_pairs: Vec<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Writer<'_> {
@@ -164,6 +197,8 @@ impl<'m> Writer<'m> {
             next_term,
             concordance_upto,
             scratch_ids: Vec::new(),
+            scratch_blob: Vec::new(),
+            scratch_pairs: Vec::new(),
         })
     }
 
@@ -196,42 +231,50 @@ impl<'m> Writer<'m> {
         Ok(id)
     }
 
-    fn prepare(&mut self, v: &Variant) -> Result<Prepared> {
-        let lang = self.lang_id(&v.lang)?;
-        let primary = primary_tag(&v.lang);
-        let group = self.lang_id(&primary)?;
-        let analyzed = Analyzed::new(&v.text);
-        let key = words_key(primary.as_str(), &analyzed);
-        Ok(Prepared {
-            lang,
-            group,
-            analyzed,
-            key,
-        })
+    fn prepare(&mut self, analyzed: AnalyzedUnit) -> Result<(usize, Vec<Prepared>)> {
+        let mut prepared = Vec::with_capacity(analyzed.variants.len());
+        for v in analyzed.variants {
+            let lang = self.lang_id(&v.lang)?;
+            let group = self.lang_id(&v.primary)?;
+            prepared.push(Prepared {
+                lang,
+                group,
+                analyzed: v.analyzed,
+                key: v.key,
+            });
+        }
+        Ok((analyzed.source, prepared))
     }
 
     /// Adds one unit. Errors of kind `Invalid` reject only this unit (fewer than two
     /// non-empty variants); others (database errors) mean the transaction should be
     /// abandoned.
     pub fn add(&mut self, unit: &TranslationUnit) -> Result<AddOutcome> {
-        let filled = unit
-            .variants
-            .iter()
-            .filter(|v| !v.text.trim().is_empty())
-            .count();
-        if filled < 2 {
-            return Err(Error::invalid(
-                "a unit needs text in at least two languages",
-            ));
+        let analyzed = analyze_unit(unit)?;
+        self.add_analyzed(unit, analyzed)
+    }
+
+    /// Adds units, analysing them in parallel first. The outer error means the
+    /// transaction failed; an inner one rejects only its unit (as [`Writer::add`]).
+    pub fn add_batch(&mut self, units: &[TranslationUnit]) -> Result<Vec<Result<AddOutcome>>> {
+        use rayon::prelude::*;
+        let analyzed: Vec<Result<AnalyzedUnit>> = units.par_iter().map(analyze_unit).collect();
+        let mut out = Vec::with_capacity(units.len());
+        for (unit, a) in units.iter().zip(analyzed) {
+            match a {
+                Err(e) => out.push(Err(e)),
+                Ok(a) => out.push(Ok(self.add_analyzed(unit, a)?)),
+            }
         }
-        if filled < unit.variants.len() {
-            return Err(Error::invalid("a unit has a variant with empty text"));
-        }
-        let source_index = source_index(unit);
-        let mut prepared = Vec::with_capacity(unit.variants.len());
-        for v in &unit.variants {
-            prepared.push(self.prepare(v)?);
-        }
+        Ok(out)
+    }
+
+    fn add_analyzed(
+        &mut self,
+        unit: &TranslationUnit,
+        analyzed: AnalyzedUnit,
+    ) -> Result<AddOutcome> {
+        let (source_index, prepared) = self.prepare(analyzed)?;
         let src = &prepared[source_index];
         let existing = self.same_source(src.key, src.lang, &src.analyzed.text)?;
         if existing.is_empty() {
@@ -292,33 +335,53 @@ impl<'m> Writer<'m> {
 
     /// Units whose source variant has language `lang` and text `text` (NFC).
     fn same_source(&mut self, key: i64, lang: i64, text: &str) -> Result<Vec<i64>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT v.unit, v.lang, v.text, u.source_lang, u.first_variant, v.id
-                 FROM variants v JOIN units u ON u.id = v.unit WHERE v.words_key = ?1",
-            )
-            .map_err(db_error)?;
-        let mut rows = stmt.query([key]).map_err(db_error)?;
+        let mut matches: Vec<(i64, i64)> = Vec::new();
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT id, unit, lang, text FROM variants WHERE words_key = ?1")
+                .map_err(db_error)?;
+            let mut rows = stmt.query([key]).map_err(db_error)?;
+            while let Some(row) = rows.next().map_err(db_error)? {
+                let vlang: i64 = row.get(2).map_err(db_error)?;
+                if vlang != lang {
+                    continue;
+                }
+                let vtext = row
+                    .get_ref(3)
+                    .map_err(db_error)?
+                    .as_str()
+                    .map_err(|e| db_error(e.into()))?;
+                if vtext == text {
+                    matches.push((row.get(0).map_err(db_error)?, row.get(1).map_err(db_error)?));
+                }
+            }
+        }
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let (unit, vlang, vtext): (i64, i64, String) = (
-                row.get(0).map_err(db_error)?,
-                row.get(1).map_err(db_error)?,
-                row.get(2).map_err(db_error)?,
-            );
-            let (source_lang, first, vid): (Option<i64>, i64, i64) = (
-                row.get(3).map_err(db_error)?,
-                row.get(4).map_err(db_error)?,
-                row.get(5).map_err(db_error)?,
-            );
-            // Only the stored unit's source variant counts: its source language's
-            // first variant, or its first variant.
-            let is_source = match source_lang {
-                Some(sl) => sl == vlang,
-                None => vid == first,
+        for (vid, unit) in matches {
+            // Only the stored unit's source variant counts: the first variant in its
+            // source language, or its first variant.
+            let (source_lang, first, n): (Option<i64>, i64, i64) = self
+                .tx
+                .prepare_cached(
+                    "SELECT source_lang, first_variant, n_variants FROM units WHERE id = ?1",
+                )
+                .map_err(db_error)?
+                .query_row([unit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db_error)?;
+            let source = match source_lang {
+                Some(sl) => self
+                    .tx
+                    .prepare_cached(
+                        "SELECT min(id) FROM variants WHERE id >= ?1 AND id < ?2 AND lang = ?3",
+                    )
+                    .map_err(db_error)?
+                    .query_row((first, first + n, sl), |r| r.get::<_, Option<i64>>(0))
+                    .map_err(db_error)?
+                    .unwrap_or(first),
+                None => first,
             };
-            if is_source && vlang == lang && vtext == text && !out.contains(&unit) {
+            if source == vid && !out.contains(&unit) {
                 out.push(unit);
             }
         }
@@ -381,21 +444,12 @@ impl<'m> Writer<'m> {
                 let token = prep.analyzed.folded(t);
                 ids.push(self.term(prep.group, token)?);
             }
-            let blob = encode_ids(
-                &ids.iter()
-                    .map(|&i| self.terms[i as usize].id as u32)
-                    .collect::<Vec<u32>>(),
-            );
-            let len = ids.len() as u32;
-            ids.sort_unstable();
-            ids.dedup();
-            for &term in &ids {
-                self.pending.push(Pending {
-                    term,
-                    variant: vid,
-                    len,
-                });
+            let mut blob = std::mem::take(&mut self.scratch_blob);
+            blob.clear();
+            for &i in &ids {
+                put_varint(&mut blob, self.terms[i as usize].id as u64);
             }
+            variant_postings(vid, &ids, &mut self.scratch_pairs, &mut self.pending);
             self.scratch_ids = ids;
             let mut stmt = self
                 .tx
@@ -409,12 +463,13 @@ impl<'m> Writer<'m> {
                 id,
                 prep.lang,
                 prep.key,
-                blob,
+                &blob,
                 prep.analyzed.text,
                 v.markup,
                 store::variant_extra(v),
             ])
             .map_err(db_error)?;
+            self.scratch_blob = blob;
         }
         if self.pending.len() >= FLUSH_POSTINGS {
             self.flush_postings()?;
@@ -642,7 +697,7 @@ impl<'m> Writer<'m> {
             return Ok(());
         }
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable_by_key(|p| (p.term, p.variant));
+        pending.sort_unstable_by_key(|p| (p.term, p.posting.variant));
         let mut start = 0;
         while start < pending.len() {
             let term = pending[start].term;
@@ -676,8 +731,8 @@ impl<'m> Writer<'m> {
                     if data.len() >= CHUNK_BYTES {
                         break;
                     }
-                    push_posting(&mut data, last as u64, p.variant as u64, p.len);
-                    last = p.variant;
+                    push_posting(&mut data, last as u64, p.posting);
+                    last = p.posting.variant as i64;
                     n += 1;
                     rest = tail;
                 }
@@ -698,8 +753,8 @@ impl<'m> Writer<'m> {
                 if data.len() >= CHUNK_BYTES {
                     break;
                 }
-                push_posting(&mut data, last as u64, p.variant as u64, p.len);
-                last = p.variant;
+                push_posting(&mut data, last as u64, p.posting);
+                last = p.posting.variant as i64;
                 n += 1;
                 rest = tail;
             }
@@ -740,7 +795,7 @@ impl<'m> Writer<'m> {
     fn remove_postings(&mut self, term: u32, gone: &[i64]) -> Result<()> {
         let id = self.terms[term as usize].id;
         let (lo, hi) = (id << 20, (id + 1) << 20);
-        let mut kept: Vec<(i64, u32)> = Vec::new();
+        let mut kept: Vec<Pending> = Vec::new();
         let mut removed = 0i64;
         {
             let mut stmt = self
@@ -756,11 +811,11 @@ impl<'m> Writer<'m> {
                     .map_err(db_error)?
                     .as_blob()
                     .map_err(|e| db_error(e.into()))?;
-                for_each_posting(data, |v, len| {
-                    if gone.binary_search(&(v as i64)).is_ok() {
+                for_each_posting(data, |p| {
+                    if gone.binary_search(&(p.variant as i64)).is_ok() {
                         removed += 1;
                     } else {
-                        kept.push((v as i64, len));
+                        kept.push(Pending { term, posting: p });
                     }
                 });
             }
@@ -773,18 +828,10 @@ impl<'m> Writer<'m> {
             .map_err(db_error)?
             .execute([lo, hi])
             .map_err(db_error)?;
-        let entries: Vec<Pending> = kept
-            .iter()
-            .map(|&(variant, len)| Pending {
-                term,
-                variant,
-                len: len.min(MAX_LEN),
-            })
-            .collect();
         let info = &mut self.terms[term as usize];
         info.chunks = 0;
         info.df = 0;
-        self.append_postings(term, &entries)?;
+        self.append_postings(term, &kept)?;
         self.terms[term as usize].dirty = true;
         Ok(())
     }
@@ -876,7 +923,7 @@ impl<'m> Writer<'m> {
                 let group = self.lang_id(&primary)?;
                 let analyzed = Analyzed::new(&text);
                 let key = words_key(primary.as_str(), &analyzed);
-                let mut ids = Vec::with_capacity(analyzed.len());
+                let mut ids: Vec<u32> = Vec::with_capacity(analyzed.len());
                 for t in &analyzed.tokens {
                     ids.push(self.term(group, analyzed.folded(t))?);
                 }
@@ -885,16 +932,7 @@ impl<'m> Writer<'m> {
                         .map(|&i| self.terms[i as usize].id as u32)
                         .collect::<Vec<u32>>(),
                 );
-                let len = ids.len() as u32;
-                ids.sort_unstable();
-                ids.dedup();
-                for term in ids {
-                    self.pending.push(Pending {
-                        term,
-                        variant: vid,
-                        len,
-                    });
-                }
+                variant_postings(vid, &ids, &mut self.scratch_pairs, &mut self.pending);
                 self.tx
                     .prepare_cached("UPDATE variants SET words_key = ?2, tokens = ?3 WHERE id = ?1")
                     .map_err(db_error)?
@@ -912,6 +950,55 @@ impl<'m> Writer<'m> {
             &super::tokens::TOKENIZER_VERSION.to_string(),
         )
     }
+}
+
+/// A unit's texts analysed for storage: the CPU-heavy part of adding a unit, which
+/// needs no database and runs in parallel in [`Writer::add_batch`].
+struct AnalyzedUnit {
+    source: usize,
+    variants: Vec<AnalyzedVariant>,
+}
+
+struct AnalyzedVariant {
+    lang: LangTag,
+    primary: LangTag,
+    analyzed: Analyzed,
+    key: i64,
+}
+
+fn analyze_unit(unit: &TranslationUnit) -> Result<AnalyzedUnit> {
+    let filled = unit
+        .variants
+        .iter()
+        .filter(|v| !v.text.trim().is_empty())
+        .count();
+    if filled < 2 {
+        return Err(Error::invalid(
+            "a unit needs text in at least two languages",
+        ));
+    }
+    if filled < unit.variants.len() {
+        return Err(Error::invalid("a unit has a variant with empty text"));
+    }
+    let variants = unit
+        .variants
+        .iter()
+        .map(|v| {
+            let primary = primary_tag(&v.lang);
+            let analyzed = Analyzed::new(&v.text);
+            let key = words_key(primary.as_str(), &analyzed);
+            AnalyzedVariant {
+                lang: v.lang.clone(),
+                primary,
+                analyzed,
+                key,
+            }
+        })
+        .collect();
+    Ok(AnalyzedUnit {
+        source: source_index(unit),
+        variants,
+    })
 }
 
 /// The index of a unit's source variant: the first in its source language, else the
