@@ -76,6 +76,9 @@ impl LangRules {
         if let Some(&(kind, _)) = self.abbreviations.get(word) {
             return Some(kind);
         }
+        if !word.chars().any(char::is_uppercase) {
+            return None;
+        }
         match self.abbreviations.get(&word.to_lowercase()) {
             Some(&(kind, true)) => Some(kind),
             _ => None,
@@ -87,7 +90,9 @@ impl LangRules {
         if self.starters.is_empty() {
             return false;
         }
-        self.starters.contains(word) || self.starters.contains(&word.to_lowercase())
+        self.starters.contains(word)
+            || (word.chars().any(char::is_uppercase)
+                && self.starters.contains(&word.to_lowercase()))
     }
 
     /// True if the rules know any sentence starters (otherwise every capitalised word

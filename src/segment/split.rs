@@ -208,6 +208,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// True if `pos` lies inside brackets opened in the current sentence that close
     /// later in the paragraph: `(He worked there for 5 years.) at the…`.
     fn inside_brackets(&self, pos: usize) -> bool {
+        if !may_hold_brackets_or_quotes(&self.text[self.sent_start..pos]) {
+            return false;
+        }
         let mut stack: Vec<char> = Vec::new();
         for c in self.text[self.sent_start..pos].chars() {
             if let Some(close) = chars::closing_bracket(c) {
@@ -293,6 +296,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// lower-case word (a reporting clause or the rest of the sentence).
     fn inside_short_quotation(&self, pos: usize) -> bool {
         const REACH: usize = 100;
+        if !may_hold_brackets_or_quotes(&self.text[self.sent_start..pos]) {
+            return false;
+        }
         let mut open: Option<char> = None;
         for c in self.text[self.sent_start..pos].chars() {
             match open {
@@ -646,8 +652,15 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let word = raw_word.trim_start_matches(|c: char| {
             chars::is_opener(c) || chars::is_format(c) || chars::is_dash(c)
         });
-        let word_clean: String = word.chars().filter(|&c| !chars::is_format(c)).collect();
-        let word = word_clean.as_str();
+        let word_clean: std::borrow::Cow<str> = if word.chars().any(chars::is_format) {
+            word.chars()
+                .filter(|&c| !chars::is_format(c))
+                .collect::<String>()
+                .into()
+        } else {
+            word.into()
+        };
+        let word = word_clean.as_ref();
         let words_so_far = self.words_before(i);
 
         // A list marker continuing the list of the previous sentence: "… item 2. The …"
@@ -1169,6 +1182,13 @@ fn is_dotted_abbreviation(word: &str) -> bool {
             let n = part.chars().count();
             (1..=3).contains(&n) && part.chars().all(char::is_alphabetic)
         })
+}
+
+/// A quick test on bytes: false when `text` has no bracket or quotation mark at all
+/// (ASCII ones, or the lead bytes of the non-ASCII ones: « » “ ” „ 「 （ 《 …).
+fn may_hold_brackets_or_quotes(text: &str) -> bool {
+    text.bytes()
+        .any(|b| matches!(b, b'(' | b'[' | b'{' | b'"' | 0xC2 | 0xE2 | 0xE3 | 0xEF))
 }
 
 /// The closing quotation mark for an opening one.
