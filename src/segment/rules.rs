@@ -39,6 +39,8 @@ pub struct LangRules {
     months: FxHashSet<String>,
     /// Lower-cased weekday names and their abbreviations.
     weekdays: FxHashSet<String>,
+    /// Words written with a capital inside sentences too (English "I", German "Sie").
+    capitalised: FxHashSet<String>,
     /// Endings that close a sentence in a language without sentence punctuation at
     /// line ends (Japanese です, ます).
     line_final: Vec<String>,
@@ -114,6 +116,11 @@ impl LangRules {
             .any(|end| line.ends_with(end.as_str()))
     }
 
+    /// True if `word` is written with a capital letter anywhere in a sentence.
+    pub fn is_always_capitalised(&self, word: &str) -> bool {
+        self.capitalised.contains(word)
+    }
+
     /// True if `word` is a weekday name or abbreviation.
     pub fn is_weekday(&self, word: &str) -> bool {
         self.weekdays.contains(&word.to_lowercase())
@@ -151,6 +158,7 @@ impl LangRules {
             Months,
             Weekdays,
             LineFinal,
+            Capitalised,
             Ordinal,
         }
         let mut section = Section::None;
@@ -175,6 +183,7 @@ impl LangRules {
                     "months" => Section::Months,
                     "weekdays" => Section::Weekdays,
                     "line-final" => Section::LineFinal,
+                    "capitalised" => Section::Capitalised,
                     "ordinal-context" => Section::Ordinal,
                     other => {
                         return Err(Error::syntax(format!("unknown section [{other}]"), loc()))
@@ -223,6 +232,9 @@ impl LangRules {
                     .extend(line.split_whitespace().map(str::to_lowercase)),
                 Section::LineFinal => self
                     .line_final
+                    .extend(line.split_whitespace().map(str::to_string)),
+                Section::Capitalised => self
+                    .capitalised
                     .extend(line.split_whitespace().map(str::to_string)),
                 Section::Ordinal => self
                     .ordinal_context

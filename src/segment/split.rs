@@ -25,6 +25,7 @@ pub(crate) fn split_paragraph(rules: &LangRules, text: &str, out: &mut Vec<Span>
         marker: None,
         max_line: None,
     };
+    splitter.split_leading_heading();
     splitter.run();
 }
 
@@ -97,6 +98,11 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let bytes = self.text.as_bytes();
         let mut i = self.sent_start;
         while i < bytes.len() {
+            // A handler may have started the next sentence beyond where it returned.
+            i = i.max(self.sent_start);
+            if i >= bytes.len() {
+                break;
+            }
             let b = bytes[i];
             if b < 0x80 {
                 if !ASCII_TRIGGERS[b as usize] {
@@ -148,6 +154,87 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let rest = &self.text[next..];
         self.sent_start = next + (rest.len() - rest.trim_start().len());
         self.marker = None;
+        self.split_leading_heading();
+    }
+
+    /// Headings, bylines and credits run into the text when line breaks were lost
+    /// ("FOTO - REUTERS Po zápase …", "Spor o generála Nakoniec sa …"): ends them where
+    /// the text proper begins. Two patterns, both at the start of a sentence:
+    /// a run of at least two all-capital words followed by a capitalised word; and a
+    /// few words without punctuation, the last one not capitalised, followed by a
+    /// capitalised word that typically starts sentences (a pronoun, preposition,
+    /// article or conjunction — words that are not capitalised inside a sentence).
+    fn split_leading_heading(&mut self) {
+        const MAX_WORDS: usize = 8;
+        let start = self.sent_start;
+        let rest = &self.text[start..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let mut tokens: Vec<(usize, &str)> = Vec::with_capacity(MAX_WORDS + 1);
+        let mut pos = 0;
+        for token in line.split(' ') {
+            if !token.is_empty() {
+                tokens.push((pos, token));
+                if tokens.len() > MAX_WORDS {
+                    break;
+                }
+            }
+            pos += token.len() + 1;
+        }
+        if tokens.len() < 3 {
+            return;
+        }
+        let is_caps_word =
+            |t: &str| t.chars().count() >= 2 && t.chars().all(|c| c.is_uppercase() || c == '-');
+        let is_title_word = |t: &str| {
+            let mut cs = t.chars();
+            matches!((cs.next(), cs.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase())
+        };
+        // "FOTO - REUTERS Po …", "MAREK CHORVATOVIČ Hospodárstvo …"
+        let caps = tokens
+            .iter()
+            .take_while(|(_, t)| is_caps_word(t) || t.chars().all(chars::is_dash))
+            .count();
+        let caps_words = tokens[..caps]
+            .iter()
+            .filter(|(_, t)| !t.chars().all(chars::is_dash))
+            .count();
+        if caps_words >= 2
+            && caps < tokens.len()
+            && is_title_word(tokens[caps].1)
+            && !tokens[caps - 1].1.chars().all(chars::is_dash)
+        {
+            self.cut(start + tokens[caps].0, start + tokens[caps].0);
+            return;
+        }
+        // "Spor o generála Nakoniec sa písalo …"
+        if !is_title_word(tokens[0].1) || !self.rules.has_starters() {
+            return;
+        }
+        for k in 1..tokens.len() {
+            let (prev, word) = (tokens[k - 1].1, tokens[k].1);
+            if !prev.chars().all(|c| c.is_alphanumeric() || c == '-') {
+                return; // punctuation: not a bare heading
+            }
+            let prev_lower = prev
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_lowercase() || c.is_numeric());
+            // The word after the starter must be lower case: "Le Coudray", "La Scala",
+            // "The Wealth of Nations" are names, not sentence starts.
+            let after_lower = tokens
+                .get(k + 1)
+                .is_some_and(|(_, t)| t.chars().next().is_some_and(char::is_lowercase));
+            if prev_lower
+                && after_lower
+                && is_title_word(word)
+                && word.chars().all(char::is_alphabetic)
+                && self.rules.is_starter(word)
+                && !self.rules.is_always_capitalised(word)
+            {
+                self.cut(start + tokens[k].0, start + tokens[k].0);
+                return;
+            }
+        }
     }
 
     fn finish(&mut self, len: usize) {
@@ -237,6 +324,57 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             }
         }
         false
+    }
+
+    /// The end of a closing quotation mark that follows `from` after a space and is
+    /// itself followed by a space or the end: it closes the sentence before it.
+    fn detached_closer(&self, from: usize, after_word: bool) -> usize {
+        let rest = &self.text[from..];
+        let after_space = rest.trim_start_matches([' ', '\u{A0}', '\u{202F}']);
+        if after_space.len() == rest.len() {
+            return from;
+        }
+        let token_len = after_space
+            .find(char::is_whitespace)
+            .unwrap_or(after_space.len());
+        let token = &after_space[..token_len];
+        // A footnote number set off by a space: "… minority rights. 4 Even though …"
+        if after_word && (1..=2).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit())
+        {
+            let following = after_space[token_len..].trim_start();
+            let mut cs = following.chars();
+            if matches!((cs.next(), cs.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase())
+            {
+                return from + (rest.len() - after_space.len()) + token_len;
+            }
+        }
+        if token.is_empty()
+            || !(token
+                .chars()
+                .all(|c| chars::is_closer(c) && !chars::is_open_bracket(c))
+                || is_footnote_ref(token)
+                || is_emoticon(token)
+                || matches!(token, "[...]" | "[…]"))
+        {
+            return from;
+        }
+        let unambiguous = token == "''"
+            || token
+                .chars()
+                .any(|c| matches!(c, '”' | '»' | '’' | ')' | ']' | '」' | '』'));
+        if !unambiguous
+            && (is_footnote_ref(token) || is_emoticon(token) || matches!(token, "[...]" | "[…]"))
+        {
+            // "… poďakoval. [18] Mimo USA"
+            return from + (rest.len() - after_space.len()) + token_len;
+        }
+        let closes_open_ascii_quote =
+            token == "\"" && self.text[..from].matches('"').count() % 2 == 1;
+        if unambiguous || closes_open_ascii_quote {
+            from + (rest.len() - after_space.len()) + token_len
+        } else {
+            from
+        }
     }
 
     /// The end of footnote references right after a terminal at `i` (cluster and
@@ -410,6 +548,11 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // Footnote references belong to the sentence they follow: "martyr.[1] The",
         // "cognition (type 2).10 This".
         closers_end = self.skip_footnotes(i, first, closers_end);
+        // A closing quote set off by a space: "… houden. ''" (Dutch), "… fin. »".
+        closers_end = self.detached_closer(
+            closers_end,
+            self.char_before(i).is_some_and(char::is_alphabetic),
+        );
         let closers = &text[cluster_end..closers_end];
 
         if closers_end >= text.len() {
@@ -427,6 +570,10 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             return closers_end;
         }
 
+        // "Direct Dial:? 203…": a question mark after a colon is a placeholder.
+        if before_char == Some(':') {
+            return closers_end;
+        }
         // A sentence needs a word: "! ! !" is one.
         if !self.text[self.sent_start..i]
             .chars()
@@ -549,6 +696,19 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let token_start = self.token_start(i);
         let word = &self.text[token_start..i];
         if word.contains(['@', '/']) || word.starts_with("www") || next.token.contains(['@', '/']) {
+            return Decision::Continue;
+        }
+        // "Newsfeed.Com", "Amazon.DE": a domain name.
+        if is_top_level_domain(trim_word(next.token)) {
+            return Decision::Continue;
+        }
+        // "s.XX", "J.Smith": one letter before the period is an abbreviation or initial.
+        if word
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .chars()
+            .count()
+            < 2
+        {
             return Decision::Continue;
         }
         // "world.Today", "1,000.That" — but not a list number "1.Helado".
@@ -983,6 +1143,27 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         if self.rules.is_month(next_word) || next.case == Case::Digit {
             return true;
         }
+        // A date range: "21. 3. - 20. 4."
+        if next.token.chars().all(chars::is_dash)
+            && self.next_after(next.start + next.token.len()).case == Case::Digit
+        {
+            return true;
+        }
+        let prev = self.prev_token_raw(token_start).map(|(_, t)| t);
+        // A complete day-and-month date ("21. 5.") ends like any other word.
+        if let Some(day) = prev
+            .and_then(|t| t.strip_suffix('.'))
+            .and_then(|t| t.parse::<u32>().ok())
+        {
+            let month: u32 = self.text[token_start..]
+                .split('.')
+                .next()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            if (1..=31).contains(&day) && (1..=12).contains(&month) {
+                return false;
+            }
+        }
         if let Some(prev) = self.prev_word(token_start) {
             if self.rules.is_ordinal_context(prev) {
                 return true;
@@ -1182,6 +1363,55 @@ fn is_dotted_abbreviation(word: &str) -> bool {
             let n = part.chars().count();
             (1..=3).contains(&n) && part.chars().all(char::is_alphabetic)
         })
+}
+
+/// Common top-level domains, as written after "example." in any case.
+fn is_top_level_domain(word: &str) -> bool {
+    const TLDS: &[&str] = &[
+        "com", "org", "net", "edu", "gov", "int", "mil", "info", "biz", "io", "co", "uk", "de",
+        "fr", "ru", "es", "it", "nl", "jp", "cn", "ca", "au", "eu", "us",
+    ];
+    word.len() <= 4 && TLDS.iter().any(|t| t.eq_ignore_ascii_case(word))
+}
+
+/// A text emoticon that closes a sentence: ":)", ":-(", ";D".
+fn is_emoticon(token: &str) -> bool {
+    let t = token.as_bytes();
+    (2..=4).contains(&t.len())
+        && matches!(t[0], b':' | b';' | b'=')
+        && t[1..].iter().all(|b| {
+            matches!(
+                b,
+                b'-' | b')'
+                    | b'('
+                    | b'D'
+                    | b'P'
+                    | b'p'
+                    | b'/'
+                    | b'|'
+                    | b'O'
+                    | b'o'
+                    | b'3'
+                    | b']'
+                    | b'['
+            )
+        })
+        && !matches!(t[t.len() - 1], b'-')
+}
+
+/// A bracketed footnote number: "[18]", "[7][8]".
+fn is_footnote_ref(token: &str) -> bool {
+    let mut rest = token;
+    let mut any = false;
+    while let Some(inner) = rest.strip_prefix('[') {
+        let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
+        if !(1..=3).contains(&digits) || !inner[digits..].starts_with(']') {
+            return false;
+        }
+        rest = &inner[digits + 1..];
+        any = true;
+    }
+    any && rest.is_empty()
 }
 
 /// A quick test on bytes: false when `text` has no bracket or quotation mark at all
