@@ -52,6 +52,12 @@ pub struct LangRules {
     pub colon_terminal: bool,
     /// The language marks questions with `;` (Greek).
     pub semicolon_question: bool,
+    /// A hyphen between spaces ends a sentence (Urdu).
+    pub dash_terminal: bool,
+    /// A colon before a new clause ends a sentence (Italian).
+    pub colon_break: bool,
+    /// A semicolon before a capitalised word ends a sentence (French, Spanish).
+    pub semicolon_upper: bool,
     /// A colon after the first few words of a paragraph ends a heading or dateline
     /// (Arabic news: "سؤال وجواب: …").
     pub heading_colon: bool,
@@ -208,6 +214,9 @@ impl LangRules {
                     "semicolon-question" => self.semicolon_question = on,
                     "lowercase-start" => self.lowercase_start = on,
                     "heading-colon" => self.heading_colon = on,
+                    "colon-break" => self.colon_break = on,
+                    "dash-terminal" => self.dash_terminal = on,
+                    "semicolon-upper" => self.semicolon_upper = on,
                     other => return Err(Error::syntax(format!("unknown option {other:?}"), loc())),
                 }
                 continue;

@@ -89,6 +89,7 @@ const fn ascii_triggers() -> [bool; 128] {
     t[b')' as usize] = true;
     t[b':' as usize] = true;
     t[b';' as usize] = true;
+    t[b'-' as usize] = true;
     t
 }
 const ASCII_TRIGGERS: [bool; 128] = ascii_triggers();
@@ -114,8 +115,16 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                     b'\n' => self.at_newline(i),
                     b')' => self.at_paren(i),
                     b':' if self.rules.colon_terminal => self.at_terminal(i),
+                    b':' if self.is_dateline_colon(i) => {
+                        let next = self.next_after(i + 1);
+                        self.cut(i + 1, next.start);
+                        next.start
+                    }
                     b':' if self.rules.heading_colon => self.at_heading_colon(i),
+                    b':' if self.rules.colon_break => self.at_clause_mark(i, false),
                     b';' if self.rules.semicolon_question => self.at_terminal(i),
+                    b';' if self.rules.semicolon_upper => self.at_clause_mark(i, true),
+                    b'-' if self.rules.dash_terminal => self.at_dash(i),
                     _ => i + 1,
                 };
                 continue;
@@ -519,6 +528,17 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 closers_end += c.len_utf8();
                 continue;
             }
+            // Quotes escaped as HTML entities in text taken from the web: "…!&#39;&#39;"
+            if c == '&' {
+                let rest = &text[closers_end..];
+                if let Some(entity) = ["&#39;", "&quot;", "&#34;", "&rdquo;", "&raquo;"]
+                    .iter()
+                    .find(|e| rest.starts_with(**e))
+                {
+                    closers_end += entity.len();
+                    continue;
+                }
+            }
             if !chars::is_closer(c) {
                 break;
             }
@@ -647,17 +667,21 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         closers: &str,
         next: &Next,
     ) -> Decision {
-        if ellipsis {
-            return Decision::Continue;
-        }
         let Some(nc) = next.first else {
             return Decision::Continue;
         };
-        if chars::is_period(first) && nc.is_numeric() {
+        if chars::is_period(first) && nc.is_numeric() && !ellipsis {
             // A decimal point, full-width ones included: "３．２９".
             return Decision::Continue;
         }
-        if chars::is_spaceless_terminal(first) || (strong && !first.is_ascii()) {
+        // ASCII punctuation inside CJK text: "美味!組内外から…", "ロビー?2008年", "基地..另外"
+        let in_cjk_text = matches!(first, '!' | '?' | '.')
+            && (chars::is_cjk(nc) || nc.is_ascii_digit())
+            && self.char_before(i).is_some_and(chars::is_cjk);
+        if ellipsis && !in_cjk_text {
+            return Decision::Continue;
+        }
+        if chars::is_spaceless_terminal(first) || (strong && !first.is_ascii()) || in_cjk_text {
             // CJK and other scripts without spaces between sentences.
             if self.inside_brackets(i) {
                 return Decision::Continue;
@@ -683,10 +707,14 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                     return Decision::Continue;
                 }
             }
-            if nc.is_alphanumeric() || chars::is_opener(nc) || chars::is_cjk(nc) {
-                return Decision::Break;
+            // Anything but more punctuation starts the next sentence ("。*1902年", "。※GI").
+            if matches!(nc, '、' | '，' | ',' | '.' | '・' | ':' | ';' | '：' | '；')
+                || chars::is_dash(nc)
+                || chars::is_terminal(nc)
+            {
+                return Decision::Continue;
             }
-            return Decision::Continue;
+            return Decision::Break;
         }
         if !closers.is_empty() {
             return Decision::Continue;
@@ -764,6 +792,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 }
                 Decision::Break
             }
+            Case::Caseless if !closers.is_empty() && self.short_attribution(next) => {
+                Decision::Continue
+            }
             Case::Other => {
                 // A dialogue dash: "…? — деді." continues; "…? — Да." starts anew.
                 if next.first.is_some_and(chars::is_dash) {
@@ -784,6 +815,21 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 Decision::Break
             }
         }
+    }
+
+    /// In a script without case, a quotation followed by a clause of at most three
+    /// words that ends the sentence is an attribution: `"…?" वकील म्हणाला.`
+    fn short_attribution(&self, next: &Next) -> bool {
+        let rest = &self.text[next.start..];
+        let Some(end) =
+            rest.find(|c: char| chars::is_terminal(c) || c == '"' || c == '“' || c == '«')
+        else {
+            return false;
+        };
+        let clause = &rest[..end];
+        rest[end..].starts_with(|c: char| chars::is_terminal(c))
+            && clause.split_whitespace().count() <= 3
+            && !clause.contains([',', '،', '\n'])
     }
 
     /// An ellipsis followed by whitespace.
@@ -807,6 +853,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     fn decide_period(&mut self, i: usize, closers: &str, next: &Next) -> Decision {
         let rules = self.rules;
         let starts_with_ellipsis = next.token.starts_with("...") || next.token.starts_with('…');
+        if next.case == Case::Caseless && !closers.is_empty() && self.short_attribution(next) {
+            return Decision::Continue;
+        }
         let token_start = self.token_start(i);
         let raw_word = &self.text[token_start..i];
         let word = raw_word.trim_start_matches(|c: char| {
@@ -1235,6 +1284,78 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let len = line.chars().count();
         if len * 3 < max_line * 2 || max_line < 50 {
             self.cut(i, i + 1);
+            return next.start;
+        }
+        i + 1
+    }
+
+    /// A hyphen set off by spaces between two words ends a sentence where writers use
+    /// it for the full stop (Urdu: "…کیا جا رہا ہے - گھنے جنگلاتی…").
+    fn at_dash(&mut self, i: usize) -> usize {
+        let spaced = self.char_before(i) == Some(' ') && self.char_at(i + 1) == Some(' ');
+        let after_word = self.text[..i]
+            .trim_end()
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic);
+        let next = self.next_after(i + 1);
+        if spaced
+            && after_word
+            && next.first.is_some_and(char::is_alphabetic)
+            && self.words_before(i) >= 3
+        {
+            self.cut(i + 1, next.start);
+            return next.start;
+        }
+        i + 1
+    }
+
+    /// A news dateline ending in a colon at the start of a sentence: "لندن - ایرنا:",
+    /// "Tehran - IRNA:" (place, dash, agency). What follows is the report.
+    fn is_dateline_colon(&self, i: usize) -> bool {
+        let head = &self.text[self.sent_start..i];
+        let next = self.next_after(i + 1);
+        if next.start == i + 1
+            || next.start >= self.text.len()
+            || !next.first.is_some_and(char::is_alphabetic)
+        {
+            return false;
+        }
+        let words = head.split_whitespace().count();
+        (3..=6).contains(&words)
+            && head
+                .split_whitespace()
+                .any(|w| w.chars().all(chars::is_dash))
+            && !head.contains(|c: char| {
+                chars::is_terminal(c) || matches!(c, ',' | '،' | ';' | '"' | '«' | '»')
+            })
+    }
+
+    /// A colon or semicolon that ends a sentence by the language's convention: in
+    /// Italian a colon before a new clause (`…è chiarissimo: Nelle ultime settimane…`),
+    /// in French and Spanish a semicolon before a capitalised word.
+    fn at_clause_mark(&mut self, i: usize, upper_only: bool) -> usize {
+        let next = self.next_after(i + 1);
+        if next.start == i + 1
+            || next.start >= self.text.len()
+            || !self.text[self.sent_start..i]
+                .chars()
+                .any(char::is_alphabetic)
+        {
+            return i + 1;
+        }
+        // A quotation after the colon is what the sentence reports: `esclamò: "Bambini…"`.
+        let quoted = next
+            .token
+            .starts_with(|c: char| chars::is_opener(c) && !chars::is_open_bracket(c));
+        let starts_clause = !quoted
+            && match next.case {
+                Case::Upper => true,
+                Case::Lower | Case::Caseless => !upper_only,
+                _ => false,
+            };
+        if starts_clause && !self.inside_brackets(i) {
+            self.cut(i + 1, next.start);
             return next.start;
         }
         i + 1
