@@ -41,6 +41,8 @@ pub struct LangRules {
     weekdays: FxHashSet<String>,
     /// Words written with a capital inside sentences too (English "I", German "Sie").
     capitalised: FxHashSet<String>,
+    /// Verbs of saying, after which a colon introduces speech (Arabic قال).
+    speech_verbs: FxHashSet<String>,
     /// Endings that close a sentence in a language without sentence punctuation at
     /// line ends (Japanese です, ます).
     line_final: Vec<String>,
@@ -122,6 +124,18 @@ impl LangRules {
             .any(|end| line.ends_with(end.as_str()))
     }
 
+    /// True if `word` is a verb of saying (with or without an Arabic conjunction
+    /// prefix و / ف).
+    pub fn is_speech_verb(&self, word: &str) -> bool {
+        if self.speech_verbs.is_empty() {
+            return false;
+        }
+        self.speech_verbs.contains(word)
+            || word
+                .strip_prefix(['و', 'ف'])
+                .is_some_and(|w| self.speech_verbs.contains(w))
+    }
+
     /// True if `word` is written with a capital letter anywhere in a sentence.
     pub fn is_always_capitalised(&self, word: &str) -> bool {
         self.capitalised.contains(word)
@@ -165,6 +179,7 @@ impl LangRules {
             Weekdays,
             LineFinal,
             Capitalised,
+            SpeechVerbs,
             Ordinal,
         }
         let mut section = Section::None;
@@ -190,6 +205,7 @@ impl LangRules {
                     "weekdays" => Section::Weekdays,
                     "line-final" => Section::LineFinal,
                     "capitalised" => Section::Capitalised,
+                    "speech-verbs" => Section::SpeechVerbs,
                     "ordinal-context" => Section::Ordinal,
                     other => {
                         return Err(Error::syntax(format!("unknown section [{other}]"), loc()))
@@ -244,6 +260,9 @@ impl LangRules {
                     .extend(line.split_whitespace().map(str::to_string)),
                 Section::Capitalised => self
                     .capitalised
+                    .extend(line.split_whitespace().map(str::to_string)),
+                Section::SpeechVerbs => self
+                    .speech_verbs
                     .extend(line.split_whitespace().map(str::to_string)),
                 Section::Ordinal => self
                     .ordinal_context

@@ -1365,11 +1365,16 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// ("سؤال وجواب: …", "الصنداي تايمز: …"), where the language marks them so.
     fn at_heading_colon(&mut self, i: usize) -> usize {
         let first_sentence = self.text[..self.sent_start].trim().is_empty();
+        // After a verb of saying the colon introduces speech: "وقال المتحدث: …"
+        let reports_speech = self.text[self.sent_start..i]
+            .split_whitespace()
+            .any(|w| self.rules.is_speech_verb(w));
         let next = self.next_after(i + 1);
         let spaced = next.start > i + 1;
         let starts_word = next.first.is_some_and(|c| c.is_alphabetic())
             && next.token.chars().next().is_some_and(char::is_alphabetic);
-        if first_sentence && spaced && starts_word && self.words_before(i) <= 12 {
+        if first_sentence && spaced && starts_word && !reports_speech && self.words_before(i) <= 12
+        {
             self.cut(i + 1, next.start);
             return next.start;
         }
