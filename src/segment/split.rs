@@ -177,17 +177,26 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         const MAX_WORDS: usize = 8;
         let start = self.sent_start;
         let rest = &self.text[start..];
-        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        // Only the first words matter: look at a bounded prefix of the line.
+        let mut limit = rest.len().min(256);
+        while !rest.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let head = &rest[..limit];
+        let line = &head[..head.find('\n').unwrap_or(head.len())];
+        // Both patterns need a capital letter first.
+        if !line.chars().next().is_some_and(char::is_uppercase) {
+            return;
+        }
         let mut tokens: Vec<(usize, &str)> = Vec::with_capacity(MAX_WORDS + 1);
+        let bytes = line.as_bytes();
         let mut pos = 0;
-        for token in line.split(' ') {
-            if !token.is_empty() {
-                tokens.push((pos, token));
-                if tokens.len() > MAX_WORDS {
-                    break;
-                }
+        while pos < bytes.len() && tokens.len() <= MAX_WORDS {
+            let end = memchr::memchr(b' ', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
+            if end > pos {
+                tokens.push((pos, &line[pos..end]));
             }
-            pos += token.len() + 1;
+            pos = end + 1;
         }
         if tokens.len() < 3 {
             return;
@@ -297,33 +306,70 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     }
 
     /// Number of whitespace-separated words from the sentence start up to `end`.
-    fn words_before(&self, end: usize) -> usize {
-        self.text[self.sent_start..end].split_whitespace().count()
+    /// Number of words from the sentence start up to `end`, counted up to `cap` (the
+    /// rules only ever ask about the first few).
+    fn words_before(&self, end: usize, cap: usize) -> usize {
+        self.text[self.sent_start..end]
+            .split_whitespace()
+            .take(cap)
+            .count()
     }
 
     /// True if `pos` lies inside brackets opened in the current sentence that close
     /// later in the paragraph: `(He worked there for 5 years.) at the…`.
     fn inside_brackets(&self, pos: usize) -> bool {
-        if !may_hold_brackets_or_quotes(&self.text[self.sent_start..pos]) {
-            return false;
+        match self.open_marks(pos).bracket {
+            Some(close) => self.bracket_closes_soon(pos, close),
+            None => false,
+        }
+    }
+
+    /// The closing bracket and closing quotation mark that the current sentence waits
+    /// for at `pos`, found in one pass. A bracket counts only when exactly one is open
+    /// and the sentence's brackets are paired: a closer with nothing open means they
+    /// are not (mirrored right-to-left text writes "علی) ع ("), and nested unclosed
+    /// brackets are typos, not structure.
+    fn open_marks(&self, pos: usize) -> OpenMarks {
+        let slice = &self.text[self.sent_start..pos];
+        if !may_hold_brackets_or_quotes(slice) {
+            return OpenMarks::default();
         }
         let mut stack: Vec<char> = Vec::new();
-        for c in self.text[self.sent_start..pos].chars() {
+        let mut paired = true;
+        let mut quote: Option<char> = None;
+        for c in slice.chars() {
             if let Some(close) = chars::closing_bracket(c) {
                 stack.push(close);
             } else if stack.last() == Some(&c) {
                 stack.pop();
             } else if matches!(c, ')' | ']' | '}') {
-                // A closer with nothing open: brackets are not paired here (mirrored
-                // right-to-left text writes "علی) ع (" ), so they say nothing.
-                return false;
+                paired = false;
+            }
+            match quote {
+                None => quote = quote_closer(c),
+                Some(close) if c == close => quote = None,
+                Some(_) => {}
             }
         }
-        // One level deep only: nested unclosed brackets are typos, not structure.
-        let [close] = stack[..] else {
-            return false;
+        let bracket = match stack[..] {
+            [close] if paired => Some(close),
+            _ => None,
         };
-        // It must close soon, before another bracket opens.
+        OpenMarks { bracket, quote }
+    }
+
+    /// True if there is no boundary at `pos` because of an open bracket or quotation.
+    fn enclosed(&self, pos: usize) -> bool {
+        let open = self.open_marks(pos);
+        open.bracket
+            .is_some_and(|close| self.bracket_closes_soon(pos, close))
+            || open
+                .quote
+                .is_some_and(|close| self.quotation_goes_on(pos, close))
+    }
+
+    /// True if `close` comes soon after `pos`, before another bracket opens.
+    fn bracket_closes_soon(&self, pos: usize, close: char) -> bool {
         for c in self.text[pos..].chars().take(150) {
             if c == close {
                 return true;
@@ -437,24 +483,12 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         end
     }
 
-    /// True if `pos` lies inside a short quotation that the sentence goes on after:
+    /// True if the quotation open at `pos` is short and the sentence goes on after it:
     /// „Prieskumy beriem na ľahkú váhu. V podstate ma to nezaujíma,“ reagoval Matovič.
     /// The quotation must close within a few words, followed by a comma or a
     /// lower-case word (a reporting clause or the rest of the sentence).
-    fn inside_short_quotation(&self, pos: usize) -> bool {
+    fn quotation_goes_on(&self, pos: usize, close: char) -> bool {
         const REACH: usize = 100;
-        if !may_hold_brackets_or_quotes(&self.text[self.sent_start..pos]) {
-            return false;
-        }
-        let mut open: Option<char> = None;
-        for c in self.text[self.sent_start..pos].chars() {
-            match open {
-                None => open = quote_closer(c),
-                Some(close) if c == close => open = None,
-                Some(_) => {}
-            }
-        }
-        let Some(close) = open else { return false };
         let rest = &self.text[pos..];
         let Some((at, _)) = rest
             .char_indices()
@@ -634,13 +668,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // Inside brackets that close later in the paragraph there is no boundary:
         // "(«Егемен Қазақстан», 2012 жыл. №590-591)".
         let decision = match decision {
-            Decision::Break
-                if spaced_after
-                    && (self.inside_brackets(closers_end)
-                        || self.inside_short_quotation(closers_end)) =>
-            {
-                Decision::Continue
-            }
+            Decision::Break if spaced_after && self.enclosed(closers_end) => Decision::Continue,
             d => d,
         };
         match decision {
@@ -870,7 +898,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             word.into()
         };
         let word = word_clean.as_ref();
-        let words_so_far = self.words_before(i);
+        let words_so_far = self.words_before(i, 5);
 
         // A list marker continuing the list of the previous sentence: "… item 2. The …"
         if let Some(marker) = list_marker(word) {
@@ -1302,7 +1330,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         if spaced
             && after_word
             && next.first.is_some_and(char::is_alphabetic)
-            && self.words_before(i) >= 3
+            && self.words_before(i, 3) >= 3
         {
             self.cut(i + 1, next.start);
             return next.start;
@@ -1373,7 +1401,11 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let spaced = next.start > i + 1;
         let starts_word = next.first.is_some_and(|c| c.is_alphabetic())
             && next.token.chars().next().is_some_and(char::is_alphabetic);
-        if first_sentence && spaced && starts_word && !reports_speech && self.words_before(i) <= 12
+        if first_sentence
+            && spaced
+            && starts_word
+            && !reports_speech
+            && self.words_before(i, 13) <= 12
         {
             self.cut(i + 1, next.start);
             return next.start;
@@ -1391,7 +1423,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             return i + 1;
         };
         if token_start == self.sent_start
-            || (self.starts_with_bullet() && self.words_before(i) == 2)
+            || (self.starts_with_bullet() && self.words_before(i, 3) == 2)
         {
             self.marker = Some(marker);
         } else if self.marker.is_some_and(|m| m.is_followed_by(marker)) {
@@ -1419,6 +1451,13 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         }
         i + len
     }
+}
+
+/// What the current sentence waits to be closed: see [`Splitter::open_marks`].
+#[derive(Debug, Default, Clone, Copy)]
+struct OpenMarks {
+    bracket: Option<char>,
+    quote: Option<char>,
 }
 
 enum Decision {
