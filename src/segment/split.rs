@@ -13,7 +13,7 @@ use crate::text::Span;
 /// Splits `text` (one paragraph: no blank line inside) and appends the sentence spans,
 /// relative to `text`, to `out`. Every non-whitespace character of `text` ends up in
 /// exactly one span; spans start and end on non-whitespace characters.
-pub(crate) fn split_paragraph(rules: &LangRules, text: &str, out: &mut Vec<Span>) {
+pub(crate) fn split_paragraph(rules: &LangRules, text: &str, out: &mut dyn FnMut(Span)) {
     let Some(first) = text.find(|c: char| !c.is_whitespace()) else {
         return;
     };
@@ -70,7 +70,7 @@ struct Next<'t> {
 struct Splitter<'r, 't, 'o> {
     rules: &'r LangRules,
     text: &'t str,
-    out: &'o mut Vec<Span>,
+    out: &'o mut dyn FnMut(Span),
     /// Start of the current sentence (a non-whitespace character).
     sent_start: usize,
     /// The list marker that opened the current sentence, if any.
@@ -158,7 +158,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     fn cut(&mut self, end: usize, next: usize) {
         let end = self.sent_start + self.text[self.sent_start..end].trim_end().len();
         if end > self.sent_start {
-            self.out.push(Span::new(self.sent_start, end));
+            (self.out)(Span::new(self.sent_start, end));
         }
         let rest = &self.text[next..];
         self.sent_start = next + (rest.len() - rest.trim_start().len());
@@ -182,76 +182,76 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         while !rest.is_char_boundary(limit) {
             limit -= 1;
         }
-        let head = &rest[..limit];
-        let line = &head[..head.find('\n').unwrap_or(head.len())];
-        // Both patterns need a capital letter first.
-        if !line.chars().next().is_some_and(char::is_uppercase) {
-            return;
-        }
-        let mut tokens: Vec<(usize, &str)> = Vec::with_capacity(MAX_WORDS + 1);
-        let bytes = line.as_bytes();
-        let mut pos = 0;
-        while pos < bytes.len() && tokens.len() <= MAX_WORDS {
-            let end = memchr::memchr(b' ', &bytes[pos..]).map_or(bytes.len(), |k| pos + k);
-            if end > pos {
-                tokens.push((pos, &line[pos..end]));
-            }
-            pos = end + 1;
-        }
-        if tokens.len() < 3 {
-            return;
-        }
-        let is_caps_word =
-            |t: &str| t.chars().count() >= 2 && t.chars().all(|c| c.is_uppercase() || c == '-');
-        let is_title_word = |t: &str| {
-            let mut cs = t.chars();
-            matches!((cs.next(), cs.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase())
+        let mut words = Words {
+            line: &rest[..limit],
+            pos: 0,
         };
-        // "FOTO - REUTERS Po …", "MAREK CHORVATOVIČ Hospodárstvo …"
-        let caps = tokens
-            .iter()
-            .take_while(|(_, t)| is_caps_word(t) || t.chars().all(chars::is_dash))
-            .count();
-        let caps_words = tokens[..caps]
-            .iter()
-            .filter(|(_, t)| !t.chars().all(chars::is_dash))
-            .count();
-        if caps_words >= 2
-            && caps < tokens.len()
-            && is_title_word(tokens[caps].1)
-            && !tokens[caps - 1].1.chars().all(chars::is_dash)
-        {
-            self.cut(start + tokens[caps].0, start + tokens[caps].0);
+        let Some((_, first)) = words.next() else {
+            return;
+        };
+        let mut first_chars = first.chars();
+        let (Some(c0), Some(c1)) = (first_chars.next(), first_chars.next()) else {
+            return;
+        };
+        if !c0.is_uppercase() {
+            return;
+        }
+        if c1.is_uppercase() {
+            // "FOTO - REUTERS Po …", "MAREK CHORVATOVIČ Hospodárstvo …"
+            let is_caps_word =
+                |t: &str| t.chars().count() >= 2 && t.chars().all(|c| c.is_uppercase() || c == '-');
+            let is_dash_word = |t: &str| t.chars().all(chars::is_dash);
+            if !is_caps_word(first) {
+                return;
+            }
+            let (mut caps_words, mut last_was_dash) = (1, false);
+            for (offset, word) in words.take(MAX_WORDS) {
+                if is_caps_word(word) {
+                    caps_words += 1;
+                    last_was_dash = false;
+                } else if is_dash_word(word) {
+                    last_was_dash = true;
+                } else {
+                    if caps_words >= 2 && !last_was_dash && is_title_word(word) {
+                        self.cut(start + offset, start + offset);
+                    }
+                    return;
+                }
+            }
             return;
         }
         // "Spor o generála Nakoniec sa písalo …"
-        if !is_title_word(tokens[0].1) || !self.rules.has_starters() {
+        if !c1.is_lowercase() || !self.rules.has_starters() {
             return;
         }
-        for k in 1..tokens.len() {
-            let (prev, word) = (tokens[k - 1].1, tokens[k].1);
-            if !prev.chars().all(|c| c.is_alphanumeric() || c == '-') {
-                return; // punctuation: not a bare heading
+        let mut prev = first;
+        let mut taken = 1;
+        while let Some((offset, word)) = words.next() {
+            if taken > MAX_WORDS || !prev.chars().all(|c| c.is_alphanumeric() || c == '-') {
+                return; // too far, or punctuation: not a bare heading
             }
+            taken += 1;
             let prev_lower = prev
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_lowercase() || c.is_numeric());
-            // The word after the starter must be lower case: "Le Coudray", "La Scala",
-            // "The Wealth of Nations" are names, not sentence starts.
-            let after_lower = tokens
-                .get(k + 1)
-                .is_some_and(|(_, t)| t.chars().next().is_some_and(char::is_lowercase));
-            if prev_lower
-                && after_lower
-                && is_title_word(word)
-                && word.chars().all(char::is_alphabetic)
-                && self.rules.is_starter(word)
-                && !self.rules.is_always_capitalised(word)
-            {
-                self.cut(start + tokens[k].0, start + tokens[k].0);
-                return;
+            if prev_lower && is_title_word(word) {
+                // The word after the starter must be lower case: "Le Coudray", "La Scala",
+                // "The Wealth of Nations" are names, not sentence starts.
+                let after_lower = words
+                    .clone()
+                    .next()
+                    .is_some_and(|(_, t)| t.chars().next().is_some_and(char::is_lowercase));
+                if after_lower
+                    && word.chars().all(char::is_alphabetic)
+                    && self.rules.is_starter(word)
+                    && !self.rules.is_always_capitalised(word)
+                {
+                    self.cut(start + offset, start + offset);
+                    return;
+                }
             }
+            prev = word;
         }
     }
 
@@ -259,7 +259,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         if self.sent_start < len {
             let end = self.sent_start + self.text[self.sent_start..].trim_end().len();
             if end > self.sent_start {
-                self.out.push(Span::new(self.sent_start, end));
+                (self.out)(Span::new(self.sent_start, end));
             }
         }
     }
@@ -331,13 +331,20 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// brackets are typos, not structure.
     fn open_marks(&self, pos: usize) -> OpenMarks {
         let slice = &self.text[self.sent_start..pos];
-        if !may_hold_brackets_or_quotes(slice) {
-            return OpenMarks::default();
-        }
+        let bytes = slice.as_bytes();
         let mut stack: Vec<char> = Vec::new();
         let mut paired = true;
         let mut quote: Option<char> = None;
-        for c in slice.chars() {
+        let mut k = 0;
+        while k < bytes.len() {
+            // Only bytes that can start a bracket or a quotation mark are decoded.
+            let b = bytes[k];
+            if !MARK_LEAD_BYTES[b as usize] {
+                k += 1;
+                continue;
+            }
+            let c = slice[k..].chars().next().unwrap_or(' ');
+            k += c.len_utf8();
             if let Some(close) = chars::closing_bracket(c) {
                 stack.push(close);
             } else if stack.last() == Some(&c) {
@@ -898,7 +905,6 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             word.into()
         };
         let word = word_clean.as_ref();
-        let words_so_far = self.words_before(i, 5);
 
         // A list marker continuing the list of the previous sentence: "… item 2. The …"
         if let Some(marker) = list_marker(word) {
@@ -910,7 +916,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                         }
                     }
                 }
-                if words_so_far == 1 || (words_so_far == 2 && self.starts_with_bullet()) {
+                if self.words_before(i, 5) == 1
+                    || (self.words_before(i, 5) == 2 && self.starts_with_bullet())
+                {
                     // "1. The first item", "a. The first item", "• 9. The first item"
                     self.marker = Some(marker);
                     return Decision::Continue;
@@ -923,7 +931,10 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             if !closers.is_empty() {
                 return Decision::Continue;
             }
-            if is_list_item_start(next.token) && words_so_far > 1 && word.chars().count() > 1 {
+            if is_list_item_start(next.token)
+                && self.words_before(i, 5) > 1
+                && word.chars().count() > 1
+            {
                 // "… Mark E. Smith. a. here it is b. another"
                 return Decision::Break;
             }
@@ -948,7 +959,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
 
         // Abbreviations, including spaced ones ("z. B.", "т. е.", "s. r. o.").
         if let Some(kind) = self.abbreviation_before(token_start, word) {
-            return self.decide_abbreviation(kind, i, words_so_far, next);
+            return self.decide_abbreviation(kind, i, self.words_before(i, 5), next);
         }
         if self.abbreviation_ahead(word, next) {
             return Decision::Continue;
@@ -976,7 +987,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // A single letter: an initial ("J. R. R. Tolkien") or a one-letter abbreviation.
         if letters == 1 && word.chars().count() == 1 {
             let c = word.chars().next().unwrap_or(' ');
-            if words_so_far == 1 {
+            if self.words_before(i, 5) == 1 {
                 // A label or list letter opening the sentence: "Q. What is his name?"
                 return Decision::Continue;
             }
@@ -992,13 +1003,23 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 return Decision::Continue;
             }
             if c.is_lowercase() {
-                return self.decide_abbreviation(AbbreviationKind::Final, i, words_so_far, next);
+                return self.decide_abbreviation(
+                    AbbreviationKind::Final,
+                    i,
+                    self.words_before(i, 5),
+                    next,
+                );
             }
         }
 
         // Dotted abbreviations not in the list: "U.S.A.", "Ph.D.", "LL.AA.II.RR."
         if is_dotted_abbreviation(word) {
-            return self.decide_abbreviation(AbbreviationKind::Final, i, words_so_far, next);
+            return self.decide_abbreviation(
+                AbbreviationKind::Final,
+                i,
+                self.words_before(i, 5),
+                next,
+            );
         }
 
         decide_default(next)
@@ -1453,6 +1474,37 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     }
 }
 
+/// The space-separated words of a line (up to its line break), with their byte offsets.
+#[derive(Clone)]
+struct Words<'t> {
+    line: &'t str,
+    pos: usize,
+}
+
+impl<'t> Iterator for Words<'t> {
+    type Item = (usize, &'t str);
+
+    fn next(&mut self) -> Option<(usize, &'t str)> {
+        let bytes = self.line.as_bytes();
+        while self.pos < bytes.len() && bytes[self.pos] == b' ' {
+            self.pos += 1;
+        }
+        if self.pos >= bytes.len() || bytes[self.pos] == b'\n' {
+            self.pos = bytes.len(); // the line ends here
+            return None;
+        }
+        let start = self.pos;
+        self.pos = memchr::memchr2(b' ', b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        Some((start, &self.line[start..self.pos]))
+    }
+}
+
+/// A capitalised word: an upper-case letter, then a lower-case one ("The", "Nakoniec").
+fn is_title_word(word: &str) -> bool {
+    let mut cs = word.chars();
+    matches!((cs.next(), cs.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase())
+}
+
 /// What the current sentence waits to be closed: see [`Splitter::open_marks`].
 #[derive(Debug, Default, Clone, Copy)]
 struct OpenMarks {
@@ -1579,12 +1631,22 @@ fn is_footnote_ref(token: &str) -> bool {
     any && rest.is_empty()
 }
 
-/// A quick test on bytes: false when `text` has no bracket or quotation mark at all
-/// (ASCII ones, or the lead bytes of the non-ASCII ones: « » “ ” „ 「 （ 《 …).
-fn may_hold_brackets_or_quotes(text: &str) -> bool {
-    text.bytes()
-        .any(|b| matches!(b, b'(' | b'[' | b'{' | b'"' | 0xC2 | 0xE2 | 0xE3 | 0xEF))
-}
+/// Bytes that can start a bracket or quotation mark: the ASCII ones, and the lead bytes
+/// of the non-ASCII ones (« » “ ” „ ‹ › 「 」 『 』 （ ） 《 》 …).
+const MARK_LEAD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let ascii = b"()[]{}\"";
+    let mut i = 0;
+    while i < ascii.len() {
+        t[ascii[i] as usize] = true;
+        i += 1;
+    }
+    t[0xC2] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 /// The closing quotation mark for an opening one.
 fn quote_closer(c: char) -> Option<char> {
@@ -1620,7 +1682,7 @@ mod tests {
     fn split(lang: &str, text: &str) -> Vec<String> {
         let rules = builtin(lang);
         let mut spans = Vec::new();
-        split_paragraph(&rules, text, &mut spans);
+        split_paragraph(&rules, text, &mut |span| spans.push(span));
         spans.iter().map(|s| s.slice(text).to_string()).collect()
     }
 
