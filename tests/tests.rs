@@ -1,3 +1,4 @@
 //! CLI tests: one binary, one module per subcommand.
 
+mod cli_convert;
 mod util;

@@ -1,0 +1,1 @@
+//! Inline markup inside `<seg>`.
