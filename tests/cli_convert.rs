@@ -9,7 +9,6 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 /// The shared real-world TMX files.
-#[allow(dead_code)] // TMX tests (next step)
 pub fn tmx_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tmx")
 }
@@ -186,5 +185,128 @@ fn unknown_output_extension_needs_to() {
     assert_eq!(
         fs::read_to_string(dir.path().join("a.xyz")).unwrap(),
         "en\tfr\na\tb\n"
+    );
+}
+
+#[test]
+fn tmx_to_csv_picks_languages_from_a_multilingual_memory() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("m.csv");
+    bitext()
+        .args(["convert", "--langs", "fr,en-GB", "--columns", "id"])
+        .arg(tmx_dir().join("ttk_multilingual_en-US_en-GB_fr_sr.tmx"))
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "1 units read, 1 written, 0 skipped",
+        ));
+    let csv = fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("fr,en-GB,id"));
+    assert_eq!(lines.count(), 1);
+}
+
+#[test]
+fn aligner_tsv_to_valid_tmx_keeps_scores() {
+    let dir = TempDir::new().unwrap();
+    let tsv = dir.path().join("aligned.tsv");
+    fs::write(
+        &tsv,
+        "Fish & chips.\tFish & chips.\t0.91\n<b>Bold</b>\t<b>Gras</b>\t0.5\n",
+    )
+    .unwrap();
+    let tmx = dir.path().join("aligned.tmx");
+    bitext()
+        .args(["convert", "--src-lang", "en-GB", "--tgt-lang", "fr-FR"])
+        .arg(&tsv)
+        .arg(&tmx)
+        .assert()
+        .success();
+    let text = fs::read_to_string(&tmx).unwrap();
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tmx version=\"1.4\">"));
+    assert!(text.contains("srclang=\"en-GB\""), "{text}");
+    assert!(
+        text.contains("<prop type=\"x-bitext-score\">0.91</prop>"),
+        "{text}"
+    );
+    assert!(text.contains("<seg>Fish &amp; chips.</seg>"), "{text}");
+    assert!(
+        text.contains("<seg>&lt;b&gt;Gras&lt;/b&gt;</seg>"),
+        "{text}"
+    );
+    let lint = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--dtdvalid")
+        .arg(tmx_dir().join("tmx14.dtd"))
+        .arg(&tmx)
+        .output()
+        .expect("xmllint (libxml2-utils) is needed");
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    // And back: the score returns to its column.
+    let back = dir.path().join("back.tsv");
+    bitext()
+        .args(["convert", "--columns", "score"])
+        .arg(&tmx)
+        .arg(&back)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(&back).unwrap(),
+        "en-GB\tfr-FR\tscore\nFish & chips.\tFish & chips.\t0.91\n<b>Bold</b>\t<b>Gras</b>\t0.5\n"
+    );
+}
+
+#[test]
+fn tmx_to_tmx_reports_what_it_changed_and_dropped() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.tmx");
+    bitext()
+        .arg("convert")
+        .arg(tmx_dir().join("heartsome_tmserver_utf16le_srcall.tmx"))
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("attribute ph@id dropped ×1"));
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.contains("srclang=\"*all*\""), "{text}");
+    bitext()
+        .arg("convert")
+        .arg(tmx_dir().join("lisakit_ImportTest1L_utf8bom.tmx"))
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "not kept (no place in a unit): tu@creationtool ×1",
+        ));
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("<note xml:lang=\"en-us\">Text of header note 2</note>"),
+        "{text}"
+    );
+}
+
+#[test]
+fn standard_input_is_sniffed() {
+    let tmx = fs::read(tmx_dir().join("lisakit_ImportTest1G_utf16be.tmx")).unwrap();
+    let out = bitext()
+        .args(["convert", "-", "-", "--to", "tsv"])
+        .write_stdin(tmx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tsv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(tsv.lines().next(), Some("en-US\ten-GB"));
+    assert!(
+        tsv.contains("à=agrave, é=eacute, æ=aelig\tà=agrave, é=eacute, æ=aelig"),
+        "{tsv}"
     );
 }

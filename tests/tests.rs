@@ -1,4 +1,6 @@
 //! CLI tests: one binary, one module per subcommand.
 
+mod cli_bad_inputs;
 mod cli_convert;
+mod tmx_corpus;
 mod util;

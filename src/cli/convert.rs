@@ -221,7 +221,13 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
     let mut write_skipped = 0u64;
     let mut seen = 0u64;
     while let Some(item) = reader.next() {
-        let mut unit = item?;
+        let mut unit = match item {
+            Ok(unit) => unit,
+            Err(e) if reader.stopped_at_invalid_unit() => {
+                bail!("{e} (--skip-invalid skips such units)")
+            }
+            Err(e) => return Err(e.into()),
+        };
         seen += 1;
         if seen % 1024 == 0 {
             bar.set_position(reader.bytes_read());
@@ -239,13 +245,19 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
                     write_skips.push(e.to_string());
                 }
             }
+            Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
+                bail!(
+                    "cannot convert unit {} of {input_name} to {to}: {} (--skip-invalid skips such units)",
+                    e.location()
+                        .unit
+                        .clone()
+                        .unwrap_or_else(|| format!("#{seen}")),
+                    formats::error_message(&e)
+                );
+            }
             Err(e) => {
-                let what = if is_stdio(&args.output) {
-                    "standard output".to_string()
-                } else {
-                    args.output.display().to_string()
-                };
-                return Err(anyhow::Error::new(e).context(format!("cannot write {what}")));
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot write {}", output_name(&args.output))));
             }
         }
     }

@@ -360,12 +360,15 @@ impl DelimitedReader {
             None => e,
         };
         let at_line_1 = || Location::default().or_path(path.as_deref()).with_line(1);
-        let mut text = input::decode_text(prefix, head).input;
-        let first = first_line(
-            text.fill_buf()
-                .map_err(|e| input::io_error(e, path.as_deref()))?,
-        )
-        .to_vec();
+        let mut text = input::decode_text(prefix, head).map_err(located)?;
+        let io_error = |e| input::io_error(e, path.as_deref());
+        let chunk = text.fill_buf().map_err(io_error)?;
+        let first = first_line(chunk).to_vec();
+        if !chunk.contains(&b'\n') && text.has_error() {
+            // Bad bytes in the first line: report them, not a strange header.
+            let mut sink = Vec::new();
+            text.read_to_end(&mut sink).map_err(io_error)?;
+        }
         let delimiter = match format {
             Format::Tsv => b'\t',
             _ if !first.contains(&b',') && first.contains(&b';') => b';',

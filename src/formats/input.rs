@@ -274,7 +274,6 @@ impl<R: Read> Read for Transcoder<R> {
 
 /// Which characters a [`TextInput`] refuses besides invalid UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Xml: the TMX reader (next step)
 pub(crate) enum Charset {
     /// Any Unicode text but NUL.
     Text,
@@ -332,6 +331,11 @@ impl<R: Read> TextInput<R> {
             error: None,
             charset,
         }
+    }
+
+    /// True if a problem was found in the bytes after those handed out so far.
+    pub(crate) fn has_error(&self) -> bool {
+        self.error.is_some()
     }
 
     /// Bytes of decoded text handed out so far.
@@ -395,7 +399,7 @@ impl<R: Read> TextInput<R> {
         let keep_from = self.start.saturating_sub(HISTORY).max(self.hist);
         if keep_from > 0 {
             self.buf.copy_within(keep_from..self.end, 0);
-            self.hist -= keep_from;
+            self.hist = 0;
             self.start -= keep_from;
             self.checked -= keep_from;
             self.end -= keep_from;
@@ -521,18 +525,26 @@ impl<R: Read> Read for TextInput<R> {
     }
 }
 
-/// A decoded, checked input and what was found about its encoding.
-#[allow(dead_code)] // encoding: the TMX reader (next step)
-pub(crate) struct Decoded {
-    pub(crate) input: TextInput<Box<dyn Read + Send>>,
-    /// The encoding the bytes were in.
-    pub(crate) encoding: &'static Encoding,
-}
+/// A decoded, checked input as the readers take it.
+pub(crate) type Text = TextInput<Box<dyn Read + Send>>;
 
 /// Opens plain text (CSV, TSV, JSON Lines): UTF-8 unless a byte-order mark says
-/// UTF-16 (what spreadsheets save as "Unicode text"); a UTF-8 mark is skipped.
-pub(crate) fn decode_text<R: Read + Send + 'static>(prefix: &[u8], head: R) -> Decoded {
-    decode_as(prefix, head, None, Charset::Text)
+/// UTF-16 (what spreadsheets save as "Unicode text"); a UTF-8 mark is skipped. UTF-16
+/// without a mark is refused rather than guessed.
+pub(crate) fn decode_text<R: Read + Send + 'static>(prefix: &[u8], head: R) -> Result<Text, Error> {
+    if sniff_bom(prefix).is_none() {
+        if let Some(encoding) = utf16_without_bom(prefix) {
+            return Err(Error::encoding(
+                format!(
+                    "the text is {} without a byte-order mark: save it as UTF-8, or as UTF-16 \
+                     with a byte-order mark (\"Unicode text\")",
+                    encoding.name()
+                ),
+                Location::default().with_line(1),
+            ));
+        }
+    }
+    Ok(decode_as(prefix, head, None, Charset::Text))
 }
 
 /// Opens with a known encoding (or the one a byte-order mark gives).
@@ -541,7 +553,7 @@ pub(crate) fn decode_as<R: Read + Send + 'static>(
     mut head: R,
     encoding: Option<&'static Encoding>,
     charset: Charset,
-) -> Decoded {
+) -> TextInput<Box<dyn Read + Send>> {
     let bom = sniff_bom(prefix);
     let skip = bom.map_or(0, |(_, len)| len);
     if skip > 0 {
@@ -555,10 +567,100 @@ pub(crate) fn decode_as<R: Read + Send + 'static>(
     } else {
         Box::new(Transcoder::new(head, encoding))
     };
-    Decoded {
-        input: TextInput::new(inner, charset),
-        encoding,
+    TextInput::new(inner, charset)
+}
+
+/// The `encoding` of an XML declaration at the start of `text`, if there is one.
+fn declared_encoding(text: &str) -> Option<String> {
+    let text = text.trim_start_matches('\u{FEFF}');
+    let decl = text.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..].trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|&q| q == '"' || q == '\'')?;
+    let rest = &rest[1..];
+    Some(rest[..rest.find(quote)?].trim().to_string())
+}
+
+fn is_utf16(encoding: &'static Encoding) -> bool {
+    encoding == UTF_16LE || encoding == UTF_16BE
+}
+
+/// Opens XML: the encoding comes from a byte-order mark, else from the first bytes
+/// (UTF-16 without a mark) and the declaration's `encoding`, as XML's appendix F
+/// says. Contradictions that would garble the text are errors; a byte-order mark that
+/// disagrees with the declaration wins, with a warning (returned).
+pub(crate) fn decode_xml<R: Read + Send + 'static>(
+    prefix: &[u8],
+    head: R,
+) -> Result<(Text, Option<String>), Error> {
+    let line_1 = || Location::default().with_line(1);
+    let label_encoding = |label: &str| Encoding::for_label(label.as_bytes());
+    if let Some((encoding, _)) = sniff_bom(prefix) {
+        let declared = declared_encoding(&prefix_text(prefix));
+        let warning = declared.and_then(|label| match label_encoding(&label) {
+            Some(e) if e == encoding || (is_utf16(e) && is_utf16(encoding)) => None,
+            _ => Some(format!(
+                "the byte-order mark says {} but the XML declaration says encoding=\"{label}\"; \
+                 read as {}",
+                encoding.name(),
+                encoding.name()
+            )),
+        });
+        return Ok((
+            decode_as(prefix, head, Some(encoding), Charset::Xml),
+            warning,
+        ));
     }
+    if let Some(encoding) = utf16_without_bom(prefix) {
+        let declared = declared_encoding(&prefix_text(prefix));
+        return match declared {
+            Some(label) if label_encoding(&label).is_some_and(is_utf16) => {
+                Ok((decode_as(prefix, head, Some(encoding), Charset::Xml), None))
+            }
+            Some(label) => Err(Error::encoding(
+                format!(
+                    "the file is {} (without a byte-order mark) but declares \
+                     encoding=\"{label}\": fix the declaration or re-save the file",
+                    encoding.name()
+                ),
+                line_1(),
+            )),
+            None => Ok((
+                decode_as(prefix, head, Some(encoding), Charset::Xml),
+                Some(format!(
+                    "no byte-order mark and no declared encoding, but the bytes are {}; read as {}",
+                    encoding.name(),
+                    encoding.name()
+                )),
+            )),
+        };
+    }
+    let declared = declared_encoding(&String::from_utf8_lossy(prefix));
+    let encoding = match declared {
+        None => UTF_8,
+        Some(label) => match label_encoding(&label) {
+            Some(e) if is_utf16(e) => {
+                return Err(Error::encoding(
+                    format!(
+                        "the XML declaration says encoding=\"{label}\" but the file is not \
+                         UTF-16 (no byte-order mark, and it reads as 8-bit text such as UTF-8): \
+                         fix the declaration (encoding=\"UTF-8\") or re-save the file as UTF-16"
+                    ),
+                    line_1(),
+                ))
+            }
+            Some(e) => e,
+            None => {
+                return Err(Error::encoding(
+                    format!("unknown encoding \"{label}\" in the XML declaration"),
+                    line_1(),
+                ))
+            }
+        },
+    };
+    Ok((decode_as(prefix, head, Some(encoding), Charset::Xml), None))
 }
 
 #[cfg(test)]
@@ -578,9 +680,8 @@ mod tests {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
         let (prefix, head) = peek(io::Cursor::new(bytes), PEEK_LEN).unwrap();
-        let mut decoded = decode_text(&prefix, head);
-        assert_eq!(decoded.encoding, UTF_16LE);
-        assert_eq!(read_all(&mut decoded.input).unwrap(), "<a>é 😀</a>");
+        let mut input = decode_text(&prefix, head).unwrap();
+        assert_eq!(read_all(&mut input).unwrap(), "<a>é 😀</a>");
     }
 
     #[test]
@@ -659,13 +760,46 @@ mod tests {
         assert_eq!(input.position(1), (1, Some(2)));
     }
 
+    fn xml(bytes: &[u8]) -> Result<String, Error> {
+        let (prefix, head) = peek(io::Cursor::new(bytes.to_vec()), PEEK_LEN).unwrap();
+        let (mut input, _) = decode_xml(&prefix, head)?;
+        read_all(&mut input).map_err(|e| io_error(e, None))
+    }
+
+    fn utf16le(text: &str, bom: bool) -> Vec<u8> {
+        let mut bytes = if bom { vec![0xFF, 0xFE] } else { vec![] };
+        bytes.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        bytes
+    }
+
+    #[test]
+    fn xml_encodings_and_contradictions() {
+        let decl16 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a>é</a>";
+        assert_eq!(xml(&utf16le(decl16, true)).unwrap(), decl16);
+        assert_eq!(xml(&utf16le(decl16, false)).unwrap(), decl16);
+        let err = xml(decl16.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("not UTF-16"), "{err}");
+        let decl8 = "<?xml version='1.0' encoding='utf-8'?><a/>";
+        let err = xml(&utf16le(decl8, false)).unwrap_err();
+        assert!(
+            err.to_string().contains("declares encoding=\"utf-8\""),
+            "{err}"
+        );
+        // A byte-order mark wins over the declaration.
+        assert_eq!(xml(&utf16le(decl8, true)).unwrap(), decl8);
+        let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>";
+        assert!(xml(latin1).unwrap().ends_with("<a>é</a>"));
+        let err = xml(b"<?xml version=\"1.0\" encoding=\"klingon\"?><a/>").unwrap_err();
+        assert!(err.to_string().contains("unknown encoding"), "{err}");
+    }
+
     #[test]
     fn malformed_utf16_is_an_error_not_a_replacement() {
         // An unpaired high surrogate.
         let bytes = vec![0xFF, 0xFE, b'a', 0, 0x00, 0xD8, b'b', 0];
         let (prefix, head) = peek(io::Cursor::new(bytes), PEEK_LEN).unwrap();
-        let mut decoded = decode_text(&prefix, head);
-        let e = io_error(read_all(&mut decoded.input).unwrap_err(), None);
+        let mut input = decode_text(&prefix, head).unwrap();
+        let e = io_error(read_all(&mut input).unwrap_err(), None);
         assert!(e.to_string().contains("not valid UTF-16"), "{e}");
     }
 }

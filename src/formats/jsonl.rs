@@ -56,15 +56,19 @@ impl JsonlReader {
         head: Head<R>,
         path: Option<PathBuf>,
         options: &ReadOptions,
-    ) -> JsonlReader {
-        JsonlReader {
-            input: input::decode_text(prefix, head).input,
+    ) -> Result<JsonlReader> {
+        let input = input::decode_text(prefix, head).map_err(|e| match &path {
+            Some(p) => e.in_file(p),
+            None => e,
+        })?;
+        Ok(JsonlReader {
+            input,
             path,
             source_lang: options.source_lang.clone(),
             target_lang: options.target_lang.clone(),
             line: 0,
             buf: Vec::new(),
-        }
+        })
     }
 
     fn location(&self) -> Location {

@@ -14,12 +14,13 @@
 //! let csv = "en-US,ru-RU\nHello,Привет\n";
 //! let options = ReadOptions { format: Some(Format::Csv), ..ReadOptions::default() };
 //! let reader = formats::Reader::from_reader(csv.as_bytes(), None, &options).unwrap();
-//! let mut writer = Writer::new(Format::Tsv, Vec::new(), &WriteOptions::default()).unwrap();
+//! let mut writer = Writer::new(Format::Tmx, Vec::new(), &WriteOptions::default()).unwrap();
 //! for unit in reader {
 //!     writer.write_unit(&unit.unwrap()).unwrap();
 //! }
-//! let tsv = String::from_utf8(writer.finish().unwrap()).unwrap();
-//! assert_eq!(tsv, "en-US\tru-RU\nHello\tПривет\n");
+//! let tmx = String::from_utf8(writer.finish().unwrap()).unwrap();
+//! assert!(tmx.contains(r#"<header creationtool="bitext""#));
+//! assert!(tmx.contains(r#"<tuv xml:lang="ru-RU"><seg>Привет</seg></tuv>"#));
 //! ```
 //!
 //! Writing: [`Writer::new`] over any `io::Write`, [`Writer::write_unit`] for each unit,
@@ -224,7 +225,6 @@ pub struct ReadReport {
     pub not_kept: BTreeMap<String, u64>,
 }
 
-#[allow(dead_code)] // warn and not_kept are used by the TMX reader (next step)
 impl ReadReport {
     pub(crate) fn skip(&mut self, location: Location, message: impl Into<String>) {
         self.skipped += 1;
@@ -251,6 +251,16 @@ impl ReadReport {
             *n += 1;
         } else {
             self.not_kept.insert(what.to_string(), 1);
+        }
+    }
+
+    /// Adds another report's warnings and not-kept counts (from reading a header).
+    pub(crate) fn absorb(&mut self, other: ReadReport) {
+        for notice in other.warnings {
+            self.warn(notice.location, notice.message);
+        }
+        for (what, n) in other.not_kept {
+            *self.not_kept.entry(what).or_insert(0) += n;
         }
     }
 }
@@ -287,6 +297,7 @@ pub struct Reader {
     skip_invalid: bool,
     bytes_read: Arc<AtomicU64>,
     done: bool,
+    stopped_at_invalid: bool,
 }
 
 /// Opens a file for reading (`-` is standard input); see [`Reader::open`].
@@ -334,15 +345,17 @@ impl Reader {
         {
             return Err(in_file(Error::invalid("the file is empty")));
         }
+        if looks_binary(&prefix) {
+            return Err(in_file(Error::invalid(
+                "this is a binary file, not TMX, CSV, TSV or JSON Lines text",
+            )));
+        }
         let format = match options.format {
             Some(f) => f,
             None => Format::sniff(&prefix).ok_or_else(|| {
-                in_file(Error::invalid(if looks_binary(&prefix) {
-                    "this looks like a binary file, not TMX, CSV, TSV or JSON Lines".to_string()
-                } else {
-                    "cannot tell the format (TMX, CSV, TSV or JSON Lines); name it with --from"
-                        .to_string()
-                }))
+                in_file(Error::invalid(
+                    "cannot tell the format (TMX, CSV, TSV or JSON Lines); name it with --from",
+                ))
             })?,
         };
         let source: Box<dyn Source> = match format {
@@ -364,7 +377,7 @@ impl Reader {
                 head,
                 path.clone(),
                 options,
-            )),
+            )?),
         };
         Ok(Reader {
             source,
@@ -374,6 +387,7 @@ impl Reader {
             skip_invalid: options.skip_invalid,
             bytes_read,
             done: false,
+            stopped_at_invalid: false,
         })
     }
 
@@ -397,17 +411,31 @@ impl Reader {
         self.source.tmx_header()
     }
 
+    /// True if the iterator stopped at a unit that could have been skipped with
+    /// [`ReadOptions::skip_invalid`] (as opposed to input that cannot be read on).
+    pub fn stopped_at_invalid_unit(&self) -> bool {
+        self.stopped_at_invalid
+    }
+
     /// Raw bytes read from the input so far, for progress bars.
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read.load(Ordering::Relaxed)
     }
 }
 
+/// Many NUL and control bytes in text that is not UTF-16: a binary file (an image, an
+/// archive, a database). A stray NUL in text is left to the reader, which names its
+/// line.
 fn looks_binary(prefix: &[u8]) -> bool {
+    let controls = prefix
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
     input::sniff_bom(prefix).is_none()
         && input::utf16_without_bom(prefix).is_none()
-        && (prefix.contains(&0)
-            || std::str::from_utf8(prefix).is_err_and(|e| e.error_len().is_some()))
+        && prefix.contains(&0)
+        && controls >= 4
+        && controls * 20 > prefix.len()
 }
 
 impl Iterator for Reader {
@@ -431,7 +459,12 @@ impl Iterator for Reader {
                     let message = error_message(&err);
                     self.report.skip(err.location().clone(), message);
                 }
-                Some(Item::Invalid(err)) | Some(Item::Fatal(err)) => {
+                Some(Item::Invalid(err)) => {
+                    self.done = true;
+                    self.stopped_at_invalid = true;
+                    return Some(Err(err));
+                }
+                Some(Item::Fatal(err)) => {
                     self.done = true;
                     return Some(Err(err));
                 }

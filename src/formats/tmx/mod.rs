@@ -71,7 +71,8 @@ pub enum InlineMode {
 }
 
 /// Parses a TMX date: `YYYYMMDDThhmmssZ` as the standard says, and, as some tools
-/// write, without the `Z` (read as UTC) or in RFC 3339 form.
+/// write, without the `Z` (read as UTC), in RFC 3339 form, or as an ISO 8601
+/// date-time without offset (UTC). Fractions of a second are dropped.
 pub fn parse_tmx_date(value: &str) -> Option<Timestamp> {
     let value = value.trim();
     let bytes = value.as_bytes();
@@ -97,7 +98,13 @@ pub fn parse_tmx_date(value: &str) -> Option<Timestamp> {
         .ok()?;
         return Offset::UTC.to_timestamp(datetime).ok();
     }
-    value.parse::<Timestamp>().ok()
+    // RFC 3339, or an ISO 8601 date-time without offset (Pontoon writes those),
+    // taken as UTC; TMX dates have whole seconds.
+    let timestamp = value.parse::<Timestamp>().ok().or_else(|| {
+        let datetime = value.parse::<DateTime>().ok()?;
+        Offset::UTC.to_timestamp(datetime).ok()
+    })?;
+    Timestamp::from_second(timestamp.as_second()).ok()
 }
 
 /// Formats a date as TMX wants it: `YYYYMMDDThhmmssZ` (UTC, whole seconds).
@@ -125,6 +132,8 @@ mod tests {
         assert_eq!(format_tmx_date(ts), "20111027T072546Z");
         assert_eq!(parse_tmx_date("20111027T072546"), Some(ts));
         assert_eq!(parse_tmx_date("2011-10-27T07:25:46Z"), Some(ts));
+        assert_eq!(parse_tmx_date("2011-10-27T07:25:46.923807"), Some(ts));
+        assert_eq!(parse_tmx_date("2011-10-27T09:25:46+02:00"), Some(ts));
         assert_eq!(parse_tmx_date("20111327T072546Z"), None);
         assert_eq!(parse_tmx_date("2011102xT072546Z"), None);
         assert_eq!(parse_tmx_date(""), None);
