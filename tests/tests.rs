@@ -2,5 +2,6 @@
 
 mod cli_bad_inputs;
 mod cli_convert;
+mod formats_props;
 mod tmx_corpus;
 mod util;

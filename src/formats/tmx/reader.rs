@@ -677,7 +677,9 @@ impl TmxReader {
             ));
         }
         unit.source_lang = match tu_src.as_deref().map(str::trim) {
-            None | Some("*all*") => self.header_src.clone(),
+            None => self.header_src.clone(),
+            // Any of the unit's languages may be the source.
+            Some("*all*") => None,
             Some(raw) => match LangTag::parse(raw) {
                 Ok(tag) => Some(tag),
                 Err(_) => {

@@ -270,10 +270,13 @@ impl<W: Write> TmxWriter<W> {
         if let Some(id) = &unit.id {
             attr(s, "tuid", id)?;
         }
-        if let Some(src) = &unit.source_lang {
-            if self.srclang.as_deref() != Some(src.as_str()) {
-                attr(s, "srclang", src.as_str())?;
+        match &unit.source_lang {
+            Some(src) if self.srclang.as_deref() != Some(src.as_str()) => {
+                attr(s, "srclang", src.as_str())?
             }
+            // No source language of its own: say so, or it would inherit the header's.
+            None if self.srclang.as_deref() != Some("*all*") => attr(s, "srclang", "*all*")?,
+            _ => {}
         }
         provenance_attrs(s, &unit.provenance)?;
         s.push_str(">\n");
