@@ -2,6 +2,7 @@
 //! subcommand reads its inputs, drives the library and writes to stdout (data) and
 //! stderr (progress, reports).
 
+mod convert;
 mod eval;
 mod output;
 mod progress;
@@ -32,6 +33,8 @@ pub struct Args {
 pub enum Command {
     /// Split text into sentences.
     Segment(segment::SegmentArgs),
+    /// Convert translation units between TMX, CSV, TSV and JSON Lines.
+    Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -53,10 +56,12 @@ where
             return Ok(ExitCode::from(code));
         }
     };
+    output::ignore_file_size_signal();
     let global = Global { quiet: args.quiet };
     match args.command {
         Command::Segment(a) => segment::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
+        Command::Convert(a) => convert::run(a, &global),
     }
 }
 
