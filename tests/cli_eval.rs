@@ -61,32 +61,33 @@ fn samples_are_perfect() {
     assert_eq!(report["overall"]["exact"].as_f64().unwrap(), 1.0);
 }
 
-/// Floors a little under the F1 reached on each UD dev treebank (and the micro F1).
+/// Floors on each UD dev treebank: at least the best peer of `peer_scores_dev.tsv`, and a
+/// little under the F1 reached (the micro F1 too).
 #[test]
 fn ud_dev_floors() {
     let report = eval_json(&ud_files(), "file");
     let micro = report["overall"]["f1"].as_f64().unwrap();
-    assert!(micro >= 0.955, "UD micro F1 {micro:.4} < 0.955");
+    assert!(micro >= 0.963, "UD micro F1 {micro:.4} < 0.963");
     let floors = [
-        ("UD_Armenian-ArmTDP", 0.970),
-        ("UD_Bulgarian-BTB", 0.930),
+        ("UD_Armenian-ArmTDP", 0.980),
+        ("UD_Bulgarian-BTB", 0.935),
         ("UD_Chinese-GSD", 0.992),
-        ("UD_Danish-DDT", 0.950),
-        ("UD_Dutch-Alpino", 0.945),
+        ("UD_Danish-DDT", 0.955),
+        ("UD_Dutch-Alpino", 0.995),
         ("UD_English-EWT", 0.875),
-        ("UD_English-GUM", 0.950),
-        ("UD_French-GSD", 0.978),
-        ("UD_German-GSD", 0.980),
+        ("UD_English-GUM", 0.969),
+        ("UD_French-GSD", 0.980),
+        ("UD_German-GSD", 0.976),
         ("UD_Greek-GDT", 0.955),
-        ("UD_Italian-ISDT", 0.920),
-        ("UD_Japanese-GSD", 0.975),
-        ("UD_Marathi-UFAL", 0.920),
-        ("UD_Persian-Seraji", 0.975),
-        ("UD_Polish-PDB", 0.978),
-        ("UD_Russian-GSD", 0.976),
-        ("UD_Slovak-SNK", 0.885),
-        ("UD_Spanish-GSD", 0.978),
-        ("UD_Urdu-UDTB", 0.985),
+        ("UD_Italian-ISDT", 0.950),
+        ("UD_Japanese-GSD", 0.995),
+        ("UD_Marathi-UFAL", 0.980),
+        ("UD_Persian-Seraji", 0.990),
+        ("UD_Polish-PDB", 0.975),
+        ("UD_Russian-GSD", 0.979),
+        ("UD_Slovak-SNK", 0.905),
+        ("UD_Spanish-GSD", 0.990),
+        ("UD_Urdu-UDTB", 0.989),
     ];
     let mut low = Vec::new();
     for (name, floor) in floors {

@@ -4,6 +4,7 @@
 
 mod add;
 mod concordance;
+mod convert;
 mod eval;
 mod lookup;
 mod output;
@@ -38,6 +39,8 @@ pub struct Args {
 pub enum Command {
     /// Split text into sentences.
     Segment(segment::SegmentArgs),
+    /// Convert translation units between TMX, CSV, TSV and JSON Lines.
+    Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -73,6 +76,7 @@ where
             return Ok(ExitCode::from(code));
         }
     };
+    output::ignore_file_size_signal();
     let global = Global { quiet: args.quiet };
     match args.command {
         Command::Segment(a) => segment::run(a, &global),
@@ -84,6 +88,7 @@ where
         Command::Stats(a) => stats::run_stats(a, &global),
         Command::Delete(a) => stats::run_delete(a, &global),
         Command::Reindex(a) => stats::run_reindex(a, &global),
+        Command::Convert(a) => convert::run(a, &global),
     }
 }
 

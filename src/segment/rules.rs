@@ -39,6 +39,10 @@ pub struct LangRules {
     months: FxHashSet<String>,
     /// Lower-cased weekday names and their abbreviations.
     weekdays: FxHashSet<String>,
+    /// Words written with a capital inside sentences too (English "I", German "Sie").
+    capitalised: FxHashSet<String>,
+    /// Verbs of saying, after which a colon introduces speech (Arabic قال).
+    speech_verbs: FxHashSet<String>,
     /// Endings that close a sentence in a language without sentence punctuation at
     /// line ends (Japanese です, ます).
     line_final: Vec<String>,
@@ -50,6 +54,12 @@ pub struct LangRules {
     pub colon_terminal: bool,
     /// The language marks questions with `;` (Greek).
     pub semicolon_question: bool,
+    /// A hyphen between spaces ends a sentence (Urdu).
+    pub dash_terminal: bool,
+    /// A colon before a new clause ends a sentence (Italian).
+    pub colon_break: bool,
+    /// A semicolon before a capitalised word ends a sentence (French, Spanish).
+    pub semicolon_upper: bool,
     /// A colon after the first few words of a paragraph ends a heading or dateline
     /// (Arabic news: "سؤال وجواب: …").
     pub heading_colon: bool,
@@ -76,6 +86,9 @@ impl LangRules {
         if let Some(&(kind, _)) = self.abbreviations.get(word) {
             return Some(kind);
         }
+        if !word.chars().any(char::is_uppercase) {
+            return None;
+        }
         match self.abbreviations.get(&word.to_lowercase()) {
             Some(&(kind, true)) => Some(kind),
             _ => None,
@@ -87,7 +100,9 @@ impl LangRules {
         if self.starters.is_empty() {
             return false;
         }
-        self.starters.contains(word) || self.starters.contains(&word.to_lowercase())
+        self.starters.contains(word)
+            || (word.chars().any(char::is_uppercase)
+                && self.starters.contains(&word.to_lowercase()))
     }
 
     /// True if the rules know any sentence starters (otherwise every capitalised word
@@ -107,6 +122,23 @@ impl LangRules {
         self.line_final
             .iter()
             .any(|end| line.ends_with(end.as_str()))
+    }
+
+    /// True if `word` is a verb of saying (with or without an Arabic conjunction
+    /// prefix و / ف).
+    pub fn is_speech_verb(&self, word: &str) -> bool {
+        if self.speech_verbs.is_empty() {
+            return false;
+        }
+        self.speech_verbs.contains(word)
+            || word
+                .strip_prefix(['و', 'ف'])
+                .is_some_and(|w| self.speech_verbs.contains(w))
+    }
+
+    /// True if `word` is written with a capital letter anywhere in a sentence.
+    pub fn is_always_capitalised(&self, word: &str) -> bool {
+        self.capitalised.contains(word)
     }
 
     /// True if `word` is a weekday name or abbreviation.
@@ -146,6 +178,8 @@ impl LangRules {
             Months,
             Weekdays,
             LineFinal,
+            Capitalised,
+            SpeechVerbs,
             Ordinal,
         }
         let mut section = Section::None;
@@ -170,6 +204,8 @@ impl LangRules {
                     "months" => Section::Months,
                     "weekdays" => Section::Weekdays,
                     "line-final" => Section::LineFinal,
+                    "capitalised" => Section::Capitalised,
+                    "speech-verbs" => Section::SpeechVerbs,
                     "ordinal-context" => Section::Ordinal,
                     other => {
                         return Err(Error::syntax(format!("unknown section [{other}]"), loc()))
@@ -194,6 +230,9 @@ impl LangRules {
                     "semicolon-question" => self.semicolon_question = on,
                     "lowercase-start" => self.lowercase_start = on,
                     "heading-colon" => self.heading_colon = on,
+                    "colon-break" => self.colon_break = on,
+                    "dash-terminal" => self.dash_terminal = on,
+                    "semicolon-upper" => self.semicolon_upper = on,
                     other => return Err(Error::syntax(format!("unknown option {other:?}"), loc())),
                 }
                 continue;
@@ -218,6 +257,12 @@ impl LangRules {
                     .extend(line.split_whitespace().map(str::to_lowercase)),
                 Section::LineFinal => self
                     .line_final
+                    .extend(line.split_whitespace().map(str::to_string)),
+                Section::Capitalised => self
+                    .capitalised
+                    .extend(line.split_whitespace().map(str::to_string)),
+                Section::SpeechVerbs => self
+                    .speech_verbs
                     .extend(line.split_whitespace().map(str::to_string)),
                 Section::Ordinal => self
                     .ordinal_context
