@@ -7,5 +7,6 @@ mod tmx_corpus;
 mod util;
 
 mod cli_eval;
+mod cli_memory;
 mod cli_segment;
 mod samples;

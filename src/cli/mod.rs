@@ -6,6 +6,7 @@ mod add;
 mod concordance;
 mod convert;
 mod eval;
+mod import;
 mod lookup;
 mod output;
 mod pretranslate;
@@ -58,6 +59,10 @@ pub enum Command {
     Delete(stats::DeleteArgs),
     /// Rebuild the memory's fuzzy-match index.
     Reindex(stats::ReindexArgs),
+    /// Import translation units (TMX, CSV, TSV, JSON Lines) into the memory.
+    Import(import::ImportArgs),
+    /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
+    Export(import::ExportArgs),
 }
 
 /// Runs the command line `args` (the program name first). Errors carry the context
@@ -88,6 +93,8 @@ where
         Command::Stats(a) => stats::run_stats(a, &global),
         Command::Delete(a) => stats::run_delete(a, &global),
         Command::Reindex(a) => stats::run_reindex(a, &global),
+        Command::Import(a) => import::run_import(a, &global),
+        Command::Export(a) => import::run_export(a, &global),
         Command::Convert(a) => convert::run(a, &global),
     }
 }

@@ -538,7 +538,10 @@ mod tests {
         assert_eq!(diff_line(&d), "Open the [-old-]{+new+} file [-now-].");
         let d = diff(&Analyzed::new("Save it."), &Analyzed::new("Save it all."));
         assert_eq!(diff_line(&d), "Save it {+all+}.");
-        let d = diff(&Analyzed::new("Open the file."), &Analyzed::new("open the files"));
+        let d = diff(
+            &Analyzed::new("Open the file."),
+            &Analyzed::new("open the files"),
+        );
         assert_eq!(diff_line(&d), "[-Open-]{+open+} the [-file.-]{+files+}");
         let d = diff(&Analyzed::new("a b"), &Analyzed::new("a b"));
         assert_eq!(diff_line(&d), "a b");
