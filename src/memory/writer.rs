@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::postings::{
     decode_ids, encode_ids, for_each_posting, push_posting, put_varint, Posting, CHUNK_BYTES,
+    MAX_LEN,
 };
 use super::schema::db_error;
 use super::store::{self, primary_tag, LangCache};
@@ -70,11 +71,23 @@ pub enum AddOutcome {
     },
 }
 
-/// A posting waiting to be written, with its term.
-#[derive(Debug, Clone, Copy)]
+/// A posting waiting to be written, with its term (16 bytes: millions wait at once).
+#[derive(Debug, Clone, Copy, Default)]
 struct Pending {
+    variant: u64,
     term: u32,
-    posting: Posting,
+    len: u16,
+    at: u16,
+}
+
+impl Pending {
+    fn posting(&self) -> Posting {
+        Posting {
+            variant: self.variant,
+            len: u32::from(self.len),
+            at: u32::from(self.at),
+        }
+    }
 }
 
 /// Appends the postings of one variant (its tokens given as term indexes) to `out`:
@@ -96,14 +109,12 @@ fn variant_postings(
         while j < scratch.len() && scratch[j].0 == term {
             j += 1;
         }
-        let at = if j - i == 1 { first + 1 } else { 0 };
+        let at = if j - i == 1 && first < MAX_LEN { first + 1 } else { 0 };
         out.push(Pending {
+            variant: variant as u64,
             term,
-            posting: Posting {
-                variant: variant as u64,
-                len,
-                at,
-            },
+            len: len.min(MAX_LEN) as u16,
+            at: at as u16,
         });
         i = j;
     }
@@ -133,7 +144,8 @@ pub struct Writer<'m> {
     options: WriteOptions,
     now: i64,
     terms: Vec<TermInfo>,
-    term_index: FxHashMap<i64, FxHashMap<Box<str>, u32>>,
+    /// Terms by [`fingerprint`]: no string is hashed or compared on the hot path.
+    term_index: FxHashMap<u128, u32>,
     term_by_id: FxHashMap<i64, u32>,
     pending: Vec<Pending>,
     removals: Vec<(u32, i64)>,
@@ -159,6 +171,7 @@ struct Prepared {
     lang: i64,
     group: i64,
     analyzed: Analyzed,
+    fingerprints: Vec<u128>,
     key: i64,
 }
 
@@ -240,6 +253,7 @@ impl<'m> Writer<'m> {
                 lang,
                 group,
                 analyzed: v.analyzed,
+                fingerprints: v.fingerprints,
                 key: v.key,
             });
         }
@@ -440,9 +454,9 @@ impl<'m> Writer<'m> {
             let vid = first + k as i64;
             let mut ids = std::mem::take(&mut self.scratch_ids);
             ids.clear();
-            for t in &prep.analyzed.tokens {
+            for (t, &fp) in prep.analyzed.tokens.iter().zip(&prep.fingerprints) {
                 let token = prep.analyzed.folded(t);
-                ids.push(self.term(prep.group, token)?);
+                ids.push(self.term(prep.group, token, fp)?);
             }
             let mut blob = std::mem::take(&mut self.scratch_blob);
             blob.clear();
@@ -478,8 +492,8 @@ impl<'m> Writer<'m> {
     }
 
     /// The index (in `self.terms`) of a term, looked up or created.
-    fn term(&mut self, grp: i64, token: &str) -> Result<u32> {
-        if let Some(&i) = self.term_index.get(&grp).and_then(|m| m.get(token)) {
+    fn term(&mut self, grp: i64, token: &str, fp: u128) -> Result<u32> {
+        if let Some(&i) = self.term_index.get(&fp) {
             return Ok(i);
         }
         let found: Option<(i64, i64, i64)> = self
@@ -519,10 +533,7 @@ impl<'m> Writer<'m> {
         let index = self.terms.len() as u32;
         self.term_by_id.insert(info.id, index);
         self.terms.push(info);
-        self.term_index
-            .entry(grp)
-            .or_default()
-            .insert(token.into(), index);
+        self.term_index.insert(fp, index);
         Ok(index)
     }
 
@@ -680,7 +691,11 @@ impl<'m> Writer<'m> {
             .optional()
             .map_err(db_error)?;
         match token {
-            Some(token) => self.term(group, &token).map(Some),
+            Some(token) => {
+                let primary = self.langs.tag(group).map(|t| t.to_string()).unwrap_or_default();
+                let fp = fingerprint(&primary, &token);
+                self.term(group, &token, fp).map(Some)
+            }
             None => Ok(None),
         }
     }
@@ -696,21 +711,31 @@ impl<'m> Writer<'m> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable_by_key(|p| (p.term, p.posting.variant));
-        let mut start = 0;
-        while start < pending.len() {
-            let term = pending[start].term;
-            let end = start
-                + pending[start..]
-                    .iter()
-                    .take_while(|p| p.term == term)
-                    .count();
-            self.append_postings(term, &pending[start..end])?;
-            start = end;
+        // Counting sort by term; stable, so each term's variants stay in id order.
+        let pending = std::mem::take(&mut self.pending);
+        let mut start = vec![0usize; self.terms.len() + 1];
+        for p in &pending {
+            start[p.term as usize + 1] += 1;
         }
-        pending.clear();
-        self.pending = pending;
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut sorted = vec![Pending::default(); pending.len()];
+        let mut next = start.clone();
+        for p in &pending {
+            let slot = &mut next[p.term as usize];
+            sorted[*slot] = *p;
+            *slot += 1;
+        }
+        drop(pending);
+        for term in 0..self.terms.len() {
+            let (from, to) = (start[term], start[term + 1]);
+            if from < to {
+                self.append_postings(term as u32, &sorted[from..to])?;
+            }
+        }
+        sorted.clear();
+        self.pending = sorted;
         Ok(())
     }
 
@@ -731,8 +756,8 @@ impl<'m> Writer<'m> {
                     if data.len() >= CHUNK_BYTES {
                         break;
                     }
-                    push_posting(&mut data, last as u64, p.posting);
-                    last = p.posting.variant as i64;
+                    push_posting(&mut data, last as u64, p.posting());
+                    last = p.variant as i64;
                     n += 1;
                     rest = tail;
                 }
@@ -753,8 +778,8 @@ impl<'m> Writer<'m> {
                 if data.len() >= CHUNK_BYTES {
                     break;
                 }
-                push_posting(&mut data, last as u64, p.posting);
-                last = p.posting.variant as i64;
+                push_posting(&mut data, last as u64, p.posting());
+                last = p.variant as i64;
                 n += 1;
                 rest = tail;
             }
@@ -815,7 +840,12 @@ impl<'m> Writer<'m> {
                     if gone.binary_search(&(p.variant as i64)).is_ok() {
                         removed += 1;
                     } else {
-                        kept.push(Pending { term, posting: p });
+                        kept.push(Pending {
+                            variant: p.variant,
+                            term,
+                            len: p.len.min(MAX_LEN) as u16,
+                            at: p.at.min(MAX_LEN) as u16,
+                        });
                     }
                 });
             }
@@ -837,7 +867,16 @@ impl<'m> Writer<'m> {
     }
 
     fn flush_terms(&mut self) -> Result<()> {
-        for info in self.terms.iter_mut().filter(|t| t.dirty) {
+        // In key order: B-tree inserts then walk the tree forwards instead of at random.
+        let mut dirty: Vec<u32> = (0..self.terms.len() as u32)
+            .filter(|&i| self.terms[i as usize].dirty)
+            .collect();
+        dirty.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.terms[a as usize], &self.terms[b as usize]);
+            (a.grp, a.token.as_bytes()).cmp(&(b.grp, b.token.as_bytes()))
+        });
+        for i in dirty {
+            let info = &mut self.terms[i as usize];
             if info.df == 0 {
                 if info.stored {
                     self.tx
@@ -925,7 +964,9 @@ impl<'m> Writer<'m> {
                 let key = words_key(primary.as_str(), &analyzed);
                 let mut ids: Vec<u32> = Vec::with_capacity(analyzed.len());
                 for t in &analyzed.tokens {
-                    ids.push(self.term(group, analyzed.folded(t))?);
+                    let token = analyzed.folded(t);
+                    let fp = fingerprint(primary.as_str(), token);
+                    ids.push(self.term(group, token, fp)?);
                 }
                 let blob = encode_ids(
                     &ids.iter()
@@ -963,7 +1004,24 @@ struct AnalyzedVariant {
     lang: LangTag,
     primary: LangTag,
     analyzed: Analyzed,
+    fingerprints: Vec<u128>,
     key: i64,
+}
+
+/// A 128-bit fingerprint of a term (primary language and folded token), for the
+/// writer's term cache: two independent 64-bit hashes, so distinct terms share one
+/// with a probability of about 2^-100 even in a cache of millions.
+fn fingerprint(primary: &str, token: &str) -> u128 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut fx = rustc_hash::FxBuildHasher.build_hasher();
+    fx.write(primary.as_bytes());
+    fx.write_u8(0xff);
+    fx.write(token.as_bytes());
+    let mut fnv = super::tokens::StableHasher::new();
+    fnv.write(primary.as_bytes());
+    fnv.write(&[0xff]);
+    fnv.write(token.as_bytes());
+    (u128::from(fx.finish()) << 64) | u128::from(fnv.finish() as u64)
 }
 
 fn analyze_unit(unit: &TranslationUnit) -> Result<AnalyzedUnit> {
@@ -987,10 +1045,15 @@ fn analyze_unit(unit: &TranslationUnit) -> Result<AnalyzedUnit> {
             let primary = primary_tag(&v.lang);
             let analyzed = Analyzed::new(&v.text);
             let key = words_key(primary.as_str(), &analyzed);
+            let fingerprints = analyzed
+                .folded_tokens()
+                .map(|t| fingerprint(primary.as_str(), t))
+                .collect();
             AnalyzedVariant {
                 lang: v.lang.clone(),
                 primary,
                 analyzed,
+                fingerprints,
                 key,
             }
         })
