@@ -729,36 +729,59 @@ fn random_memory(seed: u64, bases: usize) -> (Memory, Vec<String>) {
     (m, texts)
 }
 
-/// Every unit whose text scores at least `min` against the query, from the text
-/// alone: no index, no stored tokens.
-fn text_brute_force(m: &Memory, query: &Query, min: u32) -> BTreeMap<i64, u32> {
-    let q = Analyzed::new(&query.text);
-    let qtags = inline_tags(query.markup.as_deref());
-    let mut out = BTreeMap::new();
-    for rec in m.units() {
-        let rec = rec.unwrap();
-        let src = &rec.unit.variants[0];
-        let s = Analyzed::new(&src.text);
-        let stags = inline_tags(src.markup.as_deref());
-        let sc = score(
-            Side {
-                text: &q,
-                tags: &qtags,
-                prev: query.prev.as_deref(),
-                next: query.next.as_deref(),
-            },
-            Side {
-                text: &s,
-                tags: &stags,
-                prev: rec.unit.context.prev.as_deref(),
-                next: rec.unit.context.next.as_deref(),
-            },
-        );
-        if sc.percent >= min {
-            out.insert(rec.id, sc.percent);
-        }
+/// The stored sources, tokenised once, for brute-force comparisons.
+struct Sources(Vec<(i64, Analyzed, Vec<String>, Option<String>, Option<String>)>);
+
+impl Sources {
+    fn of(m: &Memory) -> Sources {
+        Sources(
+            m.units()
+                .map(|rec| {
+                    let rec = rec.unwrap();
+                    let src = &rec.unit.variants[0];
+                    (
+                        rec.id,
+                        Analyzed::new(&src.text),
+                        inline_tags(src.markup.as_deref()),
+                        rec.unit.context.prev.clone(),
+                        rec.unit.context.next.clone(),
+                    )
+                })
+                .collect(),
+        )
     }
-    out
+
+    /// Every unit whose text scores at least `min` against the query, from the text
+    /// alone: no index, no stored tokens.
+    fn brute_force(&self, query: &Query, min: u32) -> BTreeMap<i64, u32> {
+        let q = Analyzed::new(&query.text);
+        let qtags = inline_tags(query.markup.as_deref());
+        let mut out = BTreeMap::new();
+        for (id, s, stags, prev, next) in &self.0 {
+            let sc = score(
+                Side {
+                    text: &q,
+                    tags: &qtags,
+                    prev: query.prev.as_deref(),
+                    next: query.next.as_deref(),
+                },
+                Side {
+                    text: s,
+                    tags: stags,
+                    prev: prev.as_deref(),
+                    next: next.as_deref(),
+                },
+            );
+            if sc.percent >= min {
+                out.insert(*id, sc.percent);
+            }
+        }
+        out
+    }
+}
+
+fn text_brute_force(m: &Memory, query: &Query, min: u32) -> BTreeMap<i64, u32> {
+    Sources::of(m).brute_force(query, min)
 }
 
 fn results(m: &Memory, query: &Query, min: u32, exhaustive: bool) -> BTreeMap<i64, u32> {
@@ -795,6 +818,7 @@ fn indexed_lookup_finds_exactly_what_brute_force_finds() {
     let mut nonempty = 0;
     for seed in [1u64, 7, 42] {
         let (m, texts) = random_memory(seed, 300);
+        let sources = Sources::of(&m);
         let mut rng = Rng(seed * 31 + 5);
         for _ in 0..1000 {
             let mut words: Vec<String> = if rng.below(6) == 0 {
@@ -819,7 +843,7 @@ fn indexed_lookup_finds_exactly_what_brute_force_finds() {
                 q.next = Some(format!("next {}", rng.below(3)));
             }
             let min = *rng.pick(&mins);
-            let truth = text_brute_force(&m, &q, min);
+            let truth = sources.brute_force(&q, min);
             let indexed = results(&m, &q, min, false);
             assert_eq!(indexed, truth, "seed {seed}, query {:?}, min {min}", q.text);
             checked += 1;
@@ -828,7 +852,7 @@ fn indexed_lookup_finds_exactly_what_brute_force_finds() {
         // The exhaustive path agrees too (fewer queries: it is slow by design).
         for text in texts.iter().take(50) {
             let q = Query::new(text.clone(), tag("en"));
-            assert_eq!(results(&m, &q, 60, true), text_brute_force(&m, &q, 60));
+            assert_eq!(results(&m, &q, 60, true), sources.brute_force(&q, 60));
         }
     }
     assert!(checked > 2900, "{checked}");

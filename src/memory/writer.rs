@@ -109,7 +109,11 @@ fn variant_postings(
         while j < scratch.len() && scratch[j].0 == term {
             j += 1;
         }
-        let at = if j - i == 1 && first < MAX_LEN { first + 1 } else { 0 };
+        let at = if j - i == 1 && first < MAX_LEN {
+            first + 1
+        } else {
+            0
+        };
         out.push(Pending {
             variant: variant as u64,
             term,
@@ -692,7 +696,11 @@ impl<'m> Writer<'m> {
             .map_err(db_error)?;
         match token {
             Some(token) => {
-                let primary = self.langs.tag(group).map(|t| t.to_string()).unwrap_or_default();
+                let primary = self
+                    .langs
+                    .tag(group)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
                 let fp = fingerprint(&primary, &token);
                 self.term(group, &token, fp).map(Some)
             }
