@@ -350,12 +350,13 @@ impl Memory {
             if !decode_ids(blob, &mut tokens) {
                 continue;
             }
-            let edits = super::distance::levenshtein(&query, &tokens);
-            let s = Score::fuzzy(edits, query.len(), tokens.len());
-            if super::score::base_percent(edits, query.len(), tokens.len()) >= min {
+            // The bound only stops the work early: the distance is exact when within it,
+            // and texts beyond it score below `min`.
+            let bound = super::score::max_edits(query.len(), tokens.len(), min);
+            if let Some(edits) = super::distance::bounded_levenshtein(&query, &tokens, bound) {
                 found.push(Scored {
                     variant: id,
-                    score: s,
+                    score: Score::fuzzy(edits, query.len(), tokens.len()),
                 });
             }
         }
