@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
 use crate::formats::{self, Column, Format, HeaderMode, ReadOptions, WriteOptions, Writer};
-use crate::memory::{AddOutcome, Memory, WriteOptions as MemoryWriteOptions};
+use crate::memory::{AddOutcome, AnalyzedBatch, Memory, WriteOptions as MemoryWriteOptions};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
 use crate::ErrorKind;
@@ -187,17 +187,16 @@ fn import_file(
         user: tm::user(&args.user),
         now: None,
     })?;
-    let mut batch: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
-    let mut ordinal = 0u64;
-    let flush = |batch: &mut Vec<TranslationUnit>,
+    let store = |units: &[TranslationUnit],
+                 analyzed: AnalyzedBatch,
                  writer: &mut crate::memory::Writer<'_>,
                  report: &mut ImportReport,
                  first: u64|
      -> Result<()> {
         let outcomes = writer
-            .add_batch(batch)
+            .add_analyzed_batch(units, analyzed)
             .with_context(|| format!("cannot import {name}; the memory is unchanged by it"))?;
-        for (k, (unit, outcome)) in batch.iter().zip(outcomes).enumerate() {
+        for (k, (unit, outcome)) in units.iter().zip(outcomes).enumerate() {
             let place = match &unit.id {
                 Some(id) => format!("{name} (unit {id})"),
                 None => format!("{name} (unit #{})", first + k as u64 + 1),
@@ -231,30 +230,57 @@ fn import_file(
                 Err(e) => return Err(e.into()),
             }
         }
-        batch.clear();
         Ok(())
     };
-    while let Some(item) = reader.next() {
-        let mut unit = match item {
-            Ok(unit) => unit,
-            Err(e) if reader.stopped_at_invalid_unit() => {
-                bail!("{e} (--skip-invalid skips such units); nothing of {name} was imported")
+    // A pipeline: while one batch is stored (one core, SQLite), the next is analysed
+    // (tokens, keys: the other cores).
+    let mut stored: Option<(Vec<TranslationUnit>, AnalyzedBatch, u64)> = None;
+    let mut ordinal = 0u64;
+    loop {
+        let mut batch: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
+        for item in reader.by_ref() {
+            let mut unit = match item {
+                Ok(unit) => unit,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "nothing of {name} was imported{}",
+                        if reader.stopped_at_invalid_unit() {
+                            " (--skip-invalid skips such units)"
+                        } else {
+                            ""
+                        }
+                    )))
+                }
+            };
+            if unit.origin.file.is_none() {
+                unit.origin.file = origin.clone();
             }
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("nothing of {name} was imported")))
+            batch.push(unit);
+            if batch.len() == BATCH {
+                break;
             }
-        };
-        if unit.origin.file.is_none() {
-            unit.origin.file = origin.clone();
         }
-        batch.push(unit);
-        if batch.len() == BATCH {
-            flush(&mut batch, &mut writer, &mut report, ordinal)?;
-            ordinal += BATCH as u64;
-            bar.set_position(reader.bytes_read());
+        let previous = stored.take();
+        let (analyzed, result) = std::thread::scope(|scope| {
+            let analysis = scope.spawn(|| AnalyzedBatch::of(&batch));
+            let result = match previous {
+                Some((units, analyzed, first)) => {
+                    store(&units, analyzed, &mut writer, &mut report, first)
+                }
+                None => Ok(()),
+            };
+            (analysis.join(), result)
+        });
+        let analyzed = analyzed.map_err(|_| anyhow::anyhow!("the analysis of {name} failed"))?;
+        result?;
+        bar.set_position(reader.bytes_read());
+        if batch.is_empty() {
+            break;
         }
+        let n = batch.len() as u64;
+        stored = Some((batch, analyzed, ordinal));
+        ordinal += n;
     }
-    flush(&mut batch, &mut writer, &mut report, ordinal)?;
     bar.set_message("committing");
     writer
         .commit()

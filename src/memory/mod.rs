@@ -49,7 +49,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use admin::{DeleteFilter, LanguagePairStats, Stats, UnitRecord, Units};
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};
-pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
+pub use writer::{AddOutcome, AnalyzedBatch, OnDuplicate, WriteOptions, Writer};
 
 use crate::error::{Error, Result};
 use schema::db_error;

@@ -729,8 +729,12 @@ fn random_memory(seed: u64, bases: usize) -> (Memory, Vec<String>) {
     (m, texts)
 }
 
+/// A stored source ready for comparison: unit id, tokens, tags, previous and next
+/// segment.
+type Source = (i64, Analyzed, Vec<String>, Option<String>, Option<String>);
+
 /// The stored sources, tokenised once, for brute-force comparisons.
-struct Sources(Vec<(i64, Analyzed, Vec<String>, Option<String>, Option<String>)>);
+struct Sources(Vec<Source>);
 
 impl Sources {
     fn of(m: &Memory) -> Sources {

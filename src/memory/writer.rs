@@ -275,10 +275,23 @@ impl<'m> Writer<'m> {
     /// Adds units, analysing them in parallel first. The outer error means the
     /// transaction failed; an inner one rejects only its unit (as [`Writer::add`]).
     pub fn add_batch(&mut self, units: &[TranslationUnit]) -> Result<Vec<Result<AddOutcome>>> {
-        use rayon::prelude::*;
-        let analyzed: Vec<Result<AnalyzedUnit>> = units.par_iter().map(analyze_unit).collect();
+        let analyzed = AnalyzedBatch::of(units);
+        self.add_analyzed_batch(units, analyzed)
+    }
+
+    /// Adds units analysed beforehand by [`AnalyzedBatch::of`] (which needs no writer,
+    /// so the next batch can be analysed while this one is stored).
+    ///
+    /// # Panics
+    /// If `analyzed` was not made from `units`.
+    pub fn add_analyzed_batch(
+        &mut self,
+        units: &[TranslationUnit],
+        analyzed: AnalyzedBatch,
+    ) -> Result<Vec<Result<AddOutcome>>> {
+        assert_eq!(units.len(), analyzed.0.len(), "the batch was analysed from other units");
         let mut out = Vec::with_capacity(units.len());
-        for (unit, a) in units.iter().zip(analyzed) {
+        for (unit, a) in units.iter().zip(analyzed.0) {
             match a {
                 Err(e) => out.push(Err(e)),
                 Ok(a) => out.push(Ok(self.add_analyzed(unit, a)?)),
@@ -1001,8 +1014,25 @@ impl<'m> Writer<'m> {
     }
 }
 
-/// A unit's texts analysed for storage: the CPU-heavy part of adding a unit, which
-/// needs no database and runs in parallel in [`Writer::add_batch`].
+/// Units analysed for storage (tokens, words keys, term fingerprints): the CPU-heavy
+/// part of adding units, which needs no database and runs in parallel.
+pub struct AnalyzedBatch(Vec<Result<AnalyzedUnit>>);
+
+impl AnalyzedBatch {
+    /// Analyses `units` on all cores.
+    pub fn of(units: &[TranslationUnit]) -> AnalyzedBatch {
+        use rayon::prelude::*;
+        AnalyzedBatch(units.par_iter().map(analyze_unit).collect())
+    }
+}
+
+impl std::fmt::Debug for AnalyzedBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AnalyzedBatch({} units)", self.0.len())
+    }
+}
+
+/// A unit's texts analysed for storage.
 struct AnalyzedUnit {
     source: usize,
     variants: Vec<AnalyzedVariant>,
