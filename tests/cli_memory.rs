@@ -656,3 +656,66 @@ fn a_second_writer_waits_then_fails_clearly() {
     conn.execute_batch("ROLLBACK").unwrap();
     assert_eq!(add(&tm, "Two.", "Два.", &[])["action"], "inserted");
 }
+
+/// A memory written by schema version 1 (tests/data/memory/v1.sqlite, made with
+/// `bitext add` and `bitext import tests/data/memory/v1.jsonl`) must stay readable:
+/// when the schema changes, opening it migrates it, and this test says what it holds.
+#[test]
+fn a_version_1_memory_stays_readable() {
+    let dir = tempdir();
+    let tm = dir.path().join("v1.sqlite");
+    fs::copy(crate::util::repo("tests/data/memory/v1.sqlite"), &tm).unwrap();
+    let s = stats(&tm);
+    assert_eq!(
+        (s["units"].as_u64(), s["variants"].as_u64()),
+        (Some(5), Some(11))
+    );
+    let units = json(tm_cmd(&tm).args(["export", "-", "--to", "jsonl"]));
+    assert_eq!(units.len(), 5);
+    assert_eq!(units[0]["provenance"]["created_by"], "anna");
+    assert_eq!(units[0]["props"][0]["value"], "UI");
+    assert_eq!(units[1]["context"]["next"], "It closes.");
+    assert_eq!(units[3]["id"], "tu-42");
+    assert!(units[3]["variants"][0]["markup"]
+        .as_str()
+        .unwrap()
+        .contains("<bpt"));
+    assert_eq!(units[3]["provenance"]["usage_count"], 3);
+    // Lookups work in every direction the units allow.
+    let hits = lookup(&tm, "Open the files.", &["--min", "50"]);
+    assert_eq!(hits[0]["target"]["text"], "Откройте файл.");
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "Click Save.",
+        "-s",
+        "en",
+        "-t",
+        "fr",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(
+        records[0]["matches"][0]["target"]["text"],
+        "Cliquez sur Enregistrer."
+    );
+    assert_eq!(
+        records[0]["matches"][0]["score"]["percent"], 96,
+        "plain query, tagged source"
+    );
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "我们明天去北京。",
+        "-s",
+        "zh",
+        "-t",
+        "en",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(records[0]["matches"][0]["score"]["percent"], 100);
+    // And it takes new units.
+    assert_eq!(
+        add(&tm, "Close the file.", "Закройте файл.", &[])["action"],
+        "inserted"
+    );
+}

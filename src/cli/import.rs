@@ -442,11 +442,12 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     out.finish()?;
     if !global.quiet {
-        let mut s = format!(
-            "export: {} units written to {}",
-            report.units,
-            display(&args.output)
-        );
+        let to_name = if stdout {
+            "standard output".to_string()
+        } else {
+            args.output.display().to_string()
+        };
+        let mut s = format!("export: {} units written to {to_name}", report.units);
         if not_in_pair > 0 {
             let _ = write!(s, "; {not_in_pair} units without both languages left out");
         }

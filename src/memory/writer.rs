@@ -289,7 +289,11 @@ impl<'m> Writer<'m> {
         units: &[TranslationUnit],
         analyzed: AnalyzedBatch,
     ) -> Result<Vec<Result<AddOutcome>>> {
-        assert_eq!(units.len(), analyzed.0.len(), "the batch was analysed from other units");
+        assert_eq!(
+            units.len(),
+            analyzed.0.len(),
+            "the batch was analysed from other units"
+        );
         let mut out = Vec::with_capacity(units.len());
         for (unit, a) in units.iter().zip(analyzed.0) {
             match a {
