@@ -596,7 +596,7 @@ fn stats_report_pairs_dates_and_size() {
     assert_eq!(s["variants"], 1000);
     assert_eq!(s["pairs"][0]["units"], 500);
     assert!(s["file_bytes"].as_u64().unwrap() > s["text_bytes"].as_u64().unwrap());
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
     assert!(s["created"][0].as_str().is_some());
     tm_cmd(&tm)
         .arg("stats")
@@ -657,19 +657,65 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert_eq!(add(&tm, "Two.", "Два.", &[])["action"], "inserted");
 }
 
-/// A memory written by schema version 1 (tests/data/memory/v1.sqlite, made with
-/// `bitext add` and `bitext import tests/data/memory/v1.jsonl`) must stay readable:
-/// when the schema changes, opening it migrates it, and this test says what it holds.
+/// A memory written with schema version 1 (tests/data/memory/v1.sqlite, made with
+/// `bitext add` and `bitext import tests/data/memory/v1.jsonl` before version 2 added
+/// the running totals) is upgraded when opened, even by a read-only command, and keeps
+/// everything it held.
 #[test]
-fn a_version_1_memory_stays_readable() {
+fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
     let dir = tempdir();
     let tm = dir.path().join("v1.sqlite");
     fs::copy(crate::util::repo("tests/data/memory/v1.sqlite"), &tm).unwrap();
+    let conn = rusqlite::Connection::open(&tm).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1, "the fixture is a version-1 file");
+    drop(conn);
     let s = stats(&tm);
+    assert_eq!(s["schema_version"], 2);
     assert_eq!(
         (s["units"].as_u64(), s["variants"].as_u64()),
         (Some(5), Some(11))
     );
+    // The running totals of version 2 were computed from the stored units.
+    let pairs: Vec<(String, String, u64)> = s["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap().to_string(),
+                p["target"].as_str().unwrap().to_string(),
+                p["units"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (a, b, n) in [
+        ("en", "ru", 2),
+        ("en-US", "ru", 1),
+        ("en-US", "de-DE", 1),
+        ("en-US", "fr-FR", 1),
+        ("zh-CN", "en", 1),
+    ] {
+        let e = (a.to_string(), b.to_string(), n);
+        assert!(pairs.contains(&e), "{e:?} in {pairs:?}");
+    }
+    let texts = [
+        "Open the file.",
+        "Откройте файл.",
+        "Click OK.",
+        "Нажмите ОК.",
+        "Page 3 of 7",
+        "Страница 3 из 7",
+        "Click Save.",
+        "Klicken Sie auf Speichern.",
+        "Cliquez sur Enregistrer.",
+        "我们明天去北京。",
+        "We go to Beijing tomorrow.",
+    ];
+    let text: usize = texts.iter().map(|t| t.len()).sum();
+    assert_eq!(s["text_bytes"].as_u64(), Some(text as u64));
     let units = json(tm_cmd(&tm).args(["export", "-", "--to", "jsonl"]));
     assert_eq!(units.len(), 5);
     assert_eq!(units[0]["provenance"]["created_by"], "anna");

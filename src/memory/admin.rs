@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::schema::{self, db_error};
 use super::store::{self, UNIT_COLUMNS, VARIANT_COLUMNS};
+use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES};
 use super::{Memory, WriteOptions};
 use crate::error::Result;
 use crate::text::LangTag;
@@ -103,36 +104,13 @@ impl Memory {
         let units = count("SELECT count(*) FROM units")?;
         let variants = count("SELECT count(*) FROM variants")?;
         let terms = count("SELECT count(*) FROM terms")?;
-        let text_bytes =
-            count("SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) FROM variants")?;
+        // Languages, pairs and text bytes come from the running totals of `counts`.
+        let mut text_bytes = 0u64;
         let mut languages = Vec::new();
-        {
-            let mut stmt = c
-                .prepare("SELECT lang, count(*) FROM variants GROUP BY lang")
-                .map_err(db_error)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-                .map_err(db_error)?;
-            for row in rows {
-                let (lang, n) = row.map_err(db_error)?;
-                languages.push((self.tag_name(lang), n as u64));
-            }
-        }
-        languages.sort();
         let mut pairs = Vec::new();
         {
-            // The source variant: the unit's source language, else its first variant.
             let mut stmt = c
-                .prepare(
-                    "SELECT s.lang, t.lang, count(*) FROM units u
-                     JOIN variants s ON s.id = coalesce(
-                         (SELECT min(id) FROM variants x WHERE x.id >= u.first_variant
-                          AND x.id < u.first_variant + u.n_variants AND x.lang = u.source_lang),
-                         u.first_variant)
-                     JOIN variants t ON t.id >= u.first_variant AND t.id < u.first_variant + u.n_variants
-                          AND t.id != s.id
-                     GROUP BY s.lang, t.lang",
-                )
+                .prepare("SELECT kind, a, b, n FROM counts WHERE n > 0")
                 .map_err(db_error)?;
             let rows = stmt
                 .query_map([], |r| {
@@ -140,18 +118,25 @@ impl Memory {
                         r.get::<_, i64>(0)?,
                         r.get::<_, i64>(1)?,
                         r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
                     ))
                 })
                 .map_err(db_error)?;
             for row in rows {
-                let (s, t, n) = row.map_err(db_error)?;
-                pairs.push(LanguagePairStats {
-                    source: self.tag_name(s),
-                    target: self.tag_name(t),
-                    units: n as u64,
-                });
+                let (kind, a, b, n) = row.map_err(db_error)?;
+                match kind {
+                    COUNT_TEXT_BYTES => text_bytes = n as u64,
+                    COUNT_LANG => languages.push((self.tag_name(a), n as u64)),
+                    COUNT_PAIR => pairs.push(LanguagePairStats {
+                        source: self.tag_name(a),
+                        target: self.tag_name(b),
+                        units: n as u64,
+                    }),
+                    _ => {}
+                }
             }
         }
+        languages.sort();
         pairs.sort_by(|a, b| b.units.cmp(&a.units).then(a.source.cmp(&b.source)));
         let range = |col: &str| -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>> {
             let (lo, hi): (Option<i64>, Option<i64>) = c

@@ -96,14 +96,15 @@ fn find_all(text: &str, needle: &str) -> Vec<Span> {
 }
 
 impl Memory {
-    /// How many variants the concordance index has not seen yet.
+    /// How many variants the concordance index has not seen yet (at most; fewer if
+    /// some were deleted since). Cheap: no scan.
     pub fn concordance_pending(&self) -> Result<i64> {
         let upto = self.concordance_upto()?;
-        self.conn
-            .query_row("SELECT count(*) FROM variants WHERE id > ?1", [upto], |r| {
-                r.get(0)
-            })
-            .map_err(db_error)
+        let last: Option<i64> = self
+            .conn
+            .query_row("SELECT max(id) FROM variants", [], |r| r.get(0))
+            .map_err(db_error)?;
+        Ok((last.unwrap_or(0) - upto).max(0))
     }
 
     fn concordance_upto(&self) -> Result<i64> {

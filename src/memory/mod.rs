@@ -110,6 +110,20 @@ impl Memory {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
             }
         }
+        if options.read_only && Memory::outdated(path)? {
+            // Upgrade (or re-index) once through a writable connection, if we may.
+            let writable = OpenOptions {
+                create: false,
+                read_only: false,
+                ..options.clone()
+            };
+            drop(Memory::open_inner(path, &writable).map_err(|e| {
+                Error::invalid(format!(
+                    "this memory is from another version of bitext and must be upgraded, which \
+                     needs write access: {e}"
+                ))
+            })?);
+        }
         let flags = if options.read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
@@ -120,6 +134,22 @@ impl Memory {
         let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
         conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
         Memory::setup(conn, Some(path.to_path_buf()), options.read_only)
+    }
+
+    /// True if the file's schema or index is from another version of bitext.
+    fn outdated(path: &Path) -> Result<bool> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(db_error)?;
+        let version = schema::version(&conn)?;
+        if version == 0 {
+            return Ok(false);
+        }
+        if version != schema::CURRENT_VERSION {
+            return Ok(true);
+        }
+        let tokenizer: Option<u32> =
+            store::meta_get(&conn, "tokenizer_version")?.and_then(|v| v.parse().ok());
+        Ok(tokenizer != Some(tokens::TOKENIZER_VERSION))
     }
 
     /// A memory that lives in RAM only (for tests and one-off work).

@@ -5,7 +5,7 @@
 //! missing migrations in one transaction (all or nothing); a file from a newer bitext
 //! is refused rather than misread.
 //!
-//! Tables (version 1):
+//! Tables (version 2; version 1 lacked `counts`):
 //!
 //! * `meta(key, value)`: settings and counters (tokenizer version, next term id,
 //!   how far the concordance index reaches).
@@ -22,6 +22,9 @@
 //! * `postings(key, n, last, data)`: the variants containing each term, in chunks
 //!   (`key = term id << 20 | chunk number`), each a run of (variant id delta, token
 //!   count) varints.
+//! * `counts(kind, a, b, n)`: running totals kept by every write, so `stats` needs no
+//!   scan: stored text bytes (kind 0), variants per language (kind 1, `a` = language),
+//!   units per language pair (kind 2, `a` = source, `b` = target language).
 //! * `concordance`: an FTS5 trigram index over `variants.text` (external content,
 //!   `detail=none`), brought up to date lazily by the first concordance search after
 //!   a write.
@@ -34,7 +37,10 @@ use crate::error::{Error, ErrorKind, Location, Result};
 pub const APPLICATION_ID: i32 = 0x4254_5854;
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
+
+/// The function applying a migration, inside its transaction.
+pub type MigrationFn = fn(&Transaction<'_>) -> Result<()>;
 
 /// One schema change: brings a file from version `to - 1` to `to`.
 pub struct Migration {
@@ -43,15 +49,46 @@ pub struct Migration {
     /// What it changes, for messages.
     pub description: &'static str,
     /// The change, run inside the migration's transaction.
-    pub apply: fn(&Transaction<'_>) -> Result<()>,
+    pub apply: MigrationFn,
 }
 
 /// The migrations of this build, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    to: 1,
-    description: "create the memory",
-    apply: create_v1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 1,
+        description: "create the memory",
+        apply: create_v1,
+    },
+    Migration {
+        to: 2,
+        description: "running totals for stats",
+        apply: add_counts_v2,
+    },
+];
+
+/// Version 2: the `counts` table, filled from the stored units.
+const COUNTS_V2: &str = "
+CREATE TABLE counts(
+    kind INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY(kind, a, b)
+) WITHOUT ROWID;
+INSERT INTO counts SELECT 0, 0, 0, coalesce(sum(length(CAST(text AS BLOB))), 0) FROM variants;
+INSERT INTO counts SELECT 1, lang, 0, count(*) FROM variants GROUP BY lang;
+INSERT INTO counts
+    SELECT 2, s.lang, t.lang, count(*) FROM units u
+    JOIN variants s ON s.id = coalesce(
+        (SELECT min(x.id) FROM variants x WHERE x.id >= u.first_variant
+         AND x.id < u.first_variant + u.n_variants AND x.lang = u.source_lang),
+        u.first_variant)
+    JOIN variants t ON t.id >= u.first_variant AND t.id < u.first_variant + u.n_variants
+         AND t.id != s.id
+    GROUP BY s.lang, t.lang;
+DELETE FROM counts WHERE n = 0;
+";
+
+fn add_counts_v2(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(COUNTS_V2).map_err(db_error)
+}
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

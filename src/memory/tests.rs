@@ -332,16 +332,36 @@ fn open_refuses_other_files_and_newer_schemas() {
     assert!(err.to_string().contains("newer bitext"), "{err}");
 }
 
-fn add_table_v2(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
-    tx.execute_batch("CREATE TABLE extra_v2(x); ALTER TABLE units ADD COLUMN v2 TEXT;")
+fn add_a_table(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
+    tx.execute_batch("CREATE TABLE extra_next(x); ALTER TABLE units ADD COLUMN next_v TEXT;")
         .map_err(schema::db_error)
 }
 
-fn broken_v3(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
-    tx.execute_batch("CREATE TABLE extra_v3(x);")
+fn broken(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
+    tx.execute_batch("CREATE TABLE extra_broken(x);")
         .map_err(schema::db_error)?;
     tx.execute_batch("THIS IS NOT SQL")
         .map_err(schema::db_error)
+}
+
+/// This build's migrations followed by `extra`.
+fn migrations_plus(extra: &[(&'static str, schema::MigrationFn)]) -> Vec<schema::Migration> {
+    let mut all: Vec<schema::Migration> = schema::MIGRATIONS
+        .iter()
+        .map(|m| schema::Migration {
+            to: m.to,
+            description: m.description,
+            apply: m.apply,
+        })
+        .collect();
+    for (k, (description, apply)) in extra.iter().enumerate() {
+        all.push(schema::Migration {
+            to: schema::CURRENT_VERSION + 1 + k as u32,
+            description,
+            apply: *apply,
+        });
+    }
+    all
 }
 
 #[test]
@@ -362,44 +382,26 @@ fn migrations_run_in_order_and_all_or_nothing() {
         OnDuplicate::Keep,
     );
     drop(m);
-    let v1 = schema::Migration {
-        to: 1,
-        description: "create",
-        apply: |_| unreachable!(),
-    };
-    let v2 = schema::Migration {
-        to: 2,
-        description: "add a table",
-        apply: add_table_v2,
-    };
-    let v3 = schema::Migration {
-        to: 3,
-        description: "broken",
-        apply: broken_v3,
-    };
+    let current = schema::CURRENT_VERSION;
     let mut conn = rusqlite::Connection::open(&path).unwrap();
-    assert_eq!(schema::migrate(&mut conn, &[v1, v2]).unwrap(), 1);
-    assert_eq!(schema::version(&conn).unwrap(), 2);
-    let v1 = schema::Migration {
-        to: 1,
-        description: "create",
-        apply: |_| unreachable!(),
-    };
-    let v2 = schema::Migration {
-        to: 2,
-        description: "add a table",
-        apply: |_| unreachable!(),
-    };
-    let err = schema::migrate(&mut conn, &[v1, v2, v3]).unwrap_err();
-    assert!(err.to_string().contains("version 3 (broken)"), "{err}");
+    let next = migrations_plus(&[("add a table", add_a_table)]);
+    assert_eq!(schema::migrate(&mut conn, &next).unwrap(), current);
+    assert_eq!(schema::version(&conn).unwrap(), current + 1);
+    let broken = migrations_plus(&[("add a table", add_a_table), ("broken", broken)]);
+    let err = schema::migrate(&mut conn, &broken).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("version {} (broken)", current + 2)),
+        "{err}"
+    );
     assert_eq!(
         schema::version(&conn).unwrap(),
-        2,
+        current + 1,
         "the failed migration left no trace"
     );
     let tables: i64 = conn
         .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE name = 'extra_v3'",
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'extra_broken'",
             [],
             |r| r.get(0),
         )
@@ -886,4 +888,79 @@ fn best_matches_come_first_and_max_limits() {
             .windows(2)
             .all(|w| w[0].score.percent >= w[1].score.percent));
     }
+}
+
+/// `stats` from the running totals equals a recount of the stored units after adds,
+/// merges, alternatives, replacements, deletions and a rolled-back writer.
+#[test]
+fn running_totals_match_a_recount() {
+    fn recount(m: &Memory) -> (u64, Vec<(String, u64)>, Vec<(String, String, u64)>) {
+        let mut bytes = 0u64;
+        let mut langs: BTreeMap<String, u64> = BTreeMap::new();
+        let mut pairs: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for rec in m.units() {
+            let u = rec.unwrap().unit;
+            let src = super::writer::source_index(&u);
+            for (k, v) in u.variants.iter().enumerate() {
+                bytes += v.text.len() as u64;
+                *langs.entry(v.lang.to_string()).or_default() += 1;
+                if k != src {
+                    *pairs
+                        .entry((u.variants[src].lang.to_string(), v.lang.to_string()))
+                        .or_default() += 1;
+                }
+            }
+        }
+        (
+            bytes,
+            langs.into_iter().collect(),
+            pairs.into_iter().map(|((a, b), n)| (a, b, n)).collect(),
+        )
+    }
+    fn from_stats(m: &Memory) -> (u64, Vec<(String, u64)>, Vec<(String, String, u64)>) {
+        let s = m.stats().unwrap();
+        let mut pairs: Vec<(String, String, u64)> = s
+            .pairs
+            .into_iter()
+            .map(|p| (p.source, p.target, p.units))
+            .collect();
+        pairs.sort();
+        (s.text_bytes, s.languages, pairs)
+    }
+    let mut m = Memory::in_memory().unwrap();
+    let mut three = TranslationUnit::pair(tag("en-US"), "Yes.", tag("ru"), "Да.");
+    three.variants.push(Variant::new(tag("de"), "Ja."));
+    add_all(
+        &mut m,
+        &[
+            pair("Yes.", "Да."),
+            pair("Yes.", "Да."),
+            pair("Yes.", "Ага."),
+            TranslationUnit::pair(tag("en-US"), "Yes.", tag("ru"), "Да."),
+            three,
+            pair("No.", "Нет."),
+        ],
+        OnDuplicate::Keep,
+    );
+    assert_eq!(from_stats(&m), recount(&m));
+    add_all(&mut m, &[pair("Yes.", "Конечно.")], OnDuplicate::Replace);
+    assert_eq!(from_stats(&m), recount(&m));
+    m.delete(&DeleteFilter {
+        lang: Some(tag("de")),
+        ..DeleteFilter::default()
+    })
+    .unwrap();
+    assert_eq!(from_stats(&m), recount(&m));
+    {
+        let mut w = m.writer(WriteOptions::default()).unwrap();
+        w.add(&pair("Lost.", "Потеряно.")).unwrap();
+    }
+    assert_eq!(from_stats(&m), recount(&m));
+    m.delete(&DeleteFilter {
+        lang: Some(tag("en")),
+        ..DeleteFilter::default()
+    })
+    .unwrap();
+    let (bytes, langs, pairs) = from_stats(&m);
+    assert_eq!((bytes, langs.len(), pairs.len()), (0, 0, 0));
 }

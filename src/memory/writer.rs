@@ -135,6 +135,13 @@ struct TermInfo {
     dirty: bool,
 }
 
+/// `counts.kind`: stored text bytes.
+pub(crate) const COUNT_TEXT_BYTES: i64 = 0;
+/// `counts.kind`: variants per language.
+pub(crate) const COUNT_LANG: i64 = 1;
+/// `counts.kind`: units per (source, target) language pair.
+pub(crate) const COUNT_PAIR: i64 = 2;
+
 /// Flush postings to the database when this many are waiting.
 const FLUSH_POSTINGS: usize = 4_000_000;
 
@@ -157,6 +164,8 @@ pub struct Writer<'m> {
     next_variant: i64,
     next_term: i64,
     concordance_upto: i64,
+    /// Changes to the `counts` table, written at commit.
+    counts: FxHashMap<(i64, i64, i64), i64>,
     scratch_ids: Vec<u32>,
     scratch_blob: Vec<u8>,
     scratch_pairs: Vec<(u32, u32)>,
@@ -213,6 +222,7 @@ impl<'m> Writer<'m> {
             next_variant,
             next_term,
             concordance_upto,
+            counts: FxHashMap::default(),
             scratch_ids: Vec::new(),
             scratch_blob: Vec::new(),
             scratch_pairs: Vec::new(),
@@ -222,6 +232,7 @@ impl<'m> Writer<'m> {
     /// Writes everything and ends the transaction.
     pub fn commit(mut self) -> Result<()> {
         self.flush()?;
+        self.flush_counts()?;
         for (key, value) in [
             ("next_unit", self.next_unit),
             ("next_variant", self.next_variant),
@@ -432,6 +443,9 @@ impl<'m> Writer<'m> {
             Some(tag) => Some(self.lang_id(tag)?),
             None => None,
         };
+        let langs: Vec<i64> = prepared.iter().map(|p| p.lang).collect();
+        let text_bytes = prepared.iter().map(|p| p.analyzed.text.len()).sum();
+        self.count_unit(&langs, source_index(unit), text_bytes, 1);
         let p = &unit.provenance;
         let created = store::to_seconds(p.created).unwrap_or(self.now);
         let created_by = p.created_by.clone().or_else(|| self.options.user.clone());
@@ -631,11 +645,19 @@ impl<'m> Writer<'m> {
     pub(crate) fn delete_units(&mut self, ids: &[i64]) -> Result<usize> {
         let mut deleted = 0;
         for &id in ids {
-            let Some((first, n)) = self
+            let Some((first, n, source_lang)) = self
                 .tx
-                .prepare_cached("SELECT first_variant, n_variants FROM units WHERE id = ?1")
+                .prepare_cached(
+                    "SELECT first_variant, n_variants, source_lang FROM units WHERE id = ?1",
+                )
                 .map_err(db_error)?
-                .query_row([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .query_row([id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                    ))
+                })
                 .optional()
                 .map_err(db_error)?
             else {
@@ -655,6 +677,12 @@ impl<'m> Writer<'m> {
                     .map_err(db_error)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(db_error)?
             };
+            let langs: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let source = source_lang
+                .and_then(|sl| langs.iter().position(|&l| l == sl))
+                .unwrap_or(0);
+            let text_bytes = rows.iter().map(|r| r.2.len()).sum();
+            self.count_unit(&langs, source, text_bytes, -1);
             for (vid, lang, text, tokens) in rows {
                 if vid <= self.concordance_upto {
                     self.tx
@@ -723,6 +751,42 @@ impl<'m> Writer<'m> {
             }
             None => Ok(None),
         }
+    }
+
+    /// Counts a unit in (`sign` 1) or out (`sign` -1) of the running totals: its text
+    /// bytes, its variants per language, its (source, target) language pairs.
+    fn count_unit(&mut self, langs: &[i64], source: usize, text_bytes: usize, sign: i64) {
+        *self.counts.entry((COUNT_TEXT_BYTES, 0, 0)).or_default() += sign * text_bytes as i64;
+        for (k, &lang) in langs.iter().enumerate() {
+            *self.counts.entry((COUNT_LANG, lang, 0)).or_default() += sign;
+            if k != source {
+                *self
+                    .counts
+                    .entry((COUNT_PAIR, langs[source], lang))
+                    .or_default() += sign;
+            }
+        }
+    }
+
+    fn flush_counts(&mut self) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO counts(kind, a, b, n) VALUES(?1, ?2, ?3, ?4)
+                 ON CONFLICT(kind, a, b) DO UPDATE SET n = n + excluded.n",
+            )
+            .map_err(db_error)?;
+        for (&(kind, a, b), &n) in &self.counts {
+            if n != 0 {
+                stmt.execute([kind, a, b, n]).map_err(db_error)?;
+            }
+        }
+        drop(stmt);
+        self.tx
+            .execute("DELETE FROM counts WHERE n = 0", [])
+            .map_err(db_error)?;
+        self.counts.clear();
+        Ok(())
     }
 
     /// Writes waiting postings and removals, and the changed terms.
