@@ -158,15 +158,16 @@ def main():
             save()
         return out_path
 
-    def top_file(jsonl, limit=None):
-        """recall_at1.py's input: {"query", "top_score"} per line."""
+    def top_file(jsonl, limit=None, none=None):
+        """recall_at1.py's input: {"query", "top_score"} per line (`none` when nothing
+        reached --min: None for the system, 0 for the truth)."""
         conv = jsonl[:-len('.jsonl')] + (f'.top{limit}' if limit else '.top') + '.jsonl'
         with open(jsonl, encoding='utf-8') as f, open(conv, 'w', encoding='utf-8') as o:
             for i, l in enumerate(f):
                 if limit is not None and i >= limit:
                     break
                 r = json.loads(l)
-                top = r['matches'][0]['score']['percent'] if r['matches'] else None
+                top = r['matches'][0]['score']['percent'] if r['matches'] else none
                 o.write(json.dumps({'query': r['query'], 'top_score': top}, ensure_ascii=False) + '\n')
         return conv
 
@@ -181,7 +182,7 @@ def main():
         truth = lookups(f'exhaustive_{size}', f'm{size}.sqlite', exhaustive=True,
                         qfile='queries_250.txt' if limit else 'queries.txt')
         out = run([sys.executable, os.path.join(SHARED, 'bench', 'recall_at1.py'), top_file(indexed, limit),
-                   top_file(truth), '70,75,95'], capture_output=True, text=True).stdout
+                   top_file(truth, none=0), '70,75,95'], capture_output=True, text=True).stdout
         res[f'recall_{size}'] = json.loads(out)
         res[f'recall_{size}']['queries'] = limit or len(queries)
         save()

@@ -894,7 +894,8 @@ fn best_matches_come_first_and_max_limits() {
 /// merges, alternatives, replacements, deletions and a rolled-back writer.
 #[test]
 fn running_totals_match_a_recount() {
-    fn recount(m: &Memory) -> (u64, Vec<(String, u64)>, Vec<(String, String, u64)>) {
+    type Totals = (u64, Vec<(String, u64)>, Vec<(String, String, u64)>);
+    fn recount(m: &Memory) -> Totals {
         let mut bytes = 0u64;
         let mut langs: BTreeMap<String, u64> = BTreeMap::new();
         let mut pairs: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -917,7 +918,7 @@ fn running_totals_match_a_recount() {
             pairs.into_iter().map(|((a, b), n)| (a, b, n)).collect(),
         )
     }
-    fn from_stats(m: &Memory) -> (u64, Vec<(String, u64)>, Vec<(String, String, u64)>) {
+    fn from_stats(m: &Memory) -> Totals {
         let s = m.stats().unwrap();
         let mut pairs: Vec<(String, String, u64)> = s
             .pairs
