@@ -195,6 +195,21 @@ impl Memory {
 
         let mut found = self.same_words(key, &sources, qside, min)?;
         let same: FxHashSet<i64> = self.variants_with_key(key)?;
+        // Same-words matches score 95 or more, fuzzy ones at most 94: when the former
+        // fill the list already, no fuzzy match can enter it.
+        if !options.exhaustive && !found.is_empty() && min <= MAX_FUZZY {
+            found.sort_by(|a, b| a.score.better(&b.score).then(b.variant.cmp(&a.variant)));
+            let hits = self.hits(
+                &analyzed,
+                found.clone(),
+                &targets,
+                &options.target,
+                options.max,
+            )?;
+            if hits.len() >= options.max {
+                return Ok(hits);
+            }
+        }
         if min <= MAX_FUZZY {
             let group = self.langs.group(&query.lang);
             if let Some(group) = group {
