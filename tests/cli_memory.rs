@@ -765,3 +765,28 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
         "inserted"
     );
 }
+
+#[test]
+fn reindex_rebuilds_the_index_with_the_same_answers() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let tsv = corpus_tsv(dir.path(), 300);
+    tm_cmd(&tm)
+        .args(["import", "-s", "en", "-t", "ru"])
+        .arg(&tsv)
+        .assert()
+        .success();
+    let text = fs::read_to_string(&tsv).unwrap();
+    let query = text
+        .lines()
+        .nth(7)
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .replacen(' ', " very ", 1);
+    let before = lookup(&tm, &query, &["--min", "50"]);
+    assert!(!before.is_empty());
+    tm_cmd(&tm).arg("reindex").assert().success();
+    assert_eq!(lookup(&tm, &query, &["--min", "50"]), before);
+}

@@ -116,7 +116,19 @@ pub fn find(
     // Phase 1: the rarest terms until K positions are covered. Every qualifying text
     // contains one of them at a compatible place, so it is in `counts` afterwards.
     // Per text: (probed positions found at a compatible place, token count).
-    let mut counts: FxHashMap<i64, (u32, u32)> = FxHashMap::default();
+    // Sized for the phase-1 postings up front: growing a large map costs more than
+    // counting.
+    let mut planned = 0u64;
+    let mut cover = unknown;
+    for g in &groups {
+        if cover >= k {
+            break;
+        }
+        planned += g.1;
+        cover += g.2.len();
+    }
+    let mut counts: FxHashMap<i64, (u32, u32)> =
+        FxHashMap::with_capacity_and_hasher(planned.min(1 << 20) as usize, Default::default());
     let mut covered = unknown;
     let mut next = 0;
     while covered < k && next < groups.len() {
