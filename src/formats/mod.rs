@@ -157,7 +157,8 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// The source language: for delimited files the column that is the source (default
     /// the first language column) and the first column of a headerless file; for JSON
-    /// Lines records without `src_lang`. TMX files name theirs.
+    /// Lines records without `src_lang`; for TMX units whose file names none
+    /// (`srclang="*all*"`), if they have a variant in it.
     pub source_lang: Option<LangTag>,
     /// The target language: second column of a headerless delimited file; JSON Lines
     /// records without `tgt_lang`.
@@ -607,6 +608,13 @@ pub(crate) fn unit_location(unit: &TranslationUnit, ordinal: u64) -> Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readers_and_writers_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Reader>();
+        send::<Writer<std::fs::File>>();
+    }
 
     #[test]
     fn format_from_extension_and_name() {

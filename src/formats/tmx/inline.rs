@@ -194,6 +194,36 @@ pub fn tags(markup: &str) -> Result<Vec<Tag>> {
     Ok(tags)
 }
 
+/// How many inline tags one segment has that the other lacks, for the small match
+/// penalty a tag difference costs (the plain texts carry no trace of tags). A tag is
+/// what a translator sees as one: a `bpt`/`ept` pair counts once (by its `bpt`), as
+/// does each `it`, `ph`, `hi`, `ut` and foreign element; `sub` flows are part of their
+/// code. Tags are compared by kind, regardless of order. `None` or text-only markup
+/// has no tags; markup that is not well-formed counts as having none.
+///
+/// ```
+/// use bitext::formats::tmx::inline::tag_difference;
+/// let bold = r#"a <bpt i="1">&lt;b></bpt>b<ept i="1">&lt;/b></ept>"#;
+/// assert_eq!(tag_difference(Some(bold), None), 1);
+/// assert_eq!(tag_difference(Some(bold), Some(r#"<ph x="1"/>a b"#)), 2);
+/// assert_eq!(tag_difference(Some(bold), Some(bold)), 0);
+/// ```
+pub fn tag_difference(a: Option<&str>, b: Option<&str>) -> usize {
+    fn counts(markup: Option<&str>) -> [usize; 8] {
+        let mut counts = [0; 8];
+        if let Some(tags) = markup.and_then(|m| tags(m).ok()) {
+            for tag in tags {
+                if !matches!(tag.kind, TagKind::Ept | TagKind::Sub) {
+                    counts[tag.kind as usize] += 1;
+                }
+            }
+        }
+        counts
+    }
+    let (a, b) = (counts(a), counts(b));
+    a.iter().zip(&b).map(|(x, y)| x.abs_diff(*y)).sum()
+}
+
 /// Escapes text for element content. `\r` becomes a reference so it survives XML's
 /// line-end normalisation.
 pub(crate) fn escape_text(text: &str, out: &mut String) {
