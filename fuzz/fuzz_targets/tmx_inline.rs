@@ -8,7 +8,9 @@ use bitext::formats::tmx::inline;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(markup) = std::str::from_utf8(data) else { return };
+    let Ok(markup) = std::str::from_utf8(data) else {
+        return;
+    };
     let plain = inline::plain_text(markup);
     let _ = inline::tags(markup);
     let mut changes = Vec::new();
@@ -18,6 +20,9 @@ fuzz_target!(|data: &[u8]| {
         }
         let mut again = Vec::new();
         let twice = inline::sanitize(&valid, &mut again).unwrap();
-        assert!(matches!(twice, Cow::Borrowed(_)), "{valid} -> {twice} ({again:?})");
+        assert!(
+            matches!(twice, Cow::Borrowed(_)),
+            "{valid} -> {twice} ({again:?})"
+        );
     }
 });

@@ -51,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again.len(), written.len());
     for (a, b) in again.iter().zip(written) {
         let texts = |u: &bitext::unit::TranslationUnit| {
-            u.variants.iter().map(|v| v.text.clone()).collect::<Vec<_>>()
+            u.variants
+                .iter()
+                .map(|v| v.text.clone())
+                .collect::<Vec<_>>()
         };
         assert_eq!(texts(a), texts(b));
     }
