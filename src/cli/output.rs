@@ -59,17 +59,22 @@ impl Output {
                         dir.display()
                     );
                 }
-                let temp = tempfile::Builder::new()
-                    .prefix(".bitext-")
-                    .suffix(".tmp")
-                    .tempfile_in(dir)
-                    .with_context(|| {
-                        format!(
-                            "cannot write {}: cannot create a file in {}",
-                            path.display(),
-                            dir.display()
-                        )
-                    })?;
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".bitext-").suffix(".tmp");
+                // A normal file once renamed (0666 less the umask), not the owner-only
+                // mode temporary files get by default.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    builder.permissions(std::fs::Permissions::from_mode(0o666));
+                }
+                let temp = builder.tempfile_in(dir).with_context(|| {
+                    format!(
+                        "cannot write {}: cannot create a file in {}",
+                        path.display(),
+                        dir.display()
+                    )
+                })?;
                 Ok(Output::File {
                     writer: BufWriter::with_capacity(1 << 16, temp),
                     path: path.to_path_buf(),
