@@ -36,7 +36,7 @@ use serde::Serialize;
 
 pub use reader::{OwnedSentence, SentenceStream};
 pub use rules::AbbreviationKind;
-pub use srx::{InvalidRules, RuleProblem, SrxRules};
+pub use srx::{InvalidRules, RuleProblem, SrxRules, SrxStats};
 
 use crate::error::{Error, Result};
 use crate::text::{LangTag, Span};

@@ -36,6 +36,7 @@ use regex_automata::{Anchored, Input};
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
 
 /// How far back (in bytes) a backtracking `beforebreak` pattern looks for its match.
+#[cfg_attr(not(feature = "srx-lookaround"), allow(dead_code))]
 pub(crate) const FANCY_LOOKBEHIND_WINDOW: usize = 1024;
 
 /// A pattern translated from Java syntax.
@@ -893,6 +894,11 @@ impl Regex {
         compile_fancy(source).map(|_| unreachable!())
     }
 
+    /// True if the pattern runs on the backtracking engine.
+    pub(crate) fn is_backtracking(&self) -> bool {
+        !matches!(self.backend, Backend::Automata(_))
+    }
+
     /// The characters a match can start with (or, compiled for [`Anchor::End`], end
     /// with), if known.
     pub(crate) fn edge(&self) -> Option<&CharSet> {
@@ -928,6 +934,8 @@ impl Regex {
     /// `text.len() - pos` of `reversed`). A backtracking pattern sees at most
     /// [`FANCY_LOOKBEHIND_WINDOW`] bytes before `pos` and nothing after it.
     pub(crate) fn matches_ending_at(&self, text: &str, reversed: &str, pos: usize) -> bool {
+        #[cfg(not(feature = "srx-lookaround"))]
+        let _ = text;
         match &self.backend {
             Backend::Automata(re) => {
                 let at = reversed.len() - pos;
@@ -966,6 +974,7 @@ impl Regex {
 /// giving up constraints: look-around groups removed, atomic groups and possessive
 /// quantifiers made ordinary, back-references and `\G` matching anything. It matches
 /// wherever the original matches (and sometimes elsewhere).
+#[cfg_attr(not(feature = "srx-lookaround"), allow(dead_code))]
 pub(crate) fn relax_fancy_source(source: &str) -> String {
     let chars: Vec<char> = source.chars().collect();
     let mut out = String::with_capacity(source.len());

@@ -149,6 +149,23 @@ struct Doc {
     language_rules: Vec<LanguageRule>,
     maps: Vec<LanguageMap>,
     patterns: usize,
+    backtracking: usize,
+}
+
+/// What a loaded SRX file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SrxStats {
+    /// Language rules.
+    pub language_rules: usize,
+    /// Language maps.
+    pub language_maps: usize,
+    /// Rules loaded (in all language rules).
+    pub rules: usize,
+    /// Non-empty patterns compiled: `beforebreak`, `afterbreak` and `languagepattern`.
+    pub patterns: usize,
+    /// Of these, the patterns that need the backtracking engine (look-around,
+    /// back-references, atomic groups, possessive quantifiers).
+    pub backtracking: usize,
 }
 
 /// A loaded SRX rule file. Cheap to clone; give it to
@@ -260,10 +277,15 @@ impl SrxRules {
         self.0.language_rules.iter().map(|lr| lr.rules.len()).sum()
     }
 
-    /// Number of non-empty patterns compiled (`beforebreak`, `afterbreak` and
-    /// `languagepattern`).
-    pub fn pattern_count(&self) -> usize {
-        self.0.patterns
+    /// Counts of what was loaded.
+    pub fn stats(&self) -> SrxStats {
+        SrxStats {
+            language_rules: self.0.language_rules.len(),
+            language_maps: self.0.maps.len(),
+            rules: self.rule_count(),
+            patterns: self.0.patterns,
+            backtracking: self.0.backtracking,
+        }
     }
 
     /// Names of the language rules that apply to `lang`, in the order they apply.
@@ -573,6 +595,7 @@ struct Parser<'t> {
     text_location: Location,
     compiled: HashMap<(String, bool), Arc<Regex>>,
     patterns: usize,
+    backtracking: usize,
 }
 
 type Attrs = Vec<(String, String)>;
@@ -608,6 +631,7 @@ impl<'t> Parser<'t> {
             text_location: Location::default(),
             compiled: HashMap::new(),
             patterns: 0,
+            backtracking: 0,
         }
     }
 
@@ -911,11 +935,13 @@ impl<'t> Parser<'t> {
         if anchor != Anchor::Whole {
             if let Some(re) = self.compiled.get(&key) {
                 self.patterns += 1;
+                self.backtracking += usize::from(re.is_backtracking());
                 return Ok(re.clone());
             }
         }
         let re = Arc::new(Regex::new(java, anchor)?);
         self.patterns += 1;
+        self.backtracking += usize::from(re.is_backtracking());
         if anchor != Anchor::Whole {
             self.compiled.insert(key, re.clone());
         }
@@ -1010,6 +1036,7 @@ impl<'t> Parser<'t> {
                 language_rules: self.language_rules,
                 maps,
                 patterns: self.patterns,
+                backtracking: self.backtracking,
             },
             problems,
         ))
