@@ -226,3 +226,55 @@ proptest! {
         assert_lossless(&s, &text);
     }
 }
+
+/// The SRX file the fuzz target (fuzz/fuzz_targets/srx.rs) makes of a pattern: the
+/// pattern as an exception's beforebreak, a break rule's afterbreak, a break rule's
+/// beforebreak and a languagepattern.
+fn srx_of_pattern(pattern: &str) -> String {
+    let p = pattern
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!(
+        r#"<srx version="2.0"><header cascade="yes"/><body><languagerules>
+<languagerule languagerulename="A">
+<rule break="no"><beforebreak>{p}</beforebreak><afterbreak>\s</afterbreak></rule>
+<rule><beforebreak>[.!?]</beforebreak><afterbreak>{p}</afterbreak></rule>
+<rule><beforebreak>{p}</beforebreak></rule>
+</languagerule></languagerules>
+<maprules><languagemap languagepattern="{p}" languagerulename="A"/>
+<languagemap languagepattern=".*" languagerulename="A"/></maprules></body></srx>"#
+    )
+}
+
+/// Fuzzing regressions: inputs that once took too long (a 2.5 KB pattern with a
+/// back-reference, tried by the backtracking engine at every position of itself).
+#[test]
+fn fuzz_regressions() {
+    let dir = repo("tests/data/srx/fuzz");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty());
+    for path in names {
+        let data = std::fs::read(&path).unwrap();
+        let (srx, text) = match data.strip_prefix(b"P") {
+            Some(p) => {
+                let p = String::from_utf8_lossy(p).into_owned();
+                (srx_of_pattern(&p).into_bytes(), p)
+            }
+            None => (data.clone(), String::from_utf8_lossy(&data).into_owned()),
+        };
+        let Ok((rules, _)) = SrxRules::from_bytes(&srx, None, bitext::segment::InvalidRules::Skip)
+        else {
+            continue;
+        };
+        for tag in ["en", "uk", "xx"] {
+            let s = Segmenter::builder(&lang(tag)).srx(rules.clone()).build();
+            assert_lossless(&s, &text);
+        }
+    }
+}

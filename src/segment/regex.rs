@@ -35,9 +35,10 @@ use regex_automata::meta;
 use regex_automata::{Anchored, Input};
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
 
-/// How far back (in bytes) a backtracking `beforebreak` pattern looks for its match.
+/// How far back (in bytes) a backtracking `beforebreak` pattern looks for the start of
+/// its match (less when the relaxed pattern shows it cannot start further back).
 #[cfg_attr(not(feature = "srx-lookaround"), allow(dead_code))]
-pub(crate) const FANCY_LOOKBEHIND_WINDOW: usize = 1024;
+pub(crate) const FANCY_LOOKBEHIND_WINDOW: usize = 256;
 
 /// A pattern translated from Java syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -786,10 +787,15 @@ impl std::fmt::Debug for Regex {
     }
 }
 
+/// Backtracking steps a pattern may take at one position; beyond, it is taken as not
+/// matching there (a pattern that needs more is a denial of service, not a rule).
+#[cfg(feature = "srx-lookaround")]
+pub(crate) const BACKTRACK_LIMIT: usize = 10_000;
+
 #[cfg(feature = "srx-lookaround")]
 fn compile_fancy(source: &str) -> Result<Box<fancy_regex::Regex>, String> {
     fancy_regex::RegexBuilder::new(source)
-        .backtrack_limit(100_000)
+        .backtrack_limit(BACKTRACK_LIMIT)
         .build()
         .map(Box::new)
         .map_err(|e| one_line(&e.to_string()))
@@ -876,7 +882,12 @@ impl Regex {
             (Some(hir), Anchor::End) => {
                 let rev = reverse_hir(&hir);
                 let edge = first_chars(&rev);
-                let quick = meta_builder().build_from_hir(&rev).ok();
+                // All-matches semantics: an anchored search reports the longest match,
+                // which bounds how far back the real match can start.
+                let quick = meta_builder()
+                    .configure(meta::Config::new().match_kind(regex_automata::MatchKind::All))
+                    .build_from_hir(&rev)
+                    .ok();
                 let reversed = quick.as_ref().map(|_| Arc::new(rev));
                 (quick, reversed, edge)
             }
@@ -944,12 +955,14 @@ impl Regex {
             #[cfg(feature = "srx-lookaround")]
             Backend::Fancy(re, quick) => {
                 let at = reversed.len() - pos;
-                if quick.as_ref().is_some_and(|q| {
-                    !q.is_match(Input::new(reversed).range(at..).anchored(Anchored::Yes))
-                }) {
-                    return false;
+                let mut window = FANCY_LOOKBEHIND_WINDOW;
+                if let Some(q) = quick {
+                    match q.search_half(&Input::new(reversed).range(at..).anchored(Anchored::Yes)) {
+                        None => return false,
+                        Some(longest) => window = window.min(longest.offset() - at),
+                    }
                 }
-                let mut lo = pos.saturating_sub(FANCY_LOOKBEHIND_WINDOW);
+                let mut lo = pos.saturating_sub(window);
                 while !text.is_char_boundary(lo) {
                     lo += 1;
                 }

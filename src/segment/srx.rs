@@ -330,8 +330,19 @@ pub(crate) struct SrxEngine {
     breaks: Vec<usize>,
     /// All `beforebreak` patterns at once, to rule out most rules at a position.
     prefilter: Option<Prefilter>,
-    /// For each rule, its pattern number in the prefilter (`None`: always tried).
-    in_prefilter: Vec<Option<usize>>,
+    /// The rules the prefilter does not cover (always tried), in order.
+    always: Vec<usize>,
+}
+
+/// Buffers reused from paragraph to paragraph.
+#[derive(Default)]
+struct Scratch {
+    reversed: String,
+    set: Option<regex_automata::PatternSet>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 impl fmt::Debug for SrxEngine {
@@ -378,19 +389,15 @@ impl SrxEngine {
                 .enumerate()
                 .filter_map(|(i, r)| r.before.as_deref().map(|re| (i, re))),
         );
-        let mut in_prefilter = vec![None; rules.len()];
-        if let Some(p) = &prefilter {
-            for (n, &rule) in p.covers().iter().enumerate() {
-                in_prefilter[rule] = Some(n);
-            }
-        }
+        let covered = prefilter.as_ref().map_or(&[][..], |p| p.covers());
+        let always = (0..rules.len()).filter(|i| !covered.contains(i)).collect();
         SrxEngine {
             lang: lang.to_string(),
             names,
             rules,
             breaks,
             prefilter,
-            in_prefilter,
+            always,
         }
     }
 
@@ -408,43 +415,81 @@ impl SrxEngine {
             }
         };
         if !self.breaks.is_empty() {
-            let mut reversed: Option<String> = None;
-            let mut set = self.prefilter.as_ref().map(Prefilter::new_set);
-            let mut chars = text.char_indices().peekable();
-            while let Some((i, prev)) = chars.next() {
-                let pos = i + prev.len_utf8();
-                let Some(&(_, next)) = chars.peek() else {
-                    break;
-                };
-                let next = Some(next);
-                if !self
-                    .breaks
-                    .iter()
-                    .any(|&b| self.rules[b].may_match(prev, next))
-                {
-                    continue;
-                }
-                let rev = reversed.get_or_insert_with(|| text.chars().rev().collect());
-                if let (Some(p), Some(set)) = (&self.prefilter, set.as_mut()) {
-                    p.candidates(rev, pos, set);
-                }
-                let decision = self.rules.iter().zip(&self.in_prefilter).find(|(r, n)| {
-                    let possible = match (n, &set) {
-                        (Some(n), Some(set)) => {
-                            set.contains(regex_automata::PatternID::new_unchecked(*n))
-                        }
-                        _ => true,
-                    };
-                    possible && r.may_match(prev, next) && r.matches(text, rev, pos)
-                });
-                let decision = decision.map(|(r, _)| r);
-                if decision.is_some_and(|r| r.is_break) {
-                    emit(start, pos, out);
-                    start = pos;
-                }
+            let mut breaks = Vec::new();
+            // Reuse this thread's buffers unless a caller's callback re-entered us.
+            SCRATCH.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut scratch) => self.find_breaks(text, &mut scratch, &mut breaks),
+                Err(_) => self.find_breaks(text, &mut Scratch::default(), &mut breaks),
+            });
+            for pos in breaks {
+                emit(start, pos, out);
+                start = pos;
             }
         }
         emit(start, text.len(), out);
+    }
+}
+
+impl SrxEngine {
+    /// The break positions of `text` (byte offsets, ascending).
+    fn find_breaks(&self, text: &str, scratch: &mut Scratch, breaks: &mut Vec<usize>) {
+        let mut reversed_ready = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, prev)) = chars.next() {
+            let pos = i + prev.len_utf8();
+            let Some(&(_, next)) = chars.peek() else {
+                break;
+            };
+            let next = Some(next);
+            if !self
+                .breaks
+                .iter()
+                .any(|&b| self.rules[b].may_match(prev, next))
+            {
+                continue;
+            }
+            if !reversed_ready {
+                scratch.reversed.clear();
+                scratch.reversed.extend(text.chars().rev());
+                reversed_ready = true;
+            }
+            let rev = scratch.reversed.as_str();
+            let try_rule = |i: usize| {
+                let r = &self.rules[i];
+                r.may_match(prev, next) && r.matches(text, rev, pos)
+            };
+            let decision = match &self.prefilter {
+                Some(p) => {
+                    let set = match &mut scratch.set {
+                        Some(set) if set.capacity() == p.covers().len() => set,
+                        slot => slot.insert(p.new_set()),
+                    };
+                    p.candidates(rev, pos, set);
+                    // The rules the prefilter admits, merged in order with the rules it
+                    // does not cover.
+                    let covered = p.covers();
+                    let mut admitted = set.iter().map(|id| covered[id.as_usize()]).peekable();
+                    let mut always = self.always.iter().copied().peekable();
+                    loop {
+                        let next_rule = match (admitted.peek(), always.peek()) {
+                            (Some(&a), Some(&b)) if a < b => admitted.next(),
+                            (Some(_), Some(_)) | (None, Some(_)) => always.next(),
+                            (Some(_), None) => admitted.next(),
+                            (None, None) => None,
+                        };
+                        match next_rule {
+                            Some(i) if try_rule(i) => break Some(i),
+                            Some(_) => continue,
+                            None => break None,
+                        }
+                    }
+                }
+                None => (0..self.rules.len()).find(|&i| try_rule(i)),
+            };
+            if decision.is_some_and(|i| self.rules[i].is_break) {
+                breaks.push(pos);
+            }
+        }
     }
 }
 
