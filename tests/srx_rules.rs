@@ -248,6 +248,31 @@ fn srx_of_pattern(pattern: &str) -> String {
     )
 }
 
+/// A fuzzing find, rebuilt without the rule file it came from: a back-reference to a
+/// group of a thousand alternatives (LanguageTool's English abbreviation list, mutated)
+/// made every position cost a full backtracking search. Bounded now by the step limit.
+#[test]
+fn backtracking_patterns_stay_bounded() {
+    let words: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                "{}{}",
+                ["Ab", "Ac", "Bo", "Cr", "De"][i % 5],
+                "x".repeat(i % 7 + 1)
+            )
+        })
+        .collect();
+    let pattern = format!(r"\b(a(?:{})|A)(\.)<<\2}}.\s", words.join("|"));
+    let srx = srx_of_pattern(&pattern);
+    let (rules, _) =
+        SrxRules::from_bytes(srx.as_bytes(), None, bitext::segment::InvalidRules::Skip).unwrap();
+    let text = format!("{pattern} {pattern}. Next. And so on.");
+    for tag in ["en", "xx"] {
+        let s = Segmenter::builder(&lang(tag)).srx(rules.clone()).build();
+        assert_lossless(&s, &text);
+    }
+}
+
 /// Fuzzing regressions: inputs that once took too long (a 2.5 KB pattern with a
 /// back-reference, tried by the backtracking engine at every position of itself).
 #[test]

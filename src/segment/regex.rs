@@ -774,7 +774,83 @@ enum Backend {
     /// for the linear-time engine (see [`relax_fancy_source`]) as a quick test: where
     /// the relaxed pattern does not match, neither does the original.
     #[cfg(feature = "srx-lookaround")]
-    Fancy(Box<fancy_regex::Regex>, Option<meta::Regex>),
+    Fancy(
+        Box<fancy_regex::Regex>,
+        Option<meta::Regex>,
+        Option<Arc<Starts>>,
+    ),
+}
+
+/// Where a backtracking `beforebreak` pattern can start: every start of its relaxed
+/// form ending at a position (an overlapping search of a lazy DFA over the reversed
+/// text), so the backtracking engine is tried at those starts only.
+#[cfg(feature = "srx-lookaround")]
+pub(crate) struct Starts {
+    dfa: regex_automata::hybrid::dfa::DFA,
+    caches: regex_automata::util::pool::Pool<regex_automata::hybrid::dfa::Cache, CacheFn>,
+}
+
+#[cfg(feature = "srx-lookaround")]
+type CacheFn = Box<
+    dyn Fn() -> regex_automata::hybrid::dfa::Cache
+        + Send
+        + Sync
+        + std::panic::UnwindSafe
+        + std::panic::RefUnwindSafe,
+>;
+
+#[cfg(feature = "srx-lookaround")]
+impl Starts {
+    fn new(reversed: &Hir) -> Option<Starts> {
+        use regex_automata::hybrid::dfa::DFA;
+        use regex_automata::nfa::thompson;
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().nfa_size_limit(Some(4 << 20)))
+            .build_from_hir(&relax_word_boundaries(reversed))
+            .ok()?;
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(regex_automata::MatchKind::All)
+                    .cache_capacity(1 << 20)
+                    .skip_cache_capacity_check(true),
+            )
+            .build_from_nfa(nfa)
+            .ok()?;
+        let shared = Arc::new(dfa.clone());
+        let create: CacheFn = Box::new(move || shared.create_cache());
+        Some(Starts {
+            dfa,
+            caches: regex_automata::util::pool::Pool::new(create),
+        })
+    }
+
+    /// Lengths (in bytes, shortest first, at most `limit`) of the relaxed matches
+    /// ending at byte `at` of the reversed text; `None` if the DFA gave up.
+    fn lengths(&self, reversed: &str, at: usize, limit: usize) -> Option<Vec<usize>> {
+        use regex_automata::hybrid::dfa::OverlappingState;
+        let input = Input::new(reversed).range(at..).anchored(Anchored::Yes);
+        let mut cache = self.caches.get();
+        let mut state = OverlappingState::start();
+        let mut out = Vec::new();
+        loop {
+            self.dfa
+                .try_search_overlapping_fwd(&mut cache, &input, &mut state)
+                .ok()?;
+            match state.get_match() {
+                None => return Some(out),
+                Some(m) => {
+                    let len = m.offset() - at;
+                    if len > limit {
+                        return Some(out);
+                    }
+                    if out.last() != Some(&len) {
+                        out.push(len);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Regex {
@@ -782,7 +858,7 @@ impl std::fmt::Debug for Regex {
         match &self.backend {
             Backend::Automata(_) => f.write_str("Regex(automata)"),
             #[cfg(feature = "srx-lookaround")]
-            Backend::Fancy(re, _) => write!(f, "Regex(fancy: {})", re.as_str()),
+            Backend::Fancy(re, ..) => write!(f, "Regex(fancy: {})", re.as_str()),
         }
     }
 }
@@ -790,7 +866,7 @@ impl std::fmt::Debug for Regex {
 /// Backtracking steps a pattern may take at one position; beyond, it is taken as not
 /// matching there (a pattern that needs more is a denial of service, not a rule).
 #[cfg(feature = "srx-lookaround")]
-pub(crate) const BACKTRACK_LIMIT: usize = 10_000;
+pub(crate) const BACKTRACK_LIMIT: usize = 2_000;
 
 #[cfg(feature = "srx-lookaround")]
 fn compile_fancy(source: &str) -> Result<Box<fancy_regex::Regex>, String> {
@@ -874,6 +950,7 @@ impl Regex {
             Anchor::Whole => None,
             _ => parse_hir(&relax_fancy_source(source), false).ok(),
         };
+        let mut starts = None;
         let (quick, reversed, edge) = match (relaxed, anchor) {
             (Some(hir), Anchor::Start) => {
                 let edge = first_chars(&hir);
@@ -888,13 +965,14 @@ impl Regex {
                     .configure(meta::Config::new().match_kind(regex_automata::MatchKind::All))
                     .build_from_hir(&rev)
                     .ok();
+                starts = Starts::new(&rev).map(Arc::new);
                 let reversed = quick.as_ref().map(|_| Arc::new(rev));
                 (quick, reversed, edge)
             }
             _ => (None, None, None),
         };
         Ok(Regex {
-            backend: Backend::Fancy(fancy, quick),
+            backend: Backend::Fancy(fancy, quick, starts),
             reversed,
             edge: edge.map(Arc::new),
         })
@@ -924,7 +1002,7 @@ impl Regex {
                 re.is_match(Input::new(text).range(pos..).anchored(Anchored::Yes))
             }
             #[cfg(feature = "srx-lookaround")]
-            Backend::Fancy(re, quick) => {
+            Backend::Fancy(re, quick, _) => {
                 if quick.as_ref().is_some_and(|q| {
                     !q.is_match(Input::new(text).range(pos..).anchored(Anchored::Yes))
                 }) {
@@ -953,8 +1031,24 @@ impl Regex {
                 re.is_match(Input::new(reversed).range(at..).anchored(Anchored::Yes))
             }
             #[cfg(feature = "srx-lookaround")]
-            Backend::Fancy(re, quick) => {
+            Backend::Fancy(re, quick, starts) => {
                 let at = reversed.len() - pos;
+                let hay = &text[..pos];
+                // Try the backtracking engine only where the relaxed pattern can start.
+                if let Some(lengths) = starts
+                    .as_ref()
+                    .and_then(|s| s.lengths(reversed, at, FANCY_LOOKBEHIND_WINDOW))
+                {
+                    return lengths.into_iter().any(|len| {
+                        let start = pos - len;
+                        re.is_match_input(
+                            fancy_regex::RegexInput::new(hay)
+                                .range(start..pos)
+                                .anchored(true),
+                        )
+                        .unwrap_or(false)
+                    });
+                }
                 let mut window = FANCY_LOOKBEHIND_WINDOW;
                 if let Some(q) = quick {
                     match q.search_half(&Input::new(reversed).range(at..).anchored(Anchored::Yes)) {
@@ -966,7 +1060,6 @@ impl Regex {
                 while !text.is_char_boundary(lo) {
                     lo += 1;
                 }
-                let hay = &text[..pos];
                 re.is_match_input(fancy_regex::RegexInput::new(hay).range(lo..pos))
                     .unwrap_or(false)
             }
@@ -978,7 +1071,7 @@ impl Regex {
         match &self.backend {
             Backend::Automata(re) => re.is_match(text),
             #[cfg(feature = "srx-lookaround")]
-            Backend::Fancy(re, _) => re.is_match(text).unwrap_or(false),
+            Backend::Fancy(re, ..) => re.is_match(text).unwrap_or(false),
         }
     }
 }

@@ -1187,6 +1187,13 @@ mod tests {
     }
 
     #[test]
+    fn segmenters_with_srx_rules_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<crate::segment::Segmenter>();
+        shareable::<SrxRules>();
+    }
+
+    #[test]
     fn spans_are_trimmed_and_cover_the_text() {
         let r = rules(BASIC, true);
         let text = "  One.   Two!\n Three  ";
