@@ -23,7 +23,7 @@
 //! `formathandle` concern inline markup; they are read and kept but plain text has
 //! neither subflows nor format codes.
 //!
-//! Patterns are Java regular expressions (see [`super::regex`] for the
+//! Patterns are Java regular expressions (see `src/segment/regex.rs` for the
 //! translation). A pattern that does not compile is never dropped silently:
 //! [`SrxRules::load`] refuses the file and lists every such rule with its language
 //! rule, number, line and pattern; [`SrxRules::load_skipping_invalid`] skips the
