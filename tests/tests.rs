@@ -8,4 +8,6 @@ mod util;
 
 mod cli_eval;
 mod cli_segment;
+mod cli_srx;
 mod samples;
+mod srx_rules;
