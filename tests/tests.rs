@@ -2,6 +2,7 @@
 
 mod cli_bad_inputs;
 mod cli_convert;
+mod cli_omegat;
 mod formats_props;
 mod tmx_corpus;
 mod util;
