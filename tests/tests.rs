@@ -2,6 +2,8 @@
 
 mod cli_bad_inputs;
 mod cli_convert;
+mod cli_omegat;
+mod cli_output;
 mod formats_props;
 mod tmx_corpus;
 mod util;
