@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader)
+[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx)
 export RUSTC_BOOTSTRAP=1
 shared=../../shared/data
 
@@ -41,6 +41,19 @@ PY
       head -c 4000 "$shared"/corpus/en_ru.tsv | sed 's/^/\x01/;1!s/^\x01//' > "$dir/aligner.tsv"
       for f in ../tests/bad_inputs/*.csv; do { printf '\0'; cat "$f"; } > "$dir/$(basename "$f")"; done
       printf '\0en-US,ru-RU,note,created,score\n"a, ""b""",c,n,20200101T000000Z,0.5\n' > "$dir/header.csv" ;;
+    segment)
+      # Gold texts of every script, one file each, a language selector byte first.
+      python3 - "$shared/segment" "$dir" <<'PY'
+import sys, json, glob, hashlib, os
+src, out = sys.argv[1], sys.argv[2]
+for k, f in enumerate(sorted(glob.glob(src + '/golden_rules*.jsonl'))):
+    for n, line in enumerate(open(f, encoding='utf-8')):
+        data = bytes([n % 27]) + json.loads(line)['text'].encode()
+        open(os.path.join(out, hashlib.sha1(data).hexdigest()), 'wb').write(data)
+PY
+      ;;
+    srx)
+      [ -d corpus/srx ] && [ "$(ls corpus/srx | wc -l)" -gt 0 ] || ./seed_srx.sh ;;
     jsonl_reader)
       cp ../tests/bad_inputs/*.jsonl "$dir"/
       cp ../tests/data/formats/metadata.jsonl "$dir"/ ;;
