@@ -2,6 +2,8 @@
 
 mod cli_bad_inputs;
 mod cli_convert;
+mod cli_omegat;
+mod cli_output;
 mod formats_props;
 mod tmx_corpus;
 mod util;
@@ -9,4 +11,6 @@ mod util;
 mod cli_eval;
 mod cli_memory;
 mod cli_segment;
+mod cli_srx;
 mod samples;
+mod srx_rules;

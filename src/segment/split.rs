@@ -1722,6 +1722,145 @@ mod tests {
         );
     }
 
+    /// One example a language of the list: abbreviations, ordinals, and the
+    /// script's own terminal punctuation.
+    #[test]
+    fn every_required_language() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "en",
+                "Dr. Watson arrived at 5 p.m. He was late.",
+                &["Dr. Watson arrived at 5 p.m.", "He was late."],
+            ),
+            (
+                "de",
+                "Am 3. Oktober 1990 kam er. Das war gut.",
+                &["Am 3. Oktober 1990 kam er.", "Das war gut."],
+            ),
+            (
+                "fr",
+                "M. Dupont est arrivé à 9 h. Puis il est parti.",
+                &["M. Dupont est arrivé à 9 h.", "Puis il est parti."],
+            ),
+            (
+                "es",
+                "El Sr. García llegó ayer. ¿Qué dijo? Nada.",
+                &["El Sr. García llegó ayer.", "¿Qué dijo?", "Nada."],
+            ),
+            (
+                "it",
+                "Il Sig. Rossi è arrivato. Ha salutato.",
+                &["Il Sig. Rossi è arrivato.", "Ha salutato."],
+            ),
+            (
+                "pt",
+                "O Dr. Costa chegou às 10 h. Depois saiu.",
+                &["O Dr. Costa chegou às 10 h.", "Depois saiu."],
+            ),
+            (
+                "nl",
+                "Dhr. Jansen kwam aan. Hij bleef lang.",
+                &["Dhr. Jansen kwam aan.", "Hij bleef lang."],
+            ),
+            (
+                "da",
+                "Hr. Hansen kom den 5. maj. Han blev længe.",
+                &["Hr. Hansen kom den 5. maj.", "Han blev længe."],
+            ),
+            (
+                "pl",
+                "Prof. Nowak przyszedł o godz. 10. To było miłe.",
+                &["Prof. Nowak przyszedł o godz. 10.", "To było miłe."],
+            ),
+            (
+                "cs",
+                "Ing. Novák přišel v 10 hod. Zůstal dlouho.",
+                &["Ing. Novák přišel v 10 hod.", "Zůstal dlouho."],
+            ),
+            (
+                "sk",
+                "Ide o firmu s. r. o., napr. XYZ. Zostal dlho.",
+                &["Ide o firmu s. r. o., napr. XYZ.", "Zostal dlho."],
+            ),
+            (
+                "ru",
+                "Проф. Иванов приехал в 1998 г. в Москву, т. е. давно. Он остался.",
+                &[
+                    "Проф. Иванов приехал в 1998 г. в Москву, т. е. давно.",
+                    "Он остался.",
+                ],
+            ),
+            (
+                "uk",
+                "Проф. Шевченко приїхав у 1998 р. до Києва. Він залишився.",
+                &[
+                    "Проф. Шевченко приїхав у 1998 р. до Києва.",
+                    "Він залишився.",
+                ],
+            ),
+            (
+                "bg",
+                "Той управлява 150 г. Саргон надделява. Край.",
+                &["Той управлява 150 г. Саргон надделява.", "Край."],
+            ),
+            (
+                "el",
+                "Ο κ. Παπαδόπουλος ήρθε. Πού είσαι; Εδώ.",
+                &["Ο κ. Παπαδόπουλος ήρθε.", "Πού είσαι;", "Εδώ."],
+            ),
+            (
+                "hy",
+                "Նա եկավ։ Ո՞ւր ես: Այստեղ։",
+                &["Նա եկավ։", "Ո՞ւր ես:", "Այստեղ։"],
+            ),
+            (
+                "ar",
+                "وصل الدكتور. هل أنت هنا؟ نعم.",
+                &["وصل الدكتور.", "هل أنت هنا؟", "نعم."],
+            ),
+            (
+                "fa",
+                "او آمد. کجا هستی؟ اینجا.",
+                &["او آمد.", "کجا هستی؟", "اینجا."],
+            ),
+            (
+                "ur",
+                "وہ آیا۔ تم کہاں ہو؟ یہاں۔",
+                &["وہ آیا۔", "تم کہاں ہو؟", "یہاں۔"],
+            ),
+            (
+                "hi",
+                "डॉ. शर्मा आए। तुम कहाँ हो? यहाँ।",
+                &["डॉ. शर्मा आए।", "तुम कहाँ हो?", "यहाँ।"],
+            ),
+            (
+                "mr",
+                "तो आला. तू कुठे आहेस? इथे.",
+                &["तो आला.", "तू कुठे आहेस?", "इथे."],
+            ),
+            (
+                "zh",
+                "他来了。你在哪里？在这里！",
+                &["他来了。", "你在哪里？", "在这里！"],
+            ),
+            (
+                "ja",
+                "彼は来た。どこにいる？ここだ！",
+                &["彼は来た。", "どこにいる？", "ここだ！"],
+            ),
+            (
+                "kk",
+                "Ол келді. Сен қайдасың? Осында.",
+                &["Ол келді.", "Сен қайдасың?", "Осында."],
+            ),
+            ("am", "እሱ መጣ። የት ነህ፧ እዚህ።", &["እሱ መጣ።", "የት ነህ፧", "እዚህ።"]),
+            ("my", "သူလာတယ်။ ဘယ်မှာလဲ။", &["သူလာတယ်။", "ဘယ်မှာလဲ။"]),
+        ];
+        for (lang, text, expected) in cases {
+            assert_eq!(split(lang, text), *expected, "{lang}");
+        }
+    }
+
     #[test]
     fn lists() {
         assert_eq!(
