@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx)
+[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx scorer memory_ops)
 export RUSTC_BOOTSTRAP=1
 shared=../../shared/data
 
@@ -54,6 +54,50 @@ PY
       ;;
     srx)
       [ -d corpus/srx ] && [ "$(ls corpus/srx | wc -l)" -gt 0 ] || ./seed_srx.sh ;;
+    scorer)
+      # Pairs of related sentences (a query and a stored source) from the en-ru corpus
+      # and the segmenter's gold texts: 0xFF between them.
+      python3 - "$shared" "$dir" <<'PY'
+import sys, hashlib, os, random, glob, json
+src, out = sys.argv[1], sys.argv[2]
+random.seed(6)
+lines = open(src + '/corpus/en_ru.tsv', encoding='utf-8').read().splitlines()[:400]
+texts = [l.split('\t')[0] for l in lines] + [l.split('\t')[1] for l in lines if '\t' in l]
+for f in sorted(glob.glob(src + '/segment/golden_rules*.jsonl'))[:8]:
+    texts += [json.loads(l)['text'][:300] for l in open(f, encoding='utf-8')][:20]
+for k, a in enumerate(texts):
+    words = a.split()
+    if len(words) > 2:
+        words[random.randrange(len(words))] = random.choice(['the', 'Page 3', '“x”', '42', 'İ'])
+    b = ' '.join(words)
+    data = a.encode() + b'\xff' + b.encode()
+    if k % 5 == 0:
+        data += b'\xff<bpt i="1">&lt;b&gt;</bpt>x<ept i="1"/>\xff<ph/>'
+    open(os.path.join(out, hashlib.sha1(data).hexdigest()), 'wb').write(data)
+PY
+      ;;
+    memory_ops)
+      # Small memories of related pairs and queries: threshold byte, flags byte, lines.
+      python3 - "$shared" "$dir" <<'PY'
+import sys, hashlib, os, random
+src, out = sys.argv[1], sys.argv[2]
+random.seed(6)
+lines = [l for l in open(src + '/corpus/en_ru.tsv', encoding='utf-8').read().splitlines() if l.count('\t') >= 1][:600]
+for k in range(120):
+    pick = random.sample(lines, 6)
+    units = ['\t'.join(l.split('\t')[:2]) for l in pick]
+    queries = []
+    for l in pick[:3]:
+        w = l.split('\t')[0].split()
+        if w:
+            w[random.randrange(len(w))] = random.choice(['a', 'The', '1', 'İstanbul', 'STRAẞE'])
+        queries.append(' '.join(w))
+    queries.append(random.choice(w) if w else 'x')
+    body = '\n'.join(units + queries).encode()
+    data = bytes([random.choice([49, 69, 94, 99, 100]), k % 8]) + body
+    open(os.path.join(out, hashlib.sha1(data).hexdigest()), 'wb').write(data)
+PY
+      ;;
     jsonl_reader)
       cp ../tests/bad_inputs/*.jsonl "$dir"/
       cp ../tests/data/formats/metadata.jsonl "$dir"/ ;;

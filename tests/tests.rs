@@ -1,6 +1,7 @@
 //! CLI tests: one binary, one module per subcommand.
 
 mod cli_bad_inputs;
+mod cli_bad_memory;
 mod cli_convert;
 mod cli_omegat;
 mod cli_output;

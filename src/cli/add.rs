@@ -63,6 +63,8 @@ pub struct AddArgs {
 pub fn run(args: AddArgs, _global: &Global) -> Result<ExitCode> {
     let src = tm::lang(&args.src_lang, "--src-lang")?;
     let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
+    tm::distinct_langs(&src, &tgt)?;
+    let user = tm::user(&args.user)?;
     let mut unit = TranslationUnit::pair(src, &args.source, tgt, &args.target);
     unit.context.prev = args.prev.clone();
     unit.context.next = args.next.clone();
@@ -90,7 +92,7 @@ pub fn run(args: AddArgs, _global: &Global) -> Result<ExitCode> {
     let mut memory = args.tm.open_write(true)?;
     let mut writer = memory.writer(WriteOptions {
         on_duplicate: args.on_duplicate.into(),
-        user: tm::user(&args.user),
+        user,
         now: None,
     })?;
     let outcome = writer.add(&unit).context("cannot add the pair")?;

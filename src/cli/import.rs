@@ -129,6 +129,8 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
         quotes: args.no_quotes.then_some(false),
         skip_invalid: args.skip_invalid,
     };
+    // Checked before the memory is opened (or created).
+    tm::user(&args.user)?;
     let mut memory = args.tm.open_write(true)?;
     let mut out = Output::create(None)?;
     for path in &args.files {
@@ -184,7 +186,7 @@ fn import_file(
     let bar = progress::bar(global, total, &format!("importing {name} (bytes)"));
     let mut writer = memory.writer(MemoryWriteOptions {
         on_duplicate: args.on_duplicate.into(),
-        user: tm::user(&args.user),
+        user: tm::user(&args.user)?,
         now: None,
     })?;
     let store = |units: &[TranslationUnit],

@@ -51,7 +51,7 @@ pub struct LookupArgs {
     #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u32).range(1..=101))]
     pub min: u32,
     /// Most matches shown per query.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = tm::at_least_one)]
     pub max: usize,
     /// The source segment before the text (for 101 % matches).
     #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
@@ -117,6 +117,7 @@ struct ResultRecord<'a> {
 pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     let src = tm::lang(&args.src_lang, "--src-lang")?;
     let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
+    tm::distinct_langs(&src, &tgt)?;
     let memory = args.tm.open_read()?;
     let options = LookupOptions {
         target: tgt,
@@ -147,7 +148,17 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
             let mut format = args.queries_format;
             let mut n = 0usize;
             for (i, line) in reader.lines().enumerate() {
-                let line = line.with_context(|| format!("{name}:{}: cannot read", i + 1))?;
+                let line = line.with_context(|| {
+                    format!("{name}:{}: cannot read (is the file UTF-8 text?)", i + 1)
+                })?;
+                if let Some(col) = line.find('\0') {
+                    bail!(
+                        "{name}:{}:{}: a NUL byte: this is a binary file, or UTF-16 text \
+                         without a byte-order mark",
+                        i + 1,
+                        line[..col].chars().count() + 1
+                    );
+                }
                 let line = line.strip_prefix('\u{feff}').unwrap_or(&line).to_string();
                 if line.trim().is_empty() {
                     continue;

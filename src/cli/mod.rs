@@ -83,7 +83,8 @@ where
     };
     output::ignore_file_size_signal();
     let global = Global { quiet: args.quiet };
-    match args.command {
+    let memory = memory_path(&args.command);
+    let result = match args.command {
         Command::Segment(a) => segment::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
         Command::Add(a) => add::run(a, &global),
@@ -96,6 +97,40 @@ where
         Command::Import(a) => import::run_import(a, &global),
         Command::Export(a) => import::run_export(a, &global),
         Command::Convert(a) => convert::run(a, &global),
+    };
+    result.map_err(|err| name_the_memory(err, memory))
+}
+
+/// The memory file a command works on, if it uses one.
+fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
+    let tm = match command {
+        Command::Add(a) => &a.tm,
+        Command::Lookup(a) => &a.tm,
+        Command::Concordance(a) => &a.tm,
+        Command::Pretranslate(a) => &a.tm,
+        Command::Stats(a) => &a.tm,
+        Command::Delete(a) => &a.tm,
+        Command::Reindex(a) => &a.tm,
+        Command::Import(a) => &a.tm,
+        Command::Export(a) => &a.tm,
+        Command::Segment(_) | Command::Eval(_) | Command::Convert(_) => return None,
+    };
+    tm.path().ok()
+}
+
+/// A database error met after the memory was opened (a damaged page, a full disk)
+/// names no file by itself: it gets the memory's path.
+fn name_the_memory(err: anyhow::Error, memory: Option<std::path::PathBuf>) -> anyhow::Error {
+    let unnamed_database_error = err.chain().any(|cause| {
+        cause.downcast_ref::<crate::Error>().is_some_and(|e| {
+            matches!(e.kind(), crate::ErrorKind::Database(_)) && e.location().path.is_none()
+        })
+    });
+    match memory {
+        Some(path) if unnamed_database_error && !format!("{err:#}").contains(&*path.to_string_lossy()) => {
+            err.context(path.display().to_string())
+        }
+        _ => err,
     }
 }
 

@@ -22,6 +22,15 @@ pub fn ignore_file_size_signal() {
     }
 }
 
+/// True if `path` is an existing SQLite database (by its header). A careless
+/// `bitext export memory.sqlite` must not replace the memory with its own export.
+fn is_sqlite_file(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    File::open(path)
+        .and_then(|mut f| io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| &head == b"SQLite format 3\0")
+}
+
 /// A buffered data sink; call [`Output::finish`] to complete it.
 pub enum Output {
     /// Standard output.
@@ -73,6 +82,13 @@ impl Output {
                         writer: BufWriter::with_capacity(1 << 16, file),
                         path: path.to_path_buf(),
                     });
+                }
+                if is_sqlite_file(path) {
+                    anyhow::bail!(
+                        "refusing to overwrite {}: it is an SQLite database (a translation \
+                         memory?), not a file bitext writes; choose another output",
+                        path.display()
+                    );
                 }
                 if !dir.is_dir() {
                     anyhow::bail!(

@@ -121,6 +121,7 @@ struct SegmentRecord<'a> {
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
     let src = tm::lang(&args.src_lang, "--src-lang")?;
     let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
+    tm::distinct_langs(&src, &tgt)?;
     let memory = args.tm.open_read()?;
     let mut raw = Vec::new();
     let name = if args.doc.as_os_str() == "-" {

@@ -24,7 +24,7 @@ pub struct TmArgs {
     pub tm: Option<PathBuf>,
 
     /// Seconds to wait when another process is writing to the memory, before failing.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = wait_seconds)]
     pub wait: f64,
 }
 
@@ -46,7 +46,8 @@ impl TmArgs {
         OpenOptions {
             create,
             read_only,
-            busy_timeout: Duration::from_secs_f64(self.wait.clamp(0.0, 86_400.0)),
+            busy_timeout: Duration::try_from_secs_f64(self.wait.clamp(0.0, 86_400.0))
+                .unwrap_or(Duration::from_secs(10)),
         }
     }
 
@@ -82,10 +83,50 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 /// The user recorded with new units: `--user`, else $BITEXT_USER.
-pub fn user(arg: &Option<String>) -> Option<String> {
-    arg.clone()
+pub fn user(arg: &Option<String>) -> Result<Option<String>> {
+    let user = arg
+        .clone()
         .or_else(|| std::env::var(USER_ENV).ok())
-        .filter(|u| !u.trim().is_empty())
+        .filter(|u| !u.trim().is_empty());
+    if let Some(u) = &user {
+        crate::memory::limits::check_name(u, "the user name").with_context(|| {
+            format!("--user (or ${USER_ENV}) {u:?}")
+        })?;
+    }
+    Ok(user)
+}
+
+/// `--wait SECONDS`: a duration from 0 to a day (no NaN, no negative or endless wait).
+pub fn wait_seconds(raw: &str) -> std::result::Result<f64, String> {
+    let seconds: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a number of seconds"))?;
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(format!("{raw} is not between 0 and 86400 seconds (a day)"));
+    }
+    Ok(seconds)
+}
+
+/// `--max N` of lookups: at least 1.
+pub fn at_least_one(raw: &str) -> std::result::Result<usize, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(0) => Err("0 would show nothing: give 1 or more".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{raw:?}: {e}")),
+    }
+}
+
+/// Refuses a source and target language that are the same tag (`en` and `en`; `en-US`
+/// and `en-GB` are different), which is almost always a typo.
+pub fn distinct_langs(src: &LangTag, tgt: &LangTag) -> Result<()> {
+    if src == tgt {
+        anyhow::bail!(
+            "--src-lang and --tgt-lang are both {src}: give the language to translate into \
+             with --tgt-lang"
+        );
+    }
+    Ok(())
 }
 
 /// Parses a language tag given on the command line.

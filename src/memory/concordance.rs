@@ -199,13 +199,24 @@ impl Memory {
         if hits.len() >= max {
             return Ok(hits);
         }
-        let chars: Vec<char> = needle.chars().collect();
+        // Trigrams of the term as given, not only of its folded form: FTS5 folds the query
+        // as it folded the indexed texts, which Rust's lower-casing does not always
+        // match (`İ` lower-cases to two characters), and would then find nothing.
+        let chars: Vec<char> = term.chars().collect();
         if chars.len() >= 3 {
             let query = chars
                 .windows(3)
                 .map(|w| {
+                    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
                     let tri: String = w.iter().collect();
-                    format!("\"{}\"", tri.replace('"', "\"\""))
+                    let folded = fold(&tri);
+                    // Also the folded form when it is a trigram too (`ẞ` → `ß`, which
+                    // FTS5's folding may not know).
+                    if folded != tri && folded.chars().count() == 3 {
+                        format!("({} OR {})", quote(&tri), quote(&folded))
+                    } else {
+                        quote(&tri)
+                    }
                 })
                 .collect::<FxHashSet<String>>()
                 .into_iter()

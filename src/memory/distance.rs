@@ -89,9 +89,51 @@ pub enum Edit {
     Insert(usize),
 }
 
+/// The most cells of the alignment matrix [`alignment`] fills (64 MiB): longer texts
+/// get a coarse alignment of their differing middle instead of running out of memory.
+pub const MAX_ALIGNMENT_CELLS: usize = 1 << 24;
+
 /// A minimal alignment of `a` with `b`, in order. Prefers keeping tokens, then
-/// substitutions, so diffs read naturally.
+/// substitutions, so diffs read naturally. The common prefix and suffix are kept as
+/// they are; if what lies between needs more than [`MAX_ALIGNMENT_CELLS`] (texts of
+/// thousands of tokens that differ throughout), it is aligned position by position
+/// instead — still a valid alignment, no longer a minimal one.
 pub fn alignment<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Edit> {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (mid_a, mid_b) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let mut out: Vec<Edit> = (0..prefix).map(|i| Edit::Keep(i, i)).collect();
+    let cells = (mid_a.len() + 1).saturating_mul(mid_b.len() + 1);
+    let middle = if cells <= MAX_ALIGNMENT_CELLS {
+        full_alignment(mid_a, mid_b)
+    } else {
+        coarse_alignment(mid_a.len(), mid_b.len())
+    };
+    out.extend(middle.into_iter().map(|e| match e {
+        Edit::Keep(i, j) => Edit::Keep(i + prefix, j + prefix),
+        Edit::Replace(i, j) => Edit::Replace(i + prefix, j + prefix),
+        Edit::Delete(i) => Edit::Delete(i + prefix),
+        Edit::Insert(j) => Edit::Insert(j + prefix),
+    }));
+    let (ta, tb) = (a.len() - suffix, b.len() - suffix);
+    out.extend((0..suffix).map(|k| Edit::Keep(ta + k, tb + k)));
+    out
+}
+
+/// Position by position: replacements, then the longer side's rest.
+fn coarse_alignment(n: usize, m: usize) -> Vec<Edit> {
+    let mut out: Vec<Edit> = (0..n.min(m)).map(|i| Edit::Replace(i, i)).collect();
+    out.extend((m..n).map(Edit::Delete));
+    out.extend((n..m).map(Edit::Insert));
+    out
+}
+
+fn full_alignment<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Edit> {
     let (n, m) = (a.len(), b.len());
     let w = m + 1;
     let mut d = vec![0u32; (n + 1) * w];
@@ -163,6 +205,22 @@ mod tests {
                 Edit::Insert(3)
             ]
         );
+    }
+
+    #[test]
+    fn long_texts_get_a_coarse_alignment_in_bounded_memory() {
+        // 100,000 × 100,000 cells would need 40 GB; the coarse path needs none.
+        let a: Vec<u32> = (0..100_000).collect();
+        let mut b: Vec<u32> = (0..100_000).map(|i| i + 1_000_000).collect();
+        b[0] = 0;
+        b.push(7);
+        let edits = alignment(&a, &b);
+        assert_eq!(edits[0], Edit::Keep(0, 0));
+        assert_eq!(edits.len(), 100_001);
+        assert_eq!(edits[100_000], Edit::Insert(100_000));
+        let olds = edits.iter().filter(|e| !matches!(e, Edit::Insert(_))).count();
+        let news = edits.iter().filter(|e| !matches!(e, Edit::Delete(_))).count();
+        assert_eq!((olds, news), (a.len(), b.len()));
     }
 
     proptest! {

@@ -32,6 +32,7 @@
 mod admin;
 mod concordance;
 pub mod distance;
+pub mod limits;
 mod lookup;
 pub mod postings;
 pub mod schema;
@@ -100,14 +101,38 @@ impl Memory {
         if path.is_dir() {
             return Err(Error::invalid("is a directory, not a memory file"));
         }
-        if !path.exists() {
-            if !options.create || options.read_only {
+        match std::fs::metadata(path) {
+            // A device or a named pipe: SQLite would block on a pipe, or write
+            // journal files beside a device.
+            Ok(meta) if !meta.is_file() => {
                 return Err(Error::invalid(
-                    "no memory here (create one with `bitext add` or `bitext import`)",
+                    "is not a regular file (a device or a pipe), not a memory file",
                 ));
             }
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
+            // Read-only permissions are respected even by a user who could override
+            // them (root): they say the memory must not change.
+            Ok(meta) if !options.read_only && meta.permissions().readonly() => {
+                return Err(Error::invalid(
+                    "the memory file is read-only (its permissions forbid writing); make it \
+                     writable to change it",
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => {
+                if !options.create || options.read_only {
+                    return Err(Error::invalid(
+                        "no memory here (create one with `bitext add` or `bitext import`)",
+                    ));
+                }
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+                        return Err(Error::invalid(format!(
+                            "cannot create the memory: {} is a file, not a directory",
+                            file.display()
+                        )));
+                    }
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
+                }
             }
         }
         if options.read_only && Memory::outdated(path)? {
@@ -144,6 +169,9 @@ impl Memory {
         if version == 0 {
             return Ok(false);
         }
+        if version > schema::CURRENT_VERSION {
+            return Err(schema::newer_version(version));
+        }
         if version != schema::CURRENT_VERSION {
             return Ok(true);
         }
@@ -172,6 +200,10 @@ impl Memory {
         )
         .map_err(db_error)?;
         let version = schema::version(&conn)?;
+        // Refused before anything (the WAL switch) changes the file.
+        if version > schema::CURRENT_VERSION {
+            return Err(schema::newer_version(version));
+        }
         if read_only {
             if version == 0 {
                 return Err(Error::invalid("not a bitext memory (empty database)"));

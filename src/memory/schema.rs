@@ -170,6 +170,11 @@ fn describe(err: &rusqlite::Error) -> String {
                 "not a bitext memory (not an SQLite file)".to_string()
             }
             rusqlite::ErrorCode::ReadOnly => "the memory is read-only".to_string(),
+            rusqlite::ErrorCode::DatabaseCorrupt => {
+                "the memory file is damaged (SQLite: database disk image is malformed); \
+                 restore it from a backup"
+                    .to_string()
+            }
             rusqlite::ErrorCode::DiskFull => "the disk is full".to_string(),
             _ => match msg {
                 Some(m) => format!("database error: {m}"),
@@ -203,6 +208,14 @@ pub fn version(conn: &Connection) -> Result<u32> {
     Ok(version)
 }
 
+/// The refusal of a file from a newer bitext (schema `version`).
+pub(crate) fn newer_version(version: u32) -> Error {
+    Error::invalid(format!(
+        "this memory has schema version {version}, made by a newer bitext (this one reads up \
+         to version {CURRENT_VERSION}); upgrade bitext to open it"
+    ))
+}
+
 /// Brings the database to the last version of `migrations`, each step in the same
 /// transaction: on any error, nothing is changed.
 pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
@@ -212,10 +225,7 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
         .map_err(db_error)?;
     let from = version(&tx)?;
     if from > target {
-        return Err(Error::invalid(format!(
-            "this memory has schema version {from}, made by a newer bitext (this one reads \
-             up to version {target}); upgrade bitext to open it"
-        )));
+        return Err(newer_version(from));
     }
     for m in migrations.iter().filter(|m| m.to > from) {
         (m.apply)(&tx).map_err(|e| {

@@ -265,9 +265,12 @@ pub(crate) fn read_variants(
         ))
         .map_err(db_error)?;
     let rows = stmt
-        .query_map([first, first + n], |r| variant_from_row(r, langs))
+        .query_map([first, first.saturating_add(n)], |r| {
+            variant_from_row(r, langs)
+        })
         .map_err(db_error)?;
-    let mut out = Vec::with_capacity(n as usize);
+    // `n` comes from the file: a damaged one must not make us reserve gigabytes.
+    let mut out = Vec::with_capacity(n.clamp(0, 64) as usize);
     for row in rows {
         let (id, _unit, lang, v) = row.map_err(db_error)?;
         out.push((id, lang, v));

@@ -1144,6 +1144,7 @@ fn analyze_unit(unit: &TranslationUnit) -> Result<AnalyzedUnit> {
     if filled < unit.variants.len() {
         return Err(Error::invalid("a unit has a variant with empty text"));
     }
+    super::limits::check_unit(unit)?;
     let variants = unit
         .variants
         .iter()
