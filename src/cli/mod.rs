@@ -2,7 +2,9 @@
 //! subcommand reads its inputs, drives the library and writes to stdout (data) and
 //! stderr (progress, reports).
 
+mod align;
 mod eval;
+mod eval_align;
 mod output;
 mod progress;
 mod segment;
@@ -32,6 +34,8 @@ pub struct Args {
 pub enum Command {
     /// Split text into sentences.
     Segment(segment::SegmentArgs),
+    /// Align the sentences of a text and its translation.
+    Align(align::AlignArgs),
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -56,6 +60,7 @@ where
     let global = Global { quiet: args.quiet };
     match args.command {
         Command::Segment(a) => segment::run(a, &global),
+        Command::Align(a) => align::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
     }
 }

@@ -1,0 +1,450 @@
+//! Dynamic programming over beads inside a band.
+//!
+//! The search space is the grid of points (i, j) = "the first i source and j target
+//! sentences are aligned". A bead of a source and b target sentences moves from
+//! (i, j) to (i+a, j+b). Only points inside a [`Band`] are visited: for each row i a
+//! range of columns. Bands come from a coarser alignment (blocks of sentences) or
+//! from a previous pass, so time and memory grow with the length of the texts times
+//! the band's width, never with their product.
+
+/// For each grid row i (0..=n), the inclusive column range `lo[i]..=hi[i]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Band {
+    pub lo: Vec<usize>,
+    pub hi: Vec<usize>,
+    off: Vec<usize>,
+}
+
+impl Band {
+    /// Every point of the n×m grid.
+    pub fn full(n: usize, m: usize) -> Band {
+        Band::normalised(vec![0; n + 1], vec![m; n + 1], m)
+    }
+
+    /// The union of rectangles (rows r0..=r1, columns c0..=c1) widened by `margin`
+    /// rows and columns on every side, made monotone and connected.
+    pub fn from_rects(
+        rects: impl IntoIterator<Item = (usize, usize, usize, usize)>,
+        n: usize,
+        m: usize,
+        margin: usize,
+    ) -> Band {
+        let mut colmin = vec![usize::MAX; n + 1];
+        let mut colmax = vec![0usize; n + 1];
+        for (r0, r1, c0, c1) in rects {
+            let (r0, r1) = (r0.min(n), r1.min(n));
+            for r in r0..=r1 {
+                colmin[r] = colmin[r].min(c0.min(m));
+                colmax[r] = colmax[r].max(c1.min(m));
+            }
+        }
+        // Rows no rectangle touched inherit from their neighbours.
+        for r in 1..=n {
+            if colmin[r] == usize::MAX {
+                colmin[r] = colmax[r - 1].max(colmin[r - 1].min(m));
+                colmax[r] = colmax[r].max(colmax[r - 1]);
+            }
+        }
+        if colmin[0] == usize::MAX {
+            colmin[0] = 0;
+        }
+        // colmin is non-decreasing along a monotone path: the minimum over rows
+        // [r-margin, r+margin] is colmin[r-margin], the maximum colmax[r+margin]; the
+        // prefix/suffix passes in `normalised` restore monotonicity anyway.
+        let mut lo = vec![0; n + 1];
+        let mut hi = vec![0; n + 1];
+        for r in 0..=n {
+            let a = r.saturating_sub(margin);
+            let b = (r + margin).min(n);
+            let cmin = (a..=b).map(|k| colmin[k]).min().unwrap_or(0);
+            let cmax = (a..=b).map(|k| colmax[k]).max().unwrap_or(m);
+            lo[r] = cmin.saturating_sub(margin);
+            hi[r] = (cmax + margin).min(m);
+        }
+        Band::normalised(lo, hi, m)
+    }
+
+    fn normalised(mut lo: Vec<usize>, mut hi: Vec<usize>, m: usize) -> Band {
+        let n = lo.len() - 1;
+        lo[0] = 0;
+        hi[n] = m;
+        for r in (0..n).rev() {
+            lo[r] = lo[r].min(lo[r + 1]);
+        }
+        for r in 1..=n {
+            hi[r] = hi[r].max(hi[r - 1]);
+        }
+        for r in 0..=n {
+            lo[r] = lo[r].min(m);
+            hi[r] = hi[r].min(m).max(lo[r]);
+        }
+        // Connected: from the end of row r a one-column step reaches row r+1.
+        for r in 0..n {
+            if lo[r + 1] > hi[r] + 1 {
+                lo[r + 1] = hi[r] + 1;
+            }
+        }
+        let mut off = Vec::with_capacity(n + 2);
+        let mut total = 0;
+        for r in 0..=n {
+            off.push(total);
+            total += hi[r] - lo[r] + 1;
+        }
+        off.push(total);
+        Band { lo, hi, off }
+    }
+
+    /// Number of grid rows minus one (source units).
+    pub fn n(&self) -> usize {
+        self.lo.len() - 1
+    }
+
+    /// Number of grid points.
+    pub fn cells(&self) -> usize {
+        *self.off.last().unwrap_or(&0)
+    }
+
+    #[inline]
+    fn index(&self, i: usize, j: usize) -> Option<usize> {
+        if j >= self.lo[i] && j <= self.hi[i] {
+            Some(self.off[i] + j - self.lo[i])
+        } else {
+            None
+        }
+    }
+
+    /// True if the point (i, j) is within `slack` columns of a band edge that is not
+    /// the edge of the grid.
+    pub fn near_edge(&self, i: usize, j: usize, m: usize, slack: usize) -> bool {
+        (self.lo[i] > 0 && j < self.lo[i] + slack) || (self.hi[i] < m && j + slack > self.hi[i])
+    }
+}
+
+/// Lexical statistics of one (source unit, target unit) pair, in both directions.
+///
+/// Source direction (`a*`, `n*`): over the evidence types of the source unit, the sum
+/// of match gains in the target unit (`a1`) and the number of matched types (`n1`);
+/// `a2`/`n2` the same for types matched in this target unit *and* the next one (the
+/// overlap to subtract when both are in one bead). Target direction (`b*`, `k*`):
+/// the same with the sides swapped (overlap with the next source unit).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PairStat {
+    pub a1: f32,
+    pub n1: f32,
+    pub a2: f32,
+    pub n2: f32,
+    pub b1: f32,
+    pub k1: f32,
+    pub b2: f32,
+    pub k2: f32,
+}
+
+const ZERO_STAT: PairStat = PairStat {
+    a1: 0.0,
+    n1: 0.0,
+    a2: 0.0,
+    n2: 0.0,
+    b1: 0.0,
+    k1: 0.0,
+    b2: 0.0,
+    k2: 0.0,
+};
+
+/// [`PairStat`]s for pairs (source unit, target unit) near a band, zero elsewhere.
+#[derive(Debug, Clone)]
+pub(crate) struct PairTable {
+    pub lo: Vec<usize>,
+    pub hi: Vec<usize>,
+    off: Vec<usize>,
+    vals: Vec<PairStat>,
+}
+
+impl PairTable {
+    /// The pairs any bead of at most `amax`×`bmax` units inside `band` can contain
+    /// (plus one column, for the overlap statistics).
+    pub fn for_band(band: &Band, m: usize, amax: usize, bmax: usize) -> PairTable {
+        let n = band.n();
+        let mut lo = Vec::with_capacity(n);
+        let mut hi = Vec::with_capacity(n);
+        let mut off = Vec::with_capacity(n + 1);
+        let mut total = 0;
+        for i in 0..n {
+            let l = band.lo[i + 1].saturating_sub(bmax);
+            let h = band.hi[(i + amax).min(n)].min(m).max(l);
+            lo.push(l);
+            hi.push(h);
+            off.push(total);
+            total += h - l;
+        }
+        off.push(total);
+        PairTable {
+            lo,
+            hi,
+            off,
+            vals: vec![PairStat::default(); total],
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> &PairStat {
+        if j >= self.lo[i] && j < self.hi[i] {
+            &self.vals[self.off[i] + j - self.lo[i]]
+        } else {
+            &ZERO_STAT
+        }
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut PairStat> {
+        if j >= self.lo[i] && j < self.hi[i] {
+            Some(&mut self.vals[self.off[i] + j - self.lo[i]])
+        } else {
+            None
+        }
+    }
+
+    /// The rows whose column range contains column `j`: `[first, last)`.
+    pub fn rows_with(&self, j: usize, hint: &mut (usize, usize)) -> (usize, usize) {
+        let n = self.lo.len();
+        // lo and hi are non-decreasing: advance both pointers monotonically for
+        // increasing j.
+        while hint.0 < n && self.hi[hint.0] <= j {
+            hint.0 += 1;
+        }
+        if hint.1 < hint.0 {
+            hint.1 = hint.0;
+        }
+        while hint.1 < n && self.lo[hint.1] <= j {
+            hint.1 += 1;
+        }
+        (hint.0, hint.1)
+    }
+}
+
+/// Scores beads: log-probability-like, higher is better.
+pub(crate) trait BeadScorer {
+    /// The score of the bead of source units `i0..i0+a` and target units `j0..j0+b`.
+    fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64;
+}
+
+/// A bead of the result: start and size on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PathBead {
+    pub i0: usize,
+    pub a: usize,
+    pub j0: usize,
+    pub b: usize,
+}
+
+/// The best monotone sequence of beads from (0, 0) to (n, m) within `band`.
+pub(crate) fn viterbi<S: BeadScorer>(
+    m: usize,
+    band: &Band,
+    types: &[(usize, usize)],
+    scorer: &S,
+) -> Vec<PathBead> {
+    let n = band.n();
+    let cells = band.cells();
+    let mut score = vec![f64::NEG_INFINITY; cells];
+    let mut back = vec![u8::MAX; cells];
+    score[0] = 0.0;
+    for i in 0..=n {
+        for j in band.lo[i]..=band.hi[i] {
+            let here = band.off[i] + j - band.lo[i];
+            if i == 0 && j == 0 {
+                continue;
+            }
+            let mut best = f64::NEG_INFINITY;
+            let mut arg = u8::MAX;
+            for (k, &(a, b)) in types.iter().enumerate() {
+                if a > i || b > j {
+                    continue;
+                }
+                let (pi, pj) = (i - a, j - b);
+                let Some(pidx) = band.index(pi, pj) else { continue };
+                let prev = score[pidx];
+                if prev == f64::NEG_INFINITY {
+                    continue;
+                }
+                let v = prev + scorer.bead(pi, a, pj, b);
+                if v > best {
+                    best = v;
+                    arg = k as u8;
+                }
+            }
+            score[here] = best;
+            back[here] = arg;
+        }
+    }
+    let mut path = Vec::new();
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        let Some(idx) = band.index(i, j) else { break };
+        let k = back[idx];
+        if k == u8::MAX {
+            break;
+        }
+        let (a, b) = types[k as usize];
+        path.push(PathBead {
+            i0: i - a,
+            a,
+            j0: j - b,
+            b,
+        });
+        i -= a;
+        j -= b;
+    }
+    path.reverse();
+    if i > 0 || j > 0 {
+        // Unreachable end (cannot happen with a 1-0 and a 0-1 type): fall back to
+        // deleting what is left, so the result still covers both sides.
+        let mut fixed: Vec<PathBead> = (0..i)
+            .map(|k| PathBead {
+                i0: k,
+                a: 1,
+                j0: 0,
+                b: 0,
+            })
+            .collect();
+        fixed.extend((0..j).map(|k| PathBead {
+            i0: i,
+            a: 0,
+            j0: k,
+            b: 1,
+        }));
+        fixed.extend(path);
+        return fixed;
+    }
+    path
+}
+
+#[inline]
+fn log_add(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// The posterior probability of each bead of `path` under the distribution over all
+/// bead sequences in `band` with weights exp(`temperature` × score).
+pub(crate) fn posteriors<S: BeadScorer>(
+    m: usize,
+    band: &Band,
+    types: &[(usize, usize)],
+    scorer: &S,
+    path: &[PathBead],
+    temperature: f64,
+) -> Vec<f64> {
+    let n = band.n();
+    let cells = band.cells();
+    let mut alpha = vec![f64::NEG_INFINITY; cells];
+    alpha[0] = 0.0;
+    for i in 0..=n {
+        for j in band.lo[i]..=band.hi[i] {
+            if i == 0 && j == 0 {
+                continue;
+            }
+            let mut acc = f64::NEG_INFINITY;
+            for &(a, b) in types {
+                if a > i || b > j {
+                    continue;
+                }
+                let (pi, pj) = (i - a, j - b);
+                let Some(pidx) = band.index(pi, pj) else { continue };
+                let prev = alpha[pidx];
+                if prev == f64::NEG_INFINITY {
+                    continue;
+                }
+                acc = log_add(acc, prev + temperature * scorer.bead(pi, a, pj, b));
+            }
+            alpha[band.off[i] + j - band.lo[i]] = acc;
+        }
+    }
+    let mut beta = vec![f64::NEG_INFINITY; cells];
+    if let Some(end) = band.index(n, m) {
+        beta[end] = 0.0;
+    }
+    for i in (0..=n).rev() {
+        for j in (band.lo[i]..=band.hi[i]).rev() {
+            if i == n && j == m {
+                continue;
+            }
+            let mut acc = f64::NEG_INFINITY;
+            for &(a, b) in types {
+                let (ni, nj) = (i + a, j + b);
+                if ni > n || nj > m {
+                    continue;
+                }
+                let Some(nidx) = band.index(ni, nj) else { continue };
+                let next = beta[nidx];
+                if next == f64::NEG_INFINITY {
+                    continue;
+                }
+                acc = log_add(acc, next + temperature * scorer.bead(i, a, j, b));
+            }
+            beta[band.off[i] + j - band.lo[i]] = acc;
+        }
+    }
+    let z = band.index(n, m).map_or(f64::NEG_INFINITY, |k| alpha[k]);
+    path.iter()
+        .map(|p| {
+            let s = band.index(p.i0, p.j0).map_or(f64::NEG_INFINITY, |k| alpha[k]);
+            let e = band
+                .index(p.i0 + p.a, p.j0 + p.b)
+                .map_or(f64::NEG_INFINITY, |k| beta[k]);
+            let v = s + temperature * scorer.bead(p.i0, p.a, p.j0, p.b) + e - z;
+            if v.is_finite() {
+                v.exp().clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Diag;
+    impl BeadScorer for Diag {
+        fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+            if a == 1 && b == 1 && i0 == j0 {
+                1.0
+            } else {
+                -1.0
+            }
+        }
+    }
+
+    #[test]
+    fn full_band_finds_the_diagonal() {
+        let band = Band::full(5, 5);
+        let types = [(1, 1), (1, 0), (0, 1), (2, 1), (1, 2)];
+        let path = viterbi(5, &band, &types, &Diag);
+        assert_eq!(path.len(), 5);
+        assert!(path.iter().all(|p| p.a == 1 && p.b == 1 && p.i0 == p.j0));
+        let post = posteriors(5, &band, &types, &Diag, &path, 1.0);
+        assert!(post.iter().all(|&p| p > 0.5 && p <= 1.0), "{post:?}");
+    }
+
+    #[test]
+    fn bands_are_monotone_and_connected() {
+        let band = Band::from_rects([(0, 3, 0, 2), (3, 10, 2, 2), (10, 12, 2, 20)], 12, 20, 1);
+        for r in 0..12 {
+            assert!(band.lo[r] <= band.lo[r + 1]);
+            assert!(band.hi[r] <= band.hi[r + 1]);
+            assert!(band.lo[r + 1] <= band.hi[r] + 1);
+        }
+        assert_eq!(band.lo[0], 0);
+        assert_eq!(band.hi[12], 20);
+        let path = viterbi(20, &band, &[(1, 1), (1, 0), (0, 1)], &Diag);
+        let (a, b): (usize, usize) = path.iter().fold((0, 0), |s, p| (s.0 + p.a, s.1 + p.b));
+        assert_eq!((a, b), (12, 20));
+    }
+}

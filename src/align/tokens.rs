@@ -1,0 +1,242 @@
+//! Tokenisation for alignment: words, numbers, URLs, ideographs and the punctuation
+//! that survives translation (`?`, `!`, quotes, parentheses, colons, ellipses).
+//!
+//! Tokens are keys, not text: words are lowercased, numbers keep only their digits (so
+//! `8 848`, `8,848` and `8848` differ only by splitting, and `8839,8` equals
+//! `8839.8`), each punctuation class has one symbol (`¿` and `?` are both `?`,
+//! `«` and `“` are both `"`). Han ideographs are one token each, because Chinese and
+//! Japanese are written without spaces.
+
+/// What a token is; decides which evidence it can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum TokenKind {
+    /// Letters (possibly with digits), e.g. `candide`, `k2`.
+    Word,
+    /// Digits only (separators removed).
+    Number,
+    /// One Han ideograph.
+    Ideograph,
+    /// A URL or e-mail address.
+    Url,
+    /// A punctuation class.
+    Punct,
+}
+
+/// One token: its key and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub key: String,
+    pub kind: TokenKind,
+}
+
+/// True for Han ideographs (CJK unified ideographs and their extensions, compatibility
+/// ideographs).
+fn is_ideograph(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+/// The value of a decimal digit of any common script (ASCII, Arabic-Indic, Persian,
+/// Devanagari, Bengali, Thai, full-width), or `None`.
+fn digit_value(c: char) -> Option<u32> {
+    let u = c as u32;
+    for zero in [
+        0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+        0xE50, 0xED0, 0xF20, 0x1040, 0x17E0, 0xFF10,
+    ] {
+        if (zero..zero + 10).contains(&u) {
+            return Some(u - zero);
+        }
+    }
+    None
+}
+
+/// The punctuation class symbol of `c`, if it is one we use as evidence. `greek`: the
+/// sentence is Greek, where `;` is the question mark.
+fn punct_class(c: char, greek: bool) -> Option<&'static str> {
+    Some(match c {
+        '?' | '¿' | '？' | '؟' | ';' if c != ';' || greek => "?",
+        '\u{037E}' => "?",
+        '!' | '¡' | '！' => "!",
+        '"' | '«' | '»' | '“' | '”' | '„' | '‟' | '「' | '」' | '『' | '』' | '〝' | '〞' | '‹'
+        | '›' => "\"",
+        '(' | ')' | '[' | ']' | '（' | '）' | '【' | '】' => "(",
+        ':' | '：' => ":",
+        '…' => "…",
+        '%' | '％' => "%",
+        '§' => "§",
+        '€' | '$' | '£' | '¥' => "¤",
+        _ => return None,
+    })
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
+}
+
+fn looks_like_url(chunk: &str) -> bool {
+    chunk.contains("://")
+        || chunk.starts_with("www.")
+        || (chunk.contains('@')
+            && chunk.rsplit('@').next().is_some_and(|d| d.contains('.'))
+            && chunk.chars().filter(|&c| c == '@').count() == 1
+            && chunk.len() > 4)
+}
+
+/// Splits `text` into tokens, appending them to `out`.
+pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
+    let greek = text
+        .chars()
+        .any(|c| matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF));
+    for chunk in text.split_whitespace() {
+        if looks_like_url(chunk) {
+            let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
+            if !trimmed.is_empty() {
+                out.push(Token {
+                    key: trimmed.to_lowercase(),
+                    kind: TokenKind::Url,
+                });
+                continue;
+            }
+        }
+        tokenize_chunk(chunk, greek, out);
+    }
+}
+
+fn tokenize_chunk(chunk: &str, greek: bool, out: &mut Vec<Token>) {
+    let chars: Vec<char> = chunk.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let c = chars[k];
+        if is_ideograph(c) {
+            out.push(Token {
+                key: c.to_string(),
+                kind: TokenKind::Ideograph,
+            });
+            k += 1;
+        } else if digit_value(c).is_some() {
+            // A number: digits with single separators between digit groups.
+            let mut key = String::new();
+            let mut letters = false;
+            while k < chars.len() {
+                let c = chars[k];
+                if let Some(d) = digit_value(c) {
+                    key.push(char::from_digit(d, 10).unwrap_or('0'));
+                    k += 1;
+                } else if matches!(c, '.' | ',' | '\'' | '’' | '\u{202F}' | '\u{A0}')
+                    && chars.get(k + 1).is_some_and(|&n| digit_value(n).is_some())
+                {
+                    k += 1;
+                } else if is_word_char(c) && !is_ideograph(c) {
+                    // "K2", "1950s", "3rd": a word with digits.
+                    letters = true;
+                    for lc in c.to_lowercase() {
+                        key.push(lc);
+                    }
+                    k += 1;
+                } else {
+                    break;
+                }
+            }
+            out.push(Token {
+                key,
+                kind: if letters {
+                    TokenKind::Word
+                } else {
+                    TokenKind::Number
+                },
+            });
+        } else if is_word_char(c) {
+            let mut key = String::new();
+            while k < chars.len() && is_word_char(chars[k]) && !is_ideograph(chars[k]) {
+                for lc in chars[k].to_lowercase() {
+                    key.push(lc);
+                }
+                k += 1;
+            }
+            out.push(Token {
+                key,
+                kind: TokenKind::Word,
+            });
+        } else {
+            if c == '.' && chars.get(k + 1) == Some(&'.') && chars.get(k + 2) == Some(&'.') {
+                out.push(Token {
+                    key: "…".to_string(),
+                    kind: TokenKind::Punct,
+                });
+                k += 3;
+                continue;
+            }
+            if let Some(sym) = punct_class(c, greek) {
+                out.push(Token {
+                    key: sym.to_string(),
+                    kind: TokenKind::Punct,
+                });
+            }
+            k += 1;
+        }
+    }
+}
+
+/// The length of a sentence for the length model: its characters other than
+/// whitespace (so tokenised text such as `Woodhouse , handsome` is not inflated).
+pub(crate) fn char_len(text: &str) -> u32 {
+    text.chars().filter(|c| !c.is_whitespace()).count() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<(String, TokenKind)> {
+        let mut out = Vec::new();
+        tokenize(text, &mut out);
+        out.into_iter().map(|t| (t.key, t.kind)).collect()
+    }
+
+    #[test]
+    fn words_numbers_and_punctuation() {
+        use TokenKind::*;
+        assert_eq!(
+            toks("Für Chomo-Lungma ergaben 8839,8 m (K2)?"),
+            vec![
+                ("für".into(), Word),
+                ("chomo".into(), Word),
+                ("lungma".into(), Word),
+                ("ergaben".into(), Word),
+                ("88398".into(), Number),
+                ("m".into(), Word),
+                ("(".into(), Punct),
+                ("k2".into(), Word),
+                ("(".into(), Punct),
+                ("?".into(), Punct),
+            ]
+        );
+        assert_eq!(toks("¿Qué?")[0], ("?".into(), Punct));
+        assert_eq!(toks("Τι είναι;").last().unwrap().0, "?");
+        assert_eq!(toks("a; b").len(), 2);
+        assert_eq!(toks("８８４８ ٨")[0], ("8848".into(), Number));
+    }
+
+    #[test]
+    fn ideographs_and_urls() {
+        use TokenKind::*;
+        assert_eq!(
+            toks("北京2008年 see https://example.org/x."),
+            vec![
+                ("北".into(), Ideograph),
+                ("京".into(), Ideograph),
+                ("2008".into(), Number),
+                ("年".into(), Ideograph),
+                ("see".into(), Word),
+                ("https://example.org/x".into(), Url),
+            ]
+        );
+    }
+
+    #[test]
+    fn length_ignores_spaces() {
+        assert_eq!(char_len("Woodhouse , handsome"), 18);
+        assert_eq!(char_len("北京 年"), 3);
+    }
+}
