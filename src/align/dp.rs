@@ -327,7 +327,11 @@ fn log_add(a: f64, b: f64) -> f64 {
         return a;
     }
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    hi + (lo - hi).exp().ln_1p()
+    let diff = lo - hi;
+    if diff < -36.0 {
+        return hi;
+    }
+    hi + diff.exp().ln_1p()
 }
 
 /// The posterior probability of each bead of `path` under the distribution over all

@@ -25,10 +25,40 @@ pub(crate) struct LengthModel {
     pub null_var: f64,
     /// Share of translations whose lengths behave like unrelated text.
     pub outlier: f64,
+    /// Derived: target-side smoothing (SMOOTH source characters in target
+    /// characters, whole), ln(ratio) + bias, and lookup tables.
+    tgt_smooth: f64,
+    offset: f64,
+    var_table: Vec<(f64, f64)>,
+    mix_table: Vec<f64>,
 }
+
+const VAR_TABLE: usize = 4096;
+const MIX_LO: f64 = -30.0;
+const MIX_HI: f64 = 12.0;
+const MIX_RES: f64 = 64.0;
+const MIX_STEPS: usize = ((MIX_HI - MIX_LO) * MIX_RES) as usize;
 
 /// Characters added to both lengths so that very short sentences are not extreme.
 const SMOOTH: f64 = 4.0;
+/// Lengths up to this are looked up in tables instead of computing logarithms.
+const TABLE: usize = 1 << 14;
+
+/// ln(x) for x in 0..TABLE.
+fn ln_table() -> &'static [f64] {
+    static T: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    T.get_or_init(|| (0..TABLE).map(|x| (x as f64).ln()).collect())
+}
+
+#[inline]
+fn fast_ln(x: f64) -> f64 {
+    let k = x as usize;
+    if k as f64 == x && k < TABLE {
+        ln_table()[k]
+    } else {
+        x.ln()
+    }
+}
 
 impl LengthModel {
     /// A model for the document pair with the given sentence lengths.
@@ -37,20 +67,47 @@ impl LengthModel {
         let tt: f64 = tgt.iter().map(|&l| l as f64).sum();
         let ratio = if ts > 0.0 && tt > 0.0 { tt / ts } else { 1.0 };
         let null_var = (log_var(src) + log_var(tgt)).clamp(0.3, 4.0);
-        LengthModel {
+        let mut m = LengthModel {
             ratio,
             bias: 0.0,
             var_a: 0.012,
             var_b: 5.0,
             null_var,
             outlier: 0.04,
-        }
+            tgt_smooth: 1.0,
+            offset: 0.0,
+            var_table: Vec::new(),
+            mix_table: Vec::new(),
+        };
+        m.prepare();
+        m
+    }
+
+    /// Recomputes the derived constants and tables after a parameter change.
+    fn prepare(&mut self) {
+        self.tgt_smooth = (SMOOTH * self.ratio).round().max(1.0);
+        self.offset = self.ratio.ln() + self.bias;
+        // var and ½·ln(var/null_var) per (rounded) mean length
+        self.var_table = (0..VAR_TABLE)
+            .map(|l| {
+                let var = self.var_a + self.var_b / (l as f64 + SMOOTH);
+                (1.0 / var, 0.5 * (var / self.null_var).ln())
+            })
+            .collect();
+        // ln((1-ε)·e^x + ε) for x in [MIX_LO, MIX_HI)
+        let (a, e) = (1.0 - self.outlier, self.outlier);
+        self.mix_table = (0..=MIX_STEPS)
+            .map(|k| {
+                let x = MIX_LO + k as f64 / MIX_RES;
+                (a * x.exp() + e).ln()
+            })
+            .collect();
     }
 
     /// δ for the given lengths.
     #[inline]
     pub fn delta(&self, ls: f64, lt: f64) -> f64 {
-        ((lt + SMOOTH * self.ratio) / (self.ratio * (ls + SMOOTH))).ln() - self.bias
+        fast_ln(lt + self.tgt_smooth) - fast_ln(ls + SMOOTH) - self.offset
     }
 
     /// Log likelihood ratio (translation vs unrelated) of a source stretch of `ls`
@@ -58,14 +115,32 @@ impl LengthModel {
     #[inline]
     pub fn llr(&self, ls: f64, lt: f64) -> f64 {
         let d = self.delta(ls, lt);
-        let mean_len = 0.5 * (ls * self.ratio + lt) + SMOOTH;
-        let var = self.var_a + self.var_b / mean_len;
+        let mean_len = 0.5 * (ls * self.ratio + lt);
+        let k = mean_len as usize;
+        let (inv_var, half_log) = if k < VAR_TABLE {
+            self.var_table[k]
+        } else {
+            let var = self.var_a + self.var_b / (mean_len + SMOOTH);
+            (1.0 / var, 0.5 * (var / self.null_var).ln())
+        };
         let d2 = d * d;
-        // ratio N(d; var) / N(d; null_var)
-        let log_ratio = -0.5 * d2 / var + 0.5 * d2 / self.null_var
-            - 0.5 * (var / self.null_var).ln();
-        let mix = (1.0 - self.outlier) * log_ratio.min(30.0).exp() + self.outlier;
-        mix.ln()
+        let x = -0.5 * d2 * inv_var + 0.5 * d2 / self.null_var - half_log;
+        self.mix(x)
+    }
+
+    /// ln((1-ε)·e^x + ε), tabulated.
+    #[inline]
+    fn mix(&self, x: f64) -> f64 {
+        if x >= MIX_HI {
+            return x + (1.0 - self.outlier).ln();
+        }
+        if x <= MIX_LO {
+            return self.mix_table[0];
+        }
+        let pos = (x - MIX_LO) * MIX_RES;
+        let k = pos as usize;
+        let frac = pos - k as f64;
+        self.mix_table[k] * (1.0 - frac) + self.mix_table[k + 1] * frac
     }
 
     /// Re-estimates ratio, bias and variance from aligned stretches (source length,
@@ -89,6 +164,7 @@ impl LengthModel {
         if sw > 0.0 {
             let prior = 10.0;
             self.bias += sd / (sw + prior);
+            self.prepare();
         }
         // Variance: least squares of d² on (1, 1/ℓ), both coefficients kept positive.
         let (mut s11, mut s12, mut s22, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -124,6 +200,7 @@ impl LengthModel {
         let b = (b * 1.03).clamp(0.5, 40.0);
         self.var_a = (self.var_a * k + a * n) / (k + n);
         self.var_b = (self.var_b * k + b * n) / (k + n);
+        self.prepare();
     }
 }
 

@@ -266,9 +266,18 @@ pub(crate) struct Lexicon {
 }
 
 /// Minimum skeleton length for cognates.
-const COGNATE_MIN_LEN: usize = 4;
-/// Minimum similarity (1 - normalised edit distance of skeletons) for cognates.
+const COGNATE_MIN_LEN: usize = 5;
+/// Minimum similarity (1 - normalised edit distance of skeletons) for cognates; words
+/// of up to 7 letters may differ by one edit only.
 const COGNATE_MIN_SIM: f64 = 0.72;
+
+fn cognate_threshold(len: usize) -> f64 {
+    if len <= 7 {
+        1.0 - 1.0 / len as f64 - 1e-9
+    } else {
+        COGNATE_MIN_SIM
+    }
+}
 
 impl Lexicon {
     /// Links by identity, cognateness and the dictionary between `src` and `tgt`.
@@ -313,8 +322,9 @@ impl Lexicon {
                         if linked.contains(&t) {
                             continue;
                         }
-                        let sim = similarity(&info.skeleton, &tgt.types[t as usize].skeleton, &mut scratch);
-                        if sim >= COGNATE_MIN_SIM {
+                        let other = &tgt.types[t as usize].skeleton;
+                        let sim = similarity(&info.skeleton, other, &mut scratch);
+                        if sim >= cognate_threshold(info.skeleton.len().max(other.len())) {
                             lex.add(s, t, LinkKind::Cognate, sim as f32);
                             linked.insert(t);
                         }

@@ -228,6 +228,8 @@ const COARSE_FACTOR: usize = 8;
 const COARSE_MARGIN: usize = 10;
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 1.0;
+/// Half-width of the band around the best path in which posteriors are computed.
+const POSTERIOR_MARGIN: usize = 6;
 /// Scores are multiplied by this before computing posteriors.
 const TEMPERATURE: f64 = 1.0;
 
@@ -329,6 +331,14 @@ impl Aligner {
             });
         }
         let lexicon = Lexicon::surface(&src_vocab, &tgt_vocab, config.dictionary.as_deref());
+        if std::env::var("BITEXT_DEBUG_TYPES").is_ok() {
+            DEBUG_VOCAB.with(|v| {
+                *v.borrow_mut() = (
+                    src_vocab.types.iter().map(|t| t.key.clone()).collect(),
+                    tgt_vocab.types.iter().map(|t| t.key.clone()).collect(),
+                )
+            });
+        }
         let lexicon_time = started.elapsed();
 
         let mut params = Params::initial(config);
@@ -445,7 +455,34 @@ impl Aligner {
                 band = union(&band, &widened, m);
                 continue;
             }
-            let posterior = dp::posteriors(m, &band, &config.types, &level, &path, TEMPERATURE);
+            // Posteriors over the paths near the best one (alternatives further away
+            // have negligible weight).
+            let near = band_around(&path, n, m, POSTERIOR_MARGIN);
+            let posterior = dp::posteriors(m, &near, &config.types, &level, &path, TEMPERATURE);
+            if let Ok(spec) = std::env::var("BITEXT_DEBUG_BEADS") {
+                for item in spec.split(';') {
+                    let v: Vec<usize> = item.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+                    if v.len() == 4 {
+                        level.explain(v[0], v[1], v[2], v[3]);
+                        if std::env::var("BITEXT_DEBUG_TYPES").is_ok() {
+                            for i in v[0]..v[0] + v[1] {
+                                for &t in &doc.src.types[i] {
+                                    if let Some(te) = ev_src.map.get(&t) {
+                                        eprintln!("  S{i} {:?} pen {:.2} q {:.3} {:?} links {:?}", debug_vocab(true, t), te.pen, te.q, te.kind, te.links.iter().map(|(x, g)| (debug_vocab(false, *x), *g)).collect::<Vec<_>>());
+                                    }
+                                }
+                            }
+                            for j in v[2]..v[2] + v[3] {
+                                for &t in &doc.tgt.types[j] {
+                                    if let Some(te) = ev_tgt.map.get(&t) {
+                                        eprintln!("  T{j} {:?} pen {:.2} q {:.3} {:?} links {:?}", debug_vocab(false, t), te.pen, te.q, te.kind, te.links.iter().map(|(x, g)| (debug_vocab(true, *x), *g)).collect::<Vec<_>>());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             return PassResult {
                 path,
                 posterior,
@@ -485,6 +522,18 @@ impl Aligner {
             k = next;
         }
     }
+}
+
+thread_local! {
+    static DEBUG_VOCAB: std::cell::RefCell<(Vec<String>, Vec<String>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+fn debug_vocab(src: bool, t: u32) -> String {
+    DEBUG_VOCAB.with(|v| {
+        let v = v.borrow();
+        let list = if src { &v.0 } else { &v.1 };
+        list.get(t as usize).cloned().unwrap_or_default()
+    })
 }
 
 /// Grid points of a path, start and end of every bead.
@@ -570,6 +619,7 @@ impl<'a> Level<'a> {
         let mut tgt_pen = vec![0.0; mu + 1];
         fill_pairs(&doc.src, &doc.tgt, ev_src, k, &mut pairs, &mut src_pen, false);
         fill_pairs(&doc.tgt, &doc.src, ev_tgt, k, &mut pairs, &mut tgt_pen, true);
+        // Penalties were stored at u + 1; make them prefix sums.
         for u in 0..nu {
             src_pen[u + 1] += src_pen[u];
         }
@@ -592,6 +642,30 @@ impl<'a> Level<'a> {
             max_bead: config.max_bead,
             para,
         }
+    }
+}
+
+impl Level<'_> {
+    /// Prints the parts of a bead's score (development aid).
+    fn explain(&self, i0: usize, a: usize, j0: usize, b: usize) {
+        let ls = self.src_len[i0 + a] - self.src_len[i0];
+        let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
+        let pens = (self.src_pen[i0 + a] - self.src_pen[i0]) + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
+        let mut pairs = Vec::new();
+        for i in i0..i0 + a {
+            for j in j0..j0 + b {
+                pairs.push(*self.pairs.get(i, j));
+            }
+        }
+        eprintln!(
+            "bead {i0}+{a} {j0}+{b}: total {:.2} prior {:.2} len {:.2} (ls {ls} lt {lt} delta {:.2}) pens {:.2} pairs {:?}",
+            self.bead(i0, a, j0, b),
+            self.log_prior[a][b],
+            if a > 0 && b > 0 { self.length.llr(ls, lt) } else { 0.0 },
+            self.length.delta(ls, lt),
+            pens,
+            pairs
+        );
     }
 }
 
@@ -683,7 +757,8 @@ fn paragraph_anchors(src: &Side, tgt: &Side) -> Option<(Vec<bool>, Vec<bool>, f6
 }
 
 /// Adds the lexical evidence of `side` (sentences) against `other` to the pair table
-/// (rows are `side`'s units unless `transposed`) and the absence penalties to `pen`.
+/// (rows are `side`'s units unless `transposed`) and the absence penalties of unit u
+/// to `pen[u + 1]`.
 fn fill_pairs(
     side: &Side,
     other: &Side,
@@ -712,7 +787,7 @@ fn fill_pairs(
         }
         for &s in types {
             let Some(te) = ev.map.get(&s) else { continue };
-            pen[u] += (weight * te.pen) as f64;
+            pen[u + 1] += (weight * te.pen) as f64;
             if hi <= lo {
                 continue;
             }
