@@ -462,14 +462,14 @@ impl Evidence {
                         continue;
                     }
                     let q_t = (block * post.len() as f64 / m as f64).min(1.0);
-                    if q_t > MAX_Q {
+                    if q_t > super::knobs::knob("MAXQ", MAX_Q) {
                         continue;
                     }
                     let p = match link.kind {
                         LinkKind::Learned => link.strength as f64,
                         k => kind_p[k as usize] * link.strength as f64,
                     }
-                    .min(P_MAX);
+                    .min(super::knobs::knob("PMAX", P_MAX));
                     if p <= q_t {
                         continue;
                     }

@@ -35,6 +35,7 @@
 //!    with it (Moore 2002). Paragraph boundaries, when both sides have them, are soft
 //!    anchors.
 
+mod knobs;
 mod document;
 mod dp;
 mod length;
@@ -57,6 +58,7 @@ use dp::{Band, BeadScorer, PairTable, PathBead};
 use length::LengthModel;
 use lexical::{Evidence, LinkKind, Lexicon, Side, Vocab, LINK_KINDS};
 use tokens::TokenKind;
+use knobs::knob;
 
 /// One sentence to align: its text and, if known, the index of its paragraph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +229,7 @@ const COARSE_FACTOR: usize = 8;
 /// Margin, in units, around a coarse path projected onto the next level.
 const COARSE_MARGIN: usize = 10;
 /// Weight of lexical evidence relative to length evidence.
-const LEX_SCALE: f64 = 1.0;
+const LEX_SCALE: f64 = 0.75;
 /// Half-width of the band around the best path in which posteriors are computed.
 const POSTERIOR_MARGIN: usize = 6;
 /// Scores are multiplied by this before computing posteriors.
@@ -255,9 +257,9 @@ impl Params {
         let base = |a: usize, b: usize| -> f64 {
             match (a, b) {
                 (1, 1) => 0.82,
-                (1, 0) | (0, 1) => 0.013,
-                (1, 2) | (2, 1) => 0.045,
-                (2, 2) => 0.01,
+                (1, 0) | (0, 1) => knob("P10", 0.013),
+                (1, 2) | (2, 1) => knob("P12", 0.045),
+                (2, 2) => knob("P22", 0.01),
                 (1, 3) | (3, 1) => 0.01,
                 (2, 3) | (3, 2) => 0.003,
                 (1, 4) | (4, 1) => 0.002,
@@ -358,7 +360,7 @@ impl Aligner {
             reestimate(&mut params, &mut prepared, &results, config);
             let mut lexicon2 = lexicon.clone();
             let pairs = training_pairs(&prepared, &results, &src_vocab, &tgt_vocab);
-            let learned = model1::train(&pairs, 5);
+            let learned = model1::train(&pairs, knob("ITER", 5.0) as usize);
             learned_links = learned.fwd.len() + learned.bwd.len();
             for l in &learned.fwd {
                 lexicon2.fwd[l.from as usize].push(lexical::Link {
@@ -458,7 +460,7 @@ impl Aligner {
             // Posteriors over the paths near the best one (alternatives further away
             // have negligible weight).
             let near = band_around(&path, n, m, POSTERIOR_MARGIN);
-            let posterior = dp::posteriors(m, &near, &config.types, &level, &path, TEMPERATURE);
+            let posterior = dp::posteriors(m, &near, &config.types, &level, &path, knob("TEMP", TEMPERATURE));
             if let Ok(spec) = std::env::var("BITEXT_DEBUG_BEADS") {
                 for item in spec.split(';') {
                     let v: Vec<usize> = item.split(',').filter_map(|x| x.trim().parse().ok()).collect();
@@ -584,6 +586,7 @@ struct Level<'a> {
     length: &'a LengthModel,
     log_prior: &'a [Vec<f64>],
     max_bead: usize,
+    lex_scale: f64,
     /// Paragraph boundaries at grid rows/columns, and the weight of a mismatch.
     para: Option<(Vec<bool>, Vec<bool>, f64)>,
 }
@@ -640,6 +643,7 @@ impl<'a> Level<'a> {
             length: &doc.length,
             log_prior: &params.log_prior,
             max_bead: config.max_bead,
+            lex_scale: knob("LEX", LEX_SCALE),
             para,
         }
     }
@@ -718,7 +722,7 @@ impl BeadScorer for Level<'_> {
                 lex += sum - LN[a] * cnt;
             }
         }
-        let mut score = prior + self.length.llr(ls, lt) + LEX_SCALE * lex;
+        let mut score = prior + self.length.llr(ls, lt) + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
             let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()
                 + (j0 + 1..j0 + b).filter(|&j| tb[j]).count();
@@ -788,6 +792,9 @@ fn fill_pairs(
         for &s in types {
             let Some(te) = ev.map.get(&s) else { continue };
             pen[u + 1] += (weight * te.pen) as f64;
+            // A match anywhere in b sentences is likelier by chance than in one:
+            // ln((1-(1-q)^b)/q) ≈ ln(b)·ln(2-q)/ln(2).
+            let chance = if knob("PHI", 1.0) > 0.5 { weight * ((2.0 - te.q).ln() / std::f32::consts::LN_2) } else { weight };
             if hi <= lo {
                 continue;
             }
@@ -809,20 +816,20 @@ fn fill_pairs(
                 if let Some(st) = pairs.get_mut(r, c) {
                     if transposed {
                         st.b1 += weight * g;
-                        st.k1 += weight;
+                        st.k1 += chance;
                     } else {
                         st.a1 += weight * g;
-                        st.n1 += weight;
+                        st.n1 += chance;
                     }
                 }
                 if next > 0.0 {
                     if let Some(st) = pairs.get_mut(r, c) {
                         if transposed {
                             st.b2 += weight * g.min(next);
-                            st.k2 += weight;
+                            st.k2 += chance;
                         } else {
                             st.a2 += weight * g.min(next);
-                            st.n2 += weight;
+                            st.n2 += chance;
                         }
                     }
                 }
@@ -846,7 +853,7 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
         let mut lens = Vec::new();
         for (p, &post) in r.path.iter().zip(&r.posterior) {
             counts[p.a][p.b] += post;
-            if p.a == 0 || p.b == 0 || post < 0.5 {
+            if p.a == 0 || p.b == 0 || post < knob("FITPOST", 0.5) {
                 continue;
             }
             let ls: f64 = doc.src.len[p.i0..p.i0 + p.a].iter().map(|&x| x as f64).sum();
@@ -858,7 +865,7 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
         doc.length.refit(&lens);
     }
     // Bead priors: Dirichlet-smoothed towards the initial ones.
-    let alpha = 100.0;
+    let alpha = knob("ALPHA", 100.0);
     let mut prob = vec![vec![0.0; k]; k];
     let n: f64 = counts.iter().flatten().sum();
     for &(a, b) in &config.types {
@@ -868,11 +875,16 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
     for &(a, b) in &config.types {
         params.log_prior[a][b] = prob[a][b].max(1e-6).ln();
     }
-    let strength = 20.0;
+    let strength = knob("KSTR", 20.0);
     for kind in LinkKind::ALL {
         let i = kind as usize;
         let p0 = kind.prior_p();
         params.kind_p[i] = ((matched[i] + strength * p0) / (total[i] + strength)).clamp(0.05, 0.95);
+    }
+    if std::env::var("BITEXT_DEBUG_PARAMS").is_ok() {
+        eprintln!("kind_p {:?}\nmatched {:?}\ntotal {:?}", params.kind_p, matched, total);
+        eprintln!("priors {:?}", params.log_prior.iter().map(|r| r.iter().map(|x| format!("{:.4}", x.exp())).collect::<Vec<_>>()).collect::<Vec<_>>());
+        for d in docs.iter() { eprintln!("length {:?}", (d.length.ratio, d.length.bias, d.length.var_a, d.length.var_b, d.length.null_var)); }
     }
 }
 
@@ -923,7 +935,7 @@ fn training_pairs(
     let mut out = Vec::new();
     for (doc, r) in docs.iter().zip(results) {
         for (p, &post) in r.path.iter().zip(&r.posterior) {
-            if p.a == 0 || p.b == 0 || p.a + p.b > 3 || post < 0.5 {
+            if p.a == 0 || p.b == 0 || p.a + p.b > knob("TRAINAB", 3.0) as usize || post < knob("TRAINPOST", 0.5) {
                 continue;
             }
             let collect = |side: &Side, range: Range<usize>, v: &Vocab| -> Vec<u32> {

@@ -144,11 +144,12 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
         }
         let (gs, gt) = (s_glob[s as usize], t_glob[t as usize]);
         let c = cooc[k] as f32;
-        if fwd[k] >= MIN_T {
+        let min_t = super::knobs::knob("MINT", MIN_T as f64) as f32;
+        if fwd[k] >= min_t {
             let p = c / (df_s[&gs] as f32 + 1.0);
             learned.fwd.push(LearnedLink { from: gs, to: gt, p });
         }
-        if bwd[k] >= MIN_T {
+        if bwd[k] >= min_t {
             let p = c / (df_t[&gt] as f32 + 1.0);
             learned.bwd.push(LearnedLink { from: gt, to: gs, p });
         }
