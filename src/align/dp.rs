@@ -21,45 +21,33 @@ impl Band {
         Band::normalised(vec![0; n + 1], vec![m; n + 1], m)
     }
 
-    /// The union of rectangles (rows r0..=r1, columns c0..=c1) widened by `margin`
-    /// rows and columns on every side, made monotone and connected.
+    /// The union of rectangles (rows r0..=r1, columns c0..=c1, extra margin) widened
+    /// by their margin (columns on both sides, and one row above and below), made
+    /// monotone and connected.
     pub fn from_rects(
-        rects: impl IntoIterator<Item = (usize, usize, usize, usize)>,
+        rects: impl IntoIterator<Item = (usize, usize, usize, usize, usize)>,
         n: usize,
         m: usize,
-        margin: usize,
     ) -> Band {
-        let mut colmin = vec![usize::MAX; n + 1];
-        let mut colmax = vec![0usize; n + 1];
-        for (r0, r1, c0, c1) in rects {
-            let (r0, r1) = (r0.min(n), r1.min(n));
+        let mut lo = vec![usize::MAX; n + 1];
+        let mut hi = vec![0usize; n + 1];
+        for (r0, r1, c0, c1, margin) in rects {
+            let (r0, r1) = (r0.saturating_sub(1).min(n), (r1 + 1).min(n));
+            let (c0, c1) = (c0.saturating_sub(margin).min(m), (c1 + margin).min(m));
             for r in r0..=r1 {
-                colmin[r] = colmin[r].min(c0.min(m));
-                colmax[r] = colmax[r].max(c1.min(m));
+                lo[r] = lo[r].min(c0);
+                hi[r] = hi[r].max(c1);
             }
         }
         // Rows no rectangle touched inherit from their neighbours.
         for r in 1..=n {
-            if colmin[r] == usize::MAX {
-                colmin[r] = colmax[r - 1].max(colmin[r - 1].min(m));
-                colmax[r] = colmax[r].max(colmax[r - 1]);
+            if lo[r] == usize::MAX {
+                lo[r] = hi[r - 1].min(m);
+                hi[r] = hi[r].max(hi[r - 1]);
             }
         }
-        if colmin[0] == usize::MAX {
-            colmin[0] = 0;
-        }
-        // colmin is non-decreasing along a monotone path: the minimum over rows
-        // [r-margin, r+margin] is colmin[r-margin], the maximum colmax[r+margin]; the
-        // prefix/suffix passes in `normalised` restore monotonicity anyway.
-        let mut lo = vec![0; n + 1];
-        let mut hi = vec![0; n + 1];
-        for r in 0..=n {
-            let a = r.saturating_sub(margin);
-            let b = (r + margin).min(n);
-            let cmin = (a..=b).map(|k| colmin[k]).min().unwrap_or(0);
-            let cmax = (a..=b).map(|k| colmax[k]).max().unwrap_or(m);
-            lo[r] = cmin.saturating_sub(margin);
-            hi[r] = (cmax + margin).min(m);
+        if lo[0] == usize::MAX {
+            lo[0] = 0;
         }
         Band::normalised(lo, hi, m)
     }
@@ -203,6 +191,104 @@ impl PairTable {
         }
     }
 
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    /// Replaces the raw statistics by the lexical term of bead extents: afterwards
+    /// `[a1, n1, a2, n2]` of pair (i, j) hold, for b = 1..=4, the source-direction term
+    /// of source unit i against target units j..j+b, and `[b1, k1, b2, k2]` for
+    /// a = 1..=4 the target-direction term of target unit j against source units
+    /// i..i+a. `ln` = ln(0..=4). See [`PairStat`].
+    pub fn into_extents(&mut self, ln: &[f64; 5]) {
+        let n = self.lo.len();
+        // Source direction, row by row, columns ascending (in place: slot j is only
+        // read by extents starting at j or before).
+        for i in 0..n {
+            let (lo, hi, off) = (self.lo[i], self.hi[i], self.off[i]);
+            for j in lo..hi {
+                let mut out = [0.0f32; 4];
+                let (mut sum, mut cnt) = (0.0f64, 0.0f64);
+                for b in 1..=4usize {
+                    let jj = j + b - 1;
+                    if jj >= hi {
+                        // beyond the table: no evidence there
+                        out[b - 1] = (sum - ln[b] * cnt) as f32;
+                        continue;
+                    }
+                    let st = &self.vals[off + jj - lo];
+                    sum += st.a1 as f64;
+                    cnt += st.n1 as f64;
+                    if b > 1 {
+                        let prev = &self.vals[off + jj - 1 - lo];
+                        sum -= prev.a2 as f64;
+                        cnt -= prev.n2 as f64;
+                    }
+                    out[b - 1] = (sum - ln[b] * cnt) as f32;
+                }
+                let st = &mut self.vals[off + j - lo];
+                st.a1 = out[0];
+                st.n1 = out[1];
+                st.a2 = out[2];
+                st.n2 = out[3];
+            }
+        }
+        // Target direction, rows ascending (row i is only read by extents starting
+        // at rows <= i).
+        for i in 0..n {
+            for j in self.lo[i]..self.hi[i] {
+                let mut out = [0.0f32; 4];
+                let (mut sum, mut cnt) = (0.0f64, 0.0f64);
+                for a in 1..=4usize {
+                    let ii = i + a - 1;
+                    if ii < n {
+                        let st = *self.get(ii, j);
+                        sum += st.b1 as f64;
+                        cnt += st.k1 as f64;
+                        if a > 1 {
+                            let prev = *self.get(ii - 1, j);
+                            sum -= prev.b2 as f64;
+                            cnt -= prev.k2 as f64;
+                        }
+                    }
+                    out[a - 1] = (sum - ln[a] * cnt) as f32;
+                }
+                let k = self.off[i] + j - self.lo[i];
+                let st = &mut self.vals[k];
+                st.b1 = out[0];
+                st.k1 = out[1];
+                st.b2 = out[2];
+                st.k2 = out[3];
+            }
+        }
+    }
+
+    /// Source-direction term of source unit i against b target units from j (after
+    /// [`PairTable::into_extents`]).
+    #[inline]
+    pub fn src_extent(&self, i: usize, j: usize, b: usize) -> f32 {
+        let st = self.get(i, j);
+        match b {
+            1 => st.a1,
+            2 => st.n1,
+            3 => st.a2,
+            _ => st.n2,
+        }
+    }
+
+    /// Target-direction term of target unit j against a source units from i (after
+    /// [`PairTable::into_extents`]).
+    #[inline]
+    pub fn tgt_extent(&self, i: usize, j: usize, a: usize) -> f32 {
+        let st = self.get(i, j);
+        match a {
+            1 => st.b1,
+            2 => st.k1,
+            3 => st.b2,
+            _ => st.k2,
+        }
+    }
+
     /// The rows whose column range contains column `j`: `[first, last)`.
     pub fn rows_with(&self, j: usize, hint: &mut (usize, usize)) -> (usize, usize) {
         let n = self.lo.len();
@@ -237,11 +323,17 @@ pub(crate) struct PathBead {
 }
 
 /// The best monotone sequence of beads from (0, 0) to (n, m) within `band`.
+///
+/// Beam pruning: once a row is complete, its points scoring more than `beam` below
+/// the row's best are dropped (they are not extended). Points of one row consumed
+/// different numbers of target sentences, so the beam must be generous; with
+/// `f64::INFINITY` the search is exact within the band.
 pub(crate) fn viterbi<S: BeadScorer>(
     m: usize,
     band: &Band,
     types: &[(usize, usize)],
     scorer: &S,
+    beam: f64,
 ) -> Vec<PathBead> {
     let n = band.n();
     let cells = band.cells();
@@ -274,6 +366,15 @@ pub(crate) fn viterbi<S: BeadScorer>(
             }
             score[here] = best;
             back[here] = arg;
+        }
+        if beam.is_finite() && i < n {
+            let row = &mut score[band.off[i]..band.off[i + 1]];
+            let top = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            for v in row.iter_mut() {
+                if *v < top - beam {
+                    *v = f64::NEG_INFINITY;
+                }
+            }
         }
     }
     let mut path = Vec::new();
@@ -430,7 +531,7 @@ mod tests {
     fn full_band_finds_the_diagonal() {
         let band = Band::full(5, 5);
         let types = [(1, 1), (1, 0), (0, 1), (2, 1), (1, 2)];
-        let path = viterbi(5, &band, &types, &Diag);
+        let path = viterbi(5, &band, &types, &Diag, f64::INFINITY);
         assert_eq!(path.len(), 5);
         assert!(path.iter().all(|p| p.a == 1 && p.b == 1 && p.i0 == p.j0));
         let post = posteriors(5, &band, &types, &Diag, &path, 1.0);
@@ -439,7 +540,7 @@ mod tests {
 
     #[test]
     fn bands_are_monotone_and_connected() {
-        let band = Band::from_rects([(0, 3, 0, 2), (3, 10, 2, 2), (10, 12, 2, 20)], 12, 20, 1);
+        let band = Band::from_rects([(0, 3, 0, 2, 1), (3, 10, 2, 2, 1), (10, 12, 2, 20, 1)], 12, 20);
         for r in 0..12 {
             assert!(band.lo[r] <= band.lo[r + 1]);
             assert!(band.hi[r] <= band.hi[r + 1]);
@@ -447,7 +548,7 @@ mod tests {
         }
         assert_eq!(band.lo[0], 0);
         assert_eq!(band.hi[12], 20);
-        let path = viterbi(20, &band, &[(1, 1), (1, 0), (0, 1)], &Diag);
+        let path = viterbi(20, &band, &[(1, 1), (1, 0), (0, 1)], &Diag, 5.0);
         let (a, b): (usize, usize) = path.iter().fold((0, 0), |s, p| (s.0 + p.a, s.1 + p.b));
         assert_eq!((a, b), (12, 20));
     }

@@ -110,11 +110,29 @@ impl LengthModel {
         fast_ln(lt + self.tgt_smooth) - fast_ln(ls + SMOOTH) - self.offset
     }
 
+    /// ln of a source length plus the smoothing constant, as [`LengthModel::llr_logs`]
+    /// takes it.
+    pub fn ln_src(&self, ls: f64) -> f64 {
+        fast_ln(ls + SMOOTH)
+    }
+
+    /// ln of a target length plus the smoothing constant.
+    pub fn ln_tgt(&self, lt: f64) -> f64 {
+        fast_ln(lt + self.tgt_smooth)
+    }
+
     /// Log likelihood ratio (translation vs unrelated) of a source stretch of `ls`
     /// characters and a target stretch of `lt`.
     #[inline]
     pub fn llr(&self, ls: f64, lt: f64) -> f64 {
-        let d = self.delta(ls, lt);
+        self.llr_logs(ls, lt, self.ln_src(ls), self.ln_tgt(lt))
+    }
+
+    /// [`LengthModel::llr`] with the logarithms of the smoothed lengths given
+    /// ([`LengthModel::ln_src`], [`LengthModel::ln_tgt`]).
+    #[inline]
+    pub fn llr_logs(&self, ls: f64, lt: f64, ln_s: f64, ln_t: f64) -> f64 {
+        let d = ln_t - ln_s - self.offset;
         let mean_len = 0.5 * (ls * self.ratio + lt);
         let k = mean_len as usize;
         let (inv_var, half_log) = if k < VAR_TABLE {
@@ -126,6 +144,13 @@ impl LengthModel {
         let d2 = d * d;
         let x = -0.5 * d2 * inv_var + 0.5 * d2 / self.null_var - half_log;
         self.mix(x)
+    }
+
+    /// [`LengthModel::llr`] of the mean sentence of `k` beads with these total
+    /// lengths (rounded to whole characters, so it stays table-driven).
+    #[inline]
+    pub fn llr_per_bead(&self, ls: f64, lt: f64, k: f64) -> f64 {
+        self.llr((ls / k).round(), (lt / k).round())
     }
 
     /// ln((1-ε)·e^x + ε), tabulated.

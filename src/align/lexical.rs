@@ -419,6 +419,8 @@ pub(crate) struct Evidence {
     pub map: FxHashMap<u32, TypeEvidence>,
 }
 
+/// Counterparts kept per type (the strongest).
+const MAX_LINKS: usize = 6;
 /// The largest share of sentences a counterpart may appear in and still count.
 const MAX_Q: f64 = 0.4;
 /// Match probabilities are kept in [P_MIN, P_MAX] so that one token never decides alone.
@@ -439,9 +441,7 @@ impl Evidence {
         let block = block.max(1) as f64;
         let m = other.n().max(1);
         let mut seen: FxHashSet<u32> = FxHashSet::default();
-        let mut marks: Vec<u32> = vec![u32::MAX; other.n()];
         let mut map = FxHashMap::default();
-        let mut stamp = 0u32;
         for types in &side.types {
             for &s in types {
                 if !seen.insert(s) {
@@ -451,8 +451,9 @@ impl Evidence {
                 if ls.is_empty() {
                     continue;
                 }
-                stamp += 1;
-                let mut covered = 0usize;
+                // Share of `other`'s units holding none of the counterparts, assuming
+                // they occur independently.
+                let mut none = 1.0f64;
                 let mut p_any: f64 = 0.0;
                 let mut best_kind = LinkKind::Identical;
                 let mut out = Vec::new();
@@ -473,12 +474,7 @@ impl Evidence {
                     if p <= q_t {
                         continue;
                     }
-                    for &j in post {
-                        if marks[j as usize] != stamp {
-                            marks[j as usize] = stamp;
-                            covered += 1;
-                        }
-                    }
+                    none *= 1.0 - q_t;
                     if p > p_any {
                         p_any = p;
                         best_kind = link.kind;
@@ -488,11 +484,17 @@ impl Evidence {
                 if out.is_empty() {
                     continue;
                 }
-                let q_any = (block * covered as f64 / m as f64).min(0.99);
+                let q_any = (1.0 - none).min(0.99);
                 if p_any <= q_any || q_any > MAX_Q {
                     continue;
                 }
                 let pen = ((1.0 - p_any) / (1.0 - q_any)).ln();
+                // The strongest counterparts carry the evidence; weak extra ones cost
+                // time and add little.
+                if out.len() > MAX_LINKS {
+                    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    out.truncate(MAX_LINKS);
+                }
                 let links = out
                     .into_iter()
                     .map(|(t, w)| (t, (w - pen) as f32))

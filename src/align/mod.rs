@@ -142,7 +142,7 @@ impl Default for AlignerBuilder {
     fn default() -> Self {
         AlignerBuilder {
             max_bead: 4,
-            band: 12,
+            band: 8,
             dictionary: None,
             learn: true,
         }
@@ -150,15 +150,15 @@ impl Default for AlignerBuilder {
 }
 
 impl AlignerBuilder {
-    /// Largest number of sentences on one side of a bead (1–6, default 4). Beads have
+    /// Largest number of sentences on one side of a bead (1–4, default 4). Beads have
     /// at most `max + 1` sentences in all (so 4 allows 1-4, 2-3, 3-2 and 4-1).
     pub fn max_bead(mut self, max: usize) -> AlignerBuilder {
-        self.max_bead = max.clamp(1, 6);
+        self.max_bead = max.clamp(1, 4);
         self
     }
 
     /// Half-width, in sentences, of the band searched around the coarse path and
-    /// around the first pass's path (default 12). The band widens by itself where
+    /// around the first pass's path (default 8). The band widens by itself where
     /// the path runs along its edge.
     pub fn band(mut self, width: usize) -> AlignerBuilder {
         self.band = width.clamp(2, 10_000);
@@ -225,13 +225,15 @@ impl Default for Aligner {
 /// Grids up to this many points are searched whole at the finest level.
 const FULL_CELLS: usize = 1_500_000;
 /// Coarse levels group this many units of the level below.
-const COARSE_FACTOR: usize = 8;
+const COARSE_FACTOR: usize = 4;
+/// The coarsest level is searched whole; it has at most this many points.
+const TOP_CELLS: usize = 150_000;
 /// Margin, in units, around a coarse path projected onto the next level.
-const COARSE_MARGIN: usize = 10;
+const COARSE_MARGIN: usize = 8;
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 0.75;
 /// Half-width of the band around the best path in which posteriors are computed.
-const POSTERIOR_MARGIN: usize = 6;
+const POSTERIOR_MARGIN: usize = 4;
 /// Scores are multiplied by this before computing posteriors.
 const TEMPERATURE: f64 = 1.0;
 
@@ -447,15 +449,19 @@ impl Aligner {
         };
         let mut margin = config.band;
         loop {
+            let t0 = Instant::now();
             let level = Level::new(doc, &ev_src, &ev_tgt, &band, 1, params, config, true);
-            let path = dp::viterbi(m, &band, &config.types, &level);
-            let touches = path_points(&path)
-                .any(|(i, j)| band.near_edge(i, j, m, 2));
-            if touches && band.cells() < (n + 1) * (m + 1) && margin < 4 * config.band.max(64) {
+            let t1 = Instant::now();
+            let path = dp::viterbi(m, &band, &config.types, &level, f64::INFINITY);
+            if std::env::var("BITEXT_DEBUG_COARSE").is_ok() {
+                eprintln!("fine: cells {} pairs {} level {:?} viterbi {:?}", band.cells(), level.pairs.len(), t1 - t0, t1.elapsed());
+            }
+            if band.cells() < (n + 1) * (m + 1) && margin < 64 * config.band {
                 margin *= 2;
-                let widened = band_around(&path, n, m, margin);
-                band = union(&band, &widened, m);
-                continue;
+                if let Some(wider) = widen_where_touching(&band, &path, n, m, margin, 4 * margin) {
+                    band = wider;
+                    continue;
+                }
             }
             // Posteriors over the paths near the best one (alternatives further away
             // have negligible weight).
@@ -501,7 +507,7 @@ impl Aligner {
         let config = &*self.config;
         let (n, m) = (doc.src.n(), doc.tgt.n());
         let mut k = 1;
-        while n.div_ceil(k) * m.div_ceil(k) > FULL_CELLS / 2 {
+        while n.div_ceil(k) * m.div_ceil(k) > knob("TOPCELLS", TOP_CELLS as f64) as usize {
             k *= COARSE_FACTOR;
         }
         let mut band = Band::full(n.div_ceil(k), m.div_ceil(k));
@@ -510,14 +516,17 @@ impl Aligner {
             let ev_tgt = Evidence::build(&doc.tgt, &doc.src, &lexicon.bwd, &params.kind_p, k);
             let level = Level::new(doc, &ev_src, &ev_tgt, &band, k, params, config, false);
             let mu = m.div_ceil(k);
-            let path = dp::viterbi(mu, &band, &config.types, &level);
+            let path = dp::viterbi(mu, &band, &config.types, &level, f64::INFINITY);
+            if std::env::var("BITEXT_DEBUG_COARSE").is_ok() {
+                eprintln!("coarse k={k} cells={}", band.cells());
+            }
             let next = k / COARSE_FACTOR;
             let (nn, mn) = (n.div_ceil(next), m.div_ceil(next));
             let f = COARSE_FACTOR;
             let rects = path.iter().map(|p| {
-                (p.i0 * f, (p.i0 + p.a) * f, p.j0 * f, (p.j0 + p.b) * f)
+                (p.i0 * f, (p.i0 + p.a) * f, p.j0 * f, (p.j0 + p.b) * f, knob("CMARGIN", COARSE_MARGIN as f64) as usize)
             });
-            band = Band::from_rects(rects, nn, mn, COARSE_MARGIN);
+            band = Band::from_rects(rects, nn, mn);
             if next == 1 {
                 return band;
             }
@@ -538,30 +547,63 @@ fn debug_vocab(src: bool, t: u32) -> String {
     })
 }
 
-/// Grid points of a path, start and end of every bead.
-fn path_points(path: &[PathBead]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    std::iter::once((0, 0)).chain(path.iter().map(|p| (p.i0 + p.a, p.j0 + p.b)))
-}
-
 /// The band of `margin` sentences around a path.
 fn band_around(path: &[PathBead], n: usize, m: usize, margin: usize) -> Band {
     Band::from_rects(
-        path.iter().map(|p| (p.i0, p.i0 + p.a, p.j0, p.j0 + p.b)),
+        path.iter().map(|p| (p.i0, p.i0 + p.a, p.j0, p.j0 + p.b, margin)),
         n,
         m,
-        margin,
     )
 }
 
-/// The smallest band containing both.
-fn union(a: &Band, b: &Band, m: usize) -> Band {
-    let n = a.n();
-    Band::from_rects(
-        (0..=n).map(|i| (i, i, a.lo[i].min(b.lo[i]), a.hi[i].max(b.hi[i]))),
-        n,
-        m,
-        0,
-    )
+/// `band` widened around the stretches of `path` that run along its edge: within
+/// `reach` beads of such a point the margin is `margin`.
+fn widen_where_touching(
+    band: &Band,
+    path: &[PathBead],
+    n: usize,
+    m: usize,
+    margin: usize,
+    reach: usize,
+) -> Option<Band> {
+    let touching: Vec<bool> = path
+        .iter()
+        .map(|p| band.near_edge(p.i0 + p.a, p.j0 + p.b, m, 2) || band.near_edge(p.i0, p.j0, m, 2))
+        .collect();
+    if !touching.iter().any(|&t| t) {
+        return None;
+    }
+    if std::env::var("BITEXT_DEBUG_COARSE").is_ok() {
+        let pts: Vec<String> = path.iter().zip(&touching).filter(|x| *x.1).take(20).map(|(p, _)| format!("({},{})+({},{}) band[{}..{}]", p.i0, p.j0, p.a, p.b, band.lo[p.i0], band.hi[p.i0])).collect();
+        eprintln!("touching {}: {}", touching.iter().filter(|&&t| t).count(), pts.join(" "));
+    }
+    // Beads within `reach` of a touching one get the wider margin.
+    let mut wide = vec![false; path.len()];
+    let mut last: Option<usize> = None;
+    for k in 0..path.len() {
+        if touching[k] {
+            last = Some(k);
+        }
+        if last.is_some_and(|l| k - l <= reach) {
+            wide[k] = true;
+        }
+    }
+    last = None;
+    for k in (0..path.len()).rev() {
+        if touching[k] {
+            last = Some(k);
+        }
+        if last.is_some_and(|l| l - k <= reach) {
+            wide[k] = true;
+        }
+    }
+    let old = (0..=n).map(|i| (i, i, band.lo[i], band.hi[i], 0));
+    let new = path
+        .iter()
+        .zip(&wide)
+        .filter(|(_, &w)| w)
+        .map(|(p, _)| (p.i0, p.i0 + p.a, p.j0, p.j0 + p.b, margin));
+    Some(Band::from_rects(old.chain(new), n, m))
 }
 
 /// ln(0..=7).
@@ -580,6 +622,10 @@ const LN: [f64; 8] = [
 struct Level<'a> {
     src_len: Vec<f64>,
     tgt_len: Vec<f64>,
+    /// ln(smoothed length) of the stretch of a units starting at unit i:
+    /// `src_ln[(a - 1) * (nu + 1) + i]` (likewise for the target side).
+    src_ln: Vec<f64>,
+    tgt_ln: Vec<f64>,
     src_pen: Vec<f64>,
     tgt_pen: Vec<f64>,
     pairs: PairTable,
@@ -587,6 +633,8 @@ struct Level<'a> {
     log_prior: &'a [Vec<f64>],
     max_bead: usize,
     lex_scale: f64,
+    /// Sentences per unit.
+    block: usize,
     /// Paragraph boundaries at grid rows/columns, and the weight of a mismatch.
     para: Option<(Vec<bool>, Vec<bool>, f64)>,
 }
@@ -617,11 +665,31 @@ impl<'a> Level<'a> {
         };
         let src_len = prefix(&doc.src.len, nu);
         let tgt_len = prefix(&doc.tgt.len, mu);
+        let mb = config.max_bead;
+        let logs = |prefix: &[f64], units: usize, f: &dyn Fn(f64) -> f64| -> Vec<f64> {
+            let mut out = vec![0.0; mb * (units + 1)];
+            for a in 1..=mb {
+                for i in 0..units {
+                    let end = (i + a).min(units);
+                    out[(a - 1) * (units + 1) + i] = f(prefix[end] - prefix[i]);
+                }
+            }
+            out
+        };
+        let (src_ln, tgt_ln) = if k == 1 {
+            (
+                logs(&src_len, nu, &|l| doc.length.ln_src(l)),
+                logs(&tgt_len, mu, &|l| doc.length.ln_tgt(l)),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let mut pairs = PairTable::for_band(band, mu, config.max_bead, config.max_bead);
         let mut src_pen = vec![0.0; nu + 1];
         let mut tgt_pen = vec![0.0; mu + 1];
         fill_pairs(&doc.src, &doc.tgt, ev_src, k, &mut pairs, &mut src_pen, false);
         fill_pairs(&doc.tgt, &doc.src, ev_tgt, k, &mut pairs, &mut tgt_pen, true);
+        pairs.into_extents(&[LN[0], LN[1], LN[2], LN[3], LN[4]]);
         // Penalties were stored at u + 1; make them prefix sums.
         for u in 0..nu {
             src_pen[u + 1] += src_pen[u];
@@ -637,6 +705,8 @@ impl<'a> Level<'a> {
         Level {
             src_len,
             tgt_len,
+            src_ln,
+            tgt_ln,
             src_pen,
             tgt_pen,
             pairs,
@@ -644,6 +714,7 @@ impl<'a> Level<'a> {
             log_prior: &params.log_prior,
             max_bead: config.max_bead,
             lex_scale: knob("LEX", LEX_SCALE),
+            block: k,
             para,
         }
     }
@@ -678,51 +749,31 @@ impl BeadScorer for Level<'_> {
     fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
         let prior = self.log_prior[a][b];
         if a == 0 || b == 0 {
-            return prior;
+            // Deleting a block deletes all its sentences.
+            return prior * self.block as f64;
         }
         debug_assert!(a <= self.max_bead && b <= self.max_bead);
         let ls = self.src_len[i0 + a] - self.src_len[i0];
         let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
         let mut lex = (self.src_pen[i0 + a] - self.src_pen[i0])
             + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
-        // Source direction: each source sentence's types, matched anywhere in the
-        // target side (overlaps of neighbours subtracted), a match in b sentences
-        // being b times likelier by chance.
+        // Each source sentence's types matched anywhere in the target side and vice
+        // versa (see `PairTable::into_extents`).
         for i in i0..i0 + a {
-            if b == 1 {
-                lex += self.pairs.get(i, j0).a1 as f64;
-            } else {
-                let (mut sum, mut cnt) = (0.0f64, 0.0f64);
-                for j in j0..j0 + b {
-                    let st = self.pairs.get(i, j);
-                    sum += st.a1 as f64;
-                    cnt += st.n1 as f64;
-                    if j + 1 < j0 + b {
-                        sum -= st.a2 as f64;
-                        cnt -= st.n2 as f64;
-                    }
-                }
-                lex += sum - LN[b] * cnt;
-            }
+            lex += self.pairs.src_extent(i, j0, b) as f64;
         }
         for j in j0..j0 + b {
-            if a == 1 {
-                lex += self.pairs.get(i0, j).b1 as f64;
-            } else {
-                let (mut sum, mut cnt) = (0.0f64, 0.0f64);
-                for i in i0..i0 + a {
-                    let st = self.pairs.get(i, j);
-                    sum += st.b1 as f64;
-                    cnt += st.k1 as f64;
-                    if i + 1 < i0 + a {
-                        sum -= st.b2 as f64;
-                        cnt -= st.k2 as f64;
-                    }
-                }
-                lex += sum - LN[a] * cnt;
-            }
+            lex += self.pairs.tgt_extent(i0, j, a) as f64;
         }
-        let mut score = prior + self.length.llr(ls, lt) + self.lex_scale * lex;
+        let mut score = if self.block == 1 {
+            let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];
+            let ln_t = self.tgt_ln[(b - 1) * self.tgt_len.len() + j0];
+            prior + self.length.llr_logs(ls, lt, ln_s, ln_t)
+        } else {
+            // A bead of blocks stands for `block` beads of sentences of this shape.
+            let k = self.block as f64;
+            k * (prior + self.length.llr_per_bead(ls, lt, k))
+        } + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
             let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()
                 + (j0 + 1..j0 + b).filter(|&j| tb[j]).count();

@@ -68,12 +68,12 @@ pub struct AlignArgs {
     #[arg(long, value_name = "FILE")]
     pub dict: Option<PathBuf>,
 
-    /// Largest number of sentences on one side of a bead (1-6).
+    /// Largest number of sentences on one side of a bead (1-4).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_bead: usize,
 
     /// Half-width of the search band, in sentences (it widens by itself when needed).
-    #[arg(long, default_value_t = 12, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N")]
     pub band: usize,
 
     /// Do not learn a lexicon from the texts for a second pass (faster, less accurate).
@@ -203,8 +203,8 @@ pub(crate) fn build_aligner(
     band: usize,
     learn: bool,
 ) -> Result<Aligner> {
-    if !(1..=6).contains(&max_bead) {
-        bail!("--max-bead must be between 1 and 6 (got {max_bead})");
+    if !(1..=4).contains(&max_bead) {
+        bail!("--max-bead must be between 1 and 4 (got {max_bead})");
     }
     let mut builder = Aligner::builder()
         .max_bead(max_bead)

@@ -63,11 +63,11 @@ pub struct EvalAlignArgs {
     /// A bilingual dictionary (see `bitext align --dict`).
     #[arg(long, value_name = "FILE")]
     pub dict: Option<PathBuf>,
-    /// Largest number of sentences on one side of a bead (1-6).
+    /// Largest number of sentences on one side of a bead (1-4).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_bead: usize,
     /// Half-width of the search band, in sentences.
-    #[arg(long, default_value_t = 12, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N")]
     pub band: usize,
     /// Do not learn a lexicon for a second pass.
     #[arg(long)]
