@@ -21,7 +21,7 @@ use std::path::Path;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::tokens::{tokenize, Token, TokenKind};
+use super::tokens::{tokenize, tokenize_with, Token, TokenKind};
 use super::translit::{fold, skeleton};
 use crate::error::{Error, Location, Result};
 
@@ -44,25 +44,29 @@ pub(crate) struct Vocab {
 
 impl Vocab {
     pub fn intern(&mut self, token: Token) -> u32 {
-        if let Some(&id) = self.map.get(&token.key) {
+        self.intern_str(token.kind, &token.key)
+    }
+
+    pub fn intern_str(&mut self, kind: TokenKind, key: &str) -> u32 {
+        if let Some(&id) = self.map.get(key) {
             return id;
         }
         let id = self.types.len() as u32;
-        let folded = match token.kind {
-            TokenKind::Word | TokenKind::Ideograph => fold(&token.key),
-            _ => token.key.clone(),
+        let folded = match kind {
+            TokenKind::Word | TokenKind::Ideograph => fold(key),
+            _ => key.to_string(),
         };
-        let skeleton = match token.kind {
+        let skeleton = match kind {
             TokenKind::Word => skeleton(&folded).chars().collect(),
             _ => Vec::new(),
         };
         self.types.push(TypeInfo {
-            key: token.key.clone(),
-            kind: token.kind,
+            key: key.to_string(),
+            kind,
             folded,
             skeleton,
         });
-        self.map.insert(token.key, id);
+        self.map.insert(key.to_string(), id);
         id
     }
 
@@ -140,16 +144,14 @@ impl Side {
         let mut side = Side::default();
         let mut paragraphs = Vec::new();
         let mut all_have_paragraphs = true;
-        let mut buf = Vec::new();
         for (text, paragraph) in sentences {
             side.len.push(super::tokens::char_len(text));
             match paragraph {
                 Some(p) => paragraphs.push(p),
                 None => all_have_paragraphs = false,
             }
-            buf.clear();
-            tokenize(text, &mut buf);
-            let ids: Vec<u32> = buf.drain(..).map(|t| vocab.intern(t)).collect();
+            let mut ids: Vec<u32> = Vec::new();
+            tokenize_with(text, &mut |kind, key| ids.push(vocab.intern_str(kind, key)));
             let mut set = ids.clone();
             set.sort_unstable();
             set.dedup();
@@ -317,13 +319,14 @@ impl Lexicon {
                 }
             }
             if info.skeleton.len() >= COGNATE_MIN_LEN {
+                let pattern = Pattern::new(&info.skeleton);
                 if let Some(ts) = by_prefix.get(&(info.skeleton[0], info.skeleton[1])) {
                     for &t in ts {
                         if linked.contains(&t) {
                             continue;
                         }
                         let other = &tgt.types[t as usize].skeleton;
-                        let sim = similarity(&info.skeleton, other, &mut scratch);
+                        let sim = similarity(&info.skeleton, other, pattern.as_ref(), &mut scratch);
                         if sim >= cognate_threshold(info.skeleton.len().max(other.len())) {
                             lex.add(s, t, LinkKind::Cognate, sim as f32);
                             linked.insert(t);
@@ -368,16 +371,80 @@ impl Lexicon {
     }
 }
 
-/// 1 - normalised Levenshtein distance between two character slices.
-fn similarity(a: &[char], b: &[char], row: &mut Vec<usize>) -> f64 {
+/// Match masks of a pattern of at most 64 ASCII characters, for [`myers`].
+struct Pattern {
+    peq: [u64; 128],
+    len: usize,
+}
+
+impl Pattern {
+    fn new(chars: &[char]) -> Option<Pattern> {
+        if chars.is_empty() || chars.len() > 64 || !chars.iter().all(char::is_ascii) {
+            return None;
+        }
+        let mut peq = [0u64; 128];
+        for (i, &c) in chars.iter().enumerate() {
+            peq[c as usize] |= 1 << i;
+        }
+        Some(Pattern {
+            peq,
+            len: chars.len(),
+        })
+    }
+
+    /// Levenshtein distance to `text` (bit-parallel, Myers 1999 / Hyyrö 2003), or
+    /// `None` if `text` is not ASCII.
+    fn distance(&self, text: &[char]) -> Option<usize> {
+        let last = 1u64 << (self.len - 1);
+        let (mut pv, mut mv) = (!0u64, 0u64);
+        let mut score = self.len;
+        for &c in text {
+            if !c.is_ascii() {
+                return None;
+            }
+            let eq = self.peq[c as usize];
+            let xv = eq | mv;
+            let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
+            let mut ph = mv | !(xh | pv);
+            let mut mh = pv & xh;
+            if ph & last != 0 {
+                score += 1;
+            }
+            if mh & last != 0 {
+                score -= 1;
+            }
+            ph = (ph << 1) | 1;
+            mh <<= 1;
+            pv = mh | !(xv | ph);
+            mv = ph & xv;
+        }
+        Some(score)
+    }
+}
+
+/// 1 - normalised Levenshtein distance between two character slices (`pattern`:
+/// `a` prepared for the fast path, if it qualifies).
+fn similarity(a: &[char], b: &[char], pattern: Option<&Pattern>, row: &mut Vec<usize>) -> f64 {
     let (la, lb) = (a.len(), b.len());
     let longest = la.max(lb);
     if longest == 0 {
         return 1.0;
     }
-    // Cheap bound: the length difference alone.
     if (la.abs_diff(lb) as f64) > (1.0 - COGNATE_MIN_SIM) * longest as f64 {
         return 0.0;
+    }
+    if let Some(d) = pattern.and_then(|p| p.distance(b)) {
+        return 1.0 - d as f64 / longest as f64;
+    }
+    levenshtein_similarity(a, b, row)
+}
+
+/// 1 - normalised Levenshtein distance between two character slices.
+fn levenshtein_similarity(a: &[char], b: &[char], row: &mut Vec<usize>) -> f64 {
+    let (la, lb) = (a.len(), b.len());
+    let longest = la.max(lb);
+    if longest == 0 {
+        return 1.0;
     }
     row.clear();
     row.extend(0..=lb);
@@ -632,6 +699,25 @@ mod tests {
         assert_eq!(kinds[2], [LinkKind::Question]);
         assert_eq!(kinds[3], [LinkKind::Identical]);
         assert!(kinds[4].is_empty());
+    }
+
+    #[test]
+    fn bit_parallel_distance_equals_the_table() {
+        let words = [
+            "vestfalia", "vesfalia", "kantite", "kantiti", "a", "abcdefgh", "hgfedcba",
+            "aaaa", "aaab", "putin", "rakhmon", "raxmon", "xyz", "yxz",
+        ];
+        let mut row = Vec::new();
+        for a in words {
+            for b in words {
+                let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                let p = Pattern::new(&ca).unwrap();
+                let d = p.distance(&cb).unwrap();
+                let want = levenshtein_similarity(&ca, &cb, &mut row);
+                let longest = ca.len().max(cb.len()) as f64;
+                assert!((1.0 - d as f64 / longest - want).abs() < 1e-12, "{a} {b}");
+            }
+        }
     }
 
     #[test]

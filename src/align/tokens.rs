@@ -85,38 +85,51 @@ fn looks_like_url(chunk: &str) -> bool {
 
 /// Splits `text` into tokens, appending them to `out`.
 pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
+    tokenize_with(text, &mut |kind, key| {
+        out.push(Token {
+            key: key.to_string(),
+            kind,
+        })
+    });
+}
+
+/// Splits `text` into tokens, calling `emit(kind, key)` for each.
+pub(crate) fn tokenize_with(text: &str, emit: &mut dyn FnMut(TokenKind, &str)) {
+    let mut key = String::new();
     let greek = text
         .chars()
         .any(|c| matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF));
+    let mut chars: Vec<char> = Vec::new();
     for chunk in text.split_whitespace() {
         if looks_like_url(chunk) {
             let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
             if !trimmed.is_empty() {
-                out.push(Token {
-                    key: trimmed.to_lowercase(),
-                    kind: TokenKind::Url,
-                });
+                emit(TokenKind::Url, &trimmed.to_lowercase());
                 continue;
             }
         }
-        tokenize_chunk(chunk, greek, out);
+        chars.clear();
+        chars.extend(chunk.chars());
+        tokenize_chunk(&chars, greek, &mut key, emit);
     }
 }
 
-fn tokenize_chunk(chunk: &str, greek: bool, out: &mut Vec<Token>) {
-    let chars: Vec<char> = chunk.chars().collect();
+fn tokenize_chunk(
+    chars: &[char],
+    greek: bool,
+    key: &mut String,
+    emit: &mut dyn FnMut(TokenKind, &str),
+) {
     let mut k = 0;
     while k < chars.len() {
         let c = chars[k];
+        key.clear();
         if is_ideograph(c) {
-            out.push(Token {
-                key: c.to_string(),
-                kind: TokenKind::Ideograph,
-            });
+            key.push(c);
+            emit(TokenKind::Ideograph, key);
             k += 1;
         } else if digit_value(c).is_some() {
             // A number: digits with single separators between digit groups.
-            let mut key = String::new();
             let mut letters = false;
             while k < chars.len() {
                 let c = chars[k];
@@ -138,40 +151,28 @@ fn tokenize_chunk(chunk: &str, greek: bool, out: &mut Vec<Token>) {
                     break;
                 }
             }
-            out.push(Token {
-                key,
-                kind: if letters {
-                    TokenKind::Word
-                } else {
-                    TokenKind::Number
-                },
-            });
+            let kind = if letters {
+                TokenKind::Word
+            } else {
+                TokenKind::Number
+            };
+            emit(kind, key);
         } else if is_word_char(c) {
-            let mut key = String::new();
             while k < chars.len() && is_word_char(chars[k]) && !is_ideograph(chars[k]) {
                 for lc in chars[k].to_lowercase() {
                     key.push(lc);
                 }
                 k += 1;
             }
-            out.push(Token {
-                key,
-                kind: TokenKind::Word,
-            });
+            emit(TokenKind::Word, key);
         } else {
             if c == '.' && chars.get(k + 1) == Some(&'.') && chars.get(k + 2) == Some(&'.') {
-                out.push(Token {
-                    key: "…".to_string(),
-                    kind: TokenKind::Punct,
-                });
+                emit(TokenKind::Punct, "…");
                 k += 3;
                 continue;
             }
             if let Some(sym) = punct_class(c, greek) {
-                out.push(Token {
-                    key: sym.to_string(),
-                    kind: TokenKind::Punct,
-                });
+                emit(TokenKind::Punct, sym);
             }
             k += 1;
         }

@@ -71,10 +71,6 @@ pub fn skeleton(folded: &str) -> String {
                 k += 1;
                 Some('u')
             }
-            ('e', Some('i')) | ('a', Some('i')) => {
-                k += 1;
-                Some('e')
-            }
             _ => Some(c),
         };
         if let Some(m) = mapped {

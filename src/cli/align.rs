@@ -275,7 +275,7 @@ fn report(al: &Alignment, src: &Document, tgt: &Document) {
     let s = &al.stats;
     eprintln!(
         "bitext: {} × {} sentences, {} beads, length ratio {:.3}, {} learned links, {} DP cells; \
-         lexicon {:.0?}, pass 1 {:.0?}, model 1 {:.0?}, pass 2 {:.0?}",
+         lexicon {:.2?}, pass 1 {:.2?}, model 1 {:.2?}, pass 2 {:.2?}",
         src.len(),
         tgt.len(),
         al.beads.len(),
