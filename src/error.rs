@@ -191,14 +191,10 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// `source()` is `None`: the message already includes the cause (an I/O error's text),
+/// so printing the chain (`{:#}`) does not repeat it. The cause stays reachable through
+/// [`Error::kind`].
+impl std::error::Error for Error {}
 
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Error {

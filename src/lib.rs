@@ -25,6 +25,7 @@ pub mod align;
 pub mod cli;
 pub mod error;
 pub mod eval;
+pub mod formats;
 pub mod segment;
 pub mod text;
 pub mod unit;

@@ -1,3 +1,11 @@
 //! CLI tests: one binary, one module per subcommand.
 
+mod cli_bad_inputs;
+mod cli_convert;
+mod formats_props;
+mod tmx_corpus;
 mod util;
+
+mod cli_eval;
+mod cli_segment;
+mod samples;

@@ -188,9 +188,11 @@ fn eval_segment(args: EvalSegmentArgs) -> Result<ExitCode> {
         text.push_str(&row("ALL (micro)", &overall));
         text.push_str(&format!("{:<22} {:>34.1}\n", "macro F1", macro_f1 * 100.0));
         if !wrong.is_empty() {
-            text.push_str(&format!(
-                "\nwrong cases (‖ right boundary, ∨ missed, ∧ spurious):\n"
-            ));
+            text.push_str(
+                "
+wrong cases (‖ right boundary, ∨ missed, ∧ spurious):
+",
+            );
             for w in &wrong {
                 text.push_str(w);
                 text.push('\n');

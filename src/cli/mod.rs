@@ -3,6 +3,7 @@
 //! stderr (progress, reports).
 
 mod align;
+mod convert;
 mod eval;
 mod eval_align;
 mod output;
@@ -36,6 +37,8 @@ pub enum Command {
     Segment(segment::SegmentArgs),
     /// Align the sentences of a text and its translation.
     Align(align::AlignArgs),
+    /// Convert translation units between TMX, CSV, TSV and JSON Lines.
+    Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -57,11 +60,13 @@ where
             return Ok(ExitCode::from(code));
         }
     };
+    output::ignore_file_size_signal();
     let global = Global { quiet: args.quiet };
     match args.command {
         Command::Segment(a) => segment::run(a, &global),
         Command::Align(a) => align::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
+        Command::Convert(a) => convert::run(a, &global),
     }
 }
 

@@ -7,6 +7,18 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tempfile::NamedTempFile;
 
+/// Makes writing past the file-size limit (`ulimit -f`) an error (EFBIG) that is
+/// reported and cleaned up like a full disk, instead of a signal that kills the process
+/// and leaves its temporary file behind.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" installs no handler code and
+    // is async-signal-safe; nothing else in the program handles SIGXFSZ.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// A buffered data sink; call [`Output::finish`] to complete it.
 pub enum Output {
     /// Standard output.
@@ -39,6 +51,13 @@ impl Output {
                 };
                 if path.is_dir() {
                     anyhow::bail!("{}: is a directory, not a file", path.display());
+                }
+                if !dir.is_dir() {
+                    anyhow::bail!(
+                        "cannot write {}: the directory {} does not exist",
+                        path.display(),
+                        dir.display()
+                    );
                 }
                 let temp = tempfile::Builder::new()
                     .prefix(".bitext-")

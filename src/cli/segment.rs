@@ -191,13 +191,17 @@ fn segment_text(
                 if last_paragraph.is_some_and(|p| p != sentence.paragraph) {
                     line.push('\n');
                 }
-                line.extend(sentence.text.chars().map(|c| {
-                    if c == '\n' || c == '\r' {
-                        ' '
-                    } else {
-                        c
-                    }
-                }));
+                if memchr::memchr2(b'\n', b'\r', sentence.text.as_bytes()).is_some() {
+                    line.extend(sentence.text.chars().map(|c| {
+                        if c == '\n' || c == '\r' {
+                            ' '
+                        } else {
+                            c
+                        }
+                    }));
+                } else {
+                    line.push_str(&sentence.text);
+                }
                 line.push('\n');
                 out.write_all(line.as_bytes())
             }

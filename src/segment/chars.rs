@@ -150,7 +150,6 @@ pub(crate) fn is_closer(c: char) -> bool {
             | '’'
             | '“'
             | '‘'
-            | '„'
             | '«'
             | '‹'
             | '」'
@@ -217,23 +216,7 @@ pub(crate) fn is_opener(c: char) -> bool {
 
 /// Opening brackets (not quotes): text up to the matching closer belongs together.
 pub(crate) fn is_open_bracket(c: char) -> bool {
-    matches!(
-        c,
-        '(' | '['
-            | '{'
-            | '（'
-            | '［'
-            | '｛'
-            | '《'
-            | '〈'
-            | '【'
-            | '〔'
-            | '〖'
-            | '〘'
-            | '〚'
-            | '｢'
-            | '⟨'
-    )
+    closing_bracket(c).is_some()
 }
 
 /// The closing bracket matching an opening one.

@@ -94,19 +94,18 @@ impl Segmenter {
         first_paragraph: usize,
         out: &mut Vec<Sentence>,
     ) -> usize {
-        let mut spans = Vec::new();
         let mut paragraph = first_paragraph;
         for (start, end) in paragraphs(text) {
-            spans.clear();
-            split::split_paragraph(&self.rules, &text[start..end], &mut spans);
-            if spans.is_empty() {
-                continue;
+            let before = out.len();
+            split::split_paragraph(&self.rules, &text[start..end], &mut |span: Span| {
+                out.push(Sentence {
+                    span: span.shifted(start),
+                    paragraph,
+                })
+            });
+            if out.len() > before {
+                paragraph += 1;
             }
-            out.extend(spans.iter().map(|s| Sentence {
-                span: s.shifted(start),
-                paragraph,
-            }));
-            paragraph += 1;
         }
         paragraph - first_paragraph
     }
@@ -119,7 +118,7 @@ impl Segmenter {
     }
 
     pub(crate) fn split_paragraph(&self, paragraph: &str, out: &mut Vec<Span>) {
-        split::split_paragraph(&self.rules, paragraph, out);
+        split::split_paragraph(&self.rules, paragraph, &mut |span| out.push(span));
     }
 }
 
@@ -161,6 +160,7 @@ impl SegmenterBuilder {
                     "inner" => AbbreviationKind::Inner,
                     "numeric" => AbbreviationKind::Numeric,
                     "final" => AbbreviationKind::Final,
+                    "time" => AbbreviationKind::Time,
                     other => {
                         let loc = crate::error::Location::file(origin).with_line(n as u64 + 1);
                         return Err(Error::syntax(

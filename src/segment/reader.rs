@@ -76,7 +76,9 @@ impl<R: Read> SentenceStream<R> {
     /// Looks at the first bytes: a UTF-16 byte-order mark switches to transcoding, a
     /// UTF-8 one is skipped (and counted in the offsets).
     fn sniff(&mut self) -> Result<()> {
-        let Some(mut raw) = self.raw.take() else { return Ok(()) };
+        let Some(mut raw) = self.raw.take() else {
+            return Ok(());
+        };
         let mut head = Vec::with_capacity(3);
         let mut byte = [0u8; 1];
         while head.len() < 3 {
@@ -92,14 +94,20 @@ impl<R: Read> SentenceStream<R> {
                 .bom_sniffing(true)
                 .strip_bom(true)
                 .build(std::io::Cursor::new(head).chain(raw));
-            self.input = Some(Input::Transcoded(BufReader::with_capacity(1 << 16, decoder)));
+            self.input = Some(Input::Transcoded(BufReader::with_capacity(
+                1 << 16,
+                decoder,
+            )));
             return Ok(());
         }
         if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
             head.clear();
             self.offset = 3;
         }
-        self.input = Some(Input::Utf8(BufReader::with_capacity(1 << 16, std::io::Cursor::new(head).chain(raw))));
+        self.input = Some(Input::Utf8(BufReader::with_capacity(
+            1 << 16,
+            std::io::Cursor::new(head).chain(raw),
+        )));
         Ok(())
     }
 

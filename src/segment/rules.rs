@@ -21,6 +21,9 @@ pub enum AbbreviationKind {
     /// May end a sentence (`etc.`, `Inc.`, `U.S.`, `г.`): a boundary only when a
     /// word that typically starts sentences follows.
     Final,
+    /// A time of day (`a.m.`, `p.m.`): ends a sentence before any capitalised word but
+    /// a weekday, a month or a time zone.
+    Time,
 }
 
 /// The rules of one language (or the generic set).
@@ -34,6 +37,15 @@ pub struct LangRules {
     starters: FxHashSet<String>,
     /// Lower-cased month names and their abbreviations.
     months: FxHashSet<String>,
+    /// Lower-cased weekday names and their abbreviations.
+    weekdays: FxHashSet<String>,
+    /// Words written with a capital inside sentences too (English "I", German "Sie").
+    capitalised: FxHashSet<String>,
+    /// Verbs of saying, after which a colon introduces speech (Arabic قال).
+    speech_verbs: FxHashSet<String>,
+    /// Endings that close a sentence in a language without sentence punctuation at
+    /// line ends (Japanese です, ます).
+    line_final: Vec<String>,
     /// Lower-cased words after which a number with a period is an ordinal (`im 6.`).
     ordinal_context: FxHashSet<String>,
     /// The language writes ordinals as a number with a period (`15. August`).
@@ -42,6 +54,18 @@ pub struct LangRules {
     pub colon_terminal: bool,
     /// The language marks questions with `;` (Greek).
     pub semicolon_question: bool,
+    /// A hyphen between spaces ends a sentence (Urdu).
+    pub dash_terminal: bool,
+    /// A colon before a new clause ends a sentence (Italian).
+    pub colon_break: bool,
+    /// A semicolon before a capitalised word ends a sentence (French, Spanish).
+    pub semicolon_upper: bool,
+    /// A colon after the first few words of a paragraph ends a heading or dateline
+    /// (Arabic news: "سؤال وجواب: …").
+    pub heading_colon: bool,
+    /// A period after an ordinary word ends a sentence even before a lower-case word
+    /// (not in Armenian, where "." is a pause inside the sentence).
+    pub lowercase_start: bool,
 }
 
 /// Normalises an abbreviation for lookup: spaces removed (`z. B` → `z.B`), a final
@@ -62,6 +86,9 @@ impl LangRules {
         if let Some(&(kind, _)) = self.abbreviations.get(word) {
             return Some(kind);
         }
+        if !word.chars().any(char::is_uppercase) {
+            return None;
+        }
         match self.abbreviations.get(&word.to_lowercase()) {
             Some(&(kind, true)) => Some(kind),
             _ => None,
@@ -73,7 +100,9 @@ impl LangRules {
         if self.starters.is_empty() {
             return false;
         }
-        self.starters.contains(word) || self.starters.contains(&word.to_lowercase())
+        self.starters.contains(word)
+            || (word.chars().any(char::is_uppercase)
+                && self.starters.contains(&word.to_lowercase()))
     }
 
     /// True if the rules know any sentence starters (otherwise every capitalised word
@@ -85,6 +114,36 @@ impl LangRules {
     /// True if `word` is a month name or abbreviation.
     pub fn is_month(&self, word: &str) -> bool {
         self.months.contains(&word.to_lowercase())
+    }
+
+    /// True if `line` ends with a form that closes a sentence.
+    pub fn is_line_final(&self, line: &str) -> bool {
+        let line = line.trim_end();
+        self.line_final
+            .iter()
+            .any(|end| line.ends_with(end.as_str()))
+    }
+
+    /// True if `word` is a verb of saying (with or without an Arabic conjunction
+    /// prefix و / ف).
+    pub fn is_speech_verb(&self, word: &str) -> bool {
+        if self.speech_verbs.is_empty() {
+            return false;
+        }
+        self.speech_verbs.contains(word)
+            || word
+                .strip_prefix(['و', 'ف'])
+                .is_some_and(|w| self.speech_verbs.contains(w))
+    }
+
+    /// True if `word` is written with a capital letter anywhere in a sentence.
+    pub fn is_always_capitalised(&self, word: &str) -> bool {
+        self.capitalised.contains(word)
+    }
+
+    /// True if `word` is a weekday name or abbreviation.
+    pub fn is_weekday(&self, word: &str) -> bool {
+        self.weekdays.contains(&word.to_lowercase())
     }
 
     /// True if `word` commonly precedes an ordinal number (`im`, `am`, `na`).
@@ -117,6 +176,10 @@ impl LangRules {
             Abbr(AbbreviationKind),
             Starters,
             Months,
+            Weekdays,
+            LineFinal,
+            Capitalised,
+            SpeechVerbs,
             Ordinal,
         }
         let mut section = Section::None;
@@ -136,8 +199,13 @@ impl LangRules {
                     "inner" => Section::Abbr(AbbreviationKind::Inner),
                     "numeric" => Section::Abbr(AbbreviationKind::Numeric),
                     "final" => Section::Abbr(AbbreviationKind::Final),
+                    "time" => Section::Abbr(AbbreviationKind::Time),
                     "starters" => Section::Starters,
                     "months" => Section::Months,
+                    "weekdays" => Section::Weekdays,
+                    "line-final" => Section::LineFinal,
+                    "capitalised" => Section::Capitalised,
+                    "speech-verbs" => Section::SpeechVerbs,
                     "ordinal-context" => Section::Ordinal,
                     other => {
                         return Err(Error::syntax(format!("unknown section [{other}]"), loc()))
@@ -160,6 +228,11 @@ impl LangRules {
                     "ordinal-period" => self.ordinal_period = on,
                     "colon-terminal" => self.colon_terminal = on,
                     "semicolon-question" => self.semicolon_question = on,
+                    "lowercase-start" => self.lowercase_start = on,
+                    "heading-colon" => self.heading_colon = on,
+                    "colon-break" => self.colon_break = on,
+                    "dash-terminal" => self.dash_terminal = on,
+                    "semicolon-upper" => self.semicolon_upper = on,
                     other => return Err(Error::syntax(format!("unknown option {other:?}"), loc())),
                 }
                 continue;
@@ -179,6 +252,18 @@ impl LangRules {
                 Section::Months => self
                     .months
                     .extend(line.split_whitespace().map(str::to_lowercase)),
+                Section::Weekdays => self
+                    .weekdays
+                    .extend(line.split_whitespace().map(str::to_lowercase)),
+                Section::LineFinal => self
+                    .line_final
+                    .extend(line.split_whitespace().map(str::to_string)),
+                Section::Capitalised => self
+                    .capitalised
+                    .extend(line.split_whitespace().map(str::to_string)),
+                Section::SpeechVerbs => self
+                    .speech_verbs
+                    .extend(line.split_whitespace().map(str::to_string)),
                 Section::Ordinal => self
                     .ordinal_context
                     .extend(line.split_whitespace().map(str::to_lowercase)),
@@ -213,6 +298,7 @@ const RULE_FILES: &[(&str, &str)] = &[
     ("ur", include_str!("lang/ur.txt")),
     ("hi", include_str!("lang/hi.txt")),
     ("mr", include_str!("lang/mr.txt")),
+    ("ja", include_str!("lang/ja.txt")),
 ];
 
 /// Languages with a rule file of their own, besides the generic rules that every
@@ -234,6 +320,7 @@ fn source_of(code: &str) -> Option<&'static str> {
 fn build(code: &str) -> LangRules {
     let mut rules = LangRules {
         code: code.to_string(),
+        lowercase_start: true,
         ..LangRules::default()
     };
     // The compiled-in files are tested to parse (see tests below), so an error here is

@@ -1,0 +1,379 @@
+//! `bitext convert`: translation units from one exchange format to another.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+
+use super::{output::Output, progress, Global};
+use crate::formats::{
+    self, Column, Format, HeaderMode, InlineMode, ReadOptions, ReadReport, WriteOptions,
+    WriteReport, Writer,
+};
+use crate::text::LangTag;
+use crate::unit::TranslationUnit;
+use crate::ErrorKind;
+
+/// Convert translation units between TMX, CSV, TSV and JSON Lines.
+///
+/// Formats are told by the file extensions (.tmx, .csv, .tsv/.tab, .jsonl) or, for
+/// input, by the content; name them with --from/--to otherwise (and for `-`, which is
+/// standard input or output). A report (units read, written, skipped with the line and
+/// reason of each) goes to stderr. The output is written to a temporary file renamed
+/// over OUTPUT only when everything succeeded: an error never leaves a partial file.
+///
+/// Delimited files have a header row naming the columns: language tags (en-US, ru…)
+/// and optional metadata (id, note, created, changed, created_by, changed_by,
+/// last_used, usage_count, score, origin, context_prev, context_next, prop:TYPE). A
+/// file without a header, such as the aligner's `source<TAB>target<TAB>score`, is read
+/// with --src-lang and --tgt-lang (or --langs).
+///
+/// Examples:
+///   bitext convert memory.tmx memory.csv
+///   bitext convert aligned.tsv aligned.tmx --src-lang en --tgt-lang ru
+///   bitext convert multi.tmx en-fr.tsv --langs en-US,fr-FR --columns note,created
+///   bitext convert big.tmx - --to jsonl | head
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ConvertArgs {
+    /// The file to read (`-`: standard input).
+    pub input: PathBuf,
+
+    /// The file to write (`-`: standard output).
+    pub output: PathBuf,
+
+    /// Input format (tmx, csv, tsv, jsonl); default: by extension, else by content.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: Option<Format>,
+
+    /// Output format (tmx, csv, tsv, jsonl); default: by the output's extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub to: Option<Format>,
+
+    /// Source language: TMX `srclang`, first column of CSV/TSV, and the first column
+    /// of a headerless input.
+    #[arg(long, value_name = "LANG")]
+    pub src_lang: Option<String>,
+
+    /// Target language: second column of a headerless input. With --src-lang, only
+    /// these two languages are written.
+    #[arg(long, value_name = "LANG")]
+    pub tgt_lang: Option<String>,
+
+    /// Languages to keep, in column order (comma-separated); also the columns of a
+    /// headerless input. `en` keeps `en-US` too.
+    #[arg(long, value_name = "LANG,…", value_delimiter = ',')]
+    pub langs: Vec<String>,
+
+    /// CSV/TSV output: metadata columns after the languages (comma-separated: id,
+    /// note, created, changed, created_by, changed_by, last_used, usage_count, score,
+    /// origin, context_prev, context_next, prop:TYPE).
+    #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
+    pub columns: Vec<String>,
+
+    /// CSV/TSV input: the first row is data, not a header.
+    #[arg(long, conflicts_with = "header")]
+    pub no_header: bool,
+
+    /// CSV/TSV input: the first row is a header (even if it does not look like one).
+    #[arg(long)]
+    pub header: bool,
+
+    /// CSV/TSV input: `"` is an ordinary character, not a quote (the default for a
+    /// headerless TSV).
+    #[arg(long)]
+    pub no_quotes: bool,
+
+    /// Skip units that cannot be used (a `<tu>` without `<tuv>`, a bad language tag, a
+    /// ragged row…) and list them, instead of stopping at the first.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// JSON Lines output: simple records {"source","target","src_lang","tgt_lang"}.
+    #[arg(long)]
+    pub simple: bool,
+
+    /// CSV/TSV output: start with a UTF-8 byte-order mark (helps spreadsheets).
+    #[arg(long)]
+    pub bom: bool,
+
+    /// TMX output: inline markup made valid TMX 1.4b (`valid`), or written exactly as
+    /// read (`verbatim`, may not validate).
+    #[arg(long, value_enum, default_value_t = InlineArg::Valid)]
+    pub inline: InlineArg,
+}
+
+/// `--inline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InlineArg {
+    /// Valid TMX 1.4b.
+    Valid,
+    /// Exactly as read.
+    Verbatim,
+}
+
+fn parse_lang(raw: &str, option: &str) -> Result<LangTag> {
+    LangTag::parse(raw).with_context(|| format!("{option} {raw:?}"))
+}
+
+fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Keeps only the variants in `keep` (a variant in `en-US` is kept for `en`).
+fn filter_langs(unit: &mut TranslationUnit, keep: &[LangTag]) {
+    if keep.is_empty() {
+        return;
+    }
+    unit.variants
+        .retain(|v| keep.iter().any(|k| v.lang == *k || v.lang.matches(k)));
+}
+
+pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
+    let src = args
+        .src_lang
+        .as_deref()
+        .map(|l| parse_lang(l, "--src-lang"))
+        .transpose()?;
+    let tgt = args
+        .tgt_lang
+        .as_deref()
+        .map(|l| parse_lang(l, "--tgt-lang"))
+        .transpose()?;
+    let langs = args
+        .langs
+        .iter()
+        .map(|l| parse_lang(l, "--langs"))
+        .collect::<Result<Vec<_>>>()?;
+    let columns = args
+        .columns
+        .iter()
+        .map(|c| Column::parse(c).with_context(|| format!("--columns {c:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let keep: Vec<LangTag> = if !langs.is_empty() {
+        langs.clone()
+    } else {
+        match (&src, &tgt) {
+            (Some(s), Some(t)) => vec![s.clone(), t.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let to = match args.to {
+        Some(f) => f,
+        None if is_stdio(&args.output) => {
+            bail!("give the output format with --to when writing to standard output")
+        }
+        None => Format::from_path(&args.output).with_context(|| {
+            format!(
+                "cannot tell the output format from {:?}; give it with --to (tmx, csv, tsv, jsonl)",
+                args.output
+            )
+        })?,
+    };
+
+    let read_options = ReadOptions {
+        format: args.from,
+        source_lang: src.clone(),
+        target_lang: tgt.clone(),
+        langs: langs.clone(),
+        header: if args.no_header {
+            HeaderMode::Absent
+        } else if args.header {
+            HeaderMode::Present
+        } else {
+            HeaderMode::Auto
+        },
+        quotes: args.no_quotes.then_some(false),
+        skip_invalid: args.skip_invalid,
+    };
+    let mut reader = formats::open(&args.input, &read_options)?;
+    let input_name = if is_stdio(&args.input) {
+        "standard input".to_string()
+    } else {
+        args.input.display().to_string()
+    };
+
+    let write_options = WriteOptions {
+        source_lang: src.clone(),
+        langs: keep.clone(),
+        columns,
+        bom: args.bom,
+        jsonl_simple: args.simple,
+        tmx_header: reader.tmx_header().cloned(),
+        inline: match args.inline {
+            InlineArg::Valid => InlineMode::Valid,
+            InlineArg::Verbatim => InlineMode::Verbatim,
+        },
+    };
+    let out = Output::create((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
+    let mut writer = Writer::new(to, out, &write_options)?;
+
+    let total = if is_stdio(&args.input) {
+        0
+    } else {
+        std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0)
+    };
+    let bar = progress::bar(global, total, "converting (bytes)");
+    let mut filtered_out = 0u64;
+    let mut write_skips: Vec<String> = Vec::new();
+    let mut write_skipped = 0u64;
+    let mut seen = 0u64;
+    while let Some(item) = reader.next() {
+        let mut unit = match item {
+            Ok(unit) => unit,
+            Err(e) if reader.stopped_at_invalid_unit() => {
+                bail!("{e} (--skip-invalid skips such units)")
+            }
+            Err(e) => return Err(e.into()),
+        };
+        seen += 1;
+        if seen % 1024 == 0 {
+            bar.set_position(reader.bytes_read());
+        }
+        filter_langs(&mut unit, &keep);
+        if unit.variants.is_empty() {
+            filtered_out += 1;
+            continue;
+        }
+        match writer.write_unit(&unit) {
+            Ok(_) => {}
+            Err(e) if args.skip_invalid && matches!(e.kind(), ErrorKind::Invalid(_)) => {
+                write_skipped += 1;
+                if write_skips.len() < formats::MAX_LISTED {
+                    write_skips.push(e.to_string());
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
+                bail!(
+                    "cannot convert unit {} of {input_name} to {to}: {} (--skip-invalid skips such units)",
+                    e.location()
+                        .unit
+                        .clone()
+                        .unwrap_or_else(|| format!("#{seen}")),
+                    formats::error_message(&e)
+                );
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot write {}", output_name(&args.output))));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let write_report = writer.report().clone();
+    let out = writer
+        .finish()
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    out.finish()?;
+
+    if !global.quiet {
+        eprint!(
+            "{}",
+            report(
+                &input_name,
+                reader.format(),
+                reader.report(),
+                &output_name(&args.output),
+                to,
+                &write_report,
+                filtered_out,
+                &keep,
+                write_skipped,
+                &write_skips,
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn output_name(path: &Path) -> String {
+    if is_stdio(path) {
+        "standard output".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    input: &str,
+    from: Format,
+    read: &ReadReport,
+    output: &str,
+    to: Format,
+    written: &WriteReport,
+    filtered_out: u64,
+    keep: &[LangTag],
+    write_skipped: u64,
+    write_skips: &[String],
+) -> String {
+    let mut s = String::new();
+    let skipped = read.skipped + written.skipped + write_skipped + filtered_out;
+    let _ = writeln!(
+        s,
+        "convert: {input} ({from}) -> {output} ({to}): {} units read, {} written, {} skipped",
+        read.units, written.units, skipped
+    );
+    for notice in &read.skips {
+        let _ = writeln!(s, "  skipped {notice}");
+    }
+    if read.skipped > read.skips.len() as u64 {
+        let _ = writeln!(
+            s,
+            "  … and {} more skipped",
+            read.skipped - read.skips.len() as u64
+        );
+    }
+    if filtered_out > 0 {
+        let langs: Vec<&str> = keep.iter().map(LangTag::as_str).collect();
+        let _ = writeln!(
+            s,
+            "  skipped {filtered_out} units with no variant in {}",
+            langs.join(", ")
+        );
+    }
+    for notice in &written.skips {
+        let _ = writeln!(s, "  not written {notice}");
+    }
+    for message in write_skips {
+        let _ = writeln!(s, "  not written {message}");
+    }
+    for notice in &read.warnings {
+        let _ = writeln!(s, "  warning {notice}");
+    }
+    if read.warned > read.warnings.len() as u64 {
+        let _ = writeln!(
+            s,
+            "  … and {} more warnings",
+            read.warned - read.warnings.len() as u64
+        );
+    }
+    if written.variants_dropped > 0 {
+        let _ = writeln!(
+            s,
+            "  {} variants left out (language not written, or repeated in a unit)",
+            written.variants_dropped
+        );
+    }
+    if written.markup_dropped > 0 {
+        let _ = writeln!(
+            s,
+            "  {} variants written as plain text without their inline markup ({to} has no place for it)",
+            written.markup_dropped
+        );
+    }
+    for (change, count) in &written.markup_changes {
+        let _ = writeln!(s, "  inline markup made valid TMX: {change} ×{count}");
+    }
+    if !read.not_kept.is_empty() {
+        let list: Vec<String> = read
+            .not_kept
+            .iter()
+            .map(|(what, n)| format!("{what} ×{n}"))
+            .collect();
+        let _ = writeln!(s, "  not kept (no place in a unit): {}", list.join(", "));
+    }
+    s
+}
