@@ -199,8 +199,13 @@ impl PairTable {
     /// `[a1, n1, a2, n2]` of pair (i, j) hold, for b = 1..=4, the source-direction term
     /// of source unit i against target units j..j+b, and `[b1, k1, b2, k2]` for
     /// a = 1..=4 the target-direction term of target unit j against source units
-    /// i..i+a. `ln` = ln(0..=4). See [`PairStat`].
-    pub fn into_extents(&mut self, ln: &[f64; 5]) {
+    /// i..i+a. See [`PairStat`].
+    ///
+    /// A type matched in a stretch of several units is discounted by ln(L/ℓ), with L
+    /// the stretch's length and ℓ that of the units where it matched: under a bead
+    /// the counterpart of a word lies in any of its sentences, in proportion to their
+    /// lengths, so a match in a random stretch is that much likelier.
+    pub fn into_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
         let n = self.lo.len();
         // Source direction, row by row, columns ascending (in place: slot j is only
         // read by extents starting at j or before).
@@ -208,23 +213,21 @@ impl PairTable {
             let (lo, hi, off) = (self.lo[i], self.hi[i], self.off[i]);
             for j in lo..hi {
                 let mut out = [0.0f32; 4];
-                let (mut sum, mut cnt) = (0.0f64, 0.0f64);
-                for b in 1..=4usize {
-                    let jj = j + b - 1;
-                    if jj >= hi {
-                        // beyond the table: no evidence there
-                        out[b - 1] = (sum - ln[b] * cnt) as f32;
-                        continue;
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
+                let mut lens = [0.0f64; 4];
+                let mut avail = 0;
+                for b in 0..4usize {
+                    let jj = j + b;
+                    if jj >= hi || jj >= tgt_len.len() {
+                        break;
                     }
                     let st = &self.vals[off + jj - lo];
-                    sum += st.a1 as f64;
-                    cnt += st.n1 as f64;
-                    if b > 1 {
-                        let prev = &self.vals[off + jj - 1 - lo];
-                        sum -= prev.a2 as f64;
-                        cnt -= prev.n2 as f64;
-                    }
-                    out[b - 1] = (sum - ln[b] * cnt) as f32;
+                    stats[b] = (st.a1 as f64, st.n1 as f64, st.a2 as f64, st.n2 as f64);
+                    lens[b] = tgt_len[jj];
+                    avail = b + 1;
+                }
+                for b in 1..=4usize {
+                    out[b - 1] = extent(&stats[..avail.min(b)], &lens[..avail.min(b)]) as f32;
                 }
                 let st = &mut self.vals[off + j - lo];
                 st.a1 = out[0];
@@ -237,21 +240,22 @@ impl PairTable {
         // at rows <= i).
         for i in 0..n {
             for j in self.lo[i]..self.hi[i] {
-                let mut out = [0.0f32; 4];
-                let (mut sum, mut cnt) = (0.0f64, 0.0f64);
-                for a in 1..=4usize {
-                    let ii = i + a - 1;
-                    if ii < n {
-                        let st = *self.get(ii, j);
-                        sum += st.b1 as f64;
-                        cnt += st.k1 as f64;
-                        if a > 1 {
-                            let prev = *self.get(ii - 1, j);
-                            sum -= prev.b2 as f64;
-                            cnt -= prev.k2 as f64;
-                        }
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
+                let mut lens = [0.0f64; 4];
+                let mut avail = 0;
+                for a in 0..4usize {
+                    let ii = i + a;
+                    if ii >= n {
+                        break;
                     }
-                    out[a - 1] = (sum - ln[a] * cnt) as f32;
+                    let st = *self.get(ii, j);
+                    stats[a] = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
+                    lens[a] = src_len[ii];
+                    avail = a + 1;
+                }
+                let mut out = [0.0f32; 4];
+                for a in 1..=4usize {
+                    out[a - 1] = extent(&stats[..avail.min(a)], &lens[..avail.min(a)]) as f32;
                 }
                 let k = self.off[i] + j - self.lo[i];
                 let st = &mut self.vals[k];
@@ -305,6 +309,33 @@ impl PairTable {
         }
         (hint.0, hint.1)
     }
+}
+
+/// The lexical term of one unit against a stretch of units with statistics `stats`
+/// (gain sum, matched count, overlap gain with the next unit, overlap count) and
+/// lengths `lens`.
+fn extent(stats: &[(f64, f64, f64, f64)], lens: &[f64]) -> f64 {
+    if stats.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = lens.iter().sum();
+    let mut v = 0.0;
+    for k in 0..stats.len() {
+        let (gain, count, overlap_gain, overlap_count) = stats[k];
+        v += gain;
+        if stats.len() > 1 {
+            v -= count * (total / lens[k]).ln();
+        }
+        if k + 1 < stats.len() {
+            // Types matched in both k and k+1: counted twice above; their right
+            // discount is ln(L/(ℓk+ℓk+1)).
+            v -= overlap_gain;
+            let (l1, l2) = (lens[k], lens[k + 1]);
+            let twice = (total / l1).ln() + (total / l2).ln();
+            v += overlap_count * (twice - (total / (l1 + l2)).ln());
+        }
+    }
+    v
 }
 
 /// Scores beads: log-probability-like, higher is better.

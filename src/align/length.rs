@@ -18,7 +18,8 @@ pub(crate) struct LengthModel {
     pub ratio: f64,
     /// Mean of δ for translations (≈ 0 once `ratio` is right).
     pub bias: f64,
-    /// Variance of δ: `var_a + var_b / ℓ` with ℓ the mean length in target characters.
+    /// Variance of δ: `var_a + var_b / ℓ` with ℓ the mean length (in characters of
+    /// the side that needs more of them).
     pub var_a: f64,
     pub var_b: f64,
     /// Variance of δ between unrelated sentences.
@@ -29,6 +30,8 @@ pub(crate) struct LengthModel {
     /// characters, whole), ln(ratio) + bias, and lookup tables.
     tgt_smooth: f64,
     offset: f64,
+    src_scale: f64,
+    tgt_scale: f64,
     var_table: Vec<(f64, f64)>,
     mix_table: Vec<f64>,
 }
@@ -76,6 +79,8 @@ impl LengthModel {
             outlier: super::knobs::knob("OUTL", 0.04),
             tgt_smooth: 1.0,
             offset: 0.0,
+            src_scale: 1.0,
+            tgt_scale: 1.0,
             var_table: Vec::new(),
             mix_table: Vec::new(),
         };
@@ -86,6 +91,8 @@ impl LengthModel {
     /// Recomputes the derived constants and tables after a parameter change.
     fn prepare(&mut self) {
         self.tgt_smooth = (SMOOTH * self.ratio).round().max(1.0);
+        self.src_scale = self.ratio.max(1.0);
+        self.tgt_scale = (1.0 / self.ratio).max(1.0);
         self.offset = self.ratio.ln() + self.bias;
         // var and ½·ln(var/null_var) per (rounded) mean length
         self.var_table = (0..VAR_TABLE)
@@ -133,7 +140,7 @@ impl LengthModel {
     #[inline]
     pub fn llr_logs(&self, ls: f64, lt: f64, ln_s: f64, ln_t: f64) -> f64 {
         let d = ln_t - ln_s - self.offset;
-        let mean_len = 0.5 * (ls * self.ratio + lt);
+        let mean_len = self.mean_len(ls, lt);
         let k = mean_len as usize;
         let (inv_var, half_log) = if k < VAR_TABLE {
             self.var_table[k]
@@ -151,6 +158,14 @@ impl LengthModel {
     #[inline]
     pub fn llr_per_bead(&self, ls: f64, lt: f64, k: f64) -> f64 {
         self.llr((ls / k).round(), (lt / k).round())
+    }
+
+    /// The mean length of the two stretches, in characters of the side that needs
+    /// more of them (so that English–Chinese and Chinese–English get the same
+    /// variance, and a Chinese character counts for several Latin ones).
+    #[inline]
+    fn mean_len(&self, ls: f64, lt: f64) -> f64 {
+        0.5 * (ls * self.src_scale + lt * self.tgt_scale)
     }
 
     /// ln((1-ε)·e^x + ε), tabulated.
@@ -180,7 +195,7 @@ impl LengthModel {
         let mut sd = 0.0;
         for &(ls, lt, w) in pairs {
             let d = self.delta(ls, lt);
-            let var = self.var_a + self.var_b / (0.5 * (ls * self.ratio + lt) + SMOOTH);
+            let var = self.var_a + self.var_b / (self.mean_len(ls, lt) + SMOOTH);
             if d * d <= 9.0 * var {
                 sw += w;
                 sd += w * d;
@@ -196,7 +211,7 @@ impl LengthModel {
         let mut n = 0.0;
         for &(ls, lt, w) in pairs {
             let d = self.delta(ls, lt);
-            let x = 1.0 / (0.5 * (ls * self.ratio + lt) + SMOOTH);
+            let x = 1.0 / (self.mean_len(ls, lt) + SMOOTH);
             let var = self.var_a + self.var_b * x;
             if d * d > 9.0 * var {
                 continue;

@@ -538,7 +538,7 @@ impl Evidence {
                         k => kind_p[k as usize] * link.strength as f64,
                     }
                     .min(super::knobs::knob("PMAX", P_MAX));
-                    if p <= q_t {
+                    if p <= q_t * super::knobs::knob("MINRATIO", 1.0) {
                         continue;
                     }
                     none *= 1.0 - q_t;

@@ -379,6 +379,20 @@ impl Aligner {
                 });
             }
             model1_time = t2.elapsed();
+            if let Ok(w) = std::env::var("BITEXT_DEBUG_WORD") {
+                for (id, info) in src_vocab.types.iter().enumerate() {
+                    if info.key == w {
+                        let ls: Vec<String> = lexicon2.fwd[id].iter().map(|l| format!("{}:{:?}:{:.2}", tgt_vocab.types[l.other as usize].key, l.kind, l.strength)).collect();
+                        eprintln!("{w} -> {}", ls.join(" "));
+                    }
+                }
+                for (id, info) in tgt_vocab.types.iter().enumerate() {
+                    if info.key == w {
+                        let ls: Vec<String> = lexicon2.bwd[id].iter().map(|l| format!("{}:{:?}:{:.2}", src_vocab.types[l.other as usize].key, l.kind, l.strength)).collect();
+                        eprintln!("{w} <- {}", ls.join(" "));
+                    }
+                }
+            }
             let t3 = Instant::now();
             results = prepared
                 .par_iter()
@@ -692,7 +706,10 @@ impl<'a> Level<'a> {
         let mut tgt_pen = vec![0.0; mu + 1];
         fill_pairs(&doc.src, &doc.tgt, ev_src, k, &mut pairs, &mut src_pen, false);
         fill_pairs(&doc.tgt, &doc.src, ev_tgt, k, &mut pairs, &mut tgt_pen, true);
-        pairs.into_extents(&[LN[0], LN[1], LN[2], LN[3], LN[4]]);
+        let unit_lens = |prefix: &[f64]| -> Vec<f64> {
+            prefix.windows(2).map(|w| w[1] - w[0] + 4.0).collect()
+        };
+        pairs.into_extents(&unit_lens(&src_len), &unit_lens(&tgt_len));
         // Penalties were stored at u + 1; make them prefix sums.
         for u in 0..nu {
             src_pen[u + 1] += src_pen[u];

@@ -35,6 +35,8 @@ const MIN_COUNT: u32 = 2;
 const MIN_T: f32 = 0.1;
 /// Longest sentence (in distinct words) used for training.
 const MAX_WORDS: usize = 60;
+/// Prior weight (in training pairs) of the chance rate in learned probabilities.
+const SHRINK: f32 = 3.0;
 /// Most training pairs used.
 const MAX_PAIRS: usize = 12_000;
 
@@ -147,6 +149,11 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
         normalise(&mut bwd, &counts, &tgt_of, nt as usize + 1);
     }
     let mut learned = Learned::default();
+    // Match probabilities are shrunk towards the chance rate (the share of training
+    // pairs holding the word) with the weight of SHRINK pairs, so that a link seen
+    // twice in a small text does not count like one seen a hundred times.
+    let n_pairs = local_pairs.len() as f32;
+    let shrink = super::knobs::knob("SHRINK", SHRINK as f64) as f32;
     for k in 0..params {
         let (s, t) = (src_of[k], tgt_of[k]);
         if s == ns || t == nt || cooc[k] < MIN_COUNT {
@@ -155,12 +162,13 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
         let (gs, gt) = (s_glob[s as usize], t_glob[t as usize]);
         let c = cooc[k] as f32;
         let min_t = super::knobs::knob("MINT", MIN_T as f64) as f32;
+        let (ds, dt) = (df_s[&gs] as f32, df_t[&gt] as f32);
         if fwd[k] >= min_t {
-            let p = c / (df_s[&gs] as f32 + 1.0);
+            let p = (c + shrink * dt / n_pairs) / (ds + shrink);
             learned.fwd.push(LearnedLink { from: gs, to: gt, p });
         }
         if bwd[k] >= min_t {
-            let p = c / (df_t[&gt] as f32 + 1.0);
+            let p = (c + shrink * ds / n_pairs) / (dt + shrink);
             learned.bwd.push(LearnedLink { from: gt, to: gs, p });
         }
     }

@@ -125,8 +125,16 @@ fn tokenize_chunk(
         let c = chars[k];
         key.clear();
         if is_ideograph(c) {
+            // Each ideograph, and each pair of neighbours: Chinese words are mostly
+            // two characters long, and pairs are far more specific than characters.
             key.push(c);
             emit(TokenKind::Ideograph, key);
+            if let Some(&next) = chars.get(k + 1).filter(|&&n| is_ideograph(n)) {
+                if super::knobs::knob("BIGRAM", 1.0) > 0.5 {
+                    key.push(next);
+                    emit(TokenKind::Ideograph, key);
+                }
+            }
             k += 1;
         } else if digit_value(c).is_some() {
             // A number: digits with single separators between digit groups.
