@@ -129,7 +129,10 @@ mod tests {
         assert_eq!(d.len(), 3);
         let s = d.sentences();
         assert_eq!(s[2].text, "C.");
-        assert_eq!(s.iter().map(|x| x.paragraph).collect::<Vec<_>>(), [Some(0), Some(0), Some(1)]);
+        assert_eq!(
+            s.iter().map(|x| x.paragraph).collect::<Vec<_>>(),
+            [Some(0), Some(0), Some(1)]
+        );
         let flat = Document::from_lines("A.\nB.\n");
         assert!(flat.sentences().iter().all(|s| s.paragraph.is_none()));
     }
@@ -138,7 +141,10 @@ mod tests {
     fn decoding() {
         let p = Path::new("x.txt");
         assert_eq!(decode_text(b"\xEF\xBB\xBFhi".to_vec(), p).unwrap(), "hi");
-        assert_eq!(decode_text(vec![0xFF, 0xFE, b'h', 0, b'i', 0], p).unwrap(), "hi");
+        assert_eq!(
+            decode_text(vec![0xFF, 0xFE, b'h', 0, b'i', 0], p).unwrap(),
+            "hi"
+        );
         let err = decode_text(b"ok\nbad \xFF".to_vec(), p).unwrap_err();
         assert!(err.to_string().starts_with("x.txt:2:5"), "{err}");
     }

@@ -191,10 +191,6 @@ impl PairTable {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.vals.len()
-    }
-
     /// Replaces the raw statistics by the lexical term of bead extents: afterwards
     /// `[a1, n1, a2, n2]` of pair (i, j) hold, for b = 1..=4, the source-direction term
     /// of source unit i against target units j..j+b, and `[b1, k1, b2, k2]` for
@@ -205,7 +201,7 @@ impl PairTable {
     /// the stretch's length and ℓ that of the units where it matched: under a bead
     /// the counterpart of a word lies in any of its sentences, in proportion to their
     /// lengths, so a match in a random stretch is that much likelier.
-    pub fn into_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
+    pub fn convert_to_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
         let n = self.lo.len();
         // Source direction, row by row, columns ascending (in place: slot j is only
         // read by extents starting at j or before).
@@ -268,7 +264,7 @@ impl PairTable {
     }
 
     /// Source-direction term of source unit i against b target units from j (after
-    /// [`PairTable::into_extents`]).
+    /// [`PairTable::convert_to_extents`]).
     #[inline]
     pub fn src_extent(&self, i: usize, j: usize, b: usize) -> f32 {
         let st = self.get(i, j);
@@ -281,7 +277,7 @@ impl PairTable {
     }
 
     /// Target-direction term of target unit j against a source units from i (after
-    /// [`PairTable::into_extents`]).
+    /// [`PairTable::convert_to_extents`]).
     #[inline]
     pub fn tgt_extent(&self, i: usize, j: usize, a: usize) -> f32 {
         let st = self.get(i, j);
@@ -354,17 +350,11 @@ pub(crate) struct PathBead {
 }
 
 /// The best monotone sequence of beads from (0, 0) to (n, m) within `band`.
-///
-/// Beam pruning: once a row is complete, its points scoring more than `beam` below
-/// the row's best are dropped (they are not extended). Points of one row consumed
-/// different numbers of target sentences, so the beam must be generous; with
-/// `f64::INFINITY` the search is exact within the band.
 pub(crate) fn viterbi<S: BeadScorer>(
     m: usize,
     band: &Band,
     types: &[(usize, usize)],
     scorer: &S,
-    beam: f64,
 ) -> Vec<PathBead> {
     let n = band.n();
     let cells = band.cells();
@@ -384,7 +374,9 @@ pub(crate) fn viterbi<S: BeadScorer>(
                     continue;
                 }
                 let (pi, pj) = (i - a, j - b);
-                let Some(pidx) = band.index(pi, pj) else { continue };
+                let Some(pidx) = band.index(pi, pj) else {
+                    continue;
+                };
                 let prev = score[pidx];
                 if prev == f64::NEG_INFINITY {
                     continue;
@@ -397,15 +389,6 @@ pub(crate) fn viterbi<S: BeadScorer>(
             }
             score[here] = best;
             back[here] = arg;
-        }
-        if beam.is_finite() && i < n {
-            let row = &mut score[band.off[i]..band.off[i + 1]];
-            let top = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            for v in row.iter_mut() {
-                if *v < top - beam {
-                    *v = f64::NEG_INFINITY;
-                }
-            }
         }
     }
     let mut path = Vec::new();
@@ -491,7 +474,9 @@ pub(crate) fn posteriors<S: BeadScorer>(
                     continue;
                 }
                 let (pi, pj) = (i - a, j - b);
-                let Some(pidx) = band.index(pi, pj) else { continue };
+                let Some(pidx) = band.index(pi, pj) else {
+                    continue;
+                };
                 let prev = alpha[pidx];
                 if prev == f64::NEG_INFINITY {
                     continue;
@@ -516,7 +501,9 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 if ni > n || nj > m {
                     continue;
                 }
-                let Some(nidx) = band.index(ni, nj) else { continue };
+                let Some(nidx) = band.index(ni, nj) else {
+                    continue;
+                };
                 let next = beta[nidx];
                 if next == f64::NEG_INFINITY {
                     continue;
@@ -529,7 +516,9 @@ pub(crate) fn posteriors<S: BeadScorer>(
     let z = band.index(n, m).map_or(f64::NEG_INFINITY, |k| alpha[k]);
     path.iter()
         .map(|p| {
-            let s = band.index(p.i0, p.j0).map_or(f64::NEG_INFINITY, |k| alpha[k]);
+            let s = band
+                .index(p.i0, p.j0)
+                .map_or(f64::NEG_INFINITY, |k| alpha[k]);
             let e = band
                 .index(p.i0 + p.a, p.j0 + p.b)
                 .map_or(f64::NEG_INFINITY, |k| beta[k]);
@@ -562,7 +551,7 @@ mod tests {
     fn full_band_finds_the_diagonal() {
         let band = Band::full(5, 5);
         let types = [(1, 1), (1, 0), (0, 1), (2, 1), (1, 2)];
-        let path = viterbi(5, &band, &types, &Diag, f64::INFINITY);
+        let path = viterbi(5, &band, &types, &Diag);
         assert_eq!(path.len(), 5);
         assert!(path.iter().all(|p| p.a == 1 && p.b == 1 && p.i0 == p.j0));
         let post = posteriors(5, &band, &types, &Diag, &path, 1.0);
@@ -571,7 +560,11 @@ mod tests {
 
     #[test]
     fn bands_are_monotone_and_connected() {
-        let band = Band::from_rects([(0, 3, 0, 2, 1), (3, 10, 2, 2, 1), (10, 12, 2, 20, 1)], 12, 20);
+        let band = Band::from_rects(
+            [(0, 3, 0, 2, 1), (3, 10, 2, 2, 1), (10, 12, 2, 20, 1)],
+            12,
+            20,
+        );
         for r in 0..12 {
             assert!(band.lo[r] <= band.lo[r + 1]);
             assert!(band.hi[r] <= band.hi[r + 1]);
@@ -579,7 +572,7 @@ mod tests {
         }
         assert_eq!(band.lo[0], 0);
         assert_eq!(band.hi[12], 20);
-        let path = viterbi(20, &band, &[(1, 1), (1, 0), (0, 1)], &Diag, 5.0);
+        let path = viterbi(20, &band, &[(1, 1), (1, 0), (0, 1)], &Diag);
         let (a, b): (usize, usize) = path.iter().fold((0, 0), |s, p| (s.0 + p.a, s.1 + p.b));
         assert_eq!((a, b), (12, 20));
     }

@@ -73,10 +73,10 @@ impl LengthModel {
         let mut m = LengthModel {
             ratio,
             bias: 0.0,
-            var_a: super::knobs::knob("VARA", 0.012),
-            var_b: super::knobs::knob("VARB", 5.0),
+            var_a: 0.012,
+            var_b: 5.0,
             null_var,
-            outlier: super::knobs::knob("OUTL", 0.04),
+            outlier: 0.04,
             tgt_smooth: 1.0,
             offset: 0.0,
             src_scale: 1.0,

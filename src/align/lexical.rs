@@ -21,7 +21,7 @@ use std::path::Path;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::tokens::{tokenize, tokenize_with, Token, TokenKind};
+use super::tokens::{tokenize, tokenize_with, TokenKind};
 use super::translit::{fold, skeleton};
 use crate::error::{Error, Location, Result};
 
@@ -43,7 +43,8 @@ pub(crate) struct Vocab {
 }
 
 impl Vocab {
-    pub fn intern(&mut self, token: Token) -> u32 {
+    #[cfg(test)]
+    pub fn intern(&mut self, token: super::tokens::Token) -> u32 {
         self.intern_str(token.kind, &token.key)
     }
 
@@ -172,7 +173,7 @@ impl Side {
 
 /// What a link rests on; each kind has its own match probability, estimated from the
 /// document pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(u8)]
 pub(crate) enum LinkKind {
     Number = 0,
@@ -184,6 +185,7 @@ pub(crate) enum LinkKind {
     Ellipsis,
     Symbol,
     Url,
+    #[default]
     Identical,
     Cognate,
     Dictionary,
@@ -363,12 +365,6 @@ impl Lexicon {
             strength,
         });
     }
-
-    /// Grows the vectors to the vocabularies' sizes (after more documents were added).
-    pub fn resize(&mut self, n_src: usize, n_tgt: usize) {
-        self.fwd.resize(n_src, Vec::new());
-        self.bwd.resize(n_tgt, Vec::new());
-    }
 }
 
 /// Match masks of a pattern of at most 64 ASCII characters, for [`myers`].
@@ -474,12 +470,6 @@ pub(crate) struct TypeEvidence {
     pub kind: LinkKind,
 }
 
-impl Default for LinkKind {
-    fn default() -> Self {
-        LinkKind::Identical
-    }
-}
-
 /// The evidence of every type of one side of a document.
 #[derive(Debug, Default)]
 pub(crate) struct Evidence {
@@ -514,7 +504,9 @@ impl Evidence {
                 if !seen.insert(s) {
                     continue;
                 }
-                let Some(ls) = links.get(s as usize) else { continue };
+                let Some(ls) = links.get(s as usize) else {
+                    continue;
+                };
                 if ls.is_empty() {
                     continue;
                 }
@@ -530,15 +522,15 @@ impl Evidence {
                         continue;
                     }
                     let q_t = (block * post.len() as f64 / m as f64).min(1.0);
-                    if q_t > super::knobs::knob("MAXQ", MAX_Q) {
+                    if q_t > MAX_Q {
                         continue;
                     }
                     let p = match link.kind {
                         LinkKind::Learned => link.strength as f64,
                         k => kind_p[k as usize] * link.strength as f64,
                     }
-                    .min(super::knobs::knob("PMAX", P_MAX));
-                    if p <= q_t * super::knobs::knob("MINRATIO", 1.0) {
+                    .min(P_MAX);
+                    if p <= q_t {
                         continue;
                     }
                     none *= 1.0 - q_t;
@@ -704,8 +696,20 @@ mod tests {
     #[test]
     fn bit_parallel_distance_equals_the_table() {
         let words = [
-            "vestfalia", "vesfalia", "kantite", "kantiti", "a", "abcdefgh", "hgfedcba",
-            "aaaa", "aaab", "putin", "rakhmon", "raxmon", "xyz", "yxz",
+            "vestfalia",
+            "vesfalia",
+            "kantite",
+            "kantiti",
+            "a",
+            "abcdefgh",
+            "hgfedcba",
+            "aaaa",
+            "aaab",
+            "putin",
+            "rakhmon",
+            "raxmon",
+            "xyz",
+            "yxz",
         ];
         let mut row = Vec::new();
         for a in words {
@@ -729,7 +733,7 @@ mod tests {
         assert!(err.to_string().contains("d.txt:1"), "{err}");
         let mut src = vocab(&["house"]);
         let tgt = vocab(&["Maison"]);
-        src.intern(Token {
+        src.intern(crate::align::tokens::Token {
             key: "x".into(),
             kind: TokenKind::Word,
         });

@@ -50,14 +50,16 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
     // which are the ones that matter, and bounds the time on long texts.
     let pairs: Vec<&(Vec<u32>, Vec<u32>)> = if pairs.len() > MAX_PAIRS {
         let step = pairs.len() as f64 / MAX_PAIRS as f64;
-        (0..MAX_PAIRS).map(|k| &pairs[(k as f64 * step) as usize]).collect()
+        (0..MAX_PAIRS)
+            .map(|k| &pairs[(k as f64 * step) as usize])
+            .collect()
     } else {
         pairs.iter().collect()
     };
     // Local dense ids for words frequent enough.
     let mut df_s: FxHashMap<u32, u32> = FxHashMap::default();
     let mut df_t: FxHashMap<u32, u32> = FxHashMap::default();
-    for (s, t) in pairs.iter().copied() {
+    for &(s, t) in &pairs {
         for &x in s {
             *df_s.entry(x).or_default() += 1;
         }
@@ -70,7 +72,7 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
     let mut t_ids: FxHashMap<u32, u32> = FxHashMap::default();
     let mut t_glob: Vec<u32> = Vec::new();
     let mut local_pairs: Vec<(Vec<u32>, Vec<u32>)> = Vec::with_capacity(pairs.len());
-    for (s, t) in pairs.iter().copied() {
+    for &(s, t) in &pairs {
         let ls: Vec<u32> = s
             .iter()
             .filter(|x| df_s[x] >= MIN_COUNT)
@@ -156,7 +158,6 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
     // pairs holding the word) with the weight of SHRINK pairs, so that a link seen
     // twice in a small text does not count like one seen a hundred times.
     let n_pairs = local_pairs.len() as f32;
-    let shrink = super::knobs::knob("SHRINK", SHRINK as f64) as f32;
     for k in 0..params {
         let (s, t) = (src_of[k], tgt_of[k]);
         if s == ns || t == nt || cooc[k] < MIN_COUNT {
@@ -164,19 +165,26 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
         }
         let (gs, gt) = (s_glob[s as usize], t_glob[t as usize]);
         let c = cooc[k] as f32;
-        let min_t = super::knobs::knob("MINT", MIN_T as f64) as f32;
         let (ds, dt) = (df_s[&gs] as f32, df_t[&gt] as f32);
         // Co-occurrence must be unlikely by chance (Dunning's G², 2×2 table).
-        if g2(c as f64, ds as f64, dt as f64, n_pairs as f64) < super::knobs::knob("G2", MIN_G2) {
+        if g2(c as f64, ds as f64, dt as f64, n_pairs as f64) < MIN_G2 {
             continue;
         }
-        if fwd[k] >= min_t {
-            let p = (c + shrink * dt / n_pairs) / (ds + shrink);
-            learned.fwd.push(LearnedLink { from: gs, to: gt, p });
+        if fwd[k] >= MIN_T {
+            let p = (c + SHRINK * dt / n_pairs) / (ds + SHRINK);
+            learned.fwd.push(LearnedLink {
+                from: gs,
+                to: gt,
+                p,
+            });
         }
-        if bwd[k] >= min_t {
-            let p = (c + shrink * ds / n_pairs) / (dt + shrink);
-            learned.bwd.push(LearnedLink { from: gt, to: gs, p });
+        if bwd[k] >= MIN_T {
+            let p = (c + SHRINK * ds / n_pairs) / (dt + SHRINK);
+            learned.bwd.push(LearnedLink {
+                from: gt,
+                to: gs,
+                p,
+            });
         }
     }
     learned

@@ -41,8 +41,8 @@ fn is_ideograph(c: char) -> bool {
 fn digit_value(c: char) -> Option<u32> {
     let u = c as u32;
     for zero in [
-        0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
-        0xE50, 0xED0, 0xF20, 0x1040, 0x17E0, 0xFF10,
+        0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xE50,
+        0xED0, 0xF20, 0x1040, 0x17E0, 0xFF10,
     ] {
         if (zero..zero + 10).contains(&u) {
             return Some(u - zero);
@@ -130,10 +130,8 @@ fn tokenize_chunk(
             key.push(c);
             emit(TokenKind::Ideograph, key);
             if let Some(&next) = chars.get(k + 1).filter(|&&n| is_ideograph(n)) {
-                if super::knobs::knob("BIGRAM", 1.0) > 0.5 {
-                    key.push(next);
-                    emit(TokenKind::Ideograph, key);
-                }
+                key.push(next);
+                emit(TokenKind::Ideograph, key);
             }
             k += 1;
         } else if digit_value(c).is_some() {
@@ -234,6 +232,7 @@ mod tests {
             toks("北京2008年 see https://example.org/x."),
             vec![
                 ("北".into(), Ideograph),
+                ("北京".into(), Ideograph),
                 ("京".into(), Ideograph),
                 ("2008".into(), Number),
                 ("年".into(), Ideograph),

@@ -191,7 +191,9 @@ pub(crate) fn read_document(path: &Path, segmenter: Option<&Segmenter>) -> Resul
         None => Document::from_lines(&text),
         Some(seg) => Document::from_spans(
             &text,
-            seg.segment(&text).into_iter().map(|s| (s.span, s.paragraph)),
+            seg.segment(&text)
+                .into_iter()
+                .map(|s| (s.span, s.paragraph)),
         ),
     })
 }
@@ -213,7 +215,10 @@ pub(crate) fn build_aligner(
     if let Some(path) = dict {
         let d = Dictionary::from_file(path).context("--dict")?;
         if d.is_empty() {
-            bail!("--dict {}: no usable entries (single words on both sides)", path.display());
+            bail!(
+                "--dict {}: no usable entries (single words on both sides)",
+                path.display()
+            );
         }
         builder = builder.dictionary(d);
     }
@@ -258,7 +263,10 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         bail!("give a source and a target file (or --batch LIST)");
     };
     let (src, tgt) = with_threads(args.threads, || {
-        rayon::join(|| reader.read(src_path, false), || reader.read(tgt_path, true))
+        rayon::join(
+            || reader.read(src_path, false),
+            || reader.read(tgt_path, true),
+        )
     })?;
     let (src, tgt) = (src?, tgt?);
     let alignment = aligner.align(&src.sentences(), &tgt.sentences());
@@ -266,7 +274,14 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         report(&alignment, &src, &tgt);
     }
     let mut out = Output::create(args.output.as_deref())?;
-    write_alignment(&mut out, &alignment, &src, &tgt, args.format, args.min_score)?;
+    write_alignment(
+        &mut out,
+        &alignment,
+        &src,
+        &tgt,
+        args.format,
+        args.min_score,
+    )?;
     out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -306,7 +321,13 @@ pub(crate) fn write_alignment(
     };
     let clean = |s: String| -> String {
         s.chars()
-            .map(|c| if c == '\t' || c == '\n' || c == '\r' { ' ' } else { c })
+            .map(|c| {
+                if c == '\t' || c == '\n' || c == '\r' {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect()
     };
     let mut line = String::new();

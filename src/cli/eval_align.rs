@@ -190,7 +190,11 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
         if !args.only.is_empty() {
             cases.retain(|c| args.only.contains(&c.set));
             if cases.is_empty() {
-                bail!("{}: no set named {}", listing.display(), args.only.join(", "));
+                bail!(
+                    "{}: no set named {}",
+                    listing.display(),
+                    args.only.join(", ")
+                );
             }
         }
         cases
@@ -362,7 +366,16 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
 fn table(report: &[Scores]) -> String {
     let mut t = format!(
         "{:<22} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
-        "set", "docs", "beads", "P strict", "R strict", "F1strict", "P lax", "R lax", "F1 lax", "seconds"
+        "set",
+        "docs",
+        "beads",
+        "P strict",
+        "R strict",
+        "F1strict",
+        "P lax",
+        "R lax",
+        "F1 lax",
+        "seconds"
     );
     for s in report {
         t.push_str(&format!(
@@ -385,7 +398,10 @@ fn table(report: &[Scores]) -> String {
             ));
         }
     }
-    let with_cal: Vec<&Scores> = report.iter().filter(|s| !s.calibration.is_empty()).collect();
+    let with_cal: Vec<&Scores> = report
+        .iter()
+        .filter(|s| !s.calibration.is_empty())
+        .collect();
     if !with_cal.is_empty() {
         t.push_str("\ncalibration: dropping the lowest-scored beads (strict precision)\n");
         t.push_str(&format!(
@@ -413,8 +429,10 @@ fn table(report: &[Scores]) -> String {
 fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<CalibrationRow> {
     let mut scored: Vec<(f64, bool)> = Vec::new();
     for (gold, (beads, sc)) in golds.iter().zip(hyps) {
-        let set: std::collections::HashSet<&BeadIds> =
-            gold.iter().filter(|b| !b.0.is_empty() || !b.1.is_empty()).collect();
+        let set: std::collections::HashSet<&BeadIds> = gold
+            .iter()
+            .filter(|b| !b.0.is_empty() || !b.1.is_empty())
+            .collect();
         for (b, &s) in beads.iter().zip(sc) {
             if b.0.is_empty() && b.1.is_empty() {
                 continue;

@@ -248,7 +248,10 @@ mod tests {
 
     #[test]
     fn parses_bead_lines() {
-        assert_eq!(parse_bead_line("[9, 10]:[9]").unwrap(), (vec![9, 10], vec![9]));
+        assert_eq!(
+            parse_bead_line("[9, 10]:[9]").unwrap(),
+            (vec![9, 10], vec![9])
+        );
         assert_eq!(parse_bead_line("[]:[15]:0.5").unwrap(), (vec![], vec![15]));
         assert_eq!(parse_bead_line("[2,1,2]:[]").unwrap(), (vec![1, 2], vec![]));
         assert!(parse_bead_line("[-1]:[0]").is_err());
@@ -263,9 +266,15 @@ mod tests {
         let hyp = beads("[0]:[0]\n[1]:[1]\n[2]:[]\n[]:[2]\n[3]:[3]\n");
         let c = count_doc(&gold, &hyp);
         // hyp: [0]:[0] strict, [1]:[1] lax, [2]:[] wrong, []:[2] strict, [3]:[3] strict
-        assert_eq!((c.precision_strict_hits, c.precision_lax_hits, c.hyp_beads), (3, 4, 5));
+        assert_eq!(
+            (c.precision_strict_hits, c.precision_lax_hits, c.hyp_beads),
+            (3, 4, 5)
+        );
         // gold with both sides: [0]:[0] strict, [1,2]:[1] lax, [3]:[3] strict
-        assert_eq!((c.recall_strict_hits, c.recall_lax_hits, c.gold_beads_scored), (2, 3, 3));
+        assert_eq!(
+            (c.recall_strict_hits, c.recall_lax_hits, c.gold_beads_scored),
+            (2, 3, 3)
+        );
         assert!((c.f1_strict() - 2.0 * 0.6 * (2.0 / 3.0) / (0.6 + 2.0 / 3.0)).abs() < 1e-12);
     }
 }
