@@ -222,9 +222,7 @@ impl PairTable {
                     lens[b] = tgt_len[jj];
                     avail = b + 1;
                 }
-                for b in 1..=4usize {
-                    out[b - 1] = extent(&stats[..avail.min(b)], &lens[..avail.min(b)]) as f32;
-                }
+                extents(&stats[..avail], &lens[..avail], &mut out);
                 let st = &mut self.vals[off + j - lo];
                 st.a1 = out[0];
                 st.n1 = out[1];
@@ -250,9 +248,7 @@ impl PairTable {
                     avail = a + 1;
                 }
                 let mut out = [0.0f32; 4];
-                for a in 1..=4usize {
-                    out[a - 1] = extent(&stats[..avail.min(a)], &lens[..avail.min(a)]) as f32;
-                }
+                extents(&stats[..avail], &lens[..avail], &mut out);
                 let k = self.off[i] + j - self.lo[i];
                 let st = &mut self.vals[k];
                 st.b1 = out[0];
@@ -307,31 +303,51 @@ impl PairTable {
     }
 }
 
-/// The lexical term of one unit against a stretch of units with statistics `stats`
-/// (gain sum, matched count, overlap gain with the next unit, overlap count) and
-/// lengths `lens`.
-fn extent(stats: &[(f64, f64, f64, f64)], lens: &[f64]) -> f64 {
-    if stats.is_empty() {
-        return 0.0;
-    }
-    let total: f64 = lens.iter().sum();
-    let mut v = 0.0;
-    for k in 0..stats.len() {
-        let (gain, count, overlap_gain, overlap_count) = stats[k];
-        v += gain;
-        if stats.len() > 1 {
-            v -= count * (total / lens[k]).ln();
+/// The lexical terms of one unit against the stretches of 1..=4 units with
+/// statistics `stats` (gain sum, matched count, overlap gain with the next unit,
+/// overlap count) and lengths `lens`; `out[b - 1]` for b units (0 beyond `stats`).
+///
+/// For b units of total length L: Σ gains − Σ overlap gains − Σ counts·ln(L/ℓₖ) +
+/// Σ overlap counts·(ln(L/ℓₖ) + ln(L/ℓₖ₊₁) − ln(L/(ℓₖ+ℓₖ₊₁))), accumulated so that
+/// each extent costs one logarithm.
+fn extents(stats: &[(f64, f64, f64, f64)], lens: &[f64], out: &mut [f32; 4]) {
+    let (mut gains, mut counts, mut ln_part, mut total) = (0.0, 0.0, 0.0, 0.0);
+    for b in 0..4 {
+        if b >= stats.len() {
+            out[b] = 0.0;
+            continue;
         }
-        if k + 1 < stats.len() {
-            // Types matched in both k and k+1: counted twice above; their right
-            // discount is ln(L/(ℓk+ℓk+1)).
-            v -= overlap_gain;
-            let (l1, l2) = (lens[k], lens[k + 1]);
-            let twice = (total / l1).ln() + (total / l2).ln();
-            v += overlap_count * (twice - (total / (l1 + l2)).ln());
+        let (gain, count, _, _) = stats[b];
+        gains += gain;
+        counts += count;
+        ln_part += count * ln(lens[b]);
+        total += lens[b];
+        if b > 0 {
+            let (_, _, og, oc) = stats[b - 1];
+            let (l1, l2) = (lens[b - 1], lens[b]);
+            gains -= og;
+            counts -= oc;
+            ln_part += oc * (ln(l1 + l2) - ln(l1) - ln(l2));
         }
+        out[b] = if b == 0 {
+            gain as f32
+        } else {
+            (gains + ln_part - counts * ln(total)) as f32
+        };
     }
-    v
+}
+
+/// ln(x) for lengths: whole numbers below 2¹⁴ are looked up.
+#[inline]
+fn ln(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| (0..1usize << 14).map(|v| (v as f64).ln()).collect());
+    let k = x as usize;
+    if k as f64 == x && k < t.len() {
+        t[k]
+    } else {
+        x.ln()
+    }
 }
 
 /// Scores beads: log-probability-like, higher is better.
@@ -433,6 +449,9 @@ pub(crate) fn viterbi<S: BeadScorer>(
     path
 }
 
+const LOG_ADD_RANGE: f64 = 36.0;
+const LOG_ADD_RES: f64 = 256.0;
+
 #[inline]
 fn log_add(a: f64, b: f64) -> f64 {
     if a == f64::NEG_INFINITY {
@@ -443,10 +462,20 @@ fn log_add(a: f64, b: f64) -> f64 {
     }
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
     let diff = lo - hi;
-    if diff < -36.0 {
+    if diff < -LOG_ADD_RANGE {
         return hi;
     }
-    hi + diff.exp().ln_1p()
+    // ln(1 + e^diff), tabulated with linear interpolation.
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        (0..=(LOG_ADD_RANGE * LOG_ADD_RES) as usize + 1)
+            .map(|k| (-(k as f64) / LOG_ADD_RES).exp().ln_1p())
+            .collect()
+    });
+    let pos = -diff * LOG_ADD_RES;
+    let k = pos as usize;
+    let frac = pos - k as f64;
+    hi + t[k] * (1.0 - frac) + t[k + 1] * frac
 }
 
 /// The posterior probability of each bead of `path` under the distribution over all
@@ -461,6 +490,9 @@ pub(crate) fn posteriors<S: BeadScorer>(
 ) -> Vec<f64> {
     let n = band.n();
     let cells = band.cells();
+    let nt = types.len();
+    // Bead scores by (end point, type), computed once for both directions.
+    let mut scores = vec![f32::NEG_INFINITY; cells * nt];
     let mut alpha = vec![f64::NEG_INFINITY; cells];
     alpha[0] = 0.0;
     for i in 0..=n {
@@ -468,8 +500,9 @@ pub(crate) fn posteriors<S: BeadScorer>(
             if i == 0 && j == 0 {
                 continue;
             }
+            let here = band.off[i] + j - band.lo[i];
             let mut acc = f64::NEG_INFINITY;
-            for &(a, b) in types {
+            for (t, &(a, b)) in types.iter().enumerate() {
                 if a > i || b > j {
                     continue;
                 }
@@ -477,13 +510,15 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 let Some(pidx) = band.index(pi, pj) else {
                     continue;
                 };
+                let s = temperature * scorer.bead(pi, a, pj, b);
+                scores[here * nt + t] = s as f32;
                 let prev = alpha[pidx];
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
-                acc = log_add(acc, prev + temperature * scorer.bead(pi, a, pj, b));
+                acc = log_add(acc, prev + s);
             }
-            alpha[band.off[i] + j - band.lo[i]] = acc;
+            alpha[here] = acc;
         }
     }
     let mut beta = vec![f64::NEG_INFINITY; cells];
@@ -496,7 +531,7 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 continue;
             }
             let mut acc = f64::NEG_INFINITY;
-            for &(a, b) in types {
+            for (t, &(a, b)) in types.iter().enumerate() {
                 let (ni, nj) = (i + a, j + b);
                 if ni > n || nj > m {
                     continue;
@@ -508,7 +543,7 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 if next == f64::NEG_INFINITY {
                     continue;
                 }
-                acc = log_add(acc, next + temperature * scorer.bead(i, a, j, b));
+                acc = log_add(acc, next + scores[nidx * nt + t] as f64);
             }
             beta[band.off[i] + j - band.lo[i]] = acc;
         }

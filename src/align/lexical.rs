@@ -105,19 +105,17 @@ impl Postings {
         Postings { index, flat }
     }
 
-    /// The sentences containing type `t`, ascending.
-    pub fn get(&self, t: u32) -> &[u32] {
-        match self.index.get(&t) {
-            Some(&(s, l)) => &self.flat[s as usize..(s + l) as usize],
-            None => &[],
-        }
+    /// Where the sentences of `t` are stored (for [`Postings::within`]).
+    fn locate(&self, t: u32) -> (u32, u32) {
+        self.index.get(&t).copied().unwrap_or((0, 0))
     }
 
-    /// The sentences containing `t` within `[lo, hi)`.
-    pub fn range(&self, t: u32, lo: usize, hi: usize) -> &[u32] {
-        let all = self.get(t);
+    /// The sentences of a counterpart within `[lo, hi)`.
+    #[inline]
+    pub fn within(&self, c: &Counterpart, lo: usize, hi: usize) -> &[u32] {
+        let all = &self.flat[c.start as usize..(c.start + c.len) as usize];
         let a = all.partition_point(|&x| (x as usize) < lo);
-        let b = all.partition_point(|&x| (x as usize) < hi);
+        let b = a + all[a..].partition_point(|&x| (x as usize) < hi);
         &all[a..b]
     }
 }
@@ -457,11 +455,21 @@ fn levenshtein_similarity(a: &[char], b: &[char], row: &mut Vec<usize>) -> f64 {
     1.0 - row[lb] as f64 / longest as f64
 }
 
+/// A counterpart of a type in the other side of a document: where its sentences are
+/// stored in the other side's [`Postings`], and what a match adds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Counterpart {
+    start: u32,
+    len: u32,
+    /// What a match adds (already net of the absence penalty).
+    pub gain: f32,
+}
+
 /// Evidence one type gives in one document.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TypeEvidence {
-    /// Counterparts on the other side and what a match adds (already net of `pen`).
-    pub links: Vec<(u32, f32)>,
+    /// Counterparts on the other side.
+    pub links: Vec<Counterpart>,
     /// What the absence of every counterpart costs (≤ 0).
     pub pen: f32,
     /// Share of the other side's sentences holding a counterpart.
@@ -517,11 +525,11 @@ impl Evidence {
                 let mut best_kind = LinkKind::Identical;
                 let mut out = Vec::new();
                 for link in ls {
-                    let post = other.postings.get(link.other);
-                    if post.is_empty() {
+                    let (start, len) = other.postings.locate(link.other);
+                    if len == 0 {
                         continue;
                     }
-                    let q_t = (block * post.len() as f64 / m as f64).min(1.0);
+                    let q_t = (block * len as f64 / m as f64).min(1.0);
                     if q_t > MAX_Q {
                         continue;
                     }
@@ -538,7 +546,7 @@ impl Evidence {
                         p_any = p;
                         best_kind = link.kind;
                     }
-                    out.push((link.other, (p / q_t).ln()));
+                    out.push((start, len, (p / q_t).ln()));
                 }
                 if out.is_empty() {
                     continue;
@@ -551,12 +559,16 @@ impl Evidence {
                 // The strongest counterparts carry the evidence; weak extra ones cost
                 // time and add little.
                 if out.len() > MAX_LINKS {
-                    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    out.sort_by(|a, b| b.2.total_cmp(&a.2));
                     out.truncate(MAX_LINKS);
                 }
                 let links = out
                     .into_iter()
-                    .map(|(t, w)| (t, (w - pen) as f32))
+                    .map(|(start, len, w)| Counterpart {
+                        start,
+                        len,
+                        gain: (w - pen) as f32,
+                    })
                     .collect();
                 map.insert(
                     s,

@@ -186,9 +186,13 @@ impl AlignerBuilder {
                 }
             }
         }
+        // The first pass and the coarse levels only place bands and gather training
+        // pairs: beads of at most 2 sentences a side are enough there.
+        let small_types = types.iter().copied().filter(|&(a, b)| a <= 2 && b <= 2).collect();
         Aligner {
             config: Arc::new(Config {
                 types,
+                small_types,
                 max_bead: self.max_bead,
                 band: self.band,
                 dictionary: self.dictionary,
@@ -200,7 +204,10 @@ impl AlignerBuilder {
 
 #[derive(Debug)]
 struct Config {
+    /// Bead types (source, target sentences) of the last pass.
     types: Vec<(usize, usize)>,
+    /// Bead types of the first pass and of coarse levels.
+    small_types: Vec<(usize, usize)>,
     max_bead: usize,
     band: usize,
     dictionary: Option<Arc<Dictionary>>,
@@ -222,6 +229,9 @@ impl Default for Aligner {
 
 /// Grids up to this many points are searched whole at the finest level.
 const FULL_CELLS: usize = 1_500_000;
+/// Texts with more sentences (both sides) than this are long: their first pass uses
+/// the small bead types only.
+const LONG_TEXT: usize = 20_000;
 /// Coarse levels group this many units of the level below.
 const COARSE_FACTOR: usize = 4;
 /// The coarsest level is searched whole; it has at most this many points.
@@ -298,6 +308,8 @@ impl Params {
 
 /// The result of one pass over one document.
 struct PassResult {
+    /// The pass used the small bead types only.
+    small_types: bool,
     path: Vec<PathBead>,
     posterior: Vec<f64>,
     cells: usize,
@@ -447,6 +459,7 @@ impl Aligner {
                 .collect();
             let posterior = vec![1.0; path.len()];
             return PassResult {
+                small_types: false,
                 path,
                 posterior,
                 cells: 0,
@@ -465,7 +478,14 @@ impl Aligner {
         let mut margin = config.band;
         loop {
             let level = Level::new(doc, &ev_src, &ev_tgt, &band, 1, params, config, true);
-            let path = dp::viterbi(m, &band, &config.types, &level);
+            // On long texts the first pass, which only places the second pass's band
+            // and gathers training pairs, makes do with the small bead types.
+            let types = if last_pass || n + m <= LONG_TEXT {
+                &config.types
+            } else {
+                &config.small_types
+            };
+            let path = dp::viterbi(m, &band, types, &level);
             // Widen where the path runs along the band's edge (the answer may lie
             // outside). Only in the last pass: the first pass's path only places
             // the second pass's band, which is checked again.
@@ -482,8 +502,9 @@ impl Aligner {
             // The final scores are tempered: the model's independence assumptions
             // make its posteriors overconfident.
             let temperature = if last_pass { TEMPERATURE } else { 1.0 };
-            let posterior = dp::posteriors(m, &near, &config.types, &level, &path, temperature);
+            let posterior = dp::posteriors(m, &near, types, &level, &path, temperature);
             return PassResult {
+                small_types: types.len() < config.types.len(),
                 path,
                 posterior,
                 cells: band.cells(),
@@ -508,7 +529,7 @@ impl Aligner {
             let ev_tgt = Evidence::build(&doc.tgt, &doc.src, &lexicon.bwd, &params.kind_p, k);
             let level = Level::new(doc, &ev_src, &ev_tgt, &band, k, params, config, false);
             let mu = m.div_ceil(k);
-            let path = dp::viterbi(mu, &band, &config.types, &level);
+            let path = dp::viterbi(mu, &band, &config.small_types, &level);
             let next = k / COARSE_FACTOR;
             let (nn, mn) = (n.div_ceil(next), m.div_ceil(next));
             let f = COARSE_FACTOR;
@@ -811,8 +832,9 @@ fn fill_pairs(
             if hi <= lo {
                 continue;
             }
-            for &(t, gain) in &te.links {
-                for &j in other.postings.range(t, lo * k, hi * k) {
+            for c in &te.links {
+                let gain = c.gain;
+                for &j in other.postings.within(c, lo * k, hi * k) {
                     let v = j as usize / k - lo;
                     if best[v] == 0.0 {
                         touched.push(v);
@@ -858,6 +880,8 @@ fn fill_pairs(
 /// Re-estimates the bead priors, the link kinds' match probabilities and each
 /// document's length model from the first pass.
 fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], config: &Config) {
+    // Did any document's first pass use the small bead types only?
+    let small_only = results.iter().any(|r| r.small_types);
     let k = config.max_bead + 1;
     let mut counts = vec![vec![0.0f64; k]; k];
     let mut matched = [0.0f64; LINK_KINDS];
@@ -899,15 +923,22 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
         }
         doc.length.refit(&lens);
     }
-    // Bead priors: Dirichlet-smoothed towards the initial ones.
+    // Bead priors of the types the first pass used: Dirichlet-smoothed towards the
+    // initial ones, within their initial share (other types keep theirs).
     let alpha = 100.0;
+    let used: Vec<(usize, usize)> = if small_only {
+        config.small_types.clone()
+    } else {
+        config.types.clone()
+    };
+    let n: f64 = used.iter().map(|&(a, b)| counts[a][b]).sum();
+    let share: f64 = used.iter().map(|&(a, b)| params.log_prior[a][b].exp()).sum();
     let mut prob = vec![vec![0.0; k]; k];
-    let n: f64 = counts.iter().flatten().sum();
-    for &(a, b) in &config.types {
-        let p0 = params.log_prior[a][b].exp();
-        prob[a][b] = (counts[a][b] + alpha * p0) / (n + alpha);
+    for &(a, b) in &used {
+        let p0 = params.log_prior[a][b].exp() / share;
+        prob[a][b] = share * (counts[a][b] + alpha * p0) / (n + alpha);
     }
-    for &(a, b) in &config.types {
+    for &(a, b) in &used {
         params.log_prior[a][b] = prob[a][b].max(1e-6).ln();
     }
     let strength = 20.0;
@@ -939,7 +970,7 @@ fn count_matches(
             let hit = te
                 .links
                 .iter()
-                .any(|&(t, _)| !other.postings.range(t, cols.start, cols.end).is_empty());
+                .any(|c| !other.postings.within(c, cols.start, cols.end).is_empty());
             total[te.kind as usize] += 1.0;
             if hit {
                 matched[te.kind as usize] += 1.0;

@@ -33,6 +33,8 @@ pub(crate) struct Learned {
 const MIN_COUNT: u32 = 2;
 /// Model 1 probability a word pair needs to become a link.
 const MIN_T: f32 = 0.1;
+/// Share of training pairs above which a word is too common to learn.
+const MAX_SHARE: f64 = 0.4;
 /// Longest sentence (in distinct words) used for training.
 const MAX_WORDS: usize = 60;
 /// Least G² (co-occurrence against chance) for a learned link; 10.83 is the 0.1 %
@@ -67,6 +69,9 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
             *df_t.entry(x).or_default() += 1;
         }
     }
+    // Words in more than MAX_SHARE of the pairs are never evidence (their counterparts
+    // would be too common to tell sentences apart): leave them out.
+    let max_df = ((pairs.len() as f64) * MAX_SHARE).max(MIN_COUNT as f64) as u32;
     let mut s_ids: FxHashMap<u32, u32> = FxHashMap::default();
     let mut s_glob: Vec<u32> = Vec::new();
     let mut t_ids: FxHashMap<u32, u32> = FxHashMap::default();
@@ -75,7 +80,7 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
     for &(s, t) in &pairs {
         let ls: Vec<u32> = s
             .iter()
-            .filter(|x| df_s[x] >= MIN_COUNT)
+            .filter(|x| (MIN_COUNT..=max_df).contains(&df_s[x]))
             .take(MAX_WORDS)
             .map(|&x| {
                 *s_ids.entry(x).or_insert_with(|| {
@@ -86,7 +91,7 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
             .collect();
         let lt: Vec<u32> = t
             .iter()
-            .filter(|x| df_t[x] >= MIN_COUNT)
+            .filter(|x| (MIN_COUNT..=max_df).contains(&df_t[x]))
             .take(MAX_WORDS)
             .map(|&x| {
                 *t_ids.entry(x).or_insert_with(|| {
