@@ -79,8 +79,10 @@ impl Vocab {
 /// Sentence indices per type, for one side of one document.
 #[derive(Debug, Default)]
 pub(crate) struct Postings {
-    index: FxHashMap<u32, (u32, u32)>,
+    /// Type → (list number, start in `flat`, length).
+    index: FxHashMap<u32, (u32, u32, u32)>,
     flat: Vec<u32>,
+    lists: u32,
 }
 
 impl Postings {
@@ -93,6 +95,7 @@ impl Postings {
         let mut index = FxHashMap::default();
         let mut flat = Vec::with_capacity(pairs.len());
         let mut k = 0;
+        let mut lists = 0;
         while k < pairs.len() {
             let t = pairs[k].0;
             let start = flat.len() as u32;
@@ -100,14 +103,20 @@ impl Postings {
                 flat.push(pairs[k].1);
                 k += 1;
             }
-            index.insert(t, (start, flat.len() as u32 - start));
+            index.insert(t, (lists, start, flat.len() as u32 - start));
+            lists += 1;
         }
-        Postings { index, flat }
+        Postings { index, flat, lists }
+    }
+
+    /// Number of lists (types), for [`Postings::cursors`].
+    pub fn cursors(&self) -> Vec<u32> {
+        vec![0; self.lists as usize]
     }
 
     /// Where the sentences of `t` are stored (for [`Postings::within`]).
-    fn locate(&self, t: u32) -> (u32, u32) {
-        self.index.get(&t).copied().unwrap_or((0, 0))
+    fn locate(&self, t: u32) -> (u32, u32, u32) {
+        self.index.get(&t).copied().unwrap_or((0, 0, 0))
     }
 
     /// The sentences of a counterpart within `[lo, hi)`.
@@ -116,6 +125,39 @@ impl Postings {
         let all = &self.flat[c.start as usize..(c.start + c.len) as usize];
         let a = all.partition_point(|&x| (x as usize) < lo);
         let b = a + all[a..].partition_point(|&x| (x as usize) < hi);
+        &all[a..b]
+    }
+
+    /// Like [`Postings::within`] for windows that only move forward: `cursors` (from
+    /// [`Postings::cursors`]) remembers where each list's last window started, and
+    /// the search gallops on from there.
+    #[inline]
+    pub fn within_forward(
+        &self,
+        c: &Counterpart,
+        lo: usize,
+        hi: usize,
+        cursors: &mut [u32],
+    ) -> &[u32] {
+        let all = &self.flat[c.start as usize..(c.start + c.len) as usize];
+        let cur = &mut cursors[c.list as usize];
+        let mut a = (*cur as usize).min(all.len());
+        if a > 0 && (all[a - 1] as usize) >= lo {
+            // The window moved back (cannot happen in order, but stay correct).
+            a = all[..a].partition_point(|&x| (x as usize) < lo);
+        } else {
+            let mut step = 1;
+            while a + step <= all.len() && (all[a + step - 1] as usize) < lo {
+                a += step;
+                step *= 2;
+            }
+            a += all[a..(a + step).min(all.len())].partition_point(|&x| (x as usize) < lo);
+        }
+        *cur = a as u32;
+        let mut b = a;
+        while b < all.len() && (all[b] as usize) < hi {
+            b += 1;
+        }
         &all[a..b]
     }
 }
@@ -459,6 +501,7 @@ fn levenshtein_similarity(a: &[char], b: &[char], row: &mut Vec<usize>) -> f64 {
 /// stored in the other side's [`Postings`], and what a match adds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Counterpart {
+    list: u32,
     start: u32,
     len: u32,
     /// What a match adds (already net of the absence penalty).
@@ -525,7 +568,7 @@ impl Evidence {
                 let mut best_kind = LinkKind::Identical;
                 let mut out = Vec::new();
                 for link in ls {
-                    let (start, len) = other.postings.locate(link.other);
+                    let (list, start, len) = other.postings.locate(link.other);
                     if len == 0 {
                         continue;
                     }
@@ -546,7 +589,7 @@ impl Evidence {
                         p_any = p;
                         best_kind = link.kind;
                     }
-                    out.push((start, len, (p / q_t).ln()));
+                    out.push((list, start, len, (p / q_t).ln()));
                 }
                 if out.is_empty() {
                     continue;
@@ -559,12 +602,13 @@ impl Evidence {
                 // The strongest counterparts carry the evidence; weak extra ones cost
                 // time and add little.
                 if out.len() > MAX_LINKS {
-                    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+                    out.sort_by(|a, b| b.3.total_cmp(&a.3));
                     out.truncate(MAX_LINKS);
                 }
                 let links = out
                     .into_iter()
-                    .map(|(start, len, w)| Counterpart {
+                    .map(|(list, start, len, w)| Counterpart {
+                        list,
                         start,
                         len,
                         gain: (w - pen) as f32,

@@ -811,6 +811,7 @@ fn fill_pairs(
     let mut best: Vec<f32> = Vec::new();
     let mut touched: Vec<usize> = Vec::new();
     let mut hint = (0usize, 0usize);
+    let mut cursors = other.postings.cursors();
     for (i, types) in side.types.iter().enumerate() {
         let u = i / k;
         // Range of `other` units this unit pairs with.
@@ -834,7 +835,7 @@ fn fill_pairs(
             }
             for c in &te.links {
                 let gain = c.gain;
-                for &j in other.postings.within(c, lo * k, hi * k) {
+                for &j in other.postings.within_forward(c, lo * k, hi * k, &mut cursors) {
                     let v = j as usize / k - lo;
                     if best[v] == 0.0 {
                         touched.push(v);
