@@ -188,7 +188,11 @@ impl AlignerBuilder {
         }
         // The first pass and the coarse levels only place bands and gather training
         // pairs: beads of at most 2 sentences a side are enough there.
-        let small_types = types.iter().copied().filter(|&(a, b)| a <= 2 && b <= 2).collect();
+        let small_types = types
+            .iter()
+            .copied()
+            .filter(|&(a, b)| a <= 2 && b <= 2)
+            .collect();
         Aligner {
             config: Arc::new(Config {
                 types,
@@ -835,7 +839,10 @@ fn fill_pairs(
             }
             for c in &te.links {
                 let gain = c.gain;
-                for &j in other.postings.within_forward(c, lo * k, hi * k, &mut cursors) {
+                for &j in other
+                    .postings
+                    .within_forward(c, lo * k, hi * k, &mut cursors)
+                {
                     let v = j as usize / k - lo;
                     if best[v] == 0.0 {
                         touched.push(v);
@@ -933,7 +940,10 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
         config.types.clone()
     };
     let n: f64 = used.iter().map(|&(a, b)| counts[a][b]).sum();
-    let share: f64 = used.iter().map(|&(a, b)| params.log_prior[a][b].exp()).sum();
+    let share: f64 = used
+        .iter()
+        .map(|&(a, b)| params.log_prior[a][b].exp())
+        .sum();
     let mut prob = vec![vec![0.0; k]; k];
     for &(a, b) in &used {
         let p0 = params.log_prior[a][b].exp() / share;

@@ -262,6 +262,7 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     let (Some(src_path), Some(tgt_path)) = (&args.src, &args.tgt) else {
         bail!("give a source and a target file (or --batch LIST)");
     };
+    let started = std::time::Instant::now();
     let (src, tgt) = with_threads(args.threads, || {
         rayon::join(
             || reader.read(src_path, false),
@@ -269,9 +270,12 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         )
     })?;
     let (src, tgt) = (src?, tgt?);
-    let alignment = aligner.align(&src.sentences(), &tgt.sentences());
+    let read_time = started.elapsed();
+    let alignment = with_threads(args.threads, || {
+        aligner.align(&src.sentences(), &tgt.sentences())
+    })?;
     if args.verbose && !global.quiet {
-        report(&alignment, &src, &tgt);
+        report(&alignment, &src, &tgt, read_time);
     }
     let mut out = Output::create(args.output.as_deref())?;
     write_alignment(
@@ -286,17 +290,18 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(al: &Alignment, src: &Document, tgt: &Document) {
+fn report(al: &Alignment, src: &Document, tgt: &Document, read_time: std::time::Duration) {
     let s = &al.stats;
     eprintln!(
         "bitext: {} × {} sentences, {} beads, length ratio {:.3}, {} learned links, {} DP cells; \
-         lexicon {:.2?}, pass 1 {:.2?}, model 1 {:.2?}, pass 2 {:.2?}",
+         read+split {:.2?}, lexicon {:.2?}, pass 1 {:.2?}, model 1 {:.2?}, pass 2 {:.2?}",
         src.len(),
         tgt.len(),
         al.beads.len(),
         s.length_ratio,
         s.learned_links,
         s.dp_cells,
+        read_time,
         s.lexicon_time,
         s.first_pass_time,
         s.model1_time,
