@@ -114,6 +114,58 @@ fn tsv_and_jsonl_outputs() {
 }
 
 #[test]
+fn tmx_and_csv_units_read_back() {
+    let dir = tempdir();
+    let tmx = dir.path().join("en-ru.tmx");
+    bitext()
+        .args(["align", "samples/en.sent", "samples/ru.sent", "--segmented"])
+        .args(["--src-lang", "en", "--tgt-lang", "ru", "-f", "tmx", "-o"])
+        .arg(&tmx)
+        .assert()
+        .success();
+    let units: Vec<bitext::unit::TranslationUnit> =
+        bitext::formats::open(&tmx, &bitext::formats::ReadOptions::default())
+            .unwrap()
+            .map(|u| u.unwrap())
+            .collect();
+    assert_eq!(units.len(), 25);
+    let en = bitext::text::LangTag::parse("en").unwrap();
+    let ru = bitext::text::LangTag::parse("ru").unwrap();
+    assert_eq!(units[1].variant(&en).unwrap().text, "23 August 2021");
+    assert_eq!(units[1].variant(&ru).unwrap().text, "23 августа 2021 г.");
+    assert!(units
+        .iter()
+        .all(|u| u.origin.score.is_some_and(|s| s > 0.0 && s <= 1.0)));
+    assert_eq!(units[0].origin.file.as_deref(), Some("en.sent"));
+    assert_eq!(
+        units[1].context.prev.as_deref(),
+        Some(units[0].variant(&en).unwrap().text.as_str())
+    );
+
+    let out = bitext()
+        .args(["align", "samples/en.sent", "samples/zh.sent", "--segmented"])
+        .args(["--src-lang", "en", "--tgt-lang", "zh", "-f", "csv"])
+        .assert()
+        .success();
+    let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(csv.starts_with("en,zh,score\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 26);
+    // Units need languages.
+    let out = bitext()
+        .args([
+            "align",
+            "samples/en.sent",
+            "samples/zh.sent",
+            "--segmented",
+            "-f",
+            "tmx",
+        ])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--src-lang"));
+}
+
+#[test]
 fn output_file_and_min_score() {
     let dir = tempdir();
     let path = dir.path().join("out.tsv");
@@ -243,7 +295,7 @@ fn clear_errors() {
         .assert()
         .code(1);
     assert!(!target.exists());
-    // Formats that do not exist yet are refused by the argument parser.
+    // Unknown formats are refused by the argument parser.
     bitext()
         .args([
             "align",
@@ -251,7 +303,7 @@ fn clear_errors() {
             "samples/ru.sent",
             "--segmented",
             "-f",
-            "tmx",
+            "xml",
         ])
         .assert()
         .code(2);

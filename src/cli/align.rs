@@ -122,6 +122,13 @@ pub enum AlignFormat {
     /// `[src ids]:[tgt ids]:score`, one line per bead, all beads (the gold format of
     /// shared/data/align, scored by align_score.py and `bitext eval align`).
     Beads,
+    /// TMX 1.4b, one translation unit per bead with sentences on both sides (score,
+    /// file and neighbouring source segments as properties). Needs --src-lang and
+    /// --tgt-lang.
+    Tmx,
+    /// CSV with a header row: the two language columns and `score`. Needs --src-lang
+    /// and --tgt-lang.
+    Csv,
 }
 
 impl AlignFormat {
@@ -130,6 +137,8 @@ impl AlignFormat {
             AlignFormat::Tsv => "tsv",
             AlignFormat::Jsonl => "jsonl",
             AlignFormat::Beads => "beads",
+            AlignFormat::Tmx => "tmx",
+            AlignFormat::Csv => "csv",
         }
     }
 }
@@ -255,6 +264,14 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         args.src_lang.as_deref(),
         args.tgt_lang.as_deref(),
     )?;
+    if matches!(args.format, AlignFormat::Tmx | AlignFormat::Csv)
+        && (args.src_lang.is_none() || args.tgt_lang.is_none())
+    {
+        bail!(
+            "--format {} needs --src-lang and --tgt-lang (the languages of the units)",
+            args.format.extension()
+        );
+    }
     if let Some(list) = &args.batch {
         let out_dir = args.out_dir.as_deref().context("--batch needs --out-dir")?;
         return run_batch(&args, list, out_dir, &aligner, &reader, global);
@@ -277,6 +294,7 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     if args.verbose && !global.quiet {
         report(&alignment, &src, &tgt, read_time);
     }
+    let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
     let mut out = Output::create(args.output.as_deref())?;
     write_alignment(
         &mut out,
@@ -285,6 +303,7 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         &tgt,
         args.format,
         args.min_score,
+        units.as_ref(),
     )?;
     out.finish()?;
     Ok(ExitCode::SUCCESS)
@@ -317,7 +336,12 @@ pub(crate) fn write_alignment(
     tgt: &Document,
     format: AlignFormat,
     min_score: Option<f64>,
+    units: Option<&UnitInfo>,
 ) -> Result<()> {
+    if let AlignFormat::Tmx | AlignFormat::Csv = format {
+        let info = units.context("--format tmx/csv needs --src-lang and --tgt-lang")?;
+        return write_units(out, alignment, src, tgt, format, min_score, info);
+    }
     let join = |doc: &Document, r: &std::ops::Range<usize>| -> String {
         r.clone()
             .map(|i| doc.sentence(i))
@@ -366,9 +390,91 @@ pub(crate) fn write_alignment(
                 line.push_str(&format_bead(&bead.src, &bead.tgt));
                 line.push_str(&format!(":{:.4}\n", bead.score));
             }
+            AlignFormat::Tmx | AlignFormat::Csv => unreachable!("written as units"),
         }
         out.write_all(line.as_bytes()).map_err(|e| out.context(e))?;
     }
+    Ok(())
+}
+
+/// What translation units made from beads carry besides the texts.
+pub(crate) struct UnitInfo {
+    pub src_lang: LangTag,
+    pub tgt_lang: LangTag,
+    /// The source file's name (`origin`).
+    pub file: Option<String>,
+}
+
+impl UnitInfo {
+    fn new(
+        src_lang: Option<&str>,
+        tgt_lang: Option<&str>,
+        src_path: &Path,
+    ) -> Result<Option<UnitInfo>> {
+        let (Some(s), Some(t)) = (src_lang, tgt_lang) else {
+            return Ok(None);
+        };
+        Ok(Some(UnitInfo {
+            src_lang: LangTag::parse(s).with_context(|| format!("--src-lang {s:?}"))?,
+            tgt_lang: LangTag::parse(t).with_context(|| format!("--tgt-lang {t:?}"))?,
+            file: src_path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string()),
+        }))
+    }
+}
+
+/// Writes the beads with sentences on both sides as translation units (TMX, CSV).
+fn write_units(
+    out: &mut Output,
+    alignment: &Alignment,
+    src: &Document,
+    tgt: &Document,
+    format: AlignFormat,
+    min_score: Option<f64>,
+    info: &UnitInfo,
+) -> Result<()> {
+    use crate::formats::{Column, Format, WriteOptions, Writer};
+    use crate::unit::TranslationUnit;
+    let join = |doc: &Document, r: &std::ops::Range<usize>| -> String {
+        r.clone()
+            .map(|i| doc.sentence(i))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (fmt, columns) = match format {
+        AlignFormat::Tmx => (Format::Tmx, Vec::new()),
+        _ => (Format::Csv, vec![Column::Score]),
+    };
+    let options = WriteOptions {
+        source_lang: Some(info.src_lang.clone()),
+        langs: vec![info.src_lang.clone(), info.tgt_lang.clone()],
+        columns,
+        ..WriteOptions::default()
+    };
+    let pairs: Vec<&crate::align::Bead> = alignment
+        .beads
+        .iter()
+        .filter(|b| !b.src.is_empty() && !b.tgt.is_empty())
+        .collect();
+    let mut writer = Writer::new(fmt, &mut *out, &options)?;
+    for (k, bead) in pairs.iter().enumerate() {
+        if min_score.is_some_and(|min| bead.score < min) {
+            continue;
+        }
+        let mut unit = TranslationUnit::pair(
+            info.src_lang.clone(),
+            join(src, &bead.src),
+            info.tgt_lang.clone(),
+            join(tgt, &bead.tgt),
+        );
+        unit.origin.file = info.file.clone();
+        unit.origin.score = Some((bead.score * 10_000.0).round() / 10_000.0);
+        unit.context.prev = k.checked_sub(1).map(|p| join(src, &pairs[p].src));
+        unit.context.next = pairs.get(k + 1).map(|n| join(src, &n.src));
+        writer.write_unit(&unit)?;
+    }
+    writer.finish()?;
     Ok(())
 }
 
@@ -489,8 +595,21 @@ fn run_batch(
                 .for_each(|(&(k, (s, t)), al)| {
                     let path = &chunk_names[k];
                     let written = (|| -> Result<()> {
+                        let units = UnitInfo::new(
+                            args.src_lang.as_deref(),
+                            args.tgt_lang.as_deref(),
+                            &chunk_pairs[k].0,
+                        )?;
                         let mut out = Output::create(Some(path))?;
-                        write_alignment(&mut out, al, s, t, args.format, args.min_score)?;
+                        write_alignment(
+                            &mut out,
+                            al,
+                            s,
+                            t,
+                            args.format,
+                            args.min_score,
+                            units.as_ref(),
+                        )?;
                         out.finish()
                     })();
                     if let Err(e) = written {
