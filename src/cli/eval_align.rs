@@ -103,6 +103,19 @@ struct Scores {
     per_doc: Vec<DocScores>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     calibration: Vec<CalibrationRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    score_bins: Vec<ScoreBin>,
+}
+
+#[derive(Serialize, Clone)]
+struct ScoreBin {
+    /// Scores in [low, high).
+    low: f64,
+    high: f64,
+    beads: usize,
+    mean_score: f64,
+    /// Strict precision of these beads.
+    precision: f64,
 }
 
 #[derive(Serialize)]
@@ -145,6 +158,7 @@ fn scores(set: &str, docs: &[(String, AlignCounts)], seconds: f64) -> Scores {
         seconds,
         per_doc: Vec::new(),
         calibration: Vec::new(),
+        score_bins: Vec::new(),
     }
 }
 
@@ -342,6 +356,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
         }
         if args.calibration {
             s.calibration = calibration(&golds, &hyps);
+            s.score_bins = score_bins(&golds, &hyps);
         }
         overall.extend(docs);
         report.push(s);
@@ -398,6 +413,22 @@ fn table(report: &[Scores]) -> String {
             ));
         }
     }
+    let with_bins: Vec<&Scores> = report.iter().filter(|s| !s.score_bins.is_empty()).collect();
+    if !with_bins.is_empty() {
+        t.push_str("\ncalibration: strict precision of the beads by score\n");
+        t.push_str(&format!(
+            "{:<22} {:>11} {:>6} {:>10} {:>9}\n",
+            "set", "score", "beads", "mean score", "precision"
+        ));
+        for s in &with_bins {
+            for b in &s.score_bins {
+                t.push_str(&format!(
+                    "{:<22} {:>4.2}–{:<4.2}  {:>6} {:>10.3} {:>9.3}\n",
+                    s.set, b.low, b.high, b.beads, b.mean_score, b.precision
+                ));
+            }
+        }
+    }
     let with_cal: Vec<&Scores> = report
         .iter()
         .filter(|s| !s.calibration.is_empty())
@@ -425,8 +456,9 @@ fn table(report: &[Scores]) -> String {
     t
 }
 
-/// Precision of kept and dropped beads when the lowest-scored share is dropped.
-fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<CalibrationRow> {
+/// Every (non-empty) hypothesis bead's score and whether it is in the gold, by
+/// ascending score.
+fn scored_beads(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<(f64, bool)> {
     let mut scored: Vec<(f64, bool)> = Vec::new();
     for (gold, (beads, sc)) in golds.iter().zip(hyps) {
         let set: std::collections::HashSet<&BeadIds> = gold
@@ -441,6 +473,38 @@ fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec
         }
     }
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored
+}
+
+/// Strict precision of the beads by score range: a calibrated score is close to it.
+fn score_bins(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<ScoreBin> {
+    let scored = scored_beads(golds, hyps);
+    let edges = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0 + 1e-9];
+    edges
+        .windows(2)
+        .filter_map(|w| {
+            let bin: Vec<&(f64, bool)> = scored
+                .iter()
+                .filter(|x| x.0 >= w[0] && x.0 < w[1])
+                .collect();
+            if bin.is_empty() {
+                return None;
+            }
+            let n = bin.len() as f64;
+            Some(ScoreBin {
+                low: w[0],
+                high: w[1].min(1.0),
+                beads: bin.len(),
+                mean_score: bin.iter().map(|x| x.0).sum::<f64>() / n,
+                precision: bin.iter().filter(|x| x.1).count() as f64 / n,
+            })
+        })
+        .collect()
+}
+
+/// Precision of kept and dropped beads when the lowest-scored share is dropped.
+fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<CalibrationRow> {
+    let scored = scored_beads(golds, hyps);
     let total = scored.len();
     [0.0, 0.05, 0.10, 0.20, 0.30]
         .iter()
