@@ -506,7 +506,13 @@ impl Aligner {
             // The final scores are tempered: the model's independence assumptions
             // make its posteriors overconfident.
             let temperature = if last_pass { TEMPERATURE } else { 1.0 };
-            let posterior = dp::posteriors(m, &near, types, &level, &path, temperature);
+            let posterior = if last_pass || n + m <= LONG_TEXT {
+                dp::posteriors(m, &near, types, &level, &path, temperature)
+            } else {
+                // A long text's first pass has beads enough to learn from without
+                // telling the surest ones apart.
+                vec![1.0; path.len()]
+            };
             return PassResult {
                 small_types: types.len() < config.types.len(),
                 path,
