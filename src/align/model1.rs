@@ -43,7 +43,7 @@ const MIN_G2: f64 = 10.83;
 /// Prior weight (in training pairs) of the chance rate in learned probabilities.
 const SHRINK: f32 = 3.0;
 /// Most training pairs used.
-const MAX_PAIRS: usize = 8_000;
+const MAX_PAIRS: usize = 5_000;
 
 /// Trains Model 1 in both directions on `pairs` (distinct source and target types of
 /// aligned stretches) and returns the links it supports.
