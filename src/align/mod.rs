@@ -140,7 +140,7 @@ impl Default for AlignerBuilder {
     fn default() -> Self {
         AlignerBuilder {
             max_bead: 4,
-            band: 8,
+            band: 6,
             dictionary: None,
             learn: true,
         }
@@ -156,7 +156,7 @@ impl AlignerBuilder {
     }
 
     /// Half-width, in sentences, of the band searched around the coarse path and
-    /// around the first pass's path (default 8). The band widens by itself where
+    /// around the first pass's path (default 6). The band widens by itself where
     /// the path runs along its edge.
     pub fn band(mut self, width: usize) -> AlignerBuilder {
         self.band = width.clamp(2, 10_000);

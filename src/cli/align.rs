@@ -73,7 +73,7 @@ pub struct AlignArgs {
     pub max_bead: usize,
 
     /// Half-width of the search band, in sentences (it widens by itself when needed).
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 6, value_name = "N")]
     pub band: usize,
 
     /// Do not learn a lexicon from the texts for a second pass (faster, less accurate).

@@ -67,7 +67,7 @@ pub struct EvalAlignArgs {
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_bead: usize,
     /// Half-width of the search band, in sentences.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 6, value_name = "N")]
     pub band: usize,
     /// Do not learn a lexicon for a second pass.
     #[arg(long)]
