@@ -241,7 +241,7 @@ const COARSE_FACTOR: usize = 4;
 /// The coarsest level is searched whole; it has at most this many points.
 const TOP_CELLS: usize = 150_000;
 /// Margin, in units, around a coarse path projected onto the next level.
-const COARSE_MARGIN: usize = 8;
+const COARSE_MARGIN: usize = 6;
 /// EM iterations of the lexicon.
 const MODEL1_ITERATIONS: usize = 5;
 /// Weight of lexical evidence relative to length evidence.
