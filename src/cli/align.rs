@@ -342,12 +342,7 @@ pub(crate) fn write_alignment(
         let info = units.context("--format tmx/csv needs --src-lang and --tgt-lang")?;
         return write_units(out, alignment, src, tgt, format, min_score, info);
     }
-    let join = |doc: &Document, r: &std::ops::Range<usize>| -> String {
-        r.clone()
-            .map(|i| doc.sentence(i))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let join = |doc: &Document, r: &std::ops::Range<usize>| join_sentences(doc, r);
     let clean = |s: String| -> String {
         s.chars()
             .map(|c| {
@@ -436,12 +431,7 @@ fn write_units(
 ) -> Result<()> {
     use crate::formats::{Column, Format, WriteOptions, Writer};
     use crate::unit::TranslationUnit;
-    let join = |doc: &Document, r: &std::ops::Range<usize>| -> String {
-        r.clone()
-            .map(|i| doc.sentence(i))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let join = |doc: &Document, r: &std::ops::Range<usize>| join_sentences(doc, r);
     let (fmt, columns) = match format {
         AlignFormat::Tmx => (Format::Tmx, Vec::new()),
         _ => (Format::Csv, vec![Column::Score]),
@@ -476,6 +466,25 @@ fn write_units(
     }
     writer.finish()?;
     Ok(())
+}
+
+/// The sentences `r` of `doc` as one text: joined by a space, except between two
+/// sentences of a script written without spaces (Chinese, Japanese).
+fn join_sentences(doc: &Document, r: &std::ops::Range<usize>) -> String {
+    let unspaced = |c: char| matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3134F);
+    let mut out = String::new();
+    for i in r.clone() {
+        let s = doc.sentence(i);
+        let glue = match (out.chars().last(), s.chars().next()) {
+            (Some(a), Some(b)) => !(unspaced(a) && unspaced(b)),
+            _ => false,
+        };
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(s);
+    }
+    out
 }
 
 /// `[1, 2]:[3]`
