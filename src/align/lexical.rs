@@ -315,6 +315,21 @@ const COGNATE_MIN_LEN: usize = 5;
 /// of up to 7 letters may differ by one edit only.
 const COGNATE_MIN_SIM: f64 = 0.72;
 
+/// Least consonants for a consonant-skeleton cognate.
+const CONSONANT_MIN_LEN: usize = 4;
+/// Strength of a consonant-skeleton cognate (a share of the cognate kind's match
+/// probability).
+const CONSONANT_STRENGTH: f32 = 0.8;
+
+/// The consonants of a skeleton, if there are enough of them to be distinctive.
+fn consonants(skeleton: &[char]) -> Option<String> {
+    let key: String = skeleton
+        .iter()
+        .filter(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u'))
+        .collect();
+    (key.chars().count() >= CONSONANT_MIN_LEN).then_some(key)
+}
+
 fn cognate_threshold(len: usize) -> f64 {
     if len <= 7 {
         1.0 - 1.0 / len as f64 - 1e-9
@@ -332,8 +347,12 @@ impl Lexicon {
         };
         let mut by_folded: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         let mut by_prefix: FxHashMap<(char, char), Vec<u32>> = FxHashMap::default();
+        let mut by_consonants: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         for (t, info) in tgt.types.iter().enumerate() {
             by_folded.entry(&info.folded).or_default().push(t as u32);
+            if let Some(key) = consonants(&info.skeleton) {
+                by_consonants.entry(key).or_default().push(t as u32);
+            }
             if info.skeleton.len() >= COGNATE_MIN_LEN {
                 by_prefix
                     .entry((info.skeleton[0], info.skeleton[1]))
@@ -372,6 +391,17 @@ impl Lexicon {
                         if sim >= cognate_threshold(info.skeleton.len().max(other.len())) {
                             lex.add(s, t, LinkKind::Cognate, sim as f32);
                             linked.insert(t);
+                        }
+                    }
+                }
+            }
+            // Vowels differ most between languages (Denmark ~ Danmörk, Finland ~
+            // Finnland): the same consonants in the same order also make cognates.
+            if let Some(key) = consonants(&info.skeleton) {
+                if let Some(ts) = by_consonants.get(&key) {
+                    for &t in ts {
+                        if linked.insert(t) {
+                            lex.add(s, t, LinkKind::Cognate, CONSONANT_STRENGTH);
                         }
                     }
                 }
