@@ -6,7 +6,7 @@ literary text, shared/data/align/transread-dev) and concatenates them, with thei
 gold alignments shifted, until both sides have at least N sentences (cut at a bead
 boundary). Writes OUT/long-N.{src,tgt,gold} for each N, and with --raw also
 OUT/long-N.raw.{src,tgt}: the same sentences as running text (paragraphs of 8
-sentences) for timing segmentation.
+beads, so both sides break at the same places) for timing segmentation.
 
 Usage: align_long.py OUT_DIR N [N ...] [--raw]
 """
@@ -62,10 +62,17 @@ def main():
             for a, b in kept:
                 f.write("[%s]:[%s]\n" % (", ".join(map(str, a)), ", ".join(map(str, b))))
         if raw:
-            for ext, sents in (("src", src), ("tgt", tgt)):
+            # Paragraphs of 8 beads, so that both sides break at the same places.
+            for ext, side, sents in (("src", 0, src), ("tgt", 1, tgt)):
                 with open(base + ".raw." + ext, "w", encoding="utf-8") as f:
-                    for i in range(0, len(sents), 8):
-                        f.write(" ".join(sents[i:i + 8]) + "\n\n")
+                    para = []
+                    for k, bead in enumerate(kept):
+                        para += [sents[x] for x in bead[side]]
+                        if (k + 1) % 8 == 0 and para:
+                            f.write(" ".join(para) + "\n\n")
+                            para = []
+                    if para:
+                        f.write(" ".join(para) + "\n")
         print("long-%d: %d x %d sentences, %d gold beads" % (n, len(src), len(tgt), len(kept)), file=sys.stderr)
 
 

@@ -7,7 +7,7 @@
 # best of RUNS runs: wall and user time, peak memory (/usr/bin/time -v), how the
 # time splits between reading, lexicon (tokens + surface links), first pass,
 # Model 1 and second pass, and the strict F1 against the concatenated gold. The
-# last line aligns the largest pair from running text (paragraphs of 8 sentences)
+# last line aligns the largest pair from running text (paragraphs of 8 beads)
 # to add sentence splitting (no F1: the sentences are split anew).
 #
 # Usage: bench/align_speed.sh [SIZES...]   (default: 5000 10000 20000 50000)

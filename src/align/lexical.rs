@@ -114,21 +114,13 @@ impl Postings {
         vec![0; self.lists as usize]
     }
 
-    /// Where the sentences of `t` are stored (for [`Postings::within`]).
+    /// Where the sentences of `t` are stored (for [`Postings::within_forward`]).
     fn locate(&self, t: u32) -> (u32, u32, u32) {
         self.index.get(&t).copied().unwrap_or((0, 0, 0))
     }
 
-    /// The sentences of a counterpart within `[lo, hi)`.
-    #[inline]
-    pub fn within(&self, c: &Counterpart, lo: usize, hi: usize) -> &[u32] {
-        let all = &self.flat[c.start as usize..(c.start + c.len) as usize];
-        let a = all.partition_point(|&x| (x as usize) < lo);
-        let b = a + all[a..].partition_point(|&x| (x as usize) < hi);
-        &all[a..b]
-    }
-
-    /// Like [`Postings::within`] for windows that only move forward: `cursors` (from
+    /// The sentences of a counterpart within `[lo, hi)`, for windows that only move
+    /// forward: `cursors` (from
     /// [`Postings::cursors`]) remembers where each list's last window started, and
     /// the search gallops on from there.
     #[inline]

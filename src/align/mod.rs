@@ -902,6 +902,13 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
     let mut total = [0.0f64; LINK_KINDS];
     for (doc, r) in docs.iter_mut().zip(results) {
         let mut lens = Vec::new();
+        let mut tally = MatchTally {
+            matched: &mut matched,
+            total: &mut total,
+            src_cursors: doc.tgt.postings.cursors(),
+            tgt_cursors: doc.src.postings.cursors(),
+            scratch: Vec::new(),
+        };
         for (p, &post) in r.path.iter().zip(&r.posterior) {
             counts[p.a][p.b] += post;
             if p.a == 0 || p.b == 0 || post < 0.5 {
@@ -916,23 +923,21 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
                 .map(|&x| x as f64)
                 .sum();
             lens.push((ls, lt, post));
-            count_matches(
+            tally.count(
                 &doc.src,
                 &doc.tgt,
                 &r.ev_src,
                 p.i0..p.i0 + p.a,
                 p.j0..p.j0 + p.b,
-                &mut matched,
-                &mut total,
+                true,
             );
-            count_matches(
+            tally.count(
                 &doc.tgt,
                 &doc.src,
                 &r.ev_tgt,
                 p.j0..p.j0 + p.b,
                 p.i0..p.i0 + p.a,
-                &mut matched,
-                &mut total,
+                false,
             );
         }
         doc.length.refit(&lens);
@@ -966,31 +971,54 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
     }
 }
 
-/// For every type with evidence in sentences `rows` of `side`, whether one of its
-/// counterparts is in sentences `cols` of `other`.
-fn count_matches(
-    side: &Side,
-    other: &Side,
-    ev: &Evidence,
-    rows: Range<usize>,
-    cols: Range<usize>,
-    matched: &mut [f64; LINK_KINDS],
-    total: &mut [f64; LINK_KINDS],
-) {
-    let mut seen = rustc_hash::FxHashSet::default();
-    for i in rows {
-        for &s in &side.types[i] {
-            if !seen.insert(s) {
-                continue;
+/// Counts, per link kind, evidence types and those whose counterpart was found.
+struct MatchTally<'a> {
+    matched: &'a mut [f64; LINK_KINDS],
+    total: &'a mut [f64; LINK_KINDS],
+    /// Cursors into the target side's postings (for source types), and back.
+    src_cursors: Vec<u32>,
+    tgt_cursors: Vec<u32>,
+    scratch: Vec<u32>,
+}
+
+impl MatchTally<'_> {
+    /// For every type with evidence in sentences `rows` of `side`, whether one of its
+    /// counterparts is in sentences `cols` of `other` (beads in document order).
+    fn count(
+        &mut self,
+        side: &Side,
+        other: &Side,
+        ev: &Evidence,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        from_source: bool,
+    ) {
+        self.scratch.clear();
+        for i in rows {
+            self.scratch.extend_from_slice(&side.types[i]);
+        }
+        self.scratch.sort_unstable();
+        self.scratch.dedup();
+        let cursors = if from_source {
+            &mut self.src_cursors
+        } else {
+            &mut self.tgt_cursors
+        };
+        for s in &self.scratch {
+            let Some(te) = ev.map.get(s) else { continue };
+            let mut hit = false;
+            for c in &te.links {
+                if !other
+                    .postings
+                    .within_forward(c, cols.start, cols.end, cursors)
+                    .is_empty()
+                {
+                    hit = true;
+                }
             }
-            let Some(te) = ev.map.get(&s) else { continue };
-            let hit = te
-                .links
-                .iter()
-                .any(|c| !other.postings.within(c, cols.start, cols.end).is_empty());
-            total[te.kind as usize] += 1.0;
+            self.total[te.kind as usize] += 1.0;
             if hit {
-                matched[te.kind as usize] += 1.0;
+                self.matched[te.kind as usize] += 1.0;
             }
         }
     }
