@@ -273,6 +273,8 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
     }
     let mut report: Vec<Scores> = Vec::new();
     let mut overall: Vec<(String, AlignCounts)> = Vec::new();
+    let mut all_golds: Vec<Vec<BeadIds>> = Vec::new();
+    let mut all_hyps: Vec<(Vec<BeadIds>, Vec<f64>)> = Vec::new();
     let mut overall_seconds = 0.0;
     for set in &set_names {
         let members: Vec<&Case> = cases.iter().filter(|c| &c.set == set).collect();
@@ -359,10 +361,19 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
             s.score_bins = score_bins(&golds, &hyps);
         }
         overall.extend(docs);
+        if args.calibration {
+            all_golds.extend(golds);
+            all_hyps.extend(hyps);
+        }
         report.push(s);
     }
     if set_names.len() > 1 {
-        report.push(scores("ALL (micro)", &overall, overall_seconds));
+        let mut all = scores("ALL (micro)", &overall, overall_seconds);
+        if args.calibration {
+            all.calibration = calibration(&all_golds, &all_hyps);
+            all.score_bins = score_bins(&all_golds, &all_hyps);
+        }
+        report.push(all);
     }
     let mut out = Output::create(None)?;
     if args.json {
