@@ -354,6 +354,13 @@ fn ln(x: f64) -> f64 {
 pub(crate) trait BeadScorer {
     /// The score of the bead of source units `i0..i0+a` and target units `j0..j0+b`.
     fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64;
+
+    /// The score if it exceeds `floor`; otherwise any value not above it (so a
+    /// scorer can skip work for beads that cannot win).
+    fn bead_above(&self, i0: usize, a: usize, j0: usize, b: usize, floor: f64) -> f64 {
+        let _ = floor;
+        self.bead(i0, a, j0, b)
+    }
 }
 
 /// A bead of the result: start and size on each side.
@@ -397,7 +404,7 @@ pub(crate) fn viterbi<S: BeadScorer>(
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
-                let v = prev + scorer.bead(pi, a, pj, b);
+                let v = prev + scorer.bead_above(pi, a, pj, b, best - prev);
                 if v > best {
                     best = v;
                     arg = k as u8;

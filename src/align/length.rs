@@ -30,6 +30,7 @@ pub(crate) struct LengthModel {
     /// characters, whole), ln(ratio) + bias, and lookup tables.
     tgt_smooth: f64,
     offset: f64,
+    max_llr: f64,
     src_scale: f64,
     tgt_scale: f64,
     var_table: Vec<(f64, f64)>,
@@ -79,6 +80,7 @@ impl LengthModel {
             outlier: 0.04,
             tgt_smooth: 1.0,
             offset: 0.0,
+            max_llr: 0.0,
             src_scale: 1.0,
             tgt_scale: 1.0,
             var_table: Vec::new(),
@@ -94,6 +96,9 @@ impl LengthModel {
         self.src_scale = self.ratio.max(1.0);
         self.tgt_scale = (1.0 / self.ratio).max(1.0);
         self.offset = self.ratio.ln() + self.bias;
+        // At δ = 0 the ratio is largest where the variance is smallest (var_a).
+        let x = -0.5 * (self.var_a / self.null_var).ln();
+        self.max_llr = ((1.0 - self.outlier) * x.exp() + self.outlier).ln() + 1e-9;
         // var and ½·ln(var/null_var) per (rounded) mean length
         self.var_table = (0..VAR_TABLE)
             .map(|l| {
@@ -166,6 +171,13 @@ impl LengthModel {
     #[inline]
     fn mean_len(&self, ls: f64, lt: f64) -> f64 {
         0.5 * (ls * self.src_scale + lt * self.tgt_scale)
+    }
+
+    /// The largest value [`LengthModel::llr`] can take (at δ = 0, for the longest
+    /// stretches).
+    #[inline]
+    pub fn max_llr(&self) -> f64 {
+        self.max_llr
     }
 
     /// ln((1-ε)·e^x + ε), tabulated.

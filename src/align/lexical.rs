@@ -87,24 +87,34 @@ pub(crate) struct Postings {
 
 impl Postings {
     fn build(types: &[Vec<u32>]) -> Postings {
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for (i, ts) in types.iter().enumerate() {
-            pairs.extend(ts.iter().map(|&t| (t, i as u32)));
+        // Counting sort by type: sentences come out ascending within each list.
+        let top = types
+            .iter()
+            .flatten()
+            .copied()
+            .max()
+            .map_or(0, |t| t as usize + 1);
+        let mut count = vec![0u32; top];
+        for &t in types.iter().flatten() {
+            count[t as usize] += 1;
         }
-        pairs.sort_unstable();
         let mut index = FxHashMap::default();
-        let mut flat = Vec::with_capacity(pairs.len());
-        let mut k = 0;
-        let mut lists = 0;
-        while k < pairs.len() {
-            let t = pairs[k].0;
-            let start = flat.len() as u32;
-            while k < pairs.len() && pairs[k].0 == t {
-                flat.push(pairs[k].1);
-                k += 1;
+        let mut next = vec![0u32; top];
+        let (mut start, mut lists) = (0u32, 0u32);
+        for (t, &c) in count.iter().enumerate() {
+            if c > 0 {
+                index.insert(t as u32, (lists, start, c));
+                next[t] = start;
+                start += c;
+                lists += 1;
             }
-            index.insert(t, (lists, start, flat.len() as u32 - start));
-            lists += 1;
+        }
+        let mut flat = vec![0u32; start as usize];
+        for (i, ts) in types.iter().enumerate() {
+            for &t in ts {
+                flat[next[t as usize] as usize] = i as u32;
+                next[t as usize] += 1;
+            }
         }
         Postings { index, flat, lists }
     }
@@ -161,8 +171,6 @@ pub(crate) struct Side {
     pub len: Vec<u32>,
     /// Paragraph index per sentence, if known.
     pub paragraph: Option<Vec<usize>>,
-    /// Token types per sentence, in text order.
-    pub tokens: Vec<Vec<u32>>,
     /// Distinct token types per sentence, sorted.
     pub types: Vec<Vec<u32>>,
     pub postings: Postings,
@@ -185,11 +193,10 @@ impl Side {
             }
             let mut ids: Vec<u32> = Vec::new();
             tokenize_with(text, &mut |kind, key| ids.push(vocab.intern_str(kind, key)));
-            let mut set = ids.clone();
-            set.sort_unstable();
-            set.dedup();
-            side.tokens.push(ids);
-            side.types.push(set);
+            ids.sort_unstable();
+            ids.dedup();
+            ids.shrink_to_fit();
+            side.types.push(ids);
         }
         if all_have_paragraphs && !side.len.is_empty() {
             side.paragraph = Some(paragraphs);

@@ -740,6 +740,11 @@ impl<'a> Level<'a> {
 impl BeadScorer for Level<'_> {
     #[inline]
     fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+        self.bead_above(i0, a, j0, b, f64::NEG_INFINITY)
+    }
+
+    #[inline]
+    fn bead_above(&self, i0: usize, a: usize, j0: usize, b: usize, floor: f64) -> f64 {
         let prior = self.log_prior[a][b];
         if a == 0 || b == 0 {
             // Deleting a block deletes all its sentences.
@@ -757,6 +762,10 @@ impl BeadScorer for Level<'_> {
         }
         for j in j0..j0 + b {
             lex += self.pairs.tgt_extent(i0, j, a) as f64;
+        }
+        if self.block == 1 && prior + self.lex_scale * lex + self.length.max_llr() <= floor {
+            // Cannot win whatever the lengths (paragraph terms only subtract).
+            return f64::NEG_INFINITY;
         }
         let mut score = if self.block == 1 {
             let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];

@@ -39,6 +39,9 @@ fn is_ideograph(c: char) -> bool {
 /// The value of a decimal digit of any common script (ASCII, Arabic-Indic, Persian,
 /// Devanagari, Bengali, Thai, full-width), or `None`.
 fn digit_value(c: char) -> Option<u32> {
+    if c.is_ascii() {
+        return c.to_digit(10);
+    }
     let u = c as u32;
     for zero in [
         0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xE50,
@@ -71,10 +74,26 @@ fn punct_class(c: char, greek: bool) -> Option<&'static str> {
 }
 
 fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
     c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
+/// Appends the lowercase form of `c`.
+#[inline]
+fn push_lower(key: &mut String, c: char) {
+    if c.is_ascii() {
+        key.push(c.to_ascii_lowercase());
+    } else {
+        key.extend(c.to_lowercase());
+    }
+}
+
 fn looks_like_url(chunk: &str) -> bool {
+    if !chunk.bytes().any(|b| b == b':' || b == b'@' || b == b'.') {
+        return false;
+    }
     chunk.contains("://")
         || chunk.starts_with("www.")
         || (chunk.contains('@')
@@ -96,9 +115,11 @@ pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
 /// Splits `text` into tokens, calling `emit(kind, key)` for each.
 pub(crate) fn tokenize_with(text: &str, emit: &mut dyn FnMut(TokenKind, &str)) {
     let mut key = String::new();
-    let greek = text
-        .chars()
-        .any(|c| matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF));
+    // Only a Greek sentence's `;` is a question mark.
+    let greek = text.contains(';')
+        && text
+            .chars()
+            .any(|c| matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF));
     let mut chars: Vec<char> = Vec::new();
     for chunk in text.split_whitespace() {
         if looks_like_url(chunk) {
@@ -149,9 +170,7 @@ fn tokenize_chunk(
                 } else if is_word_char(c) && !is_ideograph(c) {
                     // "K2", "1950s", "3rd": a word with digits.
                     letters = true;
-                    for lc in c.to_lowercase() {
-                        key.push(lc);
-                    }
+                    push_lower(key, c);
                     k += 1;
                 } else {
                     break;
@@ -165,9 +184,7 @@ fn tokenize_chunk(
             emit(kind, key);
         } else if is_word_char(c) {
             while k < chars.len() && is_word_char(chars[k]) && !is_ideograph(chars[k]) {
-                for lc in chars[k].to_lowercase() {
-                    key.push(lc);
-                }
+                push_lower(key, chars[k]);
                 k += 1;
             }
             emit(TokenKind::Word, key);
