@@ -311,6 +311,11 @@ impl PairTable {
 /// Σ overlap counts·(ln(L/ℓₖ) + ln(L/ℓₖ₊₁) − ln(L/(ℓₖ+ℓₖ₊₁))), accumulated so that
 /// each extent costs one logarithm.
 fn extents(stats: &[(f64, f64, f64, f64)], lens: &[f64], out: &mut [f32; 4]) {
+    if stats.iter().all(|s| s.1 == 0.0) {
+        // No match anywhere (most pairs): every extent is 0.
+        *out = [0.0; 4];
+        return;
+    }
     let (mut gains, mut counts, mut ln_part, mut total) = (0.0, 0.0, 0.0, 0.0);
     for b in 0..4 {
         if b >= stats.len() {
