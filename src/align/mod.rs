@@ -23,14 +23,15 @@
 //!
 //! How it works (see `docs/align.md` for measurements):
 //!
-//! 1. [`length`]: a Gale–Church-style length model whose expected length ratio and
+//! 1. `length.rs`: a Gale–Church-style length model whose expected length ratio and
 //!    variance are estimated from the document pair;
-//! 2. [`lexical`]: evidence from identical tokens (numbers, names, URLs, `?`, `!`,
-//!    quotes…), cognates across scripts (romanised skeletons compared by edit
-//!    distance) and an optional [`Dictionary`];
-//! 3. [`dp`]: dynamic programming over beads in a band found coarse-to-fine, so time
-//!    and memory are linear in the length of the texts;
-//! 4. [`model1`]: a translation lexicon (IBM Model 1) trained on the first pass's
+//! 2. `lexical.rs`, `tokens.rs`, `translit.rs`: evidence from identical tokens
+//!    (numbers, names, URLs, `?`, `!`, quotes…), cognates across scripts (romanised
+//!    skeletons compared by edit distance, or equal consonant skeletons) and an
+//!    optional [`Dictionary`];
+//! 3. `dp.rs`: dynamic programming over beads in a band found coarse-to-fine, so
+//!    time and memory are linear in the length of the texts;
+//! 4. `model1.rs`: a translation lexicon (IBM Model 1) trained on the first pass's
 //!    confident beads — pooled over all documents of a batch — then a second pass
 //!    with it (Moore 2002). Paragraph boundaries, when both sides have them, are soft
 //!    anchors.
@@ -186,8 +187,8 @@ impl AlignerBuilder {
                 }
             }
         }
-        // The first pass and the coarse levels only place bands and gather training
-        // pairs: beads of at most 2 sentences a side are enough there.
+        // The coarse levels (and the first pass over a long text) only place bands
+        // and gather training pairs: beads of at most 2 sentences a side do there.
         let small_types = types
             .iter()
             .copied()
@@ -210,7 +211,7 @@ impl AlignerBuilder {
 struct Config {
     /// Bead types (source, target sentences) of the last pass.
     types: Vec<(usize, usize)>,
-    /// Bead types of the first pass and of coarse levels.
+    /// Bead types of the coarse levels and of a long text's first pass.
     small_types: Vec<(usize, usize)>,
     max_bead: usize,
     band: usize,
@@ -341,6 +342,16 @@ impl Aligner {
     /// trained on all of them together; documents are aligned in parallel on the
     /// current rayon thread pool.
     pub fn align_batch(&self, docs: &[(&[Sentence<'_>], &[Sentence<'_>])]) -> Vec<Alignment> {
+        self.align_batch_with_progress(docs, &|_| {})
+    }
+
+    /// Like [`Aligner::align_batch`], calling `done(k)` (from any thread) when
+    /// document `k` is aligned.
+    pub fn align_batch_with_progress(
+        &self,
+        docs: &[(&[Sentence<'_>], &[Sentence<'_>])],
+        done: &(dyn Fn(usize) + Sync),
+    ) -> Vec<Alignment> {
         let config = &*self.config;
         let started = Instant::now();
         let mut src_vocab = Vocab::default();
@@ -363,7 +374,14 @@ impl Aligner {
         let t1 = Instant::now();
         let first: Vec<PassResult> = prepared
             .par_iter()
-            .map(|doc| self.pass(doc, &lexicon, &params, None))
+            .enumerate()
+            .map(|(k, doc)| {
+                let r = self.pass(doc, &lexicon, &params, None);
+                if !config.learn {
+                    done(k);
+                }
+                r
+            })
             .collect();
         let first_pass_time = t1.elapsed();
 
@@ -397,7 +415,12 @@ impl Aligner {
             results = prepared
                 .par_iter()
                 .zip(results.par_iter())
-                .map(|(doc, prev)| self.pass(doc, &lexicon2, &params, Some(&prev.path)))
+                .enumerate()
+                .map(|(k, (doc, prev))| {
+                    let r = self.pass(doc, &lexicon2, &params, Some(&prev.path));
+                    done(k);
+                    r
+                })
                 .collect();
             second_pass_time = t3.elapsed();
         }

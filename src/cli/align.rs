@@ -598,7 +598,7 @@ fn run_batch(
                 .iter()
                 .map(|(s, t)| (s.as_slice(), t.as_slice()))
                 .collect();
-            let alignments = aligner.align_batch(&refs);
+            let alignments = aligner.align_batch_with_progress(&refs, &|_| bar.inc(1));
             ok.par_iter()
                 .zip(alignments.par_iter())
                 .for_each(|(&(k, (s, t)), al)| {
@@ -624,7 +624,6 @@ fn run_batch(
                     if let Err(e) = written {
                         fail(e);
                     }
-                    bar.inc(1);
                 });
         }
     })?;
