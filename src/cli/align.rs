@@ -38,10 +38,12 @@ pub struct AlignArgs {
     #[arg(required_unless_present = "batch", conflicts_with = "batch")]
     pub tgt: Option<PathBuf>,
 
-    /// Language of the source text (BCP 47), for sentence splitting.
+    /// Language of the source text (BCP 47): to split running text, and for --format
+    /// tmx/csv.
     #[arg(long, value_name = "LANG")]
     pub src_lang: Option<String>,
-    /// Language of the target text (BCP 47), for sentence splitting.
+    /// Language of the target text (BCP 47): to split running text, and for --format
+    /// tmx/csv.
     #[arg(long, value_name = "LANG")]
     pub tgt_lang: Option<String>,
 
