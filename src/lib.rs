@@ -41,6 +41,7 @@ pub mod cli;
 pub mod error;
 pub mod eval;
 pub mod formats;
+pub mod memory;
 pub mod segment;
 pub mod text;
 pub mod unit;

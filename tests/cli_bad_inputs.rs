@@ -371,3 +371,29 @@ fn skip_invalid_keeps_the_good_units() {
     );
     assert_eq!(fs::read_to_string(&out).unwrap().lines().count(), 1);
 }
+
+#[test]
+fn non_ascii_in_a_date_is_a_warning() {
+    // Found by fuzzing (the TMX and CSV readers both panicked on it).
+    let dir = TempDir::new().unwrap();
+    let tmx = dir.path().join("date.tmx");
+    fs::write(
+        &tmx,
+        "<tmx version=\"1.4\"><header/><body><tu creationdate=\"2019\u{FEFF}2T110506Z\">\
+         <tuv xml:lang=\"en\"><seg>a</seg></tuv></tu></body></tmx>",
+    )
+    .unwrap();
+    let out = dir.path().join("out.jsonl");
+    let output = cargo_bin_cmd!("bitext")
+        .arg("convert")
+        .arg(&tmx)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("is not a date"), "{stderr}");
+    let csv = dir.path().join("date.csv");
+    fs::write(&csv, "en,fr,created\na,b,10100050T00\u{470D8}\n").unwrap();
+    refuse(&csv, "out.tmx", &[], &["date.csv:2:", "unreadable date"]);
+}

@@ -310,3 +310,24 @@ fn standard_input_is_sniffed() {
         "{tsv}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn output_gets_normal_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let csv = dir.path().join("a.csv");
+    fs::write(&csv, "en,fr\na,b\n").unwrap();
+    let out = dir.path().join("a.tmx");
+    bitext()
+        .arg("convert")
+        .arg(&csv)
+        .arg(&out)
+        .assert()
+        .success();
+    // The same as any new file here (0666 less the umask), not owner-only.
+    let plain = dir.path().join("plain");
+    fs::File::create(&plain).unwrap();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), mode(&plain));
+}

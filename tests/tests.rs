@@ -3,10 +3,15 @@
 mod cli_align;
 mod cli_bad_inputs;
 mod cli_convert;
+mod cli_omegat;
+mod cli_output;
 mod formats_props;
 mod tmx_corpus;
 mod util;
 
 mod cli_eval;
+mod cli_memory;
 mod cli_segment;
+mod cli_srx;
 mod samples;
+mod srx_rules;

@@ -472,3 +472,17 @@ fn output_is_valid_against_the_tmx14_dtd() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn caller_source_language_fills_in_for_all() {
+    let options = ReadOptions {
+        source_lang: Some(bitext::text::LangTag::parse("en").unwrap()),
+        ..ReadOptions::default()
+    };
+    let path = tmx_dir().join("heartsome_tmserver_utf16le_srcall.tmx");
+    let units: Vec<TranslationUnit> = formats::open(&path, &options)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(units[0].source_lang.as_ref().unwrap().as_str(), "en-US");
+}

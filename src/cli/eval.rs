@@ -41,6 +41,9 @@ pub struct EvalSegmentArgs {
     /// Print the scores as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Segment with SRX rules instead of the built-in ones.
+    #[command(flatten)]
+    pub srx: super::segment::SrxArgs,
 }
 
 /// How cases are grouped in the report.
@@ -91,7 +94,7 @@ struct Report {
 
 pub fn run(command: EvalCommand, global: &Global) -> Result<ExitCode> {
     match command {
-        EvalCommand::Segment(args) => eval_segment(args),
+        EvalCommand::Segment(args) => eval_segment(args, global),
         EvalCommand::Align(args) => super::eval_align::run(args, global),
     }
 }
@@ -111,7 +114,8 @@ fn group_name(by: GroupBy, path: &Path, case: &GoldCase) -> String {
     }
 }
 
-fn eval_segment(args: EvalSegmentArgs) -> Result<ExitCode> {
+fn eval_segment(args: EvalSegmentArgs, global: &Global) -> Result<ExitCode> {
+    let srx = args.srx.load(global)?;
     let mut groups: Vec<(String, Tally)> = Vec::new();
     let mut wrong: Vec<String> = Vec::new();
     let mut segmenters: Vec<(String, Segmenter)> = Vec::new();
@@ -123,7 +127,18 @@ fn eval_segment(args: EvalSegmentArgs) -> Result<ExitCode> {
             let segmenter = match segmenters.iter().find(|(l, _)| *l == lang.as_str()) {
                 Some((_, s)) => s.clone(),
                 None => {
-                    let s = Segmenter::new(&lang);
+                    let s = match &srx {
+                        Some(rules) => {
+                            super::segment::warn_if_no_srx_rules(
+                                Some(rules),
+                                args.srx.srx.as_deref(),
+                                &lang,
+                                global,
+                            );
+                            Segmenter::builder(&lang).srx(rules.clone()).build()
+                        }
+                        None => Segmenter::new(&lang),
+                    };
                     segmenters.push((lang.as_str().to_string(), s.clone()));
                     s
                 }

@@ -2,13 +2,20 @@
 //! subcommand reads its inputs, drives the library and writes to stdout (data) and
 //! stderr (progress, reports).
 
+mod add;
 mod align;
+mod concordance;
 mod convert;
 mod eval;
 mod eval_align;
+mod import;
+mod lookup;
 mod output;
+mod pretranslate;
 mod progress;
 mod segment;
+mod stats;
+mod tm;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -42,6 +49,24 @@ pub enum Command {
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Store one translation pair in the memory.
+    Add(add::AddArgs),
+    /// Find the closest stored translations (fuzzy matches) of a text.
+    Lookup(lookup::LookupArgs),
+    /// Find stored units containing a word or phrase.
+    Concordance(concordance::ConcordanceArgs),
+    /// Pre-translate a document from the memory and analyse it for a quote.
+    Pretranslate(pretranslate::PretranslateArgs),
+    /// Show what a memory holds.
+    Stats(stats::StatsArgs),
+    /// Delete units from the memory by id or filter.
+    Delete(stats::DeleteArgs),
+    /// Rebuild the memory's fuzzy-match index.
+    Reindex(stats::ReindexArgs),
+    /// Import translation units (TMX, CSV, TSV, JSON Lines) into the memory.
+    Import(import::ImportArgs),
+    /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
+    Export(import::ExportArgs),
 }
 
 /// Runs the command line `args` (the program name first). Errors carry the context
@@ -66,6 +91,15 @@ where
         Command::Segment(a) => segment::run(a, &global),
         Command::Align(a) => align::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
+        Command::Add(a) => add::run(a, &global),
+        Command::Lookup(a) => lookup::run(a, &global),
+        Command::Concordance(a) => concordance::run(a, &global),
+        Command::Pretranslate(a) => pretranslate::run(a, &global),
+        Command::Stats(a) => stats::run_stats(a, &global),
+        Command::Delete(a) => stats::run_delete(a, &global),
+        Command::Reindex(a) => stats::run_reindex(a, &global),
+        Command::Import(a) => import::run_import(a, &global),
+        Command::Export(a) => import::run_export(a, &global),
         Command::Convert(a) => convert::run(a, &global),
     }
 }

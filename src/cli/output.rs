@@ -1,6 +1,9 @@
 //! Where a command's data goes: stdout, or a file written atomically (to a temporary
-//! file beside it, renamed over the target only when everything was written).
+//! file beside it, renamed over the target only when everything was written). A device
+//! or named pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming a
+//! file over it would replace the device node itself.
 
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -30,6 +33,14 @@ pub enum Output {
         /// The final path.
         path: PathBuf,
     },
+    /// An existing file that is not a regular file (a device, a named pipe), written
+    /// directly.
+    Special {
+        /// The open device or pipe.
+        writer: BufWriter<File>,
+        /// Its path.
+        path: PathBuf,
+    },
 }
 
 impl Output {
@@ -52,6 +63,17 @@ impl Output {
                 if path.is_dir() {
                     anyhow::bail!("{}: is a directory, not a file", path.display());
                 }
+                // Symbolic links are followed: /dev/stdout is a link to a pipe or tty.
+                if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+                    let file = OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    return Ok(Output::Special {
+                        writer: BufWriter::with_capacity(1 << 16, file),
+                        path: path.to_path_buf(),
+                    });
+                }
                 if !dir.is_dir() {
                     anyhow::bail!(
                         "cannot write {}: the directory {} does not exist",
@@ -59,17 +81,22 @@ impl Output {
                         dir.display()
                     );
                 }
-                let temp = tempfile::Builder::new()
-                    .prefix(".bitext-")
-                    .suffix(".tmp")
-                    .tempfile_in(dir)
-                    .with_context(|| {
-                        format!(
-                            "cannot write {}: cannot create a file in {}",
-                            path.display(),
-                            dir.display()
-                        )
-                    })?;
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".bitext-").suffix(".tmp");
+                // A normal file once renamed (0666 less the umask), not the owner-only
+                // mode temporary files get by default.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    builder.permissions(std::fs::Permissions::from_mode(0o666));
+                }
+                let temp = builder.tempfile_in(dir).with_context(|| {
+                    format!(
+                        "cannot write {}: cannot create a file in {}",
+                        path.display(),
+                        dir.display()
+                    )
+                })?;
                 Ok(Output::File {
                     writer: BufWriter::with_capacity(1 << 16, temp),
                     path: path.to_path_buf(),
@@ -98,13 +125,16 @@ impl Output {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 Ok(())
             }
+            Output::Special { mut writer, path } => writer
+                .flush()
+                .with_context(|| format!("cannot write {}", path.display())),
         }
     }
 
     fn describe(&self) -> String {
         match self {
             Output::Stdout(_) => "standard output".to_string(),
-            Output::File { path, .. } => path.display().to_string(),
+            Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
         }
     }
 
@@ -123,6 +153,7 @@ impl Write for Output {
         match self {
             Output::Stdout(w) => w.write(buf),
             Output::File { writer, .. } => writer.write(buf),
+            Output::Special { writer, .. } => writer.write(buf),
         }
     }
 
@@ -130,6 +161,7 @@ impl Write for Output {
         match self {
             Output::Stdout(w) => w.write_all(buf),
             Output::File { writer, .. } => writer.write_all(buf),
+            Output::Special { writer, .. } => writer.write_all(buf),
         }
     }
 
@@ -137,6 +169,7 @@ impl Write for Output {
         match self {
             Output::Stdout(w) => w.flush(),
             Output::File { writer, .. } => writer.flush(),
+            Output::Special { writer, .. } => writer.flush(),
         }
     }
 }

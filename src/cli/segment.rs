@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 use super::{output::Output, progress, Global};
-use crate::segment::Segmenter;
+use crate::segment::{Segmenter, SrxRules};
 use crate::text::{LangTag, Span};
 
 /// Split text into sentences.
@@ -22,6 +22,7 @@ use crate::text::{LangTag, Span};
 ///   bitext segment article.txt --lang en
 ///   bitext segment --lang de --format jsonl < text.txt
 ///   bitext segment --input-format jsonl gold.jsonl   # {"id","lang","text"} per line
+///   bitext segment --lang de --srx segment.srx text.txt   # SRX rules (LanguageTool, OmegaT…)
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct SegmentArgs {
@@ -45,8 +46,11 @@ pub struct SegmentArgs {
 
     /// Extra abbreviations, one or more a line (`#` comments); they never end a sentence
     /// unless listed under a `[final]` section.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "srx")]
     pub abbreviations: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub srx: SrxArgs,
 
     /// Write to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -101,7 +105,62 @@ fn parse_lang(raw: &str) -> Result<LangTag> {
     LangTag::parse(raw).with_context(|| format!("--lang {raw:?}"))
 }
 
-fn build_segmenter(lang: &LangTag, abbreviations: Option<&Path>) -> Result<Segmenter> {
+/// The SRX options, shared by the commands that segment text.
+#[derive(Debug, Args)]
+pub struct SrxArgs {
+    /// Segment with the rules of an SRX 2.0 file (LanguageTool, OmegaT, Okapi, Trados…)
+    /// instead of the built-in rules. A file with a pattern that does not compile is
+    /// refused, with every such rule listed.
+    #[arg(long, value_name = "FILE")]
+    pub srx: Option<PathBuf>,
+
+    /// Load the SRX file even if some rules do not compile: leave them out and list
+    /// them on stderr.
+    #[arg(long, requires = "srx")]
+    pub srx_skip_invalid: bool,
+}
+
+impl SrxArgs {
+    /// Loads the SRX file, if one was given; warnings go to stderr unless `--quiet`.
+    pub fn load(&self, global: &Global) -> Result<Option<SrxRules>> {
+        let Some(path) = &self.srx else {
+            return Ok(None);
+        };
+        if !self.srx_skip_invalid {
+            return Ok(Some(SrxRules::load(path).context("--srx")?));
+        }
+        let (rules, problems) = SrxRules::load_skipping_invalid(path).context("--srx")?;
+        if !global.quiet {
+            for p in &problems {
+                eprintln!("bitext: warning: rule left out: {p}");
+            }
+        }
+        Ok(Some(rules))
+    }
+}
+
+/// Warns (unless quiet) when no language map of the SRX file applies to `lang`.
+pub fn warn_if_no_srx_rules(
+    srx: Option<&SrxRules>,
+    path: Option<&Path>,
+    lang: &LangTag,
+    global: &Global,
+) {
+    if let (Some(srx), Some(path)) = (srx, path) {
+        if !global.quiet && srx.rules_for(lang).is_empty() {
+            eprintln!(
+                "bitext: warning: no languagemap in {} matches language {lang}: only blank lines will end sentences",
+                path.display()
+            );
+        }
+    }
+}
+
+fn build_segmenter(
+    lang: &LangTag,
+    abbreviations: Option<&Path>,
+    srx: Option<&SrxRules>,
+) -> Result<Segmenter> {
     let builder = Segmenter::builder(lang);
     let builder = match abbreviations {
         Some(path) => builder
@@ -109,10 +168,15 @@ fn build_segmenter(lang: &LangTag, abbreviations: Option<&Path>) -> Result<Segme
             .context("--abbreviations")?,
         None => builder,
     };
+    let builder = match srx {
+        Some(rules) => builder.srx(rules.clone()),
+        None => builder,
+    };
     Ok(builder.build())
 }
 
 pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
+    let srx = args.srx.load(global)?;
     let mut out = Output::create(args.output.as_deref())?;
     let inputs: Vec<PathBuf> = if args.files.is_empty() {
         vec![PathBuf::from("-")]
@@ -125,7 +189,9 @@ pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
                 .lang
                 .as_deref()
                 .context("--lang is required for text input (e.g. --lang en)")?;
-            let segmenter = build_segmenter(&parse_lang(raw)?, args.abbreviations.as_deref())?;
+            let lang = parse_lang(raw)?;
+            warn_if_no_srx_rules(srx.as_ref(), args.srx.srx.as_deref(), &lang, global);
+            let segmenter = build_segmenter(&lang, args.abbreviations.as_deref(), srx.as_ref())?;
             let bar = progress::bar(global, inputs.len() as u64, "segmenting");
             let name_files = inputs.len() > 1;
             for (n, path) in inputs.iter().enumerate() {
@@ -143,6 +209,7 @@ pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
                 segment_records(
                     default_lang.as_ref(),
                     args.abbreviations.as_deref(),
+                    srx.as_ref(),
                     path,
                     &mut out,
                 )?;
@@ -226,6 +293,7 @@ fn segment_text(
 fn segment_records(
     default_lang: Option<&LangTag>,
     abbreviations: Option<&Path>,
+    srx: Option<&SrxRules>,
     path: &Path,
     out: &mut Output,
 ) -> Result<()> {
@@ -253,7 +321,7 @@ fn segment_records(
         let segmenter = match cache.iter().find(|(code, _)| *code == lang.as_str()) {
             Some((_, s)) => s.clone(),
             None => {
-                let s = build_segmenter(&lang, abbreviations)?;
+                let s = build_segmenter(&lang, abbreviations, srx)?;
                 cache.push((lang.as_str().to_string(), s.clone()));
                 s
             }

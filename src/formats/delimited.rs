@@ -340,7 +340,7 @@ fn split_first_row(line: &[u8], delimiter: u8) -> Vec<String> {
 /// (`en`, `yue`) or private use; longer primary subtags are almost never real codes
 /// but are common words ("Hello" parses as a tag).
 fn plausible_language(tag: &LangTag) -> bool {
-    matches!(tag.primary().len(), 2 | 3) || tag.primary() == "x"
+    matches!(tag.primary().len(), 2 | 3) || matches!(tag.primary(), "x" | "i")
 }
 
 fn same_language(a: &LangTag, b: &LangTag) -> bool {

@@ -311,8 +311,22 @@ pub(crate) struct TextInput<R> {
     charset: Charset,
 }
 
+/// The first byte of valid UTF-8 `text` that starts a character XML 1.0 does not
+/// allow: a C0 control other than tab, line feed and carriage return, or U+FFFE/U+FFFF
+/// (EF BF BE / EF BF BF).
+fn first_non_xml_byte(text: &[u8]) -> Option<usize> {
+    let control = text
+        .iter()
+        .position(|&b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r');
+    let limit = control.unwrap_or(text.len());
+    let nonchar = memchr::memchr_iter(0xEF, &text[..limit])
+        .find(|&i| text.get(i + 1) == Some(&0xBF) && matches!(text.get(i + 2), Some(0xBE | 0xBF)));
+    nonchar.or(control)
+}
+
 fn count_chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
+    // Bytes that are not UTF-8 continuation bytes (10xxxxxx) start characters.
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() as u64
 }
 
 impl<R: Read> TextInput<R> {
@@ -421,13 +435,7 @@ impl<R: Read> TextInput<R> {
         let valid = &new[..valid_len];
         let bad_char = match self.charset {
             Charset::Text => memchr::memchr(0, valid),
-            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
-            Charset::Xml => valid.iter().enumerate().position(|(i, &b)| {
-                (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
-                    || (b == 0xEF
-                        && valid.get(i + 1) == Some(&0xBF)
-                        && matches!(valid.get(i + 2), Some(0xBE | 0xBF)))
-            }),
+            Charset::Xml => first_non_xml_byte(valid),
         };
         if let Some(at) = bad_char {
             let pos = self.consumed + (self.checked + at - self.start) as u64;

@@ -157,7 +157,8 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// The source language: for delimited files the column that is the source (default
     /// the first language column) and the first column of a headerless file; for JSON
-    /// Lines records without `src_lang`. TMX files name theirs.
+    /// Lines records without `src_lang`; for TMX units whose file names none
+    /// (`srclang="*all*"`), if they have a variant in it.
     pub source_lang: Option<LangTag>,
     /// The target language: second column of a headerless delimited file; JSON Lines
     /// records without `tgt_lang`.
@@ -206,6 +207,9 @@ impl fmt::Display for Notice {
 /// At most this many skips and warnings are listed one by one (all are counted).
 pub const MAX_LISTED: usize = 1000;
 
+/// At most this many names are counted one by one in [`ReadReport::not_kept`].
+const MAX_NOT_KEPT_NAMES: usize = 256;
+
 /// What a reader did: units read, skipped (with the reason and place of each) and
 /// warnings (values that could not be kept, such as an unreadable date).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -249,8 +253,14 @@ impl ReadReport {
     pub(crate) fn not_kept(&mut self, what: &str) {
         if let Some(n) = self.not_kept.get_mut(what) {
             *n += 1;
-        } else {
+        } else if self.not_kept.len() < MAX_NOT_KEPT_NAMES {
             self.not_kept.insert(what.to_string(), 1);
+        } else {
+            // A file full of made-up element names must not grow the report without bound.
+            *self
+                .not_kept
+                .entry("(other names)".to_string())
+                .or_insert(0) += 1;
         }
     }
 
@@ -607,6 +617,23 @@ pub(crate) fn unit_location(unit: &TranslationUnit, ordinal: u64) -> Location {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_kept_names_are_bounded() {
+        let mut report = ReadReport::default();
+        for i in 0..10_000 {
+            report.not_kept(&format!("<x{i}> in <tu>"));
+        }
+        assert_eq!(report.not_kept.len(), MAX_NOT_KEPT_NAMES + 1);
+        assert_eq!(report.not_kept.values().sum::<u64>(), 10_000);
+    }
+
+    #[test]
+    fn readers_and_writers_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Reader>();
+        send::<Writer<std::fs::File>>();
+    }
 
     #[test]
     fn format_from_extension_and_name() {

@@ -23,8 +23,10 @@
 
 mod chars;
 mod reader;
+mod regex;
 pub mod rules;
 mod split;
+pub mod srx;
 
 use std::io::Read;
 use std::path::Path;
@@ -34,6 +36,7 @@ use serde::Serialize;
 
 pub use reader::{OwnedSentence, SentenceStream};
 pub use rules::AbbreviationKind;
+pub use srx::{InvalidRules, RuleProblem, SrxRules, SrxStats};
 
 use crate::error::{Error, Result};
 use crate::text::{LangTag, Span};
@@ -54,6 +57,8 @@ pub struct Sentence {
 pub struct Segmenter {
     lang: LangTag,
     rules: Arc<LangRules>,
+    /// SRX rules, which replace the built-in ones when set.
+    srx: Option<Arc<srx::SrxEngine>>,
 }
 
 impl Segmenter {
@@ -63,14 +68,16 @@ impl Segmenter {
         Segmenter {
             lang: lang.clone(),
             rules: rules::builtin(lang.primary()),
+            srx: None,
         }
     }
 
-    /// A builder, to add abbreviations to the built-in rules.
+    /// A builder, to add abbreviations to the built-in rules or to use SRX rules.
     pub fn builder(lang: &LangTag) -> SegmenterBuilder {
         SegmenterBuilder {
             lang: lang.clone(),
             extra: Vec::new(),
+            srx: None,
         }
     }
 
@@ -97,7 +104,7 @@ impl Segmenter {
         let mut paragraph = first_paragraph;
         for (start, end) in paragraphs(text) {
             let before = out.len();
-            split::split_paragraph(&self.rules, &text[start..end], &mut |span: Span| {
+            self.split_paragraph_with(&text[start..end], &mut |span: Span| {
                 out.push(Sentence {
                     span: span.shifted(start),
                     paragraph,
@@ -118,15 +125,23 @@ impl Segmenter {
     }
 
     pub(crate) fn split_paragraph(&self, paragraph: &str, out: &mut Vec<Span>) {
-        split::split_paragraph(&self.rules, paragraph, &mut |span| out.push(span));
+        self.split_paragraph_with(paragraph, &mut |span| out.push(span));
+    }
+
+    fn split_paragraph_with(&self, paragraph: &str, out: &mut dyn FnMut(Span)) {
+        match &self.srx {
+            Some(engine) => engine.split_paragraph(paragraph, out),
+            None => split::split_paragraph(&self.rules, paragraph, out),
+        }
     }
 }
 
-/// Builds a [`Segmenter`] with extra abbreviations.
+/// Builds a [`Segmenter`] with extra abbreviations, or with SRX rules.
 #[derive(Debug, Clone)]
 pub struct SegmenterBuilder {
     lang: LangTag,
     extra: Vec<(String, AbbreviationKind)>,
+    srx: Option<SrxRules>,
 }
 
 impl SegmenterBuilder {
@@ -177,8 +192,26 @@ impl SegmenterBuilder {
         Ok(self)
     }
 
+    /// Segments with the rules of an SRX file instead of the built-in rules (see
+    /// [`srx`]); abbreviations added to the builder do not apply to them.
+    pub fn srx(mut self, rules: SrxRules) -> SegmenterBuilder {
+        self.srx = Some(rules);
+        self
+    }
+
+    /// Loads an SRX file ([`SrxRules::load`]) and segments with its rules.
+    pub fn srx_file(self, path: &Path) -> Result<SegmenterBuilder> {
+        Ok(self.srx(SrxRules::load(path)?))
+    }
+
     /// The segmenter.
     pub fn build(self) -> Segmenter {
+        if let Some(srx) = &self.srx {
+            return Segmenter {
+                srx: Some(Arc::new(srx.engine(&self.lang))),
+                ..Segmenter::new(&self.lang)
+            };
+        }
         if self.extra.is_empty() {
             return Segmenter::new(&self.lang);
         }
@@ -189,6 +222,7 @@ impl SegmenterBuilder {
         Segmenter {
             lang: self.lang,
             rules: Arc::new(rules),
+            srx: None,
         }
     }
 }

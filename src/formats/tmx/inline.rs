@@ -132,6 +132,15 @@ pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// A leading U+FEFF is text in a segment, but quick-xml would drop it as a byte-order
+/// mark: it is split off and handled by the callers.
+fn split_leading_bom(markup: &str) -> (&str, &str) {
+    match markup.strip_prefix('\u{FEFF}') {
+        Some(rest) => ("\u{FEFF}", rest),
+        None => ("", markup),
+    }
+}
+
 fn new_reader(markup: &str) -> Reader<&[u8]> {
     let mut reader = Reader::from_reader(markup.as_bytes());
     let config = reader.config_mut();
@@ -143,8 +152,10 @@ fn new_reader(markup: &str) -> Reader<&[u8]> {
 /// The plain text of a segment's inline markup (see the module documentation for
 /// the rule).
 pub fn plain_text(markup: &str) -> Result<String> {
+    let (bom, markup) = split_leading_bom(markup);
     let mut reader = new_reader(markup);
-    let mut text = String::with_capacity(markup.len());
+    let mut text = String::with_capacity(markup.len() + bom.len());
+    text.push_str(bom);
     let mut stack: Vec<bool> = Vec::new();
     let mut code_depth = 0usize;
     loop {
@@ -176,7 +187,7 @@ pub fn plain_text(markup: &str) -> Result<String> {
 /// The elements in a segment's inline markup, in order of their start tags. Matching
 /// can compare these to charge a small penalty for a tag difference.
 pub fn tags(markup: &str) -> Result<Vec<Tag>> {
-    let mut reader = new_reader(markup);
+    let mut reader = new_reader(split_leading_bom(markup).1);
     let mut tags = Vec::new();
     loop {
         match reader.read_event().map_err(xml_error)? {
@@ -192,6 +203,36 @@ pub fn tags(markup: &str) -> Result<Vec<Tag>> {
         }
     }
     Ok(tags)
+}
+
+/// How many inline tags one segment has that the other lacks, for the small match
+/// penalty a tag difference costs (the plain texts carry no trace of tags). A tag is
+/// what a translator sees as one: a `bpt`/`ept` pair counts once (by its `bpt`), as
+/// does each `it`, `ph`, `hi`, `ut` and foreign element; `sub` flows are part of their
+/// code. Tags are compared by kind, regardless of order. `None` or text-only markup
+/// has no tags; markup that is not well-formed counts as having none.
+///
+/// ```
+/// use bitext::formats::tmx::inline::tag_difference;
+/// let bold = r#"a <bpt i="1">&lt;b></bpt>b<ept i="1">&lt;/b></ept>"#;
+/// assert_eq!(tag_difference(Some(bold), None), 1);
+/// assert_eq!(tag_difference(Some(bold), Some(r#"<ph x="1"/>a b"#)), 2);
+/// assert_eq!(tag_difference(Some(bold), Some(bold)), 0);
+/// ```
+pub fn tag_difference(a: Option<&str>, b: Option<&str>) -> usize {
+    fn counts(markup: Option<&str>) -> [usize; 8] {
+        let mut counts = [0; 8];
+        if let Some(tags) = markup.and_then(|m| tags(m).ok()) {
+            for tag in tags {
+                if !matches!(tag.kind, TagKind::Ept | TagKind::Sub) {
+                    counts[tag.kind as usize] += 1;
+                }
+            }
+        }
+        counts
+    }
+    let (a, b) = (counts(a), counts(b));
+    a.iter().zip(&b).map(|(x, y)| x.abs_diff(*y)).sum()
 }
 
 /// Escapes text for element content. `\r` becomes a reference so it survives XML's
@@ -277,10 +318,11 @@ enum Closing {
 /// Each change is counted in `changes` by a short description.
 pub fn sanitize<'m>(markup: &'m str, changes: &mut Vec<String>) -> Result<Cow<'m, str>> {
     // First pass: is anything to change, and which `i` values are taken?
+    let (bom, rest) = split_leading_bom(markup);
     let mut max_i = 0u32;
     let mut needs_change = false;
     {
-        let mut reader = new_reader(markup);
+        let mut reader = new_reader(rest);
         let mut contexts = vec![Context::Text];
         loop {
             let event = reader.read_event().map_err(xml_error)?;
@@ -317,7 +359,8 @@ pub fn sanitize<'m>(markup: &'m str, changes: &mut Vec<String>) -> Result<Cow<'m
     }
 
     let mut out = String::with_capacity(markup.len() + 64);
-    let mut reader = new_reader(markup);
+    out.push_str(bom);
+    let mut reader = new_reader(rest);
     let mut contexts = vec![Context::Text];
     let mut closings: Vec<Closing> = Vec::new();
     let mut next_i = max_i + 1;
@@ -572,6 +615,18 @@ mod tests {
             .contains("undefined entity"));
         assert!(plain_text("&#1;").is_err());
         assert!(plain_text("<b>x").is_err());
+    }
+
+    #[test]
+    fn leading_zero_width_no_break_space_is_text() {
+        // Found by fuzzing: quick-xml took a leading U+FEFF for a byte-order mark.
+        let markup = "\u{FEFF}a<tei:x/>b";
+        assert_eq!(plain_text(markup).unwrap(), "\u{FEFF}ab");
+        let mut changes = Vec::new();
+        let valid = sanitize(markup, &mut changes).unwrap();
+        assert!(valid.starts_with("\u{FEFF}a<ph"), "{valid}");
+        assert_eq!(plain_text(&valid).unwrap(), "\u{FEFF}ab");
+        assert_eq!(tags(markup).unwrap().len(), 1);
     }
 
     #[test]

@@ -77,7 +77,8 @@ pub fn parse_tmx_date(value: &str) -> Option<Timestamp> {
     let value = value.trim();
     let bytes = value.as_bytes();
     let compact = (bytes.len() == 16 && bytes[15] == b'Z') || bytes.len() == 15;
-    if compact && bytes[8] == b'T' {
+    // (ASCII first: the fields are sliced by byte offsets.)
+    if compact && value.is_ascii() && bytes[8] == b'T' {
         let digits = |range: std::ops::Range<usize>| -> Option<i32> {
             let part = &value[range];
             if part.bytes().all(|b| b.is_ascii_digit()) {
@@ -137,6 +138,9 @@ mod tests {
         assert_eq!(parse_tmx_date("20111327T072546Z"), None);
         assert_eq!(parse_tmx_date("2011102xT072546Z"), None);
         assert_eq!(parse_tmx_date(""), None);
+        // Found by fuzzing: non-ASCII where the digits should be panicked (byte slicing).
+        assert_eq!(parse_tmx_date("2019\u{FEFF}2T110506Z"), None);
+        assert_eq!(parse_tmx_date("10100050T00\u{470D8}"), None);
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub(crate) struct TmxReader {
     path: Option<PathBuf>,
     header: TmxHeader,
     header_src: Option<LangTag>,
+    /// The caller's source language, for units the file gives none (`*all*`).
+    fallback_src: Option<LangTag>,
     /// Open elements.
     depth: usize,
     /// Where the last event started (decoded bytes).
@@ -134,7 +136,7 @@ impl TmxReader {
         prefix: &[u8],
         head: Head<R>,
         path: Option<PathBuf>,
-        _options: &ReadOptions,
+        options: &ReadOptions,
     ) -> Result<TmxReader> {
         let located = |e: Error| match &path {
             Some(p) => e.in_file(p),
@@ -153,6 +155,7 @@ impl TmxReader {
             path,
             header: TmxHeader::default(),
             header_src: None,
+            fallback_src: options.source_lang.clone(),
             depth: 0,
             event_start: 0,
             body_depth: 0,
@@ -691,6 +694,15 @@ impl TmxReader {
                 }
             },
         };
+        if unit.source_lang.is_none() {
+            if let Some(src) = &self.fallback_src {
+                unit.source_lang = unit
+                    .variants
+                    .iter()
+                    .find(|v| v.lang == *src || v.lang.matches(src))
+                    .map(|v| v.lang.clone());
+            }
+        }
         Ok(Item::Unit(unit))
     }
 

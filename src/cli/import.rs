@@ -1,0 +1,471 @@
+//! `bitext import` and `bitext export`: translation units between exchange files and
+//! the memory.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use super::tm::{self, Duplicates, TextOrJson, TmArgs};
+use super::{output::Output, progress, Global};
+use crate::formats::{self, Column, Format, HeaderMode, ReadOptions, WriteOptions, Writer};
+use crate::memory::{AddOutcome, AnalyzedBatch, Memory, WriteOptions as MemoryWriteOptions};
+use crate::text::LangTag;
+use crate::unit::TranslationUnit;
+use crate::ErrorKind;
+
+/// Import translation units into the memory (created if missing).
+///
+/// Reads TMX, CSV/TSV with a header row of language tags (and metadata columns),
+/// JSON Lines (whole units or {"source","target","src_lang","tgt_lang"}), and the
+/// aligner's headerless `source<TAB>target<TAB>score` (give --src-lang and
+/// --tgt-lang). Each file is imported in one transaction: a file that fails leaves
+/// the memory as it was before it. A report per file (units read, imported, merged
+/// into stored units, replaced, skipped with the reason and place of each) goes to
+/// standard error, or to standard output as JSON with --format jsonl.
+///
+/// Examples:
+///   bitext import client.tmx
+///   bitext import aligned.tsv --src-lang en --tgt-lang ru --origin manual-v2
+///   bitext import *.csv --on-duplicate replace --user anna
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ImportArgs {
+    /// Files to import (`-`: standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Input format (tmx, csv, tsv, jsonl); default: by extension, else by content.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: Option<Format>,
+    /// Source language: the first column of a headerless file, the source of JSON
+    /// Lines records without one, the source column of a CSV/TSV.
+    #[arg(long, short = 's', value_name = "LANG")]
+    pub src_lang: Option<String>,
+    /// Target language: the second column of a headerless file.
+    #[arg(long, short = 't', value_name = "LANG")]
+    pub tgt_lang: Option<String>,
+    /// Languages of the columns of a headerless file (comma-separated).
+    #[arg(long, value_name = "LANG,…", value_delimiter = ',')]
+    pub langs: Vec<String>,
+    /// CSV/TSV: the first row is data, not a header.
+    #[arg(long, conflicts_with = "header")]
+    pub no_header: bool,
+    /// CSV/TSV: the first row is a header (even if it does not look like one).
+    #[arg(long)]
+    pub header: bool,
+    /// CSV/TSV: `"` is an ordinary character, not a quote.
+    #[arg(long)]
+    pub no_quotes: bool,
+    /// Skip units that cannot be used (and list them) instead of stopping at the
+    /// first, which abandons that file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// What to do when a unit's source is stored already with another translation.
+    #[arg(long, value_enum, default_value_t = Duplicates::Keep)]
+    pub on_duplicate: Duplicates,
+    /// Recorded as creator of units that name none (default: $BITEXT_USER).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Recorded as the origin of units that name none (default: the file's name).
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+/// What importing one file did.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// The file.
+    pub file: String,
+    /// Its format.
+    pub format: String,
+    /// Units read from it.
+    pub read: u64,
+    /// Units stored as new units.
+    pub imported: u64,
+    /// Units stored already (same source and targets): metadata merged.
+    pub merged: u64,
+    /// Units stored after removing stored units with the same source.
+    pub replaced: u64,
+    /// Units not stored, for the reasons in `skips`.
+    pub skipped: u64,
+    /// Why units were skipped, with where (at most 1,000 listed).
+    pub skips: Vec<String>,
+    /// Warnings of the reader (values that could not be kept).
+    pub warnings: Vec<String>,
+    /// Seconds taken, including the commit.
+    pub seconds: f64,
+}
+
+const BATCH: usize = 4096;
+const LISTED: usize = 1000;
+
+pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
+    let lang = |l: &Option<String>, what| l.as_deref().map(|l| tm::lang(l, what)).transpose();
+    let read_options = ReadOptions {
+        format: args.from,
+        source_lang: lang(&args.src_lang, "--src-lang")?,
+        target_lang: lang(&args.tgt_lang, "--tgt-lang")?,
+        langs: args
+            .langs
+            .iter()
+            .map(|l| tm::lang(l, "--langs"))
+            .collect::<Result<Vec<LangTag>>>()?,
+        header: if args.no_header {
+            HeaderMode::Absent
+        } else if args.header {
+            HeaderMode::Present
+        } else {
+            HeaderMode::Auto
+        },
+        quotes: args.no_quotes.then_some(false),
+        skip_invalid: args.skip_invalid,
+    };
+    let mut memory = args.tm.open_write(true)?;
+    let mut out = Output::create(None)?;
+    for path in &args.files {
+        let report = import_file(&mut memory, path, &read_options, &args, global)?;
+        match args.format {
+            TextOrJson::Jsonl => {
+                let line = serde_json::to_string(&report)? + "\n";
+                std::io::Write::write_all(&mut out, line.as_bytes()).map_err(|e| out.context(e))?;
+            }
+            TextOrJson::Text => {
+                if !global.quiet {
+                    eprint!("{}", report_text(&report));
+                }
+            }
+        }
+    }
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn display(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn import_file(
+    memory: &mut Memory,
+    path: &Path,
+    read_options: &ReadOptions,
+    args: &ImportArgs,
+    global: &Global,
+) -> Result<ImportReport> {
+    let start = Instant::now();
+    let name = display(path);
+    let mut reader = formats::open(path, read_options)?;
+    let origin = args
+        .origin
+        .clone()
+        .or_else(|| (path.as_os_str() != "-").then(|| name.clone()));
+    let mut report = ImportReport {
+        file: name.clone(),
+        format: reader.format().to_string(),
+        ..ImportReport::default()
+    };
+    let total = if path.as_os_str() == "-" {
+        0
+    } else {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    };
+    let bar = progress::bar(global, total, &format!("importing {name} (bytes)"));
+    let mut writer = memory.writer(MemoryWriteOptions {
+        on_duplicate: args.on_duplicate.into(),
+        user: tm::user(&args.user),
+        now: None,
+    })?;
+    let store = |units: &[TranslationUnit],
+                 analyzed: AnalyzedBatch,
+                 writer: &mut crate::memory::Writer<'_>,
+                 report: &mut ImportReport,
+                 first: u64|
+     -> Result<()> {
+        let outcomes = writer
+            .add_analyzed_batch(units, analyzed)
+            .with_context(|| format!("cannot import {name}; the memory is unchanged by it"))?;
+        for (k, (unit, outcome)) in units.iter().zip(outcomes).enumerate() {
+            let place = match &unit.id {
+                Some(id) => format!("{name} (unit {id})"),
+                None => format!("{name} (unit #{})", first + k as u64 + 1),
+            };
+            match outcome {
+                Ok(AddOutcome::Inserted { .. }) => report.imported += 1,
+                Ok(AddOutcome::Merged { .. }) => report.merged += 1,
+                Ok(AddOutcome::Replaced { .. }) => report.replaced += 1,
+                Ok(AddOutcome::Skipped { existing }) => {
+                    report.skipped += 1;
+                    if report.skips.len() < LISTED {
+                        report.skips.push(format!(
+                            "{place}: its source is stored already (unit {existing}; --on-duplicate skip)"
+                        ));
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
+                    if !args.skip_invalid {
+                        bail!(
+                            "{place}: {} (--skip-invalid skips such units); nothing of {name} was imported",
+                            formats::error_message(&e)
+                        );
+                    }
+                    report.skipped += 1;
+                    if report.skips.len() < LISTED {
+                        report
+                            .skips
+                            .push(format!("{place}: {}", formats::error_message(&e)));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    };
+    // A pipeline: while one batch is stored (one core, SQLite), the next is analysed
+    // (tokens, keys: the other cores).
+    let mut stored: Option<(Vec<TranslationUnit>, AnalyzedBatch, u64)> = None;
+    let mut ordinal = 0u64;
+    loop {
+        let mut batch: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
+        for item in reader.by_ref() {
+            let mut unit = match item {
+                Ok(unit) => unit,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "nothing of {name} was imported{}",
+                        if reader.stopped_at_invalid_unit() {
+                            " (--skip-invalid skips such units)"
+                        } else {
+                            ""
+                        }
+                    )))
+                }
+            };
+            if unit.origin.file.is_none() {
+                unit.origin.file = origin.clone();
+            }
+            batch.push(unit);
+            if batch.len() == BATCH {
+                break;
+            }
+        }
+        let previous = stored.take();
+        let (analyzed, result) = std::thread::scope(|scope| {
+            let analysis = scope.spawn(|| AnalyzedBatch::of(&batch));
+            let result = match previous {
+                Some((units, analyzed, first)) => {
+                    store(&units, analyzed, &mut writer, &mut report, first)
+                }
+                None => Ok(()),
+            };
+            (analysis.join(), result)
+        });
+        let analyzed = analyzed.map_err(|_| anyhow::anyhow!("the analysis of {name} failed"))?;
+        result?;
+        bar.set_position(reader.bytes_read());
+        if batch.is_empty() {
+            break;
+        }
+        let n = batch.len() as u64;
+        stored = Some((batch, analyzed, ordinal));
+        ordinal += n;
+    }
+    bar.set_message("committing");
+    writer
+        .commit()
+        .with_context(|| format!("cannot import {name}; the memory is unchanged by it"))?;
+    bar.finish_and_clear();
+    let read = reader.report();
+    report.read = read.units;
+    report.skipped += read.skipped;
+    for notice in &read.skips {
+        if report.skips.len() < LISTED {
+            report.skips.push(notice.to_string());
+        }
+    }
+    report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
+    report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    Ok(report)
+}
+
+fn report_text(r: &ImportReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "import: {} ({}): {} units read, {} imported, {} merged into stored units, {} replaced stored units, {} skipped ({:.1} s, {:.0} units/s)",
+        r.file,
+        r.format,
+        r.read,
+        r.imported,
+        r.merged,
+        r.replaced,
+        r.skipped,
+        r.seconds,
+        if r.seconds > 0.0 { r.read as f64 / r.seconds } else { 0.0 }
+    );
+    for skip in &r.skips {
+        let _ = writeln!(s, "  skipped {skip}");
+    }
+    if r.skipped > r.skips.len() as u64 {
+        let _ = writeln!(
+            s,
+            "  … and {} more skipped",
+            r.skipped - r.skips.len() as u64
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "  warning {w}");
+    }
+    s
+}
+
+/// Export the memory's units to TSV, CSV, JSON Lines or TMX.
+///
+/// JSON Lines and TMX keep everything (metadata, properties, notes, inline markup);
+/// CSV/TSV keep the texts of the chosen languages and the metadata --columns name.
+///
+/// Examples:
+///   bitext export memory.tmx
+///   bitext export en-ru.tsv --src-lang en --tgt-lang ru
+///   bitext export - --to jsonl | head
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ExportArgs {
+    /// The file to write (`-`: standard output).
+    pub output: PathBuf,
+    /// Output format (tmx, csv, tsv, jsonl); default: by the output's extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub to: Option<Format>,
+    /// Source language: the first column of CSV/TSV, TMX `srclang`. With --tgt-lang,
+    /// only units with both languages are exported, and only those two.
+    #[arg(long, short = 's', value_name = "LANG")]
+    pub src_lang: Option<String>,
+    /// Target language.
+    #[arg(long, short = 't', value_name = "LANG")]
+    pub tgt_lang: Option<String>,
+    /// CSV/TSV: metadata columns after the languages (comma-separated: id, note,
+    /// created, changed, created_by, changed_by, last_used, usage_count, score, origin,
+    /// context_prev, context_next, prop:TYPE).
+    #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// JSON Lines: simple records {"source","target","src_lang","tgt_lang"}.
+    #[arg(long)]
+    pub simple: bool,
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
+    let stdout = args.output.as_os_str() == "-";
+    let to = match args.to {
+        Some(f) => f,
+        None if stdout => bail!("give the output format with --to when writing to standard output"),
+        None => Format::from_path(&args.output).with_context(|| {
+            format!(
+                "cannot tell the output format from {:?}; give it with --to (tmx, csv, tsv, jsonl)",
+                args.output
+            )
+        })?,
+    };
+    let src = args
+        .src_lang
+        .as_deref()
+        .map(|l| tm::lang(l, "--src-lang"))
+        .transpose()?;
+    let tgt = args
+        .tgt_lang
+        .as_deref()
+        .map(|l| tm::lang(l, "--tgt-lang"))
+        .transpose()?;
+    let keep: Vec<LangTag> = match (&src, &tgt) {
+        (Some(s), Some(t)) => vec![s.clone(), t.clone()],
+        _ => Vec::new(),
+    };
+    let columns = args
+        .columns
+        .iter()
+        .map(|c| Column::parse(c).with_context(|| format!("--columns {c:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let memory = args.tm.open_read()?;
+    let total = memory.stats()?.units;
+    let out = Output::create((!stdout).then_some(args.output.as_path()))?;
+    let options = WriteOptions {
+        source_lang: src.clone(),
+        langs: keep.clone(),
+        columns,
+        jsonl_simple: args.simple,
+        ..WriteOptions::default()
+    };
+    let mut writer = Writer::new(to, out, &options)?;
+    let bar = progress::bar(global, total, "exporting units");
+    let mut not_in_pair = 0u64;
+    for (n, record) in memory.units().enumerate() {
+        let mut unit = record?.unit;
+        if !keep.is_empty() {
+            unit.variants
+                .retain(|v| keep.iter().any(|k| v.lang == *k || v.lang.matches(k)));
+            let has = |k: &LangTag| {
+                unit.variants
+                    .iter()
+                    .any(|v| v.lang == *k || v.lang.matches(k))
+            };
+            if !keep.iter().all(has) {
+                not_in_pair += 1;
+                continue;
+            }
+            // The source language first, as the columns are.
+            unit.variants
+                .sort_by_key(|v| !(v.lang == keep[0] || v.lang.matches(&keep[0])));
+        }
+        writer
+            .write_unit(&unit)
+            .with_context(|| format!("cannot export unit {}", n + 1))?;
+        if n % 1024 == 0 {
+            bar.set_position(n as u64);
+        }
+    }
+    bar.finish_and_clear();
+    let report = writer.report().clone();
+    let out = writer
+        .finish()
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    out.finish()?;
+    if !global.quiet {
+        let to_name = if stdout {
+            "standard output".to_string()
+        } else {
+            args.output.display().to_string()
+        };
+        let mut s = format!("export: {} units written to {to_name}", report.units);
+        if not_in_pair > 0 {
+            let _ = write!(s, "; {not_in_pair} units without both languages left out");
+        }
+        if report.variants_dropped > 0 {
+            let _ = write!(
+                s,
+                "; {} variants in other languages left out",
+                report.variants_dropped
+            );
+        }
+        if report.markup_dropped > 0 {
+            let _ = write!(
+                s,
+                "; inline markup of {} variants not kept ({to} has no place for it)",
+                report.markup_dropped
+            );
+        }
+        eprintln!("{s}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

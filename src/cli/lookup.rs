@@ -1,0 +1,292 @@
+//! `bitext lookup`: fuzzy matches from the memory for one text or a file of queries.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use super::tm::{self, TextOrJson, TmArgs};
+use super::{output::Output, Global};
+use crate::memory::score::diff_line;
+use crate::memory::{Hit, LookupOptions, Memory, Query};
+use crate::text::LangTag;
+
+/// Find the closest stored translations of a text (fuzzy matches).
+///
+/// Every stored source scoring at least --min is considered; the best --max are
+/// printed with their match percentage, source, translation and which words differ
+/// ([-only in the stored source-]{+only in the query+}). The percentage is a
+/// word-level edit distance: 100 = identical source, 101 = identical source and
+/// context, 95-99 = same words with small differences (case, punctuation, numbers,
+/// tags), below 95 = words differ.
+///
+/// Examples:
+///   bitext lookup "Open the files." --src-lang en --tgt-lang ru
+///   bitext lookup --queries segments.txt -s en -t ru --min 75 --format jsonl
+///   bitext lookup --queries queries.jsonl -s en -t de   # {"text","prev","next"} a line
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct LookupArgs {
+    /// The text to look up (or use --queries).
+    #[arg(required_unless_present = "queries", conflicts_with = "queries")]
+    pub text: Option<String>,
+    /// A file of queries: one text a line, or JSON Lines {"text", "prev", "next",
+    /// "markup", "id"} ("-" for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+    /// How to read --queries (default: JSON Lines if the first line starts with "{").
+    #[arg(long, value_enum)]
+    pub queries_format: Option<QueriesFormat>,
+    /// Language of the text.
+    #[arg(long, short = 's', value_name = "LANG")]
+    pub src_lang: String,
+    /// Language of the translations wanted.
+    #[arg(long, short = 't', value_name = "LANG")]
+    pub tgt_lang: String,
+    /// Lowest match percentage shown (1-101).
+    #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u32).range(1..=101))]
+    pub min: u32,
+    /// Most matches shown per query.
+    #[arg(long, default_value_t = 5)]
+    pub max: usize,
+    /// The source segment before the text (for 101 % matches).
+    #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
+    pub prev: Option<String>,
+    /// The source segment after the text.
+    #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
+    pub next: Option<String>,
+    /// Match language tags exactly: `en` then does not find `en-US`.
+    #[arg(long)]
+    pub strict_lang: bool,
+    /// Compare with every stored text instead of using the index (slow; the ground
+    /// truth for tests and benchmarks).
+    #[arg(long)]
+    pub exhaustive: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    /// Add each lookup's time ("ms") to JSON output and print latency percentiles on
+    /// standard error.
+    #[arg(long)]
+    pub timings: bool,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+/// How a queries file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueriesFormat {
+    /// One query text a line.
+    Lines,
+    /// JSON Lines: {"text", "prev", "next", "markup", "id"}.
+    Jsonl,
+}
+
+/// A query record of a JSON Lines queries file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QueryRecord {
+    text: String,
+    #[serde(default)]
+    prev: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    markup: Option<String>,
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct ResultRecord<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a serde_json::Value>,
+    query: &'a str,
+    matches: &'a [Hit],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ms: Option<f64>,
+}
+
+pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
+    let src = tm::lang(&args.src_lang, "--src-lang")?;
+    let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
+    let memory = args.tm.open_read()?;
+    let options = LookupOptions {
+        target: tgt,
+        min_percent: args.min,
+        max: args.max,
+        strict_lang: args.strict_lang,
+        exhaustive: args.exhaustive,
+    };
+    let mut out = Output::create(args.output.as_deref())?;
+    let mut times = Vec::new();
+    match &args.queries {
+        None => {
+            let text = args.text.clone().unwrap_or_default();
+            let query = Query {
+                text,
+                lang: src,
+                markup: None,
+                prev: args.prev.clone(),
+                next: args.next.clone(),
+            };
+            answer(
+                &memory, &query, None, None, &options, &args, &mut out, &mut times,
+            )?;
+        }
+        Some(path) => {
+            let reader = open(path)?;
+            let name = path.display().to_string();
+            let mut format = args.queries_format;
+            let mut n = 0usize;
+            for (i, line) in reader.lines().enumerate() {
+                let line = line.with_context(|| format!("{name}:{}: cannot read", i + 1))?;
+                let line = line.strip_prefix('\u{feff}').unwrap_or(&line).to_string();
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let format = *format.get_or_insert(if line.trim_start().starts_with('{') {
+                    QueriesFormat::Jsonl
+                } else {
+                    QueriesFormat::Lines
+                });
+                let (query, id) = match format {
+                    QueriesFormat::Lines => (Query::new(line, src.clone()), None),
+                    QueriesFormat::Jsonl => {
+                        let r: QueryRecord = serde_json::from_str(&line).with_context(|| {
+                            format!(
+                                "{name}:{}: expected a JSON object {{\"text\", \"prev\", \"next\", \
+                                 \"markup\", \"id\"}}",
+                                i + 1
+                            )
+                        })?;
+                        let q = Query {
+                            text: r.text,
+                            lang: src.clone(),
+                            markup: r.markup,
+                            prev: r.prev,
+                            next: r.next,
+                        };
+                        (q, r.id)
+                    }
+                };
+                n += 1;
+                answer(
+                    &memory,
+                    &query,
+                    id.as_ref(),
+                    Some((n, i + 1, &name)),
+                    &options,
+                    &args,
+                    &mut out,
+                    &mut times,
+                )?;
+            }
+        }
+    }
+    out.finish()?;
+    if args.timings && !global.quiet && !times.is_empty() {
+        report_timings(&mut times);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    if path.is_dir() {
+        bail!("{}: is a directory, not a file of queries", path.display());
+    }
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(std::io::BufReader::new(file)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    memory: &Memory,
+    query: &Query,
+    id: Option<&serde_json::Value>,
+    numbered: Option<(usize, usize, &str)>,
+    options: &LookupOptions,
+    args: &LookupArgs,
+    out: &mut Output,
+    times: &mut Vec<f64>,
+) -> Result<()> {
+    let start = Instant::now();
+    let hits = memory.lookup(query, options).map_err(|e| match numbered {
+        Some((_, line, name)) => anyhow::Error::new(e).context(format!("{name}:{line}")),
+        None => anyhow::Error::new(e),
+    })?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    times.push(ms);
+    let mut text = String::new();
+    match args.format {
+        TextOrJson::Jsonl => {
+            let record = ResultRecord {
+                id,
+                query: &query.text,
+                matches: &hits,
+                ms: args.timings.then_some((ms * 1000.0).round() / 1000.0),
+            };
+            text = serde_json::to_string(&record)?;
+            text.push('\n');
+        }
+        TextOrJson::Text => {
+            if let Some((n, _, _)) = numbered {
+                if n > 1 {
+                    text.push('\n');
+                }
+                text.push_str(&format!("query {n}: {}\n", query.text));
+            }
+            if hits.is_empty() {
+                text.push_str(&format!("  no match of {}% or more\n", options.min_percent));
+            }
+            for hit in &hits {
+                text.push_str(&format_hit(hit, &options.target));
+            }
+        }
+    }
+    out.write_all(text.as_bytes()).map_err(|e| out.context(e))
+}
+
+/// A match for people: percentage, unit, source, target and word diff.
+pub(crate) fn format_hit(hit: &Hit, _target: &LangTag) -> String {
+    format!(
+        "{:>4}%  unit {}\n  {}: {}\n  {}: {}\n  diff: {}\n",
+        hit.score.percent,
+        hit.unit,
+        hit.source.lang,
+        hit.source.text,
+        hit.target.lang,
+        hit.target.text,
+        diff_line(&hit.diff)
+    )
+}
+
+fn report_timings(times: &mut [f64]) {
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        let k = (times.len() - 1) as f64 * p / 100.0;
+        let (lo, hi) = (k.floor() as usize, k.ceil() as usize);
+        times[lo] + (times[hi] - times[lo]) * (k - lo as f64)
+    };
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    eprintln!(
+        "lookups: {}  p50 {:.3} ms  p95 {:.3} ms  p99 {:.3} ms  mean {:.3} ms  max {:.3} ms",
+        times.len(),
+        pct(50.0),
+        pct(95.0),
+        pct(99.0),
+        mean,
+        times[times.len() - 1]
+    );
+}

@@ -1,0 +1,300 @@
+//! `bitext pretranslate`: segment a document, fill in the best match for each
+//! segment, and count the segments and words per match band (the analysis
+//! translators quote from).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+
+use super::tm::{self, TmArgs};
+use super::{output::Output, progress, Global};
+use crate::memory::tokens::{nfc, Analyzed};
+use crate::memory::{Hit, LookupOptions, Query};
+use crate::segment::Segmenter;
+use crate::text::Span;
+
+/// Pre-translate a document from the memory and analyse it for a quote.
+///
+/// The document (plain text, UTF-8 or UTF-16 with BOM) is split into sentences; each
+/// is looked up with its neighbours as context. The best match per segment is
+/// written as TSV (segment, percent, source, target, matched source, unit) or JSON
+/// Lines; the analysis goes to standard error: segments and words that are in-context
+/// matches (101 %), repetitions within the document, exact (100 %) and fuzzy matches
+/// (95-99, 85-94, 75-84, 50-74) and new text.
+///
+/// Examples:
+///   bitext pretranslate manual.txt --src-lang en --tgt-lang de -o manual.de.tsv
+///   bitext pretranslate news.txt -s en -t ru --format jsonl --stats-json analysis.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct PretranslateArgs {
+    /// The document ("-" for standard input).
+    pub doc: PathBuf,
+    /// Its language.
+    #[arg(long, short = 's', value_name = "LANG")]
+    pub src_lang: String,
+    /// The language to translate into.
+    #[arg(long, short = 't', value_name = "LANG")]
+    pub tgt_lang: String,
+    /// Lowest match percentage used (matches below are "no match").
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=101))]
+    pub min: u32,
+    /// Output format of the segments.
+    #[arg(long, short = 'f', value_enum, default_value_t = PretranslateFormat::Tsv)]
+    pub format: PretranslateFormat,
+    /// Write the segments to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the analysis as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+    /// Match language tags exactly: `en` then does not find `en-US`.
+    #[arg(long)]
+    pub strict_lang: bool,
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+/// How segments are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PretranslateFormat {
+    /// Tab-separated, with a header row.
+    Tsv,
+    /// One JSON object a segment.
+    Jsonl,
+}
+
+/// The match bands of the analysis, best first.
+pub const BANDS: [&str; 8] = [
+    "101",
+    "repetition",
+    "100",
+    "95-99",
+    "85-94",
+    "75-84",
+    "50-74",
+    "no match",
+];
+
+/// Segments and words in one band.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Band {
+    /// The band's name (see [`BANDS`]).
+    pub band: String,
+    /// Number of segments.
+    pub segments: u64,
+    /// Number of words (word and number tokens).
+    pub words: u64,
+}
+
+/// The band of a segment's best match.
+fn band_of(percent: Option<u32>, repeated: bool) -> usize {
+    match percent {
+        Some(101) => 0,
+        _ if repeated => 1,
+        Some(100) => 2,
+        Some(95..=99) => 3,
+        Some(85..=94) => 4,
+        Some(75..=84) => 5,
+        Some(50..=74) => 6,
+        _ => 7,
+    }
+}
+
+#[derive(Serialize)]
+struct SegmentRecord<'a> {
+    segment: usize,
+    paragraph: usize,
+    span: Span,
+    source: &'a str,
+    words: usize,
+    band: &'static str,
+    #[serde(rename = "match")]
+    best: Option<&'a Hit>,
+}
+
+pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
+    let src = tm::lang(&args.src_lang, "--src-lang")?;
+    let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
+    let memory = args.tm.open_read()?;
+    let mut raw = Vec::new();
+    let name = if args.doc.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut raw)
+            .context("cannot read standard input")?;
+        "<stdin>".to_string()
+    } else {
+        if args.doc.is_dir() {
+            bail!("{}: is a directory, not a document", args.doc.display());
+        }
+        raw = std::fs::read(&args.doc)
+            .with_context(|| format!("cannot read {}", args.doc.display()))?;
+        args.doc.display().to_string()
+    };
+    let segmenter = Segmenter::new(&src);
+    let sentences: Vec<crate::segment::OwnedSentence> = segmenter
+        .stream(raw.as_slice())
+        .collect::<crate::Result<_>>()
+        .map_err(|e| anyhow::Error::new(e.in_file(std::path::Path::new(&name))))?;
+    let options = LookupOptions {
+        target: tgt,
+        min_percent: args.min,
+        max: 1,
+        strict_lang: args.strict_lang,
+        exhaustive: false,
+    };
+    let mut out = Output::create(args.output.as_deref())?;
+    if args.format == PretranslateFormat::Tsv {
+        out.write_all(b"segment\tpercent\tsource\ttarget\tmatched_source\tunit\n")
+            .map_err(|e| out.context(e))?;
+    }
+    let mut bands: Vec<Band> = BANDS
+        .iter()
+        .map(|b| Band {
+            band: b.to_string(),
+            ..Band::default()
+        })
+        .collect();
+    let mut seen: FxHashSet<String> = FxHashSet::default();
+    let bar = progress::bar(global, sentences.len() as u64, "pre-translating");
+    for (i, sentence) in sentences.iter().enumerate() {
+        let text = sentence
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let analyzed = Analyzed::new(&text);
+        let words = analyzed.word_count();
+        let query = Query {
+            text: text.clone(),
+            lang: src.clone(),
+            markup: None,
+            prev: i.checked_sub(1).map(|p| flatten(&sentences[p].text)),
+            next: sentences.get(i + 1).map(|s| flatten(&s.text)),
+        };
+        let best = if analyzed.is_empty() {
+            None
+        } else {
+            memory.lookup(&query, &options)?.into_iter().next()
+        };
+        let repeated = !seen.insert(nfc(&text).into_owned());
+        let band = band_of(best.as_ref().map(|h| h.score.percent), repeated);
+        bands[band].segments += 1;
+        bands[band].words += words as u64;
+        let line = match args.format {
+            PretranslateFormat::Tsv => {
+                let cells = [
+                    (i + 1).to_string(),
+                    best.as_ref()
+                        .map_or(String::new(), |h| h.score.percent.to_string()),
+                    text.clone(),
+                    best.as_ref()
+                        .map_or(String::new(), |h| h.target.text.clone()),
+                    best.as_ref()
+                        .map_or(String::new(), |h| h.source.text.clone()),
+                    best.as_ref().map_or(String::new(), |h| h.unit.to_string()),
+                ];
+                let mut line = cells.map(|c| tsv_cell(&c)).join("\t");
+                line.push('\n');
+                line
+            }
+            PretranslateFormat::Jsonl => {
+                let mut line = serde_json::to_string(&SegmentRecord {
+                    segment: i + 1,
+                    paragraph: sentence.paragraph,
+                    span: sentence.span,
+                    source: &text,
+                    words,
+                    band: BANDS[band],
+                    best: best.as_ref(),
+                })?;
+                line.push('\n');
+                line
+            }
+        };
+        out.write_all(line.as_bytes()).map_err(|e| out.context(e))?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out.finish()?;
+    if let Some(path) = &args.stats_json {
+        let mut stats = Output::create(Some(path))?;
+        let json = serde_json::json!({
+            "document": name,
+            "segments": sentences.len(),
+            "words": bands.iter().map(|b| b.words).sum::<u64>(),
+            "bands": bands,
+        });
+        writeln!(stats, "{}", serde_json::to_string_pretty(&json)?)
+            .map_err(|e| stats.context(e))?;
+        stats.finish()?;
+    }
+    if !global.quiet {
+        eprint!("{}", analysis_table(&name, &bands));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A sentence on one line (line breaks inside it become spaces).
+fn flatten(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A TSV cell: tabs and line breaks would break the row, so they become spaces.
+fn tsv_cell(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+fn analysis_table(name: &str, bands: &[Band]) -> String {
+    let total_s: u64 = bands.iter().map(|b| b.segments).sum();
+    let total_w: u64 = bands.iter().map(|b| b.words).sum();
+    let pct = |x: u64, of: u64| {
+        if of == 0 {
+            0.0
+        } else {
+            100.0 * x as f64 / of as f64
+        }
+    };
+    let mut s = format!(
+        "analysis of {name}\n{:<12} {:>9} {:>9} {:>7}\n",
+        "match", "segments", "words", "words%"
+    );
+    for b in bands {
+        s.push_str(&format!(
+            "{:<12} {:>9} {:>9} {:>6.1}%\n",
+            b.band,
+            b.segments,
+            b.words,
+            pct(b.words, total_w)
+        ));
+    }
+    s.push_str(&format!(
+        "{:<12} {:>9} {:>9} {:>6.1}%\n",
+        "total", total_s, total_w, 100.0
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_follow_the_quote_conventions() {
+        assert_eq!(BANDS[band_of(Some(101), true)], "101");
+        assert_eq!(BANDS[band_of(Some(100), true)], "repetition");
+        assert_eq!(BANDS[band_of(Some(100), false)], "100");
+        assert_eq!(BANDS[band_of(Some(95), false)], "95-99");
+        assert_eq!(BANDS[band_of(Some(94), false)], "85-94");
+        assert_eq!(BANDS[band_of(Some(75), false)], "75-84");
+        assert_eq!(BANDS[band_of(Some(50), false)], "50-74");
+        assert_eq!(BANDS[band_of(None, false)], "no match");
+        assert_eq!(BANDS[band_of(None, true)], "repetition");
+    }
+}

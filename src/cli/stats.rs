@@ -1,0 +1,231 @@
+//! `bitext stats`, `bitext delete` and `bitext reindex`: looking after a memory.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use serde::Serialize;
+
+use super::tm::{self, TextOrJson, TmArgs};
+use super::{output::Output, Global};
+use crate::memory::{DeleteFilter, Stats};
+
+/// Show what a memory holds: units per language pair, languages, dates, size.
+///
+/// Examples:
+///   bitext stats
+///   bitext stats --tm client.sqlite --format jsonl
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct StatsArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+pub fn run_stats(args: StatsArgs, _global: &Global) -> Result<ExitCode> {
+    let memory = args.tm.open_read()?;
+    let stats = memory.stats()?;
+    let path = args.tm.path()?;
+    let mut out = Output::create(None)?;
+    let text = match args.format {
+        TextOrJson::Jsonl => {
+            #[derive(Serialize)]
+            struct Record<'a> {
+                path: String,
+                #[serde(flatten)]
+                stats: &'a Stats,
+            }
+            let mut s = serde_json::to_string(&Record {
+                path: path.display().to_string(),
+                stats: &stats,
+            })?;
+            s.push('\n');
+            s
+        }
+        TextOrJson::Text => stats_table(&path.display().to_string(), &stats),
+    };
+    out.write_all(text.as_bytes()).map_err(|e| out.context(e))?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn stats_table(path: &str, s: &Stats) -> String {
+    let mut t = format!("memory      {path}\n");
+    t.push_str(&format!("units       {}\n", s.units));
+    t.push_str(&format!("variants    {}\n", s.variants));
+    t.push_str(&format!(
+        "size        {} ({} of text, {:.2}x)\n",
+        mib(s.file_bytes),
+        mib(s.text_bytes),
+        if s.text_bytes == 0 {
+            0.0
+        } else {
+            s.file_bytes as f64 / s.text_bytes as f64
+        }
+    ));
+    if let Some((lo, hi)) = s.created {
+        t.push_str(&format!(
+            "created     {} .. {}\n",
+            lo.strftime("%Y-%m-%d"),
+            hi.strftime("%Y-%m-%d")
+        ));
+    }
+    if let Some((lo, hi)) = s.changed {
+        t.push_str(&format!(
+            "changed     {} .. {}\n",
+            lo.strftime("%Y-%m-%d"),
+            hi.strftime("%Y-%m-%d")
+        ));
+    }
+    t.push_str(&format!("index       {} terms", s.terms));
+    if s.concordance_pending > 0 {
+        t.push_str(&format!(
+            "; {} variants not yet in the concordance index (the next concordance search adds them)",
+            s.concordance_pending
+        ));
+    }
+    t.push('\n');
+    if !s.pairs.is_empty() {
+        t.push_str("language pairs (source -> target: units)\n");
+        for p in &s.pairs {
+            t.push_str(&format!("  {} -> {}: {}\n", p.source, p.target, p.units));
+        }
+    }
+    if !s.languages.is_empty() {
+        t.push_str("languages (variants)\n");
+        for (lang, n) in &s.languages {
+            t.push_str(&format!("  {lang}: {n}\n"));
+        }
+    }
+    t
+}
+
+/// Delete units by id or by filter (all given conditions must hold).
+///
+/// Examples:
+///   bitext delete --id 12 --id 13
+///   bitext delete --origin old-manual.tmx --dry-run
+///   bitext delete --lang de --before 2015-01-01
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DeleteArgs {
+    /// A unit id (repeatable).
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Units with a variant in this language (or a more specific form: `en` covers
+    /// `en-US`).
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Units from this origin file (as stored, see `bitext export`).
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
+    /// Units created or last changed by this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Units created before this date (2024-05-01 or 2024-05-01T12:00:00Z).
+    #[arg(long, value_name = "DATE")]
+    pub before: Option<String>,
+    /// Units created on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub after: Option<String>,
+    /// Only say which units would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the result.
+    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+pub fn run_delete(args: DeleteArgs, _global: &Global) -> Result<ExitCode> {
+    let filter = DeleteFilter {
+        ids: args.ids.clone(),
+        lang: args
+            .lang
+            .as_deref()
+            .map(|l| tm::lang(l, "--lang"))
+            .transpose()?,
+        origin: args.origin.clone(),
+        user: args.user.clone(),
+        created_before: args
+            .before
+            .as_deref()
+            .map(|d| tm::timestamp(d, "--before"))
+            .transpose()?,
+        created_after: args
+            .after
+            .as_deref()
+            .map(|d| tm::timestamp(d, "--after"))
+            .transpose()?,
+    };
+    if filter.is_empty() {
+        bail!("say which units to delete: --id, --lang, --origin, --user, --before or --after");
+    }
+    let ids = if args.dry_run {
+        args.tm.open_read()?.select(&filter)?
+    } else {
+        args.tm.open_write(false)?.delete(&filter)?
+    };
+    let mut out = Output::create(None)?;
+    let text = match args.format {
+        TextOrJson::Jsonl => {
+            let key = if args.dry_run {
+                "would_delete"
+            } else {
+                "deleted"
+            };
+            format!("{}\n", serde_json::json!({ key: ids }))
+        }
+        TextOrJson::Text => {
+            let verb = if args.dry_run {
+                "would delete"
+            } else {
+                "deleted"
+            };
+            let list: Vec<String> = ids.iter().take(20).map(|i| i.to_string()).collect();
+            let more = if ids.len() > 20 { ", …" } else { "" };
+            format!(
+                "{verb} {} unit{}{}{}\n",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                if ids.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", list.join(", "))
+                },
+                more
+            )
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(|e| out.context(e))?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuild the fuzzy-match index of a memory from its texts.
+///
+/// Never needed in normal use (a memory from another version of bitext is re-indexed
+/// when opened); useful if the index was damaged.
+#[derive(Debug, Args)]
+pub struct ReindexArgs {
+    #[command(flatten)]
+    pub tm: TmArgs,
+}
+
+pub fn run_reindex(args: ReindexArgs, global: &Global) -> Result<ExitCode> {
+    let mut memory = args.tm.open_write(false)?;
+    memory.reindex()?;
+    if !global.quiet {
+        eprintln!("re-indexed {}", args.tm.path()?.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,140 @@
+//! What the translation-memory commands share: which memory file, how to open it, the
+//! user name, language and date arguments.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use crate::memory::{Memory, OnDuplicate, OpenOptions};
+use crate::text::LangTag;
+
+/// Environment variable naming the memory file.
+pub const TM_ENV: &str = "BITEXT_TM";
+/// Environment variable naming the user recorded with new units.
+pub const USER_ENV: &str = "BITEXT_USER";
+
+/// Where the memory is.
+#[derive(Debug, Args)]
+pub struct TmArgs {
+    /// The memory file. Default: $BITEXT_TM, else $XDG_DATA_HOME/bitext/memory.sqlite
+    /// (~/.local/share/bitext/memory.sqlite).
+    #[arg(long, value_name = "PATH")]
+    pub tm: Option<PathBuf>,
+
+    /// Seconds to wait when another process is writing to the memory, before failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub wait: f64,
+}
+
+impl TmArgs {
+    /// The memory file's path.
+    pub fn path(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.tm {
+            return Ok(p.clone());
+        }
+        if let Some(p) = std::env::var_os(TM_ENV).filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        default_path().context(
+            "no memory given: use --tm PATH or set BITEXT_TM (no home directory for the default)",
+        )
+    }
+
+    fn options(&self, create: bool, read_only: bool) -> OpenOptions {
+        OpenOptions {
+            create,
+            read_only,
+            busy_timeout: Duration::from_secs_f64(self.wait.clamp(0.0, 86_400.0)),
+        }
+    }
+
+    /// Opens the memory for reading.
+    pub fn open_read(&self) -> Result<Memory> {
+        let path = self.path()?;
+        Ok(Memory::open(&path, &self.options(false, true))?)
+    }
+
+    /// Opens the memory for writing, creating it if asked.
+    pub fn open_write(&self, create: bool) -> Result<Memory> {
+        let path = self.path()?;
+        Ok(Memory::open(&path, &self.options(create, false))?)
+    }
+}
+
+/// The default memory file: `$XDG_DATA_HOME/bitext/memory.sqlite`, else
+/// `~/.local/share/bitext/memory.sqlite` (`%APPDATA%\bitext\memory.sqlite` on Windows).
+pub fn default_path() -> Option<PathBuf> {
+    let base = if cfg!(windows) {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|p| !p.is_empty())
+                    .map(|h| PathBuf::from(h).join(".local").join("share"))
+            })
+    }?;
+    Some(base.join("bitext").join("memory.sqlite"))
+}
+
+/// The user recorded with new units: `--user`, else $BITEXT_USER.
+pub fn user(arg: &Option<String>) -> Option<String> {
+    arg.clone()
+        .or_else(|| std::env::var(USER_ENV).ok())
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// Parses a language tag given on the command line.
+pub fn lang(raw: &str, what: &str) -> Result<LangTag> {
+    LangTag::parse(raw).with_context(|| format!("{what} {raw:?}"))
+}
+
+/// A date or time on the command line: `2024-05-01` (midnight UTC) or an RFC 3339
+/// timestamp (`2024-05-01T12:00:00Z`).
+pub fn timestamp(raw: &str, what: &str) -> Result<jiff::Timestamp> {
+    if let Ok(t) = raw.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let date: jiff::civil::Date = raw.parse().with_context(|| {
+        format!("{what} {raw:?}: expected a date (2024-05-01) or a time (2024-05-01T12:00:00Z)")
+    })?;
+    jiff::tz::Offset::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .with_context(|| format!("{what} {raw:?}"))
+}
+
+/// `--on-duplicate` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Duplicates {
+    /// Keep a different translation of a stored source as an alternative.
+    #[default]
+    Keep,
+    /// Leave the stored units alone and drop the new one.
+    Skip,
+    /// Remove the stored units with that source and store the new one.
+    Replace,
+}
+
+impl From<Duplicates> for OnDuplicate {
+    fn from(d: Duplicates) -> OnDuplicate {
+        match d {
+            Duplicates::Keep => OnDuplicate::Keep,
+            Duplicates::Skip => OnDuplicate::Skip,
+            Duplicates::Replace => OnDuplicate::Replace,
+        }
+    }
+}
+
+/// Text or JSON Lines output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TextOrJson {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON object a line, for programs.
+    Jsonl,
+}

@@ -1,0 +1,331 @@
+//! Managing a memory: statistics, deleting units by id or filter, reading all units
+//! back (for export).
+
+use std::collections::VecDeque;
+
+use rusqlite::types::Value;
+use serde::Serialize;
+
+use super::schema::{self, db_error};
+use super::store::{self, UNIT_COLUMNS, VARIANT_COLUMNS};
+use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES};
+use super::{Memory, WriteOptions};
+use crate::error::Result;
+use crate::text::LangTag;
+use crate::unit::TranslationUnit;
+
+/// Units per language pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LanguagePairStats {
+    /// The units' source language.
+    pub source: String,
+    /// A language they are translated into.
+    pub target: String,
+    /// How many units.
+    pub units: u64,
+}
+
+/// What a memory holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// Number of units.
+    pub units: u64,
+    /// Number of variants (language versions) over all units.
+    pub variants: u64,
+    /// Variants per language tag.
+    pub languages: Vec<(String, u64)>,
+    /// Units per (source, target) language pair.
+    pub pairs: Vec<LanguagePairStats>,
+    /// Earliest and latest creation date.
+    pub created: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    /// Earliest and latest change date.
+    pub changed: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    /// Distinct terms in the fuzzy index.
+    pub terms: u64,
+    /// Variants the concordance index has not seen yet.
+    pub concordance_pending: u64,
+    /// Size of the file (and its write-ahead log) in bytes.
+    pub file_bytes: u64,
+    /// Bytes of stored text (all variants).
+    pub text_bytes: u64,
+    /// The schema version.
+    pub schema_version: u32,
+}
+
+/// Which units to delete (all conditions must hold; ids are a condition too when
+/// given).
+#[derive(Debug, Clone, Default)]
+pub struct DeleteFilter {
+    /// Only these unit ids.
+    pub ids: Vec<i64>,
+    /// Units with a variant in this language (or a more specific form).
+    pub lang: Option<LangTag>,
+    /// Units imported or aligned from this file (exact name as stored).
+    pub origin: Option<String>,
+    /// Units created or changed by this user.
+    pub user: Option<String>,
+    /// Units created before this time.
+    pub created_before: Option<jiff::Timestamp>,
+    /// Units created at or after this time.
+    pub created_after: Option<jiff::Timestamp>,
+}
+
+impl DeleteFilter {
+    /// True if no condition is set (which would select everything).
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+            && self.lang.is_none()
+            && self.origin.is_none()
+            && self.user.is_none()
+            && self.created_before.is_none()
+            && self.created_after.is_none()
+    }
+}
+
+/// A stored unit with its id.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRecord {
+    /// The id in the memory.
+    pub id: i64,
+    /// The unit.
+    pub unit: TranslationUnit,
+}
+
+impl Memory {
+    /// Counts and ranges describing the memory.
+    pub fn stats(&self) -> Result<Stats> {
+        let _snapshot = self.read_snapshot()?;
+        let c = &self.conn;
+        let count = |sql: &str| -> Result<u64> {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|v| v.max(0) as u64)
+                .map_err(db_error)
+        };
+        let units = count("SELECT count(*) FROM units")?;
+        let variants = count("SELECT count(*) FROM variants")?;
+        let terms = count("SELECT count(*) FROM terms")?;
+        // Languages, pairs and text bytes come from the running totals of `counts`.
+        let mut text_bytes = 0u64;
+        let mut languages = Vec::new();
+        let mut pairs = Vec::new();
+        {
+            let mut stmt = c
+                .prepare("SELECT kind, a, b, n FROM counts WHERE n > 0")
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(db_error)?;
+            for row in rows {
+                let (kind, a, b, n) = row.map_err(db_error)?;
+                match kind {
+                    COUNT_TEXT_BYTES => text_bytes = n as u64,
+                    COUNT_LANG => languages.push((self.tag_name(a), n as u64)),
+                    COUNT_PAIR => pairs.push(LanguagePairStats {
+                        source: self.tag_name(a),
+                        target: self.tag_name(b),
+                        units: n as u64,
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        languages.sort();
+        pairs.sort_by(|a, b| b.units.cmp(&a.units).then(a.source.cmp(&b.source)));
+        let range = |col: &str| -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>> {
+            let (lo, hi): (Option<i64>, Option<i64>) = c
+                .query_row(
+                    &format!("SELECT min({col}), max({col}) FROM units"),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db_error)?;
+            Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
+        };
+        let file_bytes = match &self.path {
+            Some(p) => {
+                let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+                let wal = std::path::PathBuf::from(format!("{}-wal", p.display()));
+                size(p) + size(&wal)
+            }
+            None => {
+                let pages = count("PRAGMA page_count")?;
+                let size = count("PRAGMA page_size")?;
+                pages * size
+            }
+        };
+        Ok(Stats {
+            units,
+            variants,
+            languages,
+            pairs,
+            created: range("created")?,
+            changed: range("changed")?,
+            terms,
+            concordance_pending: self.concordance_pending()?.max(0) as u64,
+            file_bytes,
+            text_bytes,
+            schema_version: schema::version(c)?,
+        })
+    }
+
+    fn tag_name(&self, id: i64) -> String {
+        self.langs
+            .tag(id)
+            .map_or_else(|| format!("#{id}"), |t| t.to_string())
+    }
+
+    /// The ids of the units a filter selects, in increasing order.
+    pub fn select(&self, filter: &DeleteFilter) -> Result<Vec<i64>> {
+        let mut sql = String::from("SELECT id FROM units u WHERE 1");
+        let mut params: Vec<Value> = Vec::new();
+        if !filter.ids.is_empty() {
+            let list: Vec<String> = filter.ids.iter().map(|i| i.to_string()).collect();
+            sql.push_str(&format!(" AND id IN ({})", list.join(",")));
+        }
+        if let Some(lang) = &filter.lang {
+            let ids = self.langs.matching(lang, false);
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM variants v WHERE v.id >= u.first_variant AND \
+                 v.id < u.first_variant + u.n_variants AND v.lang IN ({}))",
+                list.join(",")
+            ));
+        }
+        if let Some(origin) = &filter.origin {
+            params.push(Value::Text(origin.clone()));
+            sql.push_str(&format!(" AND origin_file = ?{}", params.len()));
+        }
+        if let Some(user) = &filter.user {
+            params.push(Value::Text(user.clone()));
+            sql.push_str(&format!(
+                " AND (created_by = ?{0} OR changed_by = ?{0})",
+                params.len()
+            ));
+        }
+        if let Some(t) = filter.created_before {
+            params.push(Value::Integer(t.as_second()));
+            sql.push_str(&format!(" AND created < ?{}", params.len()));
+        }
+        if let Some(t) = filter.created_after {
+            params.push(Value::Integer(t.as_second()));
+            sql.push_str(&format!(" AND created >= ?{}", params.len()));
+        }
+        sql.push_str(" ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql).map_err(db_error)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))
+            .map_err(db_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+    }
+
+    /// Deletes the units a filter selects, in one transaction; returns their ids.
+    /// An empty filter deletes nothing.
+    pub fn delete(&mut self, filter: &DeleteFilter) -> Result<Vec<i64>> {
+        if filter.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = self.select(filter)?;
+        let mut writer = self.writer(WriteOptions::default())?;
+        writer.delete(&ids)?;
+        writer.commit()?;
+        Ok(ids)
+    }
+
+    /// A unit by id.
+    pub fn unit(&self, id: i64) -> Result<Option<TranslationUnit>> {
+        Ok(store::read_unit(&self.conn, &self.langs, id)?.map(|r| r.unit))
+    }
+
+    /// Every unit, in id order, read in batches (the memory is never loaded whole).
+    pub fn units(&self) -> Units<'_> {
+        Units {
+            memory: self,
+            after: 0,
+            buffer: VecDeque::new(),
+            done: false,
+        }
+    }
+}
+
+/// Iterator over the units of a memory; see [`Memory::units`].
+pub struct Units<'m> {
+    memory: &'m Memory,
+    after: i64,
+    buffer: VecDeque<UnitRecord>,
+    done: bool,
+}
+
+impl Units<'_> {
+    fn fill(&mut self) -> Result<()> {
+        let _snapshot = self.memory.read_snapshot()?;
+        let conn = &self.memory.conn;
+        let langs = &self.memory.langs;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {UNIT_COLUMNS} FROM units WHERE id > ?1 ORDER BY id LIMIT 1000"
+            ))
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([self.after], |r| store::unit_from_row(r, langs))
+            .map_err(db_error)?;
+        let mut batch: Vec<store::UnitRow> =
+            rows.collect::<rusqlite::Result<_>>().map_err(db_error)?;
+        let Some(last) = batch.last() else {
+            self.done = true;
+            return Ok(());
+        };
+        self.after = last.id;
+        let lo = batch.iter().map(|u| u.first_variant).min().unwrap_or(0);
+        let hi = batch
+            .iter()
+            .map(|u| u.first_variant + u.n_variants)
+            .max()
+            .unwrap_or(0);
+        let mut vstmt = conn
+            .prepare_cached(&format!(
+                "SELECT {VARIANT_COLUMNS} FROM variants WHERE id >= ?1 AND id < ?2 ORDER BY id"
+            ))
+            .map_err(db_error)?;
+        let variants = vstmt
+            .query_map([lo, hi], |r| store::variant_from_row(r, langs))
+            .map_err(db_error)?;
+        let mut by_unit: rustc_hash::FxHashMap<i64, Vec<crate::unit::Variant>> =
+            rustc_hash::FxHashMap::default();
+        for v in variants {
+            let (_, unit, _, v) = v.map_err(db_error)?;
+            by_unit.entry(unit).or_default().push(v);
+        }
+        for mut row in batch.drain(..) {
+            row.unit.variants = by_unit.remove(&row.id).unwrap_or_default();
+            self.buffer.push_back(UnitRecord {
+                id: row.id,
+                unit: row.unit,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Units<'_> {
+    type Item = Result<UnitRecord>;
+
+    fn next(&mut self) -> Option<Result<UnitRecord>> {
+        if self.buffer.is_empty() && !self.done {
+            if let Err(e) = self.fill() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+        self.buffer.pop_front().map(Ok)
+    }
+}

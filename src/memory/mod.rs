@@ -1,0 +1,258 @@
+//! The translation memory: translation units in one SQLite file, fuzzy lookup with
+//! exact recall, concordance search.
+//!
+//! ```
+//! use bitext::memory::{Memory, LookupOptions, Query, OnDuplicate, WriteOptions};
+//! use bitext::text::LangTag;
+//! use bitext::unit::TranslationUnit;
+//!
+//! let (en, ru) = (LangTag::parse("en").unwrap(), LangTag::parse("ru").unwrap());
+//! let mut memory = Memory::in_memory().unwrap();
+//! let mut writer = memory.writer(WriteOptions::default()).unwrap();
+//! writer.add(&TranslationUnit::pair(en.clone(), "Open the file.", ru.clone(), "Откройте файл.")).unwrap();
+//! writer.commit().unwrap();
+//!
+//! let query = Query::new("Open the files.", en);
+//! let hits = memory.lookup(&query, &LookupOptions::new(ru)).unwrap();
+//! assert_eq!(hits[0].score.percent, 75);
+//! assert_eq!(hits[0].target.text, "Откройте файл.");
+//! ```
+//!
+//! How it is organised:
+//!
+//! * [`tokens`] and [`score`] define the match percentage; [`distance`] the edit
+//!   distances. They know nothing about storage.
+//! * [`search`] finds every stored source within the edit distance a threshold
+//!   allows, from an inverted index of match tokens, through the [`search::TokenIndex`]
+//!   trait; the SQLite file implements it (another backend would too).
+//! * [`schema`] is the file layout and its migrations; [`Writer`] adds units in one
+//!   transaction; `lookup`, `concordance`, `stats`, `delete` and `units` read and
+//!   manage the file.
+
+mod admin;
+mod concordance;
+pub mod distance;
+mod lookup;
+pub mod postings;
+pub mod schema;
+pub mod score;
+pub mod search;
+mod store;
+pub mod tokens;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use admin::{DeleteFilter, LanguagePairStats, Stats, UnitRecord, Units};
+pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
+pub use lookup::{Hit, LookupOptions, Query};
+pub use writer::{AddOutcome, AnalyzedBatch, OnDuplicate, WriteOptions, Writer};
+
+use crate::error::{Error, Result};
+use schema::db_error;
+use store::LangCache;
+
+/// How to open a memory file.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Create the file (and its directory) if it does not exist.
+    pub create: bool,
+    /// Open for reading only (lookups, concordance, export, stats).
+    pub read_only: bool,
+    /// How long a write waits for another process's write to finish before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions {
+            create: false,
+            read_only: false,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An open translation memory.
+pub struct Memory {
+    conn: Connection,
+    path: Option<PathBuf>,
+    langs: LangCache,
+}
+
+impl std::fmt::Debug for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memory").field("path", &self.path).finish()
+    }
+}
+
+impl Memory {
+    /// Opens (or, with `options.create`, creates) the memory at `path`, upgrading an
+    /// older schema. Errors name the path.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<Memory> {
+        Memory::open_inner(path, options).map_err(|e| e.in_file(path))
+    }
+
+    fn open_inner(path: &Path, options: &OpenOptions) -> Result<Memory> {
+        if path.is_dir() {
+            return Err(Error::invalid("is a directory, not a memory file"));
+        }
+        if !path.exists() {
+            if !options.create || options.read_only {
+                return Err(Error::invalid(
+                    "no memory here (create one with `bitext add` or `bitext import`)",
+                ));
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
+            }
+        }
+        if options.read_only && Memory::outdated(path)? {
+            // Upgrade (or re-index) once through a writable connection, if we may.
+            let writable = OpenOptions {
+                create: false,
+                read_only: false,
+                ..options.clone()
+            };
+            drop(Memory::open_inner(path, &writable).map_err(|e| {
+                Error::invalid(format!(
+                    "this memory is from another version of bitext and must be upgraded, which \
+                     needs write access: {e}"
+                ))
+            })?);
+        }
+        let flags = if options.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
+        conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
+        Memory::setup(conn, Some(path.to_path_buf()), options.read_only)
+    }
+
+    /// True if the file's schema or index is from another version of bitext.
+    fn outdated(path: &Path) -> Result<bool> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(db_error)?;
+        let version = schema::version(&conn)?;
+        if version == 0 {
+            return Ok(false);
+        }
+        if version != schema::CURRENT_VERSION {
+            return Ok(true);
+        }
+        let tokenizer: Option<u32> =
+            store::meta_get(&conn, "tokenizer_version")?.and_then(|v| v.parse().ok());
+        Ok(tokenizer != Some(tokens::TOKENIZER_VERSION))
+    }
+
+    /// A memory that lives in RAM only (for tests and one-off work).
+    pub fn in_memory() -> Result<Memory> {
+        let conn = Connection::open_in_memory().map_err(db_error)?;
+        Memory::setup(conn, None, false)
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>, read_only: bool) -> Result<Memory> {
+        // Plans must not depend on bound values: otherwise (with STAT4 compiled in)
+        // SQLite re-prepares a statement whenever a parameter changes.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(db_error)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        conn.execute_batch(
+            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;",
+        )
+        .map_err(db_error)?;
+        let version = schema::version(&conn)?;
+        if read_only {
+            if version == 0 {
+                return Err(Error::invalid("not a bitext memory (empty database)"));
+            }
+            if version != schema::CURRENT_VERSION {
+                return Err(Error::invalid(format!(
+                    "this memory has schema version {version}, this bitext uses version {}; \
+                     open it once for writing to upgrade it",
+                    schema::CURRENT_VERSION
+                )));
+            }
+        } else {
+            if path.is_some() {
+                // WAL: readers never block the writer and a crash never corrupts.
+                let mode: String = conn
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                    .map_err(db_error)?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    return Err(Error::invalid(format!(
+                        "cannot switch the memory to WAL journaling (got {mode})"
+                    )));
+                }
+                conn.execute_batch("PRAGMA synchronous = NORMAL;")
+                    .map_err(db_error)?;
+            }
+            if version != schema::CURRENT_VERSION {
+                schema::migrate(&mut conn, schema::MIGRATIONS)?;
+            }
+        }
+        let tokenizer: u32 = store::meta_get(&conn, "tokenizer_version")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut memory = Memory {
+            langs: LangCache::load(&conn)?,
+            conn,
+            path,
+        };
+        if tokenizer != tokens::TOKENIZER_VERSION {
+            if read_only {
+                return Err(Error::invalid(
+                    "this memory was indexed by another version of bitext; open it once for \
+                     writing to re-index it",
+                ));
+            }
+            memory.reindex()?;
+        }
+        Ok(memory)
+    }
+
+    /// A read transaction for the duration of a search (none if one is open already):
+    /// the search sees one snapshot, and SQLite does not lock and unlock the file
+    /// around every statement.
+    pub(crate) fn read_snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
+        if !self.conn.is_autocommit() {
+            return Ok(None);
+        }
+        self.conn
+            .unchecked_transaction()
+            .map(Some)
+            .map_err(db_error)
+    }
+
+    /// The file's path (`None` for an in-memory one).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Starts a write transaction. Nothing is visible to others, or kept, until
+    /// [`Writer::commit`]; dropping the writer rolls everything back.
+    pub fn writer(&mut self, options: WriteOptions) -> Result<Writer<'_>> {
+        Writer::new(self, options)
+    }
+
+    /// Rebuilds the fuzzy index (terms, postings, token sequences, words keys) from
+    /// the stored texts, in one transaction. Needed when the tokenisation rules change.
+    pub fn reindex(&mut self) -> Result<()> {
+        let mut writer = self.writer(WriteOptions::default())?;
+        writer.rebuild_index()?;
+        writer.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests;

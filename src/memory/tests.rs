@@ -1,0 +1,978 @@
+//! Tests of the memory library: duplicates, language tags, transactions, migrations,
+//! locking, concordance, and recall of the indexed lookup against brute force.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::score::{inline_tags, score, Side};
+use super::tokens::Analyzed;
+use super::*;
+use crate::text::LangTag;
+use crate::unit::{Note, Prop, TranslationUnit, Variant};
+
+fn tag(s: &str) -> LangTag {
+    LangTag::parse(s).unwrap()
+}
+
+fn pair(src: &str, tgt: &str) -> TranslationUnit {
+    TranslationUnit::pair(tag("en"), src, tag("ru"), tgt)
+}
+
+fn add_all(
+    memory: &mut Memory,
+    units: &[TranslationUnit],
+    on_duplicate: OnDuplicate,
+) -> Vec<AddOutcome> {
+    let mut w = memory
+        .writer(WriteOptions {
+            on_duplicate,
+            ..WriteOptions::default()
+        })
+        .unwrap();
+    let out = units.iter().map(|u| w.add(u).unwrap()).collect();
+    w.commit().unwrap();
+    out
+}
+
+fn lookup(memory: &Memory, text: &str, min: u32) -> Vec<(String, u32)> {
+    let mut opts = LookupOptions::new(tag("ru"));
+    opts.min_percent = min;
+    memory
+        .lookup(&Query::new(text, tag("en")), &opts)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.target.text, h.score.percent))
+        .collect()
+}
+
+fn count_units(memory: &Memory) -> usize {
+    memory.units().count()
+}
+
+#[test]
+fn add_and_look_up() {
+    let mut m = Memory::in_memory().unwrap();
+    add_all(
+        &mut m,
+        &[
+            pair("Open the file.", "Откройте файл."),
+            pair("Close the file.", "Закройте файл."),
+            pair("Something else entirely.", "Другое."),
+        ],
+        OnDuplicate::Keep,
+    );
+    assert_eq!(
+        lookup(&m, "Open the file.", 70),
+        [
+            ("Откройте файл.".to_string(), 100),
+            ("Закройте файл.".to_string(), 75)
+        ]
+    );
+    assert_eq!(
+        lookup(&m, "open the file", 70)[0],
+        ("Откройте файл.".to_string(), 98)
+    );
+    assert!(lookup(&m, "Nothing like it", 50).is_empty());
+    let err = m
+        .lookup(&Query::new("  ", tag("en")), &LookupOptions::new(tag("ru")))
+        .unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+}
+
+#[test]
+fn duplicates_merge_alternatives_skip_replace() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut first = pair("Save the file.", "Сохраните файл.");
+    first.provenance.usage_count = Some(2);
+    first.props.push(Prop {
+        kind: "x-client".into(),
+        value: "ACME".into(),
+        lang: None,
+    });
+    let mut again = pair("Save the file.", "Сохраните файл.");
+    again.provenance.usage_count = Some(5);
+    again.notes.push(Note {
+        text: "checked".into(),
+        lang: None,
+    });
+    let out = add_all(&mut m, &[first, again], OnDuplicate::Keep);
+    assert!(matches!(out[0], AddOutcome::Inserted { .. }));
+    assert!(matches!(out[1], AddOutcome::Merged { .. }));
+    assert_eq!(count_units(&m), 1);
+    let unit = m.units().next().unwrap().unwrap().unit;
+    assert_eq!(unit.provenance.usage_count, Some(5));
+    assert_eq!(unit.props.len(), 1);
+    assert_eq!(unit.notes.len(), 1);
+    assert!(
+        unit.provenance.changed.is_some(),
+        "a merge records a change"
+    );
+
+    // Same source, other translation: kept as an alternative.
+    let out = add_all(
+        &mut m,
+        &[pair("Save the file.", "Сохраните этот файл.")],
+        OnDuplicate::Keep,
+    );
+    assert!(matches!(out[0], AddOutcome::Inserted { .. }));
+    assert_eq!(count_units(&m), 2);
+    let mut targets: Vec<String> = lookup(&m, "Save the file.", 100)
+        .into_iter()
+        .map(|h| h.0)
+        .collect();
+    targets.sort();
+    assert_eq!(targets, ["Сохраните файл.", "Сохраните этот файл."]);
+
+    // Skip: nothing changes.
+    let out = add_all(
+        &mut m,
+        &[pair("Save the file.", "Третий вариант.")],
+        OnDuplicate::Skip,
+    );
+    assert!(matches!(out[0], AddOutcome::Skipped { .. }));
+    assert_eq!(count_units(&m), 2);
+
+    // Replace: both stored alternatives go, the new one stays.
+    let out = add_all(
+        &mut m,
+        &[pair("Save the file.", "Запишите файл.")],
+        OnDuplicate::Replace,
+    );
+    match &out[0] {
+        AddOutcome::Replaced { removed, .. } => assert_eq!(removed.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        lookup(&m, "Save the file.", 100),
+        [("Запишите файл.".to_string(), 100)]
+    );
+    assert_eq!(count_units(&m), 1);
+    // A different source in case only is another source (not a duplicate).
+    let out = add_all(
+        &mut m,
+        &[pair("save the file.", "Запишите файл.")],
+        OnDuplicate::Skip,
+    );
+    assert!(matches!(out[0], AddOutcome::Inserted { .. }));
+}
+
+#[test]
+fn duplicates_within_one_transaction_and_nfc() {
+    let mut m = Memory::in_memory().unwrap();
+    let out = add_all(
+        &mut m,
+        &[pair("Café.", "Кафе."), pair("Cafe\u{301}.", "Кафе.")],
+        OnDuplicate::Keep,
+    );
+    assert!(matches!(out[1], AddOutcome::Merged { .. }), "{out:?}");
+    assert_eq!(count_units(&m), 1);
+}
+
+#[test]
+fn a_unit_gaining_a_language_is_merged() {
+    let mut m = Memory::in_memory().unwrap();
+    add_all(&mut m, &[pair("Yes.", "Да.")], OnDuplicate::Keep);
+    let mut three = pair("Yes.", "Да.");
+    three.variants.push(Variant::new(tag("de"), "Ja."));
+    let out = add_all(&mut m, &[three.clone()], OnDuplicate::Keep);
+    assert!(matches!(out[0], AddOutcome::Merged { .. }));
+    let units: Vec<_> = m.units().map(|u| u.unwrap().unit).collect();
+    assert_eq!(units.len(), 1);
+    assert_eq!(units[0].variants.len(), 3);
+    // Adding the pair again is now a plain duplicate of a part of the unit.
+    let out = add_all(&mut m, &[pair("Yes.", "Да.")], OnDuplicate::Keep);
+    assert!(matches!(out[0], AddOutcome::Merged { .. }));
+    assert_eq!(count_units(&m), 1);
+    let mut opts = LookupOptions::new(tag("de"));
+    opts.min_percent = 100;
+    let hits = m.lookup(&Query::new("Yes.", tag("en")), &opts).unwrap();
+    assert_eq!(hits[0].target.text, "Ja.");
+}
+
+#[test]
+fn invalid_units_are_rejected_one_by_one() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    let one = TranslationUnit {
+        variants: vec![Variant::new(tag("en"), "Alone")],
+        ..TranslationUnit::default()
+    };
+    assert!(w.add(&one).is_err());
+    assert!(w.add(&pair("Hello", "  ")).is_err());
+    w.add(&pair("Hello", "Привет")).unwrap();
+    w.commit().unwrap();
+    assert_eq!(count_units(&m), 1);
+}
+
+#[test]
+fn language_tags_are_normalised_and_matched() {
+    let mut m = Memory::in_memory().unwrap();
+    add_all(
+        &mut m,
+        &[TranslationUnit::pair(
+            tag("EN_us"),
+            "Color settings",
+            tag("ru_RU"),
+            "Настройки цвета",
+        )],
+        OnDuplicate::Keep,
+    );
+    let unit = m.units().next().unwrap().unwrap().unit;
+    assert_eq!(unit.variants[0].lang.as_str(), "en-US");
+    assert_eq!(unit.variants[1].lang.as_str(), "ru-RU");
+    let run = |src: &str, tgt: &str, strict: bool| {
+        let mut opts = LookupOptions::new(tag(tgt));
+        opts.strict_lang = strict;
+        m.lookup(&Query::new("Color settings", tag(src)), &opts)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(run("en", "ru", false), 1, "en finds en-US, ru finds ru-RU");
+    assert_eq!(run("en-us", "ru-ru", false), 1);
+    assert_eq!(run("en", "ru", true), 0, "strict: en is not en-US");
+    assert_eq!(run("en-GB", "ru", false), 0);
+    assert_eq!(run("de", "ru", false), 0);
+}
+
+#[test]
+fn dropping_a_writer_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tm.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut m = Memory::open(&path, &opts).unwrap();
+    add_all(&mut m, &[pair("Kept.", "Сохранено.")], OnDuplicate::Keep);
+    {
+        let mut w = m.writer(WriteOptions::default()).unwrap();
+        w.add(&pair("Lost one.", "Потеряно.")).unwrap();
+        w.add(&TranslationUnit::pair(
+            tag("fr"),
+            "Perdu.",
+            tag("ru"),
+            "Потеряно.",
+        ))
+        .unwrap();
+        // Dropped without commit (as when an import fails half-way).
+    }
+    drop(m);
+    let m = Memory::open(&path, &opts).unwrap();
+    assert_eq!(count_units(&m), 1);
+    assert!(lookup(&m, "Lost one.", 50).is_empty());
+    assert_eq!(
+        m.stats().unwrap().languages.len(),
+        2,
+        "the fr tag was rolled back too"
+    );
+    // The index is consistent: indexed and exhaustive agree.
+    assert_eq!(lookup(&m, "Kept.", 50).len(), 1);
+}
+
+#[test]
+fn a_second_writer_waits_then_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tm.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        busy_timeout: Duration::from_millis(200),
+        ..OpenOptions::default()
+    };
+    let mut a = Memory::open(&path, &opts).unwrap();
+    let mut b = Memory::open(&path, &opts).unwrap();
+    let _w = a.writer(WriteOptions::default()).unwrap();
+    let start = std::time::Instant::now();
+    let err = b.writer(WriteOptions::default()).unwrap_err();
+    assert!(start.elapsed() >= Duration::from_millis(150), "it waited");
+    assert!(
+        err.to_string().contains("locked by another process"),
+        "{err}"
+    );
+    // Readers are not blocked by the writer.
+    assert!(lookup(&b, "anything", 50).is_empty());
+}
+
+#[test]
+fn open_refuses_other_files_and_newer_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = OpenOptions::default();
+    let missing = Memory::open(&dir.path().join("none.sqlite"), &opts).unwrap_err();
+    assert!(missing.to_string().contains("no memory here"), "{missing}");
+
+    let other = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x);")
+        .unwrap();
+    let err = Memory::open(&other, &opts).unwrap_err();
+    assert!(err.to_string().contains("not a bitext memory"), "{err}");
+
+    let text = dir.path().join("text.sqlite");
+    std::fs::write(
+        &text,
+        "this is not a database at all, just some text padding it out ".repeat(200),
+    )
+    .unwrap();
+    assert!(Memory::open(&text, &opts).is_err());
+
+    let newer = dir.path().join("newer.sqlite");
+    Memory::open(
+        &newer,
+        &OpenOptions {
+            create: true,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Memory::open(&newer, &opts).unwrap_err();
+    assert!(err.to_string().contains("newer bitext"), "{err}");
+}
+
+fn add_a_table(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
+    tx.execute_batch("CREATE TABLE extra_next(x); ALTER TABLE units ADD COLUMN next_v TEXT;")
+        .map_err(schema::db_error)
+}
+
+fn broken(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
+    tx.execute_batch("CREATE TABLE extra_broken(x);")
+        .map_err(schema::db_error)?;
+    tx.execute_batch("THIS IS NOT SQL")
+        .map_err(schema::db_error)
+}
+
+/// This build's migrations followed by `extra`.
+fn migrations_plus(extra: &[(&'static str, schema::MigrationFn)]) -> Vec<schema::Migration> {
+    let mut all: Vec<schema::Migration> = schema::MIGRATIONS
+        .iter()
+        .map(|m| schema::Migration {
+            to: m.to,
+            description: m.description,
+            apply: m.apply,
+        })
+        .collect();
+    for (k, (description, apply)) in extra.iter().enumerate() {
+        all.push(schema::Migration {
+            to: schema::CURRENT_VERSION + 1 + k as u32,
+            description,
+            apply: *apply,
+        });
+    }
+    all
+}
+
+#[test]
+fn migrations_run_in_order_and_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tm.sqlite");
+    let mut m = Memory::open(
+        &path,
+        &OpenOptions {
+            create: true,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
+    add_all(
+        &mut m,
+        &[pair("Old unit.", "Старая единица.")],
+        OnDuplicate::Keep,
+    );
+    drop(m);
+    let current = schema::CURRENT_VERSION;
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    let next = migrations_plus(&[("add a table", add_a_table)]);
+    assert_eq!(schema::migrate(&mut conn, &next).unwrap(), current);
+    assert_eq!(schema::version(&conn).unwrap(), current + 1);
+    let broken = migrations_plus(&[("add a table", add_a_table), ("broken", broken)]);
+    let err = schema::migrate(&mut conn, &broken).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("version {} (broken)", current + 2)),
+        "{err}"
+    );
+    assert_eq!(
+        schema::version(&conn).unwrap(),
+        current + 1,
+        "the failed migration left no trace"
+    );
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'extra_broken'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0);
+    let units: i64 = conn
+        .query_row("SELECT count(*) FROM units", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(units, 1);
+}
+
+#[test]
+fn old_tokenizer_version_is_reindexed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tm.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut m = Memory::open(&path, &opts).unwrap();
+    add_all(
+        &mut m,
+        &[
+            pair("Print the page.", "Напечатайте страницу."),
+            pair("Print a page.", "Страницу."),
+        ],
+        OnDuplicate::Keep,
+    );
+    let before = lookup(&m, "Print the pages.", 50);
+    drop(m);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "UPDATE meta SET value = '0' WHERE key = 'tokenizer_version';
+             DELETE FROM postings; DELETE FROM terms; UPDATE variants SET tokens = x'', words_key = 0;",
+        )
+        .unwrap();
+    }
+    let m = Memory::open(&path, &opts).unwrap();
+    assert_eq!(lookup(&m, "Print the pages.", 50), before);
+    assert_eq!(before.len(), 2);
+}
+
+#[test]
+fn context_matches_score_101() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut unit = pair("Click OK.", "Нажмите ОК.");
+    unit.context.prev = Some("The dialog opens.".into());
+    unit.context.next = Some("It closes.".into());
+    add_all(&mut m, &[unit], OnDuplicate::Keep);
+    let mut q = Query::new("Click OK.", tag("en"));
+    q.prev = Some("The dialog opens.".into());
+    q.next = Some("It closes.".into());
+    let opts = LookupOptions::new(tag("ru"));
+    assert_eq!(m.lookup(&q, &opts).unwrap()[0].score.percent, 101);
+    q.next = Some("Something else.".into());
+    assert_eq!(m.lookup(&q, &opts).unwrap()[0].score.percent, 100);
+}
+
+#[test]
+fn markup_is_kept_and_tags_cost_points() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut unit = pair("Click Save.", "Нажмите «Сохранить».");
+    unit.variants[0].markup =
+        Some("Click <bpt i=\"1\">&lt;b&gt;</bpt>Save<ept i=\"1\">&lt;/b&gt;</ept>.".into());
+    add_all(&mut m, &[unit.clone()], OnDuplicate::Keep);
+    let hits = m
+        .lookup(
+            &Query::new("Click Save.", tag("en")),
+            &LookupOptions::new(tag("ru")),
+        )
+        .unwrap();
+    assert_eq!(hits[0].score.percent, 96);
+    assert_eq!(hits[0].source.markup, unit.variants[0].markup);
+    let mut q = Query::new("Click Save.", tag("en"));
+    q.markup = unit.variants[0].markup.clone();
+    assert_eq!(
+        m.lookup(&q, &LookupOptions::new(tag("ru"))).unwrap()[0]
+            .score
+            .percent,
+        100
+    );
+}
+
+#[test]
+fn delete_by_id_and_filter_keeps_the_index_consistent() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut units = Vec::new();
+    for i in 0..30 {
+        let mut u = pair(
+            &format!("Report number {i} is ready for review."),
+            &format!("Отчёт {i} готов."),
+        );
+        u.origin.file = Some(if i % 3 == 0 { "a.tsv" } else { "b.tsv" }.into());
+        units.push(u);
+    }
+    add_all(&mut m, &units, OnDuplicate::Keep);
+    assert_eq!(
+        lookup(&m, "Report number 7 is ready for review.", 95).len(),
+        5
+    );
+    let gone = m
+        .delete(&DeleteFilter {
+            origin: Some("a.tsv".into()),
+            ..DeleteFilter::default()
+        })
+        .unwrap();
+    assert_eq!(gone.len(), 10);
+    let gone = m
+        .delete(&DeleteFilter {
+            ids: vec![2, 3, 999],
+            ..DeleteFilter::default()
+        })
+        .unwrap();
+    assert_eq!(gone, [2, 3]);
+    assert_eq!(count_units(&m), 18);
+    assert!(
+        m.delete(&DeleteFilter::default()).unwrap().is_empty(),
+        "an empty filter deletes nothing"
+    );
+    check_recall(&m, "Report number 7 is ready for review.", 50);
+    check_recall(&m, "Report ready", 30);
+    // Terms of deleted units only are gone from the dictionary.
+    let terms_before = m.stats().unwrap().terms;
+    m.delete(&DeleteFilter {
+        lang: Some(tag("en")),
+        ..DeleteFilter::default()
+    })
+    .unwrap();
+    assert_eq!(count_units(&m), 0);
+    assert_eq!(m.stats().unwrap().terms, 0);
+    assert!(terms_before > 0);
+}
+
+#[test]
+fn concordance_finds_substrings_in_any_script() {
+    let mut m = Memory::in_memory().unwrap();
+    add_all(
+        &mut m,
+        &[
+            pair(
+                "The parliamentary session opens.",
+                "Парламентская сессия открывается.",
+            ),
+            pair("Parliament voted.", "Парламент проголосовал."),
+            TranslationUnit::pair(
+                tag("zh"),
+                "我们明天去北京。",
+                tag("en"),
+                "We go to Beijing tomorrow.",
+            ),
+            pair("Nothing here.", "Ничего."),
+        ],
+        OnDuplicate::Keep,
+    );
+    let opts = ConcordanceOptions {
+        max: 10,
+        ..ConcordanceOptions::default()
+    };
+    // Before the index is updated, texts are scanned.
+    assert_eq!(m.concordance("PARLIAMENT", &opts).unwrap().len(), 2);
+    assert_eq!(m.update_concordance(|_| {}).unwrap(), 8);
+    let hits = m.concordance("PARLIAMENT", &opts).unwrap();
+    assert_eq!(hits.len(), 2);
+    let h = &hits[0];
+    assert_eq!(h.highlights[0].slice(&h.matched.text), "Parliament");
+    let hits = m.concordance("парламент", &opts).unwrap();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[0].matched.lang.as_str(), "ru");
+    assert_eq!(
+        m.concordance("北京", &opts).unwrap().len(),
+        1,
+        "short CJK term via tokens"
+    );
+    assert_eq!(m.concordance("明天去北京", &opts).unwrap().len(), 1);
+    let only_en = ConcordanceOptions {
+        lang: Some(tag("en")),
+        target: Some(tag("ru")),
+        max: 10,
+        ..ConcordanceOptions::default()
+    };
+    let hits = m.concordance("parlament", &only_en).unwrap();
+    assert!(
+        hits.is_empty(),
+        "the Russian text is not searched with --lang en"
+    );
+    // Deleted units leave the concordance.
+    m.delete(&DeleteFilter {
+        ids: vec![2],
+        ..DeleteFilter::default()
+    })
+    .unwrap();
+    assert_eq!(m.concordance("parliament", &opts).unwrap().len(), 1);
+    assert_eq!(m.concordance_pending().unwrap(), 0);
+}
+
+#[test]
+fn export_returns_what_was_added() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut u = pair("Hello <b>world</b>", "Привет, мир");
+    u.id = Some("tu-1".into());
+    u.variants[0].markup =
+        Some("Hello <bpt i='1'>&lt;b&gt;</bpt>world<ept i='1'>&lt;/b&gt;</ept>".into());
+    u.variants[0].props.push(Prop {
+        kind: "x-state".into(),
+        value: "final".into(),
+        lang: None,
+    });
+    u.provenance.created = Some("2020-01-02T03:04:05Z".parse().unwrap());
+    u.provenance.created_by = Some("anna".into());
+    u.origin.file = Some("doc.txt".into());
+    u.origin.score = Some(0.75);
+    u.context.prev = Some("Before.".into());
+    u.notes.push(Note {
+        text: "n".into(),
+        lang: Some("en".into()),
+    });
+    add_all(&mut m, &[u.clone()], OnDuplicate::Keep);
+    let back = m.units().next().unwrap().unwrap();
+    assert_eq!(back.unit, u);
+    assert_eq!(m.unit(back.id).unwrap().unwrap(), u);
+}
+
+#[test]
+fn stats_count_pairs_languages_and_dates() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut a = pair("One.", "Один.");
+    a.provenance.created = Some("2019-05-01T00:00:00Z".parse().unwrap());
+    let mut b = TranslationUnit::pair(tag("de"), "Zwei.", tag("en"), "Two.");
+    b.provenance.created = Some("2021-05-01T00:00:00Z".parse().unwrap());
+    b.variants.push(Variant::new(tag("ru"), "Два."));
+    add_all(&mut m, &[a, b], OnDuplicate::Keep);
+    let s = m.stats().unwrap();
+    assert_eq!((s.units, s.variants), (2, 5));
+    let pairs: Vec<(String, String, u64)> = s
+        .pairs
+        .iter()
+        .map(|p| (p.source.clone(), p.target.clone(), p.units))
+        .collect();
+    assert!(pairs.contains(&("en".into(), "ru".into(), 1)));
+    assert!(pairs.contains(&("de".into(), "en".into(), 1)));
+    assert!(pairs.contains(&("de".into(), "ru".into(), 1)));
+    let (lo, hi) = s.created.unwrap();
+    assert_eq!(lo.to_string(), "2019-05-01T00:00:00Z");
+    assert_eq!(hi.to_string(), "2021-05-01T00:00:00Z");
+}
+
+// ---------------------------------------------------------------------------------
+// Recall: the indexed lookup against brute force over the texts.
+
+/// xorshift64*: a small deterministic generator, so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the", "a", "file", "open", "close", "save", "print", "page", "report", "user", "click",
+    "button", "window", "settings", "color", "is", "not", "ready", "for", "review", "and", "of",
+    "to", "in", "new", "old", "data", "error", "message", "server", "Paris", "Berlin", "today",
+];
+const PUNCT: &[&str] = &[",", ".", "!", "?", ":", "(", ")", "\"", "—"];
+
+fn sentence(rng: &mut Rng) -> Vec<String> {
+    let n = 1 + rng.below(18);
+    (0..n)
+        .map(|_| match rng.below(10) {
+            0 => rng.below(50).to_string(),
+            1 => rng.pick(PUNCT).to_string(),
+            _ => rng.pick(WORDS).to_string(),
+        })
+        .collect()
+}
+
+/// A small edit: a word changed, added or removed, a number or punctuation changed,
+/// a case change.
+fn perturb(rng: &mut Rng, words: &mut Vec<String>) {
+    let i = rng.below(words.len().max(1));
+    match rng.below(6) {
+        0 if words.len() > 1 => {
+            words.remove(i);
+        }
+        1 => words.insert(i.min(words.len()), rng.pick(WORDS).to_string()),
+        2 if !words.is_empty() => words[i] = rng.pick(WORDS).to_string(),
+        3 if !words.is_empty() => words[i] = rng.below(50).to_string(),
+        4 => words.insert(i.min(words.len()), rng.pick(PUNCT).to_string()),
+        _ if !words.is_empty() => words[i] = words[i].to_uppercase(),
+        _ => {}
+    }
+}
+
+fn random_memory(seed: u64, bases: usize) -> (Memory, Vec<String>) {
+    let mut rng = Rng(seed);
+    let mut m = Memory::in_memory().unwrap();
+    let mut texts = Vec::new();
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    for b in 0..bases {
+        let base = sentence(&mut rng);
+        for v in 0..=rng.below(4) {
+            let mut words = base.clone();
+            for _ in 0..v {
+                perturb(&mut rng, &mut words);
+            }
+            let text = words.join(if rng.below(8) == 0 { "  " } else { " " });
+            let mut unit = pair(&text, &format!("перевод {b}.{v}"));
+            if rng.below(5) == 0 {
+                unit.context.prev = Some(format!("prev {}", rng.below(3)));
+                unit.context.next = Some(format!("next {}", rng.below(3)));
+            }
+            w.add(&unit).unwrap();
+            texts.push(text);
+        }
+    }
+    w.commit().unwrap();
+    (m, texts)
+}
+
+/// A stored source ready for comparison: unit id, tokens, tags, previous and next
+/// segment.
+type Source = (i64, Analyzed, Vec<String>, Option<String>, Option<String>);
+
+/// The stored sources, tokenised once, for brute-force comparisons.
+struct Sources(Vec<Source>);
+
+impl Sources {
+    fn of(m: &Memory) -> Sources {
+        Sources(
+            m.units()
+                .map(|rec| {
+                    let rec = rec.unwrap();
+                    let src = &rec.unit.variants[0];
+                    (
+                        rec.id,
+                        Analyzed::new(&src.text),
+                        inline_tags(src.markup.as_deref()),
+                        rec.unit.context.prev.clone(),
+                        rec.unit.context.next.clone(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Every unit whose text scores at least `min` against the query, from the text
+    /// alone: no index, no stored tokens.
+    fn brute_force(&self, query: &Query, min: u32) -> BTreeMap<i64, u32> {
+        let q = Analyzed::new(&query.text);
+        let qtags = inline_tags(query.markup.as_deref());
+        let mut out = BTreeMap::new();
+        for (id, s, stags, prev, next) in &self.0 {
+            let sc = score(
+                Side {
+                    text: &q,
+                    tags: &qtags,
+                    prev: query.prev.as_deref(),
+                    next: query.next.as_deref(),
+                },
+                Side {
+                    text: s,
+                    tags: stags,
+                    prev: prev.as_deref(),
+                    next: next.as_deref(),
+                },
+            );
+            if sc.percent >= min {
+                out.insert(*id, sc.percent);
+            }
+        }
+        out
+    }
+}
+
+fn text_brute_force(m: &Memory, query: &Query, min: u32) -> BTreeMap<i64, u32> {
+    Sources::of(m).brute_force(query, min)
+}
+
+fn results(m: &Memory, query: &Query, min: u32, exhaustive: bool) -> BTreeMap<i64, u32> {
+    let mut opts = LookupOptions::new(tag("ru"));
+    opts.min_percent = min;
+    opts.max = usize::MAX;
+    opts.exhaustive = exhaustive;
+    m.lookup(query, &opts)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.unit, h.score.percent))
+        .collect()
+}
+
+fn check_recall(m: &Memory, text: &str, min: u32) {
+    let q = Query::new(text, tag("en"));
+    let truth = text_brute_force(m, &q, min);
+    assert_eq!(
+        results(m, &q, min, false),
+        truth,
+        "indexed, query {text:?} min {min}"
+    );
+    assert_eq!(
+        results(m, &q, min, true),
+        truth,
+        "exhaustive, query {text:?} min {min}"
+    );
+}
+
+#[test]
+fn indexed_lookup_finds_exactly_what_brute_force_finds() {
+    let mins = [1, 30, 50, 60, 70, 75, 80, 85, 90, 94, 95, 98, 100, 101];
+    let mut checked = 0;
+    let mut nonempty = 0;
+    for seed in [1u64, 7, 42] {
+        let (m, texts) = random_memory(seed, 300);
+        let sources = Sources::of(&m);
+        let mut rng = Rng(seed * 31 + 5);
+        for _ in 0..1000 {
+            let mut words: Vec<String> = if rng.below(6) == 0 {
+                sentence(&mut rng)
+            } else {
+                rng.pick(&texts)
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(String::from)
+                    .collect()
+            };
+            for _ in 0..rng.below(4) {
+                perturb(&mut rng, &mut words);
+            }
+            let text = words.join(" ");
+            if Analyzed::new(&text).is_empty() {
+                continue;
+            }
+            let mut q = Query::new(text, tag("en"));
+            if rng.below(4) == 0 {
+                q.prev = Some(format!("prev {}", rng.below(3)));
+                q.next = Some(format!("next {}", rng.below(3)));
+            }
+            let min = *rng.pick(&mins);
+            let truth = sources.brute_force(&q, min);
+            let indexed = results(&m, &q, min, false);
+            assert_eq!(indexed, truth, "seed {seed}, query {:?}, min {min}", q.text);
+            checked += 1;
+            nonempty += usize::from(!truth.is_empty());
+        }
+        // The exhaustive path agrees too (fewer queries: it is slow by design).
+        for text in texts.iter().take(50) {
+            let q = Query::new(text.clone(), tag("en"));
+            assert_eq!(results(&m, &q, 60, true), sources.brute_force(&q, 60));
+        }
+    }
+    assert!(checked > 2900, "{checked}");
+    assert!(
+        nonempty > checked / 2,
+        "the queries must find something: {nonempty}/{checked}"
+    );
+}
+
+#[test]
+fn best_matches_come_first_and_max_limits() {
+    let (m, texts) = random_memory(99, 200);
+    let mut shortcut = 0;
+    for (i, text) in texts.iter().enumerate().take(300) {
+        // Stored texts, and some with a word changed.
+        let text = if i % 2 == 0 {
+            text.clone()
+        } else {
+            text.replacen("the", "a", 1)
+        };
+        let q = Query::new(text.clone(), tag("en"));
+        let all = results(&m, &q, 50, false);
+        for max in [1, 3] {
+            let mut opts = LookupOptions::new(tag("ru"));
+            opts.min_percent = 50;
+            opts.max = max;
+            let top = m.lookup(&q, &opts).unwrap();
+            // The best `max` percentages of all matches, in order.
+            let mut expected: Vec<u32> = all.values().copied().collect();
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            expected.truncate(max);
+            let got: Vec<u32> = top.iter().map(|h| h.score.percent).collect();
+            assert_eq!(got, expected, "query {text:?}, max {max}");
+            shortcut += usize::from(got.len() == max && got[max - 1] >= 95);
+        }
+    }
+    assert!(
+        shortcut > 50,
+        "same-words matches fill the list often: {shortcut}"
+    );
+}
+
+/// `stats` from the running totals equals a recount of the stored units after adds,
+/// merges, alternatives, replacements, deletions and a rolled-back writer.
+#[test]
+fn running_totals_match_a_recount() {
+    type Totals = (u64, Vec<(String, u64)>, Vec<(String, String, u64)>);
+    fn recount(m: &Memory) -> Totals {
+        let mut bytes = 0u64;
+        let mut langs: BTreeMap<String, u64> = BTreeMap::new();
+        let mut pairs: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for rec in m.units() {
+            let u = rec.unwrap().unit;
+            let src = super::writer::source_index(&u);
+            for (k, v) in u.variants.iter().enumerate() {
+                bytes += v.text.len() as u64;
+                *langs.entry(v.lang.to_string()).or_default() += 1;
+                if k != src {
+                    *pairs
+                        .entry((u.variants[src].lang.to_string(), v.lang.to_string()))
+                        .or_default() += 1;
+                }
+            }
+        }
+        (
+            bytes,
+            langs.into_iter().collect(),
+            pairs.into_iter().map(|((a, b), n)| (a, b, n)).collect(),
+        )
+    }
+    fn from_stats(m: &Memory) -> Totals {
+        let s = m.stats().unwrap();
+        let mut pairs: Vec<(String, String, u64)> = s
+            .pairs
+            .into_iter()
+            .map(|p| (p.source, p.target, p.units))
+            .collect();
+        pairs.sort();
+        (s.text_bytes, s.languages, pairs)
+    }
+    let mut m = Memory::in_memory().unwrap();
+    let mut three = TranslationUnit::pair(tag("en-US"), "Yes.", tag("ru"), "Да.");
+    three.variants.push(Variant::new(tag("de"), "Ja."));
+    add_all(
+        &mut m,
+        &[
+            pair("Yes.", "Да."),
+            pair("Yes.", "Да."),
+            pair("Yes.", "Ага."),
+            TranslationUnit::pair(tag("en-US"), "Yes.", tag("ru"), "Да."),
+            three,
+            pair("No.", "Нет."),
+        ],
+        OnDuplicate::Keep,
+    );
+    assert_eq!(from_stats(&m), recount(&m));
+    add_all(&mut m, &[pair("Yes.", "Конечно.")], OnDuplicate::Replace);
+    assert_eq!(from_stats(&m), recount(&m));
+    m.delete(&DeleteFilter {
+        lang: Some(tag("de")),
+        ..DeleteFilter::default()
+    })
+    .unwrap();
+    assert_eq!(from_stats(&m), recount(&m));
+    {
+        let mut w = m.writer(WriteOptions::default()).unwrap();
+        w.add(&pair("Lost.", "Потеряно.")).unwrap();
+    }
+    assert_eq!(from_stats(&m), recount(&m));
+    m.delete(&DeleteFilter {
+        lang: Some(tag("en")),
+        ..DeleteFilter::default()
+    })
+    .unwrap();
+    let (bytes, langs, pairs) = from_stats(&m);
+    assert_eq!((bytes, langs.len(), pairs.len()), (0, 0, 0));
+}

@@ -1,0 +1,356 @@
+//! Match tokens: what fuzzy matching compares.
+//!
+//! A text is put in NFC and cut at UAX #29 word boundaries; whitespace is dropped and
+//! every other piece is a token: a word, a number or a punctuation mark (symbols count
+//! as punctuation). Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao,
+//! Khmer, Myanmar) give one token per character (grapheme cluster), since their words
+//! are not marked. Each token has a folded form (lower case, typographic apostrophes
+//! made plain) that matching compares; the original is kept for diffs and penalties.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::text::Span;
+
+/// The version of the tokenisation rules. Stored in every memory: a memory indexed
+/// with other rules must be re-indexed before fuzzy lookups can trust its index.
+pub const TOKENIZER_VERSION: u32 = 1;
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// Contains a letter (of any script), including ideographs.
+    Word,
+    /// Contains a digit and no letter: `42`, `3.14`, `1,000`.
+    Number,
+    /// Anything else: punctuation marks and symbols.
+    Punct,
+}
+
+/// One token of an [`Analyzed`] text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Its kind.
+    pub kind: TokenKind,
+    /// Its bytes in the NFC text.
+    pub span: Span,
+    /// Its folded form: a range in [`Analyzed::folded`].
+    fold: Range<u32>,
+}
+
+/// A text prepared for matching: NFC form, tokens and their folded forms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analyzed {
+    /// The text in NFC.
+    pub text: String,
+    /// The tokens, in order.
+    pub tokens: Vec<Token>,
+    /// The folded forms of all tokens, end to end.
+    folded: String,
+}
+
+impl Analyzed {
+    /// Tokenises `text`.
+    pub fn new(text: &str) -> Analyzed {
+        let nfc = nfc(text);
+        let mut out = Analyzed {
+            text: String::new(),
+            tokens: Vec::new(),
+            folded: String::with_capacity(nfc.len()),
+        };
+        for (start, piece) in nfc.split_word_bound_indices() {
+            if piece.chars().all(char::is_whitespace) {
+                continue;
+            }
+            if piece.chars().any(is_spaceless) {
+                for (offset, grapheme) in piece.grapheme_indices(true) {
+                    if !grapheme.chars().all(char::is_whitespace) {
+                        out.push(start + offset, grapheme);
+                    }
+                }
+            } else {
+                out.push(start, piece);
+            }
+        }
+        out.text = nfc.into_owned();
+        out
+    }
+
+    fn push(&mut self, start: usize, piece: &str) {
+        let from = self.folded.len() as u32;
+        fold_into(piece, &mut self.folded);
+        self.tokens.push(Token {
+            kind: classify(piece),
+            span: Span::new(start, start + piece.len()),
+            fold: from..self.folded.len() as u32,
+        });
+    }
+
+    /// The number of tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// True if the text has no token (empty or only whitespace).
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The token's text as written (NFC).
+    pub fn raw(&self, token: &Token) -> &str {
+        token.span.slice(&self.text)
+    }
+
+    /// The token's folded form.
+    pub fn folded(&self, token: &Token) -> &str {
+        &self.folded[token.fold.start as usize..token.fold.end as usize]
+    }
+
+    /// The folded forms of all tokens.
+    pub fn folded_tokens(&self) -> impl Iterator<Item = &str> + '_ {
+        self.tokens.iter().map(|t| self.folded(t))
+    }
+
+    /// The number of tokens that are words or numbers: the word count translators use
+    /// for quotes.
+    pub fn word_count(&self) -> usize {
+        self.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Punct)
+            .count()
+    }
+
+    /// True if the text has at least one word token.
+    pub fn has_words(&self) -> bool {
+        self.tokens.iter().any(|t| t.kind == TokenKind::Word)
+    }
+}
+
+/// `text` in NFC, borrowed when it already is (always for ASCII).
+pub fn nfc(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfc().collect())
+    }
+}
+
+/// Appends the folded form of `piece`: lower case, with typographic apostrophes (’ ‘ ʼ)
+/// made plain, so `Don’t` and `don't` are one word.
+fn fold_into(piece: &str, out: &mut String) {
+    if piece.is_ascii() {
+        out.extend(piece.bytes().map(|b| b.to_ascii_lowercase() as char));
+        return;
+    }
+    for c in piece.chars() {
+        match c {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' => out.push('\''),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+}
+
+/// The folded form of one piece of text (see [`Analyzed::folded`]).
+pub fn fold(piece: &str) -> String {
+    let mut out = String::with_capacity(piece.len());
+    fold_into(piece, &mut out);
+    out
+}
+
+fn classify(piece: &str) -> TokenKind {
+    if piece.chars().any(char::is_alphabetic) {
+        TokenKind::Word
+    } else if piece.chars().any(char::is_numeric) {
+        TokenKind::Number
+    } else {
+        TokenKind::Punct
+    }
+}
+
+/// Characters of scripts written without spaces between words.
+fn is_spaceless(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF      // Thai, Lao
+        | 0x1000..=0x109F    // Myanmar
+        | 0x1780..=0x17FF    // Khmer
+        | 0x19E0..=0x19FF    // Khmer symbols
+        | 0x2E80..=0x2FDF    // CJK radicals, Kangxi
+        | 0x3005..=0x3007    // 々 〆 〇
+        | 0x3021..=0x3029    // Hangzhou numerals
+        | 0x3031..=0x3035    // kana repeat marks
+        | 0x3040..=0x30FF    // Hiragana, Katakana
+        | 0x3100..=0x312F    // Bopomofo
+        | 0x31A0..=0x31BF    // Bopomofo extended
+        | 0x31F0..=0x31FF    // Katakana extensions
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xA9E0..=0xA9FF    // Myanmar extended-B
+        | 0xAA60..=0xAA7F    // Myanmar extended-A
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F    // half-width Katakana
+        | 0x1B000..=0x1B16F  // kana supplement, extended
+        | 0x20000..=0x3134F  // CJK extensions B–G
+    )
+}
+
+/// A stable 64-bit hash (FNV-1a), as stored keys must not change between versions
+/// or platforms.
+#[derive(Debug, Clone, Copy)]
+pub struct StableHasher(u64);
+
+impl StableHasher {
+    /// A fresh hasher.
+    pub fn new() -> StableHasher {
+        StableHasher(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Adds bytes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// The hash so far, as SQLite's signed integer.
+    pub fn finish(&self) -> i64 {
+        self.0 as i64
+    }
+}
+
+impl Default for StableHasher {
+    fn default() -> StableHasher {
+        StableHasher::new()
+    }
+}
+
+/// The kind of token that decides whether two texts are "the same words": words if
+/// the text has any, else numbers if it has any, else every token.
+pub fn significant_kind(text: &Analyzed) -> Option<TokenKind> {
+    if text.tokens.iter().any(|t| t.kind == TokenKind::Word) {
+        Some(TokenKind::Word)
+    } else if text.tokens.iter().any(|t| t.kind == TokenKind::Number) {
+        Some(TokenKind::Number)
+    } else {
+        None
+    }
+}
+
+/// The folded significant tokens (see [`significant_kind`]).
+pub fn significant_tokens(text: &Analyzed) -> impl Iterator<Item = &str> + '_ {
+    let kind = significant_kind(text);
+    text.tokens
+        .iter()
+        .filter(move |t| kind.is_none_or(|k| t.kind == k))
+        .map(|t| text.folded(t))
+}
+
+/// The key under which texts with the same words are grouped: a hash of the language
+/// group and the folded word tokens (punctuation, numbers, case and whitespace left
+/// out); for a text without words, of its numbers; without either, of all its
+/// tokens. Texts that differ only in those small things share the key, so lookups
+/// find them directly; identical sources are found by it too.
+pub fn words_key(group: &str, text: &Analyzed) -> i64 {
+    let mut h = StableHasher::new();
+    h.write(group.as_bytes());
+    h.write(match significant_kind(text) {
+        Some(TokenKind::Word) => b"\x00w",
+        Some(TokenKind::Number) => b"\x00n",
+        _ => b"\x00a",
+    });
+    for t in significant_tokens(text) {
+        h.write(t.as_bytes());
+        h.write(b"\x1f");
+    }
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<(String, TokenKind)> {
+        let a = Analyzed::new(text);
+        a.tokens
+            .iter()
+            .map(|t| (a.folded(t).to_string(), t.kind))
+            .collect()
+    }
+
+    fn folded(text: &str) -> Vec<String> {
+        toks(text).into_iter().map(|(s, _)| s).collect()
+    }
+
+    #[test]
+    fn words_numbers_punctuation() {
+        use TokenKind::*;
+        assert_eq!(
+            toks("Press  OK, then pay $3.50!"),
+            [
+                ("press".into(), Word),
+                ("ok".into(), Word),
+                (",".into(), Punct),
+                ("then".into(), Word),
+                ("pay".into(), Word),
+                ("$".into(), Punct),
+                ("3.50".into(), Number),
+                ("!".into(), Punct),
+            ]
+        );
+    }
+
+    #[test]
+    fn apostrophes_and_case_fold() {
+        assert_eq!(folded("Don’t"), folded("don't"));
+        assert_eq!(folded("ПРИВЕТ, Мир"), ["привет", ",", "мир"]);
+    }
+
+    #[test]
+    fn nfc_makes_decomposed_equal() {
+        assert_eq!(folded("cafe\u{301}"), folded("café"));
+        assert_eq!(Analyzed::new("cafe\u{301}").text, "café");
+    }
+
+    #[test]
+    fn spaceless_scripts_give_characters() {
+        assert_eq!(
+            folded("東京都に行きます。"),
+            ["東", "京", "都", "に", "行", "き", "ま", "す", "。"]
+        );
+        // Thai combining vowels stay with their consonant.
+        let thai = folded("สวัสดี");
+        assert_eq!(thai.concat(), "สวัสดี");
+        assert!(thai.len() >= 3, "{thai:?}");
+        // Mixed: Latin words stay words.
+        assert_eq!(
+            folded("iPhone 15を買った"),
+            ["iphone", "15", "を", "買", "っ", "た"]
+        );
+    }
+
+    #[test]
+    fn spans_point_into_nfc_text() {
+        let a = Analyzed::new("  Hello,\tworld ");
+        let raw: Vec<&str> = a.tokens.iter().map(|t| a.raw(t)).collect();
+        assert_eq!(raw, ["Hello", ",", "world"]);
+        assert_eq!(a.word_count(), 2);
+    }
+
+    #[test]
+    fn words_key_ignores_small_differences() {
+        let k = |s: &str| words_key("en", &Analyzed::new(s));
+        assert_eq!(k("Open the file."), k("open  the FILE!"));
+        assert_eq!(k("Page 3 of 7"), k("Page 4 of 9"));
+        assert_ne!(k("Open the file."), k("Open a file."));
+        assert_ne!(k("12"), k("13"));
+        assert_eq!(k("12"), k("12."));
+        assert_ne!(k("..."), k("!!!"));
+        assert_ne!(
+            words_key("en", &Analyzed::new("a")),
+            words_key("de", &Analyzed::new("a"))
+        );
+    }
+}

@@ -1,0 +1,792 @@
+//! The translation-memory commands: add, import, lookup, concordance, pretranslate,
+//! stats, delete, export. JSON output is parsed, not compared as text.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::util::{bitext, json_lines, shared, tempdir};
+
+/// `bitext` with a memory file (and no $BITEXT_TM / $BITEXT_USER from outside).
+fn tm_cmd(tm: &Path) -> assert_cmd::Command {
+    let mut cmd = bitext();
+    cmd.env_remove("BITEXT_TM").env_remove("BITEXT_USER");
+    cmd.arg("--quiet");
+    cmd.env("BITEXT_TM", tm);
+    cmd
+}
+
+fn json(cmd: &mut assert_cmd::Command) -> Vec<Value> {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    json_lines(&out)
+}
+
+fn add(tm: &Path, src: &str, tgt: &str, extra: &[&str]) -> Value {
+    let mut cmd = tm_cmd(tm);
+    cmd.args(["add", src, tgt, "-s", "en", "-t", "ru", "-f", "jsonl"])
+        .args(extra);
+    json(&mut cmd).remove(0)
+}
+
+fn lookup(tm: &Path, text: &str, extra: &[&str]) -> Vec<Value> {
+    let mut cmd = tm_cmd(tm);
+    cmd.args(["lookup", text, "-s", "en", "-t", "ru", "-f", "jsonl"])
+        .args(extra);
+    let records = json(&mut cmd);
+    assert_eq!(records.len(), 1);
+    records[0]["matches"].as_array().unwrap().clone()
+}
+
+fn stats(tm: &Path) -> Value {
+    json(tm_cmd(tm).args(["stats", "-f", "jsonl"])).remove(0)
+}
+
+/// The first `n` pairs of the shared en-ru corpus as a headerless TSV.
+fn corpus_tsv(dir: &Path, n: usize) -> PathBuf {
+    let text = fs::read_to_string(shared("data/corpus/en_ru.tsv")).unwrap();
+    let lines: Vec<&str> = text.lines().take(n).collect();
+    let path = dir.join(format!("corpus{n}.tsv"));
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+#[test]
+fn add_then_lookup_gives_percent_target_and_diff() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    assert_eq!(
+        add(&tm, "Open the file.", "Откройте файл.", &[])["action"],
+        "inserted"
+    );
+    add(&tm, "Close the window.", "Закройте окно.", &[]);
+    let hits = lookup(&tm, "Open the old file.", &[]);
+    assert_eq!(hits.len(), 1);
+    let h = &hits[0];
+    assert_eq!(h["score"]["percent"], 80);
+    assert_eq!(h["score"]["kind"], "fuzzy");
+    assert_eq!(h["target"]["text"], "Откройте файл.");
+    assert_eq!(h["target"]["lang"], "ru");
+    let diff: Vec<(String, String)> = h["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["op"].as_str().unwrap().to_string(),
+                p["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        diff.contains(&("+".to_string(), "old".to_string())),
+        "{diff:?}"
+    );
+    // Text output shows the percentage and the wdiff-style diff.
+    tm_cmd(&tm)
+        .args(["lookup", "Open the old file.", "-s", "en", "-t", "ru"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("80%"))
+        .stdout(predicate::str::contains("Open the {+old+} file."));
+    // Same words, different case and punctuation: 95-99.
+    let hits = lookup(&tm, "open the file!", &[]);
+    assert_eq!(hits[0]["score"]["kind"], "same_words");
+    let p = hits[0]["score"]["percent"].as_u64().unwrap();
+    assert!((95..=99).contains(&p), "{p}");
+    // Below the threshold: nothing.
+    assert!(lookup(&tm, "Something else entirely here.", &[]).is_empty());
+    assert_eq!(lookup(&tm, "Open the old file.", &["--min", "81"]).len(), 0);
+}
+
+#[test]
+fn duplicates_are_merged_kept_skipped_or_replaced() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    add(&tm, "Save the file.", "Сохраните файл.", &[]);
+    let again = add(
+        &tm,
+        "Save the file.",
+        "Сохраните файл.",
+        &["--user", "anna"],
+    );
+    assert_eq!(again["action"], "merged");
+    assert_eq!(stats(&tm)["units"], 1);
+    assert_eq!(
+        add(&tm, "Save the file.", "Сохраните этот файл.", &[])["action"],
+        "inserted"
+    );
+    assert_eq!(stats(&tm)["units"], 2);
+    let skipped = add(
+        &tm,
+        "Save the file.",
+        "Третий.",
+        &["--on-duplicate", "skip"],
+    );
+    assert_eq!(skipped["action"], "skipped");
+    let replaced = add(
+        &tm,
+        "Save the file.",
+        "Запишите файл.",
+        &["--on-duplicate", "replace"],
+    );
+    assert_eq!(replaced["action"], "replaced");
+    assert_eq!(replaced["removed"].as_array().unwrap().len(), 2);
+    let hits = lookup(&tm, "Save the file.", &[]);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["target"]["text"], "Запишите файл.");
+    assert_eq!(hits[0]["score"]["percent"], 100);
+}
+
+#[test]
+fn language_tags_are_normalised_and_en_finds_en_us() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    json(tm_cmd(&tm).args([
+        "add",
+        "Colour settings",
+        "Настройки цвета",
+        "-s",
+        "EN_gb",
+        "-t",
+        "ru_ru",
+        "-f",
+        "jsonl",
+    ]));
+    let s = stats(&tm);
+    assert_eq!(s["pairs"][0]["source"], "en-GB");
+    assert_eq!(s["pairs"][0]["target"], "ru-RU");
+    assert_eq!(lookup(&tm, "Colour settings", &[]).len(), 1);
+    assert_eq!(lookup(&tm, "Colour settings", &["--strict-lang"]).len(), 0);
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "Colour settings",
+        "-s",
+        "en-gb",
+        "-t",
+        "RU-RU",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(records[0]["matches"].as_array().unwrap().len(), 1);
+    tm_cmd(&tm)
+        .args(["lookup", "x", "-s", "en--gb", "-t", "ru"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--src-lang \"en--gb\""));
+}
+
+#[test]
+fn queries_file_lines_and_jsonl_with_context() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    add(
+        &tm,
+        "Click OK.",
+        "Нажмите ОК.",
+        &["--prev", "A dialog opens.", "--next", "It closes."],
+    );
+    let lines = dir.path().join("q.txt");
+    fs::write(&lines, "Click OK.\n\nClick OK!\n").unwrap();
+    let records = json(
+        tm_cmd(&tm)
+            .args(["lookup", "-s", "en", "-t", "ru", "-f", "jsonl", "--queries"])
+            .arg(&lines),
+    );
+    assert_eq!(records.len(), 2, "blank lines are skipped");
+    assert_eq!(records[0]["matches"][0]["score"]["percent"], 100);
+    assert_eq!(records[1]["matches"][0]["score"]["percent"], 99);
+    let jl = dir.path().join("q.jsonl");
+    fs::write(
+        &jl,
+        "{\"id\": 7, \"text\": \"Click OK.\", \"prev\": \"A dialog opens.\", \"next\": \"It closes.\"}\n\
+         {\"text\": \"Click OK.\", \"prev\": \"Another.\"}\n",
+    )
+    .unwrap();
+    let records = json(
+        tm_cmd(&tm)
+            .args([
+                "lookup",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+                "-f",
+                "jsonl",
+                "--timings",
+                "--queries",
+            ])
+            .arg(&jl),
+    );
+    assert_eq!(records[0]["id"], 7);
+    assert_eq!(records[0]["matches"][0]["score"]["percent"], 101);
+    assert_eq!(records[0]["matches"][0]["score"]["kind"], "context");
+    assert_eq!(records[1]["matches"][0]["score"]["percent"], 100);
+    assert!(records[0]["ms"].as_f64().is_some());
+    // A bad JSON line is named.
+    fs::write(&jl, "{\"text\": \"a\"}\n{\"txt\": \"b\"}\n").unwrap();
+    tm_cmd(&tm)
+        .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
+        .arg(&jl)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("q.jsonl:2"));
+}
+
+#[test]
+fn indexed_lookup_equals_exhaustive_on_real_sentences() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let tsv = corpus_tsv(dir.path(), 3000);
+    tm_cmd(&tm)
+        .args(["import", "-s", "en", "-t", "ru"])
+        .arg(&tsv)
+        .assert()
+        .success();
+    // Queries: stored sentences with a word dropped, swapped or doubled, and unrelated
+    // ones (the last lines of the corpus, not imported).
+    let text = fs::read_to_string(shared("data/corpus/en_ru.tsv")).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    let mut queries = Vec::new();
+    for (i, s) in rows
+        .iter()
+        .take(3000)
+        .enumerate()
+        .filter(|(i, _)| i % 15 == 0)
+    {
+        let mut w: Vec<&str> = s.split(' ').collect();
+        match i % 4 {
+            0 if w.len() > 2 => {
+                w.remove(w.len() / 2);
+            }
+            1 if w.len() > 2 => w.swap(0, 1),
+            2 => w.insert(w.len() / 2, "very"),
+            _ => {}
+        }
+        queries.push(w.join(" "));
+    }
+    queries.extend(rows.iter().rev().take(20).map(|s| s.to_string()));
+    let qfile = dir.path().join("q.txt");
+    fs::write(&qfile, queries.join("\n") + "\n").unwrap();
+    let run = |extra: &[&str]| -> Vec<Vec<(i64, u64)>> {
+        let mut cmd = tm_cmd(&tm);
+        cmd.args([
+            "lookup",
+            "-s",
+            "en",
+            "-t",
+            "ru",
+            "-f",
+            "jsonl",
+            "--min",
+            "60",
+            "--max",
+            "1000",
+            "--queries",
+        ])
+        .arg(&qfile)
+        .args(extra);
+        json(&mut cmd)
+            .iter()
+            .map(|r| {
+                let mut m: Vec<(i64, u64)> = r["matches"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h["unit"].as_i64().unwrap(),
+                            h["score"]["percent"].as_u64().unwrap(),
+                        )
+                    })
+                    .collect();
+                m.sort();
+                m
+            })
+            .collect()
+    };
+    let indexed = run(&[]);
+    let exhaustive = run(&["--exhaustive"]);
+    assert_eq!(indexed.len(), queries.len());
+    assert_eq!(indexed, exhaustive);
+    let found = indexed.iter().filter(|m| !m.is_empty()).count();
+    assert!(
+        found >= 190,
+        "most perturbed queries find their sentence: {found}"
+    );
+}
+
+#[test]
+fn concordance_highlights_substrings() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    add(
+        &tm,
+        "The parliamentary session opens.",
+        "Парламентская сессия открывается.",
+        &[],
+    );
+    add(&tm, "Parliament voted.", "Парламент проголосовал.", &[]);
+    add(&tm, "Nothing here.", "Ничего.", &[]);
+    let hits = json(tm_cmd(&tm).args(["concordance", "PARLIAMENT", "-f", "jsonl"]));
+    assert_eq!(hits.len(), 2);
+    for h in &hits {
+        let text = h["matched"]["text"].as_str().unwrap();
+        let span = &h["highlights"][0];
+        let (s, e) = (
+            span[0].as_u64().unwrap() as usize,
+            span[1].as_u64().unwrap() as usize,
+        );
+        assert_eq!(text[s..e].to_lowercase(), "parliament");
+        assert_eq!(h["others"][0]["lang"], "ru");
+    }
+    let hits = json(tm_cmd(&tm).args([
+        "concordance",
+        "парламент",
+        "-s",
+        "ru",
+        "-t",
+        "en",
+        "-f",
+        "jsonl",
+        "--max",
+        "1",
+    ]));
+    assert_eq!(hits.len(), 1);
+    tm_cmd(&tm)
+        .args(["concordance", "voted"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Parliament **voted**."));
+    assert_eq!(
+        stats(&tm)["concordance_pending"],
+        0,
+        "the first search indexed everything"
+    );
+}
+
+#[test]
+fn pretranslate_writes_best_matches_and_the_analysis() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    add(&tm, "The printer is ready.", "Принтер готов.", &[]);
+    add(&tm, "Turn the printer off.", "Выключите принтер.", &[]);
+    add(
+        &tm,
+        "Press the red button.",
+        "Нажмите красную кнопку.",
+        &[
+            "--prev",
+            "Turn the printer off.",
+            "--next",
+            "The printer is ready.",
+        ],
+    );
+    let doc = dir.path().join("doc.txt");
+    fs::write(
+        &doc,
+        "Turn the printer off. Press the red button. The printer is ready.\n\n\
+         The printer is ready. Turn the big printer off. Nothing matches this sentence at all.\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.tsv");
+    let stats_path = dir.path().join("stats.json");
+    tm_cmd(&tm)
+        .args(["pretranslate", "-s", "en", "-t", "ru", "-o"])
+        .arg(&out)
+        .arg("--stats-json")
+        .arg(&stats_path)
+        .arg(&doc)
+        .assert()
+        .success();
+    let tsv = fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "segment",
+            "percent",
+            "source",
+            "target",
+            "matched_source",
+            "unit"
+        ]
+    );
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[2][1], "101", "{rows:?}");
+    assert_eq!(rows[2][3], "Нажмите красную кнопку.");
+    assert_eq!(rows[5][1], "83"); // one word inserted in 6 tokens
+    assert_eq!(rows[6][1], "");
+    let stats: Value = serde_json::from_str(&fs::read_to_string(&stats_path).unwrap()).unwrap();
+    let band = |name: &str| -> (u64, u64) {
+        let b = stats["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["band"] == name)
+            .unwrap();
+        (
+            b["segments"].as_u64().unwrap(),
+            b["words"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(band("101"), (1, 4));
+    assert_eq!(band("100"), (2, 8));
+    assert_eq!(band("repetition"), (1, 4));
+    assert_eq!(band("75-84"), (1, 5));
+    assert_eq!(band("no match"), (1, 6));
+    assert_eq!(stats["segments"], 6);
+    // JSON Lines output has the match and its band per segment.
+    let records = json(
+        tm_cmd(&tm)
+            .args(["pretranslate", "-s", "en", "-t", "ru", "-f", "jsonl"])
+            .arg(&doc),
+    );
+    assert_eq!(records.len(), 6);
+    assert_eq!(records[1]["band"], "101");
+    assert_eq!(
+        records[1]["match"]["target"]["text"],
+        "Нажмите красную кнопку."
+    );
+    assert!(records[5]["match"].is_null());
+}
+
+#[test]
+fn import_report_export_round_trip_and_all_or_nothing() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let csv = dir.path().join("a.csv");
+    fs::write(
+        &csv,
+        "en-US,ru,note\nHello,Привет,greeting\nBye,Пока,\nHello,Привет,\nHello,Здравствуйте,\n",
+    )
+    .unwrap();
+    let reports = json(tm_cmd(&tm).args(["import", "-f", "jsonl"]).arg(&csv));
+    let r = &reports[0];
+    assert_eq!(
+        (
+            r["read"].as_u64(),
+            r["imported"].as_u64(),
+            r["merged"].as_u64()
+        ),
+        (Some(4), Some(3), Some(1))
+    );
+    assert_eq!(r["format"], "csv");
+    // An invalid row stops the file and leaves the memory as it was.
+    let bad = dir.path().join("bad.tsv");
+    fs::write(&bad, "en\tru\nOne\tОдин\nTwo\tДва\tthree\n").unwrap();
+    tm_cmd(&tm)
+        .arg("import")
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad.tsv:3"))
+        .stderr(predicate::str::contains("nothing of"));
+    assert_eq!(stats(&tm)["units"], 3);
+    // With --skip-invalid the good rows go in and the bad one is listed with its line.
+    let reports = json(
+        tm_cmd(&tm)
+            .args(["import", "--skip-invalid", "-f", "jsonl"])
+            .arg(&bad),
+    );
+    assert_eq!(reports[0]["imported"], 1);
+    assert_eq!(reports[0]["skipped"], 1);
+    assert!(
+        reports[0]["skips"][0]
+            .as_str()
+            .unwrap()
+            .contains("bad.tsv:3"),
+        "{}",
+        reports[0]
+    );
+    assert_eq!(stats(&tm)["units"], 4);
+
+    // Export as JSON Lines and import into a new memory: the same units.
+    let jl = dir.path().join("all.jsonl");
+    tm_cmd(&tm).arg("export").arg(&jl).assert().success();
+    let exported = json_lines(&fs::read(&jl).unwrap());
+    assert_eq!(exported.len(), 4);
+    assert_eq!(exported[0]["notes"][0]["text"], "greeting");
+    assert_eq!(
+        exported[0]["origin"]["file"].as_str().unwrap(),
+        csv.display().to_string()
+    );
+    let tm2 = dir.path().join("tm2.sqlite");
+    tm_cmd(&tm2).arg("import").arg(&jl).assert().success();
+    let jl2 = dir.path().join("all2.jsonl");
+    tm_cmd(&tm2).arg("export").arg(&jl2).assert().success();
+    assert_eq!(json_lines(&fs::read(&jl2).unwrap()), exported);
+    // TSV export of a language pair.
+    let out = tm_cmd(&tm)
+        .args(["export", "-", "--to", "tsv", "-s", "en", "-t", "ru"])
+        .assert()
+        .success();
+    let tsv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    // The columns are named by the languages asked for (en covers en-US).
+    assert!(tsv.starts_with("en\tru\n"), "{tsv}");
+    assert!(tsv.contains("Bye\tПока\n"));
+}
+
+#[test]
+fn import_of_aligner_output_records_origin_and_score() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let tsv = dir.path().join("aligned.tsv");
+    fs::write(
+        &tsv,
+        "First sentence.\tПервое предложение.\t0.93\nSecond one.\tВторое.\t0.41\n",
+    )
+    .unwrap();
+    let reports = json(
+        tm_cmd(&tm)
+            .args([
+                "import",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+                "--origin",
+                "manual.txt",
+                "-f",
+                "jsonl",
+            ])
+            .arg(&tsv),
+    );
+    assert_eq!(reports[0]["imported"], 2);
+    let units = json(tm_cmd(&tm).args(["export", "-", "--to", "jsonl"]));
+    assert_eq!(units[0]["origin"]["file"], "manual.txt");
+    assert_eq!(units[0]["origin"]["score"], 0.93);
+    // Delete by origin, dry run first.
+    let dry = json(tm_cmd(&tm).args([
+        "delete",
+        "--origin",
+        "manual.txt",
+        "--dry-run",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(dry[0]["would_delete"].as_array().unwrap().len(), 2);
+    assert_eq!(stats(&tm)["units"], 2);
+    let done = json(tm_cmd(&tm).args(["delete", "--id", "1", "-f", "jsonl"]));
+    assert_eq!(done[0]["deleted"], serde_json::json!([1]));
+    assert_eq!(stats(&tm)["units"], 1);
+    tm_cmd(&tm)
+        .arg("delete")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("say which units"));
+}
+
+#[test]
+fn stats_report_pairs_dates_and_size() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let tsv = corpus_tsv(dir.path(), 500);
+    tm_cmd(&tm)
+        .args(["import", "-s", "en", "-t", "ru"])
+        .arg(&tsv)
+        .assert()
+        .success();
+    let s = stats(&tm);
+    assert_eq!(s["units"], 500);
+    assert_eq!(s["variants"], 1000);
+    assert_eq!(s["pairs"][0]["units"], 500);
+    assert!(s["file_bytes"].as_u64().unwrap() > s["text_bytes"].as_u64().unwrap());
+    assert_eq!(s["schema_version"], 2);
+    assert!(s["created"][0].as_str().is_some());
+    tm_cmd(&tm)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("en -> ru: 500"));
+}
+
+#[test]
+fn missing_memory_and_default_path_are_explained() {
+    let dir = tempdir();
+    let missing = dir.path().join("none.sqlite");
+    tm_cmd(&missing)
+        .args(["lookup", "x", "-s", "en", "-t", "ru"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("none.sqlite"))
+        .stderr(predicate::str::contains("no memory here"));
+    // Without --tm or BITEXT_TM, the memory lives under XDG_DATA_HOME.
+    let mut cmd = bitext();
+    cmd.env_remove("BITEXT_TM")
+        .env("XDG_DATA_HOME", dir.path())
+        .args(["add", "a b", "c d", "-s", "en", "-t", "ru"])
+        .assert()
+        .success();
+    assert!(dir.path().join("bitext/memory.sqlite").exists());
+    // A file that is not a memory is refused, not damaged.
+    let other = dir.path().join("notes.txt");
+    fs::write(&other, "just some text, not a database ".repeat(100)).unwrap();
+    tm_cmd(&other)
+        .args(["add", "a", "b", "-s", "en", "-t", "ru"])
+        .assert()
+        .failure();
+    assert!(fs::read_to_string(&other)
+        .unwrap()
+        .starts_with("just some text"));
+}
+
+#[test]
+fn a_second_writer_waits_then_fails_clearly() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    add(&tm, "One.", "Один.", &[]);
+    let conn = rusqlite::Connection::open(&tm).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let start = std::time::Instant::now();
+    tm_cmd(&tm)
+        .args([
+            "add", "Two.", "Два.", "-s", "en", "-t", "ru", "--wait", "0.5",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("locked by another process"));
+    assert!(start.elapsed().as_millis() >= 450, "it waited");
+    // Readers still read.
+    assert_eq!(lookup(&tm, "One.", &[]).len(), 1);
+    conn.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(add(&tm, "Two.", "Два.", &[])["action"], "inserted");
+}
+
+/// A memory written with schema version 1 (tests/data/memory/v1.sqlite, made with
+/// `bitext add` and `bitext import tests/data/memory/v1.jsonl` before version 2 added
+/// the running totals) is upgraded when opened, even by a read-only command, and keeps
+/// everything it held.
+#[test]
+fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
+    let dir = tempdir();
+    let tm = dir.path().join("v1.sqlite");
+    fs::copy(crate::util::repo("tests/data/memory/v1.sqlite"), &tm).unwrap();
+    let conn = rusqlite::Connection::open(&tm).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1, "the fixture is a version-1 file");
+    drop(conn);
+    let s = stats(&tm);
+    assert_eq!(s["schema_version"], 2);
+    assert_eq!(
+        (s["units"].as_u64(), s["variants"].as_u64()),
+        (Some(5), Some(11))
+    );
+    // The running totals of version 2 were computed from the stored units.
+    let pairs: Vec<(String, String, u64)> = s["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap().to_string(),
+                p["target"].as_str().unwrap().to_string(),
+                p["units"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (a, b, n) in [
+        ("en", "ru", 2),
+        ("en-US", "ru", 1),
+        ("en-US", "de-DE", 1),
+        ("en-US", "fr-FR", 1),
+        ("zh-CN", "en", 1),
+    ] {
+        let e = (a.to_string(), b.to_string(), n);
+        assert!(pairs.contains(&e), "{e:?} in {pairs:?}");
+    }
+    let texts = [
+        "Open the file.",
+        "Откройте файл.",
+        "Click OK.",
+        "Нажмите ОК.",
+        "Page 3 of 7",
+        "Страница 3 из 7",
+        "Click Save.",
+        "Klicken Sie auf Speichern.",
+        "Cliquez sur Enregistrer.",
+        "我们明天去北京。",
+        "We go to Beijing tomorrow.",
+    ];
+    let text: usize = texts.iter().map(|t| t.len()).sum();
+    assert_eq!(s["text_bytes"].as_u64(), Some(text as u64));
+    let units = json(tm_cmd(&tm).args(["export", "-", "--to", "jsonl"]));
+    assert_eq!(units.len(), 5);
+    assert_eq!(units[0]["provenance"]["created_by"], "anna");
+    assert_eq!(units[0]["props"][0]["value"], "UI");
+    assert_eq!(units[1]["context"]["next"], "It closes.");
+    assert_eq!(units[3]["id"], "tu-42");
+    assert!(units[3]["variants"][0]["markup"]
+        .as_str()
+        .unwrap()
+        .contains("<bpt"));
+    assert_eq!(units[3]["provenance"]["usage_count"], 3);
+    // Lookups work in every direction the units allow.
+    let hits = lookup(&tm, "Open the files.", &["--min", "50"]);
+    assert_eq!(hits[0]["target"]["text"], "Откройте файл.");
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "Click Save.",
+        "-s",
+        "en",
+        "-t",
+        "fr",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(
+        records[0]["matches"][0]["target"]["text"],
+        "Cliquez sur Enregistrer."
+    );
+    assert_eq!(
+        records[0]["matches"][0]["score"]["percent"], 96,
+        "plain query, tagged source"
+    );
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "我们明天去北京。",
+        "-s",
+        "zh",
+        "-t",
+        "en",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(records[0]["matches"][0]["score"]["percent"], 100);
+    // And it takes new units.
+    assert_eq!(
+        add(&tm, "Close the file.", "Закройте файл.", &[])["action"],
+        "inserted"
+    );
+}
+
+#[test]
+fn reindex_rebuilds_the_index_with_the_same_answers() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let tsv = corpus_tsv(dir.path(), 300);
+    tm_cmd(&tm)
+        .args(["import", "-s", "en", "-t", "ru"])
+        .arg(&tsv)
+        .assert()
+        .success();
+    let text = fs::read_to_string(&tsv).unwrap();
+    let query = text
+        .lines()
+        .nth(7)
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .replacen(' ', " very ", 1);
+    let before = lookup(&tm, &query, &["--min", "50"]);
+    assert!(!before.is_empty());
+    tm_cmd(&tm).arg("reindex").assert().success();
+    assert_eq!(lookup(&tm, &query, &["--min", "50"]), before);
+}
