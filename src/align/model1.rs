@@ -3,9 +3,10 @@
 //! The first pass aligns with length and surface evidence only; its confident beads
 //! are a small parallel corpus on which IBM Model 1 is trained in both directions
 //! (EM, with a NULL word). Model 1 explains away frequent words that merely co-occur,
-//! so `t(t|s)` singles out translations; each word pair it keeps becomes a link whose
-//! match probability is measured on the same beads (how often `t` is in the
-//! translation of a sentence with `s`). The second pass uses these links as evidence.
+//! so `t(t|s)` singles out translations; each word pair it keeps, if its co-occurrence
+//! is significant (Dunning's G²), becomes a link whose match probability is measured on
+//! the same beads (how often `t` is in the translation of a sentence with `s`, shrunk
+//! towards chance). The second pass uses these links as evidence.
 //! With many documents of one language pair the corpus is pooled, so small documents
 //! profit from their siblings.
 
