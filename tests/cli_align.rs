@@ -500,3 +500,84 @@ fn eval_needs_matching_file_lists() {
         .code(1);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("bad.beads:2"));
 }
+
+#[test]
+fn into_a_memory_stores_pairs_with_context() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let run = || {
+        bitext()
+            .args([
+                "align",
+                "samples/en.txt",
+                "samples/ru.txt",
+                "--src-lang",
+                "en",
+                "--tgt-lang",
+                "ru",
+                "--into",
+            ])
+            .arg(&tm)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        first.stdout.is_empty(),
+        "--into without -o writes nothing else"
+    );
+    let report = String::from_utf8_lossy(&first.stderr);
+    assert!(report.contains("25 pairs: 25 stored"), "{report}");
+    // The same alignment again merges into the stored units.
+    let second = run();
+    assert!(String::from_utf8_lossy(&second.stderr).contains("0 stored, 25 merged"));
+    // The stored context gives an in-context (101 %) match.
+    let query = r#"{"text": "About the situation in Afghanistan", "prev": "What kind of humiliating approach to this question is this?,\" said the President.", "next": "The situation in Afghanistan became aggravated when in April the US president announced about the decision to finish the operation in Afghanistan."}"#;
+    let out = bitext()
+        .args([
+            "lookup",
+            "--queries",
+            "-",
+            "-s",
+            "en",
+            "-t",
+            "ru",
+            "--format",
+            "jsonl",
+            "--max",
+            "1",
+            "--tm",
+        ])
+        .arg(&tm)
+        .write_stdin(format!("{query}\n"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = json_lines(&out.stdout);
+    let best = &records[0]["matches"][0];
+    assert_eq!(best["target"]["text"], "О ситуации в Афганистане");
+    assert_eq!(best["score"]["percent"], 101, "{best}");
+}
+
+#[test]
+fn into_needs_languages() {
+    let dir = tempdir();
+    bitext()
+        .args(["align", "samples/en.sent", "samples/ru.sent", "--segmented", "--into"])
+        .arg(dir.path().join("tm.sqlite"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "--into needs --src-lang and --tgt-lang",
+        ));
+    assert!(!dir.path().join("tm.sqlite").exists());
+}

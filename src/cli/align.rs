@@ -28,6 +28,7 @@ use crate::text::LangTag;
 ///   bitext align dev.de dev.fr --segmented --format beads -o dev.beads
 ///   bitext align a.en a.zh --src-lang en --tgt-lang zh --min-score 0.5 -f jsonl
 ///   bitext align --batch pairs.tsv --out-dir aligned --segmented --threads 2
+///   bitext align a.en a.ru --src-lang en --tgt-lang ru --into memory.sqlite
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct AlignArgs {
@@ -85,8 +86,18 @@ pub struct AlignArgs {
     /// Align many document pairs: a file with one pair a line, `source<TAB>target`
     /// paths (relative to the current directory). The lexicon is learned from all of
     /// them together. Needs --out-dir.
-    #[arg(long, value_name = "LIST", requires = "out_dir")]
+    #[arg(long, value_name = "LIST")]
     pub batch: Option<PathBuf>,
+
+    /// Store the aligned pairs (beads with sentences on both sides, above --min-score)
+    /// in this translation memory, one transaction per document pair. Needs --src-lang
+    /// and --tgt-lang. Without -o (or --out-dir) nothing else is written.
+    #[arg(long, value_name = "TM")]
+    pub into: Option<PathBuf>,
+
+    /// With --into: what to do with a pair whose source is stored already.
+    #[arg(long, value_enum, default_value_t = super::tm::Duplicates::Keep, requires = "into")]
+    pub on_duplicate: super::tm::Duplicates,
 
     /// With --batch: where to write one output per pair, named after the source file
     /// plus the format's extension (`doc.en` -> `doc.en.tsv`).
@@ -266,17 +277,29 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         args.src_lang.as_deref(),
         args.tgt_lang.as_deref(),
     )?;
-    if matches!(args.format, AlignFormat::Tmx | AlignFormat::Csv)
+    if (args.into.is_some() || matches!(args.format, AlignFormat::Tmx | AlignFormat::Csv))
         && (args.src_lang.is_none() || args.tgt_lang.is_none())
     {
+        if args.into.is_some() {
+            bail!("--into needs --src-lang and --tgt-lang (the languages of the stored units)");
+        }
         bail!(
             "--format {} needs --src-lang and --tgt-lang (the languages of the units)",
             args.format.extension()
         );
     }
     if let Some(list) = &args.batch {
-        let out_dir = args.out_dir.as_deref().context("--batch needs --out-dir")?;
-        return run_batch(&args, list, out_dir, &aligner, &reader, global);
+        if args.out_dir.is_none() && args.into.is_none() {
+            bail!("--batch needs --out-dir (or --into TM)");
+        }
+        return run_batch(
+            &args,
+            list,
+            args.out_dir.as_deref(),
+            &aligner,
+            &reader,
+            global,
+        );
     }
     let (Some(src_path), Some(tgt_path)) = (&args.src, &args.tgt) else {
         bail!("give a source and a target file (or --batch LIST)");
@@ -297,6 +320,25 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         report(&alignment, &src, &tgt, read_time);
     }
     let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
+    if let (Some(tm), Some(info)) = (&args.into, &units) {
+        let mut memory = open_memory(tm)?;
+        let stored = store_units(
+            &mut memory,
+            bead_units(&alignment, &src, &tgt, args.min_score, info),
+            args.on_duplicate,
+        )?;
+        if !global.quiet {
+            eprintln!(
+                "align: {} ↔ {} into {}: {stored}",
+                src_path.display(),
+                tgt_path.display(),
+                tm.display()
+            );
+        }
+        if args.output.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let mut out = Output::create(args.output.as_deref())?;
     write_alignment(
         &mut out,
@@ -432,8 +474,6 @@ fn write_units(
     info: &UnitInfo,
 ) -> Result<()> {
     use crate::formats::{Column, Format, WriteOptions, Writer};
-    use crate::unit::TranslationUnit;
-    let join = |doc: &Document, r: &std::ops::Range<usize>| join_sentences(doc, r);
     let (fmt, columns) = match format {
         AlignFormat::Tmx => (Format::Tmx, Vec::new()),
         _ => (Format::Csv, vec![Column::Score]),
@@ -444,30 +484,83 @@ fn write_units(
         columns,
         ..WriteOptions::default()
     };
+    let mut writer = Writer::new(fmt, &mut *out, &options)?;
+    for unit in bead_units(alignment, src, tgt, min_score, info) {
+        writer.write_unit(&unit)?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// The beads with sentences on both sides (and a score of at least `min_score`) as
+/// translation units: texts, languages, origin file, score, and the neighbouring source
+/// segments as context (for in-context matches).
+fn bead_units(
+    alignment: &Alignment,
+    src: &Document,
+    tgt: &Document,
+    min_score: Option<f64>,
+    info: &UnitInfo,
+) -> Vec<crate::unit::TranslationUnit> {
+    use crate::unit::TranslationUnit;
     let pairs: Vec<&crate::align::Bead> = alignment
         .beads
         .iter()
         .filter(|b| !b.src.is_empty() && !b.tgt.is_empty())
         .collect();
-    let mut writer = Writer::new(fmt, &mut *out, &options)?;
+    let mut units = Vec::with_capacity(pairs.len());
     for (k, bead) in pairs.iter().enumerate() {
         if min_score.is_some_and(|min| bead.score < min) {
             continue;
         }
         let mut unit = TranslationUnit::pair(
             info.src_lang.clone(),
-            join(src, &bead.src),
+            join_sentences(src, &bead.src),
             info.tgt_lang.clone(),
-            join(tgt, &bead.tgt),
+            join_sentences(tgt, &bead.tgt),
         );
         unit.origin.file = info.file.clone();
         unit.origin.score = Some((bead.score * 10_000.0).round() / 10_000.0);
-        unit.context.prev = k.checked_sub(1).map(|p| join(src, &pairs[p].src));
-        unit.context.next = pairs.get(k + 1).map(|n| join(src, &n.src));
-        writer.write_unit(&unit)?;
+        unit.context.prev = k.checked_sub(1).map(|p| join_sentences(src, &pairs[p].src));
+        unit.context.next = pairs.get(k + 1).map(|n| join_sentences(src, &n.src));
+        units.push(unit);
     }
-    writer.finish()?;
-    Ok(())
+    units
+}
+
+/// Opens (or creates) the memory `--into` names.
+fn open_memory(path: &Path) -> Result<crate::memory::Memory> {
+    let options = crate::memory::OpenOptions {
+        create: true,
+        read_only: false,
+        busy_timeout: std::time::Duration::from_secs(10),
+    };
+    crate::memory::Memory::open(path, &options)
+        .with_context(|| format!("--into {}", path.display()))
+}
+
+/// Stores `units` in one transaction; returns what happened, for the report.
+fn store_units(
+    memory: &mut crate::memory::Memory,
+    units: Vec<crate::unit::TranslationUnit>,
+    on_duplicate: super::tm::Duplicates,
+) -> Result<String> {
+    use crate::memory::{AddOutcome, WriteOptions};
+    let mut writer = memory.writer(WriteOptions {
+        on_duplicate: on_duplicate.into(),
+        user: super::tm::user(&None),
+        now: None,
+    })?;
+    let (mut inserted, mut merged, mut other) = (0, 0, 0);
+    for outcome in writer.add_batch(&units)? {
+        match outcome? {
+            AddOutcome::Inserted { .. } | AddOutcome::Replaced { .. } => inserted += 1,
+            AddOutcome::Merged { .. } => merged += 1,
+            _ => other += 1,
+        }
+    }
+    writer.commit()?;
+    Ok(format!("{} pairs: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates", units.len()))
 }
 
 /// The sentences `r` of `doc` as one text: joined by a space, except between two
@@ -528,7 +621,7 @@ pub(crate) fn read_list(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
 fn run_batch(
     args: &AlignArgs,
     list: &Path,
-    out_dir: &Path,
+    out_dir: Option<&Path>,
     aligner: &Aligner,
     reader: &Reader,
     global: &Global,
@@ -537,8 +630,12 @@ fn run_batch(
     if pairs.is_empty() {
         bail!("{}: no document pairs", list.display());
     }
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    if let Some(out_dir) = out_dir {
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    }
+    let mut memory = args.into.as_deref().map(open_memory).transpose()?;
+    let memory_lock = std::sync::Mutex::new(memory.as_mut());
     let ext = args.format.extension();
     // Output names must not collide.
     let mut names: Vec<PathBuf> = Vec::with_capacity(pairs.len());
@@ -550,16 +647,19 @@ fn run_batch(
         let mut name = name.to_os_string();
         name.push(".");
         name.push(ext);
-        if let Some(prev) = seen.insert(name.clone(), n + 1) {
+        let path = out_dir
+            .map(|d| d.join(&name))
+            .unwrap_or_else(|| PathBuf::from(&name));
+        if let (Some(prev), Some(_)) = (seen.insert(name.clone(), n + 1), out_dir) {
             bail!(
                 "{}: lines {} and {} would both write {}",
                 list.display(),
                 prev,
                 n + 1,
-                out_dir.join(&name).display()
+                path.display()
             );
         }
-        names.push(out_dir.join(name));
+        names.push(path);
     }
     let bar = progress::bar(global, pairs.len() as u64, "aligning");
     let failed = AtomicUsize::new(0);
@@ -611,6 +711,23 @@ fn run_batch(
                             args.tgt_lang.as_deref(),
                             &chunk_pairs[k].0,
                         )?;
+                        if let Some(info) = &units {
+                            let mut guard = memory_lock.lock().unwrap_or_else(|p| p.into_inner());
+                            if let Some(memory) = guard.as_deref_mut() {
+                                // One transaction per document pair.
+                                store_units(
+                                    memory,
+                                    bead_units(al, s, t, args.min_score, info),
+                                    args.on_duplicate,
+                                )
+                                .with_context(|| {
+                                    format!("--into: {}", chunk_pairs[k].0.display())
+                                })?;
+                            }
+                        }
+                        if out_dir.is_none() {
+                            return Ok(());
+                        }
                         let mut out = Output::create(Some(path))?;
                         write_alignment(
                             &mut out,
