@@ -572,7 +572,13 @@ fn into_a_memory_stores_pairs_with_context() {
 fn into_needs_languages() {
     let dir = tempdir();
     bitext()
-        .args(["align", "samples/en.sent", "samples/ru.sent", "--segmented", "--into"])
+        .args([
+            "align",
+            "samples/en.sent",
+            "samples/ru.sent",
+            "--segmented",
+            "--into",
+        ])
         .arg(dir.path().join("tm.sqlite"))
         .assert()
         .code(1)
