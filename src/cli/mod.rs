@@ -3,9 +3,11 @@
 //! stderr (progress, reports).
 
 mod add;
+mod align;
 mod concordance;
 mod convert;
 mod eval;
+mod eval_align;
 mod import;
 mod lookup;
 mod output;
@@ -40,6 +42,8 @@ pub struct Args {
 pub enum Command {
     /// Split text into sentences.
     Segment(segment::SegmentArgs),
+    /// Align the sentences of a text and its translation.
+    Align(align::AlignArgs),
     /// Convert translation units between TMX, CSV, TSV and JSON Lines.
     Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
@@ -85,6 +89,7 @@ where
     let global = Global { quiet: args.quiet };
     match args.command {
         Command::Segment(a) => segment::run(a, &global),
+        Command::Align(a) => align::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
         Command::Add(a) => add::run(a, &global),
         Command::Lookup(a) => lookup::run(a, &global),
