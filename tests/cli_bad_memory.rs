@@ -29,7 +29,11 @@ fn run(tm: &Path, args: &[&str]) -> Output {
 /// `expected` part, no panic. Returns stderr.
 fn refused(output: &Output, expected: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(1), "exit status; stderr: {stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "exit status; stderr: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.starts_with("bitext: error: "), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
@@ -42,7 +46,11 @@ fn refused(output: &Output, expected: &[&str]) -> String {
 /// Checks a command-line usage error (clap): exit status 2, the option named, no panic.
 fn usage_error(output: &Output, expected: &[&str]) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "exit status; stderr: {stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit status; stderr: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(output.stdout.is_empty());
     for part in expected {
@@ -70,7 +78,11 @@ fn memory(dir: &Path) -> PathBuf {
     let tm = dir.join("tm.sqlite");
     let tsv = pairs_tsv(dir, "base.tsv", 200);
     let out = run(&tm, &["import", "-q", tsv.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     tm
 }
 
@@ -87,11 +99,9 @@ fn assert_same(path: &Path, before: &[u8]) {
 }
 
 fn units(tm: &Path) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(
-        tm,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(tm, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let ok: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -108,7 +118,15 @@ const READ_COMMANDS: &[&[&str]] = &[
 ];
 
 const WRITE_COMMANDS: &[&[&str]] = &[
-    &["add", "A new sentence.", "Новое предложение.", "-s", "en", "-t", "ru"],
+    &[
+        "add",
+        "A new sentence.",
+        "Новое предложение.",
+        "-s",
+        "en",
+        "-t",
+        "ru",
+    ],
     &["delete", "--id", "1"],
     &["reindex"],
 ];
@@ -130,7 +148,11 @@ fn read_only_memory_file() {
     assert_same(&tm, &before);
     // Reading a read-only memory works.
     let out = run(&tm, READ_COMMANDS[0]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut perms = fs::metadata(&tm).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
@@ -182,8 +204,14 @@ fn corrupted_memory_file() {
         for args in READ_COMMANDS.iter().chain(WRITE_COMMANDS) {
             let out = run(&bad, args);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(!stderr.contains("panicked"), "page {page}, {args:?}: {stderr}");
-            assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {stderr}");
+            assert!(
+                !stderr.contains("panicked"),
+                "page {page}, {args:?}: {stderr}"
+            );
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{args:?}: {stderr}"
+            );
             if !out.status.success() {
                 refused(&out, &["bad.sqlite"]);
             }
@@ -213,7 +241,9 @@ fn not_a_memory_file() {
             &["other.sqlite", "made by another program"],
         );
     }
-    assert!(fs::read_to_string(&text).unwrap().starts_with("Shopping list"));
+    assert!(fs::read_to_string(&text)
+        .unwrap()
+        .starts_with("Shopping list"));
     assert_same(&other, &other_before);
 }
 
@@ -230,7 +260,11 @@ fn memory_from_a_newer_bitext() {
     for args in READ_COMMANDS.iter().chain(WRITE_COMMANDS) {
         let stderr = refused(
             &run(&tm, args),
-            &["tm.sqlite", "schema version 99, made by a newer bitext", "upgrade bitext"],
+            &[
+                "tm.sqlite",
+                "schema version 99, made by a newer bitext",
+                "upgrade bitext",
+            ],
         );
         assert!(!stderr.contains("write access"), "{stderr}");
     }
@@ -246,7 +280,14 @@ fn missing_memory_for_read_commands() {
     let mut commands: Vec<Vec<&str>> = READ_COMMANDS.iter().map(|c| c.to_vec()).collect();
     commands.push(vec!["delete", "--id", "1"]);
     commands.push(vec!["reindex"]);
-    commands.push(vec!["pretranslate", doc.to_str().unwrap(), "-s", "en", "-t", "ru"]);
+    commands.push(vec![
+        "pretranslate",
+        doc.to_str().unwrap(),
+        "-s",
+        "en",
+        "-t",
+        "ru",
+    ]);
     for args in &commands {
         let out = run(&tm, args);
         refused(&out, &["absent.sqlite", "no memory here", "bitext import"]);
@@ -268,16 +309,28 @@ fn absurd_numbers() {
         lookup.iter().chain(extra).map(|s| s.to_string()).collect()
     };
     for (args, expected) in [
-        (with(&["--min", "150"]), &["--min", "150 is not in 1..=101"][..]),
+        (
+            with(&["--min", "150"]),
+            &["--min", "150 is not in 1..=101"][..],
+        ),
         (with(&["--min", "0"]), &["--min", "0 is not in 1..=101"]),
         (with(&["--min=-5"]), &["--min", "-5"]),
         (with(&["--min", "99999999999"]), &["--min"]),
         (with(&["--max", "0"]), &["--max", "0 would show nothing"]),
-        (with(&["--max", "99999999999999999999999"]), &["--max", "too large"]),
+        (
+            with(&["--max", "99999999999999999999999"]),
+            &["--max", "too large"],
+        ),
         (with(&["--max", "five"]), &["--max", "five"]),
-        (with(&["--wait", "nan"]), &["--wait", "not between 0 and 86400"]),
+        (
+            with(&["--wait", "nan"]),
+            &["--wait", "not between 0 and 86400"],
+        ),
         (with(&["--wait=-1"]), &["--wait", "not between 0 and 86400"]),
-        (with(&["--wait", "1e300"]), &["--wait", "not between 0 and 86400"]),
+        (
+            with(&["--wait", "1e300"]),
+            &["--wait", "not between 0 and 86400"],
+        ),
         (with(&["--wait", "inf"]), &["--wait"]),
         (
             vec!["pretranslate", doc, "-s", "en", "-t", "ru", "--min", "150"]
@@ -291,7 +344,9 @@ fn absurd_numbers() {
             &["--id", "one"],
         ),
         (
-            ["delete", "--id", "99999999999999999999"].map(String::from).to_vec(),
+            ["delete", "--id", "99999999999999999999"]
+                .map(String::from)
+                .to_vec(),
             &["--id"],
         ),
     ] {
@@ -309,22 +364,56 @@ fn empty_unknown_or_equal_language_tags() {
     let tsv = pairs_tsv(dir.path(), "more.tsv", 3);
     let tsv = tsv.to_str().unwrap();
     for (args, expected) in [
-        (vec!["add", "a", "b", "-s", "", "-t", "ru"], &["--src-lang \"\"", "empty language tag"][..]),
-        (vec!["add", "a", "b", "-s", "en", "-t", "français"], &["--tgt-lang \"français\"", "invalid language tag"]),
-        (vec!["add", "a", "b", "-s", "en", "-t", "x y"], &["--tgt-lang \"x y\""]),
-        (vec!["lookup", "a", "-s", "", "-t", "ru"], &["--src-lang \"\"", "empty language tag"]),
-        (vec!["lookup", "a", "-s", "en", "-t", "12345678901"], &["--tgt-lang", "invalid language tag"]),
-        (vec!["import", tsv, "-s", "e n", "-t", "ru"], &["--src-lang \"e n\""]),
-        (vec!["add", "a", "b", "-s", "en", "-t", "EN"], &["--src-lang and --tgt-lang are both en"]),
-        (vec!["lookup", "a", "-s", "de-CH", "-t", "de_ch"], &["both de-CH"]),
-        (vec!["delete", "--lang", ""], &["--lang \"\"", "empty language tag"]),
+        (
+            vec!["add", "a", "b", "-s", "", "-t", "ru"],
+            &["--src-lang \"\"", "empty language tag"][..],
+        ),
+        (
+            vec!["add", "a", "b", "-s", "en", "-t", "français"],
+            &["--tgt-lang \"français\"", "invalid language tag"],
+        ),
+        (
+            vec!["add", "a", "b", "-s", "en", "-t", "x y"],
+            &["--tgt-lang \"x y\""],
+        ),
+        (
+            vec!["lookup", "a", "-s", "", "-t", "ru"],
+            &["--src-lang \"\"", "empty language tag"],
+        ),
+        (
+            vec!["lookup", "a", "-s", "en", "-t", "12345678901"],
+            &["--tgt-lang", "invalid language tag"],
+        ),
+        (
+            vec!["import", tsv, "-s", "e n", "-t", "ru"],
+            &["--src-lang \"e n\""],
+        ),
+        (
+            vec!["add", "a", "b", "-s", "en", "-t", "EN"],
+            &["--src-lang and --tgt-lang are both en"],
+        ),
+        (
+            vec!["lookup", "a", "-s", "de-CH", "-t", "de_ch"],
+            &["both de-CH"],
+        ),
+        (
+            vec!["delete", "--lang", ""],
+            &["--lang \"\"", "empty language tag"],
+        ),
     ] {
         refused(&run(&tm, &args), expected);
     }
     assert_same(&tm, &before);
     // en-US into en-GB is a real job.
-    let out = run(&tm, &["add", "color", "colour", "-s", "en-US", "-t", "en-GB"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &tm,
+        &["add", "color", "colour", "-s", "en-US", "-t", "en-GB"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -333,7 +422,10 @@ fn directory_pipe_or_device_as_the_memory() {
     let sub = dir.path().join("memories");
     fs::create_dir(&sub).unwrap();
     for args in READ_COMMANDS.iter().chain(WRITE_COMMANDS) {
-        refused(&run(&sub, args), &["memories", "is a directory, not a memory file"]);
+        refused(
+            &run(&sub, args),
+            &["memories", "is a directory, not a memory file"],
+        );
     }
     let tsv = pairs_tsv(dir.path(), "more.tsv", 3);
     refused(
@@ -406,12 +498,18 @@ fn failed_import_leaves_the_memory_byte_identical() {
             "{{\"source\":\"Line {i} of the file.\",\"target\":\"Строка {i}.\",\"src_lang\":\"en\",\"tgt_lang\":\"ru\"}}\n"
         ));
     }
-    jsonl.push_str("{\"source\":\"A\\u0000B\",\"target\":\"C\",\"src_lang\":\"en\",\"tgt_lang\":\"ru\"}\n");
+    jsonl.push_str(
+        "{\"source\":\"A\\u0000B\",\"target\":\"C\",\"src_lang\":\"en\",\"tgt_lang\":\"ru\"}\n",
+    );
     let nul = dir.path().join("nul.jsonl");
     fs::write(&nul, jsonl).unwrap();
     refused(
         &run(&tm, &["import", nul.to_str().unwrap()]),
-        &["nul.jsonl (unit #10001)", "contains U+0000", "nul.jsonl was imported"],
+        &[
+            "nul.jsonl (unit #10001)",
+            "contains U+0000",
+            "nul.jsonl was imported",
+        ],
     );
     assert_same(&tm, &before);
     assert_eq!(units(&tm), 200);
@@ -419,7 +517,11 @@ fn failed_import_leaves_the_memory_byte_identical() {
     let out = run(&tm, &["import", "--skip-invalid", nul.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("skipped nul.jsonl (unit #10001)"), "{stderr}");
+    assert!(
+        stderr.contains("nul.jsonl (unit #10001): the en text contains U+0000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 skipped"), "{stderr}");
     assert_eq!(units(&tm), 10_200);
 }
 
@@ -441,7 +543,9 @@ fn disk_full_during_import_changes_nothing() {
         .unwrap();
     let stderr = refused(&out, &["big.tsv"]);
     assert!(
-        stderr.contains("disk is full") || stderr.contains("too large") || stderr.contains("disk I/O"),
+        stderr.contains("disk is full")
+            || stderr.contains("too large")
+            || stderr.contains("disk I/O"),
         "{stderr}"
     );
     assert_same(&tm, &before);
@@ -471,7 +575,11 @@ fn hundred_megabyte_single_line_for_segment() {
         .arg(&out_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = fs::read_to_string(&out_path).unwrap().lines().count();
     assert_eq!(lines, written / 48);
     eprintln!("segment: 100 MB single line in {:?}", start.elapsed());
@@ -486,7 +594,8 @@ fn hundred_megabyte_single_line_for_import() {
     let before = fs::read(&tm).unwrap();
     let path = dir.path().join("huge.tsv");
     let mut file = std::io::BufWriter::new(fs::File::create(&path).unwrap());
-    file.write_all(b"en\tru\nShort.\t\xd0\x9a\xd0\xbe\xd1\x80\xd0\xbe\xd1\x82\xd0\xba\xd0\xbe.\n").unwrap();
+    file.write_all(b"en\tru\nShort.\t\xd0\x9a\xd0\xbe\xd1\x80\xd0\xbe\xd1\x82\xd0\xba\xd0\xbe.\n")
+        .unwrap();
     let chunk = "word ".repeat(4096);
     for _ in 0..(100 << 20) / chunk.len() {
         file.write_all(chunk.as_bytes()).unwrap();
@@ -497,13 +606,24 @@ fn hundred_megabyte_single_line_for_import() {
     let start = Instant::now();
     refused(
         &run(&tm, &["import", path.to_str().unwrap()]),
-        &["huge.tsv (unit #2)", "the en text is 104857600 bytes long", "at most 65536"],
+        &[
+            "huge.tsv (unit #2)",
+            "the en text is 104857600 bytes long",
+            "at most 65536",
+        ],
     );
-    eprintln!("import: 100 MB single line refused in {:?}", start.elapsed());
+    eprintln!(
+        "import: 100 MB single line refused in {:?}",
+        start.elapsed()
+    );
     assert_same(&tm, &before);
     // With --skip-invalid the rest of the file is imported.
     let out = run(&tm, &["import", "--skip-invalid", path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(units(&tm), 201);
 }
 
@@ -527,7 +647,11 @@ fn one_line_tmx_with_many_units_is_imported() {
     tmx.push_str("</body></tmx>");
     fs::write(&path, tmx).unwrap();
     let out = run(&tm, &["import", "-q", path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(units(&tm), 20_000);
 }
 
@@ -537,10 +661,60 @@ fn control_characters_and_nul_bytes() {
     let tm = memory(dir.path());
     let before = fs::read(&tm).unwrap();
     for (args, expected) in [
-        (vec!["add", "Ring \u{7} the bell.", "Звонок.", "-s", "en", "-t", "ru"], &["cannot add the pair", "the en text contains U+0007"][..]),
-        (vec!["add", "Fine.", "Хорошо.", "-s", "en", "-t", "ru", "--note", "a\u{1b}[31m"], &["a note contains U+001B"]),
-        (vec!["add", "Fine.", "Хорошо.", "-s", "en", "-t", "ru", "--user", "eve\u{8}"], &["--user", "the user name contains U+0008"]),
-        (vec!["add", "Fine.", "Хорошо.", "-s", "en", "-t", "ru", "--prop", "x-domain=\u{FFFF}"], &["x-domain", "U+FFFF"]),
+        (
+            vec![
+                "add",
+                "Ring \u{7} the bell.",
+                "Звонок.",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+            ],
+            &["cannot add the pair", "the en text contains U+0007"][..],
+        ),
+        (
+            vec![
+                "add",
+                "Fine.",
+                "Хорошо.",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+                "--note",
+                "a\u{1b}[31m",
+            ],
+            &["a note contains U+001B"],
+        ),
+        (
+            vec![
+                "add",
+                "Fine.",
+                "Хорошо.",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+                "--user",
+                "eve\u{8}",
+            ],
+            &["--user", "the user name contains U+0008"],
+        ),
+        (
+            vec![
+                "add",
+                "Fine.",
+                "Хорошо.",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+                "--prop",
+                "x-domain=\u{FFFF}",
+            ],
+            &["x-domain", "U+FFFF"],
+        ),
     ] {
         refused(&run(&tm, &args), expected);
     }
@@ -550,7 +724,17 @@ fn control_characters_and_nul_bytes() {
     fs::write(&queries, b"Report 3 was sent.\nRep\0ort\n").unwrap();
     let out = run(
         &tm,
-        &["lookup", "--queries", queries.to_str().unwrap(), "-s", "en", "-t", "ru", "-o", dir.path().join("out.txt").to_str().unwrap()],
+        &[
+            "lookup",
+            "--queries",
+            queries.to_str().unwrap(),
+            "-s",
+            "en",
+            "-t",
+            "ru",
+            "-o",
+            dir.path().join("out.txt").to_str().unwrap(),
+        ],
     );
     refused(&out, &["queries.txt:2:4:", "NUL byte"]);
     assert!(!dir.path().join("out.txt").exists());
@@ -558,7 +742,17 @@ fn control_characters_and_nul_bytes() {
     let doc = dir.path().join("doc.txt");
     fs::write(&doc, b"Report 3 was sent.\nRep\0ort\n").unwrap();
     refused(
-        &run(&tm, &["pretranslate", doc.to_str().unwrap(), "-s", "en", "-t", "ru"]),
+        &run(
+            &tm,
+            &[
+                "pretranslate",
+                doc.to_str().unwrap(),
+                "-s",
+                "en",
+                "-t",
+                "ru",
+            ],
+        ),
         &["doc.txt:2:4:", "NUL byte"],
     );
 }
@@ -576,10 +770,21 @@ fn text_too_long_for_a_memory() {
     // Just under the limit is kept, and a lookup with it stays quick.
     let ok = "word ".repeat(13_000);
     let out = run(&tm, &["add", &ok, "слово", "-s", "en", "-t", "ru"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let query = ok.replacen("word", "ward", 1);
-    let out = run(&tm, &["lookup", &query, "-s", "en", "-t", "ru", "-f", "jsonl"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &tm,
+        &["lookup", &query, "-s", "en", "-t", "ru", "-f", "jsonl"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"percent\":94"));
 }
 
@@ -596,7 +801,10 @@ fn outputs_never_replace_the_memory() {
         vec!["lookup", "Report 3.", "-s", "en", "-t", "ru", "-o", path],
         vec!["concordance", "office", "-o", path],
     ] {
-        refused(&run(&tm, &args), &["refusing to overwrite", "tm.sqlite", "SQLite database"]);
+        refused(
+            &run(&tm, &args),
+            &["refusing to overwrite", "tm.sqlite", "SQLite database"],
+        );
     }
     assert_same(&tm, &before);
     assert_eq!(units(&tm), 200);
@@ -609,26 +817,60 @@ fn outputs_never_replace_the_memory() {
 fn empty_terms_queries_and_filters() {
     let dir = tempdir();
     let tm = memory(dir.path());
-    refused(&run(&tm, &["concordance", "  "]), &["the search term is empty"]);
-    refused(&run(&tm, &["lookup", " \t ", "-s", "en", "-t", "ru"]), &["the query is empty"]);
+    refused(
+        &run(&tm, &["concordance", "  "]),
+        &["the search term is empty"],
+    );
+    refused(
+        &run(&tm, &["lookup", " \t ", "-s", "en", "-t", "ru"]),
+        &["the query is empty"],
+    );
     refused(&run(&tm, &["delete"]), &["say which units to delete"]);
     refused(
         &run(&tm, &["delete", "--before", "yesterday"]),
         &["--before \"yesterday\"", "expected a date"],
     );
-    refused(&run(&tm, &["add", " ", "x", "-s", "en", "-t", "ru"]), &["two languages"]);
+    refused(
+        &run(&tm, &["add", " ", "x", "-s", "en", "-t", "ru"]),
+        &["two languages"],
+    );
     let queries = dir.path().join("missing.txt");
     refused(
-        &run(&tm, &["lookup", "--queries", queries.to_str().unwrap(), "-s", "en", "-t", "ru"]),
+        &run(
+            &tm,
+            &[
+                "lookup",
+                "--queries",
+                queries.to_str().unwrap(),
+                "-s",
+                "en",
+                "-t",
+                "ru",
+            ],
+        ),
         &["missing.txt", "No such file"],
     );
     refused(
-        &run(&tm, &["lookup", "--queries", dir.path().to_str().unwrap(), "-s", "en", "-t", "ru"]),
+        &run(
+            &tm,
+            &[
+                "lookup",
+                "--queries",
+                dir.path().to_str().unwrap(),
+                "-s",
+                "en",
+                "-t",
+                "ru",
+            ],
+        ),
         &["is a directory"],
     );
     let empty = dir.path().join("empty.tsv");
     fs::write(&empty, "").unwrap();
-    refused(&run(&tm, &["import", empty.to_str().unwrap()]), &["empty.tsv", "the file is empty"]);
+    refused(
+        &run(&tm, &["import", empty.to_str().unwrap()]),
+        &["empty.tsv", "the file is empty"],
+    );
     assert_eq!(units(&tm), 200);
 }
 
@@ -644,7 +886,9 @@ fn concordance_finds_dotted_capital_i_and_capital_sharp_s() {
         "en\ttr\nWelcome to İstanbul.\tİstanbul'a hoş geldiniz.\nDER STRAẞENBAU\tyol yapımı\n",
     )
     .unwrap();
-    assert!(run(&tm, &["import", "-q", tsv.to_str().unwrap()]).status.success());
+    assert!(run(&tm, &["import", "-q", tsv.to_str().unwrap()])
+        .status
+        .success());
     // First read-only (the texts are scanned), then writable (the index is built).
     let mut perms = fs::metadata(&tm).unwrap().permissions();
     perms.set_readonly(true);
@@ -655,7 +899,11 @@ fn concordance_finds_dotted_capital_i_and_capital_sharp_s() {
             perms.set_readonly(false);
             fs::set_permissions(&tm, perms.clone()).unwrap();
         }
-        for (term, unit) in [("İstanbul", "unit 1"), ("straßenbau", "unit 2"), ("STRAẞENBAU", "unit 2")] {
+        for (term, unit) in [
+            ("İstanbul", "unit 1"),
+            ("straßenbau", "unit 2"),
+            ("STRAẞENBAU", "unit 2"),
+        ] {
             let out = run(&tm, &["concordance", term]);
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(stdout.contains(unit), "{term}: {stdout}");

@@ -596,7 +596,7 @@ fn stats_report_pairs_dates_and_size() {
     assert_eq!(s["variants"], 1000);
     assert_eq!(s["pairs"][0]["units"], 500);
     assert!(s["file_bytes"].as_u64().unwrap() > s["text_bytes"].as_u64().unwrap());
-    assert_eq!(s["schema_version"], 2);
+    assert_eq!(s["schema_version"], 3);
     assert!(s["created"][0].as_str().is_some());
     tm_cmd(&tm)
         .arg("stats")
@@ -673,7 +673,7 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
     assert_eq!(version, 1, "the fixture is a version-1 file");
     drop(conn);
     let s = stats(&tm);
-    assert_eq!(s["schema_version"], 2);
+    assert_eq!(s["schema_version"], 3);
     assert_eq!(
         (s["units"].as_u64(), s["variants"].as_u64()),
         (Some(5), Some(11))
@@ -764,6 +764,111 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
         add(&tm, "Close the file.", "Закройте файл.", &[])["action"],
         "inserted"
     );
+}
+
+/// A memory written with schema version 2 (tests/data/memory/v2.sqlite; how it was
+/// made is in tests/data/memory/README.md) is upgraded to version 3 when opened, even
+/// by a read-only command: it exports exactly what it exported before, and lookups,
+/// concordance, deletions and additions work on it.
+#[test]
+fn a_version_2_memory_is_upgraded_and_keeps_everything() {
+    let dir = tempdir();
+    let tm = dir.path().join("v2.sqlite");
+    fs::copy(crate::util::repo("tests/data/memory/v2.sqlite"), &tm).unwrap();
+    let conn = rusqlite::Connection::open(&tm).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2, "the fixture is a version-2 file");
+    drop(conn);
+    let exported = tm_cmd(&tm)
+        .args(["export", "-", "--to", "jsonl"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let before = fs::read(crate::util::repo("tests/data/memory/v2.export.jsonl")).unwrap();
+    assert_eq!(
+        String::from_utf8(exported).unwrap(),
+        String::from_utf8(before).unwrap()
+    );
+    let s = stats(&tm);
+    assert_eq!(s["schema_version"], 3);
+    assert_eq!(
+        (s["units"].as_u64(), s["variants"].as_u64()),
+        (Some(10), Some(21))
+    );
+    // Two units have "Open the file." as source (alternatives), the newer first.
+    let hits = lookup(&tm, "Open the files.", &["--min", "50"]);
+    let units: Vec<(u64, u64)> = hits
+        .iter()
+        .map(|h| {
+            (
+                h["unit"].as_u64().unwrap(),
+                h["score"]["percent"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(units, [(10, 75), (1, 75)]);
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "東京は大きい都市です。",
+        "-s",
+        "ja",
+        "-t",
+        "en",
+        "-f",
+        "jsonl",
+    ]));
+    assert_eq!(records[0]["matches"][0]["score"]["percent"], 100);
+    assert_eq!(
+        records[0]["matches"][0]["target"]["text"],
+        "Tokyo is a big city."
+    );
+    // The context of 101 % matches survived.
+    let records = json(tm_cmd(&tm).args([
+        "lookup",
+        "--queries",
+        "-",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "-f",
+        "jsonl",
+    ]).write_stdin(
+        r#"{"text":"Colour the <b>map</b>.","markup":"Colour the <bpt i=\"1\">&lt;b&gt;</bpt>map<ept i=\"1\">&lt;/b&gt;</ept>.","prev":"Open the atlas.","next":"Close the atlas."}"#,
+    ));
+    assert_eq!(records[0]["matches"][0]["score"]["percent"], 101);
+    // Concordance: the index is rebuilt; typographic apostrophes fold.
+    let found = |term: &str| -> Vec<u64> {
+        json(tm_cmd(&tm).args(["concordance", term, "-f", "jsonl"]))
+            .iter()
+            .map(|h| h["unit"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(found("PRINTER"), [8, 7]);
+    assert_eq!(found("don't save"), [6]);
+    assert_eq!(found("Страница"), [11]);
+    assert!(found("Remove me").is_empty(), "unit 9 was deleted");
+    // It changes like any memory.
+    tm_cmd(&tm)
+        .args(["delete", "--origin", "v2-aligned.tsv"])
+        .assert()
+        .success();
+    assert!(found("printer").is_empty());
+    assert_eq!(
+        add(
+            &tm,
+            "The printer is out of ink.",
+            "В принтере закончились чернила.",
+            &[]
+        )["action"],
+        "inserted"
+    );
+    assert_eq!(found("printer"), [12]);
+    assert_eq!(stats(&tm)["units"], 9);
 }
 
 #[test]

@@ -3,9 +3,10 @@
 //!
 //! The project (see docs/omegat.md) has two source files: `doc.txt`, the sample article
 //! (samples/en.txt without its date line), and `doc.html`, a few of its sentences with
-//! bold, italic and link tags. `tm/auto/` holds two memories made by `bitext convert`:
-//! the gold English-Russian alignment of the samples (headerless TSV, as the aligner
-//! writes it) and four tagged units (tests/data/omegat/tagged.jsonl). OmegaT runs in
+//! bold, italic and link tags. `tm/auto/` holds two memories made by bitext: the
+//! English-Russian alignment of the samples written by `bitext align --format tmx`
+//! (checked against the gold alignment) and four tagged units
+//! (tests/data/omegat/tagged.jsonl, through `bitext convert`). OmegaT runs in
 //! console-translate mode, which inserts the exact matches of `tm/auto/` and writes
 //! `target/` and the three exports; a script also makes it write
 //! `omegat/project_save.tmx`. A second project then translates the same sources from
@@ -360,17 +361,43 @@ fn omegat_translates_from_bitext_tmx_and_bitext_reads_omegat_tmx() {
     let samples = Samples::load();
     let source = source_txt(&samples);
 
-    // 1. bitext writes the memories: the aligned sentences (headerless TSV, as the
-    //    aligner writes it) and the tagged units (JSON Lines with TMX markup).
+    // 1. bitext writes the memories: the seed article aligned by `bitext align
+    //    --format tmx` (its beads are the gold ones: tests/cli_align.rs), and the tagged
+    //    units (JSON Lines with TMX markup, through `bitext convert`).
     let first = Project::create(&dir.path().join("first"), &source);
+    let aligned = bitext()
+        .args([
+            "align",
+            "samples/en.txt",
+            "samples/ru.txt",
+            "--src-lang",
+            "en",
+            "--tgt-lang",
+            "ru",
+        ])
+        .args(["--format", "tmx", "-o"])
+        .arg(first.path("tm/auto/aligned.tmx"))
+        .output()
+        .unwrap();
+    assert!(
+        aligned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&aligned.stderr)
+    );
+    let tmx = first.read("tm/auto/aligned.tmx");
+    assert_eq!(
+        tmx.matches("<tu>").count(),
+        25,
+        "one unit per bead with both sides"
+    );
+    // The same pairs written from the gold alignment by `bitext convert` give the same
+    // texts: the aligner's TMX is what a hand-checked memory would be.
     let pairs = dir.path().join("pairs.tsv");
     fs::write(&pairs, samples.pairs_tsv()).unwrap();
-    let report = convert(
-        &pairs,
-        &first.path("tm/auto/aligned.tmx"),
-        &["--src-lang", "en", "--tgt-lang", "ru"],
-    );
+    let gold_tmx = dir.path().join("gold.tmx");
+    let report = convert(&pairs, &gold_tmx, &["--src-lang", "en", "--tgt-lang", "ru"]);
     assert!(report.contains("25 units read, 25 written"), "{report}");
+    assert_eq!(segs(&tmx), segs(&fs::read_to_string(&gold_tmx).unwrap()));
     convert(
         &data("tagged.jsonl"),
         &first.path("tm/auto/tagged.tmx"),

@@ -83,3 +83,34 @@ fn gold_alignments_are_monotone_and_complete() {
         );
     }
 }
+
+/// `memories/` is what `scripts/build-memories` makes from `samples/`: aligning the
+/// samples again gives the same files byte for byte.
+#[test]
+fn memories_are_rebuilt_from_the_samples() {
+    for lang in ["ru", "zh"] {
+        for format in ["tmx", "csv"] {
+            let out = crate::util::bitext()
+                .args([
+                    "align",
+                    "samples/en.txt",
+                    &format!("samples/{lang}.txt"),
+                    "--src-lang",
+                    "en",
+                ])
+                .args(["--tgt-lang", lang, "--format", format])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stored = std::fs::read(repo(&format!("memories/seed-en-{lang}.{format}"))).unwrap();
+            assert!(
+                out.stdout == stored,
+                "memories/seed-en-{lang}.{format} is out of date: run scripts/build-memories"
+            );
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! CLI tests: one binary, one module per subcommand.
 
+mod cli_align;
 mod cli_bad_inputs;
 mod cli_bad_memory;
 mod cli_convert;

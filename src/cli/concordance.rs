@@ -112,6 +112,9 @@ fn open_updated(tm_args: &TmArgs, global: &Global) -> Result<Memory> {
     if pending > 0 {
         let bar = progress::bar(global, pending as u64, "indexing for concordance");
         if let Err(err) = memory.update_concordance(|done| bar.set_position(done)) {
+            if crate::memory::schema::is_damaged(&err) {
+                return Err(err.into());
+            }
             if !global.quiet {
                 eprintln!("bitext: warning: the concordance index was not updated ({err}); searching without it");
             }

@@ -20,6 +20,10 @@ pub enum EvalCommand {
     /// result: exact-case accuracy and boundary precision/recall/F1, per group and
     /// overall (the definitions of shared/bench/segment_score.py).
     Segment(EvalSegmentArgs),
+    /// Score sentence alignments against gold beads (strict and lax precision, recall
+    /// and F1 as shared/bench/align_score.py defines them, micro-averaged over
+    /// documents), or run the aligner over text/gold triples or a listing of sets.
+    Align(super::eval_align::EvalAlignArgs),
 }
 
 /// Arguments of `bitext eval segment`.
@@ -91,6 +95,7 @@ struct Report {
 pub fn run(command: EvalCommand, global: &Global) -> Result<ExitCode> {
     match command {
         EvalCommand::Segment(args) => eval_segment(args, global),
+        EvalCommand::Align(args) => super::eval_align::run(args, global),
     }
 }
 

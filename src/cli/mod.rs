@@ -3,9 +3,11 @@
 //! stderr (progress, reports).
 
 mod add;
+mod align;
 mod concordance;
 mod convert;
 mod eval;
+mod eval_align;
 mod import;
 mod lookup;
 mod output;
@@ -40,6 +42,8 @@ pub struct Args {
 pub enum Command {
     /// Split text into sentences.
     Segment(segment::SegmentArgs),
+    /// Align the sentences of a text and its translation.
+    Align(align::AlignArgs),
     /// Convert translation units between TMX, CSV, TSV and JSON Lines.
     Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
@@ -86,6 +90,7 @@ where
     let memory = memory_path(&args.command);
     let result = match args.command {
         Command::Segment(a) => segment::run(a, &global),
+        Command::Align(a) => align::run(a, &global),
         Command::Eval(c) => eval::run(c, &global),
         Command::Add(a) => add::run(a, &global),
         Command::Lookup(a) => lookup::run(a, &global),
@@ -113,6 +118,7 @@ fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
         Command::Reindex(a) => &a.tm,
         Command::Import(a) => &a.tm,
         Command::Export(a) => &a.tm,
+        Command::Align(a) => return a.into.clone(),
         Command::Segment(_) | Command::Eval(_) | Command::Convert(_) => return None,
     };
     tm.path().ok()
@@ -127,7 +133,9 @@ fn name_the_memory(err: anyhow::Error, memory: Option<std::path::PathBuf>) -> an
         })
     });
     match memory {
-        Some(path) if unnamed_database_error && !format!("{err:#}").contains(&*path.to_string_lossy()) => {
+        Some(path)
+            if unnamed_database_error && !format!("{err:#}").contains(&*path.to_string_lossy()) =>
+        {
             err.context(path.display().to_string())
         }
         _ => err,

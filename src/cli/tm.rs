@@ -89,9 +89,8 @@ pub fn user(arg: &Option<String>) -> Result<Option<String>> {
         .or_else(|| std::env::var(USER_ENV).ok())
         .filter(|u| !u.trim().is_empty());
     if let Some(u) = &user {
-        crate::memory::limits::check_name(u, "the user name").with_context(|| {
-            format!("--user (or ${USER_ENV}) {u:?}")
-        })?;
+        crate::memory::limits::check_name(u, "the user name")
+            .with_context(|| format!("--user (or ${USER_ENV}) {u:?}"))?;
     }
     Ok(user)
 }

@@ -2,4 +2,5 @@
 //! scorers in `../shared/bench/` (so numbers printed by `bitext eval` and by the Python
 //! scorers agree).
 
+pub mod align;
 pub mod segment;

@@ -7,8 +7,8 @@ use rusqlite::types::Value;
 use serde::Serialize;
 
 use super::schema::{self, db_error};
-use super::store::{self, UNIT_COLUMNS, VARIANT_COLUMNS};
-use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES};
+use super::store::{self, VariantsBlob, UNIT_SELECT};
+use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES, COUNT_UNITS};
 use super::{Memory, WriteOptions};
 use crate::error::Result;
 use crate::text::LangTag;
@@ -101,10 +101,11 @@ impl Memory {
                 .map(|v| v.max(0) as u64)
                 .map_err(db_error)
         };
-        let units = count("SELECT count(*) FROM units")?;
-        let variants = count("SELECT count(*) FROM variants")?;
         let terms = count("SELECT count(*) FROM terms")?;
-        // Languages, pairs and text bytes come from the running totals of `counts`.
+        // Units, languages, pairs and text bytes come from the running totals of
+        // `counts`.
+        let mut units = 0u64;
+        let mut variants = 0u64;
         let mut text_bytes = 0u64;
         let mut languages = Vec::new();
         let mut pairs = Vec::new();
@@ -126,7 +127,11 @@ impl Memory {
                 let (kind, a, b, n) = row.map_err(db_error)?;
                 match kind {
                     COUNT_TEXT_BYTES => text_bytes = n as u64,
-                    COUNT_LANG => languages.push((self.tag_name(a), n as u64)),
+                    COUNT_UNITS => units = n as u64,
+                    COUNT_LANG => {
+                        variants += n as u64;
+                        languages.push((self.tag_name(a), n as u64))
+                    }
                     COUNT_PAIR => pairs.push(LanguagePairStats {
                         source: self.tag_name(a),
                         target: self.tag_name(b),
@@ -183,49 +188,67 @@ impl Memory {
 
     /// The ids of the units a filter selects, in increasing order.
     pub fn select(&self, filter: &DeleteFilter) -> Result<Vec<i64>> {
-        let mut sql = String::from("SELECT id FROM units u WHERE 1");
+        let _snapshot = self.read_snapshot()?;
+        let mut sql = String::from("SELECT u.id, u.variants FROM units u WHERE 1");
         let mut params: Vec<Value> = Vec::new();
         if !filter.ids.is_empty() {
             let list: Vec<String> = filter.ids.iter().map(|i| i.to_string()).collect();
-            sql.push_str(&format!(" AND id IN ({})", list.join(",")));
+            sql.push_str(&format!(" AND u.id IN ({})", list.join(",")));
         }
-        if let Some(lang) = &filter.lang {
-            let ids = self.langs.matching(lang, false);
-            if ids.is_empty() {
-                return Ok(Vec::new());
+        let langs = match &filter.lang {
+            Some(lang) => {
+                let ids = self.langs.matching(lang, false);
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Some(ids)
             }
-            let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM variants v WHERE v.id >= u.first_variant AND \
-                 v.id < u.first_variant + u.n_variants AND v.lang IN ({}))",
-                list.join(",")
-            ));
-        }
+            None => None,
+        };
         if let Some(origin) = &filter.origin {
             params.push(Value::Text(origin.clone()));
-            sql.push_str(&format!(" AND origin_file = ?{}", params.len()));
+            sql.push_str(&format!(
+                " AND u.origin = (SELECT id FROM origins WHERE name = ?{})",
+                params.len()
+            ));
         }
         if let Some(user) = &filter.user {
             params.push(Value::Text(user.clone()));
             sql.push_str(&format!(
-                " AND (created_by = ?{0} OR changed_by = ?{0})",
+                " AND (u.created_by = ?{0} OR u.changed_by = ?{0})",
                 params.len()
             ));
         }
         if let Some(t) = filter.created_before {
             params.push(Value::Integer(t.as_second()));
-            sql.push_str(&format!(" AND created < ?{}", params.len()));
+            sql.push_str(&format!(" AND u.created < ?{}", params.len()));
         }
         if let Some(t) = filter.created_after {
             params.push(Value::Integer(t.as_second()));
-            sql.push_str(&format!(" AND created >= ?{}", params.len()));
+            sql.push_str(&format!(" AND u.created >= ?{}", params.len()));
         }
-        sql.push_str(" ORDER BY id");
+        sql.push_str(" ORDER BY u.id");
         let mut stmt = self.conn.prepare(&sql).map_err(db_error)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
             .map_err(db_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let id: i64 = row.get(0).map_err(db_error)?;
+            if let Some(langs) = &langs {
+                let blob = row
+                    .get_ref(1)
+                    .map_err(db_error)?
+                    .as_blob()
+                    .map_err(|e| db_error(e.into()))?;
+                let has = VariantsBlob::new(blob).any(|v| v.is_ok_and(|v| langs.contains(&v.lang)));
+                if !has {
+                    continue;
+                }
+            }
+            out.push(id);
+        }
+        Ok(out)
     }
 
     /// Deletes the units a filter selects, in one transaction; returns their ids.
@@ -272,41 +295,19 @@ impl Units<'_> {
         let langs = &self.memory.langs;
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {UNIT_COLUMNS} FROM units WHERE id > ?1 ORDER BY id LIMIT 1000"
+                "{UNIT_SELECT} WHERE u.id > ?1 ORDER BY u.id LIMIT 1000"
             ))
             .map_err(db_error)?;
         let rows = stmt
             .query_map([self.after], |r| store::unit_from_row(r, langs))
             .map_err(db_error)?;
-        let mut batch: Vec<store::UnitRow> =
-            rows.collect::<rusqlite::Result<_>>().map_err(db_error)?;
+        let batch: Vec<store::UnitRow> = rows.collect::<rusqlite::Result<_>>().map_err(db_error)?;
         let Some(last) = batch.last() else {
             self.done = true;
             return Ok(());
         };
         self.after = last.id;
-        let lo = batch.iter().map(|u| u.first_variant).min().unwrap_or(0);
-        let hi = batch
-            .iter()
-            .map(|u| u.first_variant + u.n_variants)
-            .max()
-            .unwrap_or(0);
-        let mut vstmt = conn
-            .prepare_cached(&format!(
-                "SELECT {VARIANT_COLUMNS} FROM variants WHERE id >= ?1 AND id < ?2 ORDER BY id"
-            ))
-            .map_err(db_error)?;
-        let variants = vstmt
-            .query_map([lo, hi], |r| store::variant_from_row(r, langs))
-            .map_err(db_error)?;
-        let mut by_unit: rustc_hash::FxHashMap<i64, Vec<crate::unit::Variant>> =
-            rustc_hash::FxHashMap::default();
-        for v in variants {
-            let (_, unit, _, v) = v.map_err(db_error)?;
-            by_unit.entry(unit).or_default().push(v);
-        }
-        for mut row in batch.drain(..) {
-            row.unit.variants = by_unit.remove(&row.id).unwrap_or_default();
+        for row in batch {
             self.buffer.push_back(UnitRecord {
                 id: row.id,
                 unit: row.unit,

@@ -1,20 +1,26 @@
 //! Concordance search: units whose text contains a word or phrase, in any script.
 //!
-//! The candidates come from an FTS5 trigram index over every variant's text (a
-//! substring of three or more characters is found whatever the script); each is then
+//! The candidates come from an FTS5 trigram index (a substring of three or more
+//! characters is found whatever the script) whose rows are blocks of eight units: the
+//! case-folded texts of their variants. Each unit of a matching block is then
 //! checked, case-insensitively, in Rust, which also finds where to highlight. The
 //! trigram index is not maintained by imports (it would triple their time): the
-//! first concordance search after a write indexes the new variants, and texts not
-//! indexed yet (a read-only file) are scanned. Terms shorter than three characters
+//! first concordance search after a write indexes the new blocks, and units not
+//! indexed yet (the last, incomplete block; a read-only file) are scanned. Units
+//! deleted after being indexed stay in the index until `bitext reindex` (they are
+//! never found: the check reads the units). Terms shorter than three characters
 //! use the fuzzy index's tokens when they are one token, else a scan.
 
 use rusqlite::OptionalExtension;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
+use super::index;
+use super::postings::{text_id, text_index, text_unit};
 use super::schema::db_error;
-use super::store::{self, primary_tag};
+use super::store::{self, primary_tag, variant_at, StoredVariant, VariantsBlob};
 use super::tokens::{fold, nfc, Analyzed};
+use super::writer::COUNT_CONCORDANCE_PENDING;
 use super::Memory;
 use crate::error::{Error, Result};
 use crate::text::{LangTag, Span};
@@ -95,16 +101,60 @@ fn find_all(text: &str, needle: &str) -> Vec<Span> {
     out
 }
 
+/// Units per row of the concordance index: row `b` holds units `8b .. 8b + 7`.
+const BLOCK_BITS: u32 = 3;
+
 impl Memory {
-    /// How many variants the concordance index has not seen yet (at most; fewer if
-    /// some were deleted since). Cheap: no scan.
+    /// How many variants the concordance index has not seen yet and the next
+    /// [`Memory::update_concordance`] would add. Cheap: no scan.
     pub fn concordance_pending(&self) -> Result<i64> {
-        let upto = self.concordance_upto()?;
-        let last: Option<i64> = self
+        let _snapshot = self.read_snapshot()?;
+        let total: i64 = self
             .conn
-            .query_row("SELECT max(id) FROM variants", [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT coalesce(sum(n), 0) FROM counts WHERE kind = {COUNT_CONCORDANCE_PENDING}"),
+                [],
+                |r| r.get(0),
+            )
             .map_err(db_error)?;
-        Ok((last.unwrap_or(0) - upto).max(0))
+        if total == 0 {
+            return Ok(0);
+        }
+        // Units of the last, incomplete block are searched without the index.
+        let (_, end) = self.concordance_range()?;
+        let mut tail = 0i64;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT variants FROM units WHERE id > ?1")
+            .map_err(db_error)?;
+        let mut rows = stmt.query([end]).map_err(db_error)?;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let blob = row
+                .get_ref(0)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            tail += VariantsBlob::new(blob).count() as i64;
+        }
+        Ok((total - tail).max(0))
+    }
+
+    /// (last unit in the index, last unit the index could hold now: the end of the
+    /// last block whose unit ids are all taken).
+    fn concordance_range(&self) -> Result<(i64, i64)> {
+        let upto = self.concordance_upto()?;
+        let next_unit: i64 =
+            match store::meta_get(&self.conn, "next_unit")?.and_then(|v| v.parse().ok()) {
+                Some(n) => n,
+                None => self
+                    .conn
+                    .query_row("SELECT coalesce(max(id), 0) + 1 FROM units", [], |r| {
+                        r.get(0)
+                    })
+                    .map_err(db_error)?,
+            };
+        let end = ((next_unit >> BLOCK_BITS) << BLOCK_BITS) - 1;
+        Ok((upto, end.max(upto)))
     }
 
     fn concordance_upto(&self) -> Result<i64> {
@@ -113,41 +163,81 @@ impl Memory {
             .unwrap_or(0))
     }
 
-    /// Adds the variants written since the last update to the concordance index, in
-    /// one transaction; calls `progress(done)` now and then. Returns how many.
+    /// Adds the units written since the last update to the concordance index (whole
+    /// blocks of eight unit ids), in one transaction; calls `progress(variants done)`
+    /// now and then. Returns how many variants were added.
     pub fn update_concordance(&mut self, mut progress: impl FnMut(u64)) -> Result<u64> {
+        let (upto, end) = self.concordance_range()?;
+        if end <= upto {
+            return Ok(0);
+        }
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db_error)?;
+        // Read again inside the write transaction: another process may have done it.
         let upto: i64 = store::meta_get(&tx, "concordance_upto")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let mut after = upto;
         let mut done = 0u64;
-        loop {
-            let last: Option<i64> = tx
-                .query_row(
-                    "SELECT max(id) FROM (SELECT id FROM variants WHERE id > ?1 ORDER BY id LIMIT 20000)",
-                    [after],
-                    |r| r.get(0),
-                )
+        if end > upto {
+            let mut select = tx
+                .prepare("SELECT id, variants FROM units WHERE id > ?1 AND id <= ?2 ORDER BY id")
                 .map_err(db_error)?;
-            let Some(last) = last else { break };
-            let n = tx
-                .execute(
-                    "INSERT INTO concordance(rowid, text) SELECT id, text FROM variants WHERE id > ?1 AND id <= ?2",
-                    [after, last],
-                )
+            let mut insert = tx
+                .prepare("INSERT INTO concordance(rowid, text) VALUES(?1, ?2)")
                 .map_err(db_error)?;
-            done += n as u64;
-            after = last;
-            progress(done);
-        }
-        if after != upto {
-            store::meta_set(&tx, "concordance_upto", &after.to_string())?;
+            let mut rows = select.query([upto, end]).map_err(db_error)?;
+            let mut block = -1i64;
+            let mut text = String::new();
+            while let Some(row) = rows.next().map_err(db_error)? {
+                let id: i64 = row.get(0).map_err(db_error)?;
+                let b = id >> BLOCK_BITS;
+                if b != block {
+                    if !text.is_empty() {
+                        insert
+                            .execute(rusqlite::params![block, text])
+                            .map_err(db_error)?;
+                        text.clear();
+                        if block % 1024 == 0 {
+                            progress(done);
+                        }
+                    }
+                    block = b;
+                }
+                let blob = row
+                    .get_ref(1)
+                    .map_err(db_error)?
+                    .as_blob()
+                    .map_err(|e| db_error(e.into()))?;
+                for v in VariantsBlob::new(blob) {
+                    let v = v.map_err(|e| Error::invalid(format!("unit {id} is damaged: {e}")))?;
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(&fold(v.text));
+                    done += 1;
+                }
+            }
+            if !text.is_empty() {
+                insert
+                    .execute(rusqlite::params![block, text])
+                    .map_err(db_error)?;
+            }
+            drop(rows);
+            store::meta_set(&tx, "concordance_upto", &end.to_string())?;
+            tx.execute(
+                &format!(
+                    "UPDATE counts SET n = max(n - ?1, 0) WHERE kind = {COUNT_CONCORDANCE_PENDING}"
+                ),
+                [done as i64],
+            )
+            .map_err(db_error)?;
+            tx.execute("DELETE FROM counts WHERE n = 0", [])
+                .map_err(db_error)?;
         }
         tx.commit().map_err(db_error)?;
+        progress(done);
         Ok(done)
     }
 
@@ -162,41 +252,29 @@ impl Memory {
         if term.is_empty() {
             return Err(Error::invalid("the search term is empty"));
         }
-        let needle = fold(&term);
-        let langs: Option<FxHashSet<i64>> = options.lang.as_ref().map(|l| {
-            self.langs
-                .matching(l, options.strict_lang)
-                .into_iter()
-                .collect()
-        });
-        let targets: Option<Vec<i64>> = options
-            .target
-            .as_ref()
-            .map(|l| self.langs.matching(l, options.strict_lang));
-        let max = if options.max == 0 {
-            usize::MAX
-        } else {
-            options.max
+        let search = Search {
+            needle: fold(&term),
+            langs: options.lang.as_ref().map(|l| {
+                self.langs
+                    .matching(l, options.strict_lang)
+                    .into_iter()
+                    .collect()
+            }),
+            targets: options
+                .target
+                .as_ref()
+                .map(|l| self.langs.matching(l, options.strict_lang)),
+            max: if options.max == 0 {
+                usize::MAX
+            } else {
+                options.max
+            },
         };
         let upto = self.concordance_upto()?;
         let mut hits = Vec::new();
-        let mut units = FxHashSet::default();
         // Not yet indexed (newest) first: scan them.
-        let mut tail = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id FROM variants WHERE id > ?1 ORDER BY id DESC")
-                .map_err(db_error)?;
-            let rows = stmt
-                .query_map([upto], |r| r.get::<_, i64>(0))
-                .map_err(db_error)?;
-            for id in rows {
-                tail.push(id.map_err(db_error)?);
-            }
-        }
-        self.check_candidates(&tail, &needle, &langs, &targets, max, &mut hits, &mut units)?;
-        if hits.len() >= max {
+        self.check_units(upto + 1, i64::MAX, &search, &mut hits)?;
+        if hits.len() >= search.max {
             return Ok(hits);
         }
         // Trigrams of the term as given, not only of its folded form: FTS5 folds the query
@@ -229,43 +307,131 @@ impl Memory {
                 )
                 .map_err(db_error)?;
             let mut rows = stmt.query([query]).map_err(db_error)?;
-            let mut batch = Vec::with_capacity(256);
             while let Some(row) = rows.next().map_err(db_error)? {
-                let id: i64 = row.get(0).map_err(db_error)?;
-                if id > upto {
-                    continue;
-                }
-                batch.push(id);
-                if batch.len() == 256 {
-                    self.check_candidates(
-                        &batch, &needle, &langs, &targets, max, &mut hits, &mut units,
-                    )?;
-                    batch.clear();
-                    if hits.len() >= max {
-                        return Ok(hits);
-                    }
+                let block: i64 = row.get(0).map_err(db_error)?;
+                let first = block << BLOCK_BITS;
+                let last = (first + (1 << BLOCK_BITS) - 1).min(upto);
+                self.check_units(first, last, &search, &mut hits)?;
+                if hits.len() >= search.max {
+                    return Ok(hits);
                 }
             }
-            self.check_candidates(
-                &batch, &needle, &langs, &targets, max, &mut hits, &mut units,
-            )?;
         } else {
             let candidates = self.short_term_candidates(&term, upto, options.lang.as_ref())?;
-            self.check_candidates(
-                &candidates,
-                &needle,
-                &langs,
-                &targets,
-                max,
-                &mut hits,
-                &mut units,
-            )?;
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT variants FROM units WHERE id = ?1")
+                .map_err(db_error)?;
+            for text in candidates {
+                if hits.len() >= search.max {
+                    break;
+                }
+                let unit = text_unit(text);
+                if hits.iter().any(|h: &ConcordanceHit| h.unit == unit) {
+                    continue;
+                }
+                let mut rows = stmt.query([unit]).map_err(db_error)?;
+                let Some(row) = rows.next().map_err(db_error)? else {
+                    continue;
+                };
+                let blob = row
+                    .get_ref(0)
+                    .map_err(db_error)?
+                    .as_blob()
+                    .map_err(|e| db_error(e.into()))?;
+                let matches = variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v));
+                drop(rows);
+                if matches {
+                    self.push_hit(unit, text_index(text), &search, &mut hits)?;
+                }
+            }
         }
         Ok(hits)
     }
 
-    /// Candidates for a term too short for trigrams: the postings of its token when it
-    /// is one, else every indexed variant.
+    /// Checks the units with ids in `first ..= last`, newest first (and in each, the
+    /// last variants first), adding a hit per unit that contains the term.
+    fn check_units(
+        &self,
+        first: i64,
+        last: i64,
+        search: &Search,
+        hits: &mut Vec<ConcordanceHit>,
+    ) -> Result<()> {
+        if first > last {
+            return Ok(());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, variants FROM units WHERE id >= ?1 AND id <= ?2 ORDER BY id DESC",
+            )
+            .map_err(db_error)?;
+        let mut rows = stmt.query([first, last]).map_err(db_error)?;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            if hits.len() >= search.max {
+                break;
+            }
+            let id: i64 = row.get(0).map_err(db_error)?;
+            let blob = row
+                .get_ref(1)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            let variants: Vec<StoredVariant<'_>> =
+                VariantsBlob::new(blob).filter_map(|v| v.ok()).collect();
+            for k in (0..variants.len()).rev() {
+                if search.matches(&variants[k]) && self.push_hit(id, k, search, hits)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads unit `unit` and adds its hit (its variant `index` contains the term), if
+    /// it has a translation to show; true if it did.
+    fn push_hit(
+        &self,
+        unit: i64,
+        index: usize,
+        search: &Search,
+        hits: &mut Vec<ConcordanceHit>,
+    ) -> Result<bool> {
+        let Some(row) = store::read_unit(&self.conn, &self.langs, unit)? else {
+            return Ok(false);
+        };
+        let Some(matched) = row.unit.variants.get(index).cloned() else {
+            return Ok(false);
+        };
+        let others: Vec<Variant> = row
+            .unit
+            .variants
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                *i != index
+                    && match &search.targets {
+                        Some(t) => t.contains(&row.langs[*i]),
+                        None => true,
+                    }
+            })
+            .map(|(_, v)| v.clone())
+            .collect();
+        if search.targets.is_some() && others.is_empty() {
+            return Ok(false);
+        }
+        hits.push(ConcordanceHit {
+            unit,
+            highlights: find_all(&matched.text, &search.needle),
+            matched,
+            others,
+        });
+        Ok(true)
+    }
+
+    /// Candidates for a term too short for trigrams, newest first: the texts whose
+    /// tokens include the term when it is one token, else every indexed text.
     fn short_term_candidates(
         &self,
         term: &str,
@@ -273,6 +439,7 @@ impl Memory {
         lang: Option<&LangTag>,
     ) -> Result<Vec<i64>> {
         let analyzed = Analyzed::new(term);
+        let mut ids = Vec::new();
         if analyzed.len() == 1 {
             let token = analyzed.folded(&analyzed.tokens[0]).to_string();
             let groups: Vec<i64> = match lang {
@@ -286,7 +453,7 @@ impl Memory {
                     rows.collect::<rusqlite::Result<_>>().map_err(db_error)?
                 }
             };
-            let mut ids = Vec::new();
+            let segments: Vec<i64> = index::segments(&self.conn)?.iter().map(|s| s.id).collect();
             for g in groups {
                 let term: Option<i64> = self
                     .conn
@@ -296,110 +463,53 @@ impl Memory {
                     .optional()
                     .map_err(db_error)?;
                 if let Some(term) = term {
-                    let lo = term << 20;
-                    let mut stmt = self
-                        .conn
-                        .prepare_cached("SELECT data FROM postings WHERE key >= ?1 AND key < ?2")
-                        .map_err(db_error)?;
-                    let mut rows = stmt.query([lo, lo + (1 << 20)]).map_err(db_error)?;
-                    while let Some(row) = rows.next().map_err(db_error)? {
-                        let data = row
-                            .get_ref(0)
-                            .map_err(db_error)?
-                            .as_blob()
-                            .map_err(|e| db_error(e.into()))?;
-                        super::postings::for_each_posting(data, |p| {
-                            if p.variant as i64 <= upto {
-                                ids.push(p.variant as i64)
-                            }
-                        });
-                    }
+                    index::visit_postings(&self.conn, &segments, term as u32, &mut |p| {
+                        if text_unit(p.variant as i64) <= upto {
+                            ids.push(p.variant as i64)
+                        }
+                    })?;
                 }
             }
-            // Also substrings inside longer tokens would need a scan; a one-token term
-            // is searched as a whole word (documented).
-            ids.sort_unstable_by(|a, b| b.cmp(a));
-            ids.dedup();
-            return Ok(ids);
-        }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM variants WHERE id <= ?1 ORDER BY id DESC")
-            .map_err(db_error)?;
-        let rows = stmt
-            .query_map([upto], |r| r.get::<_, i64>(0))
-            .map_err(db_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn check_candidates(
-        &self,
-        ids: &[i64],
-        needle: &str,
-        langs: &Option<FxHashSet<i64>>,
-        targets: &Option<Vec<i64>>,
-        max: usize,
-        hits: &mut Vec<ConcordanceHit>,
-        units: &mut FxHashSet<i64>,
-    ) -> Result<()> {
-        for &id in ids {
-            if hits.len() >= max {
-                break;
-            }
-            let row: Option<(i64, i64, String)> = self
+            // Substrings inside longer tokens would need a scan; a one-token term is
+            // searched as a whole word (documented).
+        } else {
+            let mut stmt = self
                 .conn
-                .prepare_cached("SELECT unit, lang, text FROM variants WHERE id = ?1")
-                .map_err(db_error)?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
+                .prepare_cached("SELECT id, variants FROM units WHERE id <= ?1")
                 .map_err(db_error)?;
-            let Some((unit, lang, text)) = row else {
-                continue;
-            };
-            if langs.as_ref().is_some_and(|l| !l.contains(&lang)) || units.contains(&unit) {
-                continue;
+            let mut rows = stmt.query([upto]).map_err(db_error)?;
+            while let Some(row) = rows.next().map_err(db_error)? {
+                let id: i64 = row.get(0).map_err(db_error)?;
+                let blob = row
+                    .get_ref(1)
+                    .map_err(db_error)?
+                    .as_blob()
+                    .map_err(|e| db_error(e.into()))?;
+                let n = VariantsBlob::new(blob).count();
+                ids.extend((0..n).map(|k| text_id(id, k)));
             }
-            let spans = find_all(&text, needle);
-            if spans.is_empty() {
-                continue;
-            }
-            let Some(row) = store::read_unit(&self.conn, &self.langs, unit)? else {
-                continue;
-            };
-            let index = (id - row.first_variant) as usize;
-            let Some(matched) = row.unit.variants.get(index).cloned() else {
-                continue;
-            };
-            let others: Vec<Variant> = row
-                .unit
-                .variants
-                .iter()
-                .enumerate()
-                .filter(|(i, v)| {
-                    *i != index
-                        && match targets {
-                            Some(t) => self
-                                .langs
-                                .id(v.lang.as_str())
-                                .is_some_and(|id| t.contains(&id)),
-                            None => true,
-                        }
-                })
-                .map(|(_, v)| v.clone())
-                .collect();
-            if targets.is_some() && others.is_empty() {
-                continue;
-            }
-            units.insert(unit);
-            hits.push(ConcordanceHit {
-                unit,
-                matched,
-                highlights: spans,
-                others,
-            });
         }
-        Ok(())
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids.dedup();
+        Ok(ids)
+    }
+}
+
+/// What a concordance search looks for.
+struct Search {
+    /// The term, folded.
+    needle: String,
+    /// Only texts in these languages.
+    langs: Option<FxHashSet<i64>>,
+    /// Show translations in these languages (and skip units without one).
+    targets: Option<Vec<i64>>,
+    max: usize,
+}
+
+impl Search {
+    fn matches(&self, v: &StoredVariant<'_>) -> bool {
+        self.langs.as_ref().is_none_or(|l| l.contains(&v.lang))
+            && !find_all(v.text, &self.needle).is_empty()
     }
 }
 

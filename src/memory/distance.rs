@@ -218,8 +218,14 @@ mod tests {
         assert_eq!(edits[0], Edit::Keep(0, 0));
         assert_eq!(edits.len(), 100_001);
         assert_eq!(edits[100_000], Edit::Insert(100_000));
-        let olds = edits.iter().filter(|e| !matches!(e, Edit::Insert(_))).count();
-        let news = edits.iter().filter(|e| !matches!(e, Edit::Delete(_))).count();
+        let olds = edits
+            .iter()
+            .filter(|e| !matches!(e, Edit::Insert(_)))
+            .count();
+        let news = edits
+            .iter()
+            .filter(|e| !matches!(e, Edit::Delete(_)))
+            .count();
         assert_eq!((olds, news), (a.len(), b.len()));
     }
 

@@ -132,16 +132,25 @@ mod tests {
         assert!(check_unit(&pair("A sentence.")).is_ok());
         assert!(check_unit(&pair(&"a".repeat(MAX_TEXT_BYTES))).is_ok());
         let err = check_unit(&pair(&"a".repeat(MAX_TEXT_BYTES + 1))).unwrap_err();
-        assert!(err.to_string().contains("the en text is 65537 bytes long"), "{err}");
+        assert!(
+            err.to_string().contains("the en text is 65537 bytes long"),
+            "{err}"
+        );
         let err = check_unit(&pair("a\0b")).unwrap_err();
-        assert!(err.to_string().contains("the en text contains U+0000"), "{err}");
+        assert!(
+            err.to_string().contains("the en text contains U+0000"),
+            "{err}"
+        );
         assert!(check_unit(&pair("tab\tand\nnew line")).is_ok());
         let mut unit = pair("Fine.");
         unit.notes.push(Note {
             text: "bell \u{7}".into(),
             lang: None,
         });
-        assert!(check_unit(&unit).unwrap_err().to_string().contains("a note contains U+0007"));
+        assert!(check_unit(&unit)
+            .unwrap_err()
+            .to_string()
+            .contains("a note contains U+0007"));
         let mut unit = pair("Fine.");
         unit.origin.score = Some(f64::NAN);
         assert!(check_unit(&unit).is_err());

@@ -2,12 +2,16 @@
 //! same-words matches, scoring and the hits' contents.
 
 use rusqlite::{Connection, OptionalExtension};
+
+use super::index;
+use super::postings::{text_id, text_index, text_unit, words_key32};
+use super::store::{variant_at, VariantsBlob};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::postings::{decode_ids, for_each_posting, Posting};
+use super::postings::{decode_ids, Posting};
 use super::schema::db_error;
-use super::score::{diff, inline_tags, score, DiffPiece, Score, Side, MAX_FUZZY};
+use super::score::{diff, inline_tags, score, DiffPiece, MatchKind, Score, Side, MAX_FUZZY};
 use super::search::{self, SearchStats, TermStat, TokenIndex};
 use super::store::{self, primary_tag};
 use super::tokens::{words_key, Analyzed};
@@ -95,54 +99,49 @@ pub struct Hit {
 /// The storage side of the search.
 struct SqliteIndex<'c> {
     conn: &'c Connection,
+    segments: &'c [i64],
 }
 
 impl TokenIndex for SqliteIndex<'_> {
     fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()> {
-        let lo = i64::from(term) << 20;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT data FROM postings WHERE key >= ?1 AND key < ?2")
-            .map_err(db_error)?;
-        let mut rows = stmt.query([lo, lo + (1 << 20)]).map_err(db_error)?;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let data = row
-                .get_ref(0)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
-            if !for_each_posting(data, &mut *visit) {
-                return Err(Error::invalid(format!(
-                    "the memory's index is damaged (postings of term {term}); run `bitext \
-                     reindex`"
-                )));
-            }
-        }
-        Ok(())
+        index::visit_postings(self.conn, self.segments, term, visit)
     }
 
     fn tokens(&mut self, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT lang, tokens FROM variants WHERE id = ?1")
-            .map_err(db_error)?;
-        let mut rows = stmt.query([id]).map_err(db_error)?;
-        let Some(row) = rows.next().map_err(db_error)? else {
-            return Ok(None);
-        };
-        let lang: i64 = row.get(0).map_err(db_error)?;
-        let blob = row
-            .get_ref(1)
-            .map_err(db_error)?
-            .as_blob()
-            .map_err(|e| db_error(e.into()))?;
-        if !decode_ids(blob, tokens) {
-            return Err(Error::invalid(format!(
-                "the memory's index is damaged (tokens of variant {id}); run `bitext reindex`"
-            )));
-        }
-        Ok(Some(lang))
+        read_tokens(self.conn, id, tokens)
     }
+}
+
+/// Loads the token ids of text `id`; returns its language id, or `None` if the text no
+/// longer exists.
+fn read_tokens(conn: &Connection, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT variants FROM units WHERE id = ?1")
+        .map_err(db_error)?;
+    let mut rows = stmt.query([text_unit(id)]).map_err(db_error)?;
+    let Some(row) = rows.next().map_err(db_error)? else {
+        return Ok(None);
+    };
+    let blob = row
+        .get_ref(0)
+        .map_err(db_error)?
+        .as_blob()
+        .map_err(|e| db_error(e.into()))?;
+    let damaged = || {
+        Error::invalid(format!(
+            "the memory's index is damaged (tokens of unit {}); run `bitext reindex`",
+            text_unit(id)
+        ))
+    };
+    let v = match variant_at(blob, text_index(id)) {
+        Ok(v) => v,
+        Err("no such variant") => return Ok(None),
+        Err(_) => return Err(damaged()),
+    };
+    if !decode_ids(v.tokens, tokens) {
+        return Err(damaged());
+    }
+    Ok(Some(v.lang))
 }
 
 /// A scored candidate before its unit is read.
@@ -193,8 +192,8 @@ impl Memory {
             next: query.next.as_deref(),
         };
 
-        let mut found = self.same_words(key, &sources, qside, min)?;
-        let same: FxHashSet<i64> = self.variants_with_key(key)?;
+        let segments: Vec<i64> = index::segments(&self.conn)?.iter().map(|s| s.id).collect();
+        let (mut found, same) = self.same_words(key, &segments, &sources, qside, min)?;
         // Same-words matches score 95 or more, fuzzy ones at most 94: when the former
         // fill the list already, no fuzzy match can enter it.
         if !options.exhaustive && !found.is_empty() && min <= MAX_FUZZY {
@@ -218,7 +217,10 @@ impl Memory {
                 if options.exhaustive {
                     self.scan_all(&terms, &sources, &same, min, &mut found)?;
                 } else {
-                    let mut index = SqliteIndex { conn: &self.conn };
+                    let mut index = SqliteIndex {
+                        conn: &self.conn,
+                        segments: &segments,
+                    };
                     let candidates = search::find(
                         &mut index,
                         &terms,
@@ -242,35 +244,46 @@ impl Memory {
         self.hits(&analyzed, found, &targets, &options.target, options.max)
     }
 
-    /// The stored texts with the query's words key, scored from their text.
+    /// The stored texts with the query's words key, scored from their text, and the
+    /// set of all texts with the same words (whatever their score), which the fuzzy
+    /// search then skips. Texts whose 32-bit key only collides with the query's are
+    /// left to the fuzzy search.
     fn same_words(
         &self,
         key: i64,
+        segments: &[i64],
         sources: &FxHashSet<i64>,
         query: Side<'_>,
         min: u32,
-    ) -> Result<Vec<Scored>> {
+    ) -> Result<(Vec<Scored>, FxHashSet<i64>)> {
+        let mut entries = Vec::new();
+        index::words_entries(&self.conn, segments, words_key32(key), &mut entries)?;
+        let mut out = Vec::new();
+        let mut same = FxHashSet::default();
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT v.id, v.lang, v.text, v.markup, u.prev, u.next
-                 FROM variants v JOIN units u ON u.id = v.unit WHERE v.words_key = ?1",
-            )
+            .prepare_cached("SELECT prev, next, variants FROM units WHERE id = ?1")
             .map_err(db_error)?;
-        let mut rows = stmt.query([key]).map_err(db_error)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let lang: i64 = row.get(1).map_err(db_error)?;
-            if !sources.contains(&lang) {
+        for e in entries {
+            let mut rows = stmt.query([text_unit(e.text)]).map_err(db_error)?;
+            let Some(row) = rows.next().map_err(db_error)? else {
+                continue;
+            };
+            let blob = row
+                .get_ref(2)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            let Ok(v) = variant_at(blob, text_index(e.text)) else {
+                continue;
+            };
+            if !sources.contains(&v.lang) {
                 continue;
             }
-            let id: i64 = row.get(0).map_err(db_error)?;
-            let text: String = row.get(2).map_err(db_error)?;
-            let markup: Option<String> = row.get(3).map_err(db_error)?;
-            let prev: Option<String> = row.get(4).map_err(db_error)?;
-            let next: Option<String> = row.get(5).map_err(db_error)?;
-            let analyzed = Analyzed::new(&text);
-            let tags = inline_tags(markup.as_deref());
+            let prev: Option<String> = row.get(0).map_err(db_error)?;
+            let next: Option<String> = row.get(1).map_err(db_error)?;
+            let analyzed = Analyzed::new(v.text);
+            let tags = inline_tags(v.markup);
             let s = score(
                 query,
                 Side {
@@ -280,25 +293,18 @@ impl Memory {
                     next: next.as_deref(),
                 },
             );
+            if s.kind == MatchKind::Fuzzy {
+                continue;
+            }
+            same.insert(e.text);
             if s.percent >= min {
                 out.push(Scored {
-                    variant: id,
+                    variant: e.text,
                     score: s,
                 });
             }
         }
-        Ok(out)
-    }
-
-    fn variants_with_key(&self, key: i64) -> Result<FxHashSet<i64>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM variants WHERE words_key = ?1")
-            .map_err(db_error)?;
-        let rows = stmt
-            .query_map([key], |r| r.get::<_, i64>(0))
-            .map_err(db_error)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+        Ok((out, same))
     }
 
     /// Each query token's term in the dictionary of `group`, or `None`.
@@ -347,32 +353,35 @@ impl Memory {
             .collect();
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, lang, tokens FROM variants")
+            .prepare_cached("SELECT id, variants FROM units")
             .map_err(db_error)?;
         let mut rows = stmt.query([]).map_err(db_error)?;
         let mut tokens = Vec::new();
         while let Some(row) = rows.next().map_err(db_error)? {
-            let id: i64 = row.get(0).map_err(db_error)?;
-            let lang: i64 = row.get(1).map_err(db_error)?;
-            if !sources.contains(&lang) || same.contains(&id) {
-                continue;
-            }
+            let unit: i64 = row.get(0).map_err(db_error)?;
             let blob = row
-                .get_ref(2)
+                .get_ref(1)
                 .map_err(db_error)?
                 .as_blob()
                 .map_err(|e| db_error(e.into()))?;
-            if !decode_ids(blob, &mut tokens) {
-                continue;
-            }
-            // The bound only stops the work early: the distance is exact when within it,
-            // and texts beyond it score below `min`.
-            let bound = super::score::max_edits(query.len(), tokens.len(), min);
-            if let Some(edits) = super::distance::bounded_levenshtein(&query, &tokens, bound) {
-                found.push(Scored {
-                    variant: id,
-                    score: Score::fuzzy(edits, query.len(), tokens.len()),
-                });
+            for (k, v) in VariantsBlob::new(blob).enumerate() {
+                let Ok(v) = v else { break };
+                let id = text_id(unit, k);
+                if !sources.contains(&v.lang) || same.contains(&id) {
+                    continue;
+                }
+                if !decode_ids(v.tokens, &mut tokens) {
+                    continue;
+                }
+                // The bound only stops the work early: the distance is exact when
+                // within it, and texts beyond it score below `min`.
+                let bound = super::score::max_edits(query.len(), tokens.len(), min);
+                if let Some(edits) = super::distance::bounded_levenshtein(&query, &tokens, bound) {
+                    found.push(Scored {
+                        variant: id,
+                        score: Score::fuzzy(edits, query.len(), tokens.len()),
+                    });
+                }
             }
         }
         Ok(())
@@ -394,23 +403,14 @@ impl Memory {
             if hits.len() >= max {
                 break;
             }
-            let Some(unit_id) = self
-                .conn
-                .prepare_cached("SELECT unit FROM variants WHERE id = ?1")
-                .map_err(db_error)?
-                .query_row([s.variant], |r| r.get::<_, i64>(0))
-                .optional()
-                .map_err(db_error)?
-            else {
-                continue;
-            };
+            let unit_id = text_unit(s.variant);
             if !units_seen.insert(unit_id) {
                 continue;
             }
             let Some(row) = store::read_unit(&self.conn, &self.langs, unit_id)? else {
                 continue;
             };
-            let index = (s.variant - row.first_variant) as usize;
+            let index = text_index(s.variant);
             let Some(source) = row.unit.variants.get(index).cloned() else {
                 continue;
             };
@@ -419,13 +419,7 @@ impl Memory {
                 .variants
                 .iter()
                 .enumerate()
-                .filter(|(i, v)| {
-                    *i != index
-                        && self
-                            .langs
-                            .id(v.lang.as_str())
-                            .is_some_and(|id| targets.contains(&id))
-                })
+                .filter(|(i, _)| *i != index && targets.contains(&row.langs[*i]))
                 .min_by_key(|(_, v)| v.lang != *target);
             let Some((_, target_variant)) = pick else {
                 continue;

@@ -26,14 +26,18 @@
 //!   allows, from an inverted index of match tokens, through the [`search::TokenIndex`]
 //!   trait; the SQLite file implements it (another backend would too).
 //! * [`schema`] is the file layout and its migrations; [`Writer`] adds units in one
-//!   transaction; `lookup`, `concordance`, `stats`, `delete` and `units` read and
-//!   manage the file.
+//!   transaction (their analysis, [`AnalyzedBatch`], runs in parallel beforehand);
+//!   the fuzzy index lives in segments (module `index`); `lookup`, `concordance`,
+//!   `stats`, `delete` and `units` read and manage the file.
 
 mod admin;
+mod analysis;
 mod concordance;
 pub mod distance;
+mod index;
 pub mod limits;
 mod lookup;
+mod migrate;
 pub mod postings;
 pub mod schema;
 pub mod score;
@@ -48,9 +52,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use admin::{DeleteFilter, LanguagePairStats, Stats, UnitRecord, Units};
+pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};
-pub use writer::{AddOutcome, AnalyzedBatch, OnDuplicate, WriteOptions, Writer};
+pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
 
 use crate::error::{Error, Result};
 use schema::db_error;

@@ -5,29 +5,39 @@
 //! missing migrations in one transaction (all or nothing); a file from a newer bitext
 //! is refused rather than misread.
 //!
-//! Tables (version 2; version 1 lacked `counts`):
+//! Tables (version 3):
 //!
-//! * `meta(key, value)`: settings and counters (tokenizer version, next term id,
-//!   how far the concordance index reaches).
+//! * `meta(key, value)`: settings and counters (tokenizer version, next unit, term and
+//!   segment ids, how far the concordance index reaches).
 //! * `langs(id, tag)`: every language tag used, normalised (`en-US`); a primary
 //!   language (`en`) doubles as the group id of the term dictionary.
-//! * `units(id, first_variant, n_variants, …)`: one row per translation unit with its
-//!   metadata; its variants have the ids `first_variant .. first_variant + n_variants`.
-//! * `variants(id, unit, lang, words_key, tokens, text, markup, extra)`: one row per
-//!   language version. `tokens` is the text's match tokens as varint term ids (for
-//!   verifying candidates without re-tokenising); `words_key` groups texts with the
-//!   same words (see [`super::tokens::words_key`]) and is indexed.
-//! * `terms(grp, token, id, df, chunks)`: the term dictionary of the fuzzy index, per
-//!   primary language; `df` = number of variants containing the term.
-//! * `postings(key, n, last, data)`: the variants containing each term, in chunks
-//!   (`key = term id << 20 | chunk number`), each a run of (variant id delta, token
-//!   count) varints.
+//! * `origins(id, name)`: the documents units came from.
+//! * `units(id, source_lang, tuid, created, …, origin, origin_score, prev, next,
+//!   extra, variants)`: one row per translation unit: its metadata, and its variants
+//!   packed in one blob (per variant: language id, text in NFC, the text's match
+//!   tokens as varint term ids, markup and extra metadata; see
+//!   [`super::store::VariantsBlob`]). A variant is addressed as `unit << 10 | index`.
+//! * `terms(grp, token, id, df)`: the term dictionary of the fuzzy index, per
+//!   primary language; `df` = number of texts containing the term.
+//! * `postings(key, last, n, data)` and `words(key, data)`: the fuzzy index in
+//!   segments (see [`super::index`]): per segment and term (`key = segment << 32 |
+//!   term`) the list of texts containing the term with their token counts and where
+//!   the term is; per segment, the texts' words keys in sorted chunks (`key =
+//!   segment << 32 | first key`).
+//! * `segments(id, postings)`: the live segments and their sizes.
 //! * `counts(kind, a, b, n)`: running totals kept by every write, so `stats` needs no
-//!   scan: stored text bytes (kind 0), variants per language (kind 1, `a` = language),
-//!   units per language pair (kind 2, `a` = source, `b` = target language).
-//! * `concordance`: an FTS5 trigram index over `variants.text` (external content,
-//!   `detail=none`), brought up to date lazily by the first concordance search after
-//!   a write.
+//!   scan: stored text bytes (kind 0), variants per language (kind 1, `a` =
+//!   language), units per language pair (kind 2, `a` = source, `b` = target
+//!   language), variants not yet in the concordance index (kind 3), units (kind 4).
+//! * `concordance`: an FTS5 trigram index (contentless, `detail=none`) with one row
+//!   per block of eight consecutive unit ids: the case-folded texts of their
+//!   variants. Brought up to date by the first concordance search after a write.
+//!
+//! Version 1 had one row per variant in `variants` (with its words key, indexed),
+//! posting lists in 3.6 KB chunks per term, and the concordance index over
+//! `variants.text`; version 2 added `counts`. Version 3 packs variants into their
+//! unit's row, keeps the index in segments, and indexes blocks of units for
+//! concordance.
 
 use rusqlite::{Connection, Transaction};
 
@@ -37,7 +47,7 @@ use crate::error::{Error, ErrorKind, Location, Result};
 pub const APPLICATION_ID: i32 = 0x4254_5854;
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// The function applying a migration, inside its transaction.
 pub type MigrationFn = fn(&Transaction<'_>) -> Result<()>;
@@ -63,6 +73,11 @@ pub const MIGRATIONS: &[Migration] = &[
         to: 2,
         description: "running totals for stats",
         apply: add_counts_v2,
+    },
+    Migration {
+        to: 3,
+        description: "units packed in one row, index in segments",
+        apply: super::migrate::to_v3,
     },
 ];
 
@@ -153,7 +168,30 @@ fn create_v1(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The concordance index of version 3, empty.
+const CONCORDANCE_V3: &str = "
+DROP TABLE IF EXISTS concordance;
+CREATE VIRTUAL TABLE concordance USING fts5(
+    text, content='', tokenize='trigram', detail=none, columnsize=0
+);
+";
+
+/// Drops the concordance index and creates it empty (nothing indexed).
+pub(crate) fn recreate_concordance(tx: &Connection) -> Result<()> {
+    tx.execute_batch(CONCORDANCE_V3).map_err(db_error)
+}
+
 /// A database error as a library error.
+/// What a damaged file (SQLite's "database disk image is malformed") is reported as.
+const DAMAGED: &str = "the memory file is damaged (SQLite: database disk image is malformed); \
+                       restore it from a backup";
+
+/// Whether `err` says the memory file is damaged: no later command on it can succeed,
+/// so it is never worth only a warning.
+pub fn is_damaged(err: &Error) -> bool {
+    matches!(err.kind(), ErrorKind::Database(m) if m == DAMAGED)
+}
+
 pub(crate) fn db_error(err: rusqlite::Error) -> Error {
     Error::new(ErrorKind::Database(describe(&err)), Location::default())
 }
@@ -170,11 +208,7 @@ fn describe(err: &rusqlite::Error) -> String {
                 "not a bitext memory (not an SQLite file)".to_string()
             }
             rusqlite::ErrorCode::ReadOnly => "the memory is read-only".to_string(),
-            rusqlite::ErrorCode::DatabaseCorrupt => {
-                "the memory file is damaged (SQLite: database disk image is malformed); \
-                 restore it from a backup"
-                    .to_string()
-            }
+            rusqlite::ErrorCode::DatabaseCorrupt => DAMAGED.to_string(),
             rusqlite::ErrorCode::DiskFull => "the disk is full".to_string(),
             _ => match msg {
                 Some(m) => format!("database error: {m}"),

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::postings::{get_varint, put_varint};
 use super::schema::db_error;
 use crate::error::Result;
 use crate::text::LangTag;
@@ -148,132 +149,250 @@ pub(crate) fn variant_extra(v: &Variant) -> Option<String> {
     .ok()
 }
 
-/// The columns of `units` read back into a unit (without variants).
-pub(crate) const UNIT_COLUMNS: &str = "id, first_variant, n_variants, source_lang, tuid, created, \
-     created_by, changed, changed_by, last_used, usage_count, origin_file, origin_score, prev, \
-     next, extra";
+/// The `units` columns of [`unit_from_row`], the origin's name joined from `origins`.
+pub(crate) const UNIT_SELECT: &str = "SELECT u.id, u.source_lang, u.tuid, u.created, \
+     u.created_by, u.changed, u.changed_by, u.last_used, u.usage_count, o.name, \
+     u.origin_score, u.prev, u.next, u.extra, u.variants \
+     FROM units u LEFT JOIN origins o ON o.id = u.origin";
 
-/// A `units` row.
+/// A `units` row read back.
 #[derive(Debug, Clone)]
 pub(crate) struct UnitRow {
     pub id: i64,
-    pub first_variant: i64,
-    pub n_variants: i64,
+    /// The language id of each variant.
+    pub langs: Vec<i64>,
     pub unit: TranslationUnit,
 }
 
+/// A unit's row (from [`UNIT_SELECT`]) as a unit with its variants.
 pub(crate) fn unit_from_row(row: &Row<'_>, langs: &LangCache) -> rusqlite::Result<UnitRow> {
-    let source_lang: Option<i64> = row.get(3)?;
-    let extra: Option<String> = row.get(15)?;
+    let id: i64 = row.get(0)?;
+    let source_lang: Option<i64> = row.get(1)?;
+    let extra: Option<String> = row.get(13)?;
     let extra: UnitExtra = extra
         .and_then(|e| serde_json::from_str(&e).ok())
         .unwrap_or_default();
-    let usage: Option<i64> = row.get(10)?;
+    let usage: Option<i64> = row.get(8)?;
+    let blob = row.get_ref(14)?.as_blob()?;
+    let mut variants = Vec::new();
+    let mut lang_ids = Vec::new();
+    for v in VariantsBlob::new(blob) {
+        let v = v.map_err(|e| corrupt_row(id, e))?;
+        lang_ids.push(v.lang);
+        variants.push(v.to_variant(langs));
+    }
     let unit = TranslationUnit {
-        id: row.get(4)?,
+        id: row.get(2)?,
         source_lang: source_lang.and_then(|id| langs.tag(id).cloned()),
-        variants: Vec::new(),
+        variants,
         provenance: Provenance {
-            created: from_seconds(row.get(5)?),
-            created_by: row.get(6)?,
-            changed: from_seconds(row.get(7)?),
-            changed_by: row.get(8)?,
-            last_used: from_seconds(row.get(9)?),
+            created: from_seconds(row.get(3)?),
+            created_by: row.get(4)?,
+            changed: from_seconds(row.get(5)?),
+            changed_by: row.get(6)?,
+            last_used: from_seconds(row.get(7)?),
             usage_count: usage.map(|u| u.max(0) as u64),
         },
         origin: Origin {
-            file: row.get(11)?,
-            score: row.get(12)?,
+            file: row.get(9)?,
+            score: row.get(10)?,
         },
         context: Context {
-            prev: row.get(13)?,
-            next: row.get(14)?,
+            prev: row.get(11)?,
+            next: row.get(12)?,
         },
         props: extra.props,
         notes: extra.notes,
     };
     Ok(UnitRow {
-        id: row.get(0)?,
-        first_variant: row.get(1)?,
-        n_variants: row.get(2)?,
+        id,
+        langs: lang_ids,
         unit,
     })
 }
 
-/// The columns of `variants` read back into a variant.
-pub(crate) const VARIANT_COLUMNS: &str = "id, unit, lang, text, markup, extra";
-
-pub(crate) fn variant_from_row(
-    row: &Row<'_>,
-    langs: &LangCache,
-) -> rusqlite::Result<(i64, i64, i64, Variant)> {
-    let id: i64 = row.get(0)?;
-    let unit: i64 = row.get(1)?;
-    let lang: i64 = row.get(2)?;
-    let extra: Option<String> = row.get(5)?;
-    let extra: VariantExtra = extra
-        .and_then(|e| serde_json::from_str(&e).ok())
-        .unwrap_or_default();
-    let tag = langs
-        .tag(lang)
-        .cloned()
-        .unwrap_or_else(|| LangTag::parse("und").expect("valid tag"));
-    Ok((
-        id,
-        unit,
-        lang,
-        Variant {
-            lang: tag,
-            text: row.get(3)?,
-            markup: row.get(4)?,
-            provenance: extra.provenance,
-            props: extra.props,
-            notes: extra.notes,
-        },
-    ))
+fn corrupt_row(id: i64, what: &'static str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        14,
+        rusqlite::types::Type::Blob,
+        format!("unit {id} is damaged ({what}); the memory file is corrupt").into(),
+    )
 }
 
 /// Reads a unit and its variants by id.
 pub(crate) fn read_unit(conn: &Connection, langs: &LangCache, id: i64) -> Result<Option<UnitRow>> {
     let mut stmt = conn
-        .prepare_cached(&format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = ?1"))
+        .prepare_cached(&format!("{UNIT_SELECT} WHERE u.id = ?1"))
         .map_err(db_error)?;
-    let Some(mut row) = stmt
-        .query_row([id], |r| unit_from_row(r, langs))
+    stmt.query_row([id], |r| unit_from_row(r, langs))
         .optional()
-        .map_err(db_error)?
-    else {
-        return Ok(None);
-    };
-    row.unit.variants = read_variants(conn, langs, row.first_variant, row.n_variants)?
-        .into_iter()
-        .map(|(_, _, v)| v)
-        .collect();
-    Ok(Some(row))
+        .map_err(db_error)
 }
 
-/// The variants `first .. first + n` as (id, lang id, variant).
-pub(crate) fn read_variants(
-    conn: &Connection,
-    langs: &LangCache,
-    first: i64,
-    n: i64,
-) -> Result<Vec<(i64, i64, Variant)>> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {VARIANT_COLUMNS} FROM variants WHERE id >= ?1 AND id < ?2 ORDER BY id"
-        ))
-        .map_err(db_error)?;
-    let rows = stmt
-        .query_map([first, first.saturating_add(n)], |r| {
-            variant_from_row(r, langs)
-        })
-        .map_err(db_error)?;
-    // `n` comes from the file: a damaged one must not make us reserve gigabytes.
-    let mut out = Vec::with_capacity(n.clamp(0, 64) as usize);
-    for row in rows {
-        let (id, _unit, lang, v) = row.map_err(db_error)?;
-        out.push((id, lang, v));
+/// One variant inside a unit's `variants` column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoredVariant<'a> {
+    /// Language id.
+    pub lang: i64,
+    /// Text in NFC.
+    pub text: &'a str,
+    /// Token ids as varints (see [`super::postings::encode_ids`]).
+    pub tokens: &'a [u8],
+    pub markup: Option<&'a str>,
+    /// JSON of [`VariantExtra`].
+    pub extra: Option<&'a str>,
+}
+
+const HAS_MARKUP: u64 = 1;
+const HAS_EXTRA: u64 = 2;
+
+impl StoredVariant<'_> {
+    /// Appends this variant to a unit's `variants` column being built.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        let flags = if self.markup.is_some() { HAS_MARKUP } else { 0 }
+            | if self.extra.is_some() { HAS_EXTRA } else { 0 };
+        put_varint(out, self.lang as u64);
+        put_varint(out, flags);
+        put_varint(out, self.text.len() as u64);
+        out.extend_from_slice(self.text.as_bytes());
+        put_varint(out, self.tokens.len() as u64);
+        out.extend_from_slice(self.tokens);
+        for s in [self.markup, self.extra].into_iter().flatten() {
+            put_varint(out, s.len() as u64);
+            out.extend_from_slice(s.as_bytes());
+        }
     }
-    Ok(out)
+
+    pub(crate) fn to_variant(self, langs: &LangCache) -> Variant {
+        let extra: VariantExtra = self
+            .extra
+            .and_then(|e| serde_json::from_str(e).ok())
+            .unwrap_or_default();
+        Variant {
+            lang: langs
+                .tag(self.lang)
+                .cloned()
+                .unwrap_or_else(|| LangTag::parse("und").expect("valid tag")),
+            text: self.text.to_string(),
+            markup: self.markup.map(str::to_string),
+            provenance: extra.provenance,
+            props: extra.props,
+            notes: extra.notes,
+        }
+    }
+}
+
+/// The variants of a unit's `variants` column, decoded one by one: a count, then per
+/// variant its language id, flags, text, token ids, and markup and extra when flagged.
+pub(crate) struct VariantsBlob<'a> {
+    data: &'a [u8],
+    pos: usize,
+    left: u64,
+}
+
+impl<'a> VariantsBlob<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> VariantsBlob<'a> {
+        let mut pos = 0;
+        let left = get_varint(data, &mut pos).unwrap_or(0);
+        VariantsBlob { data, pos, left }
+    }
+
+    /// The blob's header: the number of variants.
+    pub(crate) fn header(out: &mut Vec<u8>, n: usize) {
+        put_varint(out, n as u64);
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(get_varint(self.data, &mut self.pos)?).ok()?;
+        let end = self.pos.checked_add(n)?;
+        let out = self.data.get(self.pos..end)?;
+        self.pos = end;
+        Some(out)
+    }
+
+    fn string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+
+    fn next_variant(&mut self) -> Option<StoredVariant<'a>> {
+        let lang = get_varint(self.data, &mut self.pos)? as i64;
+        let flags = get_varint(self.data, &mut self.pos)?;
+        let text = self.string()?;
+        let tokens = self.bytes()?;
+        let markup = if flags & HAS_MARKUP != 0 {
+            Some(self.string()?)
+        } else {
+            None
+        };
+        let extra = if flags & HAS_EXTRA != 0 {
+            Some(self.string()?)
+        } else {
+            None
+        };
+        Some(StoredVariant {
+            lang,
+            text,
+            tokens,
+            markup,
+            extra,
+        })
+    }
+}
+
+impl<'a> Iterator for VariantsBlob<'a> {
+    type Item = std::result::Result<StoredVariant<'a>, &'static str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return (self.pos != self.data.len()).then_some(Err("trailing bytes"));
+        }
+        self.left -= 1;
+        match self.next_variant() {
+            Some(v) => Some(Ok(v)),
+            None => {
+                self.left = 0;
+                self.pos = self.data.len();
+                Some(Err("truncated variants"))
+            }
+        }
+    }
+}
+
+/// The `index`-th variant of a unit's `variants` column.
+pub(crate) fn variant_at(
+    blob: &[u8],
+    index: usize,
+) -> std::result::Result<StoredVariant<'_>, &'static str> {
+    VariantsBlob::new(blob)
+        .nth(index)
+        .unwrap_or(Err("no such variant"))
+}
+
+/// The origins (file names) units came from, by id.
+pub(crate) fn origin_id(
+    conn: &Connection,
+    cache: &mut FxHashMap<String, i64>,
+    name: &str,
+) -> Result<i64> {
+    if let Some(&id) = cache.get(name) {
+        return Ok(id);
+    }
+    let found: Option<i64> = conn
+        .prepare_cached("SELECT id FROM origins WHERE name = ?1")
+        .map_err(db_error)?
+        .query_row([name], |r| r.get(0))
+        .optional()
+        .map_err(db_error)?;
+    let id = match found {
+        Some(id) => id,
+        None => {
+            conn.prepare_cached("INSERT INTO origins(name) VALUES(?1)")
+                .map_err(db_error)?
+                .execute([name])
+                .map_err(db_error)?;
+            conn.last_insert_rowid()
+        }
+    };
+    cache.insert(name.to_string(), id);
+    Ok(id)
 }

@@ -436,7 +436,7 @@ fn old_tokenizer_version_is_reindexed_on_open() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "UPDATE meta SET value = '0' WHERE key = 'tokenizer_version';
-             DELETE FROM postings; DELETE FROM terms; UPDATE variants SET tokens = x'', words_key = 0;",
+             DELETE FROM postings; DELETE FROM terms; DELETE FROM words; DELETE FROM segments;",
         )
         .unwrap();
     }
@@ -554,6 +554,10 @@ fn concordance_finds_substrings_in_any_script() {
                 "We go to Beijing tomorrow.",
             ),
             pair("Nothing here.", "Ничего."),
+            pair("A filler.", "Заполнитель."),
+            pair("Another filler.", "Другой заполнитель."),
+            pair("A third filler.", "Третий заполнитель."),
+            pair("The last filler.", "Последний заполнитель."),
         ],
         OnDuplicate::Keep,
     );
@@ -563,7 +567,12 @@ fn concordance_finds_substrings_in_any_script() {
     };
     // Before the index is updated, texts are scanned.
     assert_eq!(m.concordance("PARLIAMENT", &opts).unwrap().len(), 2);
-    assert_eq!(m.update_concordance(|_| {}).unwrap(), 8);
+    assert_eq!(m.concordance_pending().unwrap(), 14);
+    // The index holds blocks of eight unit ids: units 1 to 7 (unit 8 is scanned until
+    // its block is complete).
+    assert_eq!(m.update_concordance(|_| {}).unwrap(), 14);
+    assert_eq!(m.concordance_pending().unwrap(), 0);
+    assert_eq!(m.concordance("filler", &opts).unwrap().len(), 4);
     let hits = m.concordance("PARLIAMENT", &opts).unwrap();
     assert_eq!(hits.len(), 2);
     let h = &hits[0];
@@ -912,7 +921,7 @@ fn running_totals_match_a_recount() {
         let mut pairs: BTreeMap<(String, String), u64> = BTreeMap::new();
         for rec in m.units() {
             let u = rec.unwrap().unit;
-            let src = super::writer::source_index(&u);
+            let src = super::analysis::source_index(&u);
             for (k, v) in u.variants.iter().enumerate() {
                 bytes += v.text.len() as u64;
                 *langs.entry(v.lang.to_string()).or_default() += 1;

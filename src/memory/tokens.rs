@@ -227,6 +227,31 @@ impl Default for StableHasher {
     }
 }
 
+/// A stable 64-bit hash of a whole text, 8 bytes at a time (stored: one byte of it
+/// marks each entry of the words index, so the algorithm must never change).
+pub fn text_hash(text: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = text.as_bytes();
+    let mut h = 0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    let mut tail = [0u8; 8];
+    tail[..rest.len()].copy_from_slice(rest);
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// The check byte of a text in the words index (see [`text_hash`]).
+pub fn text_check(hash: u64) -> u8 {
+    (hash >> 56) as u8
+}
+
 /// The kind of token that decides whether two texts are "the same words": words if
 /// the text has any, else numbers if it has any, else every token.
 pub fn significant_kind(text: &Analyzed) -> Option<TokenKind> {
@@ -337,6 +362,15 @@ mod tests {
         let raw: Vec<&str> = a.tokens.iter().map(|t| a.raw(t)).collect();
         assert_eq!(raw, ["Hello", ",", "world"]);
         assert_eq!(a.word_count(), 2);
+    }
+
+    #[test]
+    fn text_hash_is_stable() {
+        // Stored in files: these values must never change.
+        assert_eq!(text_hash(""), 0x22dc_a2a0_cfc6_ad55);
+        assert_eq!(text_hash("Open the file."), 0xc77a_f067_98d9_a4db);
+        assert_eq!(text_hash("Open the file."), text_hash("Open the file."));
+        assert_ne!(text_hash("Open the file."), text_hash("Open the file!"));
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! Adding units to a memory: one transaction, duplicates merged or kept by policy,
-//! the fuzzy index updated in batches.
+//! the fuzzy index of the new units built in memory and written as one segment at
+//! commit (see [`super::index`]).
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use super::analysis::{source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant, VocabTerm};
+use super::index::{self, SegmentInfo};
 use super::postings::{
-    decode_ids, encode_ids, for_each_posting, push_posting, put_varint, Posting, CHUNK_BYTES,
-    MAX_LEN,
+    decode_ids, for_each_posting, put_varint, text_id, text_index, text_unit, words_key32,
+    PostingList, WordsEntry,
 };
 use super::schema::db_error;
-use super::store::{self, primary_tag, LangCache};
-use super::tokens::{nfc, words_key, Analyzed};
+use super::store::{self, primary_tag, LangCache, StoredVariant, VariantsBlob};
+use super::tokens::{nfc, text_check, words_key, Analyzed};
 use super::Memory;
 use crate::error::{Error, Result};
 use crate::text::LangTag;
@@ -71,79 +74,34 @@ pub enum AddOutcome {
     },
 }
 
-/// A posting waiting to be written, with its term (16 bytes: millions wait at once).
-#[derive(Debug, Clone, Copy, Default)]
-struct Pending {
-    variant: u64,
-    term: u32,
-    len: u16,
-    at: u16,
-}
-
-impl Pending {
-    fn posting(&self) -> Posting {
-        Posting {
-            variant: self.variant,
-            len: u32::from(self.len),
-            at: u32::from(self.at),
-        }
-    }
-}
-
-/// Appends the postings of one variant (its tokens given as term indexes) to `out`:
-/// one per distinct term, with the term's position when it occurs once.
-fn variant_postings(
-    variant: i64,
-    terms: &[u32],
-    scratch: &mut Vec<(u32, u32)>,
-    out: &mut Vec<Pending>,
-) {
-    scratch.clear();
-    scratch.extend(terms.iter().enumerate().map(|(i, &t)| (t, i as u32)));
-    scratch.sort_unstable();
-    let len = terms.len() as u32;
-    let mut i = 0;
-    while i < scratch.len() {
-        let (term, first) = scratch[i];
-        let mut j = i + 1;
-        while j < scratch.len() && scratch[j].0 == term {
-            j += 1;
-        }
-        let at = if j - i == 1 && first < MAX_LEN {
-            first + 1
-        } else {
-            0
-        };
-        out.push(Pending {
-            variant: variant as u64,
-            term,
-            len: len.min(MAX_LEN) as u16,
-            at: at as u16,
-        });
-        i = j;
-    }
-}
-
-#[derive(Debug)]
-struct TermInfo {
-    grp: i64,
-    token: Box<str>,
-    id: i64,
-    df: i64,
-    chunks: i64,
-    stored: bool,
-    dirty: bool,
-}
-
 /// `counts.kind`: stored text bytes.
 pub(crate) const COUNT_TEXT_BYTES: i64 = 0;
 /// `counts.kind`: variants per language.
 pub(crate) const COUNT_LANG: i64 = 1;
 /// `counts.kind`: units per (source, target) language pair.
 pub(crate) const COUNT_PAIR: i64 = 2;
+/// `counts.kind`: variants of the units the concordance index has not seen yet.
+pub(crate) const COUNT_CONCORDANCE_PENDING: i64 = 3;
+/// `counts.kind`: units.
+pub(crate) const COUNT_UNITS: i64 = 4;
 
-/// Flush postings to the database when this many are waiting.
-const FLUSH_POSTINGS: usize = 4_000_000;
+/// When the postings waiting in memory reach this many bytes, they are written as a
+/// segment and a new one is started (bounds the memory of huge imports).
+const SEGMENT_BYTES: usize = 256 << 20;
+
+/// A term of the dictionary, as the writer knows it.
+#[derive(Debug)]
+struct TermInfo {
+    grp: i64,
+    token: Box<str>,
+    id: u32,
+    /// Texts containing it: stored ones plus this transaction's.
+    df: i64,
+    /// In the `terms` table already.
+    stored: bool,
+    /// `df` changed.
+    dirty: bool,
+}
 
 /// Adds units in one transaction: [`Writer::commit`] makes them permanent, dropping
 /// the writer discards them. Duplicates are detected against the stored units and
@@ -152,40 +110,86 @@ pub struct Writer<'m> {
     tx: Transaction<'m>,
     langs: LangCache,
     langs_out: &'m mut LangCache,
+    /// Group (primary language id) of each language id.
+    groups: FxHashMap<i64, i64>,
+    origins: FxHashMap<String, i64>,
     options: WriteOptions,
     now: i64,
+    /// The segments in the file (including those this transaction wrote).
+    segments: Vec<i64>,
+    /// The `terms` table had rows when the writer started.
+    stored_terms: bool,
     terms: Vec<TermInfo>,
-    /// Terms by [`fingerprint`]: no string is hashed or compared on the hot path.
+    /// Terms by [`super::analysis::fingerprint`]: no string is hashed on the hot path.
     term_index: FxHashMap<u128, u32>,
-    term_by_id: FxHashMap<i64, u32>,
-    pending: Vec<Pending>,
+    term_by_id: FxHashMap<u32, u32>,
+    /// The postings of the units added since the last segment, per term (those in
+    /// `log` not yet included).
+    lists: Vec<PostingList>,
+    pending_bytes: usize,
+    /// Postings in the order they were made, moved into `lists` by term now and then
+    /// (appending to 100,000 lists at random is slow).
+    log: Vec<LogEntry>,
+    words: Vec<WordsEntry>,
+    /// Units from this one on have their index entries in `lists` and `words`.
+    pending_from: i64,
+    /// Source texts added by this transaction by words key: the last one's index in
+    /// `added_texts`, which links each to the previous one with the same key.
+    added: FxHashMap<i64, u32>,
+    added_texts: Vec<AddedText>,
+    /// Units removed whose entries are still in `lists`, with their terms.
+    removed_pending: FxHashSet<i64>,
+    removed_pending_terms: Vec<u32>,
+    /// Stored index entries to remove: (term id, text id) and (words key, text id).
     removals: Vec<(u32, i64)>,
+    word_removals: Vec<(u32, i64)>,
     next_unit: i64,
-    next_variant: i64,
     next_term: i64,
+    next_segment: i64,
     concordance_upto: i64,
     /// Changes to the `counts` table, written at commit.
     counts: FxHashMap<(i64, i64, i64), i64>,
-    scratch_ids: Vec<u32>,
+    /// Per batch: vocabulary index → term index.
+    local: Vec<u32>,
     scratch_blob: Vec<u8>,
-    scratch_pairs: Vec<(u32, u32)>,
+    scratch_ids: Vec<u8>,
 }
 
 impl std::fmt::Debug for Writer<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer")
-            .field("pending_postings", &self.pending.len())
+            .field("pending_bytes", &self.pending_bytes)
             .finish()
     }
 }
 
-/// A variant ready to be stored.
-struct Prepared {
+/// A posting waiting in the writer's log (12 bytes: millions wait at once).
+#[derive(Debug, Clone, Copy, Default)]
+struct LogEntry {
+    /// Term index.
+    term: u32,
+    /// The unit, relative to the first unit of the segment being built.
+    unit: u32,
+    /// Variant index (10 bits), token count (10 bits), position + 1 or 0 (10 bits).
+    packed: u32,
+}
+
+/// Move the log into the lists when it has this many entries.
+const LOG_ENTRIES: usize = 1 << 22;
+
+/// A source text added by the writer, in a chain of those with the same words key.
+#[derive(Debug, Clone, Copy)]
+struct AddedText {
+    text: i64,
+    hash: u64,
+    previous: Option<u32>,
+}
+
+/// A variant ready to be stored: its language and analysis.
+struct Prepared<'a> {
     lang: i64,
-    group: i64,
-    analyzed: Analyzed,
-    fingerprints: Vec<u128>,
-    key: i64,
+    analysis: &'a AnalyzedVariant,
+    text: &'a str,
 }
 
 impl<'m> Writer<'m> {
@@ -200,43 +204,63 @@ impl<'m> Writer<'m> {
                 .map_err(db_error)
         };
         let next_unit = counter("next_unit", "SELECT coalesce(max(id), 0) + 1 FROM units")?;
-        let next_variant = counter(
-            "next_variant",
-            "SELECT coalesce(max(id), 0) + 1 FROM variants",
+        let next_term = counter("next_term", "SELECT coalesce(max(id), 0) + 1 FROM terms")?;
+        let next_segment = counter(
+            "next_segment",
+            "SELECT coalesce(max(id), 0) + 1 FROM segments",
         )?;
-        let next_term = counter("next_term", "SELECT 1")?;
         let concordance_upto = counter("concordance_upto", "SELECT 0")?;
+        let segments = index::segments(&tx)?.iter().map(|s| s.id).collect();
+        let stored_terms = tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))
+            .map_err(db_error)?;
         let now = options.now.unwrap_or_else(jiff::Timestamp::now).as_second();
         Ok(Writer {
             langs: langs.clone(),
             langs_out: langs,
+            groups: FxHashMap::default(),
+            origins: FxHashMap::default(),
             tx,
             options,
             now,
+            segments,
+            stored_terms,
             terms: Vec::new(),
             term_index: FxHashMap::default(),
             term_by_id: FxHashMap::default(),
-            pending: Vec::new(),
+            lists: Vec::new(),
+            pending_bytes: 0,
+            log: Vec::with_capacity(LOG_ENTRIES),
+            words: Vec::new(),
+            pending_from: next_unit,
+            added: FxHashMap::default(),
+            added_texts: Vec::new(),
+            removed_pending: FxHashSet::default(),
+            removed_pending_terms: Vec::new(),
             removals: Vec::new(),
+            word_removals: Vec::new(),
             next_unit,
-            next_variant,
             next_term,
+            next_segment,
             concordance_upto,
             counts: FxHashMap::default(),
-            scratch_ids: Vec::new(),
+            local: Vec::new(),
             scratch_blob: Vec::new(),
-            scratch_pairs: Vec::new(),
+            scratch_ids: Vec::new(),
         })
     }
 
     /// Writes everything and ends the transaction.
     pub fn commit(mut self) -> Result<()> {
-        self.flush()?;
+        self.apply_removals()?;
+        self.write_segment()?;
+        self.flush_terms()?;
         self.flush_counts()?;
+        index::merge_if_needed(&self.tx, &mut self.next_segment)?;
         for (key, value) in [
             ("next_unit", self.next_unit),
-            ("next_variant", self.next_variant),
             ("next_term", self.next_term),
+            ("next_segment", self.next_segment),
         ] {
             store::meta_set(&self.tx, key, &value.to_string())?;
         }
@@ -245,8 +269,7 @@ impl<'m> Writer<'m> {
         Ok(())
     }
 
-    /// The id of a language tag, added if new (with its primary language, which
-    /// names the term group).
+    /// The id of a language tag, added if new.
     fn lang_id(&mut self, tag: &LangTag) -> Result<i64> {
         if let Some(id) = self.langs.id(tag.as_str()) {
             return Ok(id);
@@ -259,28 +282,29 @@ impl<'m> Writer<'m> {
         Ok(id)
     }
 
-    fn prepare(&mut self, analyzed: AnalyzedUnit) -> Result<(usize, Vec<Prepared>)> {
-        let mut prepared = Vec::with_capacity(analyzed.variants.len());
-        for v in analyzed.variants {
-            let lang = self.lang_id(&v.lang)?;
-            let group = self.lang_id(&v.primary)?;
-            prepared.push(Prepared {
-                lang,
-                group,
-                analyzed: v.analyzed,
-                fingerprints: v.fingerprints,
-                key: v.key,
-            });
+    /// The group of a language id: the id of its primary language's tag.
+    fn group_of(&mut self, lang: i64) -> Result<i64> {
+        if let Some(&g) = self.groups.get(&lang) {
+            return Ok(g);
         }
-        Ok((analyzed.source, prepared))
+        let tag = self
+            .langs
+            .tag(lang)
+            .cloned()
+            .ok_or_else(|| Error::invalid(format!("unknown language id {lang}")))?;
+        let group = self.lang_id(&primary_tag(&tag))?;
+        self.groups.insert(lang, group);
+        Ok(group)
     }
 
     /// Adds one unit. Errors of kind `Invalid` reject only this unit (fewer than two
     /// non-empty variants); others (database errors) mean the transaction should be
     /// abandoned.
     pub fn add(&mut self, unit: &TranslationUnit) -> Result<AddOutcome> {
-        let analyzed = analyze_unit(unit)?;
-        self.add_analyzed(unit, analyzed)
+        let batch = AnalyzedBatch::of(std::slice::from_ref(unit));
+        self.add_analyzed_batch(std::slice::from_ref(unit), batch)?
+            .pop()
+            .expect("one outcome per unit")
     }
 
     /// Adds units, analysing them in parallel first. The outer error means the
@@ -302,35 +326,122 @@ impl<'m> Writer<'m> {
     ) -> Result<Vec<Result<AddOutcome>>> {
         assert_eq!(
             units.len(),
-            analyzed.0.len(),
+            analyzed.units.len(),
             "the batch was analysed from other units"
         );
+        let AnalyzedBatch {
+            units: analyses,
+            vocab,
+        } = analyzed;
+        self.resolve_vocabulary(&vocab)?;
         let mut out = Vec::with_capacity(units.len());
-        for (unit, a) in units.iter().zip(analyzed.0) {
+        for (unit, a) in units.iter().zip(analyses) {
             match a {
                 Err(e) => out.push(Err(e)),
-                Ok(a) => out.push(Ok(self.add_analyzed(unit, a)?)),
+                Ok(a) => out.push(Ok(self.add_analyzed(unit, &a)?)),
             }
         }
+        if self.pending_bytes >= SEGMENT_BYTES {
+            self.apply_removals()?;
+            self.write_segment()?;
+        }
         Ok(out)
+    }
+
+    /// Maps a batch's vocabulary to the writer's terms (looked up or created).
+    fn resolve_vocabulary(&mut self, vocab: &[VocabTerm]) -> Result<()> {
+        let mut local = std::mem::take(&mut self.local);
+        local.clear();
+        local.reserve(vocab.len());
+        for term in vocab {
+            let idx = match self.term_index.get(&term.fp) {
+                Some(&i) => i,
+                None => {
+                    let group = self.lang_id(&term.primary)?;
+                    self.new_term(group, &term.token, term.fp)?
+                }
+            };
+            local.push(idx);
+        }
+        self.local = local;
+        Ok(())
+    }
+
+    /// Loads (or creates) a term the writer has not seen yet; returns its index.
+    fn new_term(&mut self, grp: i64, token: &str, fp: u128) -> Result<u32> {
+        let found: Option<(i64, i64)> = if self.stored_terms {
+            self.tx
+                .prepare_cached("SELECT id, df FROM terms WHERE grp = ?1 AND token = ?2")
+                .map_err(db_error)?
+                .query_row((grp, token), |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(db_error)?
+        } else {
+            None
+        };
+        let info = match found {
+            Some((id, df)) => TermInfo {
+                grp,
+                token: token.into(),
+                id: id as u32,
+                df,
+                stored: true,
+                dirty: false,
+            },
+            None => {
+                let id = self.next_term;
+                if id > i64::from(u32::MAX) {
+                    return Err(Error::invalid("the memory has too many distinct terms"));
+                }
+                self.next_term += 1;
+                TermInfo {
+                    grp,
+                    token: token.into(),
+                    id: id as u32,
+                    df: 0,
+                    stored: false,
+                    dirty: true,
+                }
+            }
+        };
+        let index = self.terms.len() as u32;
+        self.term_by_id.insert(info.id, index);
+        self.terms.push(info);
+        self.lists.push(PostingList::default());
+        self.term_index.insert(fp, index);
+        Ok(index)
+    }
+
+    fn prepare<'a>(
+        &mut self,
+        unit: &'a TranslationUnit,
+        analyzed: &'a AnalyzedUnit,
+    ) -> Result<Vec<Prepared<'a>>> {
+        let mut prepared = Vec::with_capacity(analyzed.variants.len());
+        for (v, a) in unit.variants.iter().zip(&analyzed.variants) {
+            let lang = self.lang_id(&v.lang)?;
+            prepared.push(Prepared {
+                lang,
+                analysis: a,
+                text: a.text(&v.text),
+            });
+        }
+        Ok(prepared)
     }
 
     fn add_analyzed(
         &mut self,
         unit: &TranslationUnit,
-        analyzed: AnalyzedUnit,
+        analyzed: &AnalyzedUnit,
     ) -> Result<AddOutcome> {
-        let (source_index, prepared) = self.prepare(analyzed)?;
-        let src = &prepared[source_index];
-        let existing = self.same_source(src.key, src.lang, &src.analyzed.text)?;
+        let prepared = self.prepare(unit, analyzed)?;
+        let src = &prepared[analyzed.source];
+        let existing = self.same_source(src.analysis.key, src.lang, src.text, src.analysis.hash)?;
         if existing.is_empty() {
             let id = self.insert(unit, &prepared)?;
             return Ok(AddOutcome::Inserted { unit: id });
         }
-        let new_set: Vec<(i64, &str)> = prepared
-            .iter()
-            .map(|p| (p.lang, p.analyzed.text.as_str()))
-            .collect();
+        let new_set: Vec<(i64, &str)> = prepared.iter().map(|p| (p.lang, p.text)).collect();
         match self.options.on_duplicate {
             OnDuplicate::Skip => Ok(AddOutcome::Skipped {
                 existing: existing[0],
@@ -348,23 +459,17 @@ impl<'m> Writer<'m> {
                     let Some(row) = store::read_unit(&self.tx, &self.langs, id)? else {
                         continue;
                     };
-                    let old_set: Vec<(i64, String)> = row
-                        .unit
-                        .variants
+                    let old_set: Vec<(i64, &str)> = row
+                        .langs
                         .iter()
-                        .map(|v| (self.langs.id(v.lang.as_str()).unwrap_or(-1), v.text.clone()))
+                        .zip(&row.unit.variants)
+                        .map(|(&l, v)| (l, v.text.as_str()))
                         .collect();
-                    let contains = |set: &[(i64, String)], item: &(i64, &str)| {
-                        set.iter().any(|(l, t)| *l == item.0 && t == item.1)
-                    };
-                    if new_set.iter().all(|item| contains(&old_set, item)) {
+                    if new_set.iter().all(|item| old_set.contains(item)) {
                         self.merge_into(&row, unit)?;
                         return Ok(AddOutcome::Merged { unit: id });
                     }
-                    let old_in_new = old_set
-                        .iter()
-                        .all(|(l, t)| new_set.iter().any(|(l2, t2)| l == l2 && t == t2));
-                    if old_in_new {
+                    if old_set.iter().all(|item| new_set.contains(item)) {
                         // The new unit adds languages: store it with the merged metadata.
                         let mut merged = unit.clone();
                         merge_metadata(&mut merged, &row.unit);
@@ -379,90 +484,124 @@ impl<'m> Writer<'m> {
         }
     }
 
-    /// Units whose source variant has language `lang` and text `text` (NFC).
-    fn same_source(&mut self, key: i64, lang: i64, text: &str) -> Result<Vec<i64>> {
-        let mut matches: Vec<(i64, i64)> = Vec::new();
-        {
-            let mut stmt = self
-                .tx
-                .prepare_cached("SELECT id, unit, lang, text FROM variants WHERE words_key = ?1")
-                .map_err(db_error)?;
-            let mut rows = stmt.query([key]).map_err(db_error)?;
-            while let Some(row) = rows.next().map_err(db_error)? {
-                let vlang: i64 = row.get(2).map_err(db_error)?;
-                if vlang != lang {
-                    continue;
-                }
-                let vtext = row
-                    .get_ref(3)
-                    .map_err(db_error)?
-                    .as_str()
-                    .map_err(|e| db_error(e.into()))?;
-                if vtext == text {
-                    matches.push((row.get(0).map_err(db_error)?, row.get(1).map_err(db_error)?));
-                }
+    /// Units whose source variant has language `lang` and text `text` (NFC, with
+    /// words key `key` and hash `hash`).
+    fn same_source(&mut self, key: i64, lang: i64, text: &str, hash: u64) -> Result<Vec<i64>> {
+        let mut candidates: Vec<i64> = Vec::new();
+        let mut next = self.added.get(&key).copied();
+        while let Some(i) = next {
+            let a = &self.added_texts[i as usize];
+            if a.hash == hash {
+                candidates.push(a.text);
             }
+            next = a.previous;
+        }
+        if !self.segments.is_empty() {
+            let mut entries = Vec::new();
+            index::words_entries(&self.tx, &self.segments, words_key32(key), &mut entries)?;
+            let check = text_check(hash);
+            candidates.extend(entries.iter().filter(|e| e.check == check).map(|e| e.text));
         }
         let mut out = Vec::new();
-        for (vid, unit) in matches {
+        if candidates.is_empty() {
+            return Ok(out);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
+            .map_err(db_error)?;
+        for t in candidates {
+            let (unit, index) = (text_unit(t), text_index(t));
+            let mut rows = stmt.query([unit]).map_err(db_error)?;
+            let Some(row) = rows.next().map_err(db_error)? else {
+                continue;
+            };
+            let source_lang: Option<i64> = row.get(0).map_err(db_error)?;
+            let blob = row
+                .get_ref(1)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
             // Only the stored unit's source variant counts: the first variant in its
             // source language, or its first variant.
-            let (source_lang, first, n): (Option<i64>, i64, i64) = self
-                .tx
-                .prepare_cached(
-                    "SELECT source_lang, first_variant, n_variants FROM units WHERE id = ?1",
-                )
-                .map_err(db_error)?
-                .query_row([unit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(db_error)?;
-            let source = match source_lang {
-                Some(sl) => self
-                    .tx
-                    .prepare_cached(
-                        "SELECT min(id) FROM variants WHERE id >= ?1 AND id < ?2 AND lang = ?3",
-                    )
-                    .map_err(db_error)?
-                    .query_row((first, first + n, sl), |r| r.get::<_, Option<i64>>(0))
-                    .map_err(db_error)?
-                    .unwrap_or(first),
-                None => first,
-            };
-            if source == vid && !out.contains(&unit) {
-                out.push(unit);
+            let mut source = None;
+            let mut first = None;
+            for (k, v) in VariantsBlob::new(blob).enumerate() {
+                let Ok(v) = v else { break };
+                if k == 0 {
+                    first = Some((k, v));
+                }
+                if source_lang == Some(v.lang) {
+                    source = Some((k, v));
+                    break;
+                }
+            }
+            if let Some((k, v)) = source.or(first) {
+                if k == index && v.lang == lang && v.text == text && !out.contains(&unit) {
+                    out.push(unit);
+                }
             }
         }
         Ok(out)
     }
 
-    fn insert(&mut self, unit: &TranslationUnit, prepared: &[Prepared]) -> Result<i64> {
+    /// The id of an origin name, added if new.
+    fn origin_id(&mut self, name: &str) -> Result<i64> {
+        store::origin_id(&self.tx, &mut self.origins, name)
+    }
+
+    fn insert(&mut self, unit: &TranslationUnit, prepared: &[Prepared<'_>]) -> Result<i64> {
         let id = self.next_unit;
         self.next_unit += 1;
-        let first = self.next_variant;
-        self.next_variant += prepared.len() as i64;
         let source_lang = match &unit.source_lang {
             Some(tag) => Some(self.lang_id(tag)?),
             None => None,
         };
+        let origin = match &unit.origin.file {
+            Some(name) => Some(self.origin_id(name)?),
+            None => None,
+        };
         let langs: Vec<i64> = prepared.iter().map(|p| p.lang).collect();
-        let text_bytes = prepared.iter().map(|p| p.analyzed.text.len()).sum();
-        self.count_unit(&langs, source_index(unit), text_bytes, 1);
+        let text_bytes = prepared.iter().map(|p| p.text.len()).sum();
+        let source = source_index(unit);
+        self.count_unit(id, &langs, source, text_bytes, 1);
+        let mut blob = std::mem::take(&mut self.scratch_blob);
+        blob.clear();
+        VariantsBlob::header(&mut blob, prepared.len());
+        let mut ids = std::mem::take(&mut self.scratch_ids);
+        for (k, (v, prep)) in unit.variants.iter().zip(prepared).enumerate() {
+            ids.clear();
+            for &t in &prep.analysis.tokens {
+                let idx = self.local[t as usize];
+                put_varint(&mut ids, u64::from(self.terms[idx as usize].id));
+            }
+            let extra = store::variant_extra(v);
+            StoredVariant {
+                lang: prep.lang,
+                text: prep.text,
+                tokens: &ids,
+                markup: v.markup.as_deref(),
+                extra: extra.as_deref(),
+            }
+            .encode(&mut blob);
+            self.index_text(id, k, prep.analysis, k == source)?;
+        }
+        self.scratch_ids = ids;
         let p = &unit.provenance;
         let created = store::to_seconds(p.created).unwrap_or(self.now);
-        let created_by = p.created_by.clone().or_else(|| self.options.user.clone());
-        {
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO units(id, first_variant, n_variants, source_lang, tuid, created,
-                     created_by, changed, changed_by, last_used, usage_count, origin_file,
-                     origin_score, prev, next, extra)
-                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                )
-                .map_err(db_error)?;
-            stmt.execute(rusqlite::params![
+        let created_by = p.created_by.as_ref().or(self.options.user.as_ref());
+        self.tx
+            .prepare_cached(
+                "INSERT INTO units(id, source_lang, tuid, created, created_by, changed,
+                 changed_by, last_used, usage_count, origin, origin_score, prev, next, extra,
+                 variants)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .map_err(db_error)?
+            .execute(rusqlite::params![
                 id,
-                first,
-                prepared.len() as i64,
                 source_lang,
                 unit.id,
                 created,
@@ -471,7 +610,7 @@ impl<'m> Writer<'m> {
                 p.changed_by,
                 store::to_seconds(p.last_used),
                 p.usage_count.map(|u| u.min(i64::MAX as u64) as i64),
-                unit.origin.file,
+                origin,
                 unit.origin.score,
                 unit.context
                     .prev
@@ -482,94 +621,95 @@ impl<'m> Writer<'m> {
                     .as_deref()
                     .map(|s| nfc(s.trim()).into_owned()),
                 store::unit_extra(unit),
-            ])
-            .map_err(db_error)?;
-        }
-        for (k, (v, prep)) in unit.variants.iter().zip(prepared).enumerate() {
-            let vid = first + k as i64;
-            let mut ids = std::mem::take(&mut self.scratch_ids);
-            ids.clear();
-            for (t, &fp) in prep.analyzed.tokens.iter().zip(&prep.fingerprints) {
-                let token = prep.analyzed.folded(t);
-                ids.push(self.term(prep.group, token, fp)?);
-            }
-            let mut blob = std::mem::take(&mut self.scratch_blob);
-            blob.clear();
-            for &i in &ids {
-                put_varint(&mut blob, self.terms[i as usize].id as u64);
-            }
-            variant_postings(vid, &ids, &mut self.scratch_pairs, &mut self.pending);
-            self.scratch_ids = ids;
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO variants(id, unit, lang, words_key, tokens, text, markup, extra)
-                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .map_err(db_error)?;
-            stmt.execute(rusqlite::params![
-                vid,
-                id,
-                prep.lang,
-                prep.key,
                 &blob,
-                prep.analyzed.text,
-                v.markup,
-                store::variant_extra(v),
             ])
             .map_err(db_error)?;
-            self.scratch_blob = blob;
-        }
-        if self.pending.len() >= FLUSH_POSTINGS {
-            self.flush_postings()?;
-        }
+        self.scratch_blob = blob;
         Ok(id)
     }
 
-    /// The index (in `self.terms`) of a term, looked up or created.
-    fn term(&mut self, grp: i64, token: &str, fp: u128) -> Result<u32> {
-        if let Some(&i) = self.term_index.get(&fp) {
-            return Ok(i);
+    /// Adds the index entries of text `index` of unit `unit` (the batch vocabulary of
+    /// `a` must be the resolved one); `source`: it is its unit's source text.
+    fn index_text(
+        &mut self,
+        unit: i64,
+        index: usize,
+        a: &AnalyzedVariant,
+        source: bool,
+    ) -> Result<()> {
+        let len = a.stored_len();
+        let offset = u32::try_from(unit - self.pending_from)
+            .map_err(|_| Error::invalid("too many units in one transaction"))?;
+        let packed = ((index as u32) << 20) | (len << 10);
+        for &(t, at) in &a.postings {
+            self.log.push(LogEntry {
+                term: self.local[t as usize],
+                unit: offset,
+                packed: packed | at,
+            });
         }
-        let found: Option<(i64, i64, i64)> = self
-            .tx
-            .prepare_cached("SELECT id, df, chunks FROM terms WHERE grp = ?1 AND token = ?2")
-            .map_err(db_error)?
-            .query_row((grp, token), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
-            .map_err(db_error)?;
-        let info = match found {
-            Some((id, df, chunks)) => TermInfo {
-                grp,
-                token: token.into(),
-                id,
-                df,
-                chunks,
-                stored: true,
-                dirty: false,
-            },
-            None => {
-                let id = self.next_term;
-                self.next_term += 1;
-                if id > i64::from(u32::MAX) {
-                    return Err(Error::invalid("the memory has too many distinct terms"));
-                }
-                TermInfo {
-                    grp,
-                    token: token.into(),
-                    id,
-                    df: 0,
-                    chunks: 0,
-                    stored: false,
-                    dirty: true,
-                }
+        if self.log.len() >= LOG_ENTRIES {
+            self.drain_log();
+        }
+        let text = text_id(unit, index);
+        self.words.push(WordsEntry {
+            key: words_key32(a.key),
+            text,
+            check: text_check(a.hash),
+        });
+        if source {
+            let i = self.added_texts.len() as u32;
+            let previous = self.added.insert(a.key, i);
+            self.added_texts.push(AddedText {
+                text,
+                hash: a.hash,
+                previous,
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves the postings of the log into the lists, term by term (a counting sort,
+    /// stable: each term's postings stay in text order).
+    fn drain_log(&mut self) {
+        if self.log.is_empty() {
+            return;
+        }
+        let mut start = vec![0u32; self.terms.len() + 1];
+        for e in &self.log {
+            start[e.term as usize + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut sorted = vec![LogEntry::default(); self.log.len()];
+        let mut next = start.clone();
+        for e in &self.log {
+            let slot = &mut next[e.term as usize];
+            sorted[*slot as usize] = *e;
+            *slot += 1;
+        }
+        self.log.clear();
+        for term in 0..self.terms.len() {
+            let (from, to) = (start[term] as usize, start[term + 1] as usize);
+            if from == to {
+                continue;
             }
-        };
-        let index = self.terms.len() as u32;
-        self.term_by_id.insert(info.id, index);
-        self.terms.push(info);
-        self.term_index.insert(fp, index);
-        Ok(index)
+            let list = &mut self.lists[term];
+            let before = list.data.len();
+            for e in &sorted[from..to] {
+                list.push(
+                    self.pending_from + i64::from(e.unit),
+                    (e.packed >> 20) as usize,
+                    (e.packed >> 10) & 1023,
+                    e.packed & 1023,
+                );
+            }
+            self.pending_bytes += list.data.len() - before;
+            let info = &mut self.terms[term];
+            info.df += (to - from) as i64;
+            info.dirty = true;
+        }
     }
 
     /// Updates a stored unit's metadata with a duplicate's.
@@ -588,12 +728,57 @@ impl<'m> Writer<'m> {
         incoming.context.prev = incoming.context.prev.map(|s| nfc(s.trim()).into_owned());
         incoming.context.next = incoming.context.next.map(|s| nfc(s.trim()).into_owned());
         merge_metadata(&mut merged, &incoming);
+        // Variant metadata: merge each new variant into the stored one it equals.
+        for v in &new.variants {
+            let text = nfc(&v.text);
+            let Some(m) = merged
+                .variants
+                .iter_mut()
+                .find(|o| o.lang == v.lang && o.text == text.as_ref())
+            else {
+                continue;
+            };
+            merge_provenance(&mut m.provenance, &v.provenance);
+            merge_list(&mut m.props, &v.props);
+            merge_list(&mut m.notes, &v.notes);
+            if m.markup.is_none() {
+                m.markup = v.markup.clone();
+            }
+        }
+        let blob = if merged.variants != row.unit.variants {
+            let old: Vec<u8> = self
+                .tx
+                .prepare_cached("SELECT variants FROM units WHERE id = ?1")
+                .map_err(db_error)?
+                .query_row([row.id], |r| r.get(0))
+                .map_err(db_error)?;
+            let mut blob = Vec::with_capacity(old.len() + 64);
+            VariantsBlob::header(&mut blob, merged.variants.len());
+            for (stored, v) in VariantsBlob::new(&old).zip(&merged.variants) {
+                let stored = stored.map_err(|e| Error::invalid(format!("unit {}: {e}", row.id)))?;
+                let extra = store::variant_extra(v);
+                StoredVariant {
+                    markup: v.markup.as_deref(),
+                    extra: extra.as_deref(),
+                    ..stored
+                }
+                .encode(&mut blob);
+            }
+            Some(blob)
+        } else {
+            None
+        };
         let p = &merged.provenance;
+        let origin = match &merged.origin.file {
+            Some(name) => Some(self.origin_id(name)?),
+            None => None,
+        };
         self.tx
             .prepare_cached(
                 "UPDATE units SET tuid = ?2, created = ?3, created_by = ?4, changed = ?5,
-                 changed_by = ?6, last_used = ?7, usage_count = ?8, origin_file = ?9,
-                 origin_score = ?10, prev = ?11, next = ?12, extra = ?13 WHERE id = ?1",
+                 changed_by = ?6, last_used = ?7, usage_count = ?8, origin = ?9,
+                 origin_score = ?10, prev = ?11, next = ?12, extra = ?13,
+                 variants = coalesce(?14, variants) WHERE id = ?1",
             )
             .map_err(db_error)?
             .execute(rusqlite::params![
@@ -605,117 +790,74 @@ impl<'m> Writer<'m> {
                 p.changed_by,
                 store::to_seconds(p.last_used),
                 p.usage_count.map(|u| u.min(i64::MAX as u64) as i64),
-                merged.origin.file,
+                origin,
                 merged.origin.score,
                 merged.context.prev,
                 merged.context.next,
                 store::unit_extra(&merged),
+                blob,
             ])
             .map_err(db_error)?;
-        // Variant metadata: merge each new variant into the stored one it equals.
-        let stored =
-            store::read_variants(&self.tx, &self.langs, row.first_variant, row.n_variants)?;
-        for v in &new.variants {
-            let text = nfc(&v.text);
-            let Some((vid, _, old)) = stored
-                .iter()
-                .find(|(_, _, o)| o.lang == v.lang && o.text == text.as_ref())
-            else {
-                continue;
-            };
-            let mut m = old.clone();
-            merge_provenance(&mut m.provenance, &v.provenance);
-            merge_list(&mut m.props, &v.props);
-            merge_list(&mut m.notes, &v.notes);
-            if m.markup.is_none() {
-                m.markup = v.markup.clone();
-            }
-            if m != *old {
-                self.tx
-                    .prepare_cached("UPDATE variants SET markup = ?2, extra = ?3 WHERE id = ?1")
-                    .map_err(db_error)?
-                    .execute(rusqlite::params![vid, m.markup, store::variant_extra(&m)])
-                    .map_err(db_error)?;
-            }
-        }
         Ok(())
     }
 
-    /// Removes units (and their variants, index entries and concordance entries).
+    /// Removes units (and their index entries); returns how many existed.
     pub(crate) fn delete_units(&mut self, ids: &[i64]) -> Result<usize> {
         let mut deleted = 0;
         for &id in ids {
-            let Some((first, n, source_lang)) = self
+            let row: Option<(Option<i64>, Vec<u8>)> = self
                 .tx
-                .prepare_cached(
-                    "SELECT first_variant, n_variants, source_lang FROM units WHERE id = ?1",
-                )
+                .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
                 .map_err(db_error)?
-                .query_row([id], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<i64>>(2)?,
-                    ))
-                })
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
-                .map_err(db_error)?
-            else {
+                .map_err(db_error)?;
+            let Some((source_lang, blob)) = row else {
                 continue;
             };
-            let rows: Vec<(i64, i64, String, Vec<u8>)> = {
-                let mut stmt = self
-                    .tx
-                    .prepare_cached(
-                        "SELECT id, lang, text, tokens FROM variants WHERE id >= ?1 AND id < ?2",
-                    )
-                    .map_err(db_error)?;
-                let rows = stmt
-                    .query_map([first, first + n], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })
-                    .map_err(db_error)?;
-                rows.collect::<rusqlite::Result<_>>().map_err(db_error)?
-            };
-            let langs: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let variants: Vec<StoredVariant<'_>> = VariantsBlob::new(&blob)
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| Error::invalid(format!("unit {id} is damaged: {e}")))?;
+            let langs: Vec<i64> = variants.iter().map(|v| v.lang).collect();
             let source = source_lang
                 .and_then(|sl| langs.iter().position(|&l| l == sl))
                 .unwrap_or(0);
-            let text_bytes = rows.iter().map(|r| r.2.len()).sum();
-            self.count_unit(&langs, source, text_bytes, -1);
-            for (vid, lang, text, tokens) in rows {
-                if vid <= self.concordance_upto {
-                    self.tx
-                        .prepare_cached(
-                            "INSERT INTO concordance(concordance, rowid, text) VALUES('delete', ?1, ?2)",
-                        )
-                        .map_err(db_error)?
-                        .execute(rusqlite::params![vid, text])
-                        .map_err(db_error)?;
-                }
-                let tag = self.langs.tag(lang).cloned();
-                let group = match tag {
-                    Some(tag) => self.langs.group(&tag),
-                    None => None,
-                };
-                let mut ids = Vec::new();
-                if let Some(group) = group {
-                    if decode_ids(&tokens, &mut ids) {
-                        ids.sort_unstable();
-                        ids.dedup();
-                        for term_id in ids {
-                            if let Some(idx) = self.term_by_id(group, i64::from(term_id))? {
-                                self.removals.push((idx, vid));
+            let text_bytes = variants.iter().map(|v| v.text.len()).sum();
+            self.count_unit(id, &langs, source, text_bytes, -1);
+            let pending = id >= self.pending_from;
+            let mut ids = Vec::new();
+            for (k, v) in variants.iter().enumerate() {
+                let text = text_id(id, k);
+                if decode_ids(v.tokens, &mut ids) {
+                    ids.sort_unstable();
+                    ids.dedup();
+                    for &term in &ids {
+                        if pending {
+                            if let Some(&idx) = self.term_by_id.get(&term) {
+                                self.removed_pending_terms.push(idx);
+                                let info = &mut self.terms[idx as usize];
+                                info.df -= 1;
+                                info.dirty = true;
                             }
+                        } else {
+                            self.removals.push((term, text));
                         }
                     }
                 }
+                if !pending {
+                    let group = self.group_of(v.lang)?;
+                    let primary = self
+                        .langs
+                        .tag(group)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    let key = words_key(&primary, &Analyzed::new(v.text));
+                    self.word_removals.push((words_key32(key), text));
+                }
             }
-            self.tx
-                .prepare_cached("DELETE FROM variants WHERE id >= ?1 AND id < ?2")
-                .map_err(db_error)?
-                .execute([first, first + n])
-                .map_err(db_error)?;
+            if pending {
+                self.removed_pending.insert(id);
+            }
             self.tx
                 .prepare_cached("DELETE FROM units WHERE id = ?1")
                 .map_err(db_error)?
@@ -726,37 +868,18 @@ impl<'m> Writer<'m> {
         Ok(deleted)
     }
 
-    /// The cache index of the term with id `term_id` (whose group is `group`).
-    fn term_by_id(&mut self, group: i64, term_id: i64) -> Result<Option<u32>> {
-        // Terms are keyed by text; find the text of this id (rare path: deletions).
-        if let Some(&idx) = self.term_by_id.get(&term_id) {
-            return Ok(Some(idx));
-        }
-        let token: Option<String> = self
-            .tx
-            .prepare_cached("SELECT token FROM terms WHERE grp = ?1 AND id = ?2")
-            .map_err(db_error)?
-            .query_row((group, term_id), |r| r.get(0))
-            .optional()
-            .map_err(db_error)?;
-        match token {
-            Some(token) => {
-                let primary = self
-                    .langs
-                    .tag(group)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default();
-                let fp = fingerprint(&primary, &token);
-                self.term(group, &token, fp).map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-
     /// Counts a unit in (`sign` 1) or out (`sign` -1) of the running totals: its text
-    /// bytes, its variants per language, its (source, target) language pairs.
-    fn count_unit(&mut self, langs: &[i64], source: usize, text_bytes: usize, sign: i64) {
+    /// bytes, its variants per language, its (source, target) language pairs, and the
+    /// variants the concordance index lacks.
+    fn count_unit(&mut self, id: i64, langs: &[i64], source: usize, text_bytes: usize, sign: i64) {
         *self.counts.entry((COUNT_TEXT_BYTES, 0, 0)).or_default() += sign * text_bytes as i64;
+        *self.counts.entry((COUNT_UNITS, 0, 0)).or_default() += sign;
+        if id > self.concordance_upto {
+            *self
+                .counts
+                .entry((COUNT_CONCORDANCE_PENDING, 0, 0))
+                .or_default() += sign * langs.len() as i64;
+        }
         for (k, &lang) in langs.iter().enumerate() {
             *self.counts.entry((COUNT_LANG, lang, 0)).or_default() += sign;
             if k != source {
@@ -789,170 +912,146 @@ impl<'m> Writer<'m> {
         Ok(())
     }
 
-    /// Writes waiting postings and removals, and the changed terms.
-    fn flush(&mut self) -> Result<()> {
-        self.flush_postings()?;
-        self.flush_removals()?;
-        self.flush_terms()
-    }
-
-    fn flush_postings(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        // Counting sort by term; stable, so each term's variants stay in id order.
-        let pending = std::mem::take(&mut self.pending);
-        let mut start = vec![0usize; self.terms.len() + 1];
-        for p in &pending {
-            start[p.term as usize + 1] += 1;
-        }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
-        }
-        let mut sorted = vec![Pending::default(); pending.len()];
-        let mut next = start.clone();
-        for p in &pending {
-            let slot = &mut next[p.term as usize];
-            sorted[*slot] = *p;
-            *slot += 1;
-        }
-        drop(pending);
-        for term in 0..self.terms.len() {
-            let (from, to) = (start[term], start[term + 1]);
-            if from < to {
-                self.append_postings(term as u32, &sorted[from..to])?;
-            }
-        }
-        sorted.clear();
-        self.pending = sorted;
-        Ok(())
-    }
-
-    fn append_postings(&mut self, term: u32, entries: &[Pending]) -> Result<()> {
-        let info = &self.terms[term as usize];
-        let (id, mut chunks) = (info.id, info.chunks);
-        let mut rest = entries;
-        if chunks > 0 {
-            let key = (id << 20) | (chunks - 1);
-            let (mut n, mut last, mut data): (i64, i64, Vec<u8>) = self
-                .tx
-                .prepare_cached("SELECT n, last, data FROM postings WHERE key = ?1")
-                .map_err(db_error)?
-                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(db_error)?;
-            if data.len() < CHUNK_BYTES {
-                while let Some((p, tail)) = rest.split_first() {
-                    if data.len() >= CHUNK_BYTES {
-                        break;
+    /// Writes the index entries waiting in memory as a new segment.
+    fn write_segment(&mut self) -> Result<()> {
+        self.drain_log();
+        // Units removed after being added: drop their entries.
+        if !self.removed_pending.is_empty() {
+            let gone = std::mem::take(&mut self.removed_pending);
+            let mut terms = std::mem::take(&mut self.removed_pending_terms);
+            terms.sort_unstable();
+            terms.dedup();
+            for idx in terms {
+                let list = &mut self.lists[idx as usize];
+                let mut kept = PostingList::default();
+                let ok = for_each_posting(&list.data, |p| {
+                    if !gone.contains(&text_unit(p.variant as i64)) {
+                        kept.push_posting(p);
                     }
-                    push_posting(&mut data, last as u64, p.posting());
-                    last = p.variant as i64;
-                    n += 1;
-                    rest = tail;
-                }
-                self.tx
-                    .prepare_cached(
-                        "UPDATE postings SET n = ?2, last = ?3, data = ?4 WHERE key = ?1",
-                    )
-                    .map_err(db_error)?
-                    .execute(rusqlite::params![key, n, last, data])
-                    .map_err(db_error)?;
+                });
+                debug_assert!(ok);
+                *list = kept;
             }
+            self.words.retain(|w| !gone.contains(&text_unit(w.text)));
         }
-        let mut data = Vec::with_capacity(CHUNK_BYTES + 16);
-        while !rest.is_empty() {
-            data.clear();
-            let (mut n, mut last) = (0i64, 0i64);
-            while let Some((p, tail)) = rest.split_first() {
-                if data.len() >= CHUNK_BYTES {
-                    break;
-                }
-                push_posting(&mut data, last as u64, p.posting());
-                last = p.variant as i64;
-                n += 1;
-                rest = tail;
-            }
-            let key = (id << 20) | chunks;
-            chunks += 1;
-            self.tx
-                .prepare_cached("INSERT INTO postings(key, n, last, data) VALUES(?1, ?2, ?3, ?4)")
-                .map_err(db_error)?
-                .execute(rusqlite::params![key, n, last, data])
-                .map_err(db_error)?;
+        let mut order: Vec<(u32, u32)> = self
+            .lists
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.len > 0)
+            .map(|(i, _)| (self.terms[i].id, i as u32))
+            .collect();
+        if order.is_empty() && self.words.is_empty() {
+            self.pending_from = self.next_unit;
+            return Ok(());
         }
-        let info = &mut self.terms[term as usize];
-        info.chunks = chunks;
-        info.df += entries.len() as i64;
-        info.dirty = true;
+        order.sort_unstable();
+        let segment = self.next_segment;
+        self.next_segment += 1;
+        let mut postings = 0i64;
+        for (term, idx) in order {
+            let list = std::mem::take(&mut self.lists[idx as usize]);
+            postings += i64::from(list.len);
+            index::insert_postings(&self.tx, segment, term, &list)?;
+        }
+        let mut words = std::mem::take(&mut self.words);
+        words.sort_unstable();
+        index::insert_words(&self.tx, segment, &words)?;
+        index::insert_segment(
+            &self.tx,
+            SegmentInfo {
+                id: segment,
+                postings,
+            },
+        )?;
+        self.segments.push(segment);
+        self.pending_bytes = 0;
+        self.pending_from = self.next_unit;
         Ok(())
     }
 
-    fn flush_removals(&mut self) -> Result<()> {
-        if self.removals.is_empty() {
+    /// Removes the index entries of deleted stored units from the segments.
+    fn apply_removals(&mut self) -> Result<()> {
+        if self.removals.is_empty() && self.word_removals.is_empty() {
             return Ok(());
         }
+        let segments = self.segments.clone();
+        let mut per_segment = vec![0i64; segments.len()];
         let mut removals = std::mem::take(&mut self.removals);
         removals.sort_unstable();
         removals.dedup();
+        let mut unknown: FxHashMap<u32, i64> = FxHashMap::default();
         let mut start = 0;
         while start < removals.len() {
             let term = removals[start].0;
             let end = start + removals[start..].iter().take_while(|r| r.0 == term).count();
-            let gone: Vec<i64> = removals[start..end].iter().map(|r| r.1).collect();
-            self.remove_postings(term, &gone)?;
+            let gone: FxHashSet<i64> = removals[start..end].iter().map(|r| r.1).collect();
+            let removed =
+                index::remove_postings(&self.tx, &segments, term, &gone, &mut per_segment)?;
+            if removed > 0 {
+                match self.term_by_id.get(&term) {
+                    Some(&idx) => {
+                        let info = &mut self.terms[idx as usize];
+                        info.df -= removed;
+                        info.dirty = true;
+                    }
+                    None => *unknown.entry(term).or_default() += removed,
+                }
+            }
             start = end;
         }
-        Ok(())
-    }
-
-    /// Rewrites a term's chunks without the variants `gone` (sorted).
-    fn remove_postings(&mut self, term: u32, gone: &[i64]) -> Result<()> {
-        let id = self.terms[term as usize].id;
-        let (lo, hi) = (id << 20, (id + 1) << 20);
-        let mut kept: Vec<Pending> = Vec::new();
-        let mut removed = 0i64;
-        {
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "SELECT data FROM postings WHERE key >= ?1 AND key < ?2 ORDER BY key",
-                )
-                .map_err(db_error)?;
-            let mut rows = stmt.query([lo, hi]).map_err(db_error)?;
-            while let Some(row) = rows.next().map_err(db_error)? {
-                let data = row
-                    .get_ref(0)
-                    .map_err(db_error)?
-                    .as_blob()
-                    .map_err(|e| db_error(e.into()))?;
-                for_each_posting(data, |p| {
-                    if gone.binary_search(&(p.variant as i64)).is_ok() {
-                        removed += 1;
-                    } else {
-                        kept.push(Pending {
-                            variant: p.variant,
-                            term,
-                            len: p.len.min(MAX_LEN) as u16,
-                            at: p.at.min(MAX_LEN) as u16,
-                        });
+        if !unknown.is_empty() {
+            // Terms the writer never loaded: found by id with one pass over the table.
+            let rows: Vec<(i64, String, i64, i64)> = {
+                let mut stmt = self
+                    .tx
+                    .prepare("SELECT grp, token, id, df FROM terms")
+                    .map_err(db_error)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .map_err(db_error)?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let row: (i64, String, i64, i64) = row.map_err(db_error)?;
+                    if unknown.contains_key(&(row.2 as u32)) {
+                        out.push(row);
                     }
-                });
+                }
+                out
+            };
+            for (grp, token, id, df) in rows {
+                let df = df - unknown[&(id as u32)];
+                if df > 0 {
+                    self.tx
+                        .prepare_cached("UPDATE terms SET df = ?3 WHERE grp = ?1 AND token = ?2")
+                        .map_err(db_error)?
+                        .execute(rusqlite::params![grp, token, df])
+                        .map_err(db_error)?;
+                } else {
+                    self.tx
+                        .prepare_cached("DELETE FROM terms WHERE grp = ?1 AND token = ?2")
+                        .map_err(db_error)?
+                        .execute(rusqlite::params![grp, token])
+                        .map_err(db_error)?;
+                }
             }
         }
-        if removed == 0 {
-            return Ok(());
+        let mut word_removals = std::mem::take(&mut self.word_removals);
+        word_removals.sort_unstable();
+        word_removals.dedup();
+        let mut start = 0;
+        while start < word_removals.len() {
+            let key = word_removals[start].0;
+            let end = start
+                + word_removals[start..]
+                    .iter()
+                    .take_while(|r| r.0 == key)
+                    .count();
+            let gone: FxHashSet<i64> = word_removals[start..end].iter().map(|r| r.1).collect();
+            index::remove_words(&self.tx, &segments, key, &gone)?;
+            start = end;
         }
-        self.tx
-            .prepare_cached("DELETE FROM postings WHERE key >= ?1 AND key < ?2")
-            .map_err(db_error)?
-            .execute([lo, hi])
-            .map_err(db_error)?;
-        let info = &mut self.terms[term as usize];
-        info.chunks = 0;
-        info.df = 0;
-        self.append_postings(term, &kept)?;
-        self.terms[term as usize].dirty = true;
-        Ok(())
+        index::shrink_segments(&self.tx, &segments, &per_segment)
     }
 
     fn flush_terms(&mut self) -> Result<()> {
@@ -966,7 +1065,7 @@ impl<'m> Writer<'m> {
         });
         for i in dirty {
             let info = &mut self.terms[i as usize];
-            if info.df == 0 {
+            if info.df <= 0 {
                 if info.stored {
                     self.tx
                         .prepare_cached("DELETE FROM terms WHERE grp = ?1 AND token = ?2")
@@ -977,30 +1076,15 @@ impl<'m> Writer<'m> {
                 }
             } else if info.stored {
                 self.tx
-                    .prepare_cached(
-                        "UPDATE terms SET df = ?3, chunks = ?4 WHERE grp = ?1 AND token = ?2",
-                    )
+                    .prepare_cached("UPDATE terms SET df = ?3 WHERE grp = ?1 AND token = ?2")
                     .map_err(db_error)?
-                    .execute(rusqlite::params![
-                        info.grp,
-                        &*info.token,
-                        info.df,
-                        info.chunks
-                    ])
+                    .execute(rusqlite::params![info.grp, &*info.token, info.df])
                     .map_err(db_error)?;
             } else {
                 self.tx
-                    .prepare_cached(
-                        "INSERT INTO terms(grp, token, id, df, chunks) VALUES(?1, ?2, ?3, ?4, ?5)",
-                    )
+                    .prepare_cached("INSERT INTO terms(grp, token, id, df) VALUES(?1, ?2, ?3, ?4)")
                     .map_err(db_error)?
-                    .execute(rusqlite::params![
-                        info.grp,
-                        &*info.token,
-                        info.id,
-                        info.df,
-                        info.chunks
-                    ])
+                    .execute(rusqlite::params![info.grp, &*info.token, info.id, info.df])
                     .map_err(db_error)?;
                 info.stored = true;
             }
@@ -1014,170 +1098,109 @@ impl<'m> Writer<'m> {
         self.delete_units(ids)
     }
 
-    /// Rebuilds the fuzzy index from the stored texts (see [`Memory::reindex`]).
+    /// Rebuilds the fuzzy index from the stored texts (see [`Memory::reindex`]), and
+    /// empties the concordance index (rebuilt by the next concordance search).
     pub(crate) fn rebuild_index(&mut self) -> Result<()> {
         self.tx
-            .execute_batch("DELETE FROM terms; DELETE FROM postings;")
+            .execute_batch(
+                "DELETE FROM terms; DELETE FROM postings; DELETE FROM words; DELETE FROM segments;",
+            )
             .map_err(db_error)?;
+        super::schema::recreate_concordance(&self.tx)?;
+        self.stored_terms = false;
+        self.segments.clear();
         self.terms.clear();
         self.term_index.clear();
         self.term_by_id.clear();
-        self.pending.clear();
+        self.lists.clear();
+        self.log.clear();
+        self.words.clear();
+        self.added.clear();
+        self.added_texts.clear();
+        self.pending_bytes = 0;
         self.removals.clear();
+        self.word_removals.clear();
+        self.removed_pending.clear();
+        self.removed_pending_terms.clear();
+        self.pending_from = 0;
         self.next_term = 1;
         let mut after = 0i64;
         loop {
-            let batch: Vec<(i64, i64, String)> = {
+            let rows: Vec<store::UnitRow> = {
                 let mut stmt = self
                     .tx
-                    .prepare_cached(
-                        "SELECT id, lang, text FROM variants WHERE id > ?1 ORDER BY id LIMIT 10000",
-                    )
+                    .prepare_cached(&format!(
+                        "{} WHERE u.id > ?1 ORDER BY u.id LIMIT 4096",
+                        store::UNIT_SELECT
+                    ))
                     .map_err(db_error)?;
                 let rows = stmt
-                    .query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .query_map([after], |r| store::unit_from_row(r, &self.langs))
                     .map_err(db_error)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(db_error)?
             };
-            let Some(&(last, _, _)) = batch.last() else {
-                break;
-            };
-            after = last;
-            for (vid, lang, text) in batch {
-                let tag = self.langs.tag(lang).cloned().ok_or_else(|| {
-                    Error::invalid(format!("variant {vid} has an unknown language"))
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let units: Vec<TranslationUnit> = rows.iter().map(|r| r.unit.clone()).collect();
+            let batch = AnalyzedBatch::of(&units);
+            self.resolve_vocabulary(&batch.vocab)?;
+            for (row, a) in rows.iter().zip(&batch.units) {
+                let a = a.as_ref().map_err(|e| {
+                    Error::invalid(format!("unit {} cannot be indexed: {e}", row.id))
                 })?;
-                let primary = primary_tag(&tag);
-                let group = self.lang_id(&primary)?;
-                let analyzed = Analyzed::new(&text);
-                let key = words_key(primary.as_str(), &analyzed);
-                let mut ids: Vec<u32> = Vec::with_capacity(analyzed.len());
-                for t in &analyzed.tokens {
-                    let token = analyzed.folded(t);
-                    let fp = fingerprint(primary.as_str(), token);
-                    ids.push(self.term(group, token, fp)?);
-                }
-                let blob = encode_ids(
-                    &ids.iter()
-                        .map(|&i| self.terms[i as usize].id as u32)
-                        .collect::<Vec<u32>>(),
-                );
-                variant_postings(vid, &ids, &mut self.scratch_pairs, &mut self.pending);
-                self.tx
-                    .prepare_cached("UPDATE variants SET words_key = ?2, tokens = ?3 WHERE id = ?1")
+                let old: Vec<u8> = self
+                    .tx
+                    .prepare_cached("SELECT variants FROM units WHERE id = ?1")
                     .map_err(db_error)?
-                    .execute(rusqlite::params![vid, key, blob])
+                    .query_row([row.id], |r| r.get(0))
+                    .map_err(db_error)?;
+                let mut blob = Vec::with_capacity(old.len());
+                VariantsBlob::header(&mut blob, row.langs.len());
+                let mut ids = Vec::new();
+                for (k, (stored, av)) in VariantsBlob::new(&old).zip(&a.variants).enumerate() {
+                    let stored =
+                        stored.map_err(|e| Error::invalid(format!("unit {}: {e}", row.id)))?;
+                    ids.clear();
+                    for &t in &av.tokens {
+                        let idx = self.local[t as usize];
+                        put_varint(&mut ids, u64::from(self.terms[idx as usize].id));
+                    }
+                    StoredVariant {
+                        tokens: &ids,
+                        ..stored
+                    }
+                    .encode(&mut blob);
+                    self.index_text(row.id, k, av, false)?;
+                }
+                self.tx
+                    .prepare_cached("UPDATE units SET variants = ?2 WHERE id = ?1")
+                    .map_err(db_error)?
+                    .execute(rusqlite::params![row.id, blob])
                     .map_err(db_error)?;
             }
-            if self.pending.len() >= FLUSH_POSTINGS {
-                self.flush_postings()?;
+            if self.pending_bytes >= SEGMENT_BYTES {
+                self.write_segment()?;
+                self.pending_from = 0;
             }
         }
-        self.flush()?;
+        self.write_segment()?;
+        self.concordance_upto = 0;
+        store::meta_set(&self.tx, "concordance_upto", "0")?;
+        self.tx
+            .execute_batch(&format!(
+                "DELETE FROM counts WHERE kind = {COUNT_CONCORDANCE_PENDING};
+                 INSERT INTO counts(kind, a, b, n)
+                     SELECT {COUNT_CONCORDANCE_PENDING}, 0, 0, coalesce(sum(n), 0)
+                     FROM counts WHERE kind = {COUNT_LANG};
+                 DELETE FROM counts WHERE n = 0;"
+            ))
+            .map_err(db_error)?;
         store::meta_set(
             &self.tx,
             "tokenizer_version",
             &super::tokens::TOKENIZER_VERSION.to_string(),
         )
     }
-}
-
-/// Units analysed for storage (tokens, words keys, term fingerprints): the CPU-heavy
-/// part of adding units, which needs no database and runs in parallel.
-pub struct AnalyzedBatch(Vec<Result<AnalyzedUnit>>);
-
-impl AnalyzedBatch {
-    /// Analyses `units` on all cores.
-    pub fn of(units: &[TranslationUnit]) -> AnalyzedBatch {
-        use rayon::prelude::*;
-        AnalyzedBatch(units.par_iter().map(analyze_unit).collect())
-    }
-}
-
-impl std::fmt::Debug for AnalyzedBatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AnalyzedBatch({} units)", self.0.len())
-    }
-}
-
-/// A unit's texts analysed for storage.
-struct AnalyzedUnit {
-    source: usize,
-    variants: Vec<AnalyzedVariant>,
-}
-
-struct AnalyzedVariant {
-    lang: LangTag,
-    primary: LangTag,
-    analyzed: Analyzed,
-    fingerprints: Vec<u128>,
-    key: i64,
-}
-
-/// A 128-bit fingerprint of a term (primary language and folded token), for the
-/// writer's term cache: two independent 64-bit hashes, so distinct terms share one
-/// with a probability of about 2^-100 even in a cache of millions.
-fn fingerprint(primary: &str, token: &str) -> u128 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut fx = rustc_hash::FxBuildHasher.build_hasher();
-    fx.write(primary.as_bytes());
-    fx.write_u8(0xff);
-    fx.write(token.as_bytes());
-    let mut fnv = super::tokens::StableHasher::new();
-    fnv.write(primary.as_bytes());
-    fnv.write(&[0xff]);
-    fnv.write(token.as_bytes());
-    (u128::from(fx.finish()) << 64) | u128::from(fnv.finish() as u64)
-}
-
-fn analyze_unit(unit: &TranslationUnit) -> Result<AnalyzedUnit> {
-    let filled = unit
-        .variants
-        .iter()
-        .filter(|v| !v.text.trim().is_empty())
-        .count();
-    if filled < 2 {
-        return Err(Error::invalid(
-            "a unit needs text in at least two languages",
-        ));
-    }
-    if filled < unit.variants.len() {
-        return Err(Error::invalid("a unit has a variant with empty text"));
-    }
-    super::limits::check_unit(unit)?;
-    let variants = unit
-        .variants
-        .iter()
-        .map(|v| {
-            let primary = primary_tag(&v.lang);
-            let analyzed = Analyzed::new(&v.text);
-            let key = words_key(primary.as_str(), &analyzed);
-            let fingerprints = analyzed
-                .folded_tokens()
-                .map(|t| fingerprint(primary.as_str(), t))
-                .collect();
-            AnalyzedVariant {
-                lang: v.lang.clone(),
-                primary,
-                analyzed,
-                fingerprints,
-                key,
-            }
-        })
-        .collect();
-    Ok(AnalyzedUnit {
-        source: source_index(unit),
-        variants,
-    })
-}
-
-/// The index of a unit's source variant: the first in its source language, else the
-/// first.
-pub(crate) fn source_index(unit: &TranslationUnit) -> usize {
-    unit.source_lang
-        .as_ref()
-        .and_then(|sl| unit.variants.iter().position(|v| v.lang == *sl))
-        .unwrap_or(0)
 }
 
 /// Folds a duplicate's metadata into a stored unit's: earliest creation, latest

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Speed and memory of `bitext align` on long document pairs (one thread).
+#
+# Builds long pairs from the transread-dev documents (bench/align_long.py: English
+# -> French/Spanish/Greek literary text, concatenated until both sides have at
+# least N sentences) and aligns them with --threads 1, reporting for each size the
+# best of RUNS runs: wall and user time, peak memory (/usr/bin/time -v), how the
+# time splits between reading, lexicon (tokens + surface links), first pass,
+# Model 1 and second pass, and the strict F1 against the concatenated gold. The
+# last line aligns the largest pair from running text (paragraphs of 8 beads)
+# to add sentence splitting (no F1: the sentences are split anew).
+#
+# Usage: bench/align_speed.sh [SIZES...]   (default: 5000 10000 20000 50000)
+#        RUNS=3 WORK=/tmp/bitext-align-speed bench/align_speed.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=("${@:-5000 10000 20000 50000}")
+SIZES=(${SIZES[*]})
+RUNS=${RUNS:-3}
+WORK=${WORK:-${TMPDIR:-/tmp}/bitext-align-speed}
+BIN=target/release/bitext
+SCORER=../shared/bench/align_score.py
+
+cargo build --release --quiet
+mkdir -p "$WORK"
+python3 bench/align_long.py "$WORK" "${SIZES[@]}" --raw 2>/dev/null
+
+# run LABEL ARGS... : best of $RUNS, prints one table row
+run() {
+    local label=$1 gold=$2
+    shift 2
+    local best="" best_wall=999999
+    for _ in $(seq "$RUNS"); do
+        /usr/bin/time -v "$BIN" align "$@" --threads 1 -v -f beads -o "$WORK/hyp.beads" \
+            2>"$WORK/err" >/dev/null
+        local wall user rss
+        wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {split($2, t, ":"); if (length(t) == 3) print t[1]*3600 + t[2]*60 + t[3]; else print t[1]*60 + t[2]}' "$WORK/err")
+        if awk "BEGIN {exit !($wall < $best_wall)}"; then
+            best_wall=$wall
+            user=$(awk -F': ' '/User time/ {print $2}' "$WORK/err")
+            rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$WORK/err")
+            split=$(grep '^bitext:' "$WORK/err" | sed 's/.*DP cells; //')
+            if [ "$gold" = - ]; then
+                f1="–"
+            else
+                f1=$(python3 "$SCORER" -g "$gold" -t "$WORK/hyp.beads" --json |
+                    python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["f1_strict"])')
+            fi
+            best="$wall|$user|$rss|$f1|$split"
+        fi
+    done
+    IFS='|' read -r wall user rss f1 split <<<"$best"
+    printf "| %s | %s | %s | %s | %s | %s |\n" "$label" "$wall" "$user" "$rss" "$f1" "$split"
+}
+
+echo "| pair (sentences) | wall s | user s | peak MB | strict F1 | time split |"
+echo "|---|---|---|---|---|---|"
+for n in "${SIZES[@]}"; do
+    base="$WORK/long-$n"
+    ns=$(wc -l <"$base.src")
+    nt=$(wc -l <"$base.tgt")
+    run "$ns × $nt" "$base.gold" "$base.src" "$base.tgt" --segmented
+done
+n=${SIZES[-1]}
+base="$WORK/long-$n"
+run "running text, $n+ (en → fr/es/el)" - "$base.raw.src" "$base.raw.tgt" \
+    --src-lang en --tgt-lang fr

@@ -1,0 +1,151 @@
+//! A document to align: its sentences, with paragraph numbers when known.
+
+use std::path::Path;
+
+use super::Sentence;
+use crate::error::{Error, Location, Result};
+use crate::text::Span;
+
+/// The sentences of one side of a document pair, owned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    sentences: Vec<String>,
+    paragraphs: Vec<usize>,
+    has_paragraphs: bool,
+}
+
+impl Document {
+    /// One sentence a line; blank lines separate paragraphs (as `bitext segment`
+    /// writes them) and are not sentences. Paragraphs are only reported if there is
+    /// at least one blank line between sentences.
+    pub fn from_lines(text: &str) -> Document {
+        let mut doc = Document::default();
+        let mut paragraph = 0;
+        let mut blank_before = false;
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() {
+                blank_before = true;
+                continue;
+            }
+            if blank_before && !doc.sentences.is_empty() {
+                paragraph += 1;
+                doc.has_paragraphs = true;
+            }
+            blank_before = false;
+            doc.sentences.push(line.trim().to_string());
+            doc.paragraphs.push(paragraph);
+        }
+        doc
+    }
+
+    /// Sentences given as byte spans of `text` with their paragraph numbers (what the
+    /// segmenter returns). Line breaks inside a sentence become spaces.
+    pub fn from_spans(text: &str, spans: impl IntoIterator<Item = (Span, usize)>) -> Document {
+        let mut doc = Document::default();
+        for (span, paragraph) in spans {
+            let s = span.slice(text);
+            let s: String = s
+                .chars()
+                .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+                .collect();
+            if doc.paragraphs.last().is_some_and(|&p| p != paragraph) {
+                doc.has_paragraphs = true;
+            }
+            doc.sentences.push(s);
+            doc.paragraphs.push(paragraph);
+        }
+        doc
+    }
+
+    /// Number of sentences.
+    pub fn len(&self) -> usize {
+        self.sentences.len()
+    }
+
+    /// True if there are no sentences.
+    pub fn is_empty(&self) -> bool {
+        self.sentences.is_empty()
+    }
+
+    /// Sentence `i`.
+    pub fn sentence(&self, i: usize) -> &str {
+        &self.sentences[i]
+    }
+
+    /// The sentences as aligner input (with paragraphs if the document has more than
+    /// one).
+    pub fn sentences(&self) -> Vec<Sentence<'_>> {
+        self.sentences
+            .iter()
+            .zip(&self.paragraphs)
+            .map(|(s, &p)| Sentence {
+                text: s,
+                paragraph: self.has_paragraphs.then_some(p),
+            })
+            .collect()
+    }
+}
+
+/// Decodes a text file's bytes: UTF-8 (BOM optional) or UTF-16 with a BOM. Invalid
+/// UTF-8 is an error naming the line.
+pub fn decode_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
+        if enc != encoding_rs::UTF_8 {
+            let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
+            if had_errors {
+                return Err(Error::encoding(
+                    format!("invalid {} text", enc.name()),
+                    Location::file(path),
+                ));
+            }
+            return Ok(text.into_owned());
+        }
+        return decode_utf8(bytes[bom..].to_vec(), path);
+    }
+    decode_utf8(bytes, path)
+}
+
+fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
+        Error::encoding(
+            "not valid UTF-8 (convert the file to UTF-8, or UTF-16 with a byte-order mark)",
+            Location::file(path).with_line(line).with_column(col),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_paragraphs() {
+        let d = Document::from_lines("A.\nB.\n\n\nC.\n");
+        assert_eq!(d.len(), 3);
+        let s = d.sentences();
+        assert_eq!(s[2].text, "C.");
+        assert_eq!(
+            s.iter().map(|x| x.paragraph).collect::<Vec<_>>(),
+            [Some(0), Some(0), Some(1)]
+        );
+        let flat = Document::from_lines("A.\nB.\n");
+        assert!(flat.sentences().iter().all(|s| s.paragraph.is_none()));
+    }
+
+    #[test]
+    fn decoding() {
+        let p = Path::new("x.txt");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFhi".to_vec(), p).unwrap(), "hi");
+        assert_eq!(
+            decode_text(vec![0xFF, 0xFE, b'h', 0, b'i', 0], p).unwrap(),
+            "hi"
+        );
+        let err = decode_text(b"ok\nbad \xFF".to_vec(), p).unwrap_err();
+        assert!(err.to_string().starts_with("x.txt:2:5"), "{err}");
+    }
+}

@@ -1,0 +1,626 @@
+//! Dynamic programming over beads inside a band.
+//!
+//! The search space is the grid of points (i, j) = "the first i source and j target
+//! sentences are aligned". A bead of a source and b target sentences moves from
+//! (i, j) to (i+a, j+b). Only points inside a [`Band`] are visited: for each row i a
+//! range of columns. Bands come from a coarser alignment (blocks of sentences) or
+//! from a previous pass, so time and memory grow with the length of the texts times
+//! the band's width, never with their product.
+
+/// For each grid row i (0..=n), the inclusive column range `lo[i]..=hi[i]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Band {
+    pub lo: Vec<usize>,
+    pub hi: Vec<usize>,
+    off: Vec<usize>,
+}
+
+impl Band {
+    /// Every point of the n×m grid.
+    pub fn full(n: usize, m: usize) -> Band {
+        Band::normalised(vec![0; n + 1], vec![m; n + 1], m)
+    }
+
+    /// The union of rectangles (rows r0..=r1, columns c0..=c1, extra margin) widened
+    /// by their margin (columns on both sides, and one row above and below), made
+    /// monotone and connected.
+    pub fn from_rects(
+        rects: impl IntoIterator<Item = (usize, usize, usize, usize, usize)>,
+        n: usize,
+        m: usize,
+    ) -> Band {
+        let mut lo = vec![usize::MAX; n + 1];
+        let mut hi = vec![0usize; n + 1];
+        for (r0, r1, c0, c1, margin) in rects {
+            let (r0, r1) = (r0.saturating_sub(1).min(n), (r1 + 1).min(n));
+            let (c0, c1) = (c0.saturating_sub(margin).min(m), (c1 + margin).min(m));
+            for r in r0..=r1 {
+                lo[r] = lo[r].min(c0);
+                hi[r] = hi[r].max(c1);
+            }
+        }
+        // Rows no rectangle touched inherit from their neighbours.
+        for r in 1..=n {
+            if lo[r] == usize::MAX {
+                lo[r] = hi[r - 1].min(m);
+                hi[r] = hi[r].max(hi[r - 1]);
+            }
+        }
+        if lo[0] == usize::MAX {
+            lo[0] = 0;
+        }
+        Band::normalised(lo, hi, m)
+    }
+
+    fn normalised(mut lo: Vec<usize>, mut hi: Vec<usize>, m: usize) -> Band {
+        let n = lo.len() - 1;
+        lo[0] = 0;
+        hi[n] = m;
+        for r in (0..n).rev() {
+            lo[r] = lo[r].min(lo[r + 1]);
+        }
+        for r in 1..=n {
+            hi[r] = hi[r].max(hi[r - 1]);
+        }
+        for r in 0..=n {
+            lo[r] = lo[r].min(m);
+            hi[r] = hi[r].min(m).max(lo[r]);
+        }
+        // Connected: from the end of row r a one-column step reaches row r+1.
+        for r in 0..n {
+            if lo[r + 1] > hi[r] + 1 {
+                lo[r + 1] = hi[r] + 1;
+            }
+        }
+        let mut off = Vec::with_capacity(n + 2);
+        let mut total = 0;
+        for r in 0..=n {
+            off.push(total);
+            total += hi[r] - lo[r] + 1;
+        }
+        off.push(total);
+        Band { lo, hi, off }
+    }
+
+    /// Number of grid rows minus one (source units).
+    pub fn n(&self) -> usize {
+        self.lo.len() - 1
+    }
+
+    /// Number of grid points.
+    pub fn cells(&self) -> usize {
+        *self.off.last().unwrap_or(&0)
+    }
+
+    #[inline]
+    fn index(&self, i: usize, j: usize) -> Option<usize> {
+        if j >= self.lo[i] && j <= self.hi[i] {
+            Some(self.off[i] + j - self.lo[i])
+        } else {
+            None
+        }
+    }
+
+    /// True if the point (i, j) is within `slack` columns of a band edge that is not
+    /// the edge of the grid.
+    pub fn near_edge(&self, i: usize, j: usize, m: usize, slack: usize) -> bool {
+        (self.lo[i] > 0 && j < self.lo[i] + slack) || (self.hi[i] < m && j + slack > self.hi[i])
+    }
+}
+
+/// Lexical statistics of one (source unit, target unit) pair, in both directions.
+///
+/// Source direction (`a*`, `n*`): over the evidence types of the source unit, the sum
+/// of match gains in the target unit (`a1`) and the number of matched types (`n1`);
+/// `a2`/`n2` the same for types matched in this target unit *and* the next one (the
+/// overlap to subtract when both are in one bead). Target direction (`b*`, `k*`):
+/// the same with the sides swapped (overlap with the next source unit).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PairStat {
+    pub a1: f32,
+    pub n1: f32,
+    pub a2: f32,
+    pub n2: f32,
+    pub b1: f32,
+    pub k1: f32,
+    pub b2: f32,
+    pub k2: f32,
+}
+
+const ZERO_STAT: PairStat = PairStat {
+    a1: 0.0,
+    n1: 0.0,
+    a2: 0.0,
+    n2: 0.0,
+    b1: 0.0,
+    k1: 0.0,
+    b2: 0.0,
+    k2: 0.0,
+};
+
+/// [`PairStat`]s for pairs (source unit, target unit) near a band, zero elsewhere.
+#[derive(Debug, Clone)]
+pub(crate) struct PairTable {
+    pub lo: Vec<usize>,
+    pub hi: Vec<usize>,
+    off: Vec<usize>,
+    vals: Vec<PairStat>,
+}
+
+impl PairTable {
+    /// The pairs any bead of at most `amax`×`bmax` units inside `band` can contain
+    /// (plus one column, for the overlap statistics).
+    pub fn for_band(band: &Band, m: usize, amax: usize, bmax: usize) -> PairTable {
+        let n = band.n();
+        let mut lo = Vec::with_capacity(n);
+        let mut hi = Vec::with_capacity(n);
+        let mut off = Vec::with_capacity(n + 1);
+        let mut total = 0;
+        for i in 0..n {
+            let l = band.lo[i + 1].saturating_sub(bmax);
+            let h = band.hi[(i + amax).min(n)].min(m).max(l);
+            lo.push(l);
+            hi.push(h);
+            off.push(total);
+            total += h - l;
+        }
+        off.push(total);
+        PairTable {
+            lo,
+            hi,
+            off,
+            vals: vec![PairStat::default(); total],
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> &PairStat {
+        if j >= self.lo[i] && j < self.hi[i] {
+            &self.vals[self.off[i] + j - self.lo[i]]
+        } else {
+            &ZERO_STAT
+        }
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut PairStat> {
+        if j >= self.lo[i] && j < self.hi[i] {
+            Some(&mut self.vals[self.off[i] + j - self.lo[i]])
+        } else {
+            None
+        }
+    }
+
+    /// Replaces the raw statistics by the lexical term of bead extents: afterwards
+    /// `[a1, n1, a2, n2]` of pair (i, j) hold, for b = 1..=4, the source-direction term
+    /// of source unit i against target units j..j+b, and `[b1, k1, b2, k2]` for
+    /// a = 1..=4 the target-direction term of target unit j against source units
+    /// i..i+a. See [`PairStat`].
+    ///
+    /// A type matched in a stretch of several units is discounted by ln(L/ℓ), with L
+    /// the stretch's length and ℓ that of the units where it matched: under a bead
+    /// the counterpart of a word lies in any of its sentences, in proportion to their
+    /// lengths, so a match in a random stretch is that much likelier.
+    pub fn convert_to_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
+        let n = self.lo.len();
+        // Source direction, row by row, columns ascending (in place: slot j is only
+        // read by extents starting at j or before).
+        for i in 0..n {
+            let (lo, hi, off) = (self.lo[i], self.hi[i], self.off[i]);
+            for j in lo..hi {
+                let mut out = [0.0f32; 4];
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
+                let mut lens = [0.0f64; 4];
+                let mut avail = 0;
+                for b in 0..4usize {
+                    let jj = j + b;
+                    if jj >= hi || jj >= tgt_len.len() {
+                        break;
+                    }
+                    let st = &self.vals[off + jj - lo];
+                    stats[b] = (st.a1 as f64, st.n1 as f64, st.a2 as f64, st.n2 as f64);
+                    lens[b] = tgt_len[jj];
+                    avail = b + 1;
+                }
+                extents(&stats[..avail], &lens[..avail], &mut out);
+                let st = &mut self.vals[off + j - lo];
+                st.a1 = out[0];
+                st.n1 = out[1];
+                st.a2 = out[2];
+                st.n2 = out[3];
+            }
+        }
+        // Target direction, rows ascending (row i is only read by extents starting
+        // at rows <= i).
+        for i in 0..n {
+            for j in self.lo[i]..self.hi[i] {
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
+                let mut lens = [0.0f64; 4];
+                let mut avail = 0;
+                for a in 0..4usize {
+                    let ii = i + a;
+                    if ii >= n {
+                        break;
+                    }
+                    let st = *self.get(ii, j);
+                    stats[a] = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
+                    lens[a] = src_len[ii];
+                    avail = a + 1;
+                }
+                let mut out = [0.0f32; 4];
+                extents(&stats[..avail], &lens[..avail], &mut out);
+                let k = self.off[i] + j - self.lo[i];
+                let st = &mut self.vals[k];
+                st.b1 = out[0];
+                st.k1 = out[1];
+                st.b2 = out[2];
+                st.k2 = out[3];
+            }
+        }
+    }
+
+    /// Source-direction term of source unit i against b target units from j (after
+    /// [`PairTable::convert_to_extents`]).
+    #[inline]
+    pub fn src_extent(&self, i: usize, j: usize, b: usize) -> f32 {
+        let st = self.get(i, j);
+        match b {
+            1 => st.a1,
+            2 => st.n1,
+            3 => st.a2,
+            _ => st.n2,
+        }
+    }
+
+    /// Target-direction term of target unit j against a source units from i (after
+    /// [`PairTable::convert_to_extents`]).
+    #[inline]
+    pub fn tgt_extent(&self, i: usize, j: usize, a: usize) -> f32 {
+        let st = self.get(i, j);
+        match a {
+            1 => st.b1,
+            2 => st.k1,
+            3 => st.b2,
+            _ => st.k2,
+        }
+    }
+
+    /// The rows whose column range contains column `j`: `[first, last)`.
+    pub fn rows_with(&self, j: usize, hint: &mut (usize, usize)) -> (usize, usize) {
+        let n = self.lo.len();
+        // lo and hi are non-decreasing: advance both pointers monotonically for
+        // increasing j.
+        while hint.0 < n && self.hi[hint.0] <= j {
+            hint.0 += 1;
+        }
+        if hint.1 < hint.0 {
+            hint.1 = hint.0;
+        }
+        while hint.1 < n && self.lo[hint.1] <= j {
+            hint.1 += 1;
+        }
+        (hint.0, hint.1)
+    }
+}
+
+/// The lexical terms of one unit against the stretches of 1..=4 units with
+/// statistics `stats` (gain sum, matched count, overlap gain with the next unit,
+/// overlap count) and lengths `lens`; `out[b - 1]` for b units (0 beyond `stats`).
+///
+/// For b units of total length L: Σ gains − Σ overlap gains − Σ counts·ln(L/ℓₖ) +
+/// Σ overlap counts·(ln(L/ℓₖ) + ln(L/ℓₖ₊₁) − ln(L/(ℓₖ+ℓₖ₊₁))), accumulated so that
+/// each extent costs one logarithm.
+fn extents(stats: &[(f64, f64, f64, f64)], lens: &[f64], out: &mut [f32; 4]) {
+    if stats.iter().all(|s| s.1 == 0.0) {
+        // No match anywhere (most pairs): every extent is 0.
+        *out = [0.0; 4];
+        return;
+    }
+    let (mut gains, mut counts, mut ln_part, mut total) = (0.0, 0.0, 0.0, 0.0);
+    for b in 0..4 {
+        if b >= stats.len() {
+            out[b] = 0.0;
+            continue;
+        }
+        let (gain, count, _, _) = stats[b];
+        gains += gain;
+        counts += count;
+        ln_part += count * ln(lens[b]);
+        total += lens[b];
+        if b > 0 {
+            let (_, _, og, oc) = stats[b - 1];
+            let (l1, l2) = (lens[b - 1], lens[b]);
+            gains -= og;
+            counts -= oc;
+            ln_part += oc * (ln(l1 + l2) - ln(l1) - ln(l2));
+        }
+        out[b] = if b == 0 {
+            gain as f32
+        } else {
+            (gains + ln_part - counts * ln(total)) as f32
+        };
+    }
+}
+
+/// ln(x) for lengths: whole numbers below 2¹⁴ are looked up.
+#[inline]
+fn ln(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| (0..1usize << 14).map(|v| (v as f64).ln()).collect());
+    let k = x as usize;
+    if k as f64 == x && k < t.len() {
+        t[k]
+    } else {
+        x.ln()
+    }
+}
+
+/// Scores beads: log-probability-like, higher is better.
+pub(crate) trait BeadScorer {
+    /// The score of the bead of source units `i0..i0+a` and target units `j0..j0+b`.
+    fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64;
+
+    /// The score if it exceeds `floor`; otherwise any value not above it (so a
+    /// scorer can skip work for beads that cannot win).
+    fn bead_above(&self, i0: usize, a: usize, j0: usize, b: usize, floor: f64) -> f64 {
+        let _ = floor;
+        self.bead(i0, a, j0, b)
+    }
+}
+
+/// A bead of the result: start and size on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PathBead {
+    pub i0: usize,
+    pub a: usize,
+    pub j0: usize,
+    pub b: usize,
+}
+
+/// The best monotone sequence of beads from (0, 0) to (n, m) within `band`.
+pub(crate) fn viterbi<S: BeadScorer>(
+    m: usize,
+    band: &Band,
+    types: &[(usize, usize)],
+    scorer: &S,
+) -> Vec<PathBead> {
+    let n = band.n();
+    let cells = band.cells();
+    let mut score = vec![f64::NEG_INFINITY; cells];
+    let mut back = vec![u8::MAX; cells];
+    score[0] = 0.0;
+    for i in 0..=n {
+        for j in band.lo[i]..=band.hi[i] {
+            let here = band.off[i] + j - band.lo[i];
+            if i == 0 && j == 0 {
+                continue;
+            }
+            let mut best = f64::NEG_INFINITY;
+            let mut arg = u8::MAX;
+            for (k, &(a, b)) in types.iter().enumerate() {
+                if a > i || b > j {
+                    continue;
+                }
+                let (pi, pj) = (i - a, j - b);
+                let Some(pidx) = band.index(pi, pj) else {
+                    continue;
+                };
+                let prev = score[pidx];
+                if prev == f64::NEG_INFINITY {
+                    continue;
+                }
+                let v = prev + scorer.bead_above(pi, a, pj, b, best - prev);
+                if v > best {
+                    best = v;
+                    arg = k as u8;
+                }
+            }
+            score[here] = best;
+            back[here] = arg;
+        }
+    }
+    let mut path = Vec::new();
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        let Some(idx) = band.index(i, j) else { break };
+        let k = back[idx];
+        if k == u8::MAX {
+            break;
+        }
+        let (a, b) = types[k as usize];
+        path.push(PathBead {
+            i0: i - a,
+            a,
+            j0: j - b,
+            b,
+        });
+        i -= a;
+        j -= b;
+    }
+    path.reverse();
+    if i > 0 || j > 0 {
+        // Unreachable end (cannot happen with a 1-0 and a 0-1 type): fall back to
+        // deleting what is left, so the result still covers both sides.
+        let mut fixed: Vec<PathBead> = (0..i)
+            .map(|k| PathBead {
+                i0: k,
+                a: 1,
+                j0: 0,
+                b: 0,
+            })
+            .collect();
+        fixed.extend((0..j).map(|k| PathBead {
+            i0: i,
+            a: 0,
+            j0: k,
+            b: 1,
+        }));
+        fixed.extend(path);
+        return fixed;
+    }
+    path
+}
+
+const LOG_ADD_RANGE: f64 = 36.0;
+const LOG_ADD_RES: f64 = 256.0;
+
+#[inline]
+fn log_add(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    let diff = lo - hi;
+    if diff < -LOG_ADD_RANGE {
+        return hi;
+    }
+    // ln(1 + e^diff), tabulated with linear interpolation.
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        (0..=(LOG_ADD_RANGE * LOG_ADD_RES) as usize + 1)
+            .map(|k| (-(k as f64) / LOG_ADD_RES).exp().ln_1p())
+            .collect()
+    });
+    let pos = -diff * LOG_ADD_RES;
+    let k = pos as usize;
+    let frac = pos - k as f64;
+    hi + t[k] * (1.0 - frac) + t[k + 1] * frac
+}
+
+/// The posterior probability of each bead of `path` under the distribution over all
+/// bead sequences in `band` with weights exp(`temperature` × score).
+pub(crate) fn posteriors<S: BeadScorer>(
+    m: usize,
+    band: &Band,
+    types: &[(usize, usize)],
+    scorer: &S,
+    path: &[PathBead],
+    temperature: f64,
+) -> Vec<f64> {
+    let n = band.n();
+    let cells = band.cells();
+    let nt = types.len();
+    // Bead scores by (end point, type), computed once for both directions.
+    let mut scores = vec![f32::NEG_INFINITY; cells * nt];
+    let mut alpha = vec![f64::NEG_INFINITY; cells];
+    alpha[0] = 0.0;
+    for i in 0..=n {
+        for j in band.lo[i]..=band.hi[i] {
+            if i == 0 && j == 0 {
+                continue;
+            }
+            let here = band.off[i] + j - band.lo[i];
+            let mut acc = f64::NEG_INFINITY;
+            for (t, &(a, b)) in types.iter().enumerate() {
+                if a > i || b > j {
+                    continue;
+                }
+                let (pi, pj) = (i - a, j - b);
+                let Some(pidx) = band.index(pi, pj) else {
+                    continue;
+                };
+                let s = temperature * scorer.bead(pi, a, pj, b);
+                scores[here * nt + t] = s as f32;
+                let prev = alpha[pidx];
+                if prev == f64::NEG_INFINITY {
+                    continue;
+                }
+                acc = log_add(acc, prev + s);
+            }
+            alpha[here] = acc;
+        }
+    }
+    let mut beta = vec![f64::NEG_INFINITY; cells];
+    if let Some(end) = band.index(n, m) {
+        beta[end] = 0.0;
+    }
+    for i in (0..=n).rev() {
+        for j in (band.lo[i]..=band.hi[i]).rev() {
+            if i == n && j == m {
+                continue;
+            }
+            let mut acc = f64::NEG_INFINITY;
+            for (t, &(a, b)) in types.iter().enumerate() {
+                let (ni, nj) = (i + a, j + b);
+                if ni > n || nj > m {
+                    continue;
+                }
+                let Some(nidx) = band.index(ni, nj) else {
+                    continue;
+                };
+                let next = beta[nidx];
+                if next == f64::NEG_INFINITY {
+                    continue;
+                }
+                acc = log_add(acc, next + scores[nidx * nt + t] as f64);
+            }
+            beta[band.off[i] + j - band.lo[i]] = acc;
+        }
+    }
+    let z = band.index(n, m).map_or(f64::NEG_INFINITY, |k| alpha[k]);
+    path.iter()
+        .map(|p| {
+            let s = band
+                .index(p.i0, p.j0)
+                .map_or(f64::NEG_INFINITY, |k| alpha[k]);
+            let e = band
+                .index(p.i0 + p.a, p.j0 + p.b)
+                .map_or(f64::NEG_INFINITY, |k| beta[k]);
+            let v = s + temperature * scorer.bead(p.i0, p.a, p.j0, p.b) + e - z;
+            if v.is_finite() {
+                v.exp().clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Diag;
+    impl BeadScorer for Diag {
+        fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+            if a == 1 && b == 1 && i0 == j0 {
+                1.0
+            } else {
+                -1.0
+            }
+        }
+    }
+
+    #[test]
+    fn full_band_finds_the_diagonal() {
+        let band = Band::full(5, 5);
+        let types = [(1, 1), (1, 0), (0, 1), (2, 1), (1, 2)];
+        let path = viterbi(5, &band, &types, &Diag);
+        assert_eq!(path.len(), 5);
+        assert!(path.iter().all(|p| p.a == 1 && p.b == 1 && p.i0 == p.j0));
+        let post = posteriors(5, &band, &types, &Diag, &path, 1.0);
+        assert!(post.iter().all(|&p| p > 0.5 && p <= 1.0), "{post:?}");
+    }
+
+    #[test]
+    fn bands_are_monotone_and_connected() {
+        let band = Band::from_rects(
+            [(0, 3, 0, 2, 1), (3, 10, 2, 2, 1), (10, 12, 2, 20, 1)],
+            12,
+            20,
+        );
+        for r in 0..12 {
+            assert!(band.lo[r] <= band.lo[r + 1]);
+            assert!(band.hi[r] <= band.hi[r + 1]);
+            assert!(band.lo[r + 1] <= band.hi[r] + 1);
+        }
+        assert_eq!(band.lo[0], 0);
+        assert_eq!(band.hi[12], 20);
+        let path = viterbi(20, &band, &[(1, 1), (1, 0), (0, 1)], &Diag);
+        let (a, b): (usize, usize) = path.iter().fold((0, 0), |s, p| (s.0 + p.a, s.1 + p.b));
+        assert_eq!((a, b), (12, 20));
+    }
+}

@@ -1,0 +1,1182 @@
+//! Sentence alignment: which sentences of a text and of its translation correspond.
+//!
+//! An [`Aligner`] takes two lists of sentences and returns an [`Alignment`]: a
+//! monotone sequence of [`Bead`]s that covers both sides completely. A bead pairs
+//! 0–4 source sentences with 0–4 target sentences (1-1, 2-1, 1-2, 2-2, 3-1, …; 1-0
+//! and 0-1 beads are sentences without a counterpart). Every bead has a score: the
+//! probability, under the model, that the bead is part of the alignment, which is
+//! what `--min-score` filters on.
+//!
+//! ```
+//! use bitext::align::{Aligner, Sentence};
+//!
+//! let en = ["The castle had a gate.", "It also had windows!", "The Baron was powerful."];
+//! let fr = ["Le château avait une porte.", "Il avait aussi des fenêtres !",
+//!           "Le baron était puissant."];
+//! let src: Vec<Sentence> = en.iter().map(|s| Sentence::new(s)).collect();
+//! let tgt: Vec<Sentence> = fr.iter().map(|s| Sentence::new(s)).collect();
+//! let alignment = Aligner::new().align(&src, &tgt);
+//! let pairs: Vec<(usize, usize)> = alignment.beads.iter()
+//!     .map(|b| (b.src.start, b.tgt.start)).collect();
+//! assert_eq!(pairs, [(0, 0), (1, 1), (2, 2)]);
+//! ```
+//!
+//! How it works (see `docs/align.md` for measurements):
+//!
+//! 1. `length.rs`: a Gale–Church-style length model whose expected length ratio and
+//!    variance are estimated from the document pair;
+//! 2. `lexical.rs`, `tokens.rs`, `translit.rs`: evidence from identical tokens
+//!    (numbers, names, URLs, `?`, `!`, quotes…), cognates across scripts (romanised
+//!    skeletons compared by edit distance, or equal consonant skeletons) and an
+//!    optional [`Dictionary`];
+//! 3. `dp.rs`: dynamic programming over beads in a band found coarse-to-fine, so
+//!    time and memory are linear in the length of the texts;
+//! 4. `model1.rs`: a translation lexicon (IBM Model 1) trained on the first pass's
+//!    confident beads — pooled over all documents of a batch — then a second pass
+//!    with it (Moore 2002). Paragraph boundaries, when both sides have them, are soft
+//!    anchors.
+
+mod document;
+mod dp;
+mod length;
+mod lexical;
+mod model1;
+mod tokens;
+mod translit;
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use document::{decode_text, Document};
+pub use lexical::Dictionary;
+
+use dp::{Band, BeadScorer, PairTable, PathBead};
+use length::LengthModel;
+use lexical::{Evidence, Lexicon, LinkKind, Side, Vocab, LINK_KINDS};
+use tokens::TokenKind;
+
+/// One sentence to align: its text and, if known, the index of its paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentence<'a> {
+    /// The sentence.
+    pub text: &'a str,
+    /// Its paragraph (any increasing numbering); paragraphs are used as soft anchors
+    /// when both sides have them.
+    pub paragraph: Option<usize>,
+}
+
+impl<'a> Sentence<'a> {
+    /// A sentence without paragraph information.
+    pub fn new(text: &'a str) -> Sentence<'a> {
+        Sentence {
+            text,
+            paragraph: None,
+        }
+    }
+
+    /// A sentence of the given paragraph.
+    pub fn with_paragraph(text: &'a str, paragraph: usize) -> Sentence<'a> {
+        Sentence {
+            text,
+            paragraph: Some(paragraph),
+        }
+    }
+}
+
+/// Source sentences `src` correspond to target sentences `tgt` (either may be empty).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bead {
+    /// Source sentence indices.
+    pub src: Range<usize>,
+    /// Target sentence indices.
+    pub tgt: Range<usize>,
+    /// Probability that this bead is right (0–1), under the model.
+    pub score: f64,
+}
+
+/// The result of aligning one document pair.
+#[derive(Debug, Clone, Default)]
+pub struct Alignment {
+    /// Monotone beads covering every source and target sentence exactly once.
+    pub beads: Vec<Bead>,
+    /// What the aligner estimated and how long it took.
+    pub stats: AlignStats,
+}
+
+/// Estimates and timings of one alignment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AlignStats {
+    /// Target characters per source character (from the document pair).
+    pub length_ratio: f64,
+    /// Links of the learned lexicon (source→target and target→source) used in the
+    /// second pass; with a batch, the batch's lexicon.
+    pub learned_links: usize,
+    /// Grid points visited by the final dynamic programming.
+    pub dp_cells: usize,
+    /// Time spent tokenising and building surface links (shared in a batch: the
+    /// batch's time divided evenly).
+    pub lexicon_time: Duration,
+    /// Time spent in the first pass (evidence, band search, dynamic programming).
+    pub first_pass_time: Duration,
+    /// Time spent training the lexicon (shared in a batch, divided evenly).
+    pub model1_time: Duration,
+    /// Time spent in the second pass.
+    pub second_pass_time: Duration,
+}
+
+/// Builds an [`Aligner`].
+#[derive(Debug, Clone)]
+pub struct AlignerBuilder {
+    max_bead: usize,
+    band: usize,
+    dictionary: Option<Arc<Dictionary>>,
+    learn: bool,
+}
+
+impl Default for AlignerBuilder {
+    fn default() -> Self {
+        AlignerBuilder {
+            max_bead: 4,
+            band: 6,
+            dictionary: None,
+            learn: true,
+        }
+    }
+}
+
+impl AlignerBuilder {
+    /// Largest number of sentences on one side of a bead (1–4, default 4). Beads have
+    /// at most `max + 1` sentences in all (so 4 allows 1-4, 2-3, 3-2 and 4-1).
+    pub fn max_bead(mut self, max: usize) -> AlignerBuilder {
+        self.max_bead = max.clamp(1, 4);
+        self
+    }
+
+    /// Half-width, in sentences, of the band searched around the coarse path and
+    /// around the first pass's path (default 6). The band widens by itself where
+    /// the path runs along its edge.
+    pub fn band(mut self, width: usize) -> AlignerBuilder {
+        self.band = width.clamp(2, 10_000);
+        self
+    }
+
+    /// A bilingual dictionary whose pairs count as evidence.
+    pub fn dictionary(mut self, dictionary: Dictionary) -> AlignerBuilder {
+        self.dictionary = Some(Arc::new(dictionary));
+        self
+    }
+
+    /// Whether to learn a lexicon from the first pass and align again (default true).
+    pub fn learn_lexicon(mut self, yes: bool) -> AlignerBuilder {
+        self.learn = yes;
+        self
+    }
+
+    /// The aligner.
+    pub fn build(self) -> Aligner {
+        let mut types = vec![(1, 1), (1, 0), (0, 1)];
+        for total in 3..=self.max_bead + 1 {
+            for a in 1..total {
+                let b = total - a;
+                if a <= self.max_bead && b <= self.max_bead {
+                    types.push((a, b));
+                }
+            }
+        }
+        // The coarse levels (and the first pass over a long text) only place bands
+        // and gather training pairs: beads of at most 2 sentences a side do there.
+        let small_types = types
+            .iter()
+            .copied()
+            .filter(|&(a, b)| a <= 2 && b <= 2)
+            .collect();
+        Aligner {
+            config: Arc::new(Config {
+                types,
+                small_types,
+                max_bead: self.max_bead,
+                band: self.band,
+                dictionary: self.dictionary,
+                learn: self.learn,
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Config {
+    /// Bead types (source, target sentences) of the last pass.
+    types: Vec<(usize, usize)>,
+    /// Bead types of the coarse levels and of a long text's first pass.
+    small_types: Vec<(usize, usize)>,
+    max_bead: usize,
+    band: usize,
+    dictionary: Option<Arc<Dictionary>>,
+    learn: bool,
+}
+
+/// Aligns sentences of documents and their translations. Cheap to clone, safe to
+/// share between threads.
+#[derive(Debug, Clone)]
+pub struct Aligner {
+    config: Arc<Config>,
+}
+
+impl Default for Aligner {
+    fn default() -> Self {
+        Aligner::new()
+    }
+}
+
+/// Grids up to this many points are searched whole at the finest level.
+const FULL_CELLS: usize = 1_500_000;
+/// Texts with more sentences (both sides) than this are long: their first pass uses
+/// the small bead types only.
+const LONG_TEXT: usize = 20_000;
+/// Coarse levels group this many units of the level below.
+const COARSE_FACTOR: usize = 4;
+/// The coarsest level is searched whole; it has at most this many points.
+const TOP_CELLS: usize = 150_000;
+/// Margin, in units, around a coarse path projected onto the next level.
+const COARSE_MARGIN: usize = 6;
+/// EM iterations of the lexicon.
+const MODEL1_ITERATIONS: usize = 5;
+/// Weight of lexical evidence relative to length evidence.
+const LEX_SCALE: f64 = 0.75;
+/// Half-width of the band around the best path in which posteriors are computed.
+const POSTERIOR_MARGIN: usize = 4;
+/// Scores are multiplied by this before computing the final posteriors: the naive
+/// independence of the evidence makes the model overconfident; at 0.7, beads scored
+/// p are right with frequency ≈ p on the dev sets (docs/align.md).
+const TEMPERATURE: f64 = 0.7;
+
+/// A document pair being aligned.
+struct Doc {
+    src: Side,
+    tgt: Side,
+    length: LengthModel,
+}
+
+/// Parameters shared by the documents of a batch.
+#[derive(Debug, Clone)]
+struct Params {
+    /// ln P(bead type), indexed [a][b].
+    log_prior: Vec<Vec<f64>>,
+    kind_p: [f64; LINK_KINDS],
+}
+
+impl Params {
+    fn initial(config: &Config) -> Params {
+        let k = config.max_bead + 1;
+        let mut prob = vec![vec![0.0; k]; k];
+        let base = |a: usize, b: usize| -> f64 {
+            match (a, b) {
+                (1, 1) => 0.82,
+                (1, 0) | (0, 1) => 0.013,
+                (1, 2) | (2, 1) => 0.045,
+                (2, 2) => 0.01,
+                (1, 3) | (3, 1) => 0.01,
+                (2, 3) | (3, 2) => 0.003,
+                (1, 4) | (4, 1) => 0.002,
+                _ => 0.0005,
+            }
+        };
+        for &(a, b) in &config.types {
+            prob[a][b] = base(a, b);
+        }
+        let total: f64 = prob.iter().flatten().sum();
+        let log_prior = prob
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|&p| {
+                        if p > 0.0 {
+                            (p / total).ln()
+                        } else {
+                            f64::NEG_INFINITY
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut kind_p = [0.0; LINK_KINDS];
+        for k in LinkKind::ALL {
+            kind_p[k as usize] = k.prior_p();
+        }
+        Params { log_prior, kind_p }
+    }
+}
+
+/// The result of one pass over one document.
+struct PassResult {
+    /// The pass used the small bead types only.
+    small_types: bool,
+    path: Vec<PathBead>,
+    posterior: Vec<f64>,
+    cells: usize,
+    ev_src: Evidence,
+    ev_tgt: Evidence,
+}
+
+impl Aligner {
+    /// An aligner with the default settings.
+    pub fn new() -> Aligner {
+        AlignerBuilder::default().build()
+    }
+
+    /// A builder for an aligner with other settings.
+    pub fn builder() -> AlignerBuilder {
+        AlignerBuilder::default()
+    }
+
+    /// Aligns one document pair.
+    pub fn align(&self, src: &[Sentence<'_>], tgt: &[Sentence<'_>]) -> Alignment {
+        self.align_batch(&[(src, tgt)]).pop().unwrap_or_default()
+    }
+
+    /// Aligns many document pairs of one language pair. The learned lexicon is
+    /// trained on all of them together; documents are aligned in parallel on the
+    /// current rayon thread pool.
+    pub fn align_batch(&self, docs: &[(&[Sentence<'_>], &[Sentence<'_>])]) -> Vec<Alignment> {
+        self.align_batch_with_progress(docs, &|_| {})
+    }
+
+    /// Like [`Aligner::align_batch`], calling `done(k)` (from any thread) when
+    /// document `k` is aligned.
+    pub fn align_batch_with_progress(
+        &self,
+        docs: &[(&[Sentence<'_>], &[Sentence<'_>])],
+        done: &(dyn Fn(usize) + Sync),
+    ) -> Vec<Alignment> {
+        let config = &*self.config;
+        let started = Instant::now();
+        let mut src_vocab = Vocab::default();
+        let mut tgt_vocab = Vocab::default();
+        let mut prepared: Vec<Doc> = Vec::with_capacity(docs.len());
+        for (src, tgt) in docs {
+            let s = Side::new(src.iter().map(|x| (x.text, x.paragraph)), &mut src_vocab);
+            let t = Side::new(tgt.iter().map(|x| (x.text, x.paragraph)), &mut tgt_vocab);
+            let length = LengthModel::from_lengths(&s.len, &t.len);
+            prepared.push(Doc {
+                src: s,
+                tgt: t,
+                length,
+            });
+        }
+        let lexicon = Lexicon::surface(&src_vocab, &tgt_vocab, config.dictionary.as_deref());
+        let lexicon_time = started.elapsed();
+
+        let mut params = Params::initial(config);
+        let t1 = Instant::now();
+        let first: Vec<PassResult> = prepared
+            .par_iter()
+            .enumerate()
+            .map(|(k, doc)| {
+                let r = self.pass(doc, &lexicon, &params, None);
+                if !config.learn {
+                    done(k);
+                }
+                r
+            })
+            .collect();
+        let first_pass_time = t1.elapsed();
+
+        let mut results = first;
+        let mut model1_time = Duration::ZERO;
+        let mut second_pass_time = Duration::ZERO;
+        let mut learned_links = 0;
+        if config.learn {
+            let t2 = Instant::now();
+            reestimate(&mut params, &mut prepared, &results, config);
+            let mut lexicon2 = lexicon.clone();
+            let pairs = training_pairs(&prepared, &results, &src_vocab, &tgt_vocab);
+            let learned = model1::train(&pairs, MODEL1_ITERATIONS);
+            learned_links = learned.fwd.len() + learned.bwd.len();
+            for l in &learned.fwd {
+                lexicon2.fwd[l.from as usize].push(lexical::Link {
+                    other: l.to,
+                    kind: LinkKind::Learned,
+                    strength: l.p,
+                });
+            }
+            for l in &learned.bwd {
+                lexicon2.bwd[l.from as usize].push(lexical::Link {
+                    other: l.to,
+                    kind: LinkKind::Learned,
+                    strength: l.p,
+                });
+            }
+            model1_time = t2.elapsed();
+            let t3 = Instant::now();
+            results = prepared
+                .par_iter()
+                .zip(results.par_iter())
+                .enumerate()
+                .map(|(k, (doc, prev))| {
+                    let r = self.pass(doc, &lexicon2, &params, Some(&prev.path));
+                    done(k);
+                    r
+                })
+                .collect();
+            second_pass_time = t3.elapsed();
+        }
+
+        let share = |d: Duration| d / (docs.len().max(1) as u32);
+        prepared
+            .iter()
+            .zip(results)
+            .map(|(doc, r)| {
+                let beads = r
+                    .path
+                    .iter()
+                    .zip(&r.posterior)
+                    .map(|(p, &score)| Bead {
+                        src: p.i0..p.i0 + p.a,
+                        tgt: p.j0..p.j0 + p.b,
+                        score,
+                    })
+                    .collect();
+                Alignment {
+                    beads,
+                    stats: AlignStats {
+                        length_ratio: doc.length.ratio * doc.length.bias.exp(),
+                        learned_links,
+                        dp_cells: r.cells,
+                        lexicon_time: share(lexicon_time),
+                        first_pass_time: share(first_pass_time),
+                        model1_time: share(model1_time),
+                        second_pass_time: share(second_pass_time),
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// One alignment pass over a document: evidence, band, dynamic programming,
+    /// posteriors. `previous`: the previous pass's path, around which to search.
+    fn pass(
+        &self,
+        doc: &Doc,
+        lexicon: &Lexicon,
+        params: &Params,
+        previous: Option<&[PathBead]>,
+    ) -> PassResult {
+        let config = &*self.config;
+        let (n, m) = (doc.src.n(), doc.tgt.n());
+        let ev_src = Evidence::build(&doc.src, &doc.tgt, &lexicon.fwd, &params.kind_p, 1);
+        let ev_tgt = Evidence::build(&doc.tgt, &doc.src, &lexicon.bwd, &params.kind_p, 1);
+        if n == 0 || m == 0 {
+            let path: Vec<PathBead> = (0..n)
+                .map(|i| PathBead {
+                    i0: i,
+                    a: 1,
+                    j0: 0,
+                    b: 0,
+                })
+                .chain((0..m).map(|j| PathBead {
+                    i0: 0,
+                    a: 0,
+                    j0: j,
+                    b: 1,
+                }))
+                .collect();
+            let posterior = vec![1.0; path.len()];
+            return PassResult {
+                small_types: false,
+                path,
+                posterior,
+                cells: 0,
+                ev_src,
+                ev_tgt,
+            };
+        }
+        let mut band = if (n + 1) * (m + 1) <= FULL_CELLS {
+            Band::full(n, m)
+        } else if let Some(prev) = previous {
+            band_around(prev, n, m, config.band)
+        } else {
+            self.coarse_band(doc, lexicon, params)
+        };
+        let last_pass = previous.is_some() || !config.learn;
+        let mut margin = config.band;
+        loop {
+            let level = Level::new(doc, &ev_src, &ev_tgt, &band, 1, params, config, true);
+            // On long texts the first pass, which only places the second pass's band
+            // and gathers training pairs, makes do with the small bead types.
+            let types = if last_pass || n + m <= LONG_TEXT {
+                &config.types
+            } else {
+                &config.small_types
+            };
+            let path = dp::viterbi(m, &band, types, &level);
+            // Widen where the path runs along the band's edge (the answer may lie
+            // outside). Only in the last pass: the first pass's path only places
+            // the second pass's band, which is checked again.
+            if last_pass && band.cells() < (n + 1) * (m + 1) && margin < 64 * config.band {
+                margin *= 2;
+                if let Some(wider) = widen_where_touching(&band, &path, n, m, margin, 4 * margin) {
+                    band = wider;
+                    continue;
+                }
+            }
+            // Posteriors over the paths near the best one (alternatives further away
+            // have negligible weight).
+            let near = band_around(&path, n, m, POSTERIOR_MARGIN);
+            // The final scores are tempered: the model's independence assumptions
+            // make its posteriors overconfident.
+            let temperature = if last_pass { TEMPERATURE } else { 1.0 };
+            let posterior = if last_pass || n + m <= LONG_TEXT {
+                dp::posteriors(m, &near, types, &level, &path, temperature)
+            } else {
+                // A long text's first pass has beads enough to learn from without
+                // telling the surest ones apart.
+                vec![1.0; path.len()]
+            };
+            return PassResult {
+                small_types: types.len() < config.types.len(),
+                path,
+                posterior,
+                cells: band.cells(),
+                ev_src,
+                ev_tgt,
+            };
+        }
+    }
+
+    /// A band for the finest level, from alignments of blocks of sentences, coarse
+    /// to fine.
+    fn coarse_band(&self, doc: &Doc, lexicon: &Lexicon, params: &Params) -> Band {
+        let config = &*self.config;
+        let (n, m) = (doc.src.n(), doc.tgt.n());
+        let mut k = 1;
+        while n.div_ceil(k) * m.div_ceil(k) > TOP_CELLS {
+            k *= COARSE_FACTOR;
+        }
+        let mut band = Band::full(n.div_ceil(k), m.div_ceil(k));
+        loop {
+            let ev_src = Evidence::build(&doc.src, &doc.tgt, &lexicon.fwd, &params.kind_p, k);
+            let ev_tgt = Evidence::build(&doc.tgt, &doc.src, &lexicon.bwd, &params.kind_p, k);
+            let level = Level::new(doc, &ev_src, &ev_tgt, &band, k, params, config, false);
+            let mu = m.div_ceil(k);
+            let path = dp::viterbi(mu, &band, &config.small_types, &level);
+            let next = k / COARSE_FACTOR;
+            let (nn, mn) = (n.div_ceil(next), m.div_ceil(next));
+            let f = COARSE_FACTOR;
+            let rects = path.iter().map(|p| {
+                (
+                    p.i0 * f,
+                    (p.i0 + p.a) * f,
+                    p.j0 * f,
+                    (p.j0 + p.b) * f,
+                    COARSE_MARGIN,
+                )
+            });
+            band = Band::from_rects(rects, nn, mn);
+            if next == 1 {
+                return band;
+            }
+            k = next;
+        }
+    }
+}
+
+/// The band of `margin` sentences around a path.
+fn band_around(path: &[PathBead], n: usize, m: usize, margin: usize) -> Band {
+    Band::from_rects(
+        path.iter()
+            .map(|p| (p.i0, p.i0 + p.a, p.j0, p.j0 + p.b, margin)),
+        n,
+        m,
+    )
+}
+
+/// `band` widened around the stretches of `path` that run along its edge: within
+/// `reach` beads of such a point the margin is `margin`.
+fn widen_where_touching(
+    band: &Band,
+    path: &[PathBead],
+    n: usize,
+    m: usize,
+    margin: usize,
+    reach: usize,
+) -> Option<Band> {
+    let touching: Vec<bool> = path
+        .iter()
+        .map(|p| band.near_edge(p.i0 + p.a, p.j0 + p.b, m, 2) || band.near_edge(p.i0, p.j0, m, 2))
+        .collect();
+    if !touching.iter().any(|&t| t) {
+        return None;
+    }
+    // Beads within `reach` of a touching one get the wider margin.
+    let mut wide = vec![false; path.len()];
+    let mut last: Option<usize> = None;
+    for k in 0..path.len() {
+        if touching[k] {
+            last = Some(k);
+        }
+        if last.is_some_and(|l| k - l <= reach) {
+            wide[k] = true;
+        }
+    }
+    last = None;
+    for k in (0..path.len()).rev() {
+        if touching[k] {
+            last = Some(k);
+        }
+        if last.is_some_and(|l| l - k <= reach) {
+            wide[k] = true;
+        }
+    }
+    let old = (0..=n).map(|i| (i, i, band.lo[i], band.hi[i], 0));
+    let new = path
+        .iter()
+        .zip(&wide)
+        .filter(|(_, &w)| w)
+        .map(|(p, _)| (p.i0, p.i0 + p.a, p.j0, p.j0 + p.b, margin));
+    Some(Band::from_rects(old.chain(new), n, m))
+}
+
+/// Costs of one level: units are blocks of `k` sentences (k = 1: sentences).
+struct Level<'a> {
+    src_len: Vec<f64>,
+    tgt_len: Vec<f64>,
+    /// ln(smoothed length) of the stretch of a units starting at unit i:
+    /// `src_ln[(a - 1) * (nu + 1) + i]` (likewise for the target side).
+    src_ln: Vec<f64>,
+    tgt_ln: Vec<f64>,
+    src_pen: Vec<f64>,
+    tgt_pen: Vec<f64>,
+    pairs: PairTable,
+    length: &'a LengthModel,
+    log_prior: &'a [Vec<f64>],
+    max_bead: usize,
+    lex_scale: f64,
+    /// Sentences per unit.
+    block: usize,
+    /// Paragraph boundaries at grid rows/columns, and the weight of a mismatch.
+    para: Option<(Vec<bool>, Vec<bool>, f64)>,
+}
+
+impl<'a> Level<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        doc: &'a Doc,
+        ev_src: &Evidence,
+        ev_tgt: &Evidence,
+        band: &Band,
+        k: usize,
+        params: &'a Params,
+        config: &Config,
+        finest: bool,
+    ) -> Level<'a> {
+        let (n, m) = (doc.src.n(), doc.tgt.n());
+        let (nu, mu) = (n.div_ceil(k), m.div_ceil(k));
+        let prefix = |lens: &[u32], units: usize| -> Vec<f64> {
+            let mut out = vec![0.0; units + 1];
+            for (i, &l) in lens.iter().enumerate() {
+                out[i / k + 1] += l as f64;
+            }
+            for u in 0..units {
+                out[u + 1] += out[u];
+            }
+            out
+        };
+        let src_len = prefix(&doc.src.len, nu);
+        let tgt_len = prefix(&doc.tgt.len, mu);
+        let mb = config.max_bead;
+        let logs = |prefix: &[f64], units: usize, f: &dyn Fn(f64) -> f64| -> Vec<f64> {
+            let mut out = vec![0.0; mb * (units + 1)];
+            for a in 1..=mb {
+                for i in 0..units {
+                    let end = (i + a).min(units);
+                    out[(a - 1) * (units + 1) + i] = f(prefix[end] - prefix[i]);
+                }
+            }
+            out
+        };
+        let (src_ln, tgt_ln) = if k == 1 {
+            (
+                logs(&src_len, nu, &|l| doc.length.ln_src(l)),
+                logs(&tgt_len, mu, &|l| doc.length.ln_tgt(l)),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let mut pairs = PairTable::for_band(band, mu, config.max_bead, config.max_bead);
+        let mut src_pen = vec![0.0; nu + 1];
+        let mut tgt_pen = vec![0.0; mu + 1];
+        fill_pairs(
+            &doc.src,
+            &doc.tgt,
+            ev_src,
+            k,
+            &mut pairs,
+            &mut src_pen,
+            false,
+        );
+        fill_pairs(
+            &doc.tgt,
+            &doc.src,
+            ev_tgt,
+            k,
+            &mut pairs,
+            &mut tgt_pen,
+            true,
+        );
+        let unit_lens =
+            |prefix: &[f64]| -> Vec<f64> { prefix.windows(2).map(|w| w[1] - w[0] + 4.0).collect() };
+        pairs.convert_to_extents(&unit_lens(&src_len), &unit_lens(&tgt_len));
+        // Penalties were stored at u + 1; make them prefix sums.
+        for u in 0..nu {
+            src_pen[u + 1] += src_pen[u];
+        }
+        for u in 0..mu {
+            tgt_pen[u + 1] += tgt_pen[u];
+        }
+        let para = if finest {
+            paragraph_anchors(&doc.src, &doc.tgt)
+        } else {
+            None
+        };
+        Level {
+            src_len,
+            tgt_len,
+            src_ln,
+            tgt_ln,
+            src_pen,
+            tgt_pen,
+            pairs,
+            length: &doc.length,
+            log_prior: &params.log_prior,
+            max_bead: config.max_bead,
+            lex_scale: LEX_SCALE,
+            block: k,
+            para,
+        }
+    }
+}
+
+impl BeadScorer for Level<'_> {
+    #[inline]
+    fn bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+        self.bead_above(i0, a, j0, b, f64::NEG_INFINITY)
+    }
+
+    #[inline]
+    fn bead_above(&self, i0: usize, a: usize, j0: usize, b: usize, floor: f64) -> f64 {
+        let prior = self.log_prior[a][b];
+        if a == 0 || b == 0 {
+            // Deleting a block deletes all its sentences.
+            return prior * self.block as f64;
+        }
+        debug_assert!(a <= self.max_bead && b <= self.max_bead);
+        let ls = self.src_len[i0 + a] - self.src_len[i0];
+        let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
+        let mut lex =
+            (self.src_pen[i0 + a] - self.src_pen[i0]) + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
+        // Each source sentence's types matched anywhere in the target side and vice
+        // versa (see `PairTable::convert_to_extents`).
+        for i in i0..i0 + a {
+            lex += self.pairs.src_extent(i, j0, b) as f64;
+        }
+        for j in j0..j0 + b {
+            lex += self.pairs.tgt_extent(i0, j, a) as f64;
+        }
+        if self.block == 1 && prior + self.lex_scale * lex + self.length.max_llr() <= floor {
+            // Cannot win whatever the lengths (paragraph terms only subtract).
+            return f64::NEG_INFINITY;
+        }
+        let mut score = if self.block == 1 {
+            let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];
+            let ln_t = self.tgt_ln[(b - 1) * self.tgt_len.len() + j0];
+            prior + self.length.llr_logs(ls, lt, ln_s, ln_t)
+        } else {
+            // A bead of blocks stands for `block` beads of sentences of this shape.
+            let k = self.block as f64;
+            k * (prior + self.length.llr_per_bead(ls, lt, k))
+        } + self.lex_scale * lex;
+        if let Some((sb, tb, w)) = &self.para {
+            let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()
+                + (j0 + 1..j0 + b).filter(|&j| tb[j]).count();
+            score -= w * inner as f64;
+            if sb[i0 + a] != tb[j0 + b] {
+                score -= 0.5 * w;
+            }
+        }
+        score
+    }
+}
+
+/// Paragraph boundaries of both sides (true at grid line i if sentence i starts a
+/// paragraph, and at both ends), with a weight that depends on how similar the
+/// paragraph counts are; `None` if a side has no paragraphs or they do not match.
+fn paragraph_anchors(src: &Side, tgt: &Side) -> Option<(Vec<bool>, Vec<bool>, f64)> {
+    let (sp, tp) = (src.paragraph.as_ref()?, tgt.paragraph.as_ref()?);
+    let breaks = |p: &[usize]| -> Vec<bool> {
+        let mut out = vec![true; p.len() + 1];
+        for i in 1..p.len() {
+            out[i] = p[i] != p[i - 1];
+        }
+        out
+    };
+    let (sb, tb) = (breaks(sp), breaks(tp));
+    let count = |b: &[bool]| b.iter().filter(|&&x| x).count() as f64;
+    let (cs, ct) = (count(&sb), count(&tb));
+    if cs <= 2.0 || ct <= 2.0 {
+        return None;
+    }
+    let agreement = cs.min(ct) / cs.max(ct);
+    if agreement < 0.7 {
+        return None;
+    }
+    Some((sb, tb, 3.0 * (agreement - 0.6) / 0.4))
+}
+
+/// Adds the lexical evidence of `side` (sentences) against `other` to the pair table
+/// (rows are `side`'s units unless `transposed`) and the absence penalties of unit u
+/// to `pen[u + 1]`.
+fn fill_pairs(
+    side: &Side,
+    other: &Side,
+    ev: &Evidence,
+    k: usize,
+    pairs: &mut PairTable,
+    pen: &mut [f64],
+    transposed: bool,
+) {
+    let weight = 0.5f32;
+    let units_other = other.n().div_ceil(k);
+    let mut best: Vec<f32> = Vec::new();
+    let mut touched: Vec<usize> = Vec::new();
+    let mut hint = (0usize, 0usize);
+    let mut cursors = other.postings.cursors();
+    for (i, types) in side.types.iter().enumerate() {
+        let u = i / k;
+        // Range of `other` units this unit pairs with.
+        let (lo, hi) = if transposed {
+            pairs.rows_with(u, &mut hint)
+        } else {
+            (pairs.lo[u], pairs.hi[u])
+        };
+        let (lo, hi) = (lo.min(units_other), hi.min(units_other));
+        if best.len() < hi.saturating_sub(lo) {
+            best.resize(hi - lo, 0.0);
+        }
+        for &s in types {
+            let Some(te) = ev.map.get(&s) else { continue };
+            pen[u + 1] += (weight * te.pen) as f64;
+            // A match anywhere in b sentences is likelier by chance than in one:
+            // ln((1-(1-q)^b)/q) ≈ ln(b)·ln(2-q)/ln(2).
+            let chance = weight * ((2.0 - te.q).ln() / std::f32::consts::LN_2);
+            if hi <= lo {
+                continue;
+            }
+            for c in &te.links {
+                let gain = c.gain;
+                for &j in other
+                    .postings
+                    .within_forward(c, lo * k, hi * k, &mut cursors)
+                {
+                    let v = j as usize / k - lo;
+                    if best[v] == 0.0 {
+                        touched.push(v);
+                    }
+                    if gain > best[v] {
+                        best[v] = gain;
+                    }
+                }
+            }
+            for &v in &touched {
+                let g = best[v];
+                let next = best.get(v + 1).copied().unwrap_or(0.0);
+                let (r, c) = if transposed { (v + lo, u) } else { (u, v + lo) };
+                if let Some(st) = pairs.get_mut(r, c) {
+                    if transposed {
+                        st.b1 += weight * g;
+                        st.k1 += chance;
+                    } else {
+                        st.a1 += weight * g;
+                        st.n1 += chance;
+                    }
+                }
+                if next > 0.0 {
+                    if let Some(st) = pairs.get_mut(r, c) {
+                        if transposed {
+                            st.b2 += weight * g.min(next);
+                            st.k2 += chance;
+                        } else {
+                            st.a2 += weight * g.min(next);
+                            st.n2 += chance;
+                        }
+                    }
+                }
+            }
+            for &v in &touched {
+                best[v] = 0.0;
+            }
+            touched.clear();
+        }
+    }
+}
+
+/// Re-estimates the bead priors, the link kinds' match probabilities and each
+/// document's length model from the first pass.
+fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], config: &Config) {
+    // Did any document's first pass use the small bead types only?
+    let small_only = results.iter().any(|r| r.small_types);
+    let k = config.max_bead + 1;
+    let mut counts = vec![vec![0.0f64; k]; k];
+    let mut matched = [0.0f64; LINK_KINDS];
+    let mut total = [0.0f64; LINK_KINDS];
+    for (doc, r) in docs.iter_mut().zip(results) {
+        let mut lens = Vec::new();
+        let mut tally = MatchTally {
+            matched: &mut matched,
+            total: &mut total,
+            src_cursors: doc.tgt.postings.cursors(),
+            tgt_cursors: doc.src.postings.cursors(),
+            scratch: Vec::new(),
+        };
+        for (p, &post) in r.path.iter().zip(&r.posterior) {
+            counts[p.a][p.b] += post;
+            if p.a == 0 || p.b == 0 || post < 0.5 {
+                continue;
+            }
+            let ls: f64 = doc.src.len[p.i0..p.i0 + p.a]
+                .iter()
+                .map(|&x| x as f64)
+                .sum();
+            let lt: f64 = doc.tgt.len[p.j0..p.j0 + p.b]
+                .iter()
+                .map(|&x| x as f64)
+                .sum();
+            lens.push((ls, lt, post));
+            tally.count(
+                &doc.src,
+                &doc.tgt,
+                &r.ev_src,
+                p.i0..p.i0 + p.a,
+                p.j0..p.j0 + p.b,
+                true,
+            );
+            tally.count(
+                &doc.tgt,
+                &doc.src,
+                &r.ev_tgt,
+                p.j0..p.j0 + p.b,
+                p.i0..p.i0 + p.a,
+                false,
+            );
+        }
+        doc.length.refit(&lens);
+    }
+    // Bead priors of the types the first pass used: Dirichlet-smoothed towards the
+    // initial ones, within their initial share (other types keep theirs).
+    let alpha = 100.0;
+    let used: Vec<(usize, usize)> = if small_only {
+        config.small_types.clone()
+    } else {
+        config.types.clone()
+    };
+    let n: f64 = used.iter().map(|&(a, b)| counts[a][b]).sum();
+    let share: f64 = used
+        .iter()
+        .map(|&(a, b)| params.log_prior[a][b].exp())
+        .sum();
+    let mut prob = vec![vec![0.0; k]; k];
+    for &(a, b) in &used {
+        let p0 = params.log_prior[a][b].exp() / share;
+        prob[a][b] = share * (counts[a][b] + alpha * p0) / (n + alpha);
+    }
+    for &(a, b) in &used {
+        params.log_prior[a][b] = prob[a][b].max(1e-6).ln();
+    }
+    let strength = 20.0;
+    for kind in LinkKind::ALL {
+        let i = kind as usize;
+        let p0 = kind.prior_p();
+        params.kind_p[i] = ((matched[i] + strength * p0) / (total[i] + strength)).clamp(0.05, 0.95);
+    }
+}
+
+/// Counts, per link kind, evidence types and those whose counterpart was found.
+struct MatchTally<'a> {
+    matched: &'a mut [f64; LINK_KINDS],
+    total: &'a mut [f64; LINK_KINDS],
+    /// Cursors into the target side's postings (for source types), and back.
+    src_cursors: Vec<u32>,
+    tgt_cursors: Vec<u32>,
+    scratch: Vec<u32>,
+}
+
+impl MatchTally<'_> {
+    /// For every type with evidence in sentences `rows` of `side`, whether one of its
+    /// counterparts is in sentences `cols` of `other` (beads in document order).
+    fn count(
+        &mut self,
+        side: &Side,
+        other: &Side,
+        ev: &Evidence,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        from_source: bool,
+    ) {
+        self.scratch.clear();
+        for i in rows {
+            self.scratch.extend_from_slice(&side.types[i]);
+        }
+        self.scratch.sort_unstable();
+        self.scratch.dedup();
+        let cursors = if from_source {
+            &mut self.src_cursors
+        } else {
+            &mut self.tgt_cursors
+        };
+        for s in &self.scratch {
+            let Some(te) = ev.map.get(s) else { continue };
+            let mut hit = false;
+            for c in &te.links {
+                if !other
+                    .postings
+                    .within_forward(c, cols.start, cols.end, cursors)
+                    .is_empty()
+                {
+                    hit = true;
+                }
+            }
+            self.total[te.kind as usize] += 1.0;
+            if hit {
+                self.matched[te.kind as usize] += 1.0;
+            }
+        }
+    }
+}
+
+/// Training material for the lexicon: the words of the first pass's confident
+/// beads of at most 3 sentences.
+fn training_pairs(
+    docs: &[Doc],
+    results: &[PassResult],
+    src_vocab: &Vocab,
+    tgt_vocab: &Vocab,
+) -> Vec<(Vec<u32>, Vec<u32>)> {
+    let content = |v: &Vocab, t: u32| {
+        matches!(
+            v.types[t as usize].kind,
+            TokenKind::Word | TokenKind::Ideograph
+        )
+    };
+    let mut out = Vec::new();
+    for (doc, r) in docs.iter().zip(results) {
+        for (p, &post) in r.path.iter().zip(&r.posterior) {
+            if p.a == 0 || p.b == 0 || p.a + p.b > 3 || post < 0.5 {
+                continue;
+            }
+            let collect = |side: &Side, range: Range<usize>, v: &Vocab| -> Vec<u32> {
+                let mut ws: Vec<u32> = range
+                    .flat_map(|i| side.types[i].iter().copied())
+                    .filter(|&t| content(v, t))
+                    .collect();
+                ws.sort_unstable();
+                ws.dedup();
+                ws
+            };
+            let s = collect(&doc.src, p.i0..p.i0 + p.a, src_vocab);
+            let t = collect(&doc.tgt, p.j0..p.j0 + p.b, tgt_vocab);
+            if !s.is_empty() && !t.is_empty() {
+                out.push((s, t));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sents(texts: &[&'static str]) -> Vec<Sentence<'static>> {
+        texts.iter().map(|t| Sentence::new(t)).collect()
+    }
+
+    fn check_cover(al: &Alignment, n: usize, m: usize) {
+        let (mut i, mut j) = (0, 0);
+        for b in &al.beads {
+            assert_eq!(b.src.start, i, "{:?}", al.beads);
+            assert_eq!(b.tgt.start, j, "{:?}", al.beads);
+            assert!(!(b.src.is_empty() && b.tgt.is_empty()));
+            assert!((0.0..=1.0).contains(&b.score));
+            i = b.src.end;
+            j = b.tgt.end;
+        }
+        assert_eq!((i, j), (n, m));
+    }
+
+    #[test]
+    fn empty_sides() {
+        let a = Aligner::new();
+        let al = a.align(&[], &sents(&["x", "y"]));
+        check_cover(&al, 0, 2);
+        let al = a.align(&sents(&["x"]), &[]);
+        check_cover(&al, 1, 0);
+        assert!(a.align(&[], &[]).beads.is_empty());
+    }
+
+    #[test]
+    fn merges_and_insertions() {
+        let src = sents(&[
+            "In 1956 the Everest expedition reached the summit (8848 m).",
+            "Nobody had expected it, and the newspapers wrote about it for weeks after the return of the team to Zürich.",
+            "Was it luck?",
+            "The leader, Albert Eggler, thought otherwise.",
+            "Four climbers reached the top of Lhotse on 18 May.",
+            "Two more followed on Everest on 23 and 24 May.",
+            "The weather was fine.",
+            "The expedition returned to Kathmandu in June.",
+        ]);
+        let tgt = sents(&[
+            "En 1956, l'expédition à l'Everest atteignit le sommet (8848 m).",
+            "Personne ne s'y attendait.",
+            "Les journaux en parlèrent pendant des semaines après le retour de l'équipe à Zurich.",
+            "Était-ce de la chance ?",
+            "Photographie de la fondation suisse pour les recherches alpines, archives.",
+            "Le chef, Albert Eggler, pensait autrement.",
+            "Quatre alpinistes atteignirent le sommet du Lhotse le 18 mai.",
+            "Deux autres suivirent à l'Everest les 23 et 24 mai.",
+            "Il faisait beau.",
+            "L'expédition revint à Katmandou en juin.",
+        ]);
+        let al = Aligner::new().align(&src, &tgt);
+        check_cover(&al, 8, 10);
+        let got: Vec<(Range<usize>, Range<usize>)> = al
+            .beads
+            .iter()
+            .map(|b| (b.src.clone(), b.tgt.clone()))
+            .collect();
+        assert_eq!(got[0], (0..1, 0..1));
+        assert_eq!(got[1], (1..2, 1..3));
+        assert_eq!(got[2], (2..3, 3..4));
+        assert_eq!(got[3], (3..3, 4..5), "{got:?}");
+        assert_eq!(got[4], (3..4, 5..6));
+        assert_eq!(got.len(), 9);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn alignments_are_monotone_and_complete(
+            src in proptest::collection::vec("[a-zA-Z0-9 ?!.,]{0,40}", 0..30),
+            tgt in proptest::collection::vec("[a-zA-Zа-я0-9 ?!.,]{0,40}", 0..30),
+        ) {
+            let s: Vec<Sentence> = src.iter().map(|x| Sentence::new(x)).collect();
+            let t: Vec<Sentence> = tgt.iter().map(|x| Sentence::new(x)).collect();
+            let al = Aligner::new().align(&s, &t);
+            check_cover(&al, s.len(), t.len());
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Tokenisation for alignment: words, numbers, URLs, ideographs and the punctuation
+//! that survives translation (`?`, `!`, quotes, parentheses, colons, ellipses).
+//!
+//! Tokens are keys, not text: words are lowercased, numbers keep only their digits (so
+//! `8 848`, `8,848` and `8848` differ only by splitting, and `8839,8` equals
+//! `8839.8`), each punctuation class has one symbol (`¿` and `?` are both `?`,
+//! `«` and `“` are both `"`). Han ideographs are one token each, because Chinese and
+//! Japanese are written without spaces.
+
+/// What a token is; decides which evidence it can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum TokenKind {
+    /// Letters (possibly with digits), e.g. `candide`, `k2`.
+    Word,
+    /// Digits only (separators removed).
+    Number,
+    /// One Han ideograph.
+    Ideograph,
+    /// A URL or e-mail address.
+    Url,
+    /// A punctuation class.
+    Punct,
+}
+
+/// One token: its key and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub key: String,
+    pub kind: TokenKind,
+}
+
+/// True for Han ideographs (CJK unified ideographs and their extensions, compatibility
+/// ideographs).
+fn is_ideograph(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+/// The value of a decimal digit of any common script (ASCII, Arabic-Indic, Persian,
+/// Devanagari, Bengali, Thai, full-width), or `None`.
+fn digit_value(c: char) -> Option<u32> {
+    if c.is_ascii() {
+        return c.to_digit(10);
+    }
+    let u = c as u32;
+    for zero in [
+        0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xE50,
+        0xED0, 0xF20, 0x1040, 0x17E0, 0xFF10,
+    ] {
+        if (zero..zero + 10).contains(&u) {
+            return Some(u - zero);
+        }
+    }
+    None
+}
+
+/// The punctuation class symbol of `c`, if it is one we use as evidence. `greek`: the
+/// sentence is Greek, where `;` is the question mark.
+fn punct_class(c: char, greek: bool) -> Option<&'static str> {
+    Some(match c {
+        '?' | '¿' | '？' | '؟' | ';' if c != ';' || greek => "?",
+        '\u{037E}' => "?",
+        '!' | '¡' | '！' => "!",
+        '"' | '«' | '»' | '“' | '”' | '„' | '‟' | '「' | '」' | '『' | '』' | '〝' | '〞' | '‹'
+        | '›' => "\"",
+        '(' | ')' | '[' | ']' | '（' | '）' | '【' | '】' => "(",
+        ':' | '：' => ":",
+        '…' => "…",
+        '%' | '％' => "%",
+        '§' => "§",
+        '€' | '$' | '£' | '¥' => "¤",
+        _ => return None,
+    })
+}
+
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
+}
+
+/// Appends the lowercase form of `c`.
+#[inline]
+fn push_lower(key: &mut String, c: char) {
+    if c.is_ascii() {
+        key.push(c.to_ascii_lowercase());
+    } else {
+        key.extend(c.to_lowercase());
+    }
+}
+
+fn looks_like_url(chunk: &str) -> bool {
+    if !chunk.bytes().any(|b| b == b':' || b == b'@' || b == b'.') {
+        return false;
+    }
+    chunk.contains("://")
+        || chunk.starts_with("www.")
+        || (chunk.contains('@')
+            && chunk.rsplit('@').next().is_some_and(|d| d.contains('.'))
+            && chunk.chars().filter(|&c| c == '@').count() == 1
+            && chunk.len() > 4)
+}
+
+/// Splits `text` into tokens, appending them to `out`.
+pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
+    tokenize_with(text, &mut |kind, key| {
+        out.push(Token {
+            key: key.to_string(),
+            kind,
+        })
+    });
+}
+
+/// Splits `text` into tokens, calling `emit(kind, key)` for each.
+pub(crate) fn tokenize_with(text: &str, emit: &mut dyn FnMut(TokenKind, &str)) {
+    let mut key = String::new();
+    // Only a Greek sentence's `;` is a question mark.
+    let greek = text.contains(';')
+        && text
+            .chars()
+            .any(|c| matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF));
+    let mut chars: Vec<char> = Vec::new();
+    for chunk in text.split_whitespace() {
+        if looks_like_url(chunk) {
+            let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
+            if !trimmed.is_empty() {
+                emit(TokenKind::Url, &trimmed.to_lowercase());
+                continue;
+            }
+        }
+        chars.clear();
+        chars.extend(chunk.chars());
+        tokenize_chunk(&chars, greek, &mut key, emit);
+    }
+}
+
+fn tokenize_chunk(
+    chars: &[char],
+    greek: bool,
+    key: &mut String,
+    emit: &mut dyn FnMut(TokenKind, &str),
+) {
+    let mut k = 0;
+    while k < chars.len() {
+        let c = chars[k];
+        key.clear();
+        if is_ideograph(c) {
+            // Each ideograph, and each pair of neighbours: Chinese words are mostly
+            // two characters long, and pairs are far more specific than characters.
+            key.push(c);
+            emit(TokenKind::Ideograph, key);
+            if let Some(&next) = chars.get(k + 1).filter(|&&n| is_ideograph(n)) {
+                key.push(next);
+                emit(TokenKind::Ideograph, key);
+            }
+            k += 1;
+        } else if digit_value(c).is_some() {
+            // A number: digits with single separators between digit groups.
+            let mut letters = false;
+            while k < chars.len() {
+                let c = chars[k];
+                if let Some(d) = digit_value(c) {
+                    key.push(char::from_digit(d, 10).unwrap_or('0'));
+                    k += 1;
+                } else if matches!(c, '.' | ',' | '\'' | '’' | '\u{202F}' | '\u{A0}')
+                    && chars.get(k + 1).is_some_and(|&n| digit_value(n).is_some())
+                {
+                    k += 1;
+                } else if is_word_char(c) && !is_ideograph(c) {
+                    // "K2", "1950s", "3rd": a word with digits.
+                    letters = true;
+                    push_lower(key, c);
+                    k += 1;
+                } else {
+                    break;
+                }
+            }
+            let kind = if letters {
+                TokenKind::Word
+            } else {
+                TokenKind::Number
+            };
+            emit(kind, key);
+        } else if is_word_char(c) {
+            while k < chars.len() && is_word_char(chars[k]) && !is_ideograph(chars[k]) {
+                push_lower(key, chars[k]);
+                k += 1;
+            }
+            emit(TokenKind::Word, key);
+        } else {
+            if c == '.' && chars.get(k + 1) == Some(&'.') && chars.get(k + 2) == Some(&'.') {
+                emit(TokenKind::Punct, "…");
+                k += 3;
+                continue;
+            }
+            if let Some(sym) = punct_class(c, greek) {
+                emit(TokenKind::Punct, sym);
+            }
+            k += 1;
+        }
+    }
+}
+
+/// The length of a sentence for the length model: its characters other than
+/// whitespace (so tokenised text such as `Woodhouse , handsome` is not inflated).
+pub(crate) fn char_len(text: &str) -> u32 {
+    text.chars().filter(|c| !c.is_whitespace()).count() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<(String, TokenKind)> {
+        let mut out = Vec::new();
+        tokenize(text, &mut out);
+        out.into_iter().map(|t| (t.key, t.kind)).collect()
+    }
+
+    #[test]
+    fn words_numbers_and_punctuation() {
+        use TokenKind::*;
+        assert_eq!(
+            toks("Für Chomo-Lungma ergaben 8839,8 m (K2)?"),
+            vec![
+                ("für".into(), Word),
+                ("chomo".into(), Word),
+                ("lungma".into(), Word),
+                ("ergaben".into(), Word),
+                ("88398".into(), Number),
+                ("m".into(), Word),
+                ("(".into(), Punct),
+                ("k2".into(), Word),
+                ("(".into(), Punct),
+                ("?".into(), Punct),
+            ]
+        );
+        assert_eq!(toks("¿Qué?")[0], ("?".into(), Punct));
+        assert_eq!(toks("Τι είναι;").last().unwrap().0, "?");
+        assert_eq!(toks("a; b").len(), 2);
+        assert_eq!(toks("８８４８ ٨")[0], ("8848".into(), Number));
+    }
+
+    #[test]
+    fn ideographs_and_urls() {
+        use TokenKind::*;
+        assert_eq!(
+            toks("北京2008年 see https://example.org/x."),
+            vec![
+                ("北".into(), Ideograph),
+                ("北京".into(), Ideograph),
+                ("京".into(), Ideograph),
+                ("2008".into(), Number),
+                ("年".into(), Ideograph),
+                ("see".into(), Word),
+                ("https://example.org/x".into(), Url),
+            ]
+        );
+    }
+
+    #[test]
+    fn length_ignores_spaces() {
+        assert_eq!(char_len("Woodhouse , handsome"), 18);
+        assert_eq!(char_len("北京 年"), 3);
+    }
+}

@@ -1,0 +1,762 @@
+//! `bitext align`: pair the sentences of a text and its translation.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{output::Output, progress, Global};
+use crate::align::{decode_text, Aligner, Alignment, Dictionary, Document};
+use crate::segment::Segmenter;
+use crate::text::LangTag;
+
+/// Align the sentences of a text and its translation.
+///
+/// Raw texts are split into sentences first (paragraph breaks are kept and used as
+/// soft anchors); with --segmented each line is one sentence (blank lines separate
+/// paragraphs). Output: one bead a line, a bead pairing 0-4 source sentences with
+/// 0-4 target sentences, with a score (the model's probability that the bead is
+/// right).
+///
+/// Examples:
+///   bitext align article.en.txt article.ru.txt --src-lang en --tgt-lang ru
+///   bitext align dev.de dev.fr --segmented --format beads -o dev.beads
+///   bitext align a.en a.zh --src-lang en --tgt-lang zh --min-score 0.5 -f jsonl
+///   bitext align --batch pairs.tsv --out-dir aligned --segmented --threads 2
+///   bitext align a.en a.ru --src-lang en --tgt-lang ru --into memory.sqlite
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct AlignArgs {
+    /// Source text (with --batch: none).
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    pub src: Option<PathBuf>,
+    /// Target text (with --batch: none).
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    pub tgt: Option<PathBuf>,
+
+    /// Language of the source text (BCP 47): to split running text, and for --format
+    /// tmx/csv.
+    #[arg(long, value_name = "LANG")]
+    pub src_lang: Option<String>,
+    /// Language of the target text (BCP 47): to split running text, and for --format
+    /// tmx/csv.
+    #[arg(long, value_name = "LANG")]
+    pub tgt_lang: Option<String>,
+
+    /// The inputs are already split: one sentence a line, blank lines between
+    /// paragraphs.
+    #[arg(long)]
+    pub segmented: bool,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AlignFormat::Tsv)]
+    pub format: AlignFormat,
+
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "batch")]
+    pub output: Option<PathBuf>,
+
+    /// Drop beads whose score is below S (0-1). With --format beads the output then no
+    /// longer covers every sentence.
+    #[arg(long, value_name = "S", value_parser = parse_score)]
+    pub min_score: Option<f64>,
+
+    /// A bilingual dictionary: hunalign's `target @ source` lines, or
+    /// `source<TAB>target` lines.
+    #[arg(long, value_name = "FILE")]
+    pub dict: Option<PathBuf>,
+
+    /// Largest number of sentences on one side of a bead (1-4).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_bead: usize,
+
+    /// Half-width of the search band, in sentences (it widens by itself when needed).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub band: usize,
+
+    /// Do not learn a lexicon from the texts for a second pass (faster, less accurate).
+    #[arg(long)]
+    pub no_learning: bool,
+
+    /// Align many document pairs: a file with one pair a line, `source<TAB>target`
+    /// paths (relative to the current directory). The lexicon is learned from all of
+    /// them together. Needs --out-dir.
+    #[arg(long, value_name = "LIST")]
+    pub batch: Option<PathBuf>,
+
+    /// Store the aligned pairs (beads with sentences on both sides, above --min-score)
+    /// in this translation memory, one transaction per document pair. Needs --src-lang
+    /// and --tgt-lang. Without -o (or --out-dir) nothing else is written.
+    #[arg(long, value_name = "TM")]
+    pub into: Option<PathBuf>,
+
+    /// With --into: what to do with a pair whose source is stored already.
+    #[arg(long, value_enum, default_value_t = super::tm::Duplicates::Keep, requires = "into")]
+    pub on_duplicate: super::tm::Duplicates,
+
+    /// With --batch: where to write one output per pair, named after the source file
+    /// plus the format's extension (`doc.en` -> `doc.en.tsv`).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print the estimated length ratio and timings on stderr.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+fn parse_score(raw: &str) -> std::result::Result<f64, String> {
+    let v: f64 = raw
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{v} is not between 0 and 1"));
+    }
+    Ok(v)
+}
+
+/// How alignments are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlignFormat {
+    /// `source<TAB>target<TAB>score`, one line per bead with sentences on both sides
+    /// (sentences of a side joined by a space).
+    Tsv,
+    /// One JSON object per bead (all beads): {"src": [ids], "tgt": [ids], "source",
+    /// "target", "score"}.
+    Jsonl,
+    /// `[src ids]:[tgt ids]:score`, one line per bead, all beads (the gold format of
+    /// shared/data/align, scored by align_score.py and `bitext eval align`).
+    Beads,
+    /// TMX 1.4b, one translation unit per bead with sentences on both sides (score,
+    /// file and neighbouring source segments as properties). Needs --src-lang and
+    /// --tgt-lang.
+    Tmx,
+    /// CSV with a header row: the two language columns and `score`. Needs --src-lang
+    /// and --tgt-lang.
+    Csv,
+}
+
+impl AlignFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            AlignFormat::Tsv => "tsv",
+            AlignFormat::Jsonl => "jsonl",
+            AlignFormat::Beads => "beads",
+            AlignFormat::Tmx => "tmx",
+            AlignFormat::Csv => "csv",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct BeadRecord {
+    src: Vec<usize>,
+    tgt: Vec<usize>,
+    source: String,
+    target: String,
+    score: f64,
+}
+
+/// How to read documents: already segmented, or with a segmenter per side.
+pub(crate) struct Reader {
+    src: Option<Segmenter>,
+    tgt: Option<Segmenter>,
+}
+
+impl Reader {
+    pub(crate) fn new(
+        segmented: bool,
+        src_lang: Option<&str>,
+        tgt_lang: Option<&str>,
+    ) -> Result<Reader> {
+        if segmented {
+            return Ok(Reader {
+                src: None,
+                tgt: None,
+            });
+        }
+        let lang = |raw: Option<&str>, flag: &str| -> Result<Segmenter> {
+            let raw = raw.with_context(|| {
+                format!("{flag} is required to split raw text into sentences (or pass --segmented)")
+            })?;
+            let tag = LangTag::parse(raw).with_context(|| format!("{flag} {raw:?}"))?;
+            Ok(Segmenter::new(&tag))
+        };
+        Ok(Reader {
+            src: Some(lang(src_lang, "--src-lang")?),
+            tgt: Some(lang(tgt_lang, "--tgt-lang")?),
+        })
+    }
+
+    pub(crate) fn read(&self, path: &Path, target: bool) -> Result<Document> {
+        let segmenter = if target { &self.tgt } else { &self.src };
+        read_document(path, segmenter.as_ref())
+    }
+}
+
+/// Reads one side: decoded, then split into sentences (or taken line by line).
+pub(crate) fn read_document(path: &Path, segmenter: Option<&Segmenter>) -> Result<Document> {
+    if path.is_dir() {
+        bail!("{}: is a directory, not a text file", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = decode_text(bytes, path)?;
+    Ok(match segmenter {
+        None => Document::from_lines(&text),
+        Some(seg) => Document::from_spans(
+            &text,
+            seg.segment(&text)
+                .into_iter()
+                .map(|s| (s.span, s.paragraph)),
+        ),
+    })
+}
+
+/// The aligner the options ask for.
+pub(crate) fn build_aligner(
+    dict: Option<&Path>,
+    max_bead: usize,
+    band: usize,
+    learn: bool,
+) -> Result<Aligner> {
+    if !(1..=4).contains(&max_bead) {
+        bail!("--max-bead must be between 1 and 4 (got {max_bead})");
+    }
+    let mut builder = Aligner::builder()
+        .max_bead(max_bead)
+        .band(band)
+        .learn_lexicon(learn);
+    if let Some(path) = dict {
+        let d = Dictionary::from_file(path).context("--dict")?;
+        if d.is_empty() {
+            bail!(
+                "--dict {}: no usable entries (single words on both sides)",
+                path.display()
+            );
+        }
+        builder = builder.dictionary(d);
+    }
+    Ok(builder.build())
+}
+
+/// Runs `f` on a rayon pool with `threads` threads (or the global pool).
+pub(crate) fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T> {
+    match threads {
+        None => Ok(f()),
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .context("cannot start worker threads")?;
+            Ok(pool.install(f))
+        }
+    }
+}
+
+pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
+    let aligner = build_aligner(
+        args.dict.as_deref(),
+        args.max_bead,
+        args.band,
+        !args.no_learning,
+    )?;
+    let reader = Reader::new(
+        args.segmented,
+        args.src_lang.as_deref(),
+        args.tgt_lang.as_deref(),
+    )?;
+    if (args.into.is_some() || matches!(args.format, AlignFormat::Tmx | AlignFormat::Csv))
+        && (args.src_lang.is_none() || args.tgt_lang.is_none())
+    {
+        if args.into.is_some() {
+            bail!("--into needs --src-lang and --tgt-lang (the languages of the stored units)");
+        }
+        bail!(
+            "--format {} needs --src-lang and --tgt-lang (the languages of the units)",
+            args.format.extension()
+        );
+    }
+    if let Some(list) = &args.batch {
+        if args.out_dir.is_none() && args.into.is_none() {
+            bail!("--batch needs --out-dir (or --into TM)");
+        }
+        return run_batch(
+            &args,
+            list,
+            args.out_dir.as_deref(),
+            &aligner,
+            &reader,
+            global,
+        );
+    }
+    let (Some(src_path), Some(tgt_path)) = (&args.src, &args.tgt) else {
+        bail!("give a source and a target file (or --batch LIST)");
+    };
+    let started = std::time::Instant::now();
+    let (src, tgt) = with_threads(args.threads, || {
+        rayon::join(
+            || reader.read(src_path, false),
+            || reader.read(tgt_path, true),
+        )
+    })?;
+    let (src, tgt) = (src?, tgt?);
+    let read_time = started.elapsed();
+    let alignment = with_threads(args.threads, || {
+        aligner.align(&src.sentences(), &tgt.sentences())
+    })?;
+    if args.verbose && !global.quiet {
+        report(&alignment, &src, &tgt, read_time);
+    }
+    let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
+    if let (Some(tm), Some(info)) = (&args.into, &units) {
+        let mut memory = open_memory(tm)?;
+        let stored = store_units(
+            &mut memory,
+            bead_units(&alignment, &src, &tgt, args.min_score, info),
+            args.on_duplicate,
+        )?;
+        if !global.quiet {
+            eprintln!(
+                "align: {} ↔ {} into {}: {stored}",
+                src_path.display(),
+                tgt_path.display(),
+                tm.display()
+            );
+        }
+        if args.output.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let mut out = Output::create(args.output.as_deref())?;
+    write_alignment(
+        &mut out,
+        &alignment,
+        &src,
+        &tgt,
+        args.format,
+        args.min_score,
+        units.as_ref(),
+    )?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(al: &Alignment, src: &Document, tgt: &Document, read_time: std::time::Duration) {
+    let s = &al.stats;
+    eprintln!(
+        "bitext: {} × {} sentences, {} beads, length ratio {:.3}, {} learned links, {} DP cells; \
+         read+split {:.2?}, lexicon {:.2?}, pass 1 {:.2?}, model 1 {:.2?}, pass 2 {:.2?}",
+        src.len(),
+        tgt.len(),
+        al.beads.len(),
+        s.length_ratio,
+        s.learned_links,
+        s.dp_cells,
+        read_time,
+        s.lexicon_time,
+        s.first_pass_time,
+        s.model1_time,
+        s.second_pass_time
+    );
+}
+
+/// Writes an alignment in `format`, dropping beads below `min_score`.
+pub(crate) fn write_alignment(
+    out: &mut Output,
+    alignment: &Alignment,
+    src: &Document,
+    tgt: &Document,
+    format: AlignFormat,
+    min_score: Option<f64>,
+    units: Option<&UnitInfo>,
+) -> Result<()> {
+    if let AlignFormat::Tmx | AlignFormat::Csv = format {
+        let info = units.context("--format tmx/csv needs --src-lang and --tgt-lang")?;
+        return write_units(out, alignment, src, tgt, format, min_score, info);
+    }
+    let join = |doc: &Document, r: &std::ops::Range<usize>| join_sentences(doc, r);
+    let clean = |s: String| -> String {
+        s.chars()
+            .map(|c| {
+                if c == '\t' || c == '\n' || c == '\r' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    let mut line = String::new();
+    for bead in &alignment.beads {
+        if min_score.is_some_and(|min| bead.score < min) {
+            continue;
+        }
+        line.clear();
+        match format {
+            AlignFormat::Tsv => {
+                if bead.src.is_empty() || bead.tgt.is_empty() {
+                    continue;
+                }
+                line.push_str(&clean(join(src, &bead.src)));
+                line.push('\t');
+                line.push_str(&clean(join(tgt, &bead.tgt)));
+                line.push_str(&format!("\t{:.4}\n", bead.score));
+            }
+            AlignFormat::Jsonl => {
+                let record = BeadRecord {
+                    src: bead.src.clone().collect(),
+                    tgt: bead.tgt.clone().collect(),
+                    source: join(src, &bead.src),
+                    target: join(tgt, &bead.tgt),
+                    score: (bead.score * 10_000.0).round() / 10_000.0,
+                };
+                line.push_str(&serde_json::to_string(&record)?);
+                line.push('\n');
+            }
+            AlignFormat::Beads => {
+                line.push_str(&format_bead(&bead.src, &bead.tgt));
+                line.push_str(&format!(":{:.4}\n", bead.score));
+            }
+            AlignFormat::Tmx | AlignFormat::Csv => unreachable!("written as units"),
+        }
+        out.write_all(line.as_bytes()).map_err(|e| out.context(e))?;
+    }
+    Ok(())
+}
+
+/// What translation units made from beads carry besides the texts.
+pub(crate) struct UnitInfo {
+    pub src_lang: LangTag,
+    pub tgt_lang: LangTag,
+    /// The source file's name (`origin`).
+    pub file: Option<String>,
+}
+
+impl UnitInfo {
+    fn new(
+        src_lang: Option<&str>,
+        tgt_lang: Option<&str>,
+        src_path: &Path,
+    ) -> Result<Option<UnitInfo>> {
+        let (Some(s), Some(t)) = (src_lang, tgt_lang) else {
+            return Ok(None);
+        };
+        Ok(Some(UnitInfo {
+            src_lang: LangTag::parse(s).with_context(|| format!("--src-lang {s:?}"))?,
+            tgt_lang: LangTag::parse(t).with_context(|| format!("--tgt-lang {t:?}"))?,
+            file: src_path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string()),
+        }))
+    }
+}
+
+/// Writes the beads with sentences on both sides as translation units (TMX, CSV).
+fn write_units(
+    out: &mut Output,
+    alignment: &Alignment,
+    src: &Document,
+    tgt: &Document,
+    format: AlignFormat,
+    min_score: Option<f64>,
+    info: &UnitInfo,
+) -> Result<()> {
+    use crate::formats::{Column, Format, WriteOptions, Writer};
+    let (fmt, columns) = match format {
+        AlignFormat::Tmx => (Format::Tmx, Vec::new()),
+        _ => (Format::Csv, vec![Column::Score]),
+    };
+    let options = WriteOptions {
+        source_lang: Some(info.src_lang.clone()),
+        langs: vec![info.src_lang.clone(), info.tgt_lang.clone()],
+        columns,
+        ..WriteOptions::default()
+    };
+    let mut writer = Writer::new(fmt, &mut *out, &options)?;
+    for unit in bead_units(alignment, src, tgt, min_score, info) {
+        writer.write_unit(&unit)?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// The beads with sentences on both sides (and a score of at least `min_score`) as
+/// translation units: texts, languages, origin file, score, and the neighbouring source
+/// segments as context (for in-context matches).
+fn bead_units(
+    alignment: &Alignment,
+    src: &Document,
+    tgt: &Document,
+    min_score: Option<f64>,
+    info: &UnitInfo,
+) -> Vec<crate::unit::TranslationUnit> {
+    use crate::unit::TranslationUnit;
+    let pairs: Vec<&crate::align::Bead> = alignment
+        .beads
+        .iter()
+        .filter(|b| !b.src.is_empty() && !b.tgt.is_empty())
+        .collect();
+    let mut units = Vec::with_capacity(pairs.len());
+    for (k, bead) in pairs.iter().enumerate() {
+        if min_score.is_some_and(|min| bead.score < min) {
+            continue;
+        }
+        let mut unit = TranslationUnit::pair(
+            info.src_lang.clone(),
+            join_sentences(src, &bead.src),
+            info.tgt_lang.clone(),
+            join_sentences(tgt, &bead.tgt),
+        );
+        unit.origin.file = info.file.clone();
+        unit.origin.score = Some((bead.score * 10_000.0).round() / 10_000.0);
+        unit.context.prev = k.checked_sub(1).map(|p| join_sentences(src, &pairs[p].src));
+        unit.context.next = pairs.get(k + 1).map(|n| join_sentences(src, &n.src));
+        units.push(unit);
+    }
+    units
+}
+
+/// Opens (or creates) the memory `--into` names.
+fn open_memory(path: &Path) -> Result<crate::memory::Memory> {
+    let options = crate::memory::OpenOptions {
+        create: true,
+        read_only: false,
+        busy_timeout: std::time::Duration::from_secs(10),
+    };
+    crate::memory::Memory::open(path, &options)
+        .with_context(|| format!("--into {}", path.display()))
+}
+
+/// Stores `units` in one transaction; returns what happened, for the report.
+fn store_units(
+    memory: &mut crate::memory::Memory,
+    units: Vec<crate::unit::TranslationUnit>,
+    on_duplicate: super::tm::Duplicates,
+) -> Result<String> {
+    use crate::memory::{AddOutcome, WriteOptions};
+    let mut writer = memory.writer(WriteOptions {
+        on_duplicate: on_duplicate.into(),
+        user: super::tm::user(&None)?,
+        now: None,
+    })?;
+    let (mut inserted, mut merged, mut other) = (0, 0, 0);
+    for outcome in writer.add_batch(&units)? {
+        match outcome? {
+            AddOutcome::Inserted { .. } | AddOutcome::Replaced { .. } => inserted += 1,
+            AddOutcome::Merged { .. } => merged += 1,
+            _ => other += 1,
+        }
+    }
+    writer.commit()?;
+    Ok(format!("{} pairs: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates", units.len()))
+}
+
+/// The sentences `r` of `doc` as one text: joined by a space, except between two
+/// sentences of a script written without spaces (Chinese, Japanese).
+fn join_sentences(doc: &Document, r: &std::ops::Range<usize>) -> String {
+    let unspaced = |c: char| matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3134F);
+    let mut out = String::new();
+    for i in r.clone() {
+        let s = doc.sentence(i);
+        let glue = match (out.chars().last(), s.chars().next()) {
+            (Some(a), Some(b)) => !(unspaced(a) && unspaced(b)),
+            _ => false,
+        };
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(s);
+    }
+    out
+}
+
+/// `[1, 2]:[3]`
+pub(crate) fn format_bead(src: &std::ops::Range<usize>, tgt: &std::ops::Range<usize>) -> String {
+    let ids = |r: &std::ops::Range<usize>| {
+        r.clone()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("[{}]:[{}]", ids(src), ids(tgt))
+}
+
+/// Reads a batch list: `source<TAB>target` per line (blank lines and `#` comments
+/// skipped).
+pub(crate) fn read_list(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = decode_text(bytes, path)?;
+    let mut pairs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        if fields.len() < 2 || fields[0].is_empty() || fields[1].is_empty() {
+            bail!(
+                "{}:{}: expected `source<TAB>target`, got {:?}",
+                path.display(),
+                n + 1,
+                line
+            );
+        }
+        pairs.push((PathBuf::from(fields[0]), PathBuf::from(fields[1])));
+    }
+    Ok(pairs)
+}
+
+fn run_batch(
+    args: &AlignArgs,
+    list: &Path,
+    out_dir: Option<&Path>,
+    aligner: &Aligner,
+    reader: &Reader,
+    global: &Global,
+) -> Result<ExitCode> {
+    let pairs = read_list(list)?;
+    if pairs.is_empty() {
+        bail!("{}: no document pairs", list.display());
+    }
+    if let Some(out_dir) = out_dir {
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    }
+    let mut memory = args.into.as_deref().map(open_memory).transpose()?;
+    let memory_lock = std::sync::Mutex::new(memory.as_mut());
+    let ext = args.format.extension();
+    // Output names must not collide.
+    let mut names: Vec<PathBuf> = Vec::with_capacity(pairs.len());
+    let mut seen = std::collections::HashMap::new();
+    for (n, (src, _)) in pairs.iter().enumerate() {
+        let name = src
+            .file_name()
+            .with_context(|| format!("{}:{}: no file name", list.display(), n + 1))?;
+        let mut name = name.to_os_string();
+        name.push(".");
+        name.push(ext);
+        let path = out_dir
+            .map(|d| d.join(&name))
+            .unwrap_or_else(|| PathBuf::from(&name));
+        if let (Some(prev), Some(_)) = (seen.insert(name.clone(), n + 1), out_dir) {
+            bail!(
+                "{}: lines {} and {} would both write {}",
+                list.display(),
+                prev,
+                n + 1,
+                path.display()
+            );
+        }
+        names.push(path);
+    }
+    let bar = progress::bar(global, pairs.len() as u64, "aligning");
+    let failed = AtomicUsize::new(0);
+    let fail = |what: anyhow::Error| {
+        failed.fetch_add(1, Ordering::Relaxed);
+        bar.suspend(|| eprintln!("bitext: error: {what:#}"));
+    };
+    // Chunks keep memory bounded; the lexicon is pooled within a chunk.
+    const CHUNK: usize = 256;
+    with_threads(args.threads, || {
+        for (chunk_pairs, chunk_names) in pairs.chunks(CHUNK).zip(names.chunks(CHUNK)) {
+            let docs: Vec<Option<(Document, Document)>> = chunk_pairs
+                .par_iter()
+                .map(|(s, t)| {
+                    let read = reader
+                        .read(s, false)
+                        .and_then(|a| reader.read(t, true).map(|b| (a, b)));
+                    match read {
+                        Ok(pair) => Some(pair),
+                        Err(e) => {
+                            fail(e.context(format!("{} ↔ {}", s.display(), t.display())));
+                            bar.inc(1);
+                            None
+                        }
+                    }
+                })
+                .collect();
+            let ok: Vec<(usize, &(Document, Document))> = docs
+                .iter()
+                .enumerate()
+                .filter_map(|(k, d)| d.as_ref().map(|d| (k, d)))
+                .collect();
+            let inputs: Vec<_> = ok
+                .iter()
+                .map(|(_, (s, t))| (s.sentences(), t.sentences()))
+                .collect();
+            let refs: Vec<(&[_], &[_])> = inputs
+                .iter()
+                .map(|(s, t)| (s.as_slice(), t.as_slice()))
+                .collect();
+            let alignments = aligner.align_batch_with_progress(&refs, &|_| bar.inc(1));
+            ok.par_iter()
+                .zip(alignments.par_iter())
+                .for_each(|(&(k, (s, t)), al)| {
+                    let path = &chunk_names[k];
+                    let written = (|| -> Result<()> {
+                        let units = UnitInfo::new(
+                            args.src_lang.as_deref(),
+                            args.tgt_lang.as_deref(),
+                            &chunk_pairs[k].0,
+                        )?;
+                        if let Some(info) = &units {
+                            let mut guard = memory_lock.lock().unwrap_or_else(|p| p.into_inner());
+                            if let Some(memory) = guard.as_deref_mut() {
+                                // One transaction per document pair.
+                                store_units(
+                                    memory,
+                                    bead_units(al, s, t, args.min_score, info),
+                                    args.on_duplicate,
+                                )
+                                .with_context(|| {
+                                    format!("--into: {}", chunk_pairs[k].0.display())
+                                })?;
+                            }
+                        }
+                        if out_dir.is_none() {
+                            return Ok(());
+                        }
+                        let mut out = Output::create(Some(path))?;
+                        write_alignment(
+                            &mut out,
+                            al,
+                            s,
+                            t,
+                            args.format,
+                            args.min_score,
+                            units.as_ref(),
+                        )?;
+                        out.finish()
+                    })();
+                    if let Err(e) = written {
+                        fail(e);
+                    }
+                });
+        }
+    })?;
+    bar.finish_and_clear();
+    let failed = failed.into_inner();
+    if failed > 0 {
+        if !global.quiet {
+            eprintln!(
+                "bitext: {} of {} document pairs failed",
+                failed,
+                pairs.len()
+            );
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

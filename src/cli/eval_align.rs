@@ -1,0 +1,542 @@
+//! `bitext eval align`: score alignments against gold beads, or align and score.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use super::align::{build_aligner, format_bead, read_document, with_threads};
+use super::{output::Output, Global};
+use crate::align::{decode_text, Alignment, Document};
+use crate::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
+
+/// Arguments of `bitext eval align`.
+///
+/// Three ways to use it:
+///   bitext eval align --gold G1 G2 --hyp H1 H2          # score bead files
+///   bitext eval align --src S1 S2 --tgt T1 T2 --gold G1 G2   # align, then score
+///   bitext eval align --sets bench/align_sets.tsv       # every set of a listing
+/// Texts are one sentence a line. Documents given together are aligned as one batch
+/// (the learned lexicon is pooled), unless --separately.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct EvalAlignArgs {
+    /// Gold bead files (`[src ids]:[tgt ids]` lines).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub gold: Vec<PathBuf>,
+    /// Hypothesis bead files, in the order of --gold.
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["src", "tgt", "sets"])]
+    pub hyp: Vec<PathBuf>,
+    /// Source texts to align, in the order of --gold.
+    #[arg(long, num_args = 1.., value_name = "FILE", requires = "tgt")]
+    pub src: Vec<PathBuf>,
+    /// Target texts to align, in the order of --gold.
+    #[arg(long, num_args = 1.., value_name = "FILE", requires = "src")]
+    pub tgt: Vec<PathBuf>,
+    /// A listing of evaluation sets, one document a line:
+    /// `set<TAB>source<TAB>target<TAB>gold`, paths relative to the listing's folder.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["gold", "src", "tgt"])]
+    pub sets: Option<PathBuf>,
+    /// Only these sets of the listing.
+    #[arg(long = "set", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Align each document on its own instead of as one batch per set.
+    #[arg(long)]
+    pub separately: bool,
+    /// Also print each document's scores.
+    #[arg(long)]
+    pub per_doc: bool,
+    /// Also print how precise the kept beads are when the lowest-scored ones are
+    /// dropped (the calibration of --min-score).
+    #[arg(long)]
+    pub calibration: bool,
+    /// Write each hypothesis as a bead file into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Print the scores as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A bilingual dictionary (see `bitext align --dict`).
+    #[arg(long, value_name = "FILE")]
+    pub dict: Option<PathBuf>,
+    /// Largest number of sentences on one side of a bead (1-4).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_bead: usize,
+    /// Half-width of the search band, in sentences.
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub band: usize,
+    /// Do not learn a lexicon for a second pass.
+    #[arg(long)]
+    pub no_learning: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// One document to evaluate.
+struct Case {
+    set: String,
+    name: String,
+    gold: PathBuf,
+    /// Source and target texts (absent when scoring given hypotheses).
+    texts: Option<(PathBuf, PathBuf)>,
+    hyp: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Scores {
+    set: String,
+    docs: usize,
+    precision_strict: f64,
+    recall_strict: f64,
+    f1_strict: f64,
+    precision_lax: f64,
+    recall_lax: f64,
+    f1_lax: f64,
+    counts: AlignCounts,
+    seconds: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    per_doc: Vec<DocScores>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    calibration: Vec<CalibrationRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    score_bins: Vec<ScoreBin>,
+}
+
+#[derive(Serialize, Clone)]
+struct ScoreBin {
+    /// Scores in [low, high).
+    low: f64,
+    high: f64,
+    beads: usize,
+    mean_score: f64,
+    /// Strict precision of these beads.
+    precision: f64,
+}
+
+#[derive(Serialize)]
+struct DocScores {
+    doc: String,
+    f1_strict: f64,
+    f1_lax: f64,
+    counts: AlignCounts,
+}
+
+#[derive(Serialize, Clone)]
+struct CalibrationRow {
+    /// Share of (non-empty) hypothesis beads dropped.
+    dropped_share: f64,
+    /// The score threshold that drops them.
+    threshold: f64,
+    /// Strict precision of the kept beads.
+    kept_precision: f64,
+    /// Strict precision of the dropped beads (low = they were mostly wrong).
+    dropped_precision: f64,
+    kept: usize,
+    dropped: usize,
+}
+
+fn scores(set: &str, docs: &[(String, AlignCounts)], seconds: f64) -> Scores {
+    let mut total = AlignCounts::default();
+    for (_, c) in docs {
+        total.add(c);
+    }
+    Scores {
+        set: set.to_string(),
+        docs: docs.len(),
+        precision_strict: total.precision_strict(),
+        recall_strict: total.recall_strict(),
+        f1_strict: total.f1_strict(),
+        precision_lax: total.precision_lax(),
+        recall_lax: total.recall_lax(),
+        f1_lax: total.f1_lax(),
+        counts: total,
+        seconds,
+        per_doc: Vec::new(),
+        calibration: Vec::new(),
+        score_bins: Vec::new(),
+    }
+}
+
+fn read_listing(path: &Path) -> Result<Vec<Case>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = decode_text(bytes, path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut cases = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 4 || f.iter().any(|x| x.is_empty()) {
+            bail!(
+                "{}:{}: expected `set<TAB>source<TAB>target<TAB>gold`",
+                path.display(),
+                n + 1
+            );
+        }
+        let src = base.join(f[1]);
+        cases.push(Case {
+            set: f[0].to_string(),
+            name: doc_name(&src),
+            gold: base.join(f[3]),
+            texts: Some((src, base.join(f[2]))),
+            hyp: None,
+        });
+    }
+    Ok(cases)
+}
+
+fn doc_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
+    let cases: Vec<Case> = if let Some(listing) = &args.sets {
+        let mut cases = read_listing(listing)?;
+        if !args.only.is_empty() {
+            cases.retain(|c| args.only.contains(&c.set));
+            if cases.is_empty() {
+                bail!(
+                    "{}: no set named {}",
+                    listing.display(),
+                    args.only.join(", ")
+                );
+            }
+        }
+        cases
+    } else if !args.hyp.is_empty() {
+        if args.hyp.len() != args.gold.len() {
+            bail!(
+                "{} gold files but {} hypothesis files",
+                args.gold.len(),
+                args.hyp.len()
+            );
+        }
+        args.gold
+            .iter()
+            .zip(&args.hyp)
+            .map(|(g, h)| Case {
+                set: "all".into(),
+                name: doc_name(h),
+                gold: g.clone(),
+                texts: None,
+                hyp: Some(h.clone()),
+            })
+            .collect()
+    } else if !args.src.is_empty() {
+        if args.src.len() != args.gold.len() || args.tgt.len() != args.gold.len() {
+            bail!(
+                "need as many --src, --tgt and --gold files (got {}, {}, {})",
+                args.src.len(),
+                args.tgt.len(),
+                args.gold.len()
+            );
+        }
+        args.src
+            .iter()
+            .zip(&args.tgt)
+            .zip(&args.gold)
+            .map(|((s, t), g)| Case {
+                set: "all".into(),
+                name: doc_name(s),
+                gold: g.clone(),
+                texts: Some((s.clone(), t.clone())),
+                hyp: None,
+            })
+            .collect()
+    } else {
+        bail!("give --gold with --hyp, or --src/--tgt/--gold, or --sets");
+    };
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let aligner = build_aligner(
+        args.dict.as_deref(),
+        args.max_bead,
+        args.band,
+        !args.no_learning,
+    )?;
+    // Sets in order of first appearance.
+    let mut set_names: Vec<String> = Vec::new();
+    for c in &cases {
+        if !set_names.contains(&c.set) {
+            set_names.push(c.set.clone());
+        }
+    }
+    let mut report: Vec<Scores> = Vec::new();
+    let mut overall: Vec<(String, AlignCounts)> = Vec::new();
+    let mut all_golds: Vec<Vec<BeadIds>> = Vec::new();
+    let mut all_hyps: Vec<(Vec<BeadIds>, Vec<f64>)> = Vec::new();
+    let mut overall_seconds = 0.0;
+    for set in &set_names {
+        let members: Vec<&Case> = cases.iter().filter(|c| &c.set == set).collect();
+        let golds: Vec<Vec<BeadIds>> = members
+            .iter()
+            .map(|c| read_beads(&c.gold).map_err(anyhow::Error::new))
+            .collect::<Result<_>>()?;
+        let started = Instant::now();
+        let hyps: Vec<(Vec<BeadIds>, Vec<f64>)> = if members[0].texts.is_some() {
+            let docs: Vec<(Document, Document)> = members
+                .iter()
+                .map(|c| {
+                    let (s, t) = c.texts.as_ref().context("missing texts")?;
+                    Ok((read_document(s, None)?, read_document(t, None)?))
+                })
+                .collect::<Result<_>>()?;
+            let inputs: Vec<_> = docs
+                .iter()
+                .map(|(s, t)| (s.sentences(), t.sentences()))
+                .collect();
+            let refs: Vec<(&[_], &[_])> = inputs
+                .iter()
+                .map(|(s, t)| (s.as_slice(), t.as_slice()))
+                .collect();
+            let alignments: Vec<Alignment> = with_threads(args.threads, || {
+                if args.separately {
+                    refs.iter().map(|(s, t)| aligner.align(s, t)).collect()
+                } else {
+                    aligner.align_batch(&refs)
+                }
+            })?;
+            alignments
+                .iter()
+                .map(|a| (beads_of(a), a.beads.iter().map(|b| b.score).collect()))
+                .collect()
+        } else {
+            members
+                .iter()
+                .map(|c| {
+                    let path = c.hyp.as_ref().context("missing hypothesis")?;
+                    let beads = read_beads(path)?;
+                    let scores = vec![1.0; beads.len()];
+                    Ok((beads, scores))
+                })
+                .collect::<Result<_>>()?
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        overall_seconds += seconds;
+        if let Some(dir) = &args.out_dir {
+            for (c, (beads, sc)) in members.iter().zip(&hyps) {
+                let path = dir.join(format!("{}.beads", c.name));
+                let mut out = Output::create(Some(&path))?;
+                for (b, s) in beads.iter().zip(sc) {
+                    let range = |v: &[usize]| match (v.first(), v.last()) {
+                        (Some(&a), Some(&z)) => a..z + 1,
+                        _ => 0..0,
+                    };
+                    let line = format!("{}:{:.4}\n", format_bead(&range(&b.0), &range(&b.1)), s);
+                    out.write_all(line.as_bytes()).map_err(|e| out.context(e))?;
+                }
+                out.finish()?;
+            }
+        }
+        let docs: Vec<(String, AlignCounts)> = members
+            .iter()
+            .zip(&golds)
+            .zip(&hyps)
+            .map(|((c, g), (h, _))| (c.name.clone(), count_doc(g, &h[..])))
+            .collect();
+        let mut s = scores(set, &docs, seconds);
+        if args.per_doc {
+            s.per_doc = docs
+                .iter()
+                .map(|(name, c)| DocScores {
+                    doc: name.clone(),
+                    f1_strict: c.f1_strict(),
+                    f1_lax: c.f1_lax(),
+                    counts: *c,
+                })
+                .collect();
+        }
+        if args.calibration {
+            s.calibration = calibration(&golds, &hyps);
+            s.score_bins = score_bins(&golds, &hyps);
+        }
+        overall.extend(docs);
+        if args.calibration {
+            all_golds.extend(golds);
+            all_hyps.extend(hyps);
+        }
+        report.push(s);
+    }
+    if set_names.len() > 1 {
+        let mut all = scores("ALL (micro)", &overall, overall_seconds);
+        if args.calibration {
+            all.calibration = calibration(&all_golds, &all_hyps);
+            all.score_bins = score_bins(&all_golds, &all_hyps);
+        }
+        report.push(all);
+    }
+    let mut out = Output::create(None)?;
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&report)?;
+        text.push('\n');
+        out.write_all(text.as_bytes()).map_err(|e| out.context(e))?;
+    } else {
+        out.write_all(table(&report).as_bytes())
+            .map_err(|e| out.context(e))?;
+    }
+    out.finish()?;
+    let _ = global;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(report: &[Scores]) -> String {
+    let mut t = format!(
+        "{:<22} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "set",
+        "docs",
+        "beads",
+        "P strict",
+        "R strict",
+        "F1strict",
+        "P lax",
+        "R lax",
+        "F1 lax",
+        "seconds"
+    );
+    for s in report {
+        t.push_str(&format!(
+            "{:<22} {:>4} {:>6} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.2}\n",
+            s.set,
+            s.docs,
+            s.counts.hyp_beads,
+            s.precision_strict,
+            s.recall_strict,
+            s.f1_strict,
+            s.precision_lax,
+            s.recall_lax,
+            s.f1_lax,
+            s.seconds
+        ));
+        for d in &s.per_doc {
+            t.push_str(&format!(
+                "  {:<30} strict F1 {:.4}  lax F1 {:.4}\n",
+                d.doc, d.f1_strict, d.f1_lax
+            ));
+        }
+    }
+    let with_bins: Vec<&Scores> = report.iter().filter(|s| !s.score_bins.is_empty()).collect();
+    if !with_bins.is_empty() {
+        t.push_str("\ncalibration: strict precision of the beads by score\n");
+        t.push_str(&format!(
+            "{:<22} {:>11} {:>6} {:>10} {:>9}\n",
+            "set", "score", "beads", "mean score", "precision"
+        ));
+        for s in &with_bins {
+            for b in &s.score_bins {
+                t.push_str(&format!(
+                    "{:<22} {:>4.2}–{:<4.2}  {:>6} {:>10.3} {:>9.3}\n",
+                    s.set, b.low, b.high, b.beads, b.mean_score, b.precision
+                ));
+            }
+        }
+    }
+    let with_cal: Vec<&Scores> = report
+        .iter()
+        .filter(|s| !s.calibration.is_empty())
+        .collect();
+    if !with_cal.is_empty() {
+        t.push_str("\ncalibration: dropping the lowest-scored beads (strict precision)\n");
+        t.push_str(&format!(
+            "{:<22} {:>8} {:>9} {:>8} {:>9} {:>8}\n",
+            "set", "dropped", "threshold", "kept P", "dropped P", "kept"
+        ));
+        for s in with_cal {
+            for r in &s.calibration {
+                t.push_str(&format!(
+                    "{:<22} {:>7.0}% {:>9.4} {:>8.4} {:>9.4} {:>8}\n",
+                    s.set,
+                    r.dropped_share * 100.0,
+                    r.threshold,
+                    r.kept_precision,
+                    r.dropped_precision,
+                    r.kept
+                ));
+            }
+        }
+    }
+    t
+}
+
+/// Every (non-empty) hypothesis bead's score and whether it is in the gold, by
+/// ascending score.
+fn scored_beads(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<(f64, bool)> {
+    let mut scored: Vec<(f64, bool)> = Vec::new();
+    for (gold, (beads, sc)) in golds.iter().zip(hyps) {
+        let set: std::collections::HashSet<&BeadIds> = gold
+            .iter()
+            .filter(|b| !b.0.is_empty() || !b.1.is_empty())
+            .collect();
+        for (b, &s) in beads.iter().zip(sc) {
+            if b.0.is_empty() && b.1.is_empty() {
+                continue;
+            }
+            scored.push((s, set.contains(b)));
+        }
+    }
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored
+}
+
+/// Strict precision of the beads by score range: a calibrated score is close to it.
+fn score_bins(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<ScoreBin> {
+    let scored = scored_beads(golds, hyps);
+    let edges = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0 + 1e-9];
+    edges
+        .windows(2)
+        .filter_map(|w| {
+            let bin: Vec<&(f64, bool)> = scored
+                .iter()
+                .filter(|x| x.0 >= w[0] && x.0 < w[1])
+                .collect();
+            if bin.is_empty() {
+                return None;
+            }
+            let n = bin.len() as f64;
+            Some(ScoreBin {
+                low: w[0],
+                high: w[1].min(1.0),
+                beads: bin.len(),
+                mean_score: bin.iter().map(|x| x.0).sum::<f64>() / n,
+                precision: bin.iter().filter(|x| x.1).count() as f64 / n,
+            })
+        })
+        .collect()
+}
+
+/// Precision of kept and dropped beads when the lowest-scored share is dropped.
+fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<CalibrationRow> {
+    let scored = scored_beads(golds, hyps);
+    let total = scored.len();
+    [0.0, 0.05, 0.10, 0.20, 0.30]
+        .iter()
+        .map(|&share| {
+            let cut = ((total as f64) * share).round() as usize;
+            let (dropped, kept) = scored.split_at(cut.min(total));
+            let prec = |v: &[(f64, bool)]| {
+                if v.is_empty() {
+                    0.0
+                } else {
+                    v.iter().filter(|x| x.1).count() as f64 / v.len() as f64
+                }
+            };
+            CalibrationRow {
+                dropped_share: share,
+                threshold: kept.first().map_or(1.0, |x| x.0),
+                kept_precision: prec(kept),
+                dropped_precision: prec(dropped),
+                kept: kept.len(),
+                dropped: dropped.len(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,388 @@
+//! The fuzzy index in the file: segments of posting lists and words runs.
+//!
+//! Every write transaction that adds texts writes its index entries as a new
+//! *segment*: one `postings` row per term (`key = segment << 32 | term`) and the
+//! sorted words keys in `words` chunks (`key = segment << 32 | first key`). Rows are
+//! appended at the end of their tables, so adding units to a large memory never
+//! rewrites the index of the units already stored. A term's list is the
+//! concatenation of its rows in segment order (older segments hold older units).
+//! When the newest segment grows to a quarter of the one before it (or there are
+//! more than [`MAX_SEGMENTS`]), the two are merged into one, so a memory has a
+//! handful of segments and each posting is rewritten a few times in its life.
+//! Deleting units rewrites the rows of their terms and words keys.
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use rustc_hash::FxHashSet;
+
+use super::postings::{
+    for_each_posting, for_each_words_entry, words_chunks, Posting, PostingList, WordsEntry,
+};
+use super::schema::db_error;
+use crate::error::{Error, Result};
+
+/// Merge segments when there are more than this many.
+pub const MAX_SEGMENTS: usize = 8;
+
+/// A segment's newest neighbour is merged into it when at least this fraction of its
+/// size.
+const MERGE_RATIO: i64 = 4;
+
+/// A segment of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentInfo {
+    pub id: i64,
+    /// Number of postings.
+    pub postings: i64,
+}
+
+/// The live segments, oldest first.
+pub(crate) fn segments(conn: &Connection) -> Result<Vec<SegmentInfo>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, postings FROM segments ORDER BY id")
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SegmentInfo {
+                id: r.get(0)?,
+                postings: r.get(1)?,
+            })
+        })
+        .map_err(db_error)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+}
+
+/// The key of a term's postings row in a segment.
+#[inline]
+pub(crate) fn postings_key(segment: i64, term: u32) -> i64 {
+    (segment << 32) | i64::from(term)
+}
+
+fn damaged(what: String) -> Error {
+    Error::invalid(format!(
+        "the memory's index is damaged ({what}); run `bitext reindex`"
+    ))
+}
+
+/// Calls `visit` for every posting of `term`, segment by segment (so in increasing
+/// text-id order).
+pub(crate) fn visit_postings(
+    conn: &Connection,
+    segments: &[i64],
+    term: u32,
+    visit: &mut dyn FnMut(Posting),
+) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached("SELECT data FROM postings WHERE key = ?1")
+        .map_err(db_error)?;
+    for &seg in segments {
+        let mut rows = stmt.query([postings_key(seg, term)]).map_err(db_error)?;
+        if let Some(row) = rows.next().map_err(db_error)? {
+            let data = row
+                .get_ref(0)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            if !for_each_posting(data, &mut *visit) {
+                return Err(damaged(format!("postings of term {term}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The chunk of `segment`'s words run that would hold `key`: (row key, first key,
+/// data).
+fn words_chunk(conn: &Connection, segment: i64, key: u32) -> Result<Option<(i64, u32, Vec<u8>)>> {
+    conn.prepare_cached(
+        "SELECT key, data FROM words WHERE key <= ?1 AND key >= ?2 ORDER BY key DESC LIMIT 1",
+    )
+    .map_err(db_error)?
+    .query_row([(segment << 32) | i64::from(key), segment << 32], |r| {
+        let row_key: i64 = r.get(0)?;
+        Ok((row_key, row_key as u32, r.get::<_, Vec<u8>>(1)?))
+    })
+    .optional()
+    .map_err(db_error)
+}
+
+/// Appends to `out` the entries with words key `key` (32 bits) of every segment.
+pub(crate) fn words_entries(
+    conn: &Connection,
+    segments: &[i64],
+    key: u32,
+    out: &mut Vec<WordsEntry>,
+) -> Result<()> {
+    for &seg in segments {
+        if let Some((_, first, data)) = words_chunk(conn, seg, key)? {
+            let ok = for_each_words_entry(first, &data, |e| {
+                if e.key == key {
+                    out.push(e);
+                }
+            });
+            if !ok {
+                return Err(damaged(format!("words keys of segment {seg}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes one postings row of a new segment. Rows must come in term order.
+pub(crate) fn insert_postings(
+    tx: &Connection,
+    segment: i64,
+    term: u32,
+    list: &PostingList,
+) -> Result<()> {
+    tx.prepare_cached("INSERT INTO postings(key, last, n, data) VALUES(?1, ?2, ?3, ?4)")
+        .map_err(db_error)?
+        .execute(rusqlite::params![
+            postings_key(segment, term),
+            list.last_unit,
+            list.len,
+            list.data
+        ])
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Writes the words run of a new segment (`entries` sorted).
+pub(crate) fn insert_words(tx: &Connection, segment: i64, entries: &[WordsEntry]) -> Result<()> {
+    let mut stmt = tx
+        .prepare_cached("INSERT INTO words(key, data) VALUES(?1, ?2)")
+        .map_err(db_error)?;
+    words_chunks(entries, |first, data| {
+        stmt.execute(rusqlite::params![(segment << 32) | i64::from(first), data])
+            .map(|_| ())
+            .map_err(db_error)
+    })
+}
+
+/// Records a new segment.
+pub(crate) fn insert_segment(tx: &Connection, info: SegmentInfo) -> Result<()> {
+    tx.prepare_cached("INSERT INTO segments(id, postings) VALUES(?1, ?2)")
+        .map_err(db_error)?
+        .execute([info.id, info.postings])
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Merges the newest segments while the policy asks for it (see the module
+/// documentation); `next_id` is the next free segment id, advanced by each merge.
+pub(crate) fn merge_if_needed(tx: &Transaction<'_>, next_id: &mut i64) -> Result<()> {
+    loop {
+        let segs = segments(tx)?;
+        let n = segs.len();
+        if n < 2 {
+            return Ok(());
+        }
+        let (older, newer) = (segs[n - 2], segs[n - 1]);
+        if n <= MAX_SEGMENTS && newer.postings * MERGE_RATIO < older.postings {
+            return Ok(());
+        }
+        let id = *next_id;
+        *next_id += 1;
+        merge(tx, &[older, newer], id)?;
+    }
+}
+
+/// Merges `segs` (consecutive, oldest first) into the new segment `into`.
+pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Result<()> {
+    // Postings: a k-way merge of the segments' rows in term order; a term's lists are
+    // joined oldest first. New rows go after every segment read, so the open cursors
+    // never meet them.
+    {
+        let mut stmts = Vec::with_capacity(segs.len());
+        for _ in segs {
+            stmts.push(
+                tx.prepare(
+                    "SELECT key, last, n, data FROM postings WHERE key >= ?1 AND key < ?2 \
+                     ORDER BY key",
+                )
+                .map_err(db_error)?,
+            );
+        }
+        let mut cursors = Vec::with_capacity(segs.len());
+        for (stmt, s) in stmts.iter_mut().zip(segs) {
+            cursors.push(
+                stmt.query([s.id << 32, (s.id + 1) << 32])
+                    .map_err(db_error)?,
+            );
+        }
+        type Head = Option<(u32, i64, u32, Vec<u8>)>;
+        let advance = |rows: &mut rusqlite::Rows<'_>| -> Result<Head> {
+            match rows.next().map_err(db_error)? {
+                None => Ok(None),
+                Some(r) => Ok(Some((
+                    r.get::<_, i64>(0).map_err(db_error)? as u32,
+                    r.get(1).map_err(db_error)?,
+                    r.get::<_, i64>(2).map_err(db_error)? as u32,
+                    r.get(3).map_err(db_error)?,
+                ))),
+            }
+        };
+        let mut heads: Vec<Head> = Vec::with_capacity(segs.len());
+        for c in cursors.iter_mut() {
+            heads.push(advance(c)?);
+        }
+        let mut list = PostingList::default();
+        while let Some(term) = heads.iter().flatten().map(|h| h.0).min() {
+            list.data.clear();
+            list.last_unit = 0;
+            list.len = 0;
+            for (head, cursor) in heads.iter_mut().zip(cursors.iter_mut()) {
+                if head.as_ref().is_some_and(|h| h.0 == term) {
+                    let (_, last, n, data) = head.take().expect("checked");
+                    if !list.append_encoded(&data, n, last) {
+                        return Err(damaged(format!("postings of term {term}")));
+                    }
+                    *head = advance(cursor)?;
+                }
+            }
+            insert_postings(tx, into, term, &list)?;
+        }
+    }
+    // Words keys: few bytes per text; merged in memory.
+    let mut entries = Vec::new();
+    for s in segs {
+        let mut stmt = tx
+            .prepare_cached("SELECT key, data FROM words WHERE key >= ?1 AND key < ?2")
+            .map_err(db_error)?;
+        let mut rows = stmt
+            .query([s.id << 32, (s.id + 1) << 32])
+            .map_err(db_error)?;
+        while let Some(r) = rows.next().map_err(db_error)? {
+            let key: i64 = r.get(0).map_err(db_error)?;
+            let data = r
+                .get_ref(1)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            if !for_each_words_entry(key as u32, data, |e| entries.push(e)) {
+                return Err(damaged(format!("words keys of segment {}", s.id)));
+            }
+        }
+    }
+    entries.sort_unstable();
+    insert_words(tx, into, &entries)?;
+    for s in segs {
+        for table in ["postings", "words"] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE key >= ?1 AND key < ?2"))
+                .map_err(db_error)?
+                .execute([s.id << 32, (s.id + 1) << 32])
+                .map_err(db_error)?;
+        }
+        tx.prepare_cached("DELETE FROM segments WHERE id = ?1")
+            .map_err(db_error)?
+            .execute([s.id])
+            .map_err(db_error)?;
+    }
+    insert_segment(
+        tx,
+        SegmentInfo {
+            id: into,
+            postings: segs.iter().map(|s| s.postings).sum(),
+        },
+    )
+}
+
+/// Removes the texts `gone` from the postings of `term` in every segment; returns how
+/// many postings were removed (per segment, to keep the segment sizes right).
+pub(crate) fn remove_postings(
+    tx: &Connection,
+    segments: &[i64],
+    term: u32,
+    gone: &FxHashSet<i64>,
+    removed_per_segment: &mut [i64],
+) -> Result<i64> {
+    let mut removed = 0i64;
+    for (k, &seg) in segments.iter().enumerate() {
+        let key = postings_key(seg, term);
+        let row: Option<Vec<u8>> = tx
+            .prepare_cached("SELECT data FROM postings WHERE key = ?1")
+            .map_err(db_error)?
+            .query_row([key], |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let Some(data) = row else { continue };
+        let mut kept = PostingList::default();
+        let mut here = 0i64;
+        let ok = for_each_posting(&data, |p| {
+            if gone.contains(&(p.variant as i64)) {
+                here += 1;
+            } else {
+                kept.push_posting(p);
+            }
+        });
+        if !ok {
+            return Err(damaged(format!("postings of term {term}")));
+        }
+        if here == 0 {
+            continue;
+        }
+        if kept.len == 0 {
+            tx.prepare_cached("DELETE FROM postings WHERE key = ?1")
+                .map_err(db_error)?
+                .execute([key])
+                .map_err(db_error)?;
+        } else {
+            tx.prepare_cached("UPDATE postings SET last = ?2, n = ?3, data = ?4 WHERE key = ?1")
+                .map_err(db_error)?
+                .execute(rusqlite::params![key, kept.last_unit, kept.len, kept.data])
+                .map_err(db_error)?;
+        }
+        removed_per_segment[k] += here;
+        removed += here;
+    }
+    Ok(removed)
+}
+
+/// Removes the texts `gone` from the words entries with key `key` in every segment.
+pub(crate) fn remove_words(
+    tx: &Connection,
+    segments: &[i64],
+    key: u32,
+    gone: &FxHashSet<i64>,
+) -> Result<()> {
+    for &seg in segments {
+        let Some((row_key, first, data)) = words_chunk(tx, seg, key)? else {
+            continue;
+        };
+        let mut kept = Vec::new();
+        let mut here = 0;
+        let ok = for_each_words_entry(first, &data, |e| {
+            if e.key == key && gone.contains(&e.text) {
+                here += 1;
+            } else {
+                kept.push(e);
+            }
+        });
+        if !ok {
+            return Err(damaged(format!("words keys of segment {seg}")));
+        }
+        if here == 0 {
+            continue;
+        }
+        tx.prepare_cached("DELETE FROM words WHERE key = ?1")
+            .map_err(db_error)?
+            .execute([row_key])
+            .map_err(db_error)?;
+        insert_words(tx, seg, &kept)?;
+    }
+    Ok(())
+}
+
+/// Updates the sizes of segments after removals (`removed[k]` postings from
+/// `segments[k]`).
+pub(crate) fn shrink_segments(tx: &Connection, segments: &[i64], removed: &[i64]) -> Result<()> {
+    for (&seg, &r) in segments.iter().zip(removed) {
+        if r == 0 {
+            continue;
+        }
+        tx.prepare_cached("UPDATE segments SET postings = max(postings - ?2, 0) WHERE id = ?1")
+            .map_err(db_error)?
+            .execute([seg, r])
+            .map_err(db_error)?;
+    }
+    Ok(())
+}

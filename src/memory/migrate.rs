@@ -1,0 +1,281 @@
+//! The migration to schema version 3 (see [`super::schema`]): variants packed into
+//! their unit's row, origins in their own table, the fuzzy index rewritten as one
+//! segment, the concordance index emptied (the next concordance search rebuilds it).
+//! Term ids and token ids are kept, so no text is tokenised again.
+
+use rusqlite::{Connection, Transaction};
+use rustc_hash::FxHashMap;
+
+use super::index::{self, SegmentInfo};
+use super::postings::{
+    get_varint, text_id, text_index, text_unit, words_key32, PostingList, WordsEntry, MAX_VARIANTS,
+};
+use super::schema::{db_error, recreate_concordance};
+use super::store::{self, StoredVariant, VariantsBlob};
+use super::tokens::{text_check, text_hash};
+use super::writer::{COUNT_CONCORDANCE_PENDING, COUNT_LANG, COUNT_UNITS};
+use crate::error::{Error, Result};
+
+const TABLES_V3: &str = "
+ALTER TABLE units RENAME TO units_v2;
+ALTER TABLE terms RENAME TO terms_v2;
+ALTER TABLE postings RENAME TO postings_v2;
+CREATE TABLE origins(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE units(
+    id INTEGER PRIMARY KEY,
+    source_lang INTEGER,
+    tuid TEXT,
+    created INTEGER,
+    created_by TEXT,
+    changed INTEGER,
+    changed_by TEXT,
+    last_used INTEGER,
+    usage_count INTEGER,
+    origin INTEGER,
+    origin_score REAL,
+    prev TEXT,
+    next TEXT,
+    extra TEXT,
+    variants BLOB NOT NULL
+);
+CREATE TABLE terms(
+    grp INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    df INTEGER NOT NULL,
+    PRIMARY KEY(grp, token)
+) WITHOUT ROWID;
+CREATE TABLE postings(key INTEGER PRIMARY KEY, last INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE words(key INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE segments(id INTEGER PRIMARY KEY, postings INTEGER NOT NULL);
+INSERT INTO terms SELECT grp, token, id, df FROM terms_v2;
+";
+
+const SWAP_V3: &str = "
+DROP TABLE variants;
+DROP TABLE units_v2;
+DROP TABLE terms_v2;
+DROP TABLE postings_v2;
+DELETE FROM meta WHERE key = 'next_variant';
+";
+
+/// A version-2 posting chunk: (variant id delta, token count, position) varints.
+fn old_postings(chunk: &[u8], mut f: impl FnMut(i64, u32, u32)) -> bool {
+    let mut pos = 0;
+    let mut id = 0i64;
+    while pos < chunk.len() {
+        let (Some(delta), Some(len), Some(at)) = (
+            get_varint(chunk, &mut pos),
+            get_varint(chunk, &mut pos),
+            get_varint(chunk, &mut pos),
+        ) else {
+            return false;
+        };
+        id += delta as i64;
+        f(id, len as u32, at as u32);
+    }
+    true
+}
+
+fn damaged(what: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("the memory is damaged: {what}"))
+}
+
+/// Version 2 → 3.
+pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(TABLES_V3).map_err(db_error)?;
+    tx.execute(
+        "INSERT INTO origins(name) SELECT origin_file FROM units_v2 \
+         WHERE origin_file IS NOT NULL GROUP BY origin_file ORDER BY min(id)",
+        [],
+    )
+    .map_err(db_error)?;
+    let mut origins: FxHashMap<String, i64> = FxHashMap::default();
+    {
+        let mut stmt = tx
+            .prepare("SELECT name, id FROM origins")
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_error)?;
+        for row in rows {
+            let (name, id) = row.map_err(db_error)?;
+            origins.insert(name, id);
+        }
+    }
+    let max_variant: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) FROM variants", [], |r| {
+            r.get(0)
+        })
+        .map_err(db_error)?;
+    // Text id of every variant id (0: none), and the words entries.
+    let mut text_ids = vec![0i64; max_variant as usize + 1];
+    let mut words: Vec<WordsEntry> = Vec::new();
+    let mut units = 0i64;
+    {
+        let mut ustmt = tx
+            .prepare(
+                "SELECT id, first_variant, n_variants, source_lang, tuid, created, created_by, \
+                 changed, changed_by, last_used, usage_count, origin_file, origin_score, prev, \
+                 next, extra FROM units_v2 ORDER BY id",
+            )
+            .map_err(db_error)?;
+        let mut vstmt = tx
+            .prepare(
+                "SELECT id, lang, tokens, text, markup, extra, words_key FROM variants \
+                 WHERE id >= ?1 AND id < ?2 ORDER BY id",
+            )
+            .map_err(db_error)?;
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO units(id, source_lang, tuid, created, created_by, changed, \
+                 changed_by, last_used, usage_count, origin, origin_score, prev, next, extra, \
+                 variants) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .map_err(db_error)?;
+        let mut rows = ustmt.query([]).map_err(db_error)?;
+        let mut blob = Vec::new();
+        while let Some(u) = rows.next().map_err(db_error)? {
+            let id: i64 = u.get(0).map_err(db_error)?;
+            let first: i64 = u.get(1).map_err(db_error)?;
+            let n: i64 = u.get(2).map_err(db_error)?;
+            if n as usize > MAX_VARIANTS {
+                return Err(damaged(format!(
+                    "unit {id} has {n} variants (at most {MAX_VARIANTS})"
+                )));
+            }
+            type VariantRow = (
+                i64,
+                i64,
+                Vec<u8>,
+                String,
+                Option<String>,
+                Option<String>,
+                i64,
+            );
+            let variants: Vec<VariantRow> = vstmt
+                .query_map([first, first + n], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .map_err(db_error)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db_error)?;
+            blob.clear();
+            VariantsBlob::header(&mut blob, variants.len());
+            for (k, (vid, lang, tokens, text, markup, extra, key)) in variants.iter().enumerate() {
+                StoredVariant {
+                    lang: *lang,
+                    text,
+                    tokens,
+                    markup: markup.as_deref(),
+                    extra: extra.as_deref(),
+                }
+                .encode(&mut blob);
+                let tid = text_id(id, k);
+                text_ids[*vid as usize] = tid;
+                words.push(WordsEntry {
+                    key: words_key32(*key),
+                    text: tid,
+                    check: text_check(text_hash(text)),
+                });
+            }
+            let origin: Option<String> = u.get(11).map_err(db_error)?;
+            let origin = origin.map(|o| origins[&o]);
+            insert
+                .execute(rusqlite::params![
+                    id,
+                    u.get::<_, Option<i64>>(3).map_err(db_error)?,
+                    u.get::<_, Option<String>>(4).map_err(db_error)?,
+                    u.get::<_, Option<i64>>(5).map_err(db_error)?,
+                    u.get::<_, Option<String>>(6).map_err(db_error)?,
+                    u.get::<_, Option<i64>>(7).map_err(db_error)?,
+                    u.get::<_, Option<String>>(8).map_err(db_error)?,
+                    u.get::<_, Option<i64>>(9).map_err(db_error)?,
+                    u.get::<_, Option<i64>>(10).map_err(db_error)?,
+                    origin,
+                    u.get::<_, Option<f64>>(12).map_err(db_error)?,
+                    u.get::<_, Option<String>>(13).map_err(db_error)?,
+                    u.get::<_, Option<String>>(14).map_err(db_error)?,
+                    u.get::<_, Option<String>>(15).map_err(db_error)?,
+                    &blob,
+                ])
+                .map_err(db_error)?;
+            units += 1;
+        }
+    }
+    // The postings, as one segment: the chunks of a term in key order, variant ids
+    // mapped to text ids (both increase together).
+    let mut postings = 0i64;
+    {
+        let mut stmt = tx
+            .prepare("SELECT key, data FROM postings_v2 ORDER BY key")
+            .map_err(db_error)?;
+        let mut rows = stmt.query([]).map_err(db_error)?;
+        let mut term: Option<u32> = None;
+        let mut list = PostingList::default();
+        let flush = |conn: &Connection, term: Option<u32>, list: &mut PostingList| -> Result<i64> {
+            let n = i64::from(list.len);
+            if let Some(t) = term {
+                if list.len > 0 {
+                    index::insert_postings(conn, 1, t, list)?;
+                }
+            }
+            *list = PostingList::default();
+            Ok(n)
+        };
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let key: i64 = row.get(0).map_err(db_error)?;
+            let t = (key >> 20) as u32;
+            if term != Some(t) {
+                postings += flush(tx, term, &mut list)?;
+                term = Some(t);
+            }
+            let data = row
+                .get_ref(1)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            let mut bad = None;
+            let ok = old_postings(data, |vid, len, at| {
+                match text_ids.get(vid as usize).copied().filter(|&t| t > 0) {
+                    Some(tid) => list.push(text_unit(tid), text_index(tid), len, at),
+                    None => bad = Some(vid),
+                }
+            });
+            if !ok {
+                return Err(damaged(format!("postings of term {t}")));
+            }
+            if let Some(vid) = bad {
+                return Err(damaged(format!(
+                    "the index names variant {vid}, which does not exist"
+                )));
+            }
+        }
+        postings += flush(tx, term, &mut list)?;
+    }
+    words.sort_unstable();
+    if units > 0 {
+        index::insert_words(tx, 1, &words)?;
+        index::insert_segment(tx, SegmentInfo { id: 1, postings })?;
+    }
+    tx.execute_batch(SWAP_V3).map_err(db_error)?;
+    recreate_concordance(tx)?;
+    store::meta_set(tx, "concordance_upto", "0")?;
+    store::meta_set(tx, "next_segment", if units > 0 { "2" } else { "1" })?;
+    tx.execute_batch(&format!(
+        "INSERT INTO counts(kind, a, b, n) VALUES({COUNT_UNITS}, 0, 0, {units});
+         INSERT INTO counts(kind, a, b, n)
+             SELECT {COUNT_CONCORDANCE_PENDING}, 0, 0, coalesce(sum(n), 0)
+             FROM counts WHERE kind = {COUNT_LANG};
+         DELETE FROM counts WHERE n = 0;"
+    ))
+    .map_err(db_error)
+}
