@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx scorer memory_ops)
+[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx scorer memory_ops align)
 export RUSTC_BOOTSTRAP=1
 shared=../../shared/data
 
@@ -96,6 +96,27 @@ for k in range(120):
     body = '\n'.join(units + queries).encode()
     data = bytes([random.choice([49, 69, 94, 99, 100]), k % 8]) + body
     open(os.path.join(out, hashlib.sha1(data).hexdigest()), 'wb').write(data)
+PY
+      ;;
+    align)
+      # Stretches of the sample article and its translations (one sentence a line,
+      # blank lines as paragraph marks), a control byte first, 0xFF between the sides.
+      python3 - ../samples "$dir" <<'PY'
+import sys, hashlib, os, random
+src, out = sys.argv[1], sys.argv[2]
+random.seed(6)
+def sents(name):
+    text = open(os.path.join(src, name), encoding='utf-8').read()
+    return [l if l.strip() else '\x01' for l in text.split('\n')]
+en = sents('en.sent')
+for other in ('ru.sent', 'zh.sent'):
+    tgt = sents(other)
+    for k in range(40):
+        a = random.randrange(len(en)); n = random.randint(0, 30)
+        b = max(0, min(len(tgt) - 1, a + random.randint(-3, 3))); m = random.randint(0, 30)
+        data = bytes([random.randrange(64)]) + '\n'.join(en[a:a + n]).encode() + b'\xff' \
+            + '\n'.join(tgt[b:b + m]).encode()
+        open(os.path.join(out, hashlib.sha1(data).hexdigest()), 'wb').write(data)
 PY
       ;;
     jsonl_reader)

@@ -138,7 +138,11 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
         match args.format {
             TextOrJson::Jsonl => {
                 let line = serde_json::to_string(&report)? + "\n";
-                std::io::Write::write_all(&mut out, line.as_bytes()).map_err(|e| out.context(e))?;
+                // Flushed at once: the line says the file is committed, and a script
+                // following the import must learn it even if the run is cut short later.
+                std::io::Write::write_all(&mut out, line.as_bytes())
+                    .and_then(|()| std::io::Write::flush(&mut out))
+                    .map_err(|e| out.context(e))?;
             }
             TextOrJson::Text => {
                 if !global.quiet {
