@@ -8,6 +8,7 @@ mod cli_crash;
 mod cli_omegat;
 mod cli_output;
 mod formats_props;
+mod fuzz_replay;
 mod tmx_corpus;
 mod util;
 

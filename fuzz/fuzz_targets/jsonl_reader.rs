@@ -1,33 +1,8 @@
-//! Any bytes as JSON Lines: reading never panics; units read are written back as
-//! JSON Lines and read again unchanged.
+//! cargo-fuzz entry point of the `jsonl_reader` checks (`fuzz/checks/jsonl_reader.rs`, which
+//! `tests/fuzz_replay.rs` also runs on the saved corpus in CI).
 #![no_main]
 
-use std::io::Cursor;
+#[path = "../checks/jsonl_reader.rs"]
+mod checks;
 
-use bitext::formats::{Format, ReadOptions, Reader, WriteOptions, Writer};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let options = ReadOptions {
-        format: Some(Format::Jsonl),
-        skip_invalid: true,
-        ..ReadOptions::default()
-    };
-    let Ok(reader) = Reader::from_reader(Cursor::new(data.to_vec()), None, &options) else {
-        return;
-    };
-    let units: Vec<_> = reader.map_while(Result::ok).collect();
-    if units.is_empty() {
-        return;
-    }
-    let mut writer = Writer::new(Format::Jsonl, Vec::new(), &WriteOptions::default()).unwrap();
-    for unit in &units {
-        writer.write_unit(unit).unwrap();
-    }
-    let bytes = writer.finish().unwrap();
-    let again: Vec<_> = Reader::from_reader(Cursor::new(bytes), None, &options)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(again, units);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

@@ -1,28 +1,8 @@
-//! Any text as the inline markup of a segment: plain text, tags and the rewrite into
-//! valid TMX never panic; the rewrite keeps the plain text and is idempotent.
+//! cargo-fuzz entry point of the `tmx_inline` checks (`fuzz/checks/tmx_inline.rs`, which
+//! `tests/fuzz_replay.rs` also runs on the saved corpus in CI).
 #![no_main]
 
-use std::borrow::Cow;
+#[path = "../checks/tmx_inline.rs"]
+mod checks;
 
-use bitext::formats::tmx::inline;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(markup) = std::str::from_utf8(data) else {
-        return;
-    };
-    let plain = inline::plain_text(markup);
-    let _ = inline::tags(markup);
-    let mut changes = Vec::new();
-    if let Ok(valid) = inline::sanitize(markup, &mut changes) {
-        if let Ok(plain) = plain {
-            assert_eq!(inline::plain_text(&valid).unwrap(), plain, "{valid}");
-        }
-        let mut again = Vec::new();
-        let twice = inline::sanitize(&valid, &mut again).unwrap();
-        assert!(
-            matches!(twice, Cow::Borrowed(_)),
-            "{valid} -> {twice} ({again:?})"
-        );
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

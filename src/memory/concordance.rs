@@ -282,8 +282,11 @@ impl Memory {
         // match (`İ` lower-cases to two characters), and would then find nothing.
         let chars: Vec<char> = term.chars().collect();
         if chars.len() >= 3 {
+            // FTS5 reads its query as a C string: a trigram with U+0000 cannot be in it.
+            // Left out, it only widens the candidates, which are verified anyway.
             let query = chars
                 .windows(3)
+                .filter(|w| !w.contains(&'\0'))
                 .map(|w| {
                     let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
                     let tri: String = w.iter().collect();
@@ -300,6 +303,12 @@ impl Memory {
                 .into_iter()
                 .collect::<Vec<_>>()
                 .join(" AND ");
+            if query.is_empty() {
+                // Every trigram has a U+0000 (no text stored now can contain one; a file
+                // from before that rule may): every unit is a candidate.
+                self.check_units(0, upto, &search, &mut hits)?;
+                return Ok(hits);
+            }
             let mut stmt = self
                 .conn
                 .prepare_cached(
