@@ -271,6 +271,12 @@ impl Memory {
             .map_err(db_error)
     }
 
+    /// Changes how long a write waits for another process's write to finish (set at
+    /// open by [`OpenOptions::busy_timeout`]); `Duration::ZERO` fails at once.
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout).map_err(db_error)
+    }
+
     /// The file's path (`None` for an in-memory one).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()

@@ -292,6 +292,71 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert!(lookup(&b, "anything", 50).is_empty());
 }
 
+/// The write lock held by another process is reported as such (`is_busy`), naming
+/// the file, and `set_busy_timeout(0)` gives up at once.
+#[test]
+fn a_busy_memory_is_named_and_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut a = Memory::open(&path, &opts).unwrap();
+    let mut b = Memory::open(&path, &opts).unwrap();
+    b.set_busy_timeout(Duration::ZERO).unwrap();
+    let _w = a.writer(WriteOptions::default()).unwrap();
+    let err = b.writer(WriteOptions::default()).unwrap_err();
+    assert!(schema::is_busy(&err), "{err}");
+    assert!(!schema::is_damaged(&err), "{err}");
+    assert!(err.to_string().contains("busy.sqlite"), "{err}");
+}
+
+/// An iteration over the units (an export) reads one snapshot: a write committed by
+/// another connection half-way through is not seen, neither its additions (beyond the
+/// first batch of 1,000) nor its deletions.
+#[test]
+fn units_are_read_from_one_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut a = Memory::open(&path, &opts).unwrap();
+    let units: Vec<_> = (0..2500)
+        .map(|i| {
+            pair(
+                &format!("Sentence number {i}."),
+                &format!("Предложение {i}."),
+            )
+        })
+        .collect();
+    add_all(&mut a, &units, OnDuplicate::Keep);
+    let mut b = Memory::open(&path, &opts).unwrap();
+    let mut iter = a.units();
+    let first = iter.next().unwrap().unwrap();
+    let more: Vec<_> = (0..10)
+        .map(|i| {
+            pair(
+                &format!("Added later {i}."),
+                &format!("Добавлено позже {i}."),
+            )
+        })
+        .collect();
+    add_all(&mut b, &more, OnDuplicate::Keep);
+    let doomed = DeleteFilter {
+        ids: vec![first.id + 1500],
+        ..DeleteFilter::default()
+    };
+    assert_eq!(b.delete(&doomed).unwrap().len(), 1);
+    let rest: Vec<_> = iter.map(|r| r.unwrap()).collect();
+    assert_eq!(1 + rest.len(), 2500);
+    assert!(rest.iter().any(|r| r.id == first.id + 1500));
+    // A new iteration sees the changes.
+    assert_eq!(count_units(&a), 2500 + 10 - 1);
+}
+
 #[test]
 fn open_refuses_other_files_and_newer_schemas() {
     let dir = tempfile::tempdir().unwrap();
