@@ -312,6 +312,45 @@ fn a_busy_memory_is_named_and_recognised() {
     assert!(err.to_string().contains("busy.sqlite"), "{err}");
 }
 
+/// A reader waits its whole busy timeout for a connection holding the file
+/// exclusively (as the last connection does while it checkpoints on closing), in every
+/// connection it opens: here longer than SQLite's default of 5 s.
+#[test]
+fn a_reader_waits_its_busy_timeout_for_an_exclusive_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exclusive.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut m = Memory::open(&path, &opts).unwrap();
+    add_all(
+        &mut m,
+        &[pair("Open the file.", "Откройте файл.")],
+        OnDuplicate::Keep,
+    );
+    drop(m);
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder
+        .execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+             UPDATE meta SET value = value; COMMIT;",
+        )
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(5500));
+        drop(holder);
+    });
+    let reader = OpenOptions {
+        read_only: true,
+        busy_timeout: Duration::from_secs(120),
+        ..OpenOptions::default()
+    };
+    let m = Memory::open(&path, &reader).unwrap();
+    assert_eq!(lookup(&m, "Open the file.", 100).len(), 1);
+    release.join().unwrap();
+}
+
 /// An iteration over the units (an export) reads one snapshot: a write committed by
 /// another connection half-way through is not seen, neither its additions (beyond the
 /// first batch of 1,000) nor its deletions.
