@@ -3,6 +3,7 @@
 mod cli_align;
 mod cli_bad_inputs;
 mod cli_bad_memory;
+mod cli_concurrency;
 mod cli_convert;
 mod cli_crash;
 mod cli_omegat;

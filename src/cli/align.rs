@@ -99,6 +99,12 @@ pub struct AlignArgs {
     #[arg(long, value_enum, default_value_t = super::tm::Duplicates::Keep, requires = "into")]
     pub on_duplicate: super::tm::Duplicates,
 
+    /// With --into: seconds to wait when another process is writing to the memory,
+    /// before failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0,
+          value_parser = super::tm::wait_seconds, requires = "into")]
+    pub wait: f64,
+
     /// With --batch: where to write one output per pair, named after the source file
     /// plus the format's extension (`doc.en` -> `doc.en.tsv`).
     #[arg(long, value_name = "DIR")]
@@ -321,7 +327,7 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     }
     let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
     if let (Some(tm), Some(info)) = (&args.into, &units) {
-        let mut memory = open_memory(tm)?;
+        let mut memory = open_memory(tm, args.wait)?;
         let stored = store_units(
             &mut memory,
             bead_units(&alignment, &src, &tgt, args.min_score, info),
@@ -529,11 +535,12 @@ fn bead_units(
 }
 
 /// Opens (or creates) the memory `--into` names.
-fn open_memory(path: &Path) -> Result<crate::memory::Memory> {
+fn open_memory(path: &Path, wait: f64) -> Result<crate::memory::Memory> {
     let options = crate::memory::OpenOptions {
         create: true,
         read_only: false,
-        busy_timeout: std::time::Duration::from_secs(10),
+        busy_timeout: std::time::Duration::try_from_secs_f64(wait)
+            .unwrap_or(std::time::Duration::from_secs(10)),
     };
     crate::memory::Memory::open(path, &options)
         .with_context(|| format!("--into {}", path.display()))
@@ -634,7 +641,11 @@ fn run_batch(
         std::fs::create_dir_all(out_dir)
             .with_context(|| format!("cannot create {}", out_dir.display()))?;
     }
-    let mut memory = args.into.as_deref().map(open_memory).transpose()?;
+    let mut memory = args
+        .into
+        .as_deref()
+        .map(|tm| open_memory(tm, args.wait))
+        .transpose()?;
     let memory_lock = std::sync::Mutex::new(memory.as_mut());
     let ext = args.format.extension();
     // Output names must not collide.

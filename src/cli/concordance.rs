@@ -103,23 +103,35 @@ pub fn run(args: ConcordanceArgs, global: &Global) -> Result<ExitCode> {
 
 /// Opens the memory and brings its concordance index up to date if it can write to
 /// it; otherwise (read-only file, another writer busy) the search scans what the
-/// index lacks.
+/// index lacks. A search is a read: it does not wait for another process's write
+/// (an import holds the memory for minutes) to update the index.
 fn open_updated(tm_args: &TmArgs, global: &Global) -> Result<Memory> {
     let Ok(mut memory) = tm_args.open_write(false) else {
         return tm_args.open_read();
     };
     let pending = memory.concordance_pending()?;
     if pending > 0 {
+        memory.set_busy_timeout(std::time::Duration::ZERO)?;
         let bar = progress::bar(global, pending as u64, "indexing for concordance");
         if let Err(err) = memory.update_concordance(|done| bar.set_position(done)) {
             if crate::memory::schema::is_damaged(&err) {
                 return Err(err.into());
             }
-            if !global.quiet {
+            if crate::memory::schema::is_busy(&err) {
+                // Not a problem: the search is complete without the index, only slower;
+                // the next search after the other write updates the index.
+                if !global.quiet {
+                    eprintln!(
+                        "bitext: note: another process is writing to the memory; searching \
+                         without updating the concordance index"
+                    );
+                }
+            } else if !global.quiet {
                 eprintln!("bitext: warning: the concordance index was not updated ({err}); searching without it");
             }
         }
         bar.finish_and_clear();
+        memory.set_busy_timeout(tm_args.busy_timeout())?;
     }
     Ok(memory)
 }

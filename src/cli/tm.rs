@@ -42,12 +42,17 @@ impl TmArgs {
         )
     }
 
+    /// `--wait` as a duration.
+    pub fn busy_timeout(&self) -> Duration {
+        Duration::try_from_secs_f64(self.wait.clamp(0.0, 86_400.0))
+            .unwrap_or(Duration::from_secs(10))
+    }
+
     fn options(&self, create: bool, read_only: bool) -> OpenOptions {
         OpenOptions {
             create,
             read_only,
-            busy_timeout: Duration::try_from_secs_f64(self.wait.clamp(0.0, 86_400.0))
-                .unwrap_or(Duration::from_secs(10)),
+            busy_timeout: self.busy_timeout(),
         }
     }
 

@@ -270,9 +270,13 @@ impl Memory {
     }
 
     /// Every unit, in id order, read in batches (the memory is never loaded whole).
+    /// All batches come from one snapshot, taken at the first: a write committed by
+    /// another process meanwhile is not seen in part (an export has all of an import
+    /// or none of it).
     pub fn units(&self) -> Units<'_> {
         Units {
             memory: self,
+            snapshot: None,
             after: 0,
             buffer: VecDeque::new(),
             done: false,
@@ -283,14 +287,27 @@ impl Memory {
 /// Iterator over the units of a memory; see [`Memory::units`].
 pub struct Units<'m> {
     memory: &'m Memory,
+    /// The read transaction all batches are read in (none if the caller had one open).
+    snapshot: Option<rusqlite::Transaction<'m>>,
     after: i64,
     buffer: VecDeque<UnitRecord>,
     done: bool,
 }
 
+impl std::fmt::Debug for Units<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Units")
+            .field("after", &self.after)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
 impl Units<'_> {
     fn fill(&mut self) -> Result<()> {
-        let _snapshot = self.memory.read_snapshot()?;
+        if self.snapshot.is_none() {
+            self.snapshot = self.memory.read_snapshot()?;
+        }
         let conn = &self.memory.conn;
         let langs = &self.memory.langs;
         let mut stmt = conn

@@ -140,7 +140,7 @@ impl Memory {
                 }
             }
         }
-        if options.read_only && Memory::outdated(path)? {
+        if options.read_only && Memory::outdated(path, options.busy_timeout)? {
             // Upgrade (or re-index) once through a writable connection, if we may.
             let writable = OpenOptions {
                 create: false,
@@ -167,9 +167,12 @@ impl Memory {
     }
 
     /// True if the file's schema or index is from another version of bitext.
-    fn outdated(path: &Path) -> Result<bool> {
+    /// Waits up to `busy_timeout` (not SQLite's default 5 s) for a writer that holds
+    /// the file exclusively, as when its last connection checkpoints on closing.
+    fn outdated(path: &Path, busy_timeout: Duration) -> Result<bool> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(db_error)?;
+        conn.busy_timeout(busy_timeout).map_err(db_error)?;
         let version = schema::version(&conn)?;
         if version == 0 {
             return Ok(false);
@@ -269,6 +272,12 @@ impl Memory {
             .unchecked_transaction()
             .map(Some)
             .map_err(db_error)
+    }
+
+    /// Changes how long a write waits for another process's write to finish (set at
+    /// open by [`OpenOptions::busy_timeout`]); `Duration::ZERO` fails at once.
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout).map_err(db_error)
     }
 
     /// The file's path (`None` for an in-memory one).

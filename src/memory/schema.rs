@@ -192,6 +192,17 @@ pub fn is_damaged(err: &Error) -> bool {
     matches!(err.kind(), ErrorKind::Database(m) if m == DAMAGED)
 }
 
+/// What SQLITE_BUSY (another connection holds the write lock past the busy timeout) is
+/// reported as.
+const BUSY: &str = "the memory is locked by another process that is writing to it; try again \
+                    when it has finished";
+
+/// Whether `err` says another process is writing to the memory (and the wait for it
+/// ran out): worth a retry later, and no sign of damage.
+pub fn is_busy(err: &Error) -> bool {
+    matches!(err.kind(), ErrorKind::Database(m) if m == BUSY)
+}
+
 pub(crate) fn db_error(err: rusqlite::Error) -> Error {
     Error::new(ErrorKind::Database(describe(&err)), Location::default())
 }
@@ -200,9 +211,7 @@ fn describe(err: &rusqlite::Error) -> String {
     match err {
         rusqlite::Error::SqliteFailure(e, msg) => match e.code {
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
-                "the memory is locked by another process that is writing to it; try again \
-                 when it has finished"
-                    .to_string()
+                BUSY.to_string()
             }
             rusqlite::ErrorCode::NotADatabase => {
                 "not a bitext memory (not an SQLite file)".to_string()

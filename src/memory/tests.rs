@@ -292,6 +292,110 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert!(lookup(&b, "anything", 50).is_empty());
 }
 
+/// The write lock held by another process is reported as such (`is_busy`), naming
+/// the file, and `set_busy_timeout(0)` gives up at once.
+#[test]
+fn a_busy_memory_is_named_and_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut a = Memory::open(&path, &opts).unwrap();
+    let mut b = Memory::open(&path, &opts).unwrap();
+    b.set_busy_timeout(Duration::ZERO).unwrap();
+    let _w = a.writer(WriteOptions::default()).unwrap();
+    let err = b.writer(WriteOptions::default()).unwrap_err();
+    assert!(schema::is_busy(&err), "{err}");
+    assert!(!schema::is_damaged(&err), "{err}");
+    assert!(err.to_string().contains("busy.sqlite"), "{err}");
+}
+
+/// A reader waits its whole busy timeout for a connection holding the file
+/// exclusively (as the last connection does while it checkpoints on closing), in every
+/// connection it opens: here longer than SQLite's default of 5 s.
+#[test]
+fn a_reader_waits_its_busy_timeout_for_an_exclusive_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exclusive.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut m = Memory::open(&path, &opts).unwrap();
+    add_all(
+        &mut m,
+        &[pair("Open the file.", "Откройте файл.")],
+        OnDuplicate::Keep,
+    );
+    drop(m);
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder
+        .execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+             UPDATE meta SET value = value; COMMIT;",
+        )
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(5500));
+        drop(holder);
+    });
+    let reader = OpenOptions {
+        read_only: true,
+        busy_timeout: Duration::from_secs(120),
+        ..OpenOptions::default()
+    };
+    let m = Memory::open(&path, &reader).unwrap();
+    assert_eq!(lookup(&m, "Open the file.", 100).len(), 1);
+    release.join().unwrap();
+}
+
+/// An iteration over the units (an export) reads one snapshot: a write committed by
+/// another connection half-way through is not seen, neither its additions (beyond the
+/// first batch of 1,000) nor its deletions.
+#[test]
+fn units_are_read_from_one_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.sqlite");
+    let opts = OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    };
+    let mut a = Memory::open(&path, &opts).unwrap();
+    let units: Vec<_> = (0..2500)
+        .map(|i| {
+            pair(
+                &format!("Sentence number {i}."),
+                &format!("Предложение {i}."),
+            )
+        })
+        .collect();
+    add_all(&mut a, &units, OnDuplicate::Keep);
+    let mut b = Memory::open(&path, &opts).unwrap();
+    let mut iter = a.units();
+    let first = iter.next().unwrap().unwrap();
+    let more: Vec<_> = (0..10)
+        .map(|i| {
+            pair(
+                &format!("Added later {i}."),
+                &format!("Добавлено позже {i}."),
+            )
+        })
+        .collect();
+    add_all(&mut b, &more, OnDuplicate::Keep);
+    let doomed = DeleteFilter {
+        ids: vec![first.id + 1500],
+        ..DeleteFilter::default()
+    };
+    assert_eq!(b.delete(&doomed).unwrap().len(), 1);
+    let rest: Vec<_> = iter.map(|r| r.unwrap()).collect();
+    assert_eq!(1 + rest.len(), 2500);
+    assert!(rest.iter().any(|r| r.id == first.id + 1500));
+    // A new iteration sees the changes.
+    assert_eq!(count_units(&a), 2500 + 10 - 1);
+}
+
 #[test]
 fn open_refuses_other_files_and_newer_schemas() {
     let dir = tempfile::tempdir().unwrap();

@@ -194,8 +194,15 @@ struct Prepared<'a> {
 
 impl<'m> Writer<'m> {
     pub(crate) fn new(memory: &'m mut Memory, options: WriteOptions) -> Result<Writer<'m>> {
-        let Memory { conn, langs, .. } = memory;
-        let tx = Transaction::new(conn, TransactionBehavior::Immediate).map_err(db_error)?;
+        let Memory { conn, langs, path } = memory;
+        // Waits up to the busy timeout for another writer; the error names the file.
+        let tx = Transaction::new(conn, TransactionBehavior::Immediate).map_err(|e| {
+            let e = db_error(e);
+            match path {
+                Some(p) => e.in_file(p),
+                None => e,
+            }
+        })?;
         let counter = |key: &str, sql: &str| -> Result<i64> {
             if let Some(v) = store::meta_get(&tx, key)?.and_then(|v| v.parse().ok()) {
                 return Ok(v);
