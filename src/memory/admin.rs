@@ -7,7 +7,7 @@ use rusqlite::types::Value;
 use serde::Serialize;
 
 use super::schema::{self, db_error};
-use super::store::{self, VariantsBlob, UNIT_SELECT};
+use super::store::{self, LangCache, VariantsBlob, UNIT_SELECT};
 use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES, COUNT_UNITS};
 use super::{Memory, WriteOptions};
 use crate::error::Result;
@@ -189,66 +189,7 @@ impl Memory {
     /// The ids of the units a filter selects, in increasing order.
     pub fn select(&self, filter: &DeleteFilter) -> Result<Vec<i64>> {
         let _snapshot = self.read_snapshot()?;
-        let mut sql = String::from("SELECT u.id, u.variants FROM units u WHERE 1");
-        let mut params: Vec<Value> = Vec::new();
-        if !filter.ids.is_empty() {
-            let list: Vec<String> = filter.ids.iter().map(|i| i.to_string()).collect();
-            sql.push_str(&format!(" AND u.id IN ({})", list.join(",")));
-        }
-        let langs = match &filter.lang {
-            Some(lang) => {
-                let ids = self.langs.matching(lang, false);
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                Some(ids)
-            }
-            None => None,
-        };
-        if let Some(origin) = &filter.origin {
-            params.push(Value::Text(origin.clone()));
-            sql.push_str(&format!(
-                " AND u.origin = (SELECT id FROM origins WHERE name = ?{})",
-                params.len()
-            ));
-        }
-        if let Some(user) = &filter.user {
-            params.push(Value::Text(user.clone()));
-            sql.push_str(&format!(
-                " AND (u.created_by = ?{0} OR u.changed_by = ?{0})",
-                params.len()
-            ));
-        }
-        if let Some(t) = filter.created_before {
-            params.push(Value::Integer(t.as_second()));
-            sql.push_str(&format!(" AND u.created < ?{}", params.len()));
-        }
-        if let Some(t) = filter.created_after {
-            params.push(Value::Integer(t.as_second()));
-            sql.push_str(&format!(" AND u.created >= ?{}", params.len()));
-        }
-        sql.push_str(" ORDER BY u.id");
-        let mut stmt = self.conn.prepare(&sql).map_err(db_error)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params))
-            .map_err(db_error)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let id: i64 = row.get(0).map_err(db_error)?;
-            if let Some(langs) = &langs {
-                let blob = row
-                    .get_ref(1)
-                    .map_err(db_error)?
-                    .as_blob()
-                    .map_err(|e| db_error(e.into()))?;
-                let has = VariantsBlob::new(blob).any(|v| v.is_ok_and(|v| langs.contains(&v.lang)));
-                if !has {
-                    continue;
-                }
-            }
-            out.push(id);
-        }
-        Ok(out)
+        select_ids(&self.conn, &self.langs, filter)
     }
 
     /// Deletes the units a filter selects, in one transaction; returns their ids.
@@ -257,8 +198,10 @@ impl Memory {
         if filter.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = self.select(filter)?;
+        // Selected inside the write transaction: no other process can change the
+        // memory between choosing the units and deleting them.
         let mut writer = self.writer(WriteOptions::default())?;
+        let ids = writer.select(filter)?;
         writer.delete(&ids)?;
         writer.commit()?;
         Ok(ids)
@@ -346,4 +289,73 @@ impl Iterator for Units<'_> {
         }
         self.buffer.pop_front().map(Ok)
     }
+}
+
+/// The ids of the units `filter` selects, in increasing order, read through `conn`
+/// (a snapshot, or the write transaction that deletes them).
+pub(crate) fn select_ids(
+    conn: &rusqlite::Connection,
+    langs_cache: &LangCache,
+    filter: &DeleteFilter,
+) -> Result<Vec<i64>> {
+    let mut sql = String::from("SELECT u.id, u.variants FROM units u WHERE 1");
+    let mut params: Vec<Value> = Vec::new();
+    if !filter.ids.is_empty() {
+        let list: Vec<String> = filter.ids.iter().map(|i| i.to_string()).collect();
+        sql.push_str(&format!(" AND u.id IN ({})", list.join(",")));
+    }
+    let langs = match &filter.lang {
+        Some(lang) => {
+            let ids = langs_cache.matching(lang, false);
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            Some(ids)
+        }
+        None => None,
+    };
+    if let Some(origin) = &filter.origin {
+        params.push(Value::Text(origin.clone()));
+        sql.push_str(&format!(
+            " AND u.origin = (SELECT id FROM origins WHERE name = ?{})",
+            params.len()
+        ));
+    }
+    if let Some(user) = &filter.user {
+        params.push(Value::Text(user.clone()));
+        sql.push_str(&format!(
+            " AND (u.created_by = ?{0} OR u.changed_by = ?{0})",
+            params.len()
+        ));
+    }
+    if let Some(t) = filter.created_before {
+        params.push(Value::Integer(t.as_second()));
+        sql.push_str(&format!(" AND u.created < ?{}", params.len()));
+    }
+    if let Some(t) = filter.created_after {
+        params.push(Value::Integer(t.as_second()));
+        sql.push_str(&format!(" AND u.created >= ?{}", params.len()));
+    }
+    sql.push_str(" ORDER BY u.id");
+    let mut stmt = conn.prepare(&sql).map_err(db_error)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(db_error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let id: i64 = row.get(0).map_err(db_error)?;
+        if let Some(langs) = &langs {
+            let blob = row
+                .get_ref(1)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            let has = VariantsBlob::new(blob).any(|v| v.is_ok_and(|v| langs.contains(&v.lang)));
+            if !has {
+                continue;
+            }
+        }
+        out.push(id);
+    }
+    Ok(out)
 }

@@ -193,6 +193,11 @@ struct Prepared<'a> {
 }
 
 impl<'m> Writer<'m> {
+    /// The ids of the units `filter` selects, as this transaction sees them.
+    pub(crate) fn select(&self, filter: &super::DeleteFilter) -> Result<Vec<i64>> {
+        super::admin::select_ids(&self.tx, &self.langs, filter)
+    }
+
     pub(crate) fn new(memory: &'m mut Memory, options: WriteOptions) -> Result<Writer<'m>> {
         let Memory { conn, langs, path } = memory;
         // Waits up to the busy timeout for another writer; the error names the file.
