@@ -113,6 +113,43 @@ pub enum ErrorKind {
     Encoding(String),
     /// The translation memory database reported an error.
     Database(String),
+    /// Another process holds the memory's write lock, and the wait for it ran out:
+    /// worth a retry later, no sign of damage.
+    Busy,
+    /// The memory file is damaged (SQLite: "database disk image is malformed"): no
+    /// later command on it can succeed.
+    Damaged,
+}
+
+impl ErrorKind {
+    /// Whether the memory's database reported this error.
+    pub fn is_database(&self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Database(_) | ErrorKind::Busy | ErrorKind::Damaged
+        )
+    }
+}
+
+/// The message, without the location.
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Io(e) => write!(f, "{e}"),
+            ErrorKind::Syntax(m)
+            | ErrorKind::Invalid(m)
+            | ErrorKind::Encoding(m)
+            | ErrorKind::Database(m) => f.write_str(m),
+            ErrorKind::Busy => f.write_str(
+                "the memory is locked by another process that is writing to it; try again \
+                 when it has finished",
+            ),
+            ErrorKind::Damaged => f.write_str(
+                "the memory file is damaged (SQLite: database disk image is malformed); \
+                 restore it from a backup",
+            ),
+        }
+    }
 }
 
 /// The error type of the `bitext` library.
@@ -181,13 +218,7 @@ impl fmt::Display for Error {
         if !self.location.is_empty() {
             write!(f, "{}: ", self.location)?;
         }
-        match &self.kind {
-            ErrorKind::Io(e) => write!(f, "{e}"),
-            ErrorKind::Syntax(m) => write!(f, "{m}"),
-            ErrorKind::Invalid(m) => write!(f, "{m}"),
-            ErrorKind::Encoding(m) => write!(f, "{m}"),
-            ErrorKind::Database(m) => write!(f, "{m}"),
-        }
+        write!(f, "{}", self.kind)
     }
 }
 

@@ -9,8 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::{output::Output, progress, Global};
 use crate::formats::{
-    self, Column, Format, HeaderMode, InlineMode, ReadOptions, ReadReport, WriteOptions,
-    WriteReport, Writer,
+    self, Column, Format, InlineMode, ReadOptions, ReadReport, WriteOptions, WriteReport, Writer,
 };
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -178,13 +177,7 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         source_lang: src.clone(),
         target_lang: tgt.clone(),
         langs: langs.clone(),
-        header: if args.no_header {
-            HeaderMode::Absent
-        } else if args.header {
-            HeaderMode::Present
-        } else {
-            HeaderMode::Auto
-        },
+        header: super::header_mode(args.no_header, args.header),
         quotes: args.no_quotes.then_some(false),
         skip_invalid: args.skip_invalid,
     };

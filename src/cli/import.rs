@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
-use crate::formats::{self, Column, Format, HeaderMode, ReadOptions, WriteOptions, Writer};
+use crate::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
 use crate::memory::{AddOutcome, AnalyzedBatch, Memory, WriteOptions as MemoryWriteOptions};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -119,13 +119,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
             .iter()
             .map(|l| tm::lang(l, "--langs"))
             .collect::<Result<Vec<LangTag>>>()?,
-        header: if args.no_header {
-            HeaderMode::Absent
-        } else if args.header {
-            HeaderMode::Present
-        } else {
-            HeaderMode::Auto
-        },
+        header: super::header_mode(args.no_header, args.header),
         quotes: args.no_quotes.then_some(false),
         skip_invalid: args.skip_invalid,
     };

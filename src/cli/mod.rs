@@ -124,13 +124,24 @@ fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
     tm.path().ok()
 }
 
+/// The header mode of CSV/TSV input from `--no-header` / `--header` (clap keeps them
+/// exclusive); neither: decided by the first row.
+fn header_mode(no_header: bool, header: bool) -> crate::formats::HeaderMode {
+    use crate::formats::HeaderMode;
+    match (no_header, header) {
+        (true, _) => HeaderMode::Absent,
+        (_, true) => HeaderMode::Present,
+        _ => HeaderMode::Auto,
+    }
+}
+
 /// A database error met after the memory was opened (a damaged page, a full disk)
 /// names no file by itself: it gets the memory's path.
 fn name_the_memory(err: anyhow::Error, memory: Option<std::path::PathBuf>) -> anyhow::Error {
     let unnamed_database_error = err.chain().any(|cause| {
-        cause.downcast_ref::<crate::Error>().is_some_and(|e| {
-            matches!(e.kind(), crate::ErrorKind::Database(_)) && e.location().path.is_none()
-        })
+        cause
+            .downcast_ref::<crate::Error>()
+            .is_some_and(|e| e.kind().is_database() && e.location().path.is_none())
     });
     match memory {
         Some(path)

@@ -485,14 +485,7 @@ impl Iterator for Reader {
 
 /// The message of an error without its location.
 pub(crate) fn error_message(err: &Error) -> String {
-    use crate::error::ErrorKind;
-    match err.kind() {
-        ErrorKind::Io(e) => e.to_string(),
-        ErrorKind::Syntax(m)
-        | ErrorKind::Invalid(m)
-        | ErrorKind::Encoding(m)
-        | ErrorKind::Database(m) => m.clone(),
-    }
+    err.kind().to_string()
 }
 
 /// How to write units.

@@ -181,43 +181,39 @@ pub(crate) fn recreate_concordance(tx: &Connection) -> Result<()> {
     tx.execute_batch(CONCORDANCE_V3).map_err(db_error)
 }
 
-/// A database error as a library error.
-/// What a damaged file (SQLite's "database disk image is malformed") is reported as.
-const DAMAGED: &str = "the memory file is damaged (SQLite: database disk image is malformed); \
-                       restore it from a backup";
-
-/// Whether `err` says the memory file is damaged: no later command on it can succeed,
-/// so it is never worth only a warning.
+/// Whether `err` says the memory file is damaged ([`ErrorKind::Damaged`]).
 pub fn is_damaged(err: &Error) -> bool {
-    matches!(err.kind(), ErrorKind::Database(m) if m == DAMAGED)
+    matches!(err.kind(), ErrorKind::Damaged)
 }
 
-/// What SQLITE_BUSY (another connection holds the write lock past the busy timeout) is
-/// reported as.
-const BUSY: &str = "the memory is locked by another process that is writing to it; try again \
-                    when it has finished";
-
-/// Whether `err` says another process is writing to the memory (and the wait for it
-/// ran out): worth a retry later, and no sign of damage.
+/// Whether `err` says another process is writing to the memory and the wait for it
+/// ran out ([`ErrorKind::Busy`]).
 pub fn is_busy(err: &Error) -> bool {
-    matches!(err.kind(), ErrorKind::Database(m) if m == BUSY)
+    matches!(err.kind(), ErrorKind::Busy)
 }
 
+/// A database error as a library error.
 pub(crate) fn db_error(err: rusqlite::Error) -> Error {
-    Error::new(ErrorKind::Database(describe(&err)), Location::default())
+    let kind = match &err {
+        rusqlite::Error::SqliteFailure(e, _) => match e.code {
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                ErrorKind::Busy
+            }
+            rusqlite::ErrorCode::DatabaseCorrupt => ErrorKind::Damaged,
+            _ => ErrorKind::Database(describe(&err)),
+        },
+        _ => ErrorKind::Database(describe(&err)),
+    };
+    Error::new(kind, Location::default())
 }
 
 fn describe(err: &rusqlite::Error) -> String {
     match err {
         rusqlite::Error::SqliteFailure(e, msg) => match e.code {
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
-                BUSY.to_string()
-            }
             rusqlite::ErrorCode::NotADatabase => {
                 "not a bitext memory (not an SQLite file)".to_string()
             }
             rusqlite::ErrorCode::ReadOnly => "the memory is read-only".to_string(),
-            rusqlite::ErrorCode::DatabaseCorrupt => DAMAGED.to_string(),
             rusqlite::ErrorCode::DiskFull => "the disk is full".to_string(),
             _ => match msg {
                 Some(m) => format!("database error: {m}"),
