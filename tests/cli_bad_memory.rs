@@ -43,6 +43,15 @@ fn refused(output: &Output, expected: &[&str]) -> String {
     stderr
 }
 
+/// Checks a success (exit status 0); shows stderr if not.
+fn succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Checks a command-line usage error (clap): exit status 2, the option named, no panic.
 fn usage_error(output: &Output, expected: &[&str]) {
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -78,11 +87,7 @@ fn memory(dir: &Path) -> PathBuf {
     let tm = dir.join("tm.sqlite");
     let tsv = pairs_tsv(dir, "base.tsv", 200);
     let out = run(&tm, &["import", "-q", tsv.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     tm
 }
 
@@ -148,11 +153,7 @@ fn read_only_memory_file() {
     assert_same(&tm, &before);
     // Reading a read-only memory works.
     let out = run(&tm, READ_COMMANDS[0]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let mut perms = fs::metadata(&tm).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
@@ -409,11 +410,7 @@ fn empty_unknown_or_equal_language_tags() {
         &tm,
         &["add", "color", "colour", "-s", "en-US", "-t", "en-GB"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
 }
 
 #[test]
@@ -575,11 +572,7 @@ fn hundred_megabyte_single_line_for_segment() {
         .arg(&out_path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let lines = fs::read_to_string(&out_path).unwrap().lines().count();
     assert_eq!(lines, written / 48);
     eprintln!("segment: 100 MB single line in {:?}", start.elapsed());
@@ -619,11 +612,7 @@ fn hundred_megabyte_single_line_for_import() {
     assert_same(&tm, &before);
     // With --skip-invalid the rest of the file is imported.
     let out = run(&tm, &["import", "--skip-invalid", path.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(units(&tm), 201);
 }
 
@@ -647,11 +636,7 @@ fn one_line_tmx_with_many_units_is_imported() {
     tmx.push_str("</body></tmx>");
     fs::write(&path, tmx).unwrap();
     let out = run(&tm, &["import", "-q", path.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(units(&tm), 20_000);
 }
 
@@ -770,21 +755,13 @@ fn text_too_long_for_a_memory() {
     // Just under the limit is kept, and a lookup with it stays quick.
     let ok = "word ".repeat(13_000);
     let out = run(&tm, &["add", &ok, "слово", "-s", "en", "-t", "ru"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let query = ok.replacen("word", "ward", 1);
     let out = run(
         &tm,
         &["lookup", &query, "-s", "en", "-t", "ru", "-f", "jsonl"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"percent\":94"));
 }
 
