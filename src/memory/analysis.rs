@@ -2,12 +2,18 @@
 //! while the writer stores the previous batch: tokens, words keys, text hashes, and a
 //! vocabulary of the batch's distinct terms, so that the writer looks each term up
 //! once per batch rather than once per occurrence.
+//!
+//! A batch keeps its tokens and postings in a few flat arrays (variants hold ranges
+//! into them): an import analyses millions of texts, and a handful of allocations per
+//! text would cost as much as the analysis itself.
+
+use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
 use super::postings::{MAX_LEN, MAX_VARIANTS};
 use super::store::primary_tag;
-use super::tokens::{text_hash, words_key, Analyzed, StableHasher};
+use super::tokens::{text_hash, words_key, Analyzed};
 use crate::error::{Error, Result};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -15,8 +21,16 @@ use crate::unit::TranslationUnit;
 /// Units analysed for storage; see [`AnalyzedBatch::of`].
 pub struct AnalyzedBatch {
     pub(crate) units: Vec<Result<AnalyzedUnit>>,
-    /// The distinct terms of the batch; [`AnalyzedVariant::tokens`] index it.
+    variants: Vec<AnalyzedVariant>,
+    /// The distinct terms of the batch; [`AnalyzedBatch::tokens`] index it.
     pub(crate) vocab: Vec<VocabTerm>,
+    /// The primary languages (term groups) of the batch: [`VocabTerm::group`] indexes
+    /// it.
+    groups: Vec<LangTag>,
+    /// The vocabulary's tokens, end to end.
+    vocab_text: String,
+    tokens: Vec<u32>,
+    postings: Vec<(u32, u32)>,
 }
 
 impl std::fmt::Debug for AnalyzedBatch {
@@ -33,10 +47,10 @@ impl std::fmt::Debug for AnalyzedBatch {
 /// A term of a batch's vocabulary.
 #[derive(Debug)]
 pub(crate) struct VocabTerm {
-    /// The primary language (the term's group).
-    pub primary: LangTag,
-    /// The folded token.
-    pub token: Box<str>,
+    /// Its primary language (the term's group), an index in the batch's groups.
+    group: u32,
+    /// The folded token: a range of the batch's vocabulary text.
+    token: Range<u32>,
     /// Its fingerprint (see [`fingerprint`]).
     pub fp: u128,
 }
@@ -45,7 +59,8 @@ pub(crate) struct VocabTerm {
 pub(crate) struct AnalyzedUnit {
     /// The index of its source variant.
     pub source: usize,
-    pub variants: Vec<AnalyzedVariant>,
+    /// Its variants in the batch.
+    variants: Range<u32>,
 }
 
 /// One variant analysed for storage.
@@ -56,11 +71,10 @@ pub(crate) struct AnalyzedVariant {
     pub key: i64,
     /// The hash of the NFC text (see [`text_hash`]).
     pub hash: u64,
-    /// Its tokens as indexes in the batch vocabulary.
-    pub tokens: Vec<u32>,
-    /// One entry per distinct term: (vocabulary index, 1 + its position when it occurs
-    /// once, else 0).
-    pub postings: Vec<(u32, u32)>,
+    /// Its tokens in the batch's token array.
+    tokens: Range<u32>,
+    /// Its postings in the batch's postings array.
+    postings: Range<u32>,
 }
 
 impl AnalyzedVariant {
@@ -71,81 +85,97 @@ impl AnalyzedVariant {
 
     /// The token count as stored in postings.
     pub fn stored_len(&self) -> u32 {
-        (self.tokens.len() as u32).min(MAX_LEN)
+        (self.tokens.end - self.tokens.start).min(MAX_LEN)
     }
-}
-
-/// Per-variant results of the parallel phase, before the vocabulary is built.
-struct Tokenised {
-    nfc: Option<String>,
-    primary: LangTag,
-    key: i64,
-    hash: u64,
-    /// Fingerprint of each token.
-    fps: Vec<u128>,
-    /// The folded tokens, end to end, with their ends (for new vocabulary entries).
-    folded: String,
-    ends: Vec<u32>,
-    /// One entry per distinct term: (index of a token with this term, at).
-    distinct: Vec<(u32, u32)>,
 }
 
 impl AnalyzedBatch {
     /// Analyses `units` on all cores.
     pub fn of(units: &[TranslationUnit]) -> AnalyzedBatch {
         use rayon::prelude::*;
-        let tokenised: Vec<Result<(usize, Vec<Tokenised>)>> = if units.len() < 64 {
-            units.iter().map(tokenise_unit).collect()
+        let (groups, group_of) = batch_groups(units);
+        let chunks: Vec<Chunk> = if units.len() < 2 * CHUNK {
+            vec![tokenise_chunk(units, &groups, &group_of)]
         } else {
             units
-                .par_iter()
-                .with_min_len(32)
-                .map(tokenise_unit)
+                .par_chunks(CHUNK)
+                .map(|chunk| tokenise_chunk(chunk, &groups, &group_of))
                 .collect()
         };
-        let mut vocab: Vec<VocabTerm> = Vec::new();
+        drop(group_of);
+        let mut batch = AnalyzedBatch {
+            units: Vec::with_capacity(units.len()),
+            variants: Vec::with_capacity(units.len() * 2),
+            vocab: Vec::new(),
+            groups,
+            vocab_text: String::new(),
+            tokens: Vec::with_capacity(chunks.iter().map(|c| c.fps.len()).sum()),
+            postings: Vec::with_capacity(chunks.iter().map(|c| c.distinct.len()).sum()),
+        };
         let mut index: FxHashMap<u128, u32> = FxHashMap::default();
-        let units = tokenised
-            .into_iter()
-            .map(|unit| {
-                let (source, variants) = unit?;
-                let variants = variants
-                    .into_iter()
-                    .map(|t| {
-                        let tokens: Vec<u32> = t
-                            .fps
-                            .iter()
-                            .enumerate()
-                            .map(|(i, &fp)| {
-                                *index.entry(fp).or_insert_with(|| {
-                                    let start = if i == 0 { 0 } else { t.ends[i - 1] as usize };
-                                    vocab.push(VocabTerm {
-                                        primary: t.primary.clone(),
-                                        token: t.folded[start..t.ends[i] as usize].into(),
-                                        fp,
-                                    });
-                                    vocab.len() as u32 - 1
-                                })
-                            })
-                            .collect();
-                        let postings = t
-                            .distinct
-                            .iter()
-                            .map(|&(i, at)| (tokens[i as usize], at))
-                            .collect();
-                        AnalyzedVariant {
-                            nfc: t.nfc,
-                            key: t.key,
-                            hash: t.hash,
-                            tokens,
-                            postings,
-                        }
-                    })
-                    .collect();
-                Ok(AnalyzedUnit { source, variants })
-            })
-            .collect();
-        AnalyzedBatch { units, vocab }
+        for chunk in chunks {
+            batch.add_chunk(chunk, &mut index);
+        }
+        batch
+    }
+
+    /// Moves a chunk's results into the batch, mapping fingerprints to vocabulary
+    /// indexes (new terms added).
+    fn add_chunk(&mut self, chunk: Chunk, index: &mut FxHashMap<u128, u32>) {
+        let mut variants = chunk.variants.into_iter();
+        let (mut token, mut distinct) = (0usize, 0usize);
+        for unit in chunk.units {
+            let (source, count) = match unit {
+                Ok(ok) => ok,
+                Err(e) => {
+                    self.units.push(Err(e));
+                    continue;
+                }
+            };
+            let first = self.variants.len() as u32;
+            for t in variants.by_ref().take(count) {
+                let tokens_from = self.tokens.len() as u32;
+                for i in token..token + t.tokens as usize {
+                    let fp = chunk.fps[i];
+                    let vocab = &mut self.vocab;
+                    let vocab_text = &mut self.vocab_text;
+                    let id = *index.entry(fp).or_insert_with(|| {
+                        let start = if i == 0 {
+                            0
+                        } else {
+                            chunk.ends[i - 1] as usize
+                        };
+                        let from = vocab_text.len() as u32;
+                        vocab_text.push_str(&chunk.folded[start..chunk.ends[i] as usize]);
+                        vocab.push(VocabTerm {
+                            group: t.group,
+                            token: from..vocab_text.len() as u32,
+                            fp,
+                        });
+                        vocab.len() as u32 - 1
+                    });
+                    self.tokens.push(id);
+                }
+                let postings_from = self.postings.len() as u32;
+                for &(i, at) in &chunk.distinct[distinct..distinct + t.distinct as usize] {
+                    self.postings
+                        .push((self.tokens[tokens_from as usize + i as usize], at));
+                }
+                token += t.tokens as usize;
+                distinct += t.distinct as usize;
+                self.variants.push(AnalyzedVariant {
+                    nfc: t.nfc,
+                    key: t.key,
+                    hash: t.hash,
+                    tokens: tokens_from..self.tokens.len() as u32,
+                    postings: postings_from..self.postings.len() as u32,
+                });
+            }
+            self.units.push(Ok(AnalyzedUnit {
+                source,
+                variants: first..self.variants.len() as u32,
+            }));
+        }
     }
 
     /// The number of units.
@@ -157,26 +187,160 @@ impl AnalyzedBatch {
     pub fn is_empty(&self) -> bool {
         self.units.is_empty()
     }
+
+    /// A unit's variants.
+    pub(crate) fn variants(&self, unit: &AnalyzedUnit) -> &[AnalyzedVariant] {
+        &self.variants[unit.variants.start as usize..unit.variants.end as usize]
+    }
+
+    /// A variant's tokens, as indexes in the vocabulary.
+    pub(crate) fn tokens(&self, variant: &AnalyzedVariant) -> &[u32] {
+        &self.tokens[variant.tokens.start as usize..variant.tokens.end as usize]
+    }
+
+    /// A variant's postings: one per distinct term, (vocabulary index, 1 + its
+    /// position when it occurs once, else 0).
+    pub(crate) fn postings(&self, variant: &AnalyzedVariant) -> &[(u32, u32)] {
+        &self.postings[variant.postings.start as usize..variant.postings.end as usize]
+    }
+
+    /// A vocabulary term's folded token.
+    pub(crate) fn token(&self, term: &VocabTerm) -> &str {
+        &self.vocab_text[term.token.start as usize..term.token.end as usize]
+    }
+
+    /// A vocabulary term's group (primary language).
+    pub(crate) fn group(&self, term: &VocabTerm) -> &LangTag {
+        &self.groups[term.group as usize]
+    }
 }
 
-/// A 128-bit fingerprint of a term (primary language and folded token), for the
-/// writer's term cache: two independent 64-bit hashes, so distinct terms share one
-/// with a probability of about 2^-100 even in a cache of millions.
-pub(crate) fn fingerprint(primary: &str, token: &str) -> u128 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut fx = rustc_hash::FxBuildHasher.build_hasher();
-    fx.write(primary.as_bytes());
-    fx.write_u8(0xff);
-    fx.write(token.as_bytes());
-    let mut fnv = StableHasher::new();
-    fnv.write(primary.as_bytes());
-    fnv.write(&[0xff]);
-    fnv.write(token.as_bytes());
-    (u128::from(fx.finish()) << 64) | u128::from(fnv.finish() as u64)
+/// Units tokenised by one task.
+const CHUNK: usize = 128;
+
+/// The primary languages of a batch, and the index in them of each language tag.
+fn batch_groups(units: &[TranslationUnit]) -> (Vec<LangTag>, FxHashMap<&str, u32>) {
+    let mut groups: Vec<LangTag> = Vec::new();
+    let mut by_tag: FxHashMap<&str, u32> = FxHashMap::default();
+    for v in units.iter().flat_map(|u| &u.variants) {
+        by_tag.entry(v.lang.as_str()).or_insert_with(|| {
+            let primary = primary_tag(&v.lang);
+            match groups.iter().position(|g| *g == primary) {
+                Some(i) => i as u32,
+                None => {
+                    groups.push(primary);
+                    groups.len() as u32 - 1
+                }
+            }
+        });
+    }
+    (groups, by_tag)
 }
 
-/// Checks a unit and tokenises its variants: (source index, variants).
-fn tokenise_unit(unit: &TranslationUnit) -> Result<(usize, Vec<Tokenised>)> {
+/// What tokenising a run of units gives, in flat arrays (one allocation each per
+/// chunk, not per text).
+struct Chunk {
+    /// Per unit: (source index, number of variants) or why it is refused.
+    units: Vec<Result<(usize, usize)>>,
+    variants: Vec<TokenisedVariant>,
+    /// Fingerprint of each token.
+    fps: Vec<u128>,
+    /// The folded tokens, end to end, and the end of each.
+    folded: String,
+    ends: Vec<u32>,
+    /// One entry per distinct term of a variant: (index of a token of the variant
+    /// with this term, 1 + its position when it occurs once, else 0).
+    distinct: Vec<(u32, u32)>,
+}
+
+/// A variant of a [`Chunk`].
+struct TokenisedVariant {
+    nfc: Option<String>,
+    group: u32,
+    key: i64,
+    hash: u64,
+    /// Its number of tokens and of distinct terms in the chunk's arrays.
+    tokens: u32,
+    distinct: u32,
+}
+
+/// Tokenises `units`; `groups` and `group_of` are [`batch_groups`]'.
+fn tokenise_chunk(
+    units: &[TranslationUnit],
+    groups: &[LangTag],
+    group_of: &FxHashMap<&str, u32>,
+) -> Chunk {
+    let mut chunk = Chunk {
+        units: Vec::with_capacity(units.len()),
+        variants: Vec::with_capacity(units.len() * 2),
+        fps: Vec::new(),
+        folded: String::new(),
+        ends: Vec::new(),
+        distinct: Vec::new(),
+    };
+    let mut analyzed = Analyzed::default();
+    let mut pairs: Vec<(u128, u32)> = Vec::new();
+    for unit in units {
+        if let Err(e) = check(unit) {
+            chunk.units.push(Err(e));
+            continue;
+        }
+        for v in &unit.variants {
+            let group = group_of[v.lang.as_str()];
+            let primary = groups[group as usize].as_str();
+            let changed = analyzed.set(&v.text);
+            let key = words_key(primary, &analyzed);
+            let seed = fingerprint_seed(primary);
+            let token_from = chunk.fps.len();
+            for t in analyzed.folded_tokens() {
+                chunk.folded.push_str(t);
+                chunk.ends.push(chunk.folded.len() as u32);
+                chunk.fps.push(fingerprint(seed, t));
+            }
+            pairs.clear();
+            pairs.extend(
+                chunk.fps[token_from..]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &fp)| (fp, i as u32)),
+            );
+            pairs.sort_unstable();
+            let distinct_from = chunk.distinct.len();
+            let mut i = 0;
+            while i < pairs.len() {
+                let (fp, at_first) = pairs[i];
+                let mut j = i + 1;
+                while j < pairs.len() && pairs[j].0 == fp {
+                    j += 1;
+                }
+                let at = if j - i == 1 && at_first < MAX_LEN {
+                    at_first + 1
+                } else {
+                    0
+                };
+                chunk.distinct.push((at_first, at));
+                i = j;
+            }
+            let nfc = changed.then(|| analyzed.text.clone());
+            let hash = text_hash(nfc.as_deref().unwrap_or(&v.text));
+            chunk.variants.push(TokenisedVariant {
+                nfc,
+                group,
+                key,
+                hash,
+                tokens: (chunk.fps.len() - token_from) as u32,
+                distinct: (chunk.distinct.len() - distinct_from) as u32,
+            });
+        }
+        chunk
+            .units
+            .push(Ok((source_index(unit), unit.variants.len())));
+    }
+    chunk
+}
+
+/// Checks that a unit can be stored.
+fn check(unit: &TranslationUnit) -> Result<()> {
     let filled = unit
         .variants
         .iter()
@@ -196,59 +360,50 @@ fn tokenise_unit(unit: &TranslationUnit) -> Result<(usize, Vec<Tokenised>)> {
             unit.variants.len()
         )));
     }
-    super::limits::check_unit(unit)?;
-    let mut pairs: Vec<(u128, u32)> = Vec::new();
-    let variants = unit
-        .variants
-        .iter()
-        .map(|v| {
-            let primary = primary_tag(&v.lang);
-            let mut analyzed = Analyzed::new(&v.text);
-            let key = words_key(primary.as_str(), &analyzed);
-            let mut folded = String::with_capacity(v.text.len());
-            let mut ends = Vec::with_capacity(analyzed.len());
-            let fps: Vec<u128> = analyzed
-                .folded_tokens()
-                .map(|t| {
-                    folded.push_str(t);
-                    ends.push(folded.len() as u32);
-                    fingerprint(primary.as_str(), t)
-                })
-                .collect();
-            pairs.clear();
-            pairs.extend(fps.iter().enumerate().map(|(i, &fp)| (fp, i as u32)));
-            pairs.sort_unstable();
-            let mut distinct = Vec::with_capacity(pairs.len());
-            let mut i = 0;
-            while i < pairs.len() {
-                let (fp, first) = pairs[i];
-                let mut j = i + 1;
-                while j < pairs.len() && pairs[j].0 == fp {
-                    j += 1;
-                }
-                let at = if j - i == 1 && first < MAX_LEN {
-                    first + 1
-                } else {
-                    0
-                };
-                distinct.push((first, at));
-                i = j;
-            }
-            let nfc_text = (analyzed.text != v.text).then(|| std::mem::take(&mut analyzed.text));
-            let hash = text_hash(nfc_text.as_deref().unwrap_or(&v.text));
-            Tokenised {
-                nfc: nfc_text,
-                primary,
-                key,
-                hash,
-                fps,
-                folded,
-                ends,
-                distinct,
-            }
-        })
-        .collect();
-    Ok((source_index(unit), variants))
+    super::limits::check_unit(unit)
+}
+
+/// The seed of the fingerprints of a language group's terms.
+fn fingerprint_seed(primary: &str) -> [u64; 2] {
+    [
+        mix(0x243f_6a88_85a3_08d3, primary.as_bytes()),
+        mix(0x1319_8a2e_0370_7344, primary.as_bytes()),
+    ]
+}
+
+/// A 128-bit fingerprint of a term (its group's seed and folded token), for the
+/// writer's term cache: two 64-bit hashes with independent seeds and multipliers, so
+/// distinct terms share one with a probability of about 2^-100 even in a cache of
+/// millions. Never stored: it may change between versions.
+pub(crate) fn fingerprint(seed: [u64; 2], token: &str) -> u128 {
+    let bytes = token.as_bytes();
+    (u128::from(mix(seed[0], bytes)) << 64) | u128::from(mix2(seed[1], bytes))
+}
+
+/// A fast hash of `bytes`, 8 at a time.
+fn mix(seed: u64, bytes: &[u8]) -> u64 {
+    hash_words(seed, 0x9e37_79b9_7f4a_7c15, bytes)
+}
+
+/// [`mix`] with another multiplier.
+fn mix2(seed: u64, bytes: &[u8]) -> u64 {
+    hash_words(seed, 0xc2b2_ae3d_27d4_eb4f, bytes)
+}
+
+fn hash_words(seed: u64, k: u64, bytes: &[u8]) -> u64 {
+    let mut h = seed ^ (bytes.len() as u64).wrapping_mul(k);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ w).wrapping_mul(k).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    let mut tail = [0u8; 8];
+    tail[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(k);
+    h ^= h >> 32;
+    h = h.wrapping_mul(k);
+    h ^ (h >> 29)
 }
 
 /// The index of a unit's source variant: the first in its source language, else the

@@ -55,28 +55,60 @@ pub struct Analyzed {
 impl Analyzed {
     /// Tokenises `text`.
     pub fn new(text: &str) -> Analyzed {
-        let nfc = nfc(text);
-        let mut out = Analyzed {
-            text: String::new(),
-            tokens: Vec::new(),
-            folded: String::with_capacity(nfc.len()),
+        let mut out = Analyzed::default();
+        out.set(text);
+        out
+    }
+
+    /// Tokenises `text` in place of the text held, reusing the buffers (for callers
+    /// that analyse many texts). Returns true if `text` is not in NFC (so
+    /// [`Analyzed::text`] differs from it).
+    pub fn set(&mut self, text: &str) -> bool {
+        self.tokens.clear();
+        self.folded.clear();
+        let mut nfc_text = std::mem::take(&mut self.text);
+        nfc_text.clear();
+        let changed = match nfc(text) {
+            Cow::Borrowed(t) => {
+                nfc_text.push_str(t);
+                false
+            }
+            Cow::Owned(t) => {
+                nfc_text = t;
+                true
+            }
         };
-        for (start, piece) in nfc.split_word_bound_indices() {
+        self.folded.reserve(nfc_text.len());
+        // ASCII has no whitespace-free script and no multi-character grapheme to look
+        // for.
+        self.push_pieces(&nfc_text, nfc_text.is_ascii());
+        self.text = nfc_text;
+        changed
+    }
+
+    /// Pushes the tokens of `nfc_text`; `ascii`: it is ASCII (a faster path, same
+    /// result).
+    fn push_pieces(&mut self, nfc_text: &str, ascii: bool) {
+        for (start, piece) in nfc_text.split_word_bound_indices() {
+            if ascii {
+                if !piece.bytes().all(|b| b.is_ascii_whitespace() || b == 0x0B) {
+                    self.push(start, piece);
+                }
+                continue;
+            }
             if piece.chars().all(char::is_whitespace) {
                 continue;
             }
             if piece.chars().any(is_spaceless) {
                 for (offset, grapheme) in piece.grapheme_indices(true) {
                     if !grapheme.chars().all(char::is_whitespace) {
-                        out.push(start + offset, grapheme);
+                        self.push(start + offset, grapheme);
                     }
                 }
             } else {
-                out.push(start, piece);
+                self.push(start, piece);
             }
         }
-        out.text = nfc.into_owned();
-        out
     }
 
     fn push(&mut self, start: usize, piece: &str) {
@@ -161,6 +193,24 @@ pub fn fold(piece: &str) -> String {
 }
 
 fn classify(piece: &str) -> TokenKind {
+    if piece.is_ascii() {
+        return classify_ascii(piece);
+    }
+    classify_chars(piece)
+}
+
+fn classify_ascii(piece: &str) -> TokenKind {
+    let bytes = piece.as_bytes();
+    if bytes.iter().any(u8::is_ascii_alphabetic) {
+        TokenKind::Word
+    } else if bytes.iter().any(u8::is_ascii_digit) {
+        TokenKind::Number
+    } else {
+        TokenKind::Punct
+    }
+}
+
+fn classify_chars(piece: &str) -> TokenKind {
     if piece.chars().any(char::is_alphabetic) {
         TokenKind::Word
     } else if piece.chars().any(char::is_numeric) {
@@ -296,6 +346,27 @@ pub fn words_key(group: &str, text: &Analyzed) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The ASCII shortcuts give what the general path gives, and reusing an
+        /// `Analyzed` gives what a fresh one gives.
+        #[test]
+        fn ascii_path_and_reuse_agree(text in "[\\x00-\\x7f]{0,60}", other in "\\PC{0,30}") {
+            let mut general = Analyzed::default();
+            general.push_pieces(&text, false);
+            let mut fast = Analyzed::default();
+            fast.push_pieces(&text, true);
+            proptest::prop_assert_eq!(&fast.tokens, &general.tokens);
+            proptest::prop_assert_eq!(&fast.folded, &general.folded);
+            for piece in text.split_word_bounds() {
+                proptest::prop_assert_eq!(classify_ascii(piece), classify_chars(piece));
+            }
+            let mut reused = Analyzed::new(&other);
+            let changed = reused.set(&text);
+            proptest::prop_assert!(!changed);
+            proptest::prop_assert_eq!(&reused, &Analyzed::new(&text));
+        }
+    }
 
     fn toks(text: &str) -> Vec<(String, TokenKind)> {
         let a = Analyzed::new(text);

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::analysis::{source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant, VocabTerm};
+use super::analysis::{source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant};
 use super::index::{self, SegmentInfo};
 use super::postings::{
     decode_ids, for_each_posting, put_varint, text_id, text_index, text_unit, words_key32,
@@ -190,6 +190,9 @@ struct Prepared<'a> {
     lang: i64,
     analysis: &'a AnalyzedVariant,
     text: &'a str,
+    /// Its tokens and postings (see [`AnalyzedBatch::tokens`], `postings`).
+    tokens: &'a [u32],
+    postings: &'a [(u32, u32)],
 }
 
 impl<'m> Writer<'m> {
@@ -341,16 +344,14 @@ impl<'m> Writer<'m> {
             analyzed.units.len(),
             "the batch was analysed from other units"
         );
-        let AnalyzedBatch {
-            units: analyses,
-            vocab,
-        } = analyzed;
-        self.resolve_vocabulary(&vocab)?;
+        self.resolve_vocabulary(&analyzed)?;
         let mut out = Vec::with_capacity(units.len());
+        let mut analyzed = analyzed;
+        let analyses = std::mem::take(&mut analyzed.units);
         for (unit, a) in units.iter().zip(analyses) {
             match a {
                 Err(e) => out.push(Err(e)),
-                Ok(a) => out.push(Ok(self.add_analyzed(unit, &a)?)),
+                Ok(a) => out.push(Ok(self.add_analyzed(unit, &a, &analyzed)?)),
             }
         }
         if self.pending_bytes >= SEGMENT_BYTES {
@@ -361,16 +362,16 @@ impl<'m> Writer<'m> {
     }
 
     /// Maps a batch's vocabulary to the writer's terms (looked up or created).
-    fn resolve_vocabulary(&mut self, vocab: &[VocabTerm]) -> Result<()> {
+    fn resolve_vocabulary(&mut self, batch: &AnalyzedBatch) -> Result<()> {
         let mut local = std::mem::take(&mut self.local);
         local.clear();
-        local.reserve(vocab.len());
-        for term in vocab {
+        local.reserve(batch.vocab.len());
+        for term in &batch.vocab {
             let idx = match self.term_index.get(&term.fp) {
                 Some(&i) => i,
                 None => {
-                    let group = self.lang_id(&term.primary)?;
-                    self.new_term(group, &term.token, term.fp)?
+                    let group = self.lang_id(batch.group(term))?;
+                    self.new_term(group, batch.token(term), term.fp)?
                 }
             };
             local.push(idx);
@@ -428,14 +429,18 @@ impl<'m> Writer<'m> {
         &mut self,
         unit: &'a TranslationUnit,
         analyzed: &'a AnalyzedUnit,
+        batch: &'a AnalyzedBatch,
     ) -> Result<Vec<Prepared<'a>>> {
-        let mut prepared = Vec::with_capacity(analyzed.variants.len());
-        for (v, a) in unit.variants.iter().zip(&analyzed.variants) {
+        let variants = batch.variants(analyzed);
+        let mut prepared = Vec::with_capacity(variants.len());
+        for (v, a) in unit.variants.iter().zip(variants) {
             let lang = self.lang_id(&v.lang)?;
             prepared.push(Prepared {
                 lang,
                 analysis: a,
                 text: a.text(&v.text),
+                tokens: batch.tokens(a),
+                postings: batch.postings(a),
             });
         }
         Ok(prepared)
@@ -445,8 +450,9 @@ impl<'m> Writer<'m> {
         &mut self,
         unit: &TranslationUnit,
         analyzed: &AnalyzedUnit,
+        batch: &AnalyzedBatch,
     ) -> Result<AddOutcome> {
-        let prepared = self.prepare(unit, analyzed)?;
+        let prepared = self.prepare(unit, analyzed, batch)?;
         let src = &prepared[analyzed.source];
         let existing = self.same_source(src.analysis.key, src.lang, src.text, src.analysis.hash)?;
         if existing.is_empty() {
@@ -585,7 +591,7 @@ impl<'m> Writer<'m> {
         let mut ids = std::mem::take(&mut self.scratch_ids);
         for (k, (v, prep)) in unit.variants.iter().zip(prepared).enumerate() {
             ids.clear();
-            for &t in &prep.analysis.tokens {
+            for &t in prep.tokens {
                 let idx = self.local[t as usize];
                 put_varint(&mut ids, u64::from(self.terms[idx as usize].id));
             }
@@ -598,7 +604,7 @@ impl<'m> Writer<'m> {
                 extra: extra.as_deref(),
             }
             .encode(&mut blob);
-            self.index_text(id, k, prep.analysis, k == source)?;
+            self.index_text(id, k, prep.analysis, prep.postings, k == source)?;
         }
         self.scratch_ids = ids;
         let p = &unit.provenance;
@@ -647,13 +653,14 @@ impl<'m> Writer<'m> {
         unit: i64,
         index: usize,
         a: &AnalyzedVariant,
+        postings: &[(u32, u32)],
         source: bool,
     ) -> Result<()> {
         let len = a.stored_len();
         let offset = u32::try_from(unit - self.pending_from)
             .map_err(|_| Error::invalid("too many units in one transaction"))?;
         let packed = ((index as u32) << 20) | (len << 10);
-        for &(t, at) in &a.postings {
+        for &(t, at) in postings {
             self.log.push(LogEntry {
                 term: self.local[t as usize],
                 unit: offset,
@@ -1155,7 +1162,7 @@ impl<'m> Writer<'m> {
             after = last.id;
             let units: Vec<TranslationUnit> = rows.iter().map(|r| r.unit.clone()).collect();
             let batch = AnalyzedBatch::of(&units);
-            self.resolve_vocabulary(&batch.vocab)?;
+            self.resolve_vocabulary(&batch)?;
             for (row, a) in rows.iter().zip(&batch.units) {
                 let a = a.as_ref().map_err(|e| {
                     Error::invalid(format!("unit {} cannot be indexed: {e}", row.id))
@@ -1169,11 +1176,12 @@ impl<'m> Writer<'m> {
                 let mut blob = Vec::with_capacity(old.len());
                 VariantsBlob::header(&mut blob, row.langs.len());
                 let mut ids = Vec::new();
-                for (k, (stored, av)) in VariantsBlob::new(&old).zip(&a.variants).enumerate() {
+                for (k, (stored, av)) in VariantsBlob::new(&old).zip(batch.variants(a)).enumerate()
+                {
                     let stored =
                         stored.map_err(|e| Error::invalid(format!("unit {}: {e}", row.id)))?;
                     ids.clear();
-                    for &t in &av.tokens {
+                    for &t in batch.tokens(av) {
                         let idx = self.local[t as usize];
                         put_varint(&mut ids, u64::from(self.terms[idx as usize].id));
                     }
@@ -1182,7 +1190,7 @@ impl<'m> Writer<'m> {
                         ..stored
                     }
                     .encode(&mut blob);
-                    self.index_text(row.id, k, av, false)?;
+                    self.index_text(row.id, k, av, batch.postings(av), false)?;
                 }
                 self.tx
                     .prepare_cached("UPDATE units SET variants = ?2 WHERE id = ?1")
