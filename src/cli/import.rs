@@ -232,55 +232,38 @@ fn import_file(
         }
         Ok(())
     };
-    // A pipeline: while one batch is stored (one core, SQLite), the next is analysed
-    // (tokens, keys: the other cores).
-    let mut stored: Option<(Vec<TranslationUnit>, AnalyzedBatch, u64)> = None;
-    let mut ordinal = 0u64;
-    loop {
-        let mut batch: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
-        for item in reader.by_ref() {
-            let mut unit = match item {
-                Ok(unit) => unit,
-                Err(e) => {
-                    return Err(anyhow::Error::new(e).context(format!(
-                        "nothing of {name} was imported{}",
-                        if reader.stopped_at_invalid_unit() {
-                            " (--skip-invalid skips such units)"
-                        } else {
-                            ""
-                        }
-                    )))
-                }
-            };
-            if unit.origin.file.is_none() {
-                unit.origin.file = origin.clone();
-            }
-            batch.push(unit);
-            if batch.len() == BATCH {
+    // A pipeline: a reader thread reads and analyses batches (tokens, keys: on all
+    // cores) while this thread stores the previous one (SQLite: one core). Stored
+    // units go back to the reader thread to be freed there.
+    std::thread::scope(|scope| -> Result<()> {
+        let (batches, ready) = std::sync::mpsc::sync_channel(1);
+        let (spent, returned) = std::sync::mpsc::channel();
+        let reading =
+            scope.spawn(|| read_batches(&mut reader, origin.as_deref(), &name, batches, returned));
+        let mut ordinal = 0u64;
+        let mut stored = Ok(());
+        for Batch {
+            units,
+            analyzed,
+            bytes_read,
+        } in &ready
+        {
+            stored = store(&units, analyzed, &mut writer, &mut report, ordinal);
+            if stored.is_err() {
                 break;
             }
+            ordinal += units.len() as u64;
+            bar.set_position(bytes_read);
+            // Fails only if the reader thread stopped, which `join` reports.
+            let _ = spent.send(units);
         }
-        let previous = stored.take();
-        let (analyzed, result) = std::thread::scope(|scope| {
-            let analysis = scope.spawn(|| AnalyzedBatch::of(&batch));
-            let result = match previous {
-                Some((units, analyzed, first)) => {
-                    store(&units, analyzed, &mut writer, &mut report, first)
-                }
-                None => Ok(()),
-            };
-            (analysis.join(), result)
-        });
-        let analyzed = analyzed.map_err(|_| anyhow::anyhow!("the analysis of {name} failed"))?;
-        result?;
-        bar.set_position(reader.bytes_read());
-        if batch.is_empty() {
-            break;
-        }
-        let n = batch.len() as u64;
-        stored = Some((batch, analyzed, ordinal));
-        ordinal += n;
-    }
+        // The reader thread stops at its next batch if this one stopped early.
+        drop(ready);
+        let read = reading
+            .join()
+            .map_err(|_| anyhow::anyhow!("reading {name} failed unexpectedly"))?;
+        stored.and(read)
+    })?;
     bar.set_message("committing");
     writer
         .commit()
@@ -297,6 +280,66 @@ fn import_file(
     report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
     report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(report)
+}
+
+/// A batch of units read and analysed, for the writer.
+struct Batch {
+    units: Vec<TranslationUnit>,
+    analyzed: AnalyzedBatch,
+    /// How far the reader got in the file.
+    bytes_read: u64,
+}
+
+/// Reads `reader` in batches, analyses each and sends it to `batches`; frees the
+/// units that come back on `returned`. Stops at the end, at the first error, or when
+/// the receiver is gone.
+fn read_batches(
+    reader: &mut formats::Reader,
+    origin: Option<&str>,
+    name: &str,
+    batches: std::sync::mpsc::SyncSender<Batch>,
+    returned: std::sync::mpsc::Receiver<Vec<TranslationUnit>>,
+) -> Result<()> {
+    loop {
+        while let Ok(units) = returned.try_recv() {
+            drop(units);
+        }
+        let mut units: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
+        for item in reader.by_ref() {
+            let mut unit = match item {
+                Ok(unit) => unit,
+                Err(e) => {
+                    let hint = if reader.stopped_at_invalid_unit() {
+                        " (--skip-invalid skips such units)"
+                    } else {
+                        ""
+                    };
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("nothing of {name} was imported{hint}")));
+                }
+            };
+            if unit.origin.file.is_none() {
+                unit.origin.file = origin.map(str::to_owned);
+            }
+            units.push(unit);
+            if units.len() == BATCH {
+                break;
+            }
+        }
+        if units.is_empty() {
+            return Ok(());
+        }
+        let analyzed = AnalyzedBatch::of(&units);
+        let bytes_read = reader.bytes_read();
+        let batch = Batch {
+            units,
+            analyzed,
+            bytes_read,
+        };
+        if batches.send(batch).is_err() {
+            return Ok(());
+        }
+    }
 }
 
 fn report_text(r: &ImportReport) -> String {

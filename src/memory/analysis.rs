@@ -27,6 +27,8 @@ pub struct AnalyzedBatch {
     /// The primary languages (term groups) of the batch: [`VocabTerm::group`] indexes
     /// it.
     groups: Vec<LangTag>,
+    /// The languages of the batch's variants: [`AnalyzedVariant::lang`] indexes it.
+    pub(crate) langs: Vec<LangTag>,
     /// The vocabulary's tokens, end to end.
     vocab_text: String,
     tokens: Vec<u32>,
@@ -65,6 +67,8 @@ pub(crate) struct AnalyzedUnit {
 
 /// One variant analysed for storage.
 pub(crate) struct AnalyzedVariant {
+    /// Its language, an index in the batch's languages.
+    pub lang: u32,
     /// The text in NFC when it differs from the unit's text.
     pub nfc: Option<String>,
     /// The words key (see [`words_key`]).
@@ -93,7 +97,7 @@ impl AnalyzedBatch {
     /// Analyses `units` on all cores.
     pub fn of(units: &[TranslationUnit]) -> AnalyzedBatch {
         use rayon::prelude::*;
-        let (groups, group_of) = batch_groups(units);
+        let (langs, groups, group_of) = batch_groups(units);
         let chunks: Vec<Chunk> = if units.len() < 2 * CHUNK {
             vec![tokenise_chunk(units, &groups, &group_of)]
         } else {
@@ -108,6 +112,7 @@ impl AnalyzedBatch {
             variants: Vec::with_capacity(units.len() * 2),
             vocab: Vec::new(),
             groups,
+            langs,
             vocab_text: String::new(),
             tokens: Vec::with_capacity(chunks.iter().map(|c| c.fps.len()).sum()),
             postings: Vec::with_capacity(chunks.iter().map(|c| c.distinct.len()).sum()),
@@ -164,6 +169,7 @@ impl AnalyzedBatch {
                 token += t.tokens as usize;
                 distinct += t.distinct as usize;
                 self.variants.push(AnalyzedVariant {
+                    lang: t.lang,
                     nfc: t.nfc,
                     key: t.key,
                     hash: t.hash,
@@ -218,23 +224,29 @@ impl AnalyzedBatch {
 /// Units tokenised by one task.
 const CHUNK: usize = 128;
 
-/// The primary languages of a batch, and the index in them of each language tag.
-fn batch_groups(units: &[TranslationUnit]) -> (Vec<LangTag>, FxHashMap<&str, u32>) {
-    let mut groups: Vec<LangTag> = Vec::new();
-    let mut by_tag: FxHashMap<&str, u32> = FxHashMap::default();
+/// The languages of a batch, their primary languages, and the index in them of each
+/// language tag: (language, group).
+#[allow(clippy::type_complexity)]
+fn batch_groups(
+    units: &[TranslationUnit],
+) -> (Vec<LangTag>, Vec<LangTag>, FxHashMap<&str, (u32, u32)>) {
+    let (mut langs, mut groups) = (Vec::new(), Vec::<LangTag>::new());
+    let mut by_tag: FxHashMap<&str, (u32, u32)> = FxHashMap::default();
     for v in units.iter().flat_map(|u| &u.variants) {
         by_tag.entry(v.lang.as_str()).or_insert_with(|| {
+            langs.push(v.lang.clone());
             let primary = primary_tag(&v.lang);
-            match groups.iter().position(|g| *g == primary) {
+            let group = match groups.iter().position(|g| *g == primary) {
                 Some(i) => i as u32,
                 None => {
                     groups.push(primary);
                     groups.len() as u32 - 1
                 }
-            }
+            };
+            (langs.len() as u32 - 1, group)
         });
     }
-    (groups, by_tag)
+    (langs, groups, by_tag)
 }
 
 /// What tokenising a run of units gives, in flat arrays (one allocation each per
@@ -255,6 +267,7 @@ struct Chunk {
 
 /// A variant of a [`Chunk`].
 struct TokenisedVariant {
+    lang: u32,
     nfc: Option<String>,
     group: u32,
     key: i64,
@@ -268,7 +281,7 @@ struct TokenisedVariant {
 fn tokenise_chunk(
     units: &[TranslationUnit],
     groups: &[LangTag],
-    group_of: &FxHashMap<&str, u32>,
+    group_of: &FxHashMap<&str, (u32, u32)>,
 ) -> Chunk {
     let mut chunk = Chunk {
         units: Vec::with_capacity(units.len()),
@@ -286,7 +299,7 @@ fn tokenise_chunk(
             continue;
         }
         for v in &unit.variants {
-            let group = group_of[v.lang.as_str()];
+            let (lang, group) = group_of[v.lang.as_str()];
             let primary = groups[group as usize].as_str();
             let changed = analyzed.set(&v.text);
             let key = words_key(primary, &analyzed);
@@ -324,6 +337,7 @@ fn tokenise_chunk(
             let nfc = changed.then(|| analyzed.text.clone());
             let hash = text_hash(nfc.as_deref().unwrap_or(&v.text));
             chunk.variants.push(TokenisedVariant {
+                lang,
                 nfc,
                 group,
                 key,

@@ -149,8 +149,12 @@ pub struct Writer<'m> {
     concordance_upto: i64,
     /// Changes to the `counts` table, written at commit.
     counts: FxHashMap<(i64, i64, i64), i64>,
-    /// Per batch: vocabulary index → term index.
+    /// Per batch: vocabulary index → term index, and → term id (the ids apart, as
+    /// looking them up in `terms` at random misses the cache for every token).
     local: Vec<u32>,
+    local_ids: Vec<u32>,
+    /// Per batch: language index → language id.
+    batch_langs: Vec<i64>,
     scratch_blob: Vec<u8>,
     scratch_ids: Vec<u8>,
 }
@@ -260,6 +264,8 @@ impl<'m> Writer<'m> {
             concordance_upto,
             counts: FxHashMap::default(),
             local: Vec::new(),
+            local_ids: Vec::new(),
+            batch_langs: Vec::new(),
             scratch_blob: Vec::new(),
             scratch_ids: Vec::new(),
         })
@@ -376,6 +382,15 @@ impl<'m> Writer<'m> {
             };
             local.push(idx);
         }
+        let mut batch_langs = std::mem::take(&mut self.batch_langs);
+        batch_langs.clear();
+        for tag in &batch.langs {
+            batch_langs.push(self.lang_id(tag)?);
+        }
+        self.batch_langs = batch_langs;
+        self.local_ids.clear();
+        self.local_ids
+            .extend(local.iter().map(|&idx| self.terms[idx as usize].id));
         self.local = local;
         Ok(())
     }
@@ -434,9 +449,8 @@ impl<'m> Writer<'m> {
         let variants = batch.variants(analyzed);
         let mut prepared = Vec::with_capacity(variants.len());
         for (v, a) in unit.variants.iter().zip(variants) {
-            let lang = self.lang_id(&v.lang)?;
             prepared.push(Prepared {
-                lang,
+                lang: self.batch_langs[a.lang as usize],
                 analysis: a,
                 text: a.text(&v.text),
                 tokens: batch.tokens(a),
@@ -573,7 +587,9 @@ impl<'m> Writer<'m> {
     fn insert(&mut self, unit: &TranslationUnit, prepared: &[Prepared<'_>]) -> Result<i64> {
         let id = self.next_unit;
         self.next_unit += 1;
+        let source = source_index(unit);
         let source_lang = match &unit.source_lang {
+            Some(tag) if *tag == unit.variants[source].lang => Some(prepared[source].lang),
             Some(tag) => Some(self.lang_id(tag)?),
             None => None,
         };
@@ -583,7 +599,6 @@ impl<'m> Writer<'m> {
         };
         let langs: Vec<i64> = prepared.iter().map(|p| p.lang).collect();
         let text_bytes = prepared.iter().map(|p| p.text.len()).sum();
-        let source = source_index(unit);
         self.count_unit(id, &langs, source, text_bytes, 1);
         let mut blob = std::mem::take(&mut self.scratch_blob);
         blob.clear();
@@ -592,8 +607,7 @@ impl<'m> Writer<'m> {
         for (k, (v, prep)) in unit.variants.iter().zip(prepared).enumerate() {
             ids.clear();
             for &t in prep.tokens {
-                let idx = self.local[t as usize];
-                put_varint(&mut ids, u64::from(self.terms[idx as usize].id));
+                put_varint(&mut ids, u64::from(self.local_ids[t as usize]));
             }
             let extra = store::variant_extra(v);
             StoredVariant {
@@ -1182,8 +1196,7 @@ impl<'m> Writer<'m> {
                         stored.map_err(|e| Error::invalid(format!("unit {}: {e}", row.id)))?;
                     ids.clear();
                     for &t in batch.tokens(av) {
-                        let idx = self.local[t as usize];
-                        put_varint(&mut ids, u64::from(self.terms[idx as usize].id));
+                        put_varint(&mut ids, u64::from(self.local_ids[t as usize]));
                     }
                     StoredVariant {
                         tokens: &ids,
