@@ -11,8 +11,10 @@
 //! handful of segments and each posting is rewritten a few times in its life.
 //! Deleting units rewrites the rows of their terms and words keys.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{Connection, OptionalExtension, Transaction};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::postings::{
     for_each_posting, for_each_words_entry, words_chunks, Posting, PostingList, WordsEntry,
@@ -103,6 +105,70 @@ fn words_chunk(conn: &Connection, segment: i64, key: u32) -> Result<Option<(i64,
     })
     .optional()
     .map_err(db_error)
+}
+
+/// Decoded words chunks of stored segments. A writer keeps one so that looking up the
+/// sources of a big import decodes each chunk once, not once per unit. It must be
+/// cleared whenever stored words rows change (removals, merges, re-indexing).
+#[derive(Debug, Default)]
+pub(crate) struct WordsCache {
+    /// Per segment, the chunks by first key.
+    segments: FxHashMap<i64, BTreeMap<u32, Vec<WordsEntry>>>,
+    entries: usize,
+}
+
+/// The cache is emptied when it holds more entries than this (16 bytes each).
+const WORDS_CACHE_ENTRIES: usize = 1 << 22;
+
+impl WordsCache {
+    /// Forgets every chunk.
+    pub(crate) fn clear(&mut self) {
+        self.segments.clear();
+        self.entries = 0;
+    }
+
+    /// Appends to `out` the entries with words key `key` of every segment, as
+    /// [`words_entries`] does.
+    pub(crate) fn words_entries(
+        &mut self,
+        conn: &Connection,
+        segments: &[i64],
+        key: u32,
+        out: &mut Vec<WordsEntry>,
+    ) -> Result<()> {
+        for &seg in segments {
+            let chunks = self.segments.entry(seg).or_default();
+            // A chunk holds every entry of the keys from its first to its last: a key
+            // in that range is settled by the chunk alone.
+            let cached = chunks
+                .range(..=key)
+                .next_back()
+                .map(|(_, entries)| entries)
+                .filter(|entries| entries.last().is_some_and(|e| e.key >= key));
+            if let Some(entries) = cached {
+                let from = entries.partition_point(|e| e.key < key);
+                out.extend(entries[from..].iter().take_while(|e| e.key == key));
+                continue;
+            }
+            let Some((_, first, data)) = words_chunk(conn, seg, key)? else {
+                continue;
+            };
+            let mut entries = Vec::new();
+            if !for_each_words_entry(first, &data, |e| entries.push(e)) {
+                return Err(damaged(format!("words keys of segment {seg}")));
+            }
+            out.extend(entries.iter().filter(|e| e.key == key));
+            if chunks.contains_key(&first) {
+                continue;
+            }
+            self.entries += entries.len();
+            chunks.insert(first, entries);
+            if self.entries > WORDS_CACHE_ENTRIES {
+                self.clear();
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Appends to `out` the entries with words key `key` (32 bits) of every segment.

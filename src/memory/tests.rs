@@ -1114,3 +1114,50 @@ fn running_totals_match_a_recount() {
     let (bytes, langs, pairs) = from_stats(&m);
     assert_eq!((bytes, langs.len(), pairs.len()), (0, 0, 0));
 }
+
+/// Duplicates of units stored in earlier transactions are found through the writer's
+/// cache of words chunks, across many chunks and segments, and after a deletion in
+/// the same transaction.
+#[test]
+fn duplicates_of_stored_units_are_found_across_many_words_chunks() {
+    let mut m = Memory::in_memory().unwrap();
+    let stored: Vec<TranslationUnit> = (0..3000)
+        .map(|i| {
+            pair(
+                &format!("Sentence number {i} of the first lot."),
+                &format!("Предложение {i}."),
+            )
+        })
+        .collect();
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    w.add_batch(&stored[..1500]).unwrap();
+    w.commit().unwrap();
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    w.add_batch(&stored[1500..]).unwrap();
+    w.commit().unwrap();
+    // Stored units again, in another order, with new units in between.
+    let mut again: Vec<TranslationUnit> = Vec::new();
+    for i in (0..3000).rev().step_by(3) {
+        again.push(stored[i].clone());
+        again.push(pair(&format!("A new sentence {i}."), "Новое."));
+    }
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    let outcomes = w.add_batch(&again).unwrap();
+    for (unit, outcome) in again.iter().zip(&outcomes) {
+        let merged = matches!(outcome, Ok(AddOutcome::Merged { .. }));
+        let new = unit.variants[0].text.starts_with("A new");
+        assert_eq!(merged, !new, "{}: {outcome:?}", unit.variants[0].text);
+    }
+    // Deleting a stored unit, then adding it again in the same transaction: a new unit.
+    let Ok(AddOutcome::Merged { unit: id }) = &outcomes[0] else {
+        panic!("{:?}", outcomes[0]);
+    };
+    assert_eq!(w.delete(&[*id]).unwrap(), 1);
+    let outcome = w.add(&again[0]).unwrap();
+    assert!(
+        matches!(outcome, AddOutcome::Inserted { .. }),
+        "{outcome:?}"
+    );
+    w.commit().unwrap();
+    assert_eq!(count_units(&m), 3000 + 1000);
+}

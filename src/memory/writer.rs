@@ -155,6 +155,8 @@ pub struct Writer<'m> {
     local_ids: Vec<u32>,
     /// Per batch: language index → language id.
     batch_langs: Vec<i64>,
+    /// The stored segments' words chunks read so far.
+    words_cache: index::WordsCache,
     scratch_blob: Vec<u8>,
     scratch_ids: Vec<u8>,
 }
@@ -266,6 +268,7 @@ impl<'m> Writer<'m> {
             local: Vec::new(),
             local_ids: Vec::new(),
             batch_langs: Vec::new(),
+            words_cache: index::WordsCache::default(),
             scratch_blob: Vec::new(),
             scratch_ids: Vec::new(),
         })
@@ -530,7 +533,12 @@ impl<'m> Writer<'m> {
         }
         if !self.segments.is_empty() {
             let mut entries = Vec::new();
-            index::words_entries(&self.tx, &self.segments, words_key32(key), &mut entries)?;
+            self.words_cache.words_entries(
+                &self.tx,
+                &self.segments,
+                words_key32(key),
+                &mut entries,
+            )?;
             let check = text_check(hash);
             candidates.extend(entries.iter().filter(|e| e.check == check).map(|e| e.text));
         }
@@ -1008,6 +1016,7 @@ impl<'m> Writer<'m> {
         if self.removals.is_empty() && self.word_removals.is_empty() {
             return Ok(());
         }
+        self.words_cache.clear();
         let segments = self.segments.clone();
         let mut per_segment = vec![0i64; segments.len()];
         let mut removals = std::mem::take(&mut self.removals);
@@ -1142,6 +1151,7 @@ impl<'m> Writer<'m> {
         super::schema::recreate_concordance(&self.tx)?;
         self.stored_terms = false;
         self.segments.clear();
+        self.words_cache.clear();
         self.terms.clear();
         self.term_index.clear();
         self.term_by_id.clear();
