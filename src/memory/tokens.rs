@@ -89,13 +89,15 @@ impl Analyzed {
     /// Pushes the tokens of `nfc_text`; `ascii`: it is ASCII (a faster path, same
     /// result).
     fn push_pieces(&mut self, nfc_text: &str, ascii: bool) {
-        for (start, piece) in nfc_text.split_word_bound_indices() {
-            if ascii {
+        if ascii {
+            ascii_word_bounds(nfc_text, |start, piece| {
                 if !piece.bytes().all(|b| b.is_ascii_whitespace() || b == 0x0B) {
                     self.push(start, piece);
                 }
-                continue;
-            }
+            });
+            return;
+        }
+        for (start, piece) in nfc_text.split_word_bound_indices() {
             if piece.chars().all(char::is_whitespace) {
                 continue;
             }
@@ -161,12 +163,157 @@ impl Analyzed {
     }
 }
 
+/// The UAX #29 word-break classes of ASCII characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AsciiWordClass {
+    Cr,
+    Lf,
+    Newline,
+    Space,
+    Letter,
+    Digit,
+    /// `.`, and `'` (MidNumLet and Single_Quote act alike without Hebrew letters).
+    MidNumLet,
+    /// `:`
+    MidLetter,
+    /// `,` `;`
+    MidNum,
+    /// `_`
+    ExtendNumLet,
+    Other,
+}
+
+fn ascii_word_class(b: u8) -> AsciiWordClass {
+    use AsciiWordClass::*;
+    match b {
+        b'\r' => Cr,
+        b'\n' => Lf,
+        0x0B | 0x0C => Newline,
+        b' ' => Space,
+        b'a'..=b'z' | b'A'..=b'Z' => Letter,
+        b'0'..=b'9' => Digit,
+        b'.' | b'\'' => MidNumLet,
+        b':' => MidLetter,
+        b',' | b';' => MidNum,
+        b'_' => ExtendNumLet,
+        _ => Other,
+    }
+}
+
+/// Calls `f(start, piece)` for the pieces between the UAX #29 word boundaries of an
+/// ASCII text: what `split_word_bound_indices` gives (a test compares them), without
+/// its table searches.
+fn ascii_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) {
+    use AsciiWordClass::*;
+    let bytes = text.as_bytes();
+    let class = |i: usize| bytes.get(i).map(|&b| ascii_word_class(b));
+    let mut start = 0;
+    for i in 1..bytes.len() {
+        let (prev, cur) = (ascii_word_class(bytes[i - 1]), ascii_word_class(bytes[i]));
+        let before = if i >= 2 { class(i - 2) } else { None };
+        let after = class(i + 1);
+        let joined = match (prev, cur) {
+            (Cr, Lf) => true,
+            (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false,
+            (Space, Space) => true,
+            (Letter | Digit, Letter | Digit) => true,
+            (Letter, MidLetter | MidNumLet) => after == Some(Letter),
+            (MidLetter | MidNumLet, Letter) => before == Some(Letter),
+            (Digit, MidNum | MidNumLet) => after == Some(Digit),
+            (MidNum | MidNumLet, Digit) => before == Some(Digit),
+            (Letter | Digit | ExtendNumLet, ExtendNumLet) => true,
+            (ExtendNumLet, Letter | Digit) => true,
+            _ => false,
+        };
+        if !joined {
+            f(start, &text[start..i]);
+            start = i;
+        }
+    }
+    if start < bytes.len() {
+        f(start, &text[start..]);
+    }
+}
+
 /// `text` in NFC, borrowed when it already is (always for ASCII).
 pub fn nfc(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if text.is_ascii()
+        || text.chars().all(is_nfc_stable)
+        || is_nfc_quick(text.chars()) == IsNormalized::Yes
+    {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(text.nfc().collect())
+    }
+}
+
+/// Characters of the common scripts that are in NFC whatever surrounds them
+/// (canonical combining class 0, NFC quick check "yes"; a test checks every one): a
+/// text made of them only is in NFC, settled without the normalisation tables.
+fn is_nfc_stable(c: char) -> bool {
+    matches!(c as u32,
+        0x0000..=0x02FF         // Latin
+        | 0x0388..=0x0482       // Greek, Cyrillic
+        | 0x048A..=0x052F       // Cyrillic
+        | 0x0620..=0x064A       // Arabic letters
+        | 0x0660..=0x0669       // Arabic digits
+        | 0x2010..=0x2027       // dashes, quotes, ellipsis
+        | 0x2030..=0x205E       // per mille, primes, other punctuation
+        | 0x3000..=0x3029       // CJK punctuation
+        | 0x3041..=0x3096       // Hiragana
+        | 0x30A1..=0x30FA       // Katakana
+        | 0x4E00..=0x9FFF       // CJK unified ideographs
+        | 0xAC00..=0xD7A3       // Hangul syllables
+        | 0xFF01..=0xFFEE       // full-width forms
+    )
+}
+
+/// The characters below this (Latin, Greek, Cyrillic) have their lower case and
+/// letter/digit properties looked up in [`small_chars`] rather than searched for.
+const SMALL_CHARS: usize = 0x530;
+
+/// Properties of the characters below [`SMALL_CHARS`].
+struct SmallChars {
+    /// The lower case, when it is one character.
+    lower: [Option<char>; SMALL_CHARS],
+    alphabetic: [bool; SMALL_CHARS],
+    numeric: [bool; SMALL_CHARS],
+}
+
+fn small_chars() -> &'static SmallChars {
+    static TABLE: std::sync::OnceLock<SmallChars> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = SmallChars {
+            lower: [None; SMALL_CHARS],
+            alphabetic: [false; SMALL_CHARS],
+            numeric: [false; SMALL_CHARS],
+        };
+        for code in 0..SMALL_CHARS {
+            let Some(c) = char::from_u32(code as u32) else {
+                continue;
+            };
+            let mut lower = c.to_lowercase();
+            if let (Some(l), None) = (lower.next(), lower.next()) {
+                table.lower[code] = Some(l);
+            }
+            table.alphabetic[code] = c.is_alphabetic();
+            table.numeric[code] = c.is_numeric();
+        }
+        table
+    })
+}
+
+fn is_alphabetic(c: char) -> bool {
+    match small_chars().alphabetic.get(c as usize) {
+        Some(&a) => a,
+        None => c.is_alphabetic(),
+    }
+}
+
+fn is_numeric(c: char) -> bool {
+    match small_chars().numeric.get(c as usize) {
+        Some(&n) => n,
+        None => c.is_numeric(),
     }
 }
 
@@ -177,10 +324,14 @@ fn fold_into(piece: &str, out: &mut String) {
         out.extend(piece.bytes().map(|b| b.to_ascii_lowercase() as char));
         return;
     }
+    let table = &small_chars().lower;
     for c in piece.chars() {
         match c {
             '\u{2019}' | '\u{2018}' | '\u{02BC}' => out.push('\''),
-            c => out.extend(c.to_lowercase()),
+            c => match table.get(c as usize) {
+                Some(&Some(lower)) => out.push(lower),
+                _ => out.extend(c.to_lowercase()),
+            },
         }
     }
 }
@@ -211,9 +362,9 @@ fn classify_ascii(piece: &str) -> TokenKind {
 }
 
 fn classify_chars(piece: &str) -> TokenKind {
-    if piece.chars().any(char::is_alphabetic) {
+    if piece.chars().any(is_alphabetic) {
         TokenKind::Word
-    } else if piece.chars().any(char::is_numeric) {
+    } else if piece.chars().any(is_numeric) {
         TokenKind::Number
     } else {
         TokenKind::Punct
@@ -346,6 +497,74 @@ pub fn words_key(group: &str, text: &Analyzed) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nfc_stable_characters_are_so() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_nfc_stable(c))
+        {
+            assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
+            assert_eq!(
+                is_nfc_quick(std::iter::once(c)),
+                IsNormalized::Yes,
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn ascii_word_bounds_on_the_tricky_cases() {
+        for text in [
+            "don't",
+            "e.g. 3.14, 1,000; a:b a_1 _x 1_ 'a' a''b a..b 1.a a.1",
+            "x\r\n\ny  \t z",
+            "\"q\" (p) a-b 1:2 1;2 a;b a,b ..",
+            "\x0b\x0ca",
+            "",
+        ] {
+            let mut ours = Vec::new();
+            ascii_word_bounds(text, |start, piece| ours.push((start, piece)));
+            let theirs: Vec<(usize, &str)> = text.split_word_bound_indices().collect();
+            assert_eq!(ours, theirs, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_word_bounds_are_uax29(text in "[a-zA-Z0-9.,;:'\"_ \t\r\n\x0b\x0c!?()-]{0,40}|[\\x00-\\x7f]{0,40}") {
+            let mut ours = Vec::new();
+            ascii_word_bounds(&text, |start, piece| ours.push((start, piece.to_string())));
+            let theirs: Vec<(usize, String)> = text
+                .split_word_bound_indices()
+                .map(|(start, piece)| (start, piece.to_string()))
+                .collect();
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
+    fn looked_up_properties_are_the_standard_ones() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_alphabetic(c), c.is_alphabetic(), "U+{:04X}", c as u32);
+            assert_eq!(is_numeric(c), c.is_numeric(), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn folding_by_table_is_lower_case() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let expected: String = match c {
+                '\u{2019}' | '\u{2018}' | '\u{02BC}' => "'".into(),
+                c => c.to_lowercase().collect(),
+            };
+            let mut folded = String::new();
+            fold_into(&c.to_string(), &mut folded);
+            assert_eq!(folded, expected, "U+{:04X}", c as u32);
+        }
+    }
 
     proptest::proptest! {
         /// The ASCII shortcuts give what the general path gives, and reusing an
