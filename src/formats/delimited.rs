@@ -511,29 +511,36 @@ impl DelimitedReader {
         line: u64,
         report: &mut ReadReport,
     ) -> std::result::Result<Option<TranslationUnit>, Error> {
-        let mut location = Location::default()
-            .or_path(self.path.as_deref())
-            .with_line(line);
+        // Made only when needed: most records have nothing to report.
+        let path = self.path.as_deref();
+        let here = |id: Option<&str>| {
+            let location = Location::default().or_path(path).with_line(line);
+            match id {
+                Some(id) => location.with_unit(id),
+                None => location,
+            }
+        };
+        let mut unit_id: Option<&str> = None;
         let mut unit = TranslationUnit {
             source_lang: Some(self.source_lang.clone()),
             ..TranslationUnit::default()
         };
         for (column, raw) in self.columns.iter().zip(self.record.iter()) {
-            let field = std::str::from_utf8(raw)
-                .map_err(|_| Error::encoding("bytes that are not valid UTF-8", location.clone()))?;
+            let field = utf8(raw)
+                .ok_or_else(|| Error::encoding("bytes that are not valid UTF-8", here(unit_id)))?;
             if field.is_empty() {
                 continue;
             }
             let value = field.trim();
             let bad = |what: &str| {
                 Error::invalid(format!("{what} {value:?} in column {}", column.name()))
-                    .at(location.clone())
+                    .at(here(unit_id))
             };
             match column {
                 Column::Lang(tag) => unit.variants.push(Variant::new(tag.clone(), field)),
                 Column::Id => {
                     unit.id = Some(value.to_string());
-                    location = location.with_unit(value);
+                    unit_id = Some(value);
                 }
                 Column::Note => unit.notes.push(Note {
                     text: field.to_string(),
@@ -575,11 +582,17 @@ impl DelimitedReader {
             }
         }
         if unit.variants.is_empty() {
-            report.skip(location, "no text in any language column");
+            report.skip(here(unit_id), "no text in any language column");
             return Ok(None);
         }
         Ok(Some(unit))
     }
+}
+
+/// `bytes` as UTF-8, validated with SIMD (most of a big file is not ASCII in half of
+/// its columns).
+fn utf8(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
 }
 
 fn csv_error(err: csv::Error, path: Option<&Path>) -> Error {

@@ -97,6 +97,14 @@ impl Analyzed {
             });
             return;
         }
+        let simple = simple_word_bounds(nfc_text, |start, piece| {
+            if !piece.chars().all(char::is_whitespace) {
+                self.push(start, piece);
+            }
+        });
+        if simple {
+            return;
+        }
         for (start, piece) in nfc_text.split_word_bound_indices() {
             if piece.chars().all(char::is_whitespace) {
                 continue;
@@ -163,16 +171,17 @@ impl Analyzed {
     }
 }
 
-/// The UAX #29 word-break classes of ASCII characters.
+/// The UAX #29 word-break classes of the characters of common simple text (see
+/// [`word_class`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AsciiWordClass {
+enum WordClass {
     Cr,
     Lf,
     Newline,
     Space,
     Letter,
     Digit,
-    /// `.`, and `'` (MidNumLet and Single_Quote act alike without Hebrew letters).
+    /// `.` `'` ‘ ’ (MidNumLet and Single_Quote act alike without Hebrew letters).
     MidNumLet,
     /// `:`
     MidLetter,
@@ -183,8 +192,8 @@ enum AsciiWordClass {
     Other,
 }
 
-fn ascii_word_class(b: u8) -> AsciiWordClass {
-    use AsciiWordClass::*;
+fn ascii_word_class(b: u8) -> WordClass {
+    use WordClass::*;
     match b {
         b'\r' => Cr,
         b'\n' => Lf,
@@ -200,32 +209,58 @@ fn ascii_word_class(b: u8) -> AsciiWordClass {
     }
 }
 
+/// The class of a character of ASCII, Latin and Cyrillic letters and common
+/// typographic punctuation; `None` for any other (combining marks, format characters,
+/// other scripts), which the general UAX #29 implementation handles.
+fn word_class(c: char) -> Option<WordClass> {
+    use WordClass::*;
+    Some(match c as u32 {
+        0..=0x7F => ascii_word_class(c as u8),
+        0xA0 | 0xAB | 0xBB | 0xD7 | 0xF7 => Other,
+        0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x24F => Letter,
+        0x400..=0x481 | 0x48A..=0x52F => Letter,
+        0x482 => Other,
+        0x2010..=0x2017 | 0x201A..=0x2023 | 0x2025 | 0x2026 | 0x2030..=0x203E => Other,
+        0x2018 | 0x2019 => MidNumLet,
+        0x2116 => Other,
+        _ => return None,
+    })
+}
+
+/// Whether UAX #29 keeps `prev` and `cur` together, given the classes around them.
+fn joined(
+    before: Option<WordClass>,
+    prev: WordClass,
+    cur: WordClass,
+    after: Option<WordClass>,
+) -> bool {
+    use WordClass::*;
+    match (prev, cur) {
+        (Cr, Lf) => true,
+        (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false,
+        (Space, Space) => true,
+        (Letter | Digit, Letter | Digit) => true,
+        (Letter, MidLetter | MidNumLet) => after == Some(Letter),
+        (MidLetter | MidNumLet, Letter) => before == Some(Letter),
+        (Digit, MidNum | MidNumLet) => after == Some(Digit),
+        (MidNum | MidNumLet, Digit) => before == Some(Digit),
+        (Letter | Digit | ExtendNumLet, ExtendNumLet) => true,
+        (ExtendNumLet, Letter | Digit) => true,
+        _ => false,
+    }
+}
+
 /// Calls `f(start, piece)` for the pieces between the UAX #29 word boundaries of an
 /// ASCII text: what `split_word_bound_indices` gives (a test compares them), without
 /// its table searches.
 fn ascii_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) {
-    use AsciiWordClass::*;
     let bytes = text.as_bytes();
     let class = |i: usize| bytes.get(i).map(|&b| ascii_word_class(b));
     let mut start = 0;
     for i in 1..bytes.len() {
-        let (prev, cur) = (ascii_word_class(bytes[i - 1]), ascii_word_class(bytes[i]));
         let before = if i >= 2 { class(i - 2) } else { None };
-        let after = class(i + 1);
-        let joined = match (prev, cur) {
-            (Cr, Lf) => true,
-            (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false,
-            (Space, Space) => true,
-            (Letter | Digit, Letter | Digit) => true,
-            (Letter, MidLetter | MidNumLet) => after == Some(Letter),
-            (MidLetter | MidNumLet, Letter) => before == Some(Letter),
-            (Digit, MidNum | MidNumLet) => after == Some(Digit),
-            (MidNum | MidNumLet, Digit) => before == Some(Digit),
-            (Letter | Digit | ExtendNumLet, ExtendNumLet) => true,
-            (ExtendNumLet, Letter | Digit) => true,
-            _ => false,
-        };
-        if !joined {
+        let (prev, cur) = (ascii_word_class(bytes[i - 1]), ascii_word_class(bytes[i]));
+        if !joined(before, prev, cur, class(i + 1)) {
             f(start, &text[start..i]);
             start = i;
         }
@@ -233,6 +268,42 @@ fn ascii_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) {
     if start < bytes.len() {
         f(start, &text[start..]);
     }
+}
+
+/// As [`ascii_word_bounds`], for a text whose characters all have a [`word_class`];
+/// false (and `f` not called) for any other.
+fn simple_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) -> bool {
+    if !text.chars().all(|c| word_class(c).is_some()) {
+        return false;
+    }
+    let mut chars = text
+        .char_indices()
+        .map(|(i, c)| (i, word_class(c).unwrap_or(WordClass::Other)));
+    let Some(mut cur) = chars.next() else {
+        return true;
+    };
+    let mut next = chars.next();
+    let (mut before, mut prev) = (None, None);
+    let mut start = 0;
+    loop {
+        if let Some(p) = prev {
+            if !joined(before, p, cur.1, next.map(|n| n.1)) {
+                f(start, &text[start..cur.0]);
+                start = cur.0;
+            }
+        }
+        before = prev;
+        prev = Some(cur.1);
+        match next {
+            Some(n) => {
+                cur = n;
+                next = chars.next();
+            }
+            None => break,
+        }
+    }
+    f(start, &text[start..]);
+    true
 }
 
 /// `text` in NFC, borrowed when it already is (always for ASCII).
@@ -532,7 +603,43 @@ mod tests {
         }
     }
 
+    /// Every character with a class, between and beside every other class.
+    #[test]
+    fn simple_word_classes_are_uax29() {
+        let classed: Vec<char> = (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| word_class(c).is_some())
+            .collect();
+        for &c in &classed {
+            for context in ["a", "1", ".", ":", ",", "_", " ", "\n", "\r", "«", "’", "я"] {
+                for text in [
+                    format!("{context}{c}{context}"),
+                    format!("{c}{context}{c}"),
+                    format!("{context}{context}{c}"),
+                    format!("{c}{c}{context}"),
+                ] {
+                    let mut ours = Vec::new();
+                    assert!(simple_word_bounds(&text, |start, piece| ours.push((start, piece))));
+                    let theirs: Vec<(usize, &str)> = text.split_word_bound_indices().collect();
+                    assert_eq!(ours, theirs, "{text:?}");
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn simple_word_bounds_are_uax29(text in "[a-zA-Zа-яА-ЯёЁіїєґÀ-ÿĀ-ɏ0-9.,;:'\"_ \n!?()«»—–“”„‘’…№\u{a0}-\u{bf}\u{2010}-\u{203e}\u{400}-\u{52f}-]{0,40}|\\PC{0,20}") {
+            let mut ours = Vec::new();
+            let simple = simple_word_bounds(&text, |start, piece| ours.push((start, piece)));
+            if simple {
+                let theirs: Vec<(usize, &str)> = text.split_word_bound_indices().collect();
+                proptest::prop_assert_eq!(ours, theirs);
+            } else {
+                proptest::prop_assert!(ours.is_empty());
+            }
+        }
+
         #[test]
         fn ascii_word_bounds_are_uax29(text in "[a-zA-Z0-9.,;:'\"_ \t\r\n\x0b\x0c!?()-]{0,40}|[\\x00-\\x7f]{0,40}") {
             let mut ours = Vec::new();
