@@ -361,9 +361,15 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
 
 fn report(al: &Alignment, src: &Document, tgt: &Document, read_time: std::time::Duration) {
     let s = &al.stats;
+    // Model 1 and the later passes run once per learning round.
+    let later = match s.passes {
+        0 | 1 => "no later pass".to_string(),
+        2 => "pass 2".to_string(),
+        n => format!("passes 2–{n}"),
+    };
     eprintln!(
         "bitext: {} × {} sentences, {} beads, length ratio {:.3}, {} learned links, {} DP cells; \
-         read+split {:.2?}, lexicon {:.2?}, pass 1 {:.2?}, model 1 {:.2?}, pass 2 {:.2?}",
+         read+split {:.2?}, lexicon {:.2?}, pass 1 {:.2?}, model 1 {:.2?}, {later} {:.2?}",
         src.len(),
         tgt.len(),
         al.beads.len(),

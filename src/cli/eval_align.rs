@@ -136,6 +136,10 @@ struct CalibrationRow {
     kept_precision: f64,
     /// Strict precision of the dropped beads (low = they were mostly wrong).
     dropped_precision: f64,
+    /// The lowest `dropped_precision` any ranking of these beads could reach: that
+    /// of dropping the wrong beads first (above 0 when there are fewer wrong beads
+    /// than dropped ones).
+    oracle_dropped_precision: f64,
     kept: usize,
     dropped: usize,
 }
@@ -447,18 +451,19 @@ fn table(report: &[Scores]) -> String {
     if !with_cal.is_empty() {
         t.push_str("\ncalibration: dropping the lowest-scored beads (strict precision)\n");
         t.push_str(&format!(
-            "{:<22} {:>8} {:>9} {:>8} {:>9} {:>8}\n",
-            "set", "dropped", "threshold", "kept P", "dropped P", "kept"
+            "{:<22} {:>8} {:>9} {:>8} {:>9} {:>8} {:>8}\n",
+            "set", "dropped", "threshold", "kept P", "dropped P", "oracle", "kept"
         ));
         for s in with_cal {
             for r in &s.calibration {
                 t.push_str(&format!(
-                    "{:<22} {:>7.0}% {:>9.4} {:>8.4} {:>9.4} {:>8}\n",
+                    "{:<22} {:>7.0}% {:>9.4} {:>8.4} {:>9.4} {:>8.4} {:>8}\n",
                     s.set,
                     r.dropped_share * 100.0,
                     r.threshold,
                     r.kept_precision,
                     r.dropped_precision,
+                    r.oracle_dropped_precision,
                     r.kept
                 ));
             }
@@ -517,6 +522,7 @@ fn score_bins(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<
 fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<CalibrationRow> {
     let scored = scored_beads(golds, hyps);
     let total = scored.len();
+    let wrong = scored.iter().filter(|x| !x.1).count();
     [0.0, 0.05, 0.10, 0.20, 0.30]
         .iter()
         .map(|&share| {
@@ -534,9 +540,66 @@ fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec
                 threshold: kept.first().map_or(1.0, |x| x.0),
                 kept_precision: prec(kept),
                 dropped_precision: prec(dropped),
+                oracle_dropped_precision: oracle_precision(dropped.len(), wrong),
                 kept: kept.len(),
                 dropped: dropped.len(),
             }
         })
         .collect()
+}
+
+/// Precision of `dropped` beads chosen wrong ones first, with `wrong` wrong beads in
+/// all (0 when nothing is dropped).
+fn oracle_precision(dropped: usize, wrong: usize) -> f64 {
+    if dropped == 0 {
+        0.0
+    } else {
+        dropped.saturating_sub(wrong) as f64 / dropped as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oracle_drops_wrong_beads_first() {
+        assert_eq!(oracle_precision(0, 3), 0.0);
+        assert_eq!(oracle_precision(10, 3), 0.7);
+        assert_eq!(oracle_precision(10, 10), 0.0);
+        assert_eq!(oracle_precision(10, 25), 0.0);
+    }
+
+    #[test]
+    fn calibration_rows_count_and_rank_by_score() {
+        let golds = vec![vec![
+            (vec![0], vec![0]),
+            (vec![1], vec![1]),
+            (vec![2, 3], vec![2]),
+            (vec![4], vec![3]),
+        ]];
+        // Ten beads would be needed for 10 %; with four, 30 % drops one.
+        let hyps = vec![(
+            vec![
+                (vec![0], vec![0]),
+                (vec![1], vec![1]),
+                (vec![2], vec![2]),
+                (vec![3], vec![]),
+                (vec![4], vec![3]),
+            ],
+            vec![0.99, 0.2, 0.5, 0.4, 0.9],
+        )];
+        let rows = calibration(&golds, &hyps);
+        let at = |share: f64| rows.iter().find(|r| r.dropped_share == share).unwrap();
+        // Lowest score 0.2 is a right bead: dropped precision 1, while the two wrong
+        // beads could have been dropped first.
+        let r = at(0.2);
+        assert_eq!((r.dropped, r.kept), (1, 4));
+        assert_eq!(r.dropped_precision, 1.0);
+        assert_eq!(r.oracle_dropped_precision, 0.0);
+        assert_eq!(r.kept_precision, 0.5);
+        let r = at(0.3);
+        assert_eq!(r.dropped, 2);
+        assert_eq!(r.dropped_precision, 0.5);
+    }
 }
