@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx scorer memory_ops align)
+. ./targets.sh
+[ ${#targets[@]} -eq 0 ] && mapfile -t targets < <(all_targets)
 export RUSTC_BOOTSTRAP=1
 shared=../../shared/data
 

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(tmx_reader tmx_inline csv_reader jsonl_reader segment srx scorer memory_ops align)
+. ./targets.sh
+[ ${#targets[@]} -eq 0 ] && mapfile -t targets < <(all_targets)
 for target in "${targets[@]}"; do
   [ -d "corpus/$target" ] || { echo "$target: no corpus/$target (run fuzz/run.sh first)"; continue; }
   cargo fuzz build "$target" >/dev/null 2>&1

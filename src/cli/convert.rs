@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::{output::Output, progress, Global};
 use crate::formats::{
-    self, Column, Format, InlineMode, ReadOptions, ReadReport, WriteOptions, WriteReport, Writer,
+    self, Column, Format, InlineMode, ReadReport, WriteOptions, WriteReport, Writer,
 };
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -43,9 +43,8 @@ pub struct ConvertArgs {
     /// The file to write (`-`: standard output).
     pub output: PathBuf,
 
-    /// Input format (tmx, csv, tsv, jsonl); default: by extension, else by content.
-    #[arg(long, value_name = "FORMAT")]
-    pub from: Option<Format>,
+    #[command(flatten)]
+    pub reading: super::InputArgs,
 
     /// Output format (tmx, csv, tsv, jsonl); default: by the output's extension.
     #[arg(long, value_name = "FORMAT")]
@@ -71,24 +70,6 @@ pub struct ConvertArgs {
     /// origin, context_prev, context_next, prop:TYPE).
     #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
     pub columns: Vec<String>,
-
-    /// CSV/TSV input: the first row is data, not a header.
-    #[arg(long, conflicts_with = "header")]
-    pub no_header: bool,
-
-    /// CSV/TSV input: the first row is a header (even if it does not look like one).
-    #[arg(long)]
-    pub header: bool,
-
-    /// CSV/TSV input: `"` is an ordinary character, not a quote (the default for a
-    /// headerless TSV).
-    #[arg(long)]
-    pub no_quotes: bool,
-
-    /// Skip units that cannot be used (a `<tu>` without `<tuv>`, a bad language tag, a
-    /// ragged row…) and list them, instead of stopping at the first.
-    #[arg(long)]
-    pub skip_invalid: bool,
 
     /// JSON Lines output: simple records {"source","target","src_lang","tgt_lang"}.
     #[arg(long)]
@@ -172,15 +153,9 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         })?,
     };
 
-    let read_options = ReadOptions {
-        format: args.from,
-        source_lang: src.clone(),
-        target_lang: tgt.clone(),
-        langs: langs.clone(),
-        header: super::header_mode(args.no_header, args.header),
-        quotes: args.no_quotes.then_some(false),
-        skip_invalid: args.skip_invalid,
-    };
+    let read_options = args
+        .reading
+        .read_options(src.clone(), tgt.clone(), langs.clone());
     let mut reader = formats::open(&args.input, &read_options)?;
     let input_name = if is_stdio(&args.input) {
         "standard input".to_string()
@@ -232,7 +207,7 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         }
         match writer.write_unit(&unit) {
             Ok(_) => {}
-            Err(e) if args.skip_invalid && matches!(e.kind(), ErrorKind::Invalid(_)) => {
+            Err(e) if args.reading.skip_invalid && matches!(e.kind(), ErrorKind::Invalid(_)) => {
                 write_skipped += 1;
                 if write_skips.len() < formats::MAX_LISTED {
                     write_skips.push(e.to_string());

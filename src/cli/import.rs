@@ -38,9 +38,8 @@ pub struct ImportArgs {
     /// Files to import (`-`: standard input).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Input format (tmx, csv, tsv, jsonl); default: by extension, else by content.
-    #[arg(long, value_name = "FORMAT")]
-    pub from: Option<Format>,
+    #[command(flatten)]
+    pub reading: super::InputArgs,
     /// Source language: the first column of a headerless file, the source of JSON
     /// Lines records without one, the source column of a CSV/TSV.
     #[arg(long, short = 's', value_name = "LANG")]
@@ -51,19 +50,6 @@ pub struct ImportArgs {
     /// Languages of the columns of a headerless file (comma-separated).
     #[arg(long, value_name = "LANG,…", value_delimiter = ',')]
     pub langs: Vec<String>,
-    /// CSV/TSV: the first row is data, not a header.
-    #[arg(long, conflicts_with = "header")]
-    pub no_header: bool,
-    /// CSV/TSV: the first row is a header (even if it does not look like one).
-    #[arg(long)]
-    pub header: bool,
-    /// CSV/TSV: `"` is an ordinary character, not a quote.
-    #[arg(long)]
-    pub no_quotes: bool,
-    /// Skip units that cannot be used (and list them) instead of stopping at the
-    /// first, which abandons that file.
-    #[arg(long)]
-    pub skip_invalid: bool,
     /// What to do when a unit's source is stored already with another translation.
     #[arg(long, value_enum, default_value_t = Duplicates::Keep)]
     pub on_duplicate: Duplicates,
@@ -110,19 +96,14 @@ const LISTED: usize = 1000;
 
 pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     let lang = |l: &Option<String>, what| l.as_deref().map(|l| tm::lang(l, what)).transpose();
-    let read_options = ReadOptions {
-        format: args.from,
-        source_lang: lang(&args.src_lang, "--src-lang")?,
-        target_lang: lang(&args.tgt_lang, "--tgt-lang")?,
-        langs: args
-            .langs
+    let read_options = args.reading.read_options(
+        lang(&args.src_lang, "--src-lang")?,
+        lang(&args.tgt_lang, "--tgt-lang")?,
+        args.langs
             .iter()
             .map(|l| tm::lang(l, "--langs"))
             .collect::<Result<Vec<LangTag>>>()?,
-        header: super::header_mode(args.no_header, args.header),
-        quotes: args.no_quotes.then_some(false),
-        skip_invalid: args.skip_invalid,
-    };
+    );
     // Checked before the memory is opened (or created).
     tm::user(&args.user)?;
     let mut memory = args.tm.open_write(true)?;
@@ -214,7 +195,7 @@ fn import_file(
                     }
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
-                    if !args.skip_invalid {
+                    if !args.reading.skip_invalid {
                         bail!(
                             "{place}: {} (--skip-invalid skips such units); nothing of {name} was imported",
                             formats::error_message(&e)

@@ -124,14 +124,53 @@ fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
     tm.path().ok()
 }
 
-/// The header mode of CSV/TSV input from `--no-header` / `--header` (clap keeps them
-/// exclusive); neither: decided by the first row.
-fn header_mode(no_header: bool, header: bool) -> crate::formats::HeaderMode {
-    use crate::formats::HeaderMode;
-    match (no_header, header) {
-        (true, _) => HeaderMode::Absent,
-        (_, true) => HeaderMode::Present,
-        _ => HeaderMode::Auto,
+/// The input options `import` and `convert` share: the format, how to read CSV/TSV,
+/// and what to do with units that cannot be used.
+#[derive(Debug, clap::Args)]
+pub struct InputArgs {
+    /// Input format (tmx, csv, tsv, jsonl); default: by extension, else by content.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: Option<crate::formats::Format>,
+    /// CSV/TSV input: the first row is data, not a header.
+    #[arg(long, conflicts_with = "header")]
+    pub no_header: bool,
+    /// CSV/TSV input: the first row is a header (even if it does not look like one).
+    #[arg(long)]
+    pub header: bool,
+    /// CSV/TSV input: `"` is an ordinary character, not a quote (the default for a
+    /// headerless TSV).
+    #[arg(long)]
+    pub no_quotes: bool,
+    /// Skip units that cannot be used (a `<tu>` without `<tuv>`, a bad language tag, a
+    /// ragged row…) and list them, instead of stopping at the first (which abandons
+    /// the file).
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+impl InputArgs {
+    /// The reader's options, with the languages the command has read.
+    fn read_options(
+        &self,
+        source_lang: Option<crate::text::LangTag>,
+        target_lang: Option<crate::text::LangTag>,
+        langs: Vec<crate::text::LangTag>,
+    ) -> crate::formats::ReadOptions {
+        use crate::formats::HeaderMode;
+        crate::formats::ReadOptions {
+            format: self.from,
+            source_lang,
+            target_lang,
+            langs,
+            // clap keeps the two exclusive; neither: decided by the first row.
+            header: match (self.no_header, self.header) {
+                (true, _) => HeaderMode::Absent,
+                (_, true) => HeaderMode::Present,
+                _ => HeaderMode::Auto,
+            },
+            quotes: self.no_quotes.then_some(false),
+            skip_invalid: self.skip_invalid,
+        }
     }
 }
 

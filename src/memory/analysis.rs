@@ -378,7 +378,7 @@ fn check(unit: &TranslationUnit) -> Result<()> {
 }
 
 /// The seed of the fingerprints of a language group's terms.
-fn fingerprint_seed(primary: &str) -> [u64; 2] {
+pub(crate) fn fingerprint_seed(primary: &str) -> [u64; 2] {
     [
         mix(0x243f_6a88_85a3_08d3, primary.as_bytes()),
         mix(0x1319_8a2e_0370_7344, primary.as_bytes()),

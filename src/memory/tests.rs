@@ -1161,3 +1161,42 @@ fn duplicates_of_stored_units_are_found_across_many_words_chunks() {
     w.commit().unwrap();
     assert_eq!(count_units(&m), 3000 + 1000);
 }
+
+/// A big batch into a memory with stored terms reads them all at once: stored terms
+/// keep their ids and counts, new ones are added once.
+#[test]
+fn a_big_import_reads_the_stored_terms_at_once() {
+    let mut m = Memory::in_memory().unwrap();
+    let first: Vec<TranslationUnit> = (0..3000)
+        .map(|i| pair(&format!("Old word{i} here."), &format!("Старое слово{i}.")))
+        .collect();
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    w.add_batch(&first).unwrap();
+    w.commit().unwrap();
+    // 3,000 stored terms met again, 3,000 new ones: more than enough to load them all.
+    let second: Vec<TranslationUnit> = (0..3000)
+        .map(|i| {
+            pair(
+                &format!("New word{i} fresh{i}."),
+                &format!("Новое слово{i}."),
+            )
+        })
+        .collect();
+    let mut w = m.writer(WriteOptions::default()).unwrap();
+    w.add_batch(&second).unwrap();
+    w.commit().unwrap();
+    let (df, terms): (i64, i64) = m
+        .conn
+        .query_row(
+            "SELECT (SELECT df FROM terms WHERE token = 'word17'),
+                    (SELECT count(*) FROM terms WHERE token LIKE 'word%')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((df, terms), (2, 3000));
+    let hits = lookup(&m, "New word17 fresh17.", 70);
+    assert_eq!(hits[0], ("Новое слово17.".to_string(), 100));
+    let hits = lookup(&m, "Old word17 here.", 70);
+    assert_eq!(hits[0], ("Старое слово17.".to_string(), 100));
+}

@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use super::analysis::{source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant};
+use super::analysis::{
+    fingerprint, fingerprint_seed, source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant,
+};
 use super::index::{self, SegmentInfo};
 use super::postings::{
     decode_ids, for_each_posting, put_varint, text_id, text_index, text_unit, words_key32,
@@ -119,6 +121,9 @@ pub struct Writer<'m> {
     segments: Vec<i64>,
     /// The `terms` table had rows when the writer started.
     stored_terms: bool,
+    /// Every stored term is in `terms` (read at once for big imports), so a term the
+    /// writer does not know is new.
+    all_terms_known: bool,
     terms: Vec<TermInfo>,
     /// Terms by [`super::analysis::fingerprint`]: no string is hashed on the hot path.
     term_index: FxHashMap<u128, u32>,
@@ -179,6 +184,13 @@ struct LogEntry {
     /// Variant index (10 bits), token count (10 bits), position + 1 or 0 (10 bits).
     packed: u32,
 }
+
+/// A batch with this many terms the writer does not know makes it read all stored
+/// terms at once ([`Writer::load_stored_terms`]) …
+const LOAD_TERMS_AFTER: usize = 2048;
+/// … unless the memory has more than this many (their memory would outweigh the
+/// searches saved).
+const LOAD_TERMS_MAX: i64 = 4_000_000;
 
 /// Move the log into the lists when it has this many entries.
 const LOG_ENTRIES: usize = 1 << 22;
@@ -246,6 +258,7 @@ impl<'m> Writer<'m> {
             now,
             segments,
             stored_terms,
+            all_terms_known: false,
             terms: Vec::new(),
             term_index: FxHashMap::default(),
             term_by_id: FxHashMap::default(),
@@ -372,6 +385,16 @@ impl<'m> Writer<'m> {
 
     /// Maps a batch's vocabulary to the writer's terms (looked up or created).
     fn resolve_vocabulary(&mut self, batch: &AnalyzedBatch) -> Result<()> {
+        if self.stored_terms && !self.all_terms_known {
+            let unknown = batch
+                .vocab
+                .iter()
+                .filter(|t| !self.term_index.contains_key(&t.fp))
+                .count();
+            if unknown >= LOAD_TERMS_AFTER && self.next_term <= LOAD_TERMS_MAX {
+                self.load_stored_terms()?;
+            }
+        }
         let mut local = std::mem::take(&mut self.local);
         local.clear();
         local.reserve(batch.vocab.len());
@@ -398,9 +421,57 @@ impl<'m> Writer<'m> {
         Ok(())
     }
 
+    /// Reads every stored term the writer does not know yet: one pass over the table
+    /// instead of one search per new term of a big import.
+    fn load_stored_terms(&mut self) -> Result<()> {
+        let mut seeds: FxHashMap<i64, Option<[u64; 2]>> = FxHashMap::default();
+        let mut complete = true;
+        let mut stmt = self
+            .tx
+            .prepare("SELECT grp, token, id, df FROM terms")
+            .map_err(db_error)?;
+        let mut rows = stmt.query([]).map_err(db_error)?;
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let grp: i64 = row.get(0).map_err(db_error)?;
+            let token = row
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(Into::into))
+                .map_err(db_error)?;
+            let (id, df): (i64, i64) =
+                (row.get(2).map_err(db_error)?, row.get(3).map_err(db_error)?);
+            let langs = &self.langs;
+            let seed = *seeds
+                .entry(grp)
+                .or_insert_with(|| langs.tag(grp).map(|t| fingerprint_seed(t.as_str())));
+            let (Some(seed), Ok(id)) = (seed, u32::try_from(id)) else {
+                // Left to the search by name in `new_term`.
+                complete = false;
+                continue;
+            };
+            let fp = fingerprint(seed, token);
+            if self.term_index.contains_key(&fp) {
+                continue;
+            }
+            let index = self.terms.len() as u32;
+            self.terms.push(TermInfo {
+                grp,
+                token: token.into(),
+                id,
+                df,
+                stored: true,
+                dirty: false,
+            });
+            self.lists.push(PostingList::default());
+            self.term_by_id.insert(id, index);
+            self.term_index.insert(fp, index);
+        }
+        self.all_terms_known = complete;
+        Ok(())
+    }
+
     /// Loads (or creates) a term the writer has not seen yet; returns its index.
     fn new_term(&mut self, grp: i64, token: &str, fp: u128) -> Result<u32> {
-        let found: Option<(i64, i64)> = if self.stored_terms {
+        let found: Option<(i64, i64)> = if self.stored_terms && !self.all_terms_known {
             self.tx
                 .prepare_cached("SELECT id, df FROM terms WHERE grp = ?1 AND token = ?2")
                 .map_err(db_error)?
@@ -1150,6 +1221,7 @@ impl<'m> Writer<'m> {
             .map_err(db_error)?;
         super::schema::recreate_concordance(&self.tx)?;
         self.stored_terms = false;
+        self.all_terms_known = false;
         self.segments.clear();
         self.words_cache.clear();
         self.terms.clear();
