@@ -116,9 +116,10 @@ pub enum ErrorKind {
     /// Another process holds the memory's write lock, and the wait for it ran out:
     /// worth a retry later, no sign of damage.
     Busy,
-    /// The memory file is damaged (SQLite: "database disk image is malformed"): no
-    /// later command on it can succeed.
-    Damaged,
+    /// The memory file is damaged: SQLite found a malformed page, or bitext a stored
+    /// unit or index entry it cannot decode. The message says what, and how to recover
+    /// (a backup, or `bitext reindex` for the index).
+    Damaged(String),
 }
 
 impl ErrorKind {
@@ -126,7 +127,7 @@ impl ErrorKind {
     pub fn is_database(&self) -> bool {
         matches!(
             self,
-            ErrorKind::Database(_) | ErrorKind::Busy | ErrorKind::Damaged
+            ErrorKind::Database(_) | ErrorKind::Busy | ErrorKind::Damaged(_)
         )
     }
 }
@@ -139,14 +140,11 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Syntax(m)
             | ErrorKind::Invalid(m)
             | ErrorKind::Encoding(m)
-            | ErrorKind::Database(m) => f.write_str(m),
+            | ErrorKind::Database(m)
+            | ErrorKind::Damaged(m) => f.write_str(m),
             ErrorKind::Busy => f.write_str(
                 "the memory is locked by another process that is writing to it; try again \
                  when it has finished",
-            ),
-            ErrorKind::Damaged => f.write_str(
-                "the memory file is damaged (SQLite: database disk image is malformed); \
-                 restore it from a backup",
             ),
         }
     }
@@ -168,6 +166,11 @@ impl Error {
     /// An I/O error on the given path.
     pub fn io(err: io::Error, path: Option<&Path>) -> Error {
         Error::new(ErrorKind::Io(err), Location::default().or_path(path))
+    }
+
+    /// A damaged memory file (see [`ErrorKind::Damaged`]).
+    pub fn damaged(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Damaged(message.into()), Location::default())
     }
 
     /// A syntax error at `location`.

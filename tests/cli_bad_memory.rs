@@ -192,7 +192,7 @@ fn corrupted_memory_file() {
         refused(&out, &["bad.sqlite", "damaged"]);
     }
     assert_same(&bad, &bytes);
-    // A random page anywhere else: whatever a command meets, it reports (or does not
+    // A random 4 KiB block anywhere else: whatever a command meets, it reports (or does not
     // need the page); it never panics and never writes output it could not finish.
     for seed in 0..6u64 {
         let mut bytes = fs::read(&tm).unwrap();

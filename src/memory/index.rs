@@ -60,7 +60,7 @@ pub(crate) fn postings_key(segment: i64, term: u32) -> i64 {
 }
 
 fn damaged(what: String) -> Error {
-    Error::invalid(format!(
+    Error::damaged(format!(
         "the memory's index is damaged ({what}); run `bitext reindex`"
     ))
 }

@@ -128,7 +128,7 @@ fn read_tokens(conn: &Connection, id: i64, tokens: &mut Vec<u32>) -> Result<Opti
         .as_blob()
         .map_err(|e| db_error(e.into()))?;
     let damaged = || {
-        Error::invalid(format!(
+        Error::damaged(format!(
             "the memory's index is damaged (tokens of unit {}); run `bitext reindex`",
             text_unit(id)
         ))

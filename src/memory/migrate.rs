@@ -78,7 +78,7 @@ fn old_postings(chunk: &[u8], mut f: impl FnMut(i64, u32, u32)) -> bool {
 }
 
 fn damaged(what: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("the memory is damaged: {what}"))
+    Error::damaged(format!("the memory is damaged: {what}"))
 }
 
 /// Version 2 → 3.

@@ -183,7 +183,7 @@ pub(crate) fn recreate_concordance(tx: &Connection) -> Result<()> {
 
 /// Whether `err` says the memory file is damaged ([`ErrorKind::Damaged`]).
 pub fn is_damaged(err: &Error) -> bool {
-    matches!(err.kind(), ErrorKind::Damaged)
+    matches!(err.kind(), ErrorKind::Damaged(_))
 }
 
 /// Whether `err` says another process is writing to the memory and the wait for it
@@ -199,7 +199,11 @@ pub(crate) fn db_error(err: rusqlite::Error) -> Error {
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                 ErrorKind::Busy
             }
-            rusqlite::ErrorCode::DatabaseCorrupt => ErrorKind::Damaged,
+            rusqlite::ErrorCode::DatabaseCorrupt => ErrorKind::Damaged(
+                "the memory file is damaged (SQLite: database disk image is malformed); \
+                 restore it from a backup"
+                    .into(),
+            ),
             _ => ErrorKind::Database(describe(&err)),
         },
         _ => ErrorKind::Database(describe(&err)),

@@ -135,6 +135,8 @@ pub struct Writer<'m> {
     /// Postings in the order they were made, moved into `lists` by term now and then
     /// (appending to 100,000 lists at random is slow).
     log: Vec<LogEntry>,
+    /// [`Writer::drain_log`]'s buffer.
+    log_sorted: Vec<LogEntry>,
     words: Vec<WordsEntry>,
     /// Units from this one on have their index entries in `lists` and `words`.
     pending_from: i64,
@@ -265,6 +267,7 @@ impl<'m> Writer<'m> {
             lists: Vec::new(),
             pending_bytes: 0,
             log: Vec::with_capacity(LOG_ENTRIES),
+            log_sorted: Vec::new(),
             words: Vec::new(),
             pending_from: next_unit,
             added: FxHashMap::default(),
@@ -794,7 +797,10 @@ impl<'m> Writer<'m> {
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
-        let mut sorted = vec![LogEntry::default(); self.log.len()];
+        // Kept between drains: a fresh buffer of this size costs page faults each time.
+        let mut sorted = std::mem::take(&mut self.log_sorted);
+        sorted.clear();
+        sorted.resize(self.log.len(), LogEntry::default());
         let mut next = start.clone();
         for e in &self.log {
             let slot = &mut next[e.term as usize];
@@ -822,6 +828,7 @@ impl<'m> Writer<'m> {
             info.df += (to - from) as i64;
             info.dirty = true;
         }
+        self.log_sorted = sorted;
     }
 
     /// Updates a stored unit's metadata with a duplicate's.
@@ -867,7 +874,8 @@ impl<'m> Writer<'m> {
             let mut blob = Vec::with_capacity(old.len() + 64);
             VariantsBlob::header(&mut blob, merged.variants.len());
             for (stored, v) in VariantsBlob::new(&old).zip(&merged.variants) {
-                let stored = stored.map_err(|e| Error::invalid(format!("unit {}: {e}", row.id)))?;
+                let stored = stored
+                    .map_err(|e| Error::damaged(format!("unit {} is damaged: {e}", row.id)))?;
                 let extra = store::variant_extra(v);
                 StoredVariant {
                     markup: v.markup.as_deref(),
@@ -929,7 +937,7 @@ impl<'m> Writer<'m> {
             };
             let variants: Vec<StoredVariant<'_>> = VariantsBlob::new(&blob)
                 .collect::<std::result::Result<_, _>>()
-                .map_err(|e| Error::invalid(format!("unit {id} is damaged: {e}")))?;
+                .map_err(|e| Error::damaged(format!("unit {id} is damaged: {e}")))?;
             let langs: Vec<i64> = variants.iter().map(|v| v.lang).collect();
             let source = source_lang
                 .and_then(|sl| langs.iter().position(|&l| l == sl))
@@ -1274,8 +1282,8 @@ impl<'m> Writer<'m> {
                 let mut ids = Vec::new();
                 for (k, (stored, av)) in VariantsBlob::new(&old).zip(batch.variants(a)).enumerate()
                 {
-                    let stored =
-                        stored.map_err(|e| Error::invalid(format!("unit {}: {e}", row.id)))?;
+                    let stored = stored
+                        .map_err(|e| Error::damaged(format!("unit {} is damaged: {e}", row.id)))?;
                     ids.clear();
                     for &t in batch.tokens(av) {
                         put_varint(&mut ids, u64::from(self.local_ids[t as usize]));
