@@ -887,3 +887,51 @@ fn concordance_finds_dotted_capital_i_and_capital_sharp_s() {
         }
     }
 }
+
+/// The files of `dir`, sorted.
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_new_memory_appears_only_with_its_first_file() {
+    // A new memory is built unseen and published after the first file: a first file
+    // that fails leaves no memory and no temporary file; a later one that fails leaves
+    // the memory with the files before it.
+    let dir = tempdir();
+    let mem = dir.path().join("mem");
+    fs::create_dir(&mem).unwrap();
+    let tm = mem.join("tm.sqlite");
+    let good = pairs_tsv(dir.path(), "good.tsv", 300);
+    let bad = dir.path().join("bad.tsv");
+    fs::write(&bad, "en\tru\nOne\tОдин\nTwo\tДва\tthree\n").unwrap();
+    let out = run(&tm, &["import", "-q", bad.to_str().unwrap()]);
+    refused(&out, &["bad.tsv:3", "nothing of"]);
+    assert!(dir_names(&mem).is_empty(), "{:?}", dir_names(&mem));
+    let out = run(
+        &tm,
+        &[
+            "import",
+            "-q",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
+    );
+    refused(&out, &["bad.tsv:3"]);
+    assert_eq!(units(&tm), 300);
+    let names = dir_names(&mem);
+    assert!(
+        names.iter().all(|n| n.starts_with("tm.sqlite")),
+        "{names:?}"
+    );
+    let mode: String = rusqlite::Connection::open(&tm)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}

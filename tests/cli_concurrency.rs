@@ -414,3 +414,57 @@ fn writers_fail_clearly_and_readers_read_while_another_process_writes() {
         .success();
     assert_eq!(units(&tm), before + 1);
 }
+
+#[test]
+fn a_new_memory_killed_while_being_built_leaves_no_memory() {
+    // The first import into a new memory builds it in a temporary file: while it runs
+    // there is no memory to read, and a kill leaves only that temporary file (which a
+    // later import does not mind), never a half-built memory.
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let mut import = spawn(
+        &tm,
+        &["import", "-", "--from", "tsv", "-s", "en", "-t", "ru"],
+    );
+    let mut stdin = import.stdin.take().unwrap();
+    for i in 0..2000 {
+        writeln!(
+            stdin,
+            "Line {i} of the first file.\tСтрока {i} первого файла."
+        )
+        .unwrap();
+    }
+    stdin.flush().unwrap();
+    let temp = |dir: &Path| {
+        fs::read_dir(dir).unwrap().find_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.starts_with(".tm.sqlite.bitext-new-").then_some(name)
+        })
+    };
+    let start = Instant::now();
+    while temp(dir.path()).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no temporary file"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!tm.exists());
+    tm_cmd(&tm)
+        .args(["stats"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no memory here"));
+    import.kill().unwrap();
+    import.wait().unwrap();
+    drop(stdin);
+    assert!(!tm.exists(), "a killed build left a memory");
+    assert!(temp(dir.path()).is_some());
+    let tsv = dir.path().join("pairs.tsv");
+    fs::write(&tsv, "en\tru\nOne.\tОдин.\nTwo.\tДва.\n").unwrap();
+    tm_cmd(&tm)
+        .args(["import", tsv.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(units(&tm), 2);
+}

@@ -106,10 +106,24 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     );
     // Checked before the memory is opened (or created).
     tm::user(&args.user)?;
-    let mut memory = args.tm.open_write(true)?;
+    // A memory that does not exist yet is built unseen and published after the first
+    // file (see `NewMemory`): its pages are written once, not twice.
+    let mut new = args.tm.create_new()?;
+    let mut memory = match new {
+        Some(_) => None,
+        None => Some(args.tm.open_write(true)?),
+    };
     let mut out = Output::create(None)?;
     for path in &args.files {
-        let report = import_file(&mut memory, path, &read_options, &args, global)?;
+        let target = match (new.as_mut(), memory.as_mut()) {
+            (Some(new), _) => new.memory(),
+            (None, Some(memory)) => memory,
+            (None, None) => bail!("no memory is open"),
+        };
+        let report = import_file(target, path, &read_options, &args, global)?;
+        if let Some(done) = new.take() {
+            memory = Some(done.publish()?);
+        }
         match args.format {
             TextOrJson::Jsonl => {
                 let line = serde_json::to_string(&report)? + "\n";

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::memory::{Memory, OnDuplicate, OpenOptions};
+use crate::memory::{Memory, NewMemory, OnDuplicate, OpenOptions};
 use crate::text::LangTag;
 
 /// Environment variable naming the memory file.
@@ -60,6 +60,16 @@ impl TmArgs {
     pub fn open_read(&self) -> Result<Memory> {
         let path = self.path()?;
         Ok(Memory::open(&path, &self.options(false, true))?)
+    }
+
+    /// Starts a new memory at the path (see [`Memory::create_new`]), or `None` if
+    /// something is there already.
+    pub fn create_new(&self) -> Result<Option<NewMemory>> {
+        let path = self.path()?;
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Ok(None);
+        }
+        Ok(Some(Memory::create_new(&path, &self.options(true, false))?))
     }
 
     /// Opens the memory for writing, creating it if asked.

@@ -38,6 +38,7 @@ mod index;
 pub mod limits;
 mod lookup;
 mod migrate;
+mod new_file;
 pub mod postings;
 pub mod schema;
 pub mod score;
@@ -55,11 +56,21 @@ pub use admin::{DeleteFilter, LanguagePairStats, Stats, UnitRecord, Units};
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};
+pub use new_file::NewMemory;
 pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
 
 use crate::error::{Error, Result};
 use schema::db_error;
 use store::LangCache;
+
+/// How a memory file is journaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Journal {
+    /// Write-ahead log: the memory as everyone uses it.
+    Wal,
+    /// An in-memory rollback journal, no syncs: a new file no other process knows yet.
+    Unshared,
+}
 
 /// How to open a memory file.
 #[derive(Debug, Clone)]
@@ -163,7 +174,12 @@ impl Memory {
         };
         let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
         conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
-        Memory::setup(conn, Some(path.to_path_buf()), options.read_only)
+        Memory::setup(
+            conn,
+            Some(path.to_path_buf()),
+            options.read_only,
+            Journal::Wal,
+        )
     }
 
     /// True if the file's schema or index is from another version of bitext.
@@ -191,10 +207,15 @@ impl Memory {
     /// A memory that lives in RAM only (for tests and one-off work).
     pub fn in_memory() -> Result<Memory> {
         let conn = Connection::open_in_memory().map_err(db_error)?;
-        Memory::setup(conn, None, false)
+        Memory::setup(conn, None, false, Journal::Wal)
     }
 
-    fn setup(mut conn: Connection, path: Option<PathBuf>, read_only: bool) -> Result<Memory> {
+    fn setup(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        read_only: bool,
+        journal: Journal,
+    ) -> Result<Memory> {
         // Plans must not depend on bound values: otherwise (with STAT4 compiled in)
         // SQLite re-prepares a statement whenever a parameter changes.
         conn.set_db_config(
@@ -230,7 +251,20 @@ impl Memory {
                 conn.execute_batch("PRAGMA page_size = 16384;")
                     .map_err(db_error)?;
             }
-            if path.is_some() {
+            if path.is_some() && journal == Journal::Unshared {
+                // A file nobody else sees yet (see `NewMemory`): each page written
+                // once, no syncs until it is published.
+                let mode: String = conn
+                    .query_row("PRAGMA journal_mode = MEMORY", [], |r| r.get(0))
+                    .map_err(db_error)?;
+                if !mode.eq_ignore_ascii_case("memory") {
+                    return Err(Error::invalid(format!(
+                        "cannot switch the new memory to an in-memory journal (got {mode})"
+                    )));
+                }
+                conn.execute_batch("PRAGMA synchronous = OFF;")
+                    .map_err(db_error)?;
+            } else if path.is_some() {
                 // WAL: readers never block the writer and a crash never corrupts.
                 let mode: String = conn
                     .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))

@@ -1,0 +1,271 @@
+//! A memory made in a new file: built unseen, then published whole.
+//!
+//! The first import into a memory that does not exist yet need not pay for the
+//! write-ahead log, which writes every page twice (log, then file) and syncs both: no
+//! other process can be reading a file that is not there. The memory is built in a
+//! temporary file beside its path with an in-memory rollback journal (each file's
+//! transaction can still be rolled back) and no syncs, then switched to WAL, synced,
+//! and linked to its path only if nothing has appeared there meanwhile. A crash before
+//! that leaves the temporary file and no memory; never a half-built one.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::schema::db_error;
+use super::{Journal, Memory, OpenOptions};
+use crate::error::{Error, Result};
+
+/// A memory being built in a new file (see [`Memory::create_new`]). Dropped without
+/// [`NewMemory::publish`], it removes its temporary file.
+#[derive(Debug)]
+pub struct NewMemory {
+    memory: Option<Memory>,
+    temp: PathBuf,
+    target: PathBuf,
+    options: OpenOptions,
+}
+
+impl Memory {
+    /// Starts a memory at `path`, which must not exist, built in a temporary file
+    /// beside it (`.NAME.bitext-new-PID.tmp`) until [`NewMemory::publish`] puts it at
+    /// `path`, complete. Errors name `path`.
+    pub fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
+        create_new(path, options).map_err(|e| e.in_file(path))
+    }
+}
+
+fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::invalid(
+            "exists already; a new memory needs a free name",
+        ));
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid("is not a file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+                return Err(Error::invalid(format!(
+                    "cannot create the memory: {} is a file, not a directory",
+                    file.display()
+                )));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
+            dir.to_path_buf()
+        }
+        None => PathBuf::from("."),
+    };
+    let temp = dir.join(format!(".{name}.bitext-new-{}.tmp", std::process::id()));
+    // One left by an earlier process with the same id, killed: nobody else uses it.
+    let _ = std::fs::remove_file(&temp);
+    let conn = Connection::open_with_flags(
+        &temp,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db_error)?;
+    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
+    let mut new = NewMemory {
+        memory: None,
+        temp: temp.clone(),
+        target: path.to_path_buf(),
+        options: options.clone(),
+    };
+    new.memory = Some(Memory::setup(conn, Some(temp), false, Journal::Unshared)?);
+    Ok(new)
+}
+
+impl NewMemory {
+    /// The memory being built.
+    pub fn memory(&mut self) -> &mut Memory {
+        self.memory
+            .as_mut()
+            .expect("a NewMemory holds its memory until published")
+    }
+
+    /// Puts the memory at its path, switched to WAL and synced, and opens it there
+    /// as usual. Fails, keeping nothing, if a file appeared at the path meanwhile
+    /// (another process made a memory there).
+    pub fn publish(mut self) -> Result<Memory> {
+        let target = self.target.clone();
+        self.publish_inner().map_err(|e| e.in_file(&target))?;
+        Memory::open(&target, &self.options)
+    }
+
+    fn publish_inner(&mut self) -> Result<()> {
+        let memory = self.memory.take().expect("published once");
+        let mode: String = memory
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::invalid(format!(
+                "cannot switch the memory to WAL journaling (got {mode})"
+            )));
+        }
+        memory.conn.close().map_err(|(_, e)| db_error(e))?;
+        let io = |e| Error::io(e, Some(&self.temp));
+        File::open(&self.temp)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        let taken = || {
+            Error::invalid(
+                "another process made a memory here while this one was being built; \
+                 nothing was kept: run the command again",
+            )
+        };
+        match std::fs::hard_link(&self.temp, &self.target) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&self.temp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(taken()),
+            // No hard links on this file system: a rename, which would replace a file,
+            // so only if there is none.
+            Err(_) => {
+                if std::fs::symlink_metadata(&self.target).is_ok() {
+                    return Err(taken());
+                }
+                std::fs::rename(&self.temp, &self.target)
+                    .map_err(|e| Error::io(e, Some(&self.target)))?;
+            }
+        }
+        sync_dir(&self.target);
+        Ok(())
+    }
+}
+
+impl Drop for NewMemory {
+    fn drop(&mut self) {
+        // Not published (an error, or publish failed): the temporary file goes.
+        drop(self.memory.take());
+        if std::fs::symlink_metadata(&self.temp).is_ok() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Syncs the directory holding `path`, so that its new name survives a power loss
+/// (where directories can be opened: Unix).
+fn sync_dir(path: &Path) {
+    #[cfg(unix)]
+    {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::WriteOptions;
+    use crate::text::LangTag;
+    use crate::unit::TranslationUnit;
+
+    fn unit(i: usize) -> TranslationUnit {
+        TranslationUnit::pair(
+            LangTag::parse("en").unwrap(),
+            format!("Sentence {i}."),
+            LangTag::parse("ru").unwrap(),
+            format!("Предложение {i}."),
+        )
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn build(path: &Path, n: usize) -> NewMemory {
+        let mut new = Memory::create_new(path, &OpenOptions::default()).unwrap();
+        let units: Vec<TranslationUnit> = (0..n).map(unit).collect();
+        let mut w = new.memory().writer(WriteOptions::default()).unwrap();
+        w.add_batch(&units).unwrap();
+        w.commit().unwrap();
+        new
+    }
+
+    #[test]
+    fn a_published_memory_is_complete_and_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tm.sqlite");
+        let new = build(&path, 100);
+        assert!(!path.exists(), "unseen until published");
+        let memory = new.publish().unwrap();
+        assert_eq!(memory.units().count(), 100);
+        let mode: String = memory
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(memory);
+        assert_eq!(names(dir.path()), ["tm.sqlite"]);
+        let again = Memory::open(&path, &OpenOptions::default()).unwrap();
+        assert_eq!(again.units().count(), 100);
+    }
+
+    #[test]
+    fn an_unpublished_memory_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tm.sqlite");
+        drop(build(&path, 10));
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    }
+
+    #[test]
+    fn a_memory_made_meanwhile_by_another_process_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tm.sqlite");
+        let new = build(&path, 10);
+        // Another process creates the memory while this one builds its own.
+        let mut other = Memory::open(
+            &path,
+            &OpenOptions {
+                create: true,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        let mut w = other.writer(WriteOptions::default()).unwrap();
+        w.add(&unit(1000)).unwrap();
+        w.commit().unwrap();
+        drop(other);
+        let err = new.publish().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("another process made a memory here"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("tm.sqlite"), "{err}");
+        let kept = Memory::open(&path, &OpenOptions::default()).unwrap();
+        assert_eq!(kept.units().count(), 1);
+        drop(kept);
+        assert_eq!(names(dir.path()), ["tm.sqlite"]);
+    }
+
+    #[test]
+    fn an_existing_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tm.sqlite");
+        std::fs::write(&path, "").unwrap();
+        let err = Memory::create_new(&path, &OpenOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("exists already"), "{err}");
+        assert_eq!(names(dir.path()), ["tm.sqlite"]);
+    }
+}
