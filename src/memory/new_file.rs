@@ -63,6 +63,7 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
     let temp = dir.join(format!(".{name}.bitext-new-{}.tmp", std::process::id()));
     // One left by an earlier process with the same id, killed: nobody else uses it.
     let _ = std::fs::remove_file(&temp);
+    remove_abandoned(&dir, &name);
     let conn = Connection::open_with_flags(
         &temp,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -146,6 +147,34 @@ impl Drop for NewMemory {
         drop(self.memory.take());
         if std::fs::symlink_metadata(&self.temp).is_ok() {
             let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Removes the temporary files that killed processes left while building a memory
+/// called `name` in `dir`: those whose process is gone. Where that cannot be told (no
+/// `/proc`), they stay, safe to delete by hand.
+fn remove_abandoned(dir: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.bitext-new-");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -257,6 +286,29 @@ mod tests {
         assert_eq!(kept.units().count(), 1);
         drop(kept);
         assert_eq!(names(dir.path()), ["tm.sqlite"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_abandoned_by_killed_builds_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tm.sqlite");
+        // A process that is gone (pids stay below 2^22 on Linux), and one that runs.
+        let gone = dir.path().join(".tm.sqlite.bitext-new-4999999.tmp");
+        let running = dir.path().join(format!(
+            ".tm.sqlite.bitext-new-{}.tmp",
+            std::os::unix::process::parent_id()
+        ));
+        let other = dir.path().join(".other.sqlite.bitext-new-4999999.tmp");
+        for f in [&gone, &running, &other] {
+            std::fs::write(f, "").unwrap();
+        }
+        build(&path, 1).publish().unwrap();
+        let names = names(dir.path());
+        let expected_gone = Path::new("/proc/self").exists();
+        assert_eq!(gone.exists(), !expected_gone, "{names:?}");
+        assert!(running.exists(), "{names:?}");
+        assert!(other.exists(), "{names:?}");
     }
 
     #[test]
