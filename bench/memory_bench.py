@@ -9,9 +9,9 @@ redoes everything):
   1. grow the corpus to 1.1M pairs (the first 350k / 1M rows are the memories; rows
      1M..1.1M are imported into the 1M memory to time an import into a full one) and
      make 1,000 queries with ../shared/bench/make_queries.py;
-  2. bitext: import 350k into an empty memory, 1M into an empty memory, then 100k more
-     into the 1M one (units/s, index included, the fastest of --import-runs runs; file
-     size against the raw text);
+  2. bitext: import 350k into a new memory, 1M into a new memory, 100k more into the
+     1M one, and 350k into a memory holding one unit (units/s, index included, the
+     fastest of --import-runs runs; file size against the raw text);
   3. bitext lookup --queries (min 70, best 5) at 350k and 1M, per-query times from
      --timings; the same with --exhaustive gives the truth for recall@1;
   4. one-off `bitext lookup TEXT` processes against the 1M memory (start to answer);
@@ -141,6 +141,20 @@ def main():
 
     timed_import('import_350k', 'm350k.tsv', 'm350k.sqlite')
     timed_import('import_1m', 'm1m.tsv', 'm1m.sqlite')
+    if 'import_350k_existing' not in res:
+        # The same 350k into a memory that exists already (one unit): through SQLite's
+        # write-ahead log, as every import after a memory's first.
+        with open(P('m350k.tsv'), encoding='utf-8') as f, open(P('one.tsv'), 'w', encoding='utf-8') as o:
+            o.write(f.readline())
+        for suffix in ('', '-wal', '-shm'):
+            if os.path.exists(P('one.sqlite') + suffix):
+                os.remove(P('one.sqlite') + suffix)
+        run([B, 'import', P('one.tsv'), '-s', 'en', '-t', 'ru', '--quiet'] + tm('one.sqlite'), env=env)
+        timed_import('import_350k_existing', 'm350k.tsv', 'm350k_existing.sqlite', base='one.sqlite')
+        for suffix in ('', '-wal', '-shm'):
+            for name in ('m350k_existing.sqlite', 'one.sqlite'):
+                if os.path.exists(P(name) + suffix):
+                    os.remove(P(name) + suffix)
     if 'import_1m_plus_100k' not in res:
         timed_import('import_1m_plus_100k', 'extra100k.tsv', 'm1m_plus.sqlite', base='m1m.sqlite')
         for suffix in ('', '-wal', '-shm'):
@@ -284,6 +298,7 @@ def print_table(res):
         ('lookup p99 ms (1M)', g('lookup_1m', 'p99_ms'), '', ''),
         ('import units/s (1M, empty memory)', g('import_1m', 'units_per_s'), '', ''),
         ('import units/s (+100k into the 1M memory)', g('import_1m_plus_100k', 'units_per_s'), '', ''),
+        ('import units/s (350k into a memory holding one unit)', g('import_350k_existing', 'units_per_s'), '', ''),
         ('file size / raw text (1M, fuzzy index)', g('import_1m', 'size_ratio'), '', ''),
         ('file size / raw text (1M, + concordance index)', g('concordance_1m', 'size_ratio_after'), '', ''),
         ('one-off lookup, process start to answer, p50 / max ms (1M)',

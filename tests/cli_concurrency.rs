@@ -14,16 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{bitext, json_lines, shared, tempdir};
-
-/// `bitext --quiet … --tm TM`, without $BITEXT_TM / $BITEXT_USER from outside.
-fn tm_cmd(tm: &Path) -> assert_cmd::Command {
-    let mut cmd = bitext();
-    cmd.env_remove("BITEXT_TM").env_remove("BITEXT_USER");
-    cmd.arg("--quiet");
-    cmd.env("BITEXT_TM", tm);
-    cmd
-}
+use crate::util::{bitext, json_lines, shared, tempdir, tm_cmd};
 
 /// The same as a process to start and leave running.
 fn spawn(tm: &Path, args: &[&str]) -> Child {

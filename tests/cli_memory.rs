@@ -7,16 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::util::{bitext, json_lines, shared, tempdir};
-
-/// `bitext` with a memory file (and no $BITEXT_TM / $BITEXT_USER from outside).
-fn tm_cmd(tm: &Path) -> assert_cmd::Command {
-    let mut cmd = bitext();
-    cmd.env_remove("BITEXT_TM").env_remove("BITEXT_USER");
-    cmd.arg("--quiet");
-    cmd.env("BITEXT_TM", tm);
-    cmd
-}
+use crate::util::{bitext, json_lines, shared, tempdir, tm_cmd};
 
 fn json(cmd: &mut assert_cmd::Command) -> Vec<Value> {
     let out = cmd.assert().success().get_output().stdout.clone();

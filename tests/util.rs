@@ -11,6 +11,16 @@ pub fn bitext() -> Command {
     cmd
 }
 
+/// `bitext --quiet` with the memory file `tm` (as $BITEXT_TM; no memory or user from
+/// the outside environment).
+pub fn tm_cmd(tm: &Path) -> Command {
+    let mut cmd = bitext();
+    cmd.env_remove("BITEXT_USER");
+    cmd.arg("--quiet");
+    cmd.env("BITEXT_TM", tm);
+    cmd
+}
+
 /// A path inside the repository.
 pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)

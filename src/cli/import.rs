@@ -13,7 +13,9 @@ use serde::Serialize;
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
 use crate::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
-use crate::memory::{AddOutcome, AnalyzedBatch, Memory, WriteOptions as MemoryWriteOptions};
+use crate::memory::{
+    AddOutcome, AnalyzedBatch, Memory, NewMemory, WriteOptions as MemoryWriteOptions,
+};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
 use crate::ErrorKind;
@@ -108,22 +110,14 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     tm::user(&args.user)?;
     // A memory that does not exist yet is built unseen and published after the first
     // file (see `NewMemory`): its pages are written once, not twice.
-    let mut new = args.tm.create_new()?;
-    let mut memory = match new {
-        Some(_) => None,
-        None => Some(args.tm.open_write(true)?),
+    let mut target = match args.tm.create_new()? {
+        Some(new) => Target::New(new),
+        None => Target::Open(args.tm.open_write(true)?),
     };
     let mut out = Output::create(None)?;
     for path in &args.files {
-        let target = match (new.as_mut(), memory.as_mut()) {
-            (Some(new), _) => new.memory(),
-            (None, Some(memory)) => memory,
-            (None, None) => bail!("no memory is open"),
-        };
-        let report = import_file(target, path, &read_options, &args, global)?;
-        if let Some(done) = new.take() {
-            memory = Some(done.publish()?);
-        }
+        let report = import_file(target.memory(), path, &read_options, &args, global)?;
+        target = target.published()?;
         match args.format {
             TextOrJson::Jsonl => {
                 let line = serde_json::to_string(&report)? + "\n";
@@ -275,6 +269,30 @@ fn import_file(
     report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
     report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(report)
+}
+
+/// The memory an import writes to.
+enum Target {
+    /// Being built, until its first file is in.
+    New(NewMemory),
+    Open(Memory),
+}
+
+impl Target {
+    fn memory(&mut self) -> &mut Memory {
+        match self {
+            Target::New(new) => new.memory(),
+            Target::Open(memory) => memory,
+        }
+    }
+
+    /// The memory at its path (a new one published there).
+    fn published(self) -> Result<Target> {
+        Ok(match self {
+            Target::New(new) => Target::Open(new.publish()?),
+            open => open,
+        })
+    }
 }
 
 /// A batch of units read and analysed, for the writer.

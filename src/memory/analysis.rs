@@ -98,12 +98,16 @@ impl AnalyzedBatch {
     pub fn of(units: &[TranslationUnit]) -> AnalyzedBatch {
         use rayon::prelude::*;
         let (langs, groups, group_of) = batch_groups(units);
+        let seeds: Vec<[u64; 2]> = groups
+            .iter()
+            .map(|g| fingerprint_seed(g.as_str()))
+            .collect();
         let chunks: Vec<Chunk> = if units.len() < 2 * CHUNK {
-            vec![tokenise_chunk(units, &groups, &group_of)]
+            vec![tokenise_chunk(units, &groups, &seeds, &group_of)]
         } else {
             units
                 .par_chunks(CHUNK)
-                .map(|chunk| tokenise_chunk(chunk, &groups, &group_of))
+                .map(|chunk| tokenise_chunk(chunk, &groups, &seeds, &group_of))
                 .collect()
         };
         drop(group_of);
@@ -277,10 +281,12 @@ struct TokenisedVariant {
     distinct: u32,
 }
 
-/// Tokenises `units`; `groups` and `group_of` are [`batch_groups`]'.
+/// Tokenises `units`; `groups` and `group_of` are [`batch_groups`]', `seeds` the
+/// fingerprint seed of each group.
 fn tokenise_chunk(
     units: &[TranslationUnit],
     groups: &[LangTag],
+    seeds: &[[u64; 2]],
     group_of: &FxHashMap<&str, (u32, u32)>,
 ) -> Chunk {
     let mut chunk = Chunk {
@@ -303,7 +309,7 @@ fn tokenise_chunk(
             let primary = groups[group as usize].as_str();
             let changed = analyzed.set(&v.text);
             let key = words_key(primary, &analyzed);
-            let seed = fingerprint_seed(primary);
+            let seed = seeds[group as usize];
             let token_from = chunk.fps.len();
             for t in analyzed.folded_tokens() {
                 chunk.folded.push_str(t);

@@ -101,15 +101,7 @@ impl NewMemory {
 
     fn publish_inner(&mut self) -> Result<()> {
         let memory = self.memory.take().expect("published once");
-        let mode: String = memory
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(db_error)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::invalid(format!(
-                "cannot switch the memory to WAL journaling (got {mode})"
-            )));
-        }
+        Journal::Wal.apply(&memory.conn)?;
         memory.conn.close().map_err(|(_, e)| db_error(e))?;
         let io = |e| Error::io(e, Some(&self.temp));
         File::open(&self.temp)

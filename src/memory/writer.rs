@@ -121,8 +121,9 @@ pub struct Writer<'m> {
     segments: Vec<i64>,
     /// The `terms` table had rows when the writer started.
     stored_terms: bool,
-    /// Every stored term is in `terms` (read at once for big imports), so a term the
-    /// writer does not know is new.
+    /// The stored terms were read at once (big imports; never twice).
+    terms_loaded: bool,
+    /// Every stored term is in `terms`, so a term the writer does not know is new.
     all_terms_known: bool,
     terms: Vec<TermInfo>,
     /// Terms by [`super::analysis::fingerprint`]: no string is hashed on the hot path.
@@ -260,6 +261,7 @@ impl<'m> Writer<'m> {
             now,
             segments,
             stored_terms,
+            terms_loaded: false,
             all_terms_known: false,
             terms: Vec::new(),
             term_index: FxHashMap::default(),
@@ -388,13 +390,17 @@ impl<'m> Writer<'m> {
 
     /// Maps a batch's vocabulary to the writer's terms (looked up or created).
     fn resolve_vocabulary(&mut self, batch: &AnalyzedBatch) -> Result<()> {
-        if self.stored_terms && !self.all_terms_known {
+        if self.stored_terms
+            && !self.terms_loaded
+            && self.next_term <= LOAD_TERMS_MAX
+            && batch.vocab.len() >= LOAD_TERMS_AFTER
+        {
             let unknown = batch
                 .vocab
                 .iter()
                 .filter(|t| !self.term_index.contains_key(&t.fp))
                 .count();
-            if unknown >= LOAD_TERMS_AFTER && self.next_term <= LOAD_TERMS_MAX {
+            if unknown >= LOAD_TERMS_AFTER {
                 self.load_stored_terms()?;
             }
         }
@@ -468,6 +474,7 @@ impl<'m> Writer<'m> {
             self.term_by_id.insert(id, index);
             self.term_index.insert(fp, index);
         }
+        self.terms_loaded = true;
         self.all_terms_known = complete;
         Ok(())
     }
