@@ -428,7 +428,7 @@ impl<R: Read> TextInput<R> {
     /// keeps the error for when the good bytes before it have been read.
     fn check(&mut self) {
         let new = &self.buf[self.checked..self.end];
-        let (valid_len, utf8_problem) = match std::str::from_utf8(new) {
+        let (valid_len, utf8_problem) = match simdutf8::compat::from_utf8(new) {
             Ok(_) => (new.len(), None),
             Err(e) => (e.valid_up_to(), Some(e.error_len())),
         };

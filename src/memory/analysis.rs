@@ -298,7 +298,7 @@ fn tokenise_chunk(
         distinct: Vec::new(),
     };
     let mut analyzed = Analyzed::default();
-    let mut pairs: Vec<(u128, u32)> = Vec::new();
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
     for unit in units {
         if let Err(e) = check(unit) {
             chunk.units.push(Err(e));
@@ -316,30 +316,8 @@ fn tokenise_chunk(
                 chunk.ends.push(chunk.folded.len() as u32);
                 chunk.fps.push(fingerprint(seed, t));
             }
-            pairs.clear();
-            pairs.extend(
-                chunk.fps[token_from..]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &fp)| (fp, i as u32)),
-            );
-            pairs.sort_unstable();
             let distinct_from = chunk.distinct.len();
-            let mut i = 0;
-            while i < pairs.len() {
-                let (fp, at_first) = pairs[i];
-                let mut j = i + 1;
-                while j < pairs.len() && pairs[j].0 == fp {
-                    j += 1;
-                }
-                let at = if j - i == 1 && at_first < MAX_LEN {
-                    at_first + 1
-                } else {
-                    0
-                };
-                chunk.distinct.push((at_first, at));
-                i = j;
-            }
+            distinct_terms(&chunk.fps[token_from..], &mut pairs, &mut chunk.distinct);
             let nfc = changed.then(|| analyzed.text.clone());
             let hash = text_hash(nfc.as_deref().unwrap_or(&v.text));
             chunk.variants.push(TokenisedVariant {
@@ -357,6 +335,51 @@ fn tokenise_chunk(
             .push(Ok((source_index(unit), unit.variants.len())));
     }
     chunk
+}
+
+/// Appends to `distinct` one entry per distinct fingerprint of a text's tokens `fps`:
+/// (index of its first token, 1 + its position when it occurs once, else 0), in
+/// fingerprint order. `pairs` is scratch space.
+fn distinct_terms(fps: &[u128], pairs: &mut Vec<(u64, u32)>, distinct: &mut Vec<(u32, u32)>) {
+    // Sorted by the low half of each fingerprint (half the bytes to move and compare);
+    // two fingerprints of one text that share it but differ, which practically never
+    // happens, send the text to a sort by whole fingerprints.
+    pairs.clear();
+    pairs.extend(fps.iter().enumerate().map(|(i, &fp)| (fp as u64, i as u32)));
+    pairs.sort_unstable();
+    let split = pairs
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && fps[w[0].1 as usize] != fps[w[1].1 as usize]);
+    if split {
+        let mut whole: Vec<(u128, u32)> = fps
+            .iter()
+            .enumerate()
+            .map(|(i, &fp)| (fp, i as u32))
+            .collect();
+        whole.sort_unstable();
+        push_runs(&whole, distinct);
+    } else {
+        push_runs(pairs, distinct);
+    }
+}
+
+/// [`distinct_terms`]' entries from (key, token index) pairs sorted by key.
+fn push_runs<K: PartialEq + Copy>(pairs: &[(K, u32)], distinct: &mut Vec<(u32, u32)>) {
+    let mut i = 0;
+    while i < pairs.len() {
+        let (key, at_first) = pairs[i];
+        let mut j = i + 1;
+        while j < pairs.len() && pairs[j].0 == key {
+            j += 1;
+        }
+        let at = if j - i == 1 && at_first < MAX_LEN {
+            at_first + 1
+        } else {
+            0
+        };
+        distinct.push((at_first, at));
+        i = j;
+    }
 }
 
 /// Checks that a unit can be stored.
@@ -433,4 +456,30 @@ pub(crate) fn source_index(unit: &TranslationUnit) -> usize {
         .as_ref()
         .and_then(|sl| unit.variants.iter().position(|v| v.lang == *sl))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn distinct(fps: &[u128]) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        distinct_terms(fps, &mut Vec::new(), &mut out);
+        out
+    }
+
+    #[test]
+    fn distinct_terms_give_first_index_and_single_position() {
+        // Terms 7 (twice), 5, 9: fingerprint order 5, 7, 9.
+        assert_eq!(distinct(&[7, 5, 7, 9]), vec![(1, 2), (0, 0), (3, 4)]);
+        assert_eq!(distinct(&[]), vec![]);
+    }
+
+    #[test]
+    fn distinct_terms_tell_apart_fingerprints_sharing_their_low_half() {
+        let (a, b) = ((1u128 << 64) | 42, (2u128 << 64) | 42);
+        // Interleaved, so a sort by the low half alone would mix the two terms.
+        let got = distinct(&[a, b, a, 3]);
+        assert_eq!(got, vec![(3, 4), (0, 0), (1, 2)]);
+    }
 }

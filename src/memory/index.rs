@@ -200,16 +200,32 @@ pub(crate) fn insert_postings(
     term: u32,
     list: &PostingList,
 ) -> Result<()> {
-    tx.prepare_cached("INSERT INTO postings(key, last, n, data) VALUES(?1, ?2, ?3, ?4)")
-        .map_err(db_error)?
-        .execute(rusqlite::params![
-            postings_key(segment, term),
-            list.last_unit,
-            list.len,
-            list.data
-        ])
-        .map_err(db_error)?;
-    Ok(())
+    PostingsInsert::new(tx)?.insert(segment, term, list)
+}
+
+/// The statement that writes posting lists, prepared once for a segment's many
+/// (a statement-cache lookup per list costs more than the insert of a short one).
+pub(crate) struct PostingsInsert<'c>(rusqlite::CachedStatement<'c>);
+
+impl<'c> PostingsInsert<'c> {
+    pub(crate) fn new(tx: &'c Connection) -> Result<PostingsInsert<'c>> {
+        tx.prepare_cached("INSERT INTO postings(key, last, n, data) VALUES(?1, ?2, ?3, ?4)")
+            .map(PostingsInsert)
+            .map_err(db_error)
+    }
+
+    /// Writes the list of `term` in `segment`.
+    pub(crate) fn insert(&mut self, segment: i64, term: u32, list: &PostingList) -> Result<()> {
+        self.0
+            .execute(rusqlite::params![
+                postings_key(segment, term),
+                list.last_unit,
+                list.len,
+                list.data
+            ])
+            .map_err(db_error)?;
+        Ok(())
+    }
 }
 
 /// Writes the words run of a new segment (`entries` sorted).
@@ -292,6 +308,7 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
             heads.push(advance(c)?);
         }
         let mut list = PostingList::default();
+        let mut insert = PostingsInsert::new(tx)?;
         while let Some(term) = heads.iter().flatten().map(|h| h.0).min() {
             list.data.clear();
             list.last_unit = 0;
@@ -305,7 +322,7 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
                     *head = advance(cursor)?;
                 }
             }
-            insert_postings(tx, into, term, &list)?;
+            insert.insert(into, term, &list)?;
         }
     }
     // Words keys: few bytes per text; merged in memory.

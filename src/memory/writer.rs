@@ -195,8 +195,9 @@ const LOAD_TERMS_AFTER: usize = 2048;
 /// searches saved).
 const LOAD_TERMS_MAX: i64 = 4_000_000;
 
-/// Move the log into the lists when it has this many entries.
-const LOG_ENTRIES: usize = 1 << 22;
+/// Move the log into the lists when it has this many entries (12 MiB: sorted within
+/// the processor's cache, and little left for the commit to sort).
+const LOG_ENTRIES: usize = 1 << 20;
 
 /// A source text added by the writer, in a chain of those with the same words key.
 #[derive(Debug, Clone, Copy)]
@@ -1076,11 +1077,13 @@ impl<'m> Writer<'m> {
         let segment = self.next_segment;
         self.next_segment += 1;
         let mut postings = 0i64;
+        let mut insert = index::PostingsInsert::new(&self.tx)?;
         for (term, idx) in order {
             let list = std::mem::take(&mut self.lists[idx as usize]);
             postings += i64::from(list.len);
-            index::insert_postings(&self.tx, segment, term, &list)?;
+            insert.insert(segment, term, &list)?;
         }
+        drop(insert);
         let mut words = std::mem::take(&mut self.words);
         words.sort_unstable();
         index::insert_words(&self.tx, segment, &words)?;
@@ -1187,31 +1190,31 @@ impl<'m> Writer<'m> {
         let mut dirty: Vec<u32> = (0..self.terms.len() as u32)
             .filter(|&i| self.terms[i as usize].dirty)
             .collect();
-        dirty.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&self.terms[a as usize], &self.terms[b as usize]);
+        // On all cores: at the end of an import this is all there is to do.
+        let terms = &self.terms;
+        rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut dirty[..], |&a, &b| {
+            let (a, b) = (&terms[a as usize], &terms[b as usize]);
             (a.grp, a.token.as_bytes()).cmp(&(b.grp, b.token.as_bytes()))
         });
+        let prepare = |sql| self.tx.prepare_cached(sql).map_err(db_error);
+        let mut delete = prepare("DELETE FROM terms WHERE grp = ?1 AND token = ?2")?;
+        let mut update = prepare("UPDATE terms SET df = ?3 WHERE grp = ?1 AND token = ?2")?;
+        let mut insert = prepare("INSERT INTO terms(grp, token, id, df) VALUES(?1, ?2, ?3, ?4)")?;
         for i in dirty {
             let info = &mut self.terms[i as usize];
             if info.df <= 0 {
                 if info.stored {
-                    self.tx
-                        .prepare_cached("DELETE FROM terms WHERE grp = ?1 AND token = ?2")
-                        .map_err(db_error)?
+                    delete
                         .execute(rusqlite::params![info.grp, &*info.token])
                         .map_err(db_error)?;
                     info.stored = false;
                 }
             } else if info.stored {
-                self.tx
-                    .prepare_cached("UPDATE terms SET df = ?3 WHERE grp = ?1 AND token = ?2")
-                    .map_err(db_error)?
+                update
                     .execute(rusqlite::params![info.grp, &*info.token, info.df])
                     .map_err(db_error)?;
             } else {
-                self.tx
-                    .prepare_cached("INSERT INTO terms(grp, token, id, df) VALUES(?1, ?2, ?3, ?4)")
-                    .map_err(db_error)?
+                insert
                     .execute(rusqlite::params![info.grp, &*info.token, info.id, info.df])
                     .map_err(db_error)?;
                 info.stored = true;
