@@ -289,13 +289,20 @@ fn tokenise_chunk(
     seeds: &[[u64; 2]],
     group_of: &FxHashMap<&str, (u32, u32)>,
 ) -> Chunk {
+    // Sized from the text so the arrays rarely grow (each growth copies them): about
+    // one token per 4 bytes, the folded tokens no longer than the text.
+    let text_bytes: usize = units
+        .iter()
+        .flat_map(|u| &u.variants)
+        .map(|v| v.text.len())
+        .sum();
     let mut chunk = Chunk {
         units: Vec::with_capacity(units.len()),
         variants: Vec::with_capacity(units.len() * 2),
-        fps: Vec::new(),
-        folded: String::new(),
-        ends: Vec::new(),
-        distinct: Vec::new(),
+        fps: Vec::with_capacity(text_bytes / 4),
+        folded: String::with_capacity(text_bytes),
+        ends: Vec::with_capacity(text_bytes / 4),
+        distinct: Vec::with_capacity(text_bytes / 4),
     };
     let mut analyzed = Analyzed::default();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
@@ -440,10 +447,7 @@ fn hash_words(seed: u64, k: u64, bytes: &[u8]) -> u64 {
         let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
         h = (h ^ w).wrapping_mul(k).rotate_left(29);
     }
-    let rest = chunks.remainder();
-    let mut tail = [0u8; 8];
-    tail[..rest.len()].copy_from_slice(rest);
-    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(k);
+    h = (h ^ super::tokens::le_tail(chunks.remainder())).wrapping_mul(k);
     h ^= h >> 32;
     h = h.wrapping_mul(k);
     h ^ (h >> 29)

@@ -499,6 +499,15 @@ impl Default for StableHasher {
     }
 }
 
+/// The last 0–7 bytes of a hashed text as a little-endian word, zero-padded: by hand,
+/// as a copy of variable length calls `memcpy` (twice per token of an import).
+pub(crate) fn le_tail(rest: &[u8]) -> u64 {
+    debug_assert!(rest.len() < 8);
+    rest.iter()
+        .enumerate()
+        .fold(0, |w, (i, &b)| w | (u64::from(b) << (8 * i)))
+}
+
 /// A stable 64-bit hash of a whole text, 8 bytes at a time (stored: one byte of it
 /// marks each entry of the words index, so the algorithm must never change).
 pub fn text_hash(text: &str) -> u64 {
@@ -510,10 +519,7 @@ pub fn text_hash(text: &str) -> u64 {
         let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
         h = (h.rotate_left(5) ^ w).wrapping_mul(K);
     }
-    let rest = chunks.remainder();
-    let mut tail = [0u8; 8];
-    tail[..rest.len()].copy_from_slice(rest);
-    h = (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    h = (h.rotate_left(5) ^ le_tail(chunks.remainder())).wrapping_mul(K);
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
@@ -759,6 +765,20 @@ mod tests {
         let raw: Vec<&str> = a.tokens.iter().map(|t| a.raw(t)).collect();
         assert_eq!(raw, ["Hello", ",", "world"]);
         assert_eq!(a.word_count(), 2);
+    }
+
+    #[test]
+    fn le_tail_is_the_zero_padded_word() {
+        let bytes = [0x81u8, 2, 0xff, 4, 5, 6, 0x77];
+        for n in 0..8 {
+            let mut padded = [0u8; 8];
+            padded[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(
+                le_tail(&bytes[..n]),
+                u64::from_le_bytes(padded),
+                "{n} bytes"
+            );
+        }
     }
 
     #[test]
