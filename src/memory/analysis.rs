@@ -121,7 +121,10 @@ impl AnalyzedBatch {
             tokens: Vec::with_capacity(chunks.iter().map(|c| c.fps.len()).sum()),
             postings: Vec::with_capacity(chunks.iter().map(|c| c.distinct.len()).sum()),
         };
-        let mut index: FxHashMap<u128, u32> = FxHashMap::default();
+        // About one distinct term in four tokens: room for them, so the map rarely
+        // grows.
+        let mut index: FxHashMap<u128, u32> =
+            FxHashMap::with_capacity_and_hasher(batch.tokens.capacity() / 4, Default::default());
         for chunk in chunks {
             batch.add_chunk(chunk, &mut index);
         }
@@ -394,7 +397,7 @@ fn check(unit: &TranslationUnit) -> Result<()> {
     let filled = unit
         .variants
         .iter()
-        .filter(|v| !v.text.trim().is_empty())
+        .filter(|v| v.text.chars().any(|c| !c.is_whitespace()))
         .count();
     if filled < 2 {
         return Err(Error::invalid(
