@@ -118,22 +118,43 @@ impl AnalyzedBatch {
             groups,
             langs,
             vocab_text: String::new(),
-            tokens: Vec::with_capacity(chunks.iter().map(|c| c.fps.len()).sum()),
+            tokens: Vec::with_capacity(chunks.iter().map(|c| c.tokens.len()).sum()),
             postings: Vec::with_capacity(chunks.iter().map(|c| c.distinct.len()).sum()),
         };
         // About one distinct term in four tokens: room for them, so the map rarely
         // grows.
         let mut index: FxHashMap<u128, u32> =
             FxHashMap::with_capacity_and_hasher(batch.tokens.capacity() / 4, Default::default());
+        let mut batch_ids = Vec::new();
         for chunk in chunks {
-            batch.add_chunk(chunk, &mut index);
+            batch.add_chunk(chunk, &mut index, &mut batch_ids);
         }
         batch
     }
 
-    /// Moves a chunk's results into the batch, mapping fingerprints to vocabulary
-    /// indexes (new terms added).
-    fn add_chunk(&mut self, chunk: Chunk, index: &mut FxHashMap<u128, u32>) {
+    /// Moves a chunk's results into the batch: its terms looked up in (or added to)
+    /// the batch vocabulary by fingerprint, once each; `batch_ids` is scratch space.
+    fn add_chunk(
+        &mut self,
+        chunk: Chunk,
+        index: &mut FxHashMap<u128, u32>,
+        batch_ids: &mut Vec<u32>,
+    ) {
+        batch_ids.clear();
+        for term in &chunk.vocab {
+            let id = *index.entry(term.fp).or_insert_with(|| {
+                let from = self.vocab_text.len() as u32;
+                self.vocab_text
+                    .push_str(&chunk.folded[term.token.start as usize..term.token.end as usize]);
+                self.vocab.push(VocabTerm {
+                    group: term.group,
+                    token: from..self.vocab_text.len() as u32,
+                    fp: term.fp,
+                });
+                self.vocab.len() as u32 - 1
+            });
+            batch_ids.push(id);
+        }
         let mut variants = chunk.variants.into_iter();
         let (mut token, mut distinct) = (0usize, 0usize);
         for unit in chunk.units {
@@ -147,32 +168,16 @@ impl AnalyzedBatch {
             let first = self.variants.len() as u32;
             for t in variants.by_ref().take(count) {
                 let tokens_from = self.tokens.len() as u32;
-                for i in token..token + t.tokens as usize {
-                    let fp = chunk.fps[i];
-                    let vocab = &mut self.vocab;
-                    let vocab_text = &mut self.vocab_text;
-                    let id = *index.entry(fp).or_insert_with(|| {
-                        let start = if i == 0 {
-                            0
-                        } else {
-                            chunk.ends[i - 1] as usize
-                        };
-                        let from = vocab_text.len() as u32;
-                        vocab_text.push_str(&chunk.folded[start..chunk.ends[i] as usize]);
-                        vocab.push(VocabTerm {
-                            group: t.group,
-                            token: from..vocab_text.len() as u32,
-                            fp,
-                        });
-                        vocab.len() as u32 - 1
-                    });
-                    self.tokens.push(id);
-                }
+                let tokens = &chunk.tokens[token..token + t.tokens as usize];
+                self.tokens
+                    .extend(tokens.iter().map(|&local| batch_ids[local as usize]));
                 let postings_from = self.postings.len() as u32;
-                for &(i, at) in &chunk.distinct[distinct..distinct + t.distinct as usize] {
-                    self.postings
-                        .push((self.tokens[tokens_from as usize + i as usize], at));
-                }
+                let postings = &chunk.distinct[distinct..distinct + t.distinct as usize];
+                self.postings.extend(
+                    postings
+                        .iter()
+                        .map(|&(local, at)| (batch_ids[local as usize], at)),
+                );
                 token += t.tokens as usize;
                 distinct += t.distinct as usize;
                 self.variants.push(AnalyzedVariant {
@@ -262,13 +267,14 @@ struct Chunk {
     /// Per unit: (source index, number of variants) or why it is refused.
     units: Vec<Result<(usize, usize)>>,
     variants: Vec<TokenisedVariant>,
-    /// Fingerprint of each token.
-    fps: Vec<u128>,
-    /// The folded tokens, end to end, and the end of each.
+    /// The distinct terms of the chunk; `tokens` and `distinct` index them.
+    vocab: Vec<VocabTerm>,
+    /// The folded tokens of `vocab`, end to end.
     folded: String,
-    ends: Vec<u32>,
-    /// One entry per distinct term of a variant: (index of a token of the variant
-    /// with this term, 1 + its position when it occurs once, else 0).
+    /// The term of each token.
+    tokens: Vec<u32>,
+    /// One entry per distinct term of a variant: (term, 1 + its position when it
+    /// occurs once, else 0).
     distinct: Vec<(u32, u32)>,
 }
 
@@ -276,7 +282,6 @@ struct Chunk {
 struct TokenisedVariant {
     lang: u32,
     nfc: Option<String>,
-    group: u32,
     key: i64,
     hash: u64,
     /// Its number of tokens and of distinct terms in the chunk's arrays.
@@ -302,13 +307,15 @@ fn tokenise_chunk(
     let mut chunk = Chunk {
         units: Vec::with_capacity(units.len()),
         variants: Vec::with_capacity(units.len() * 2),
-        fps: Vec::with_capacity(text_bytes / 4),
-        folded: String::with_capacity(text_bytes),
-        ends: Vec::with_capacity(text_bytes / 4),
+        vocab: Vec::with_capacity(text_bytes / 8),
+        folded: String::with_capacity(text_bytes / 2),
+        tokens: Vec::with_capacity(text_bytes / 4),
         distinct: Vec::with_capacity(text_bytes / 4),
     };
+    let mut terms: FxHashMap<u128, u32> =
+        FxHashMap::with_capacity_and_hasher(text_bytes / 8, Default::default());
     let mut analyzed = Analyzed::default();
-    let mut pairs: Vec<(u64, u32)> = Vec::new();
+    let mut pairs: Vec<u64> = Vec::new();
     for unit in units {
         if let Err(e) = check(unit) {
             chunk.units.push(Err(e));
@@ -320,23 +327,31 @@ fn tokenise_chunk(
             let changed = analyzed.set(&v.text);
             let key = words_key(primary, &analyzed);
             let seed = seeds[group as usize];
-            let token_from = chunk.fps.len();
+            let token_from = chunk.tokens.len();
             for t in analyzed.folded_tokens() {
-                chunk.folded.push_str(t);
-                chunk.ends.push(chunk.folded.len() as u32);
-                chunk.fps.push(fingerprint(seed, t));
+                let fp = fingerprint(seed, t);
+                let id = *terms.entry(fp).or_insert_with(|| {
+                    let from = chunk.folded.len() as u32;
+                    chunk.folded.push_str(t);
+                    chunk.vocab.push(VocabTerm {
+                        group,
+                        token: from..chunk.folded.len() as u32,
+                        fp,
+                    });
+                    chunk.vocab.len() as u32 - 1
+                });
+                chunk.tokens.push(id);
             }
             let distinct_from = chunk.distinct.len();
-            distinct_terms(&chunk.fps[token_from..], &mut pairs, &mut chunk.distinct);
+            distinct_terms(&chunk.tokens[token_from..], &mut pairs, &mut chunk.distinct);
             let nfc = changed.then(|| analyzed.text.clone());
             let hash = text_hash(nfc.as_deref().unwrap_or(&v.text));
             chunk.variants.push(TokenisedVariant {
                 lang,
                 nfc,
-                group,
                 key,
                 hash,
-                tokens: (chunk.fps.len() - token_from) as u32,
+                tokens: (chunk.tokens.len() - token_from) as u32,
                 distinct: (chunk.distinct.len() - distinct_from) as u32,
             });
         }
@@ -347,39 +362,25 @@ fn tokenise_chunk(
     chunk
 }
 
-/// Appends to `distinct` one entry per distinct fingerprint of a text's tokens `fps`:
-/// (index of its first token, 1 + its position when it occurs once, else 0), in
-/// fingerprint order. `pairs` is scratch space.
-fn distinct_terms(fps: &[u128], pairs: &mut Vec<(u64, u32)>, distinct: &mut Vec<(u32, u32)>) {
-    // Sorted by the low half of each fingerprint (half the bytes to move and compare);
-    // two fingerprints of one text that share it but differ, which practically never
-    // happens, send the text to a sort by whole fingerprints.
+/// Appends to `distinct` one entry per distinct term of a text's `tokens` (term
+/// ids): (term, 1 + its position when it occurs once, else 0), in term order. `pairs`
+/// is scratch space.
+fn distinct_terms(tokens: &[u32], pairs: &mut Vec<u64>, distinct: &mut Vec<(u32, u32)>) {
+    // Term and position in one word: one sort of plain integers.
     pairs.clear();
-    pairs.extend(fps.iter().enumerate().map(|(i, &fp)| (fp as u64, i as u32)));
-    pairs.sort_unstable();
-    let split = pairs
-        .windows(2)
-        .any(|w| w[0].0 == w[1].0 && fps[w[0].1 as usize] != fps[w[1].1 as usize]);
-    if split {
-        let mut whole: Vec<(u128, u32)> = fps
+    pairs.extend(
+        tokens
             .iter()
             .enumerate()
-            .map(|(i, &fp)| (fp, i as u32))
-            .collect();
-        whole.sort_unstable();
-        push_runs(&whole, distinct);
-    } else {
-        push_runs(pairs, distinct);
-    }
-}
-
-/// [`distinct_terms`]' entries from (key, token index) pairs sorted by key.
-fn push_runs<K: PartialEq + Copy>(pairs: &[(K, u32)], distinct: &mut Vec<(u32, u32)>) {
+            .map(|(i, &term)| (u64::from(term) << 32) | i as u64),
+    );
+    pairs.sort_unstable();
     let mut i = 0;
     while i < pairs.len() {
-        let (key, at_first) = pairs[i];
+        let term = (pairs[i] >> 32) as u32;
+        let at_first = pairs[i] as u32;
         let mut j = i + 1;
-        while j < pairs.len() && pairs[j].0 == key {
+        while j < pairs.len() && (pairs[j] >> 32) as u32 == term {
             j += 1;
         }
         let at = if j - i == 1 && at_first < MAX_LEN {
@@ -387,7 +388,7 @@ fn push_runs<K: PartialEq + Copy>(pairs: &[(K, u32)], distinct: &mut Vec<(u32, u
         } else {
             0
         };
-        distinct.push((at_first, at));
+        distinct.push((term, at));
         i = j;
     }
 }
@@ -469,24 +470,74 @@ pub(crate) fn source_index(unit: &TranslationUnit) -> usize {
 mod tests {
     use super::*;
 
-    fn distinct(fps: &[u128]) -> Vec<(u32, u32)> {
+    fn distinct(tokens: &[u32]) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
-        distinct_terms(fps, &mut Vec::new(), &mut out);
+        distinct_terms(tokens, &mut Vec::new(), &mut out);
         out
     }
 
     #[test]
-    fn distinct_terms_give_first_index_and_single_position() {
-        // Terms 7 (twice), 5, 9: fingerprint order 5, 7, 9.
-        assert_eq!(distinct(&[7, 5, 7, 9]), vec![(1, 2), (0, 0), (3, 4)]);
+    fn distinct_terms_give_each_term_once_with_its_single_position() {
+        // Terms 7 (twice), 5, 9: in term order 5, 7, 9.
+        assert_eq!(distinct(&[7, 5, 7, 9]), vec![(5, 2), (7, 0), (9, 4)]);
         assert_eq!(distinct(&[]), vec![]);
+        assert_eq!(distinct(&[u32::MAX, 0]), vec![(0, 2), (u32::MAX, 1)]);
     }
 
     #[test]
-    fn distinct_terms_tell_apart_fingerprints_sharing_their_low_half() {
-        let (a, b) = ((1u128 << 64) | 42, (2u128 << 64) | 42);
-        // Interleaved, so a sort by the low half alone would mix the two terms.
-        let got = distinct(&[a, b, a, 3]);
-        assert_eq!(got, vec![(3, 4), (0, 0), (1, 2)]);
+    fn a_batch_maps_chunk_terms_to_one_vocabulary() {
+        use crate::text::LangTag;
+        let (en, ru) = (LangTag::parse("en").unwrap(), LangTag::parse("ru").unwrap());
+        // More than two chunks, so the terms of several chunks are merged.
+        let units: Vec<TranslationUnit> = (0..3 * CHUNK)
+            .map(|i| {
+                TranslationUnit::pair(
+                    en.clone(),
+                    &format!("The file {i} is open, the file."),
+                    ru.clone(),
+                    "Файл открыт.",
+                )
+            })
+            .collect();
+        let batch = AnalyzedBatch::of(&units);
+        let term = |t: u32| batch.token(&batch.vocab[t as usize]).to_string();
+        let mut seen = std::collections::HashSet::new();
+        for t in &batch.vocab {
+            assert!(
+                seen.insert((t.group, batch.token(t).to_string())),
+                "one entry per term"
+            );
+        }
+        for (k, unit) in batch.units.iter().enumerate() {
+            let unit = unit.as_ref().unwrap();
+            let [source, target] = batch.variants(unit) else {
+                panic!()
+            };
+            let words: Vec<String> = batch.tokens(source).iter().map(|&t| term(t)).collect();
+            assert_eq!(
+                words,
+                [
+                    "the",
+                    "file",
+                    &k.to_string(),
+                    "is",
+                    "open",
+                    ",",
+                    "the",
+                    "file",
+                    "."
+                ]
+            );
+            let postings: Vec<(String, u32)> = batch
+                .postings(source)
+                .iter()
+                .map(|&(t, at)| (term(t), at))
+                .collect();
+            assert_eq!(postings.len(), 7, "{postings:?}");
+            assert!(postings.contains(&("the".to_string(), 0)));
+            assert!(postings.contains(&("open".to_string(), 5)));
+            let words: Vec<String> = batch.tokens(target).iter().map(|&t| term(t)).collect();
+            assert_eq!(words, ["файл", "открыт", "."]);
+        }
     }
 }
