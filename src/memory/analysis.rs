@@ -493,7 +493,7 @@ mod tests {
             .map(|i| {
                 TranslationUnit::pair(
                     en.clone(),
-                    &format!("The file {i} is open, the file."),
+                    format!("The file {i} is open, the file."),
                     ru.clone(),
                     "Файл открыт.",
                 )
