@@ -263,40 +263,46 @@ fn joined(
 /// Calls `f(start, piece)` for the pieces between the UAX #29 word boundaries of an
 /// ASCII text: what `split_word_bound_indices` gives (a test compares them), without
 /// its table searches.
-fn ascii_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) {
-    let bytes = text.as_bytes();
-    let class = |i: usize| bytes.get(i).map(|&b| ascii_word_class(b));
-    let mut start = 0;
-    for i in 1..bytes.len() {
-        let before = if i >= 2 { class(i - 2) } else { None };
-        let (prev, cur) = (ascii_word_class(bytes[i - 1]), ascii_word_class(bytes[i]));
-        if !joined(before, prev, cur, class(i + 1)) {
-            f(start, &text[start..i]);
-            start = i;
-        }
-    }
-    if start < bytes.len() {
-        f(start, &text[start..]);
-    }
+fn ascii_word_bounds<'t>(text: &'t str, f: impl FnMut(usize, &'t str)) {
+    let classes = text
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| (i, Some(ascii_word_class(b))));
+    let whole = walk_word_bounds(text, classes, f);
+    debug_assert!(whole, "every ASCII character has a class");
 }
 
 /// As [`ascii_word_bounds`], for a text whose characters all have a [`word_class`]:
 /// false at the first character without one, after `f` has had the pieces before it
-/// (the caller discards them). One pass: each character is classified once.
-fn simple_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) -> bool {
-    let mut chars = text.char_indices().map(|(i, c)| (i, word_class(c)));
-    let class = |item: Option<(usize, Option<WordClass>)>| match item {
+/// (the caller discards them).
+fn simple_word_bounds<'t>(text: &'t str, f: impl FnMut(usize, &'t str)) -> bool {
+    walk_word_bounds(
+        text,
+        text.char_indices().map(|(i, c)| (i, word_class(c))),
+        f,
+    )
+}
+
+/// The walk of [`ascii_word_bounds`] and [`simple_word_bounds`] over the characters'
+/// (start, class), each classified once: [`joined`] sees two characters either side
+/// of each gap. False at the first character without a class.
+fn walk_word_bounds<'t>(
+    text: &'t str,
+    mut classes: impl Iterator<Item = (usize, Option<WordClass>)>,
+    mut f: impl FnMut(usize, &'t str),
+) -> bool {
+    let mut next_class = || match classes.next() {
         None => Ok(None),
         Some((i, Some(class))) => Ok(Some((i, class))),
         Some((_, None)) => Err(()),
     };
-    let Ok(first) = class(chars.next()) else {
+    let Ok(first) = next_class() else {
         return false;
     };
     let Some(mut cur) = first else {
         return true;
     };
-    let Ok(mut next) = class(chars.next()) else {
+    let Ok(mut next) = next_class() else {
         return false;
     };
     let (mut before, mut prev) = (None, None);
@@ -313,7 +319,7 @@ fn simple_word_bounds<'t>(text: &'t str, mut f: impl FnMut(usize, &'t str)) -> b
         match next {
             Some(n) => {
                 cur = n;
-                let Ok(after) = class(chars.next()) else {
+                let Ok(after) = next_class() else {
                     return false;
                 };
                 next = after;
