@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -14,7 +15,9 @@ use crate::error::Error;
 /// every subtag (RFC 5646 syntax); it does not check the registry, so a new or private
 /// code (`x-klingon`, `qaa`) is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LangTag(String);
+// Shared text: every variant read carries a copy of its column's tag, and a clone is a
+// count increment rather than an allocation.
+pub struct LangTag(Arc<str>);
 
 impl LangTag {
     /// Parses and normalises a tag. Errors name the tag and what is wrong with it.
@@ -64,7 +67,7 @@ impl LangTag {
                 out.push_str(&sub);
             }
         }
-        Ok(LangTag(out))
+        Ok(LangTag(out.into()))
     }
 
     /// The tag as text.
@@ -82,7 +85,7 @@ impl LangTag {
     pub fn matches(&self, other: &LangTag) -> bool {
         self.0 == other.0
             || (self.0.len() > other.0.len()
-                && self.0.starts_with(&other.0)
+                && self.0.starts_with(&*other.0)
                 && self.0.as_bytes()[other.0.len()] == b'-')
     }
 }
