@@ -75,12 +75,14 @@ enum Journal {
 impl Journal {
     /// Switches the connection's file to this journal mode (and its sync level).
     fn apply(self, conn: &Connection) -> Result<()> {
-        let (mode, synchronous) = match self {
+        let (mode, synchronous, cache_kib) = match self {
             // Readers never block the writer and a crash never corrupts.
-            Journal::Wal => ("wal", "NORMAL"),
+            Journal::Wal => ("wal", "NORMAL", CACHE_KIB),
             // A file nobody else sees yet (see `NewMemory`): each page written once,
-            // no syncs until it is published.
-            Journal::Unshared => ("memory", "OFF"),
+            // no syncs until it is published. Its pages are written in order and not
+            // read again, so a small cache: they go to the file while the import
+            // runs rather than all at its commit.
+            Journal::Unshared => ("memory", "OFF", CACHE_KIB / 4),
         };
         let got: String = conn
             .query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))
@@ -90,10 +92,15 @@ impl Journal {
                 "cannot switch the memory to journal mode {mode} (got {got})"
             )));
         }
-        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))
-            .map_err(db_error)
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib};"
+        ))
+        .map_err(db_error)
     }
 }
+
+/// SQLite's page cache per connection, in KiB.
+const CACHE_KIB: u32 = 65536;
 
 /// How to open a memory file.
 #[derive(Debug, Clone)]
@@ -247,9 +254,10 @@ impl Memory {
         )
         .map_err(db_error)?;
         conn.set_prepared_statement_cache_capacity(64);
-        conn.execute_batch(
-            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;",
-        )
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+                 PRAGMA mmap_size = 1073741824;"
+        ))
         .map_err(db_error)?;
         let version = schema::version(&conn)?;
         // Refused before anything (the WAL switch) changes the file.
