@@ -51,7 +51,8 @@ impl std::fmt::Debug for AnalyzedBatch {
 pub(crate) struct VocabTerm {
     /// Its primary language (the term's group), an index in the batch's groups.
     group: u32,
-    /// The folded token: a range of the batch's vocabulary text.
+    /// The folded token: a range of the batch's vocabulary text (of a chunk's
+    /// folded tokens while the chunk is being tokenised).
     token: Range<u32>,
     /// Its fingerprint (see [`fingerprint`]).
     pub fp: u128,

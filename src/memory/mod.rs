@@ -79,9 +79,9 @@ impl Journal {
             // Readers never block the writer and a crash never corrupts.
             Journal::Wal => ("wal", "NORMAL", CACHE_KIB),
             // A file nobody else sees yet (see `NewMemory`): each page written once,
-            // no syncs until it is published. Its pages are written in order and not
-            // read again, so a small cache: they go to the file while the import
-            // runs rather than all at its commit.
+            // no syncs until it is published. Its pages are mostly appended and
+            // seldom read again, so a small cache: they go to the file while the
+            // import runs rather than all at its commit.
             Journal::Unshared => ("memory", "OFF", CACHE_KIB / 4),
         };
         let got: String = conn
