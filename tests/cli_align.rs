@@ -612,3 +612,18 @@ fn into_needs_languages() {
         ));
     assert!(!dir.path().join("tm.sqlite").exists());
 }
+
+#[test]
+fn pairs_only_needs_calibration() {
+    bitext()
+        .args([
+            "eval",
+            "align",
+            "--sets",
+            "bench/align_sets.tsv",
+            "--pairs-only",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--calibration"));
+}

@@ -54,6 +54,10 @@ pub struct EvalAlignArgs {
     /// dropped (the calibration of --min-score).
     #[arg(long)]
     pub calibration: bool,
+    /// With --calibration: count only the beads with sentences on both sides (the
+    /// pairs that tsv, csv, tmx and --into write), not the 1-0 and 0-1 beads.
+    #[arg(long, requires = "calibration")]
+    pub pairs_only: bool,
     /// Write each hypothesis as a bead file into DIR.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
@@ -361,8 +365,8 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                 .collect();
         }
         if args.calibration {
-            s.calibration = calibration(&golds, &hyps);
-            s.score_bins = score_bins(&golds, &hyps);
+            s.calibration = calibration(&golds, &hyps, args.pairs_only);
+            s.score_bins = score_bins(&golds, &hyps, args.pairs_only);
         }
         overall.extend(docs);
         if args.calibration {
@@ -374,8 +378,8 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
     if set_names.len() > 1 {
         let mut all = scores("ALL (micro)", &overall, overall_seconds);
         if args.calibration {
-            all.calibration = calibration(&all_golds, &all_hyps);
-            all.score_bins = score_bins(&all_golds, &all_hyps);
+            all.calibration = calibration(&all_golds, &all_hyps, args.pairs_only);
+            all.score_bins = score_bins(&all_golds, &all_hyps, args.pairs_only);
         }
         report.push(all);
     }
@@ -473,8 +477,12 @@ fn table(report: &[Scores]) -> String {
 }
 
 /// Every (non-empty) hypothesis bead's score and whether it is in the gold, by
-/// ascending score.
-fn scored_beads(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<(f64, bool)> {
+/// ascending score; `pairs_only`: only beads with sentences on both sides.
+fn scored_beads(
+    golds: &[Vec<BeadIds>],
+    hyps: &[(Vec<BeadIds>, Vec<f64>)],
+    pairs_only: bool,
+) -> Vec<(f64, bool)> {
     let mut scored: Vec<(f64, bool)> = Vec::new();
     for (gold, (beads, sc)) in golds.iter().zip(hyps) {
         let set: std::collections::HashSet<&BeadIds> = gold
@@ -482,7 +490,9 @@ fn scored_beads(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Ve
             .filter(|b| !b.0.is_empty() || !b.1.is_empty())
             .collect();
         for (b, &s) in beads.iter().zip(sc) {
-            if b.0.is_empty() && b.1.is_empty() {
+            if (b.0.is_empty() && b.1.is_empty())
+                || (pairs_only && (b.0.is_empty() || b.1.is_empty()))
+            {
                 continue;
             }
             scored.push((s, set.contains(b)));
@@ -493,8 +503,12 @@ fn scored_beads(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Ve
 }
 
 /// Strict precision of the beads by score range: a calibrated score is close to it.
-fn score_bins(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<ScoreBin> {
-    let scored = scored_beads(golds, hyps);
+fn score_bins(
+    golds: &[Vec<BeadIds>],
+    hyps: &[(Vec<BeadIds>, Vec<f64>)],
+    pairs_only: bool,
+) -> Vec<ScoreBin> {
+    let scored = scored_beads(golds, hyps, pairs_only);
     let edges = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0 + 1e-9];
     edges
         .windows(2)
@@ -519,8 +533,12 @@ fn score_bins(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<
 }
 
 /// Precision of kept and dropped beads when the lowest-scored share is dropped.
-fn calibration(golds: &[Vec<BeadIds>], hyps: &[(Vec<BeadIds>, Vec<f64>)]) -> Vec<CalibrationRow> {
-    let scored = scored_beads(golds, hyps);
+fn calibration(
+    golds: &[Vec<BeadIds>],
+    hyps: &[(Vec<BeadIds>, Vec<f64>)],
+    pairs_only: bool,
+) -> Vec<CalibrationRow> {
+    let scored = scored_beads(golds, hyps, pairs_only);
     let total = scored.len();
     let wrong = scored.iter().filter(|x| !x.1).count();
     [0.0, 0.05, 0.10, 0.20, 0.30]
@@ -589,7 +607,7 @@ mod tests {
             ],
             vec![0.99, 0.2, 0.5, 0.4, 0.9],
         )];
-        let rows = calibration(&golds, &hyps);
+        let rows = calibration(&golds, &hyps, false);
         let at = |share: f64| rows.iter().find(|r| r.dropped_share == share).unwrap();
         // Lowest score 0.2 is a right bead: dropped precision 1, while the two wrong
         // beads could have been dropped first.
@@ -601,5 +619,10 @@ mod tests {
         let r = at(0.3);
         assert_eq!(r.dropped, 2);
         assert_eq!(r.dropped_precision, 0.5);
+        // Pairs only: the 1-0 bead (score 0.4, wrong) is not counted.
+        let rows = calibration(&golds, &hyps, true);
+        let all = rows.iter().find(|r| r.dropped_share == 0.0).unwrap();
+        assert_eq!(all.kept, 4);
+        assert_eq!(all.kept_precision, 0.75);
     }
 }
