@@ -211,7 +211,7 @@ impl Memory {
                     .as_blob()
                     .map_err(|e| db_error(e.into()))?;
                 for v in VariantsBlob::new(blob) {
-                    let v = v.map_err(|e| Error::damaged(format!("unit {id} is damaged: {e}")))?;
+                    let v = v.map_err(|e| store::damaged_unit(id, e))?;
                     if !text.is_empty() {
                         text.push('\n');
                     }

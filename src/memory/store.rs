@@ -74,6 +74,11 @@ impl LangCache {
     }
 }
 
+/// The error for a stored unit whose variants do not decode (`err`).
+pub(crate) fn damaged_unit(id: i64, err: impl std::fmt::Display) -> crate::Error {
+    crate::Error::damaged(format!("unit {id} is damaged: {err}"))
+}
+
 /// The primary-language tag of `tag` (`en` for `en-US`).
 pub(crate) fn primary_tag(tag: &LangTag) -> LangTag {
     LangTag::parse(tag.primary()).unwrap_or_else(|_| tag.clone())

@@ -882,8 +882,7 @@ impl<'m> Writer<'m> {
             let mut blob = Vec::with_capacity(old.len() + 64);
             VariantsBlob::header(&mut blob, merged.variants.len());
             for (stored, v) in VariantsBlob::new(&old).zip(&merged.variants) {
-                let stored = stored
-                    .map_err(|e| Error::damaged(format!("unit {} is damaged: {e}", row.id)))?;
+                let stored = stored.map_err(|e| store::damaged_unit(row.id, e))?;
                 let extra = store::variant_extra(v);
                 StoredVariant {
                     markup: v.markup.as_deref(),
@@ -945,7 +944,7 @@ impl<'m> Writer<'m> {
             };
             let variants: Vec<StoredVariant<'_>> = VariantsBlob::new(&blob)
                 .collect::<std::result::Result<_, _>>()
-                .map_err(|e| Error::damaged(format!("unit {id} is damaged: {e}")))?;
+                .map_err(|e| store::damaged_unit(id, e))?;
             let langs: Vec<i64> = variants.iter().map(|v| v.lang).collect();
             let source = source_lang
                 .and_then(|sl| langs.iter().position(|&l| l == sl))
@@ -1083,7 +1082,6 @@ impl<'m> Writer<'m> {
             postings += i64::from(list.len);
             insert.insert(segment, term, &list)?;
         }
-        drop(insert);
         let mut words = std::mem::take(&mut self.words);
         words.sort_unstable();
         index::insert_words(&self.tx, segment, &words)?;
@@ -1292,8 +1290,7 @@ impl<'m> Writer<'m> {
                 let mut ids = Vec::new();
                 for (k, (stored, av)) in VariantsBlob::new(&old).zip(batch.variants(a)).enumerate()
                 {
-                    let stored = stored
-                        .map_err(|e| Error::damaged(format!("unit {} is damaged: {e}", row.id)))?;
+                    let stored = stored.map_err(|e| store::damaged_unit(row.id, e))?;
                     ids.clear();
                     for &t in batch.tokens(av) {
                         put_varint(&mut ids, u64::from(self.local_ids[t as usize]));
