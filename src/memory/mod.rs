@@ -99,6 +99,22 @@ impl Journal {
     }
 }
 
+/// Makes the directory a new memory at `path` goes in, if missing; returns it (`.` for
+/// a bare file name). Refused, naming it, where a file stands in the way.
+fn make_parent_dir(path: &Path) -> Result<PathBuf> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(PathBuf::from("."));
+    };
+    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+        return Err(Error::invalid(format!(
+            "cannot create the memory: {} is a file, not a directory",
+            file.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
+    Ok(dir.to_path_buf())
+}
+
 /// SQLite's page cache per connection, in KiB.
 const CACHE_KIB: u32 = 65536;
 
@@ -170,15 +186,7 @@ impl Memory {
                         "no memory here (create one with `bitext add` or `bitext import`)",
                     ));
                 }
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
-                        return Err(Error::invalid(format!(
-                            "cannot create the memory: {} is a file, not a directory",
-                            file.display()
-                        )));
-                    }
-                    std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
-                }
+                make_parent_dir(path)?;
             }
         }
         if options.read_only && Memory::outdated(path, options.busy_timeout)? {

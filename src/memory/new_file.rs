@@ -47,19 +47,7 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
         .ok_or_else(|| Error::invalid("is not a file name"))?
         .to_string_lossy()
         .into_owned();
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => {
-            if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
-                return Err(Error::invalid(format!(
-                    "cannot create the memory: {} is a file, not a directory",
-                    file.display()
-                )));
-            }
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
-            dir.to_path_buf()
-        }
-        None => PathBuf::from("."),
-    };
+    let dir = super::make_parent_dir(path)?;
     let temp = dir.join(format!(".{name}.bitext-new-{}.tmp", std::process::id()));
     // One left by an earlier process with the same id, killed: nobody else uses it.
     let _ = std::fs::remove_file(&temp);
