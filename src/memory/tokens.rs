@@ -68,7 +68,15 @@ impl Analyzed {
         self.folded.clear();
         let mut nfc_text = std::mem::take(&mut self.text);
         nfc_text.clear();
-        let changed = match nfc(text) {
+        // ASCII is in NFC, and has no whitespace-free script and no multi-character
+        // grapheme to look for: one check settles both.
+        let ascii = text.is_ascii();
+        let normalized = if ascii {
+            Cow::Borrowed(text)
+        } else {
+            nfc(text)
+        };
+        let changed = match normalized {
             Cow::Borrowed(t) => {
                 nfc_text.push_str(t);
                 false
@@ -79,9 +87,7 @@ impl Analyzed {
             }
         };
         self.folded.reserve(nfc_text.len());
-        // ASCII has no whitespace-free script and no multi-character grapheme to look
-        // for.
-        self.push_pieces(&nfc_text, nfc_text.is_ascii());
+        self.push_pieces(&nfc_text, ascii);
         self.text = nfc_text;
         changed
     }
