@@ -416,19 +416,17 @@ impl Aligner {
                 let pairs = training_pairs(&prepared, &results, &src_vocab, &tgt_vocab);
                 let learned = model1::train(&pairs, MODEL1_ITERATIONS);
                 learned_links = learned.fwd.len() + learned.bwd.len();
-                for l in &learned.fwd {
-                    lexicon2.fwd[l.from as usize].push(lexical::Link {
-                        other: l.to,
-                        kind: LinkKind::Learned,
-                        strength: l.p,
-                    });
-                }
-                for l in &learned.bwd {
-                    lexicon2.bwd[l.from as usize].push(lexical::Link {
-                        other: l.to,
-                        kind: LinkKind::Learned,
-                        strength: l.p,
-                    });
+                for (links, side) in [
+                    (&learned.fwd, &mut lexicon2.fwd),
+                    (&learned.bwd, &mut lexicon2.bwd),
+                ] {
+                    for l in links {
+                        side[l.from as usize].push(lexical::Link {
+                            other: l.to,
+                            kind: LinkKind::Learned,
+                            strength: l.p,
+                        });
+                    }
                 }
                 model1_time += t2.elapsed();
                 let t3 = Instant::now();
