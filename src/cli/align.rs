@@ -66,22 +66,8 @@ pub struct AlignArgs {
     #[arg(long, value_name = "S", value_parser = parse_score)]
     pub min_score: Option<f64>,
 
-    /// A bilingual dictionary: hunalign's `target @ source` lines, or
-    /// `source<TAB>target` lines.
-    #[arg(long, value_name = "FILE")]
-    pub dict: Option<PathBuf>,
-
-    /// Largest number of sentences on one side of a bead (1-4).
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub max_bead: usize,
-
-    /// Half-width of the search band, in sentences (it widens by itself when needed).
-    #[arg(long, default_value_t = 6, value_name = "N")]
-    pub band: usize,
-
-    /// Do not learn a lexicon from the texts for a second pass (faster, less accurate).
-    #[arg(long)]
-    pub no_learning: bool,
+    #[command(flatten)]
+    pub aligner: AlignerOptions,
 
     /// Align many document pairs: a file with one pair a line, `source<TAB>target`
     /// paths (relative to the current directory). The lexicon is learned from all of
@@ -226,31 +212,50 @@ pub(crate) fn read_document(path: &Path, segmenter: Option<&Segmenter>) -> Resul
     })
 }
 
-/// The aligner the options ask for.
-pub(crate) fn build_aligner(
-    dict: Option<&Path>,
-    max_bead: usize,
-    band: usize,
-    learn: bool,
-) -> Result<Aligner> {
-    if !(1..=4).contains(&max_bead) {
-        bail!("--max-bead must be between 1 and 4 (got {max_bead})");
-    }
-    let mut builder = Aligner::builder()
-        .max_bead(max_bead)
-        .band(band)
-        .learn_lexicon(learn);
-    if let Some(path) = dict {
-        let d = Dictionary::from_file(path).context("--dict")?;
-        if d.is_empty() {
-            bail!(
-                "--dict {}: no usable entries (single words on both sides)",
-                path.display()
-            );
+/// The aligner's settings, shared by `align` and `eval align`.
+#[derive(Debug, Args)]
+pub struct AlignerOptions {
+    /// A bilingual dictionary: hunalign's `target @ source` lines, or
+    /// `source<TAB>target` lines.
+    #[arg(long, value_name = "FILE")]
+    pub dict: Option<PathBuf>,
+
+    /// Largest number of sentences on one side of a bead (1-4).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_bead: usize,
+
+    /// Half-width of the search band, in sentences (it widens by itself when needed).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub band: usize,
+
+    /// Do not learn a lexicon from the texts for a second pass (faster, less accurate).
+    #[arg(long)]
+    pub no_learning: bool,
+}
+
+impl AlignerOptions {
+    /// The aligner these options ask for.
+    pub(crate) fn build(&self) -> Result<Aligner> {
+        let max_bead = self.max_bead;
+        if !(1..=4).contains(&max_bead) {
+            bail!("--max-bead must be between 1 and 4 (got {max_bead})");
         }
-        builder = builder.dictionary(d);
+        let mut builder = Aligner::builder()
+            .max_bead(max_bead)
+            .band(self.band)
+            .learn_lexicon(!self.no_learning);
+        if let Some(path) = &self.dict {
+            let d = Dictionary::from_file(path).context("--dict")?;
+            if d.is_empty() {
+                bail!(
+                    "--dict {}: no usable entries (single words on both sides)",
+                    path.display()
+                );
+            }
+            builder = builder.dictionary(d);
+        }
+        Ok(builder.build())
     }
-    Ok(builder.build())
 }
 
 /// Runs `f` on a rayon pool with `threads` threads (or the global pool).
@@ -272,12 +277,7 @@ pub(crate) fn with_threads<T: Send>(
 }
 
 pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
-    let aligner = build_aligner(
-        args.dict.as_deref(),
-        args.max_bead,
-        args.band,
-        !args.no_learning,
-    )?;
+    let aligner = args.aligner.build()?;
     let reader = Reader::new(
         args.segmented,
         args.src_lang.as_deref(),

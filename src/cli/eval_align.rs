@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use super::align::{build_aligner, format_bead, read_document, with_threads};
+use super::align::{format_bead, read_document, with_threads, AlignerOptions};
 use super::{output::Output, Global};
 use crate::align::{decode_text, Alignment, Document};
 use crate::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
@@ -64,18 +64,8 @@ pub struct EvalAlignArgs {
     /// Print the scores as JSON.
     #[arg(long)]
     pub json: bool,
-    /// A bilingual dictionary (see `bitext align --dict`).
-    #[arg(long, value_name = "FILE")]
-    pub dict: Option<PathBuf>,
-    /// Largest number of sentences on one side of a bead (1-4).
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub max_bead: usize,
-    /// Half-width of the search band, in sentences.
-    #[arg(long, default_value_t = 6, value_name = "N")]
-    pub band: usize,
-    /// Do not learn a lexicon for a second pass.
-    #[arg(long)]
-    pub no_learning: bool,
+    #[command(flatten)]
+    pub aligner: AlignerOptions,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -266,12 +256,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let aligner = build_aligner(
-        args.dict.as_deref(),
-        args.max_bead,
-        args.band,
-        !args.no_learning,
-    )?;
+    let aligner = args.aligner.build()?;
     // Sets in order of first appearance.
     let mut set_names: Vec<String> = Vec::new();
     for c in &cases {
