@@ -107,6 +107,24 @@ fn words_chunk(conn: &Connection, segment: i64, key: u32) -> Result<Option<(i64,
     .map_err(db_error)
 }
 
+/// Decodes the chunk of `segment`'s words run that would hold `key`, calling `visit`
+/// with each of its entries (all keys of the chunk); its (row key, first key), or
+/// `None` if the segment has no such chunk.
+fn visit_words_chunk(
+    conn: &Connection,
+    segment: i64,
+    key: u32,
+    visit: impl FnMut(WordsEntry),
+) -> Result<Option<(i64, u32)>> {
+    let Some((row_key, first, data)) = words_chunk(conn, segment, key)? else {
+        return Ok(None);
+    };
+    if !for_each_words_entry(first, &data, visit) {
+        return Err(damaged(format!("words keys of segment {segment}")));
+    }
+    Ok(Some((row_key, first)))
+}
+
 /// Decoded words chunks of stored segments. A writer keeps one so that looking up the
 /// sources of a big import decodes each chunk once, not once per unit. It must be
 /// cleared whenever stored words rows change (removals, merges, re-indexing).
@@ -150,13 +168,10 @@ impl WordsCache {
                 out.extend(entries[from..].iter().take_while(|e| e.key == key));
                 continue;
             }
-            let Some((_, first, data)) = words_chunk(conn, seg, key)? else {
+            let mut entries = Vec::new();
+            let Some((_, first)) = visit_words_chunk(conn, seg, key, |e| entries.push(e))? else {
                 continue;
             };
-            let mut entries = Vec::new();
-            if !for_each_words_entry(first, &data, |e| entries.push(e)) {
-                return Err(damaged(format!("words keys of segment {seg}")));
-            }
             out.extend(entries.iter().filter(|e| e.key == key));
             if chunks.contains_key(&first) {
                 continue;
@@ -179,16 +194,11 @@ pub(crate) fn words_entries(
     out: &mut Vec<WordsEntry>,
 ) -> Result<()> {
     for &seg in segments {
-        if let Some((_, first, data)) = words_chunk(conn, seg, key)? {
-            let ok = for_each_words_entry(first, &data, |e| {
-                if e.key == key {
-                    out.push(e);
-                }
-            });
-            if !ok {
-                return Err(damaged(format!("words keys of segment {seg}")));
+        visit_words_chunk(conn, seg, key, |e| {
+            if e.key == key {
+                out.push(e);
             }
-        }
+        })?;
     }
     Ok(())
 }
@@ -428,21 +438,18 @@ pub(crate) fn remove_words(
     gone: &FxHashSet<i64>,
 ) -> Result<()> {
     for &seg in segments {
-        let Some((row_key, first, data)) = words_chunk(tx, seg, key)? else {
-            continue;
-        };
         let mut kept = Vec::new();
         let mut here = 0;
-        let ok = for_each_words_entry(first, &data, |e| {
+        let chunk = visit_words_chunk(tx, seg, key, |e| {
             if e.key == key && gone.contains(&e.text) {
                 here += 1;
             } else {
                 kept.push(e);
             }
-        });
-        if !ok {
-            return Err(damaged(format!("words keys of segment {seg}")));
-        }
+        })?;
+        let Some((row_key, _)) = chunk else {
+            continue;
+        };
         if here == 0 {
             continue;
         }
