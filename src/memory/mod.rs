@@ -262,6 +262,8 @@ impl Memory {
         )
         .map_err(db_error)?;
         conn.set_prepared_statement_cache_capacity(64);
+        // The cache size for readers and in-memory memories; a writer's journal
+        // (`Journal::apply`) sets its own.
         conn.execute_batch(&format!(
             "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY; \
                  PRAGMA mmap_size = 1073741824;"
