@@ -157,21 +157,25 @@ impl std::error::Error for MalformedInput {}
 /// Converts an `io::Error` from reading an input into the library's error, keeping
 /// the position an [`InputError`] carries.
 pub(crate) fn io_error(err: io::Error, path: Option<&Path>) -> Error {
-    if let Some(input) = err.get_ref().and_then(|e| e.downcast_ref::<InputError>()) {
-        let location = Location {
-            path: path.map(Path::to_path_buf),
-            line: Some(input.line),
-            column: input.column,
-            unit: None,
-        };
-        let kind = if input.syntax {
-            ErrorKind::Syntax(input.message.clone())
-        } else {
-            ErrorKind::Encoding(input.message.clone())
-        };
-        return Error::new(kind, location);
-    }
-    Error::io(err, path)
+    located_input_error(&err, path).unwrap_or_else(|| Error::io(err, path))
+}
+
+/// The syntax or encoding error, with its position, that an [`InputError`] inside
+/// `err` describes; `None` for other I/O errors.
+pub(crate) fn located_input_error(err: &io::Error, path: Option<&Path>) -> Option<Error> {
+    let input = err.get_ref()?.downcast_ref::<InputError>()?;
+    let location = Location {
+        path: path.map(Path::to_path_buf),
+        line: Some(input.line),
+        column: input.column,
+        unit: None,
+    };
+    let kind = if input.syntax {
+        ErrorKind::Syntax(input.message.clone())
+    } else {
+        ErrorKind::Encoding(input.message.clone())
+    };
+    Some(Error::new(kind, location))
 }
 
 /// Decodes any encoding `encoding_rs` knows into UTF-8, strictly: malformed input is

@@ -17,8 +17,8 @@ use quick_xml::NsReader;
 
 use super::inline::{self, resolve_reference};
 use super::{parse_tmx_date, TmxHeader};
-use crate::error::{Error, ErrorKind, Location, Result};
-use crate::formats::input::{self, Head, InputError, TextInput};
+use crate::error::{Error, Location, Result};
+use crate::formats::input::{self, Head, TextInput};
 use crate::formats::{Item, ReadOptions, ReadReport, Source};
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, Provenance, TranslationUnit, Variant};
@@ -196,19 +196,8 @@ impl TmxReader {
     fn xml_error(&self, err: quick_xml::Error) -> Error {
         match err {
             quick_xml::Error::Io(io) => {
-                if let Some(input) = io.get_ref().and_then(|e| e.downcast_ref::<InputError>()) {
-                    let location = Location {
-                        path: self.path.clone(),
-                        line: Some(input.line),
-                        column: input.column,
-                        unit: None,
-                    };
-                    let kind = if input.syntax {
-                        ErrorKind::Syntax(input.message.clone())
-                    } else {
-                        ErrorKind::Encoding(input.message.clone())
-                    };
-                    return Error::new(kind, location);
+                if let Some(located) = input::located_input_error(&io, self.path.as_deref()) {
+                    return located;
                 }
                 Error::io(
                     std::io::Error::new(io.kind(), io.to_string()),
