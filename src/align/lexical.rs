@@ -779,6 +779,17 @@ mod tests {
     }
 
     #[test]
+    fn indic_names_and_loanwords_are_linked() {
+        let src = vocab(&["Chennai", "America", "computer", "house"]);
+        let tgt = vocab(&["சென்னை", "अमेरिका", "कम्प्यूटर", "घर"]);
+        let lex = Lexicon::surface(&src, &tgt, None);
+        for (i, want) in [(0, Some(0)), (1, Some(1)), (2, Some(2)), (3, None)] {
+            let links: Vec<u32> = lex.fwd[i].iter().map(|l| l.other).collect();
+            assert_eq!(links, want.into_iter().collect::<Vec<u32>>(), "source {i}");
+        }
+    }
+
+    #[test]
     fn bit_parallel_distance_equals_the_table() {
         let words = [
             "vestfalia",

@@ -3,11 +3,13 @@
 //! Names and loanwords are the best free lexical evidence between two texts, but they
 //! only match when both sides are written alike. [`fold`] maps a word to lowercase
 //! Latin letters without diacritics (Cyrillic, Greek, Armenian, Georgian, Hebrew and
-//! Arabic are romanised letter by letter); [`skeleton`] then removes spelling
-//! conventions that differ between languages (c/k, ph/f, w/v, doubled letters, h), so
-//! that `Westphalia`, `Westfalia`, `Vesfalia` and `Βεστφαλία` all become `vestfalia`.
-//! Scripts without a table (CJK, Indic, Thai, …) pass through unchanged: their words
-//! are only matched by identity and by the learned lexicon.
+//! Arabic are romanised letter by letter; the Indic scripts that share Unicode's
+//! ISCII layout, from Devanagari to Malayalam, syllable by syllable); [`skeleton`]
+//! then removes spelling conventions that differ between languages (c/k, ph/f, w/v,
+//! doubled letters, h), so that `Westphalia`, `Westfalia`, `Vesfalia` and `Βεστφαλία`
+//! all become `vestfalia`, and `Chennai` and `சென்னை` both `kenai`. Scripts without a
+//! table (CJK, Thai, …) pass through unchanged: their words are only matched by
+//! identity and by the learned lexicon.
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -16,7 +18,17 @@ use unicode_normalization::UnicodeNormalization;
 /// table exists. `"Путин"` → `"putin"`, `"Zürich"` → `"zurich"`, `"Ａ１"` → `"a1"`.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
+    // An Indic consonant's inherent vowel, not yet written: a vowel sign or a virama
+    // may still replace it.
+    let mut inherent = false;
     for c in word.nfkd() {
+        if let Some(letter) = indic(c) {
+            indic_letter(letter, &mut out, &mut inherent);
+            continue;
+        }
+        if std::mem::take(&mut inherent) {
+            out.push('a');
+        }
         if is_combining_mark(c) {
             continue;
         }
@@ -27,7 +39,134 @@ pub fn fold(word: &str) -> String {
             }
         }
     }
+    // A word-final inherent vowel stays unwritten: Hindi, Bengali, Gujarati, Punjabi
+    // and Marathi do not pronounce it (भारत is "bharat").
     out
+}
+
+/// The part an Indic character plays in a syllable, with its Latin spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndicLetter {
+    /// A consonant, with an inherent vowel `a` unless a sign or virama follows.
+    Consonant(&'static str),
+    /// A vowel sign, replacing the inherent vowel of the consonant before it.
+    VowelSign(&'static str),
+    /// A vowel letter, or a sign written after the vowel (anusvara `n`, visarga `h`).
+    Other(&'static str),
+    /// The virama: the consonant before it has no vowel.
+    Virama,
+    /// Nukta, length marks and joiners: no sound of their own here.
+    Silent,
+}
+
+/// Writes one Indic letter, resolving the inherent vowel of the consonant before it.
+fn indic_letter(letter: IndicLetter, out: &mut String, inherent: &mut bool) {
+    match letter {
+        IndicLetter::Consonant(latin) => {
+            if *inherent {
+                out.push('a');
+            }
+            out.push_str(latin);
+            *inherent = true;
+        }
+        IndicLetter::VowelSign(latin) => {
+            out.push_str(latin);
+            *inherent = false;
+        }
+        IndicLetter::Other(latin) => {
+            if std::mem::take(inherent) {
+                out.push('a');
+            }
+            out.push_str(latin);
+        }
+        IndicLetter::Virama => *inherent = false,
+        IndicLetter::Silent => {}
+    }
+}
+
+/// An Indic character of the nine scripts laid out like ISCII (Devanagari, Bengali,
+/// Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam: the same letter at the
+/// same offset of each 128-character block), or `None`.
+fn indic(c: char) -> Option<IndicLetter> {
+    use IndicLetter::*;
+    let u = c as u32;
+    if !(0x0900..=0x0D7F).contains(&u) {
+        return None;
+    }
+    Some(match u & 0x7F {
+        0x01 | 0x02 => Other("n"),
+        0x03 => Other("h"),
+        0x04 | 0x05 => Other("a"),
+        0x06 => Other("aa"),
+        0x07 => Other("i"),
+        0x08 => Other("ii"),
+        0x09 => Other("u"),
+        0x0A => Other("uu"),
+        0x0B | 0x60 => Other("ri"),
+        0x0C | 0x61 => Other("li"),
+        0x0D..=0x0F => Other("e"),
+        0x10 => Other("ai"),
+        0x11..=0x13 => Other("o"),
+        0x14 => Other("au"),
+        0x15 => Consonant("k"),
+        0x16 => Consonant("kh"),
+        0x17 => Consonant("g"),
+        0x18 => Consonant("gh"),
+        0x19 => Consonant("ng"),
+        0x1A => Consonant("ch"),
+        0x1B => Consonant("chh"),
+        0x1C => Consonant("j"),
+        0x1D => Consonant("jh"),
+        0x1E => Consonant("ny"),
+        0x1F | 0x24 => Consonant("t"),
+        0x20 | 0x25 => Consonant("th"),
+        0x21 | 0x26 => Consonant("d"),
+        0x22 | 0x27 => Consonant("dh"),
+        0x23 | 0x28 | 0x29 => Consonant("n"),
+        0x2A => Consonant("p"),
+        0x2B => Consonant("ph"),
+        0x2C => Consonant("b"),
+        0x2D => Consonant("bh"),
+        0x2E => Consonant("m"),
+        0x2F | 0x5F => Consonant("y"),
+        0x30 | 0x31 => Consonant("r"),
+        0x32 | 0x33 => Consonant("l"),
+        // Tamil and Malayalam ழ/ഴ.
+        0x34 => Consonant("zh"),
+        0x35 => Consonant("v"),
+        0x36 | 0x37 => Consonant("sh"),
+        0x38 => Consonant("s"),
+        0x39 => Consonant("h"),
+        // Precomposed nukta consonants (NFKD splits most of them already).
+        0x58 => Consonant("q"),
+        0x59 => Consonant("kh"),
+        0x5A => Consonant("g"),
+        0x5B => Consonant("z"),
+        0x5C | 0x5D => Consonant("r"),
+        0x5E => Consonant("f"),
+        0x3E => VowelSign("aa"),
+        0x3F => VowelSign("i"),
+        0x40 => VowelSign("ii"),
+        0x41 => VowelSign("u"),
+        0x42 => VowelSign("uu"),
+        0x43 | 0x44 => VowelSign("ri"),
+        0x62 | 0x63 => VowelSign("li"),
+        0x45..=0x47 => VowelSign("e"),
+        0x48 => VowelSign("ai"),
+        0x49..=0x4B => VowelSign("o"),
+        0x4C => VowelSign("au"),
+        0x4D => Virama,
+        0x66..=0x6F => {
+            Other(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"][(u & 0x7F) as usize - 0x66])
+        }
+        // Bengali khanda ta; Malayalam chillu letters (consonants without a vowel).
+        0x4E if u == 0x09CE => Other("t"),
+        0x7A | 0x7B => Other("n"),
+        0x7C => Other("r"),
+        0x7D | 0x7E => Other("l"),
+        0x7F => Other("k"),
+        _ => Silent,
+    })
 }
 
 /// A spelling-neutral key of a folded word, for comparing cognates by edit distance.
@@ -352,6 +491,38 @@ mod tests {
         assert_eq!(fold("Βεστφαλία"), "vestfalia");
         assert_eq!(fold("ＡＢ１２"), "ab12");
         assert_eq!(fold("北京"), "北京");
+    }
+
+    #[test]
+    fn folds_indic_syllables() {
+        // Devanagari: vowel signs replace the inherent vowel, the virama removes it,
+        // a word-final one is silent, anusvara is n.
+        assert_eq!(fold("मोदी"), "modii");
+        assert_eq!(fold("दिल्ली"), "dillii");
+        assert_eq!(fold("भारत"), "bhaarat");
+        assert_eq!(fold("हिंदी"), "hindii");
+        // The nukta (split off by NFKD) adds nothing: ज़ is read as ज.
+        assert_eq!(fold("ज़मीन"), "jamiin");
+        // Other scripts of the ISCII layout, and digits.
+        assert_eq!(fold("কলকাতা"), "kalakaataa");
+        assert_eq!(fold("சென்னை"), "chennai");
+        assert_eq!(fold("ಬೆಂಗಳೂರು"), "bengaluuru");
+        assert_eq!(fold("२०२६"), "2026");
+        // A letter outside the blocks after a consonant gives it its vowel.
+        assert_eq!(fold("कx"), "kax");
+    }
+
+    #[test]
+    fn indic_names_meet_their_latin_spelling() {
+        let sk = |w: &str| skeleton(&fold(w));
+        assert_eq!(sk("America"), sk("अमेरिका"));
+        assert_eq!(sk("Chennai"), sk("சென்னை"));
+        assert_eq!(sk("Modi"), sk("मोदी"));
+        assert_eq!(sk("Bengaluru"), sk("ಬೆಂಗಳೂರು"));
+        // Loanwords keep their consonants (the lexicon's consonant-skeleton cognates).
+        let consonants = |w: &str| sk(w).replace(['a', 'e', 'i', 'o', 'u'], "");
+        assert_eq!(consonants("computer"), consonants("कम्प्यूटर"));
+        assert_ne!(sk("computer"), sk("कम्प्यूटर"));
     }
 
     #[test]
