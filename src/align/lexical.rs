@@ -779,11 +779,19 @@ mod tests {
     }
 
     #[test]
-    fn indic_names_and_loanwords_are_linked() {
-        let src = vocab(&["Chennai", "America", "computer", "house"]);
-        let tgt = vocab(&["சென்னை", "अमेरिका", "कम्प्यूटर", "घर"]);
+    fn names_and_loanwords_in_indic_kana_and_hangul_are_linked() {
+        let src = vocab(&["Chennai", "America", "computer", "house", "Canada", "Seoul"]);
+        let tgt = vocab(&["சென்னை", "अमेरिका", "कम्प्यूटर", "घर", "カナダ", "서울"]);
         let lex = Lexicon::surface(&src, &tgt, None);
-        for (i, want) in [(0, Some(0)), (1, Some(1)), (2, Some(2)), (3, None)] {
+        let cases = [
+            (0, Some(0)),
+            (1, Some(1)),
+            (2, Some(2)),
+            (3, None),
+            (4, Some(4)),
+            (5, Some(5)),
+        ];
+        for (i, want) in cases {
             let links: Vec<u32> = lex.fwd[i].iter().map(|l| l.other).collect();
             assert_eq!(links, want.into_iter().collect::<Vec<u32>>(), "source {i}");
         }

@@ -73,6 +73,16 @@ fn punct_class(c: char, greek: bool) -> Option<&'static str> {
     })
 }
 
+/// 1 for hiragana, 2 for katakana (with the long-vowel mark and half-width forms),
+/// 0 for any other character.
+fn kana_class(c: char) -> u8 {
+    match c as u32 {
+        0x3041..=0x3096 | 0x309D..=0x309F => 1,
+        0x30A0..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => 2,
+        _ => 0,
+    }
+}
+
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
@@ -183,7 +193,16 @@ fn tokenize_chunk(
             };
             emit(kind, key);
         } else if is_word_char(c) {
-            while k < chars.len() && is_word_char(chars[k]) && !is_ideograph(chars[k]) {
+            // Japanese is written without spaces: a change between hiragana (endings,
+            // particles) and katakana (loanwords, names) ends a word, so that
+            // アメリカの gives アメリカ, which romanises to a cognate of "America".
+            let syllabary = kana_class(c);
+            while k < chars.len()
+                && is_word_char(chars[k])
+                && !is_ideograph(chars[k])
+                && (kana_class(chars[k]) == syllabary
+                    || unicode_normalization::char::is_combining_mark(chars[k]))
+            {
                 push_lower(key, chars[k]);
                 k += 1;
             }
@@ -240,6 +259,17 @@ mod tests {
         assert_eq!(toks("Τι είναι;").last().unwrap().0, "?");
         assert_eq!(toks("a; b").len(), 2);
         assert_eq!(toks("８８４８ ٨")[0], ("8848".into(), Number));
+    }
+
+    #[test]
+    fn kana_runs_split_between_the_syllabaries() {
+        let words: Vec<String> = toks("アメリカのパーティーへ Tシャツ")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(words, ["アメリカ", "の", "パーティー", "へ", "t", "シャツ"]);
+        // Combining voicing marks stay with their kana.
+        assert_eq!(toks("カ\u{3099}ス")[0].0, "カ\u{3099}ス");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub fn fold(word: &str) -> String {
     // An Indic consonant's inherent vowel, not yet written: a vowel sign or a virama
     // may still replace it.
     let mut inherent = false;
+    // Where the last kana syllable starts in `out` (voicing marks and small kana
+    // change it).
+    let mut kana_start: Option<usize> = None;
     for c in word.nfkd() {
         if let Some(letter) = indic(c) {
             indic_letter(letter, &mut out, &mut inherent);
@@ -28,6 +31,13 @@ pub fn fold(word: &str) -> String {
         }
         if std::mem::take(&mut inherent) {
             out.push('a');
+        }
+        if let Some(latin) = hangul_jamo(c) {
+            out.push_str(latin);
+            continue;
+        }
+        if kana_letter(c, &mut out, &mut kana_start) {
+            continue;
         }
         if is_combining_mark(c) {
             continue;
@@ -42,6 +52,159 @@ pub fn fold(word: &str) -> String {
     // A word-final inherent vowel stays unwritten: Hindi, Bengali, Gujarati, Punjabi
     // and Marathi do not pronounce it (भारत is "bharat").
     out
+}
+
+/// Romanises one kana character (or a voicing mark after one) into `out`, Hepburn
+/// style; false if `c` is not one. Hiragana and katakana read alike; NFKD has split
+/// voiced kana into the plain kana and a combining voicing mark, which voices the
+/// syllable before it (カ + ゛ is "ga", ハ + ゜ is "pa").
+fn kana_letter(c: char, out: &mut String, kana_start: &mut Option<usize>) -> bool {
+    let u = c as u32;
+    if c == '\u{3099}' || c == '\u{309A}' {
+        let Some(start) = *kana_start else {
+            return true;
+        };
+        let syllable = &out[start..];
+        let voiced = if c == '\u{309A}' {
+            match syllable.strip_prefix(['h', 'f']) {
+                Some(vowel) => format!("p{vowel}"),
+                None => return true,
+            }
+        } else {
+            match syllable {
+                "shi" | "chi" => "ji".to_string(),
+                "tsu" => "zu".to_string(),
+                "fu" => "bu".to_string(),
+                "u" => "vu".to_string(),
+                _ => {
+                    let mut chars = syllable.chars();
+                    let first = match chars.next() {
+                        Some('k') => 'g',
+                        Some('s') => 'z',
+                        Some('t') => 'd',
+                        Some('h') => 'b',
+                        _ => return true,
+                    };
+                    format!("{first}{}", chars.as_str())
+                }
+            }
+        };
+        out.truncate(start);
+        out.push_str(&voiced);
+        return true;
+    }
+    let katakana = match u {
+        0x3041..=0x3096 => char::from_u32(u + 0x60).unwrap_or(c),
+        0x30A1..=0x30FC => c,
+        _ => return false,
+    };
+    let (latin, small) = match katakana {
+        'ァ' => ("a", true),
+        'ィ' => ("i", true),
+        'ゥ' => ("u", true),
+        'ェ' => ("e", true),
+        'ォ' => ("o", true),
+        'ャ' => ("ya", true),
+        'ュ' => ("yu", true),
+        'ョ' => ("yo", true),
+        'ヮ' => ("wa", true),
+        // The small tsu doubles the next consonant and the long-vowel mark repeats
+        // the vowel: spelling only, which skeletons drop anyway.
+        'ッ' | 'ー' => ("", true),
+        'ア' => ("a", false),
+        'イ' | 'ヰ' => ("i", false),
+        'ウ' => ("u", false),
+        'エ' | 'ヱ' => ("e", false),
+        'オ' | 'ヲ' => ("o", false),
+        'カ' | 'ヵ' => ("ka", false),
+        'キ' => ("ki", false),
+        'ク' => ("ku", false),
+        'ケ' | 'ヶ' => ("ke", false),
+        'コ' => ("ko", false),
+        'サ' => ("sa", false),
+        'シ' => ("shi", false),
+        'ス' => ("su", false),
+        'セ' => ("se", false),
+        'ソ' => ("so", false),
+        'タ' => ("ta", false),
+        'チ' => ("chi", false),
+        'ツ' => ("tsu", false),
+        'テ' => ("te", false),
+        'ト' => ("to", false),
+        'ナ' => ("na", false),
+        'ニ' => ("ni", false),
+        'ヌ' => ("nu", false),
+        'ネ' => ("ne", false),
+        'ノ' => ("no", false),
+        'ハ' => ("ha", false),
+        'ヒ' => ("hi", false),
+        'フ' => ("fu", false),
+        'ヘ' => ("he", false),
+        'ホ' => ("ho", false),
+        'マ' => ("ma", false),
+        'ミ' => ("mi", false),
+        'ム' => ("mu", false),
+        'メ' => ("me", false),
+        'モ' => ("mo", false),
+        'ヤ' => ("ya", false),
+        'ユ' => ("yu", false),
+        'ヨ' => ("yo", false),
+        'ラ' => ("ra", false),
+        'リ' => ("ri", false),
+        'ル' => ("ru", false),
+        'レ' => ("re", false),
+        'ロ' => ("ro", false),
+        'ワ' => ("wa", false),
+        'ン' => ("n", false),
+        _ => return false,
+    };
+    match (small, *kana_start) {
+        // A small kana replaces the vowel of the syllable before it: キ + ャ is "kya",
+        // シ + ャ "sha", フ + ァ "fa", テ + ィ "ti".
+        (true, Some(start)) if !latin.is_empty() => {
+            if out.len() > start && out.ends_with(['a', 'i', 'u', 'e', 'o']) {
+                out.pop();
+            }
+            let after_sh = out[start..].ends_with("sh")
+                || out[start..].ends_with("ch")
+                || out[start..].ends_with('j');
+            out.push_str(if after_sh {
+                &latin[latin.len() - 1..]
+            } else {
+                latin
+            });
+        }
+        (true, _) => out.push_str(latin),
+        (false, _) => {
+            *kana_start = Some(out.len());
+            out.push_str(latin);
+        }
+    }
+    true
+}
+
+/// The Latin spelling of a conjoining Hangul jamo (NFKD splits each syllable into
+/// them), Revised Romanisation.
+fn hangul_jamo(c: char) -> Option<&'static str> {
+    const LEADING: [&str; 19] = [
+        "g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t",
+        "p", "h",
+    ];
+    const VOWELS: [&str; 21] = [
+        "a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo",
+        "we", "wi", "yu", "eu", "ui", "i",
+    ];
+    const TRAILING: [&str; 27] = [
+        "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p",
+        "t", "t", "ng", "t", "t", "k", "t", "p", "t",
+    ];
+    let u = c as u32;
+    match u {
+        0x1100..=0x1112 => Some(LEADING[(u - 0x1100) as usize]),
+        0x1161..=0x1175 => Some(VOWELS[(u - 0x1161) as usize]),
+        0x11A8..=0x11C2 => Some(TRAILING[(u - 0x11A8) as usize]),
+        _ => None,
+    }
 }
 
 /// The part an Indic character plays in a syllable, with its Latin spelling.
@@ -510,6 +673,40 @@ mod tests {
         assert_eq!(fold("२०२६"), "2026");
         // A letter outside the blocks after a consonant gives it its vowel.
         assert_eq!(fold("कx"), "kax");
+    }
+
+    #[test]
+    fn folds_kana_and_hangul() {
+        assert_eq!(fold("アメリカ"), "amerika");
+        assert_eq!(fold("ロンドン"), "rondon");
+        // Voiced and semi-voiced kana (split by NFKD), in both syllabaries.
+        assert_eq!(fold("パリ"), "pari");
+        assert_eq!(fold("ガ"), "ga");
+        assert_eq!(fold("ぎんこう"), "ginkou");
+        assert_eq!(fold("ジ"), "ji");
+        assert_eq!(fold("ヅ"), "zu");
+        assert_eq!(fold("ヴ"), "vu");
+        // Small kana change the syllable before them.
+        assert_eq!(fold("キャ"), "kya");
+        assert_eq!(fold("シャツ"), "shatsu");
+        assert_eq!(fold("ファ"), "fa");
+        assert_eq!(fold("パーティー"), "pati");
+        // Hangul syllables decompose into jamo.
+        assert_eq!(fold("서울"), "seoul");
+        assert_eq!(fold("오바마"), "obama");
+        assert_eq!(fold("트럼프"), "teureompeu");
+        assert_eq!(fold("한국"), "hanguk");
+    }
+
+    #[test]
+    fn kana_and_hangul_names_meet_their_latin_spelling() {
+        let sk = |w: &str| skeleton(&fold(w));
+        assert_eq!(sk("America"), sk("アメリカ"));
+        assert_eq!(sk("Obama"), sk("オバマ"));
+        assert_eq!(sk("Seoul"), sk("서울"));
+        assert_eq!(sk("Obama"), sk("오바마"));
+        let consonants = |w: &str| sk(w).replace(['a', 'e', 'i', 'o', 'u'], "");
+        assert_eq!(consonants("Trump"), consonants("트럼프"));
     }
 
     #[test]
