@@ -54,7 +54,8 @@ impl Vocab {
         }
         let id = self.types.len() as u32;
         let folded = match kind {
-            TokenKind::Word | TokenKind::Ideograph => fold(key),
+            TokenKind::Word => fold(hangul_stem(key)),
+            TokenKind::Ideograph => fold(key),
             _ => key.to_string(),
         };
         let skeleton = match kind {
@@ -306,6 +307,54 @@ pub(crate) struct Lexicon {
     pub fwd: Vec<Vec<Link>>,
     /// Target type → source types.
     pub bwd: Vec<Vec<Link>>,
+}
+
+/// A Korean word without the particle written onto its end (트럼프는 → 트럼프), so
+/// that names and loanwords meet their spelling in the other text; other words as
+/// they are. Only cognates and identity see the stem: a native word losing a last
+/// syllable that only looks like a particle matches nothing in a Latin text anyway.
+fn hangul_stem(word: &str) -> &str {
+    const PARTICLES: [&str; 27] = [
+        "에서는",
+        "에게서",
+        "으로서",
+        "으로써",
+        "이라고",
+        "에서",
+        "에게",
+        "으로",
+        "까지",
+        "부터",
+        "처럼",
+        "보다",
+        "라고",
+        "한테",
+        "은",
+        "는",
+        "이",
+        "가",
+        "을",
+        "를",
+        "의",
+        "에",
+        "와",
+        "과",
+        "도",
+        "로",
+        "만",
+    ];
+    let is_syllable = |c: char| ('\u{AC00}'..='\u{D7A3}').contains(&c);
+    if !word.chars().last().is_some_and(is_syllable) {
+        return word;
+    }
+    for particle in PARTICLES {
+        if let Some(stem) = word.strip_suffix(particle) {
+            if stem.chars().filter(|&c| is_syllable(c)).count() >= 2 {
+                return stem;
+            }
+        }
+    }
+    word
 }
 
 /// Minimum skeleton length for cognates.
@@ -780,8 +829,18 @@ mod tests {
 
     #[test]
     fn names_and_loanwords_in_indic_kana_and_hangul_are_linked() {
-        let src = vocab(&["Chennai", "America", "computer", "house", "Canada", "Seoul"]);
-        let tgt = vocab(&["சென்னை", "अमेरिका", "कम्प्यूटर", "घर", "カナダ", "서울"]);
+        let src = vocab(&[
+            "Chennai", "America", "computer", "house", "Canada", "Seoul", "Trump",
+        ]);
+        let tgt = vocab(&[
+            "சென்னை",
+            "अमेरिका",
+            "कम्प्यूटर",
+            "घर",
+            "カナダ",
+            "서울에서",
+            "트럼프는",
+        ]);
         let lex = Lexicon::surface(&src, &tgt, None);
         let cases = [
             (0, Some(0)),
@@ -790,11 +849,22 @@ mod tests {
             (3, None),
             (4, Some(4)),
             (5, Some(5)),
+            (6, Some(6)),
         ];
         for (i, want) in cases {
             let links: Vec<u32> = lex.fwd[i].iter().map(|l| l.other).collect();
             assert_eq!(links, want.into_iter().collect::<Vec<u32>>(), "source {i}");
         }
+    }
+
+    #[test]
+    fn korean_particles_are_cut_off_for_matching() {
+        assert_eq!(hangul_stem("트럼프는"), "트럼프");
+        assert_eq!(hangul_stem("서울에서"), "서울");
+        assert_eq!(hangul_stem("오바마"), "오바마");
+        // A stem keeps at least two syllables; other scripts are left alone.
+        assert_eq!(hangul_stem("나는"), "나는");
+        assert_eq!(hangul_stem("Seoulin"), "Seoulin");
     }
 
     #[test]
