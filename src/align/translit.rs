@@ -15,7 +15,9 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// Lowercase, compatibility-decomposed, without combining marks, romanised where a
-/// table exists. `"Путин"` → `"putin"`, `"Zürich"` → `"zurich"`, `"Ａ１"` → `"a1"`.
+/// table exists (alphabets letter by letter; Indic scripts, kana and Hangul by
+/// syllable). `"Путин"` → `"putin"`, `"Zürich"` → `"zurich"`, `"Ａ１"` → `"a1"`,
+/// `"ソウル"` → `"souru"`.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     // An Indic consonant's inherent vowel, not yet written: a vowel sign or a virama
