@@ -680,6 +680,7 @@ mod tests {
     #[test]
     fn folds_kana_and_hangul() {
         assert_eq!(fold("アメリカ"), "amerika");
+        assert_eq!(fold("ソウル"), "souru");
         assert_eq!(fold("ロンドン"), "rondon");
         // Voiced and semi-voiced kana (split by NFKD), in both syllabaries.
         assert_eq!(fold("パリ"), "pari");
