@@ -702,6 +702,30 @@ mod tests {
     }
 
     #[test]
+    fn any_mix_of_syllabic_letters_and_marks_folds() {
+        // Voicing marks, small kana, vowel signs and viramas in every order (without
+        // the letters they belong to, after other scripts) must not upset `fold`.
+        let alphabet = [
+            'カ', 'シ', 'ツ', 'ハ', 'ウ', 'ャ', 'ァ', 'ッ', 'ー', '\u{3099}', '\u{309A}', 'が',
+            'क', '\u{93F}', '\u{94D}', '\u{93C}', 'ं', '한', '\u{1161}', 'ж', 'é', '1', 'x',
+        ];
+        let mut word = String::new();
+        for &a in &alphabet {
+            for &b in &alphabet {
+                for &c in &alphabet {
+                    word.clear();
+                    word.extend([a, b, c]);
+                    let folded = fold(&word);
+                    assert!(
+                        folded.len() <= 12 * word.chars().count(),
+                        "{word:?} {folded:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn kana_and_hangul_names_meet_their_latin_spelling() {
         let sk = |w: &str| skeleton(&fold(w));
         assert_eq!(sk("America"), sk("アメリカ"));
