@@ -83,6 +83,12 @@ fn kana_class(c: char) -> u8 {
     }
 }
 
+/// Kana and Hangul: syllabic scripts whose counters and units follow numbers
+/// without a space.
+fn is_syllabic(c: char) -> bool {
+    kana_class(c) != 0 || matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
+}
+
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
@@ -177,8 +183,10 @@ fn tokenize_chunk(
                     && chars.get(k + 1).is_some_and(|&n| digit_value(n).is_some())
                 {
                     k += 1;
-                } else if is_word_char(c) && !is_ideograph(c) {
-                    // "K2", "1950s", "3rd": a word with digits.
+                } else if is_word_char(c) && !is_ideograph(c) && !is_syllabic(c) {
+                    // "K2", "1950s", "3rd": a word with digits. Korean and Japanese
+                    // write counters onto numbers (2020년, 10キロ): the number stays
+                    // a number, the counter is the next word.
                     letters = true;
                     push_lower(key, c);
                     k += 1;
@@ -259,6 +267,23 @@ mod tests {
         assert_eq!(toks("Τι είναι;").last().unwrap().0, "?");
         assert_eq!(toks("a; b").len(), 2);
         assert_eq!(toks("８８４８ ٨")[0], ("8848".into(), Number));
+    }
+
+    #[test]
+    fn counters_written_onto_numbers_are_words_of_their_own() {
+        use TokenKind::*;
+        assert_eq!(
+            toks("2020년 3월 10キロ 3rd"),
+            vec![
+                ("2020".into(), Number),
+                ("년".into(), Word),
+                ("3".into(), Number),
+                ("월".into(), Word),
+                ("10".into(), Number),
+                ("キロ".into(), Word),
+                ("3rd".into(), Word),
+            ]
+        );
     }
 
     #[test]
