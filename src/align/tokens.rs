@@ -89,6 +89,11 @@ fn is_syllabic(c: char) -> bool {
     kana_class(c) != 0 || matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
 }
 
+/// Thai, Lao, Myanmar and Khmer, written without spaces between words.
+fn is_unspaced(c: char) -> bool {
+    matches!(c as u32, 0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF)
+}
+
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
@@ -205,11 +210,16 @@ fn tokenize_chunk(
             // particles) and katakana (loanwords, names) ends a word, so that
             // アメリカの gives アメリカ, which romanises to a cognate of "America".
             let syllabary = kana_class(c);
+            // In those scripts and the ones written without spaces (Thai, Lao, Khmer,
+            // Myanmar) digits start a number of their own (제3회, ปี2020), where
+            // "K2" and "MP3" stay words.
+            let digits_split = is_syllabic(c) || is_unspaced(c);
             while k < chars.len()
                 && is_word_char(chars[k])
                 && !is_ideograph(chars[k])
                 && (kana_class(chars[k]) == syllabary
                     || unicode_normalization::char::is_combining_mark(chars[k]))
+                && !(digits_split && digit_value(chars[k]).is_some())
             {
                 push_lower(key, chars[k]);
                 k += 1;
@@ -282,6 +292,18 @@ mod tests {
                 ("10".into(), Number),
                 ("キロ".into(), Word),
                 ("3rd".into(), Word),
+            ]
+        );
+        // Digits after Hangul or Thai letters are a number too; Latin words keep them.
+        assert_eq!(
+            toks("제3회 ปี2020 MP3"),
+            vec![
+                ("제".into(), Word),
+                ("3".into(), Number),
+                ("회".into(), Word),
+                ("ปี".into(), Word),
+                ("2020".into(), Number),
+                ("mp3".into(), Word),
             ]
         );
     }
