@@ -350,8 +350,9 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                 .collect();
         }
         if args.calibration {
-            s.calibration = calibration(&golds, &hyps, args.pairs_only);
-            s.score_bins = score_bins(&golds, &hyps, args.pairs_only);
+            let scored = scored_beads(&golds, &hyps, args.pairs_only);
+            s.calibration = calibration(&scored);
+            s.score_bins = score_bins(&scored);
         }
         overall.extend(docs);
         if args.calibration {
@@ -363,8 +364,9 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
     if set_names.len() > 1 {
         let mut all = scores("ALL (micro)", &overall, overall_seconds);
         if args.calibration {
-            all.calibration = calibration(&all_golds, &all_hyps, args.pairs_only);
-            all.score_bins = score_bins(&all_golds, &all_hyps, args.pairs_only);
+            let scored = scored_beads(&all_golds, &all_hyps, args.pairs_only);
+            all.calibration = calibration(&scored);
+            all.score_bins = score_bins(&scored);
         }
         report.push(all);
     }
@@ -488,12 +490,8 @@ fn scored_beads(
 }
 
 /// Strict precision of the beads by score range: a calibrated score is close to it.
-fn score_bins(
-    golds: &[Vec<BeadIds>],
-    hyps: &[(Vec<BeadIds>, Vec<f64>)],
-    pairs_only: bool,
-) -> Vec<ScoreBin> {
-    let scored = scored_beads(golds, hyps, pairs_only);
+/// `scored`: from [`scored_beads`].
+fn score_bins(scored: &[(f64, bool)]) -> Vec<ScoreBin> {
     let edges = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0 + 1e-9];
     edges
         .windows(2)
@@ -518,12 +516,8 @@ fn score_bins(
 }
 
 /// Precision of kept and dropped beads when the lowest-scored share is dropped.
-fn calibration(
-    golds: &[Vec<BeadIds>],
-    hyps: &[(Vec<BeadIds>, Vec<f64>)],
-    pairs_only: bool,
-) -> Vec<CalibrationRow> {
-    let scored = scored_beads(golds, hyps, pairs_only);
+/// `scored`: from [`scored_beads`], by ascending score.
+fn calibration(scored: &[(f64, bool)]) -> Vec<CalibrationRow> {
     let total = scored.len();
     let wrong = scored.iter().filter(|x| !x.1).count();
     [0.0, 0.05, 0.10, 0.20, 0.30]
@@ -592,7 +586,7 @@ mod tests {
             ],
             vec![0.99, 0.2, 0.5, 0.4, 0.9],
         )];
-        let rows = calibration(&golds, &hyps, false);
+        let rows = calibration(&scored_beads(&golds, &hyps, false));
         let at = |share: f64| rows.iter().find(|r| r.dropped_share == share).unwrap();
         // Lowest score 0.2 is a right bead: dropped precision 1, while the two wrong
         // beads could have been dropped first.
@@ -605,7 +599,7 @@ mod tests {
         assert_eq!(r.dropped, 2);
         assert_eq!(r.dropped_precision, 0.5);
         // Pairs only: the 1-0 bead (score 0.4, wrong) is not counted.
-        let rows = calibration(&golds, &hyps, true);
+        let rows = calibration(&scored_beads(&golds, &hyps, true));
         let all = rows.iter().find(|r| r.dropped_share == 0.0).unwrap();
         assert_eq!(all.kept, 4);
         assert_eq!(all.kept_precision, 0.75);
