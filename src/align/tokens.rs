@@ -89,11 +89,6 @@ fn is_syllabic(c: char) -> bool {
     kana_class(c) != 0 || matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F)
 }
 
-/// Thai, Lao, Myanmar and Khmer, written without spaces between words.
-fn is_unspaced(c: char) -> bool {
-    matches!(c as u32, 0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF)
-}
-
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
@@ -213,7 +208,7 @@ fn tokenize_chunk(
             // In those scripts and the ones written without spaces (Thai, Lao, Khmer,
             // Myanmar) digits start a number of their own (제3회, ปี2020), where
             // "K2" and "MP3" stay words.
-            let digits_split = is_syllabic(c) || is_unspaced(c);
+            let digits_split = is_syllabic(c) || crate::text::is_spaceless(c);
             while k < chars.len()
                 && is_word_char(chars[k])
                 && !is_ideograph(chars[k])

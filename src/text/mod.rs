@@ -57,6 +57,33 @@ impl From<Span> for (usize, usize) {
     }
 }
 
+/// Characters of scripts written without spaces between words (Thai, Lao, Myanmar,
+/// Khmer, Han, kana, Bopomofo).
+pub(crate) fn is_spaceless(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF      // Thai, Lao
+        | 0x1000..=0x109F    // Myanmar
+        | 0x1780..=0x17FF    // Khmer
+        | 0x19E0..=0x19FF    // Khmer symbols
+        | 0x2E80..=0x2FDF    // CJK radicals, Kangxi
+        | 0x3005..=0x3007    // 々 〆 〇
+        | 0x3021..=0x3029    // Hangzhou numerals
+        | 0x3031..=0x3035    // kana repeat marks
+        | 0x3040..=0x30FF    // Hiragana, Katakana
+        | 0x3100..=0x312F    // Bopomofo
+        | 0x31A0..=0x31BF    // Bopomofo extended
+        | 0x31F0..=0x31FF    // Katakana extensions
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xA9E0..=0xA9FF    // Myanmar extended-B
+        | 0xAA60..=0xAA7F    // Myanmar extended-A
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F    // half-width Katakana
+        | 0x1B000..=0x1B16F  // kana supplement, extended
+        | 0x20000..=0x3134F  // CJK extensions B–G
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
