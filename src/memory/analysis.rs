@@ -58,6 +58,24 @@ pub(crate) struct VocabTerm {
     pub fp: u128,
 }
 
+/// Adds a new term to a vocabulary (its folded token appended to `text`); its id.
+fn push_term(
+    text: &mut String,
+    vocab: &mut Vec<VocabTerm>,
+    group: u32,
+    token: &str,
+    fp: u128,
+) -> u32 {
+    let from = text.len() as u32;
+    text.push_str(token);
+    vocab.push(VocabTerm {
+        group,
+        token: from..text.len() as u32,
+        fp,
+    });
+    vocab.len() as u32 - 1
+}
+
 /// A unit's texts analysed for storage.
 pub(crate) struct AnalyzedUnit {
     /// The index of its source variant.
@@ -144,15 +162,14 @@ impl AnalyzedBatch {
         batch_ids.clear();
         for term in &chunk.vocab {
             let id = *index.entry(term.fp).or_insert_with(|| {
-                let from = self.vocab_text.len() as u32;
-                self.vocab_text
-                    .push_str(&chunk.folded[term.token.start as usize..term.token.end as usize]);
-                self.vocab.push(VocabTerm {
-                    group: term.group,
-                    token: from..self.vocab_text.len() as u32,
-                    fp: term.fp,
-                });
-                self.vocab.len() as u32 - 1
+                let token = &chunk.folded[term.token.start as usize..term.token.end as usize];
+                push_term(
+                    &mut self.vocab_text,
+                    &mut self.vocab,
+                    term.group,
+                    token,
+                    term.fp,
+                )
             });
             batch_ids.push(id);
         }
@@ -332,14 +349,7 @@ fn tokenise_chunk(
             for t in analyzed.folded_tokens() {
                 let fp = fingerprint(seed, t);
                 let id = *terms.entry(fp).or_insert_with(|| {
-                    let from = chunk.folded.len() as u32;
-                    chunk.folded.push_str(t);
-                    chunk.vocab.push(VocabTerm {
-                        group,
-                        token: from..chunk.folded.len() as u32,
-                        fp,
-                    });
-                    chunk.vocab.len() as u32 - 1
+                    push_term(&mut chunk.folded, &mut chunk.vocab, group, t, fp)
                 });
                 chunk.tokens.push(id);
             }
