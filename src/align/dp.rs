@@ -82,6 +82,24 @@ impl Band {
         Band { lo, hi, off }
     }
 
+    /// Every point of either band (both over the same grid).
+    pub fn union(&self, other: &Band) -> Band {
+        let m = *self.hi.last().unwrap_or(&0);
+        let lo = self
+            .lo
+            .iter()
+            .zip(&other.lo)
+            .map(|(a, b)| *a.min(b))
+            .collect();
+        let hi = self
+            .hi
+            .iter()
+            .zip(&other.hi)
+            .map(|(a, b)| *a.max(b))
+            .collect();
+        Band::normalised(lo, hi, m)
+    }
+
     /// Number of grid rows minus one (source units).
     pub fn n(&self) -> usize {
         self.lo.len() - 1
@@ -366,6 +384,18 @@ pub(crate) trait BeadScorer {
         let _ = floor;
         self.bead(i0, a, j0, b)
     }
+
+    /// The score of a unit without counterpart (a 1-0 bead if `deletion`, else 0-1)
+    /// right after another of the same kind. Runs of them are likelier than their
+    /// beads one by one (an untranslated page, the end of a partial translation);
+    /// by default they are not.
+    fn gap_extend(&self, deletion: bool) -> f64 {
+        if deletion {
+            self.bead(0, 1, 0, 0)
+        } else {
+            self.bead(0, 0, 0, 1)
+        }
+    }
 }
 
 /// A bead of the result: start and size on each side.
@@ -377,6 +407,44 @@ pub(crate) struct PathBead {
     pub b: usize,
 }
 
+/// What the last bead of a path was: it decides the cost of a 1-0 or 0-1 bead that
+/// follows (see [`BeadScorer::gap_extend`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum State {
+    /// A bead with sentences on both sides (or the start).
+    Pair = 0,
+    /// A 1-0 bead.
+    Deletion = 1,
+    /// A 0-1 bead.
+    Insertion = 2,
+}
+
+const STATES: [State; 3] = [State::Pair, State::Deletion, State::Insertion];
+
+/// The bead types with sentences on both sides, and whether 1-0 and 0-1 are allowed.
+fn split_types(types: &[(usize, usize)]) -> (Vec<(usize, usize)>, bool, bool) {
+    let pairs = types
+        .iter()
+        .copied()
+        .filter(|&(a, b)| a > 0 && b > 0)
+        .collect();
+    (pairs, types.contains(&(1, 0)), types.contains(&(0, 1)))
+}
+
+/// The best of three scores and its state.
+#[inline]
+fn best_of(v: [f64; 3]) -> (f64, State) {
+    let mut best = (v[0], State::Pair);
+    if v[1] > best.0 {
+        best = (v[1], State::Deletion);
+    }
+    if v[2] > best.0 {
+        best = (v[2], State::Insertion);
+    }
+    best
+}
+
 /// The best monotone sequence of beads from (0, 0) to (n, m) within `band`.
 pub(crate) fn viterbi<S: BeadScorer>(
     m: usize,
@@ -386,9 +454,15 @@ pub(crate) fn viterbi<S: BeadScorer>(
 ) -> Vec<PathBead> {
     let n = band.n();
     let cells = band.cells();
-    let mut score = vec![f64::NEG_INFINITY; cells];
-    let mut back = vec![u8::MAX; cells];
-    score[0] = 0.0;
+    let (pairs, deletions, insertions) = split_types(types);
+    let (open_del, open_ins) = (scorer.bead(0, 1, 0, 0), scorer.bead(0, 0, 0, 1));
+    let (ext_del, ext_ins) = (scorer.gap_extend(true), scorer.gap_extend(false));
+    // Best score per state and cell; the pair state's back pointer holds the bead
+    // type (low 6 bits) and the state before it (high 2), the others the state before.
+    let mut score = vec![[f64::NEG_INFINITY; 3]; cells];
+    let mut back_pair = vec![u8::MAX; cells];
+    let mut back_gap = vec![[0u8; 2]; cells];
+    score[0][State::Pair as usize] = 0.0;
     for i in 0..=n {
         for j in band.lo[i]..=band.hi[i] {
             let here = band.off[i] + j - band.lo[i];
@@ -397,7 +471,7 @@ pub(crate) fn viterbi<S: BeadScorer>(
             }
             let mut best = f64::NEG_INFINITY;
             let mut arg = u8::MAX;
-            for (k, &(a, b)) in types.iter().enumerate() {
+            for (k, &(a, b)) in pairs.iter().enumerate() {
                 if a > i || b > j {
                     continue;
                 }
@@ -405,29 +479,60 @@ pub(crate) fn viterbi<S: BeadScorer>(
                 let Some(pidx) = band.index(pi, pj) else {
                     continue;
                 };
-                let prev = score[pidx];
+                let (prev, state) = best_of(score[pidx]);
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
                 let v = prev + scorer.bead_above(pi, a, pj, b, best - prev);
                 if v > best {
                     best = v;
-                    arg = k as u8;
+                    arg = k as u8 | (state as u8) << 6;
                 }
             }
-            score[here] = best;
-            back[here] = arg;
+            score[here][State::Pair as usize] = best;
+            back_pair[here] = arg;
+            if deletions && i > 0 {
+                if let Some(p) = band.index(i - 1, j) {
+                    let [sp, sd, si] = score[p];
+                    let (v, from) = best_of([sp + open_del, sd + ext_del, si + open_del]);
+                    score[here][State::Deletion as usize] = v;
+                    back_gap[here][0] = from as u8;
+                }
+            }
+            if insertions && j > 0 {
+                if let Some(p) = band.index(i, j - 1) {
+                    let [sp, sd, si] = score[p];
+                    let (v, from) = best_of([sp + open_ins, sd + open_ins, si + ext_ins]);
+                    score[here][State::Insertion as usize] = v;
+                    back_gap[here][1] = from as u8;
+                }
+            }
         }
     }
     let mut path = Vec::new();
     let (mut i, mut j) = (n, m);
-    while i > 0 || j > 0 {
-        let Some(idx) = band.index(i, j) else { break };
-        let k = back[idx];
-        if k == u8::MAX {
+    let mut state = band
+        .index(n, m)
+        .map(|k| best_of(score[k]))
+        .filter(|(v, _)| v.is_finite())
+        .map(|(_, s)| s);
+    while let Some(st) = state {
+        if i == 0 && j == 0 {
             break;
         }
-        let (a, b) = types[k as usize];
+        let Some(idx) = band.index(i, j) else { break };
+        let (a, b, before) = match st {
+            State::Pair => {
+                let k = back_pair[idx];
+                if k == u8::MAX {
+                    break;
+                }
+                let (a, b) = pairs[(k & 0x3f) as usize];
+                (a, b, STATES[(k >> 6) as usize])
+            }
+            State::Deletion => (1, 0, STATES[back_gap[idx][0] as usize]),
+            State::Insertion => (0, 1, STATES[back_gap[idx][1] as usize]),
+        };
         path.push(PathBead {
             i0: i - a,
             a,
@@ -436,6 +541,7 @@ pub(crate) fn viterbi<S: BeadScorer>(
         });
         i -= a;
         j -= b;
+        state = Some(before);
     }
     path.reverse();
     if i > 0 || j > 0 {
@@ -459,6 +565,24 @@ pub(crate) fn viterbi<S: BeadScorer>(
         return fixed;
     }
     path
+}
+
+/// The score of a path (as [`viterbi`] maximises it).
+pub(crate) fn path_score<S: BeadScorer>(path: &[PathBead], scorer: &S) -> f64 {
+    let mut total = 0.0;
+    let mut last = State::Pair;
+    for p in path {
+        let (score, state) = match (p.a, p.b) {
+            (_, 0) if last == State::Deletion => (scorer.gap_extend(true), State::Deletion),
+            (0, _) if last == State::Insertion => (scorer.gap_extend(false), State::Insertion),
+            (_, 0) => (scorer.bead(p.i0, 1, p.j0, 0), State::Deletion),
+            (0, _) => (scorer.bead(p.i0, 0, p.j0, 1), State::Insertion),
+            (a, b) => (scorer.bead(p.i0, a, p.j0, b), State::Pair),
+        };
+        total += score;
+        last = state;
+    }
+    total
 }
 
 const LOG_ADD_RANGE: f64 = 36.0;
@@ -490,6 +614,11 @@ fn log_add(a: f64, b: f64) -> f64 {
     hi + t[k] * (1.0 - frac) + t[k + 1] * frac
 }
 
+#[inline]
+fn log_sum3(v: [f64; 3]) -> f64 {
+    log_add(log_add(v[0], v[1]), v[2])
+}
+
 /// The posterior probability of each bead of `path` under the distribution over all
 /// bead sequences in `band` with weights exp(`temperature` × score).
 pub(crate) fn posteriors<S: BeadScorer>(
@@ -502,19 +631,24 @@ pub(crate) fn posteriors<S: BeadScorer>(
 ) -> Vec<f64> {
     let n = band.n();
     let cells = band.cells();
-    let nt = types.len();
+    let (pairs, deletions, insertions) = split_types(types);
+    let nt = pairs.len();
+    let t = temperature;
+    let (open_del, open_ins) = (t * scorer.bead(0, 1, 0, 0), t * scorer.bead(0, 0, 0, 1));
+    let (ext_del, ext_ins) = (t * scorer.gap_extend(true), t * scorer.gap_extend(false));
+    let neg = f64::NEG_INFINITY;
     // Bead scores by (end point, type), computed once for both directions.
     let mut scores = vec![f32::NEG_INFINITY; cells * nt];
-    let mut alpha = vec![f64::NEG_INFINITY; cells];
-    alpha[0] = 0.0;
+    let mut alpha = vec![[neg; 3]; cells];
+    alpha[0][State::Pair as usize] = 0.0;
     for i in 0..=n {
         for j in band.lo[i]..=band.hi[i] {
             if i == 0 && j == 0 {
                 continue;
             }
             let here = band.off[i] + j - band.lo[i];
-            let mut acc = f64::NEG_INFINITY;
-            for (t, &(a, b)) in types.iter().enumerate() {
+            let mut acc = neg;
+            for (k, &(a, b)) in pairs.iter().enumerate() {
                 if a > i || b > j {
                     continue;
                 }
@@ -522,28 +656,43 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 let Some(pidx) = band.index(pi, pj) else {
                     continue;
                 };
-                let s = temperature * scorer.bead(pi, a, pj, b);
-                scores[here * nt + t] = s as f32;
-                let prev = alpha[pidx];
-                if prev == f64::NEG_INFINITY {
+                let s = t * scorer.bead(pi, a, pj, b);
+                scores[here * nt + k] = s as f32;
+                let prev = log_sum3(alpha[pidx]);
+                if prev == neg {
                     continue;
                 }
                 acc = log_add(acc, prev + s);
             }
-            alpha[here] = acc;
+            alpha[here][State::Pair as usize] = acc;
+            if deletions && i > 0 {
+                if let Some(p) = band.index(i - 1, j) {
+                    let [ap, ad, ai] = alpha[p];
+                    alpha[here][State::Deletion as usize] =
+                        log_sum3([ap + open_del, ad + ext_del, ai + open_del]);
+                }
+            }
+            if insertions && j > 0 {
+                if let Some(p) = band.index(i, j - 1) {
+                    let [ap, ad, ai] = alpha[p];
+                    alpha[here][State::Insertion as usize] =
+                        log_sum3([ap + open_ins, ad + open_ins, ai + ext_ins]);
+                }
+            }
         }
     }
-    let mut beta = vec![f64::NEG_INFINITY; cells];
+    // beta[c][s]: all continuations from point c after a bead of state s.
+    let mut beta = vec![[neg; 3]; cells];
     if let Some(end) = band.index(n, m) {
-        beta[end] = 0.0;
+        beta[end] = [0.0; 3];
     }
     for i in (0..=n).rev() {
         for j in (band.lo[i]..=band.hi[i]).rev() {
             if i == n && j == m {
                 continue;
             }
-            let mut acc = f64::NEG_INFINITY;
-            for (t, &(a, b)) in types.iter().enumerate() {
+            let mut pair = neg;
+            for (k, &(a, b)) in pairs.iter().enumerate() {
                 let (ni, nj) = (i + a, j + b);
                 if ni > n || nj > m {
                     continue;
@@ -551,25 +700,47 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 let Some(nidx) = band.index(ni, nj) else {
                     continue;
                 };
-                let next = beta[nidx];
-                if next == f64::NEG_INFINITY {
+                let next = beta[nidx][State::Pair as usize];
+                if next == neg {
                     continue;
                 }
-                acc = log_add(acc, next + scores[nidx * nt + t] as f64);
+                pair = log_add(pair, next + scores[nidx * nt + k] as f64);
             }
-            beta[band.off[i] + j - band.lo[i]] = acc;
+            let del = match (deletions && i < n).then(|| band.index(i + 1, j)) {
+                Some(Some(p)) => beta[p][State::Deletion as usize],
+                _ => neg,
+            };
+            let ins = match (insertions && j < m).then(|| band.index(i, j + 1)) {
+                Some(Some(p)) => beta[p][State::Insertion as usize],
+                _ => neg,
+            };
+            beta[band.off[i] + j - band.lo[i]] = [
+                log_sum3([pair, open_del + del, open_ins + ins]),
+                log_sum3([pair, ext_del + del, open_ins + ins]),
+                log_sum3([pair, open_del + del, ext_ins + ins]),
+            ];
         }
     }
-    let z = band.index(n, m).map_or(f64::NEG_INFINITY, |k| alpha[k]);
+    let z = band.index(n, m).map_or(neg, |k| log_sum3(alpha[k]));
     path.iter()
         .map(|p| {
-            let s = band
-                .index(p.i0, p.j0)
-                .map_or(f64::NEG_INFINITY, |k| alpha[k]);
-            let e = band
-                .index(p.i0 + p.a, p.j0 + p.b)
-                .map_or(f64::NEG_INFINITY, |k| beta[k]);
-            let v = s + temperature * scorer.bead(p.i0, p.a, p.j0, p.b) + e - z;
+            let (Some(start), Some(end)) =
+                (band.index(p.i0, p.j0), band.index(p.i0 + p.a, p.j0 + p.b))
+            else {
+                return 0.0;
+            };
+            let [ap, ad, ai] = alpha[start];
+            let v = if p.a > 0 && p.b > 0 {
+                log_sum3(alpha[start])
+                    + t * scorer.bead(p.i0, p.a, p.j0, p.b)
+                    + beta[end][State::Pair as usize]
+            } else if p.a > 0 {
+                log_sum3([ap + open_del, ad + ext_del, ai + open_del])
+                    + beta[end][State::Deletion as usize]
+            } else {
+                log_sum3([ap + open_ins, ad + open_ins, ai + ext_ins])
+                    + beta[end][State::Insertion as usize]
+            } - z;
             if v.is_finite() {
                 v.exp().clamp(0.0, 1.0)
             } else {
@@ -603,6 +774,50 @@ mod tests {
         assert!(path.iter().all(|p| p.a == 1 && p.b == 1 && p.i0 == p.j0));
         let post = posteriors(5, &band, &types, &Diag, &path, 1.0);
         assert!(post.iter().all(|&p| p > 0.5 && p <= 1.0), "{post:?}");
+    }
+
+    #[test]
+    fn union_of_bands() {
+        let a = Band::from_rects([(0, 10, 0, 3, 0)], 10, 10);
+        let b = Band::from_rects([(0, 10, 6, 10, 0)], 10, 10);
+        let u = a.union(&b);
+        for r in 0..=10 {
+            assert_eq!(u.lo[r], a.lo[r].min(b.lo[r]));
+            assert_eq!(u.hi[r], a.hi[r].max(b.hi[r]));
+        }
+        assert!(u.cells() >= a.cells().max(b.cells()));
+    }
+
+    #[test]
+    fn gap_runs_are_priced_by_the_scorer() {
+        // A scorer under which every pair is unrelated and a run of deletions is
+        // cheap: the best path deletes one side in one run, then inserts the other.
+        struct Runs;
+        impl BeadScorer for Runs {
+            fn bead(&self, _: usize, a: usize, _: usize, b: usize) -> f64 {
+                if a == 0 || b == 0 {
+                    -5.0
+                } else {
+                    -20.0
+                }
+            }
+            fn gap_extend(&self, _: bool) -> f64 {
+                -0.1
+            }
+        }
+        let band = Band::full(4, 3);
+        let types = [(1, 1), (1, 0), (0, 1)];
+        let path = viterbi(3, &band, &types, &Runs);
+        assert!((path_score(&path, &Runs) - (-5.0 - 3.0 * 0.1 - 5.0 - 2.0 * 0.1)).abs() < 1e-9);
+        let kinds: Vec<(usize, usize)> = path.iter().map(|p| (p.a, p.b)).collect();
+        // Either order of the two runs scores the same; each is one run.
+        let switches = kinds.windows(2).filter(|w| w[0] != w[1]).count();
+        assert_eq!(switches, 1, "{kinds:?}");
+        assert_eq!(kinds.len(), 7);
+        let post = posteriors(3, &band, &types, &Runs, &path, 1.0);
+        assert!(post.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        // Two ways to order the runs: each bead of the path is in about half.
+        assert!(post.iter().all(|&p| p > 0.3), "{post:?}");
     }
 
     #[test]

@@ -170,6 +170,9 @@ impl Postings {
 pub(crate) struct Side {
     /// Characters (not whitespace) per sentence.
     pub len: Vec<u32>,
+    /// The same weighted by how much text a character holds
+    /// ([`super::length::char_weight`]), summed over the side.
+    pub weighted_len: f64,
     /// Paragraph index per sentence, if known.
     pub paragraph: Option<Vec<usize>>,
     /// Distinct token types per sentence, sorted.
@@ -187,7 +190,9 @@ impl Side {
         let mut paragraphs = Vec::new();
         let mut all_have_paragraphs = true;
         for (text, paragraph) in sentences {
-            side.len.push(super::tokens::char_len(text));
+            let (len, weighted) = super::tokens::char_len_weighted(text);
+            side.len.push(len);
+            side.weighted_len += weighted;
             match paragraph {
                 Some(p) => paragraphs.push(p),
                 None => all_have_paragraphs = false,
@@ -208,6 +213,13 @@ impl Side {
 
     pub fn n(&self) -> usize {
         self.len.len()
+    }
+
+    /// Characters per unit of weighted length ([`super::length::char_weight`]): 1
+    /// for alphabets, about 0.3 for Chinese.
+    pub fn char_density(&self) -> Option<f64> {
+        let total: f64 = self.len.iter().map(|&l| l as f64).sum();
+        (total > 0.0 && self.weighted_len > 0.0).then(|| total / self.weighted_len)
     }
 }
 
@@ -362,6 +374,12 @@ const COGNATE_MIN_LEN: usize = 5;
 /// Minimum similarity (1 - normalised edit distance of skeletons) for cognates; words
 /// of up to 7 letters may differ by one edit only.
 const COGNATE_MIN_SIM: f64 = 0.72;
+
+/// How much more often than its counterpart's frequency allows a word may be matched
+/// (translations vary: a name may be repeated on one side, a pronoun on the other).
+const FREQ_SLACK: f64 = 2.0;
+/// Words seen fewer times than this are too rare to judge by their frequency.
+const FREQ_FREE: f64 = 30.0;
 
 /// Least consonants for a consonant-skeleton cognate.
 const CONSONANT_MIN_LEN: usize = 4;
@@ -626,6 +644,7 @@ impl Evidence {
     ) -> Evidence {
         let block = block.max(1) as f64;
         let m = other.n().max(1);
+        let n = side.n().max(1);
         let mut seen: FxHashSet<u32> = FxHashSet::default();
         let mut map = FxHashMap::default();
         for types in &side.types {
@@ -654,11 +673,22 @@ impl Evidence {
                     if q_t > MAX_Q {
                         continue;
                     }
+                    // Of a word in f_s of this side's n sentences, at most the share
+                    // its counterpart's frequency allows can be matched: `la` in most
+                    // Vietnamese sentences and in a few English ones is a spelling
+                    // coincidence, not evidence wherever a Vietnamese `la` is.
+                    let f_s = side.postings.locate(s).2.max(1) as f64;
+                    let cap = if f_s < FREQ_FREE {
+                        1.0
+                    } else {
+                        FREQ_SLACK * (len as f64 / m as f64) / (f_s / n as f64)
+                    };
                     let p = match link.kind {
                         LinkKind::Learned => link.strength as f64,
                         k => kind_p[k as usize] * link.strength as f64,
                     }
-                    .min(P_MAX);
+                    .min(P_MAX)
+                    .min(cap);
                     if p <= q_t {
                         continue;
                     }

@@ -43,6 +43,7 @@ mod lexical;
 mod model1;
 mod tokens;
 mod translit;
+mod units;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -58,6 +59,7 @@ use dp::{Band, BeadScorer, PairTable, PathBead};
 use length::LengthModel;
 use lexical::{Evidence, Lexicon, LinkKind, Side, Vocab, LINK_KINDS};
 use tokens::TokenKind;
+use units::Units;
 
 /// One sentence to align: its text and, if known, the index of its paragraph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,8 +192,8 @@ impl AlignerBuilder {
                 }
             }
         }
-        // The coarse levels (and the first pass over a long text) only place bands
-        // and gather training pairs: beads of at most 2 sentences a side do there.
+        // The coarse levels only place bands: beads of at most 2 blocks a side do
+        // there.
         let small_types = types
             .iter()
             .copied()
@@ -214,7 +216,7 @@ impl AlignerBuilder {
 struct Config {
     /// Bead types (source, target sentences) of the last pass.
     types: Vec<(usize, usize)>,
-    /// Bead types of the coarse levels and of a long text's first pass.
+    /// Bead types of the coarse levels.
     small_types: Vec<(usize, usize)>,
     max_bead: usize,
     band: usize,
@@ -237,8 +239,8 @@ impl Default for Aligner {
 
 /// Grids up to this many points are searched whole at the finest level.
 const FULL_CELLS: usize = 1_500_000;
-/// Texts with more sentences (both sides) than this are long: their first pass uses
-/// the small bead types only.
+/// Texts with more sentences (both sides) than this are long: they get one round of
+/// lexicon learning (the time budget).
 const LONG_TEXT: usize = 20_000;
 /// Coarse levels group this many units of the level below.
 const COARSE_FACTOR: usize = 4;
@@ -253,6 +255,9 @@ const LEARNING_ROUNDS: usize = 2;
 const MODEL1_ITERATIONS: usize = 5;
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 0.75;
+/// The band found coarse to fine and the one around the previous pass's path are
+/// searched as one if that grows the larger by at most this factor.
+const UNION_GROWTH: f64 = 1.3;
 /// Half-width of the band around the best path in which posteriors are computed.
 const POSTERIOR_MARGIN: usize = 4;
 /// Scores are multiplied by this before computing the final posteriors: the naive
@@ -261,11 +266,71 @@ const POSTERIOR_MARGIN: usize = 4;
 /// 0.55–0.6 by log loss on the other three (docs/align-calibration.md).
 const TEMPERATURE: f64 = 0.6;
 
+/// P(a first 1-0) and P(1-0 | 1-0) on the side that falls short of a whole
+/// translation (likewise 0-1), before the first pass.
+const SHORT_SIDE_OPEN: f64 = 0.002;
+const SHORT_SIDE_EXTEND: f64 = 0.95;
+/// A run of this many 1-0 (or 0-1) beads in a pass makes runs of them cheap in the
+/// next: P(1-0 | 1-0) = RUN_EXTEND.
+const LONG_RUN: usize = 8;
+const RUN_EXTEND: f64 = 0.8;
+
 /// A document pair being aligned.
 struct Doc {
     src: Side,
     tgt: Side,
     length: LengthModel,
+    /// How this document prices sentences without counterpart.
+    gaps: Gaps,
+}
+
+/// How a document prices sentences without counterpart (1-0 and 0-1 beads, index 0
+/// and 1). By default a run of them costs as much as its beads one by one. Where
+/// the document shows long runs — one side much shorter than the other (a partial
+/// translation), a long run in the last pass (a missing page) — a bead that
+/// continues a run is cheap, so the missing part is one run rather than beads
+/// scattered where the lengths happen to fit.
+#[derive(Debug, Clone, Copy, Default)]
+struct Gaps {
+    /// ln P of a first 1-0 / 0-1 bead, where not the batch's prior.
+    open: [Option<f64>; 2],
+    /// ln P of a 1-0 / 0-1 bead right after another of its kind, where not the
+    /// same as a first one.
+    extend: [Option<f64>; 2],
+}
+
+impl Gaps {
+    /// Before the first pass: the side that falls short of a whole translation has
+    /// one long run (rarely several: a new one is dear).
+    fn initial(short_side: Option<bool>) -> Gaps {
+        let mut gaps = Gaps::default();
+        if let Some(target_short) = short_side {
+            // The target falls short: source sentences without counterpart (1-0).
+            let k = usize::from(!target_short);
+            gaps.open[k] = Some(SHORT_SIDE_OPEN.ln());
+            gaps.extend[k] = Some(SHORT_SIDE_EXTEND.ln());
+        }
+        gaps
+    }
+
+    /// After a pass: runs of at least `LONG_RUN` beads of a kind make its runs cheap.
+    fn after_pass(mut self, path: &[PathBead]) -> Gaps {
+        let mut run = [0usize; 2];
+        let mut longest = [0usize; 2];
+        for p in path {
+            for (k, r) in run.iter_mut().enumerate() {
+                let gap = if k == 0 { p.b == 0 } else { p.a == 0 };
+                *r = if gap { *r + 1 } else { 0 };
+                longest[k] = longest[k].max(*r);
+            }
+        }
+        for (extend, longest) in self.extend.iter_mut().zip(longest) {
+            if longest >= LONG_RUN && extend.is_none() {
+                *extend = Some(RUN_EXTEND.ln());
+            }
+        }
+        self
+    }
 }
 
 /// Parameters shared by the documents of a batch.
@@ -320,8 +385,6 @@ impl Params {
 
 /// The result of one pass over one document.
 struct PassResult {
-    /// The pass used the small bead types only.
-    small_types: bool,
     path: Vec<PathBead>,
     posterior: Vec<f64>,
     cells: usize,
@@ -364,20 +427,27 @@ impl Aligner {
         let mut src_vocab = Vocab::default();
         let mut tgt_vocab = Vocab::default();
         let mut prepared: Vec<Doc> = Vec::with_capacity(docs.len());
+        let mut params = Params::initial(config);
         for (src, tgt) in docs {
             let s = Side::new(src.iter().map(|x| (x.text, x.paragraph)), &mut src_vocab);
             let t = Side::new(tgt.iter().map(|x| (x.text, x.paragraph)), &mut tgt_vocab);
-            let length = LengthModel::from_lengths(&s.len, &t.len);
+            let expected = match (s.char_density(), t.char_density()) {
+                (Some(ds), Some(dt)) => Some(dt / ds),
+                _ => None,
+            };
+            let length = LengthModel::from_lengths(&s.len, &t.len, expected);
+            let gaps = Gaps::initial(length.short_side);
             prepared.push(Doc {
                 src: s,
                 tgt: t,
                 length,
+                gaps,
             });
         }
         let lexicon = Lexicon::surface(&src_vocab, &tgt_vocab, config.dictionary.as_deref());
+
         let lexicon_time = started.elapsed();
 
-        let mut params = Params::initial(config);
         let t1 = Instant::now();
         let first: Vec<PassResult> = prepared
             .par_iter()
@@ -519,7 +589,6 @@ impl Aligner {
                 .collect();
             let posterior = vec![1.0; path.len()];
             return PassResult {
-                small_types: false,
                 path,
                 posterior,
                 cells: 0,
@@ -527,31 +596,61 @@ impl Aligner {
                 ev_tgt,
             };
         }
-        let mut band = if (n + 1) * (m + 1) <= FULL_CELLS {
-            Band::full(n, m)
-        } else if let Some(prev) = previous {
-            band_around(prev, n, m, config.band)
+        // The band: the whole grid of a small text; else one found coarse to fine on
+        // the whole document in every pass (a pass with the learned lexicon finds the
+        // course of stretches where the previous one lost it), and the band around
+        // the previous pass's path. Where the two part, each is searched and the
+        // better path kept (one band joining them would fill the space between).
+        let types = &config.types;
+        let units = (Units::sentences(n), Units::sentences(m));
+        let search = |band: Band| {
+            let level = Level::new(
+                doc,
+                &ev_src,
+                &ev_tgt,
+                &band,
+                (&units.0, &units.1),
+                params,
+                config,
+            );
+            let path = dp::viterbi(m, &band, types, &level);
+            let score = dp::path_score(&path, &level);
+            (band, level, path, score)
+        };
+        let (mut band, mut level, mut path, _) = if (n + 1) * (m + 1) <= FULL_CELLS {
+            search(Band::full(n, m))
         } else {
-            self.coarse_band(doc, lexicon, params)
+            let coarse = self.coarse_band(doc, lexicon, params);
+            match previous {
+                None => search(coarse),
+                Some(prev) => {
+                    let around = band_around(prev, n, m, config.band);
+                    let union = coarse.union(&around);
+                    if union.cells() as f64
+                        <= UNION_GROWTH * coarse.cells().max(around.cells()) as f64
+                    {
+                        search(union)
+                    } else {
+                        let a = search(coarse);
+                        let b = search(around);
+                        if a.3 >= b.3 {
+                            a
+                        } else {
+                            b
+                        }
+                    }
+                }
+            }
         };
         let mut margin = config.band;
         loop {
-            let level = Level::new(doc, &ev_src, &ev_tgt, &band, 1, params, config, true);
-            // On long texts the first pass, which only places the second pass's band
-            // and gathers training pairs, makes do with the small bead types.
-            let types = if last_pass || n + m <= LONG_TEXT {
-                &config.types
-            } else {
-                &config.small_types
-            };
-            let path = dp::viterbi(m, &band, types, &level);
             // Widen where the path runs along the band's edge (the answer may lie
             // outside). Only in the last pass: the first pass's path only places
             // the second pass's band, which is checked again.
             if last_pass && band.cells() < (n + 1) * (m + 1) && margin < 64 * config.band {
                 margin *= 2;
                 if let Some(wider) = widen_where_touching(&band, &path, n, m, margin, 4 * margin) {
-                    band = wider;
+                    (band, level, path, _) = search(wider);
                     continue;
                 }
             }
@@ -561,15 +660,8 @@ impl Aligner {
             // The final scores are tempered: the model's independence assumptions
             // make its posteriors overconfident.
             let temperature = if last_pass { TEMPERATURE } else { 1.0 };
-            let posterior = if last_pass || n + m <= LONG_TEXT {
-                dp::posteriors(m, &near, types, &level, &path, temperature)
-            } else {
-                // A long text's first pass has beads enough to learn from without
-                // telling the surest ones apart.
-                vec![1.0; path.len()]
-            };
+            let posterior = dp::posteriors(m, &near, types, &level, &path, temperature);
             return PassResult {
-                small_types: types.len() < config.types.len(),
                 path,
                 posterior,
                 cells: band.cells(),
@@ -580,39 +672,69 @@ impl Aligner {
     }
 
     /// A band for the finest level, from alignments of blocks of sentences, coarse
-    /// to fine.
+    /// to fine: the coarsest level (blocks of equal length, as many on both sides)
+    /// is searched whole, each finer one (four times as many blocks) around the path
+    /// of the level above.
     fn coarse_band(&self, doc: &Doc, lexicon: &Lexicon, params: &Params) -> Band {
         let config = &*self.config;
         let (n, m) = (doc.src.n(), doc.tgt.n());
-        let mut k = 1;
-        while n.div_ceil(k) * m.div_ceil(k) > TOP_CELLS {
-            k *= COARSE_FACTOR;
+        let top = TOP_CELLS;
+        // Blocks per side at each level, coarsest first.
+        let mut counts = Vec::new();
+        let mut count = n.max(m);
+        while count * count > top {
+            count = count.div_ceil(COARSE_FACTOR);
+            counts.push(count);
         }
-        let mut band = Band::full(n.div_ceil(k), m.div_ceil(k));
-        loop {
-            let ev_src = Evidence::build(&doc.src, &doc.tgt, &lexicon.fwd, &params.kind_p, k);
-            let ev_tgt = Evidence::build(&doc.tgt, &doc.src, &lexicon.bwd, &params.kind_p, k);
-            let level = Level::new(doc, &ev_src, &ev_tgt, &band, k, params, config, false);
-            let mu = m.div_ceil(k);
-            let path = dp::viterbi(mu, &band, &config.small_types, &level);
-            let next = k / COARSE_FACTOR;
-            let (nn, mn) = (n.div_ceil(next), m.div_ceil(next));
-            let f = COARSE_FACTOR;
+        counts.reverse();
+        // Units of equal length in source characters (target ones scaled by the
+        // length ratio): a partial translation has fewer target units.
+        let ratio = doc.length.ratio * doc.length.bias.exp();
+        let total = |lens: &[u32]| lens.iter().map(|&l| l as f64 + 1.0).sum::<f64>();
+        let span = total(&doc.src.len).max(total(&doc.tgt.len) / ratio);
+        let level_units = |c: usize| {
+            let size = span / c as f64;
+            (
+                Units::by_length(&doc.src.len, size),
+                Units::by_length(&doc.tgt.len, size * ratio),
+            )
+        };
+        let (mut su, mut tu) = level_units(counts[0]);
+        let mut band = Band::full(su.count(), tu.count());
+        for k in 0..counts.len() {
+            let block = |u: &Units, other: &Side| (other.n() / u.count().max(1)).max(1);
+            let ev_src = Evidence::build(
+                &doc.src,
+                &doc.tgt,
+                &lexicon.fwd,
+                &params.kind_p,
+                block(&tu, &doc.tgt),
+            );
+            let ev_tgt = Evidence::build(
+                &doc.tgt,
+                &doc.src,
+                &lexicon.bwd,
+                &params.kind_p,
+                block(&su, &doc.src),
+            );
+            let level = Level::new(doc, &ev_src, &ev_tgt, &band, (&su, &tu), params, config);
+            let path = dp::viterbi(tu.count(), &band, &config.small_types, &level);
+            let (nsu, ntu) = if k + 1 < counts.len() {
+                level_units(counts[k + 1])
+            } else {
+                (Units::sentences(n), Units::sentences(m))
+            };
+            let margin = COARSE_MARGIN;
             let rects = path.iter().map(|p| {
-                (
-                    p.i0 * f,
-                    (p.i0 + p.a) * f,
-                    p.j0 * f,
-                    (p.j0 + p.b) * f,
-                    COARSE_MARGIN,
-                )
+                let (r0, r1) = nsu.covering(su.start[p.i0], su.start[p.i0 + p.a]);
+                let (c0, c1) = ntu.covering(tu.start[p.j0], tu.start[p.j0 + p.b]);
+                (r0, r1, c0, c1, margin)
             });
-            band = Band::from_rects(rects, nn, mn);
-            if next == 1 {
-                return band;
-            }
-            k = next;
+            band = Band::from_rects(rects, nsu.count(), ntu.count());
+            su = nsu;
+            tu = ntu;
         }
+        band
     }
 }
 
@@ -685,10 +807,11 @@ struct Level<'a> {
     pairs: PairTable,
     length: &'a LengthModel,
     log_prior: &'a [Vec<f64>],
+    gaps: Gaps,
     max_bead: usize,
     lex_scale: f64,
-    /// Sentences per unit.
-    block: usize,
+    /// Units are sentences (else: blocks of a coarse level).
+    finest: bool,
     /// Paragraph boundaries at grid rows/columns, and the weight of a mismatch.
     para: Option<(Vec<bool>, Vec<bool>, f64)>,
 }
@@ -700,25 +823,25 @@ impl<'a> Level<'a> {
         ev_src: &Evidence,
         ev_tgt: &Evidence,
         band: &Band,
-        k: usize,
+        units: (&Units, &Units),
         params: &'a Params,
         config: &Config,
-        finest: bool,
     ) -> Level<'a> {
-        let (n, m) = (doc.src.n(), doc.tgt.n());
-        let (nu, mu) = (n.div_ceil(k), m.div_ceil(k));
-        let prefix = |lens: &[u32], units: usize| -> Vec<f64> {
+        let (su, tu) = units;
+        let finest = su.is_sentences() && tu.is_sentences();
+        let (nu, mu) = (su.count(), tu.count());
+        let prefix = |lens: &[u32], units: usize, of: &[u32]| -> Vec<f64> {
             let mut out = vec![0.0; units + 1];
             for (i, &l) in lens.iter().enumerate() {
-                out[i / k + 1] += l as f64;
+                out[of[i] as usize + 1] += l as f64;
             }
             for u in 0..units {
                 out[u + 1] += out[u];
             }
             out
         };
-        let src_len = prefix(&doc.src.len, nu);
-        let tgt_len = prefix(&doc.tgt.len, mu);
+        let src_len = prefix(&doc.src.len, nu, &su.of);
+        let tgt_len = prefix(&doc.tgt.len, mu, &tu.of);
         let mb = config.max_bead;
         let logs = |prefix: &[f64], units: usize, f: &dyn Fn(f64) -> f64| -> Vec<f64> {
             let mut out = vec![0.0; mb * (units + 1)];
@@ -730,7 +853,7 @@ impl<'a> Level<'a> {
             }
             out
         };
-        let (src_ln, tgt_ln) = if k == 1 {
+        let (src_ln, tgt_ln) = if finest {
             (
                 logs(&src_len, nu, &|l| doc.length.ln_src(l)),
                 logs(&tgt_len, mu, &|l| doc.length.ln_tgt(l)),
@@ -745,7 +868,7 @@ impl<'a> Level<'a> {
             &doc.src,
             &doc.tgt,
             ev_src,
-            k,
+            (su, tu),
             &mut pairs,
             &mut src_pen,
             false,
@@ -754,7 +877,7 @@ impl<'a> Level<'a> {
             &doc.tgt,
             &doc.src,
             ev_tgt,
-            k,
+            (tu, su),
             &mut pairs,
             &mut tgt_pen,
             true,
@@ -784,11 +907,55 @@ impl<'a> Level<'a> {
             pairs,
             length: &doc.length,
             log_prior: &params.log_prior,
+            gaps: doc.gaps,
             max_bead: config.max_bead,
             lex_scale: LEX_SCALE,
-            block: k,
+            finest,
             para,
         }
+    }
+}
+
+impl Level<'_> {
+    /// The lexical term of a bead: the absence penalties of its units' evidence types,
+    /// and each source unit's types matched anywhere in the target units and vice
+    /// versa (see `PairTable::convert_to_extents`).
+    #[inline]
+    fn lexical(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+        let mut lex =
+            (self.src_pen[i0 + a] - self.src_pen[i0]) + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
+        for i in i0..i0 + a {
+            lex += self.pairs.src_extent(i, j0, b) as f64;
+        }
+        for j in j0..j0 + b {
+            lex += self.pairs.tgt_extent(i0, j, a) as f64;
+        }
+        lex
+    }
+
+    /// A bead of blocks of equal length: mostly one to one; where the translation
+    /// is locally longer or shorter, or a block has no counterpart, the others.
+    fn coarse_bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+        let prior = match (a, b) {
+            (1, 1) => 0.9f64,
+            (1, 0) | (0, 1) => 0.01,
+            (2, 2) => 0.02,
+            _ => 0.03,
+        }
+        .ln();
+        if a == 0 || b == 0 {
+            return prior;
+        }
+        let ls = self.src_len[i0 + a] - self.src_len[i0];
+        let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
+        let mut gains = 0.0;
+        for i in i0..i0 + a {
+            gains += self.pairs.src_extent(i, j0, b) as f64;
+        }
+        for j in j0..j0 + b {
+            gains += self.pairs.tgt_extent(i0, j, a) as f64;
+        }
+        prior + self.length.llr(ls, lt) + self.lex_scale * gains
     }
 }
 
@@ -798,39 +965,34 @@ impl BeadScorer for Level<'_> {
         self.bead_above(i0, a, j0, b, f64::NEG_INFINITY)
     }
 
+    fn gap_extend(&self, deletion: bool) -> f64 {
+        let k = usize::from(!deletion);
+        match self.gaps.extend[k] {
+            Some(extend) if self.finest => extend,
+            _ => self.bead(0, 1 - k, 0, k),
+        }
+    }
+
     #[inline]
     fn bead_above(&self, i0: usize, a: usize, j0: usize, b: usize, floor: f64) -> f64 {
+        if !self.finest {
+            return self.coarse_bead(i0, a, j0, b);
+        }
         let prior = self.log_prior[a][b];
         if a == 0 || b == 0 {
-            // Deleting a block deletes all its sentences.
-            return prior * self.block as f64;
+            return self.gaps.open[usize::from(a == 0)].unwrap_or(prior);
         }
         debug_assert!(a <= self.max_bead && b <= self.max_bead);
         let ls = self.src_len[i0 + a] - self.src_len[i0];
         let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
-        let mut lex =
-            (self.src_pen[i0 + a] - self.src_pen[i0]) + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
-        // Each source sentence's types matched anywhere in the target side and vice
-        // versa (see `PairTable::convert_to_extents`).
-        for i in i0..i0 + a {
-            lex += self.pairs.src_extent(i, j0, b) as f64;
-        }
-        for j in j0..j0 + b {
-            lex += self.pairs.tgt_extent(i0, j, a) as f64;
-        }
-        if self.block == 1 && prior + self.lex_scale * lex + self.length.max_llr() <= floor {
+        let lex = self.lexical(i0, a, j0, b);
+        if prior + self.lex_scale * lex + self.length.max_llr() <= floor {
             // Cannot win whatever the lengths (paragraph terms only subtract).
             return f64::NEG_INFINITY;
         }
-        let mut score = if self.block == 1 {
-            let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];
-            let ln_t = self.tgt_ln[(b - 1) * self.tgt_len.len() + j0];
-            prior + self.length.llr_logs(ls, lt, ln_s, ln_t)
-        } else {
-            // A bead of blocks stands for `block` beads of sentences of this shape.
-            let k = self.block as f64;
-            k * (prior + self.length.llr_per_bead(ls, lt, k))
-        } + self.lex_scale * lex;
+        let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];
+        let ln_t = self.tgt_ln[(b - 1) * self.tgt_len.len() + j0];
+        let mut score = prior + self.length.llr_logs(ls, lt, ln_s, ln_t) + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
             let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()
                 + (j0 + 1..j0 + b).filter(|&j| tb[j]).count();
@@ -875,19 +1037,20 @@ fn fill_pairs(
     side: &Side,
     other: &Side,
     ev: &Evidence,
-    k: usize,
+    units: (&Units, &Units),
     pairs: &mut PairTable,
     pen: &mut [f64],
     transposed: bool,
 ) {
     let weight = 0.5f32;
-    let units_other = other.n().div_ceil(k);
+    let (side_units, other_units) = units;
+    let units_other = other_units.count();
     let mut best: Vec<f32> = Vec::new();
     let mut touched: Vec<usize> = Vec::new();
     let mut hint = (0usize, 0usize);
     let mut cursors = other.postings.cursors();
     for (i, types) in side.types.iter().enumerate() {
-        let u = i / k;
+        let u = side_units.of[i] as usize;
         // Range of `other` units this unit pairs with.
         let (lo, hi) = if transposed {
             pairs.rows_with(u, &mut hint)
@@ -909,11 +1072,13 @@ fn fill_pairs(
             }
             for c in &te.links {
                 let gain = c.gain;
-                for &j in other
-                    .postings
-                    .within_forward(c, lo * k, hi * k, &mut cursors)
-                {
-                    let v = j as usize / k - lo;
+                for &j in other.postings.within_forward(
+                    c,
+                    other_units.start[lo],
+                    other_units.start[hi],
+                    &mut cursors,
+                ) {
+                    let v = other_units.of[j as usize] as usize - lo;
                     if best[v] == 0.0 {
                         touched.push(v);
                     }
@@ -959,8 +1124,6 @@ fn fill_pairs(
 /// document's length model from the last pass (each smoothed towards its current
 /// value, so a second round refines the first round's estimates).
 fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], config: &Config) {
-    // Did any document's first pass use the small bead types only?
-    let small_only = results.iter().any(|r| r.small_types);
     let k = config.max_bead + 1;
     let mut counts = vec![vec![0.0f64; k]; k];
     let mut matched = [0.0f64; LINK_KINDS];
@@ -1006,26 +1169,23 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
             );
         }
         doc.length.refit(&lens);
+        doc.gaps = doc.gaps.after_pass(&r.path);
     }
     // Bead priors of the types the first pass used: Dirichlet-smoothed towards the
     // initial ones, within their initial share (other types keep theirs).
     let alpha = 100.0;
-    let used: Vec<(usize, usize)> = if small_only {
-        config.small_types.clone()
-    } else {
-        config.types.clone()
-    };
+    let used = &config.types;
     let n: f64 = used.iter().map(|&(a, b)| counts[a][b]).sum();
     let share: f64 = used
         .iter()
         .map(|&(a, b)| params.log_prior[a][b].exp())
         .sum();
     let mut prob = vec![vec![0.0; k]; k];
-    for &(a, b) in &used {
+    for &(a, b) in used {
         let p0 = params.log_prior[a][b].exp() / share;
         prob[a][b] = share * (counts[a][b] + alpha * p0) / (n + alpha);
     }
-    for &(a, b) in &used {
+    for &(a, b) in used {
         params.log_prior[a][b] = prob[a][b].max(1e-6).ln();
     }
     let strength = 20.0;

@@ -236,8 +236,23 @@ fn tokenize_chunk(
 
 /// The length of a sentence for the length model: its characters other than
 /// whitespace (so tokenised text such as `Woodhouse , handsome` is not inflated).
+#[cfg(test)]
 pub(crate) fn char_len(text: &str) -> u32 {
-    text.chars().filter(|c| !c.is_whitespace()).count() as u32
+    char_len_weighted(text).0
+}
+
+/// The same, and the sum of its characters' [`super::length::char_weight`]s.
+pub(crate) fn char_len_weighted(text: &str) -> (u32, f64) {
+    let (mut len, mut weighted) = (0u32, 0.0);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        len += 1;
+        weighted += if c.is_ascii() {
+            1.0
+        } else {
+            super::length::char_weight(c)
+        };
+    }
+    (len, weighted)
 }
 
 #[cfg(test)]
