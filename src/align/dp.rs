@@ -385,16 +385,17 @@ pub(crate) trait BeadScorer {
         self.bead(i0, a, j0, b)
     }
 
-    /// The score of a unit without counterpart (a 1-0 bead if `deletion`, else 0-1)
-    /// right after another of the same kind. Runs of them are likelier than their
-    /// beads one by one (an untranslated page, the end of a partial translation);
-    /// by default they are not.
-    fn gap_extend(&self, deletion: bool) -> f64 {
-        if deletion {
-            self.bead(0, 1, 0, 0)
+    /// The scores of a unit without counterpart (a 1-0 bead at `(i0, j0)` if
+    /// `deletion`, else 0-1): as the first of a run, and right after another of the
+    /// same kind. A run may be likelier than its beads one by one (an untranslated
+    /// page, the end of a partial translation); by default it is not.
+    fn gap(&self, i0: usize, j0: usize, deletion: bool) -> [f64; 2] {
+        let first = if deletion {
+            self.bead(i0, 1, j0, 0)
         } else {
-            self.bead(0, 0, 0, 1)
-        }
+            self.bead(i0, 0, j0, 1)
+        };
+        [first, first]
     }
 }
 
@@ -408,7 +409,7 @@ pub(crate) struct PathBead {
 }
 
 /// What the last bead of a path was: it decides the cost of a 1-0 or 0-1 bead that
-/// follows (see [`BeadScorer::gap_extend`]).
+/// follows (see [`BeadScorer::gap`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum State {
@@ -455,8 +456,6 @@ pub(crate) fn viterbi<S: BeadScorer>(
     let n = band.n();
     let cells = band.cells();
     let (pairs, deletions, insertions) = split_types(types);
-    let (open_del, open_ins) = (scorer.bead(0, 1, 0, 0), scorer.bead(0, 0, 0, 1));
-    let (ext_del, ext_ins) = (scorer.gap_extend(true), scorer.gap_extend(false));
     // Best score per state and cell; the pair state's back pointer holds the bead
     // type (low 6 bits) and the state before it (high 2), the others the state before.
     let mut score = vec![[f64::NEG_INFINITY; 3]; cells];
@@ -494,7 +493,8 @@ pub(crate) fn viterbi<S: BeadScorer>(
             if deletions && i > 0 {
                 if let Some(p) = band.index(i - 1, j) {
                     let [sp, sd, si] = score[p];
-                    let (v, from) = best_of([sp + open_del, sd + ext_del, si + open_del]);
+                    let [open, ext] = scorer.gap(i - 1, j, true);
+                    let (v, from) = best_of([sp + open, sd + ext, si + open]);
                     score[here][State::Deletion as usize] = v;
                     back_gap[here][0] = from as u8;
                 }
@@ -502,7 +502,8 @@ pub(crate) fn viterbi<S: BeadScorer>(
             if insertions && j > 0 {
                 if let Some(p) = band.index(i, j - 1) {
                     let [sp, sd, si] = score[p];
-                    let (v, from) = best_of([sp + open_ins, sd + open_ins, si + ext_ins]);
+                    let [open, ext] = scorer.gap(i, j - 1, false);
+                    let (v, from) = best_of([sp + open, sd + open, si + ext]);
                     score[here][State::Insertion as usize] = v;
                     back_gap[here][1] = from as u8;
                 }
@@ -573,10 +574,16 @@ pub(crate) fn path_score<S: BeadScorer>(path: &[PathBead], scorer: &S) -> f64 {
     let mut last = State::Pair;
     for p in path {
         let (score, state) = match (p.a, p.b) {
-            (_, 0) if last == State::Deletion => (scorer.gap_extend(true), State::Deletion),
-            (0, _) if last == State::Insertion => (scorer.gap_extend(false), State::Insertion),
-            (_, 0) => (scorer.bead(p.i0, 1, p.j0, 0), State::Deletion),
-            (0, _) => (scorer.bead(p.i0, 0, p.j0, 1), State::Insertion),
+            (_, 0) => {
+                let [open, ext] = scorer.gap(p.i0, p.j0, true);
+                let extends = last == State::Deletion;
+                (if extends { ext } else { open }, State::Deletion)
+            }
+            (0, _) => {
+                let [open, ext] = scorer.gap(p.i0, p.j0, false);
+                let extends = last == State::Insertion;
+                (if extends { ext } else { open }, State::Insertion)
+            }
             (a, b) => (scorer.bead(p.i0, a, p.j0, b), State::Pair),
         };
         total += score;
@@ -634,8 +641,7 @@ pub(crate) fn posteriors<S: BeadScorer>(
     let (pairs, deletions, insertions) = split_types(types);
     let nt = pairs.len();
     let t = temperature;
-    let (open_del, open_ins) = (t * scorer.bead(0, 1, 0, 0), t * scorer.bead(0, 0, 0, 1));
-    let (ext_del, ext_ins) = (t * scorer.gap_extend(true), t * scorer.gap_extend(false));
+    let gap = |i: usize, j: usize, deletion: bool| scorer.gap(i, j, deletion).map(|x| t * x);
     let neg = f64::NEG_INFINITY;
     // Bead scores by (end point, type), computed once for both directions.
     let mut scores = vec![f32::NEG_INFINITY; cells * nt];
@@ -668,15 +674,17 @@ pub(crate) fn posteriors<S: BeadScorer>(
             if deletions && i > 0 {
                 if let Some(p) = band.index(i - 1, j) {
                     let [ap, ad, ai] = alpha[p];
+                    let [open, ext] = gap(i - 1, j, true);
                     alpha[here][State::Deletion as usize] =
-                        log_sum3([ap + open_del, ad + ext_del, ai + open_del]);
+                        log_sum3([ap + open, ad + ext, ai + open]);
                 }
             }
             if insertions && j > 0 {
                 if let Some(p) = band.index(i, j - 1) {
                     let [ap, ad, ai] = alpha[p];
+                    let [open, ext] = gap(i, j - 1, false);
                     alpha[here][State::Insertion as usize] =
-                        log_sum3([ap + open_ins, ad + open_ins, ai + ext_ins]);
+                        log_sum3([ap + open, ad + open, ai + ext]);
                 }
             }
         }
@@ -714,6 +722,8 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 Some(Some(p)) => beta[p][State::Insertion as usize],
                 _ => neg,
             };
+            let [open_del, ext_del] = gap(i, j, true);
+            let [open_ins, ext_ins] = gap(i, j, false);
             beta[band.off[i] + j - band.lo[i]] = [
                 log_sum3([pair, open_del + del, open_ins + ins]),
                 log_sum3([pair, ext_del + del, open_ins + ins]),
@@ -735,11 +745,11 @@ pub(crate) fn posteriors<S: BeadScorer>(
                     + t * scorer.bead(p.i0, p.a, p.j0, p.b)
                     + beta[end][State::Pair as usize]
             } else if p.a > 0 {
-                log_sum3([ap + open_del, ad + ext_del, ai + open_del])
-                    + beta[end][State::Deletion as usize]
+                let [open, ext] = gap(p.i0, p.j0, true);
+                log_sum3([ap + open, ad + ext, ai + open]) + beta[end][State::Deletion as usize]
             } else {
-                log_sum3([ap + open_ins, ad + open_ins, ai + ext_ins])
-                    + beta[end][State::Insertion as usize]
+                let [open, ext] = gap(p.i0, p.j0, false);
+                log_sum3([ap + open, ad + open, ai + ext]) + beta[end][State::Insertion as usize]
             } - z;
             if v.is_finite() {
                 v.exp().clamp(0.0, 1.0)
@@ -801,8 +811,8 @@ mod tests {
                     -20.0
                 }
             }
-            fn gap_extend(&self, _: bool) -> f64 {
-                -0.1
+            fn gap(&self, _: usize, _: usize, _: bool) -> [f64; 2] {
+                [-5.0, -0.1]
             }
         }
         let band = Band::full(4, 3);

@@ -96,27 +96,20 @@ pub(crate) fn char_weight(c: char) -> f64 {
 
 /// Ratio estimates within this factor of each other agree.
 const RATIO_TRUST: f64 = 1.6;
+/// Hypotheses whose ratios differ by less than this are not worth telling apart.
+const DISTINCT_RATIOS: f64 = 1.2;
 
-/// The expected length ratio of the document pair, from three estimates: the total
-/// lengths (right for a complete translation, whatever the sentence splits), the
-/// median sentence lengths (right for a partial translation, a factor off where one
-/// side splits sentences more finely) and the scripts (a third off between
-/// languages of one script). The total is trusted when one of the others agrees
-/// with it; otherwise one side is likely a partial translation (or padded), and the
-/// medians are used if the scripts agree with them, else the scripts.
-fn plausible_ratio(total: f64, median: Option<f64>, expected: Option<f64>) -> f64 {
-    let agrees = |a: f64, b: Option<f64>| {
-        b.is_some_and(|b| b > 0.0 && (b / RATIO_TRUST..=b * RATIO_TRUST).contains(&a))
-    };
-    if (median.is_none() && expected.is_none()) || agrees(total, median) || agrees(total, expected)
-    {
-        return total;
-    }
-    match (median, expected) {
-        (Some(m), e) if e.is_none() || agrees(m, e) => m,
-        (_, Some(e)) => e,
-        _ => total,
-    }
+/// The expected length ratio of a partial translation (one side covering only part
+/// of the other): the scripts' ratio (a third off between languages of one script)
+/// if known, else the median sentence lengths' (a factor off where one side splits
+/// its sentences more finely).
+fn partial_ratio(median: Option<f64>, expected: Option<f64>) -> Option<f64> {
+    expected.or(median)
+}
+
+/// Whether two ratio estimates are within [`RATIO_TRUST`] of each other.
+fn agree(a: f64, b: f64) -> bool {
+    b > 0.0 && (b / RATIO_TRUST..=b * RATIO_TRUST).contains(&a)
 }
 
 /// Ratio of the median sentence lengths of the two sides (none for tiny sides).
@@ -134,14 +127,50 @@ fn median_ratio(src: &[u32], tgt: &[u32]) -> Option<f64> {
 }
 
 impl LengthModel {
-    /// A model for the document pair with the given sentence lengths. `expected`:
-    /// the ratio the two sides' scripts suggest (see [`char_weight`]), if known.
-    pub fn from_lengths(src: &[u32], tgt: &[u32], expected: Option<f64>) -> LengthModel {
+    /// Models for the document pair with the given sentence lengths, the likelier
+    /// first. `expected`: the ratio the two sides' scripts suggest (see
+    /// [`char_weight`]), if known.
+    ///
+    /// Three estimates of the length ratio: the total lengths (right for a complete
+    /// translation, whatever the sentence splits), the median sentence lengths
+    /// (right for a partial translation, a factor off where one side splits its
+    /// sentences more finely) and the scripts (a third off between languages of one
+    /// script). The total is trusted when one of the others agrees with it;
+    /// otherwise one side is likely a partial translation (or padded). Where the
+    /// total and the partial estimate differ but not by that much, both are
+    /// returned: the caller aligns with each and keeps the better.
+    pub fn hypotheses(
+        src: &[u32],
+        tgt: &[u32],
+        expected: Option<f64>,
+    ) -> (LengthModel, Option<LengthModel>) {
         let ts: f64 = src.iter().map(|&l| l as f64).sum();
         let tt: f64 = tgt.iter().map(|&l| l as f64).sum();
         let total = if ts > 0.0 && tt > 0.0 { tt / ts } else { 1.0 };
-        let ratio = plausible_ratio(total, median_ratio(src, tgt), expected);
-        let short_side = (ratio != total).then_some(total < ratio);
+        let median = median_ratio(src, tgt);
+        let partial = partial_ratio(median, expected);
+        let whole = LengthModel::with_ratio(src, tgt, total, None);
+        let Some(partial) = partial else {
+            return (whole, None);
+        };
+        let short = LengthModel::with_ratio(src, tgt, partial, Some(total < partial));
+        let trusted =
+            median.is_some_and(|m| agree(total, m)) || expected.is_some_and(|e| agree(total, e));
+        let distinct = !(partial / DISTINCT_RATIOS..=partial * DISTINCT_RATIOS).contains(&total);
+        match (trusted, distinct) {
+            (true, true) => (whole, Some(short)),
+            (true, false) => (whole, None),
+            (false, _) => (short, Some(whole)),
+        }
+    }
+
+    /// The likelier model of [`LengthModel::hypotheses`].
+    #[cfg(test)]
+    pub fn from_lengths(src: &[u32], tgt: &[u32], expected: Option<f64>) -> LengthModel {
+        LengthModel::hypotheses(src, tgt, expected).0
+    }
+
+    fn with_ratio(src: &[u32], tgt: &[u32], ratio: f64, short_side: Option<bool>) -> LengthModel {
         let null_var = (log_var(src) + log_var(tgt)).clamp(0.3, 4.0);
         let mut m = LengthModel {
             ratio,
@@ -351,12 +380,20 @@ mod tests {
         // English and Chinese, complete: the texts' own ratio.
         let m = LengthModel::from_lengths(&[100, 200], &[40, 60], Some(0.32));
         assert!((m.ratio - 0.33).abs() < 0.01);
-        // A French draft covering a tenth of its English source: the medians'.
-        let m = LengthModel::from_lengths(&[100; 30], &[110, 100, 120], Some(1.0));
-        assert!((m.ratio - 1.1).abs() < 1e-9);
+        // A French draft covering a tenth of its English source: the scripts',
+        // the whole text's as the other hypothesis.
+        let (m, other) = LengthModel::hypotheses(&[100; 30], &[110, 100, 120], Some(1.0));
+        assert_eq!(m.ratio, 1.0);
+        assert_eq!(m.short_side, Some(true));
+        assert!((other.unwrap().ratio - 0.11).abs() < 1e-9);
         // Two sentences against a whole text: the scripts'.
         let m = LengthModel::from_lengths(&[100; 30], &[110, 100], Some(1.0));
         assert_eq!(m.ratio, 1.0);
+        // Two thirds: both, the whole text first.
+        let (m, other) = LengthModel::hypotheses(&[100; 30], &[100; 20], Some(1.0));
+        assert!((m.ratio - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(m.short_side, None);
+        assert_eq!(other.unwrap().short_side, Some(true));
         assert_eq!(char_weight('中'), 3.2);
         assert_eq!(char_weight('a'), 1.0);
     }

@@ -223,6 +223,35 @@ impl Side {
     }
 }
 
+/// Pairs (source sentence, target sentence) that share a number, URL or identical
+/// word found in no other sentence of either side: anchors an alignment should
+/// keep. Sorted by source sentence.
+pub(crate) fn unique_matches(src: &Side, tgt: &Side, links: &[Vec<Link>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, types) in src.types.iter().enumerate() {
+        for &s in types {
+            if src.postings.locate(s).2 != 1 {
+                continue;
+            }
+            for link in links.get(s as usize).into_iter().flatten() {
+                if !matches!(
+                    link.kind,
+                    LinkKind::Number | LinkKind::Url | LinkKind::Identical
+                ) {
+                    continue;
+                }
+                let (_, start, len) = tgt.postings.locate(link.other);
+                if len == 1 {
+                    out.push((i, tgt.postings.flat[start as usize] as usize));
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// What a link rests on; each kind has its own match probability, estimated from the
 /// document pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

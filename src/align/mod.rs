@@ -36,6 +36,7 @@
 //!    with it (Moore 2002). Paragraph boundaries, when both sides have them, are soft
 //!    anchors.
 
+mod check;
 mod document;
 mod dp;
 mod length;
@@ -52,6 +53,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use check::{AlignCheck, Stretch};
 pub use document::{decode_text, Document};
 pub use lexical::Dictionary;
 
@@ -107,6 +109,8 @@ pub struct Alignment {
     pub beads: Vec<Bead>,
     /// What the aligner estimated and how long it took.
     pub stats: AlignStats,
+    /// The aligner's check of the result: figures and stretches that look derailed.
+    pub check: AlignCheck,
 }
 
 /// Estimates and timings of one alignment.
@@ -266,10 +270,14 @@ const POSTERIOR_MARGIN: usize = 4;
 /// 0.55–0.6 by log loss on the other three (docs/align-calibration.md).
 const TEMPERATURE: f64 = 0.6;
 
-/// P(a first 1-0) and P(1-0 | 1-0) on the side that falls short of a whole
-/// translation (likewise 0-1), before the first pass.
-const SHORT_SIDE_OPEN: f64 = 0.002;
-const SHORT_SIDE_EXTEND: f64 = 0.95;
+/// The other reading of a document's lengths (whole or partial translation) is kept
+/// only if its first pass scores this much higher (or 2 % of the score, if more):
+/// the looser reading fits noise too.
+const HYPOTHESIS_MARGIN: f64 = 20.0;
+/// P(a first 1-0) and P(1-0 | 1-0) at the free ends of the longer side of a
+/// partial translation (likewise 0-1).
+const END_OPEN: f64 = 0.05;
+const END_EXTEND: f64 = 0.98;
 /// A run of this many 1-0 (or 0-1) beads in a pass makes runs of them cheap in the
 /// next: P(1-0 | 1-0) = RUN_EXTEND.
 const LONG_RUN: usize = 8;
@@ -282,35 +290,52 @@ struct Doc {
     length: LengthModel,
     /// How this document prices sentences without counterpart.
     gaps: Gaps,
+    /// The other reading of the document's lengths (a whole translation or a
+    /// partial one, see [`LengthModel::hypotheses`]), tried in the first pass.
+    alternative: Option<(LengthModel, Gaps)>,
+}
+
+impl Doc {
+    /// The document's current reading of its lengths and gaps.
+    fn model(&self) -> Model<'_> {
+        Model {
+            length: &self.length,
+            gaps: self.gaps,
+        }
+    }
+}
+
+/// A reading of a document pair: its length model and how it prices sentences
+/// without counterpart.
+#[derive(Clone, Copy)]
+struct Model<'a> {
+    length: &'a LengthModel,
+    gaps: Gaps,
 }
 
 /// How a document prices sentences without counterpart (1-0 and 0-1 beads, index 0
-/// and 1). By default a run of them costs as much as its beads one by one. Where
-/// the document shows long runs — one side much shorter than the other (a partial
-/// translation), a long run in the last pass (a missing page) — a bead that
-/// continues a run is cheap, so the missing part is one run rather than beads
-/// scattered where the lengths happen to fit.
+/// and 1). By default a run of them costs as much as its beads one by one. A
+/// partial translation (one side much shorter than the other) leaves one end or
+/// both ends of the longer side without counterpart: there a run is cheap, so the
+/// missing part is one run rather than beads scattered where the lengths happen to
+/// fit. A long run in a pass (a missing page) makes runs cheap anywhere.
 #[derive(Debug, Clone, Copy, Default)]
 struct Gaps {
-    /// ln P of a first 1-0 / 0-1 bead, where not the batch's prior.
-    open: [Option<f64>; 2],
+    /// The side whose ends may lack a counterpart (0: the source, 1: the target).
+    free_ends: Option<usize>,
     /// ln P of a 1-0 / 0-1 bead right after another of its kind, where not the
     /// same as a first one.
     extend: [Option<f64>; 2],
 }
 
 impl Gaps {
-    /// Before the first pass: the side that falls short of a whole translation has
-    /// one long run (rarely several: a new one is dear).
+    /// Before the first pass: the longer side of a partial translation has free ends.
     fn initial(short_side: Option<bool>) -> Gaps {
-        let mut gaps = Gaps::default();
-        if let Some(target_short) = short_side {
-            // The target falls short: source sentences without counterpart (1-0).
-            let k = usize::from(!target_short);
-            gaps.open[k] = Some(SHORT_SIDE_OPEN.ln());
-            gaps.extend[k] = Some(SHORT_SIDE_EXTEND.ln());
+        Gaps {
+            // The target falls short: the source's ends lack a counterpart.
+            free_ends: short_side.map(|target_short| usize::from(!target_short)),
+            extend: [None; 2],
         }
-        gaps
     }
 
     /// After a pass: runs of at least `LONG_RUN` beads of a kind make its runs cheap.
@@ -386,6 +411,8 @@ impl Params {
 /// The result of one pass over one document.
 struct PassResult {
     path: Vec<PathBead>,
+    /// The path's score (see [`dp::path_score`]).
+    score: f64,
     posterior: Vec<f64>,
     cells: usize,
     ev_src: Evidence,
@@ -435,13 +462,18 @@ impl Aligner {
                 (Some(ds), Some(dt)) => Some(dt / ds),
                 _ => None,
             };
-            let length = LengthModel::from_lengths(&s.len, &t.len, expected);
+            let (length, alternative) = LengthModel::hypotheses(&s.len, &t.len, expected);
             let gaps = Gaps::initial(length.short_side);
+            let alternative = alternative.map(|l| {
+                let gaps = Gaps::initial(l.short_side);
+                (l, gaps)
+            });
             prepared.push(Doc {
                 src: s,
                 tgt: t,
                 length,
                 gaps,
+                alternative,
             });
         }
         let lexicon = Lexicon::surface(&src_vocab, &tgt_vocab, config.dictionary.as_deref());
@@ -450,10 +482,24 @@ impl Aligner {
 
         let t1 = Instant::now();
         let first: Vec<PassResult> = prepared
-            .par_iter()
+            .par_iter_mut()
             .enumerate()
             .map(|(k, doc)| {
-                let r = self.pass(doc, &lexicon, &params, None, !config.learn);
+                let mut r = self.pass(doc, doc.model(), &lexicon, &params, None, !config.learn);
+                // A document read two ways (whole or partial translation) keeps the
+                // reading whose best path scores higher.
+                if let Some((length, gaps)) = doc.alternative.take() {
+                    let model = Model {
+                        length: &length,
+                        gaps,
+                    };
+                    let other = self.pass(doc, model, &lexicon, &params, None, !config.learn);
+                    if other.score > r.score + HYPOTHESIS_MARGIN.max(0.02 * r.score.abs()) {
+                        r = other;
+                        doc.length = length;
+                        doc.gaps = gaps;
+                    }
+                }
                 if !config.learn {
                     done(k);
                 }
@@ -511,7 +557,8 @@ impl Aligner {
                             return prev;
                         }
                         let last = round + 1 == rounds;
-                        let r = self.pass(doc, &lexicon2, &params, Some(&prev.path), last);
+                        let r =
+                            self.pass(doc, doc.model(), &lexicon2, &params, Some(&prev.path), last);
                         *passes += 1;
                         if last {
                             done(k);
@@ -538,9 +585,13 @@ impl Aligner {
                         tgt: p.j0..p.j0 + p.b,
                         score,
                     })
-                    .collect();
+                    .collect::<Vec<Bead>>();
+                let anchors =
+                    check::chain(lexical::unique_matches(&doc.src, &doc.tgt, &lexicon.fwd));
+                let check = check::assess(&beads, doc.src.n(), doc.tgt.n(), &anchors);
                 Alignment {
                     beads,
+                    check,
                     stats: AlignStats {
                         length_ratio: doc.length.ratio * doc.length.bias.exp(),
                         learned_links,
@@ -560,9 +611,11 @@ impl Aligner {
     /// posteriors. `previous`: the previous pass's path, around which to search;
     /// `last_pass`: whether this pass gives the result (tempered posteriors, band
     /// widened where the path touches its edge, all bead types).
+    #[allow(clippy::too_many_arguments)]
     fn pass(
         &self,
         doc: &Doc,
+        model: Model<'_>,
         lexicon: &Lexicon,
         params: &Params,
         previous: Option<&[PathBead]>,
@@ -590,6 +643,7 @@ impl Aligner {
             let posterior = vec![1.0; path.len()];
             return PassResult {
                 path,
+                score: 0.0,
                 posterior,
                 cells: 0,
                 ev_src,
@@ -606,6 +660,7 @@ impl Aligner {
         let search = |band: Band| {
             let level = Level::new(
                 doc,
+                model,
                 &ev_src,
                 &ev_tgt,
                 &band,
@@ -617,10 +672,10 @@ impl Aligner {
             let score = dp::path_score(&path, &level);
             (band, level, path, score)
         };
-        let (mut band, mut level, mut path, _) = if (n + 1) * (m + 1) <= FULL_CELLS {
+        let (mut band, mut level, mut path, mut score) = if (n + 1) * (m + 1) <= FULL_CELLS {
             search(Band::full(n, m))
         } else {
-            let coarse = self.coarse_band(doc, lexicon, params);
+            let coarse = self.coarse_band(doc, model, lexicon, params);
             match previous {
                 None => search(coarse),
                 Some(prev) => {
@@ -650,7 +705,7 @@ impl Aligner {
             if last_pass && band.cells() < (n + 1) * (m + 1) && margin < 64 * config.band {
                 margin *= 2;
                 if let Some(wider) = widen_where_touching(&band, &path, n, m, margin, 4 * margin) {
-                    (band, level, path, _) = search(wider);
+                    (band, level, path, score) = search(wider);
                     continue;
                 }
             }
@@ -663,6 +718,7 @@ impl Aligner {
             let posterior = dp::posteriors(m, &near, types, &level, &path, temperature);
             return PassResult {
                 path,
+                score,
                 posterior,
                 cells: band.cells(),
                 ev_src,
@@ -675,7 +731,7 @@ impl Aligner {
     /// to fine: the coarsest level (blocks of equal length, as many on both sides)
     /// is searched whole, each finer one (four times as many blocks) around the path
     /// of the level above.
-    fn coarse_band(&self, doc: &Doc, lexicon: &Lexicon, params: &Params) -> Band {
+    fn coarse_band(&self, doc: &Doc, model: Model<'_>, lexicon: &Lexicon, params: &Params) -> Band {
         let config = &*self.config;
         let (n, m) = (doc.src.n(), doc.tgt.n());
         let top = TOP_CELLS;
@@ -689,7 +745,7 @@ impl Aligner {
         counts.reverse();
         // Units of equal length in source characters (target ones scaled by the
         // length ratio): a partial translation has fewer target units.
-        let ratio = doc.length.ratio * doc.length.bias.exp();
+        let ratio = model.length.ratio * model.length.bias.exp();
         let total = |lens: &[u32]| lens.iter().map(|&l| l as f64 + 1.0).sum::<f64>();
         let span = total(&doc.src.len).max(total(&doc.tgt.len) / ratio);
         let level_units = |c: usize| {
@@ -717,7 +773,16 @@ impl Aligner {
                 &params.kind_p,
                 block(&su, &doc.src),
             );
-            let level = Level::new(doc, &ev_src, &ev_tgt, &band, (&su, &tu), params, config);
+            let level = Level::new(
+                doc,
+                model,
+                &ev_src,
+                &ev_tgt,
+                &band,
+                (&su, &tu),
+                params,
+                config,
+            );
             let path = dp::viterbi(tu.count(), &band, &config.small_types, &level);
             let (nsu, ntu) = if k + 1 < counts.len() {
                 level_units(counts[k + 1])
@@ -820,6 +885,7 @@ impl<'a> Level<'a> {
     #[allow(clippy::too_many_arguments)]
     fn new(
         doc: &'a Doc,
+        model: Model<'a>,
         ev_src: &Evidence,
         ev_tgt: &Evidence,
         band: &Band,
@@ -855,8 +921,8 @@ impl<'a> Level<'a> {
         };
         let (src_ln, tgt_ln) = if finest {
             (
-                logs(&src_len, nu, &|l| doc.length.ln_src(l)),
-                logs(&tgt_len, mu, &|l| doc.length.ln_tgt(l)),
+                logs(&src_len, nu, &|l| model.length.ln_src(l)),
+                logs(&tgt_len, mu, &|l| model.length.ln_tgt(l)),
             )
         } else {
             (Vec::new(), Vec::new())
@@ -905,9 +971,9 @@ impl<'a> Level<'a> {
             src_pen,
             tgt_pen,
             pairs,
-            length: &doc.length,
+            length: model.length,
             log_prior: &params.log_prior,
-            gaps: doc.gaps,
+            gaps: model.gaps,
             max_bead: config.max_bead,
             lex_scale: LEX_SCALE,
             finest,
@@ -965,12 +1031,23 @@ impl BeadScorer for Level<'_> {
         self.bead_above(i0, a, j0, b, f64::NEG_INFINITY)
     }
 
-    fn gap_extend(&self, deletion: bool) -> f64 {
+    fn gap(&self, i0: usize, j0: usize, deletion: bool) -> [f64; 2] {
         let k = usize::from(!deletion);
-        match self.gaps.extend[k] {
-            Some(extend) if self.finest => extend,
-            _ => self.bead(0, 1 - k, 0, k),
+        let first = self.bead(i0, 1 - k, j0, k);
+        if !self.finest {
+            return [first, first];
         }
+        // A deletion at the first or last target position, or an insertion at the
+        // first or last source position, is at an end of the document.
+        let at_end = if deletion {
+            j0 == 0 || j0 + 1 == self.tgt_len.len()
+        } else {
+            i0 == 0 || i0 + 1 == self.src_len.len()
+        };
+        if at_end && self.gaps.free_ends == Some(k) {
+            return [END_OPEN.ln(), END_EXTEND.ln()];
+        }
+        [first, self.gaps.extend[k].unwrap_or(first)]
     }
 
     #[inline]
@@ -980,7 +1057,7 @@ impl BeadScorer for Level<'_> {
         }
         let prior = self.log_prior[a][b];
         if a == 0 || b == 0 {
-            return self.gaps.open[usize::from(a == 0)].unwrap_or(prior);
+            return prior;
         }
         debug_assert!(a <= self.max_bead && b <= self.max_bead);
         let ls = self.src_len[i0 + a] - self.src_len[i0];

@@ -100,9 +100,15 @@ pub struct AlignArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Print the estimated length ratio and timings on stderr.
+    /// Print the estimated length ratio, the self-check's figures and timings on
+    /// stderr.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+
+    /// Fail (exit status 1, nothing written) when the self-check finds the alignment
+    /// derailed, instead of warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 fn parse_score(raw: &str) -> std::result::Result<f64, String> {
@@ -325,6 +331,13 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     if args.verbose && !global.quiet {
         report(&alignment, &src, &tgt, read_time);
     }
+    if let Some(warning) = alignment.check.warning() {
+        let pair = format!("{} ↔ {}", src_path.display(), tgt_path.display());
+        if args.strict {
+            bail!("{pair}: {warning} (--strict: nothing written)");
+        }
+        eprintln!("bitext: warning: {pair}: {warning}");
+    }
     let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
     if let (Some(tm), Some(info)) = (&args.into, &units) {
         let mut memory = open_memory(tm, args.wait)?;
@@ -382,6 +395,7 @@ fn report(al: &Alignment, src: &Document, tgt: &Document, read_time: std::time::
         s.model1_time,
         s.second_pass_time
     );
+    eprintln!("bitext: {}", al.check.summary());
 }
 
 /// Writes an alignment in `format`, dropping beads below `min_score`.
@@ -723,6 +737,14 @@ fn run_batch(
                 .for_each(|(&(k, (s, t)), al)| {
                     let path = &chunk_names[k];
                     let written = (|| -> Result<()> {
+                        if let Some(warning) = al.check.warning() {
+                            let (sp, tp) = &chunk_pairs[k];
+                            let pair = format!("{} ↔ {}", sp.display(), tp.display());
+                            if args.strict {
+                                bail!("{pair}: {warning} (--strict: nothing written)");
+                            }
+                            bar.suspend(|| eprintln!("bitext: warning: {pair}: {warning}"));
+                        }
                         let units = UnitInfo::new(
                             args.src_lang.as_deref(),
                             args.tgt_lang.as_deref(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::align::{format_bead, read_document, with_threads, AlignerOptions};
 use super::{output::Output, Global};
-use crate::align::{decode_text, Alignment, Document};
+use crate::align::{decode_text, AlignCheck, Alignment, Document};
 use crate::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
 
 /// Arguments of `bitext eval align`.
@@ -93,6 +93,12 @@ struct Scores {
     f1_lax: f64,
     counts: AlignCounts,
     seconds: f64,
+    /// Documents whose alignment the aligner's check found derailed stretches in.
+    warned: usize,
+    /// The aligner's check of each document it aligned (none when scoring given
+    /// hypotheses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    checks: Vec<DocCheck>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     per_doc: Vec<DocScores>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -110,6 +116,13 @@ struct ScoreBin {
     mean_score: f64,
     /// Strict precision of these beads.
     precision: f64,
+}
+
+#[derive(Serialize)]
+struct DocCheck {
+    doc: String,
+    #[serde(flatten)]
+    check: AlignCheck,
 }
 
 #[derive(Serialize)]
@@ -154,6 +167,8 @@ fn scores(set: &str, docs: &[(String, AlignCounts)], seconds: f64) -> Scores {
         f1_lax: total.f1_lax(),
         counts: total,
         seconds,
+        warned: 0,
+        checks: Vec::new(),
         per_doc: Vec::new(),
         calibration: Vec::new(),
         score_bins: Vec::new(),
@@ -276,6 +291,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
             .map(|c| read_beads(&c.gold).map_err(anyhow::Error::new))
             .collect::<Result<_>>()?;
         let started = Instant::now();
+        let mut checks: Vec<AlignCheck> = Vec::new();
         let hyps: Vec<(Vec<BeadIds>, Vec<f64>)> = if members[0].texts.is_some() {
             let docs: Vec<(Document, Document)> = members
                 .iter()
@@ -299,6 +315,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                     aligner.align_batch(&refs)
                 }
             })?;
+            checks = alignments.iter().map(|a| a.check.clone()).collect();
             alignments
                 .iter()
                 .map(|a| (beads_of(a), a.beads.iter().map(|b| b.score).collect()))
@@ -338,6 +355,15 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
             .map(|((c, g), (h, _))| (c.name.clone(), count_doc(g, &h[..])))
             .collect();
         let mut s = scores(set, &docs, seconds);
+        s.warned = checks.iter().filter(|c| c.suspicious()).count();
+        s.checks = members
+            .iter()
+            .zip(checks)
+            .map(|(c, check)| DocCheck {
+                doc: c.name.clone(),
+                check,
+            })
+            .collect();
         if args.per_doc {
             s.per_doc = docs
                 .iter()
@@ -363,6 +389,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
     }
     if set_names.len() > 1 {
         let mut all = scores("ALL (micro)", &overall, overall_seconds);
+        all.warned = report.iter().map(|s| s.warned).sum();
         if args.calibration {
             let scored = scored_beads(&all_golds, &all_hyps, args.pairs_only);
             all.calibration = calibration(&scored);
@@ -386,7 +413,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
 
 fn table(report: &[Scores]) -> String {
     let mut t = format!(
-        "{:<22} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "{:<22} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}\n",
         "set",
         "docs",
         "beads",
@@ -396,11 +423,12 @@ fn table(report: &[Scores]) -> String {
         "P lax",
         "R lax",
         "F1 lax",
-        "seconds"
+        "seconds",
+        "warned"
     );
     for s in report {
         t.push_str(&format!(
-            "{:<22} {:>4} {:>6} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.2}\n",
+            "{:<22} {:>4} {:>6} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.2} {:>6}\n",
             s.set,
             s.docs,
             s.counts.hyp_beads,
@@ -410,7 +438,8 @@ fn table(report: &[Scores]) -> String {
             s.precision_lax,
             s.recall_lax,
             s.f1_lax,
-            s.seconds
+            s.seconds,
+            s.warned
         ));
         for d in &s.per_doc {
             t.push_str(&format!(
