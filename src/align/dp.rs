@@ -646,7 +646,11 @@ pub(crate) fn posteriors<S: BeadScorer>(
     // Bead scores by (end point, type), computed once for both directions.
     let mut scores = vec![f32::NEG_INFINITY; cells * nt];
     let mut alpha = vec![[neg; 3]; cells];
+    // The sum over the three states, per cell (what a pair bead continues from).
+    let mut alpha_any = vec![neg; cells];
     alpha[0][State::Pair as usize] = 0.0;
+    alpha_any[0] = 0.0;
+    let inv_t = 1.0 / t;
     for i in 0..=n {
         for j in band.lo[i]..=band.hi[i] {
             if i == 0 && j == 0 {
@@ -662,9 +666,12 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 let Some(pidx) = band.index(pi, pj) else {
                     continue;
                 };
-                let s = t * scorer.bead(pi, a, pj, b);
+                let prev = alpha_any[pidx];
+                // Beads that add less than e^-36 of the sum so far need no exact
+                // score (nor have one: they stay -inf for the backward pass too).
+                let floor = (acc - LOG_ADD_RANGE - prev) * inv_t;
+                let s = t * scorer.bead_above(pi, a, pj, b, floor);
                 scores[here * nt + k] = s as f32;
-                let prev = log_sum3(alpha[pidx]);
                 if prev == neg {
                     continue;
                 }
@@ -687,6 +694,7 @@ pub(crate) fn posteriors<S: BeadScorer>(
                         log_sum3([ap + open, ad + open, ai + ext]);
                 }
             }
+            alpha_any[here] = log_sum3(alpha[here]);
         }
     }
     // beta[c][s]: all continuations from point c after a bead of state s.

@@ -84,6 +84,9 @@ pub(crate) struct Postings {
     index: FxHashMap<u32, (u32, u32, u32)>,
     flat: Vec<u32>,
     lists: u32,
+    /// The type of each list, and its length (lists are numbered by type).
+    list_type: Vec<u32>,
+    list_len: Vec<u32>,
 }
 
 impl Postings {
@@ -102,9 +105,12 @@ impl Postings {
         let mut index = FxHashMap::default();
         let mut next = vec![0u32; top];
         let (mut start, mut lists) = (0u32, 0u32);
+        let (mut list_type, mut list_len) = (Vec::new(), Vec::new());
         for (t, &c) in count.iter().enumerate() {
             if c > 0 {
                 index.insert(t as u32, (lists, start, c));
+                list_type.push(t as u32);
+                list_len.push(c);
                 next[t] = start;
                 start += c;
                 lists += 1;
@@ -117,7 +123,18 @@ impl Postings {
                 next[t as usize] += 1;
             }
         }
-        Postings { index, flat, lists }
+        Postings {
+            index,
+            flat,
+            lists,
+            list_type,
+            list_len,
+        }
+    }
+
+    /// The list number of type `t`, if it occurs.
+    fn list_of(&self, t: u32) -> Option<u32> {
+        self.index.get(&t).map(|&(list, _, _)| list)
     }
 
     /// Number of lists (types), for [`Postings::cursors`].
@@ -177,6 +194,9 @@ pub(crate) struct Side {
     pub paragraph: Option<Vec<usize>>,
     /// Distinct token types per sentence, sorted.
     pub types: Vec<Vec<u32>>,
+    /// The same as numbers of this side's postings lists (dense, in the same order):
+    /// what per-document tables are indexed by.
+    pub lists: Vec<Vec<u32>>,
     pub postings: Postings,
 }
 
@@ -208,6 +228,15 @@ impl Side {
             side.paragraph = Some(paragraphs);
         }
         side.postings = Postings::build(&side.types);
+        side.lists = side
+            .types
+            .iter()
+            .map(|ts| {
+                ts.iter()
+                    .map(|&t| side.postings.list_of(t).unwrap_or(0))
+                    .collect()
+            })
+            .collect();
         side
     }
 
@@ -646,10 +675,11 @@ pub(crate) struct TypeEvidence {
     pub kind: LinkKind,
 }
 
-/// The evidence of every type of one side of a document.
+/// The evidence of every type of one side of a document, by postings list number
+/// ([`Side::lists`]).
 #[derive(Debug, Default)]
 pub(crate) struct Evidence {
-    pub map: FxHashMap<u32, TypeEvidence>,
+    by_list: Vec<Option<TypeEvidence>>,
 }
 
 /// Counterparts kept per type (the strongest).
@@ -674,13 +704,11 @@ impl Evidence {
         let block = block.max(1) as f64;
         let m = other.n().max(1);
         let n = side.n().max(1);
-        let mut seen: FxHashSet<u32> = FxHashSet::default();
-        let mut map = FxHashMap::default();
-        for types in &side.types {
-            for &s in types {
-                if !seen.insert(s) {
-                    continue;
-                }
+        let mut by_list: Vec<Option<TypeEvidence>> =
+            Vec::with_capacity(side.postings.lists as usize);
+        for (&s, &f_s) in side.postings.list_type.iter().zip(&side.postings.list_len) {
+            by_list.push(None);
+            {
                 let Some(ls) = links.get(s as usize) else {
                     continue;
                 };
@@ -706,7 +734,7 @@ impl Evidence {
                     // its counterpart's frequency allows can be matched: `la` in most
                     // Vietnamese sentences and in a few English ones is a spelling
                     // coincidence, not evidence wherever a Vietnamese `la` is.
-                    let f_s = side.postings.locate(s).2.max(1) as f64;
+                    let f_s = f_s.max(1) as f64;
                     let cap = if f_s < FREQ_FREE {
                         1.0
                     } else {
@@ -751,18 +779,21 @@ impl Evidence {
                         gain: (w - pen) as f32,
                     })
                     .collect();
-                map.insert(
-                    s,
-                    TypeEvidence {
-                        links,
-                        pen: pen as f32,
-                        q: q_any as f32,
-                        kind: best_kind,
-                    },
-                );
+                *by_list.last_mut().expect("pushed") = Some(TypeEvidence {
+                    links,
+                    pen: pen as f32,
+                    q: q_any as f32,
+                    kind: best_kind,
+                });
             }
         }
-        Evidence { map }
+        Evidence { by_list }
+    }
+
+    /// The evidence of the type with list number `list` (see [`Side::lists`]), if any.
+    #[inline]
+    pub fn get(&self, list: u32) -> Option<&TypeEvidence> {
+        self.by_list.get(list as usize).and_then(Option::as_ref)
     }
 }
 

@@ -293,6 +293,9 @@ struct Doc {
     /// The other reading of the document's lengths (a whole translation or a
     /// partial one, see [`LengthModel::hypotheses`]), tried in the first pass.
     alternative: Option<(LengthModel, Gaps)>,
+    /// Sentence pairs sharing a number or name found once on each side (see
+    /// [`check`]).
+    anchors: Vec<(usize, usize)>,
 }
 
 impl Doc {
@@ -419,6 +422,21 @@ struct PassResult {
     ev_tgt: Evidence,
 }
 
+impl PassResult {
+    /// The pass's path as beads scored by their posteriors.
+    fn beads(&self) -> Vec<Bead> {
+        self.path
+            .iter()
+            .zip(&self.posterior)
+            .map(|(p, &score)| Bead {
+                src: p.i0..p.i0 + p.a,
+                tgt: p.j0..p.j0 + p.b,
+                score,
+            })
+            .collect()
+    }
+}
+
 impl Aligner {
     /// An aligner with the default settings.
     pub fn new() -> Aligner {
@@ -474,9 +492,13 @@ impl Aligner {
                 length,
                 gaps,
                 alternative,
+                anchors: Vec::new(),
             });
         }
         let lexicon = Lexicon::surface(&src_vocab, &tgt_vocab, config.dictionary.as_deref());
+        for doc in &mut prepared {
+            doc.anchors = check::chain(lexical::unique_matches(&doc.src, &doc.tgt, &lexicon.fwd));
+        }
 
         let lexicon_time = started.elapsed();
 
@@ -557,8 +579,19 @@ impl Aligner {
                             return prev;
                         }
                         let last = round + 1 == rounds;
-                        let r =
-                            self.pass(doc, doc.model(), &lexicon2, &params, Some(&prev.path), last);
+                        // A previous path that passes the self-check places this
+                        // pass's band; one that does not is searched for anew.
+                        let trusted =
+                            !check::assess(&prev.beads(), doc.src.n(), doc.tgt.n(), &doc.anchors)
+                                .suspicious();
+                        let r = self.pass(
+                            doc,
+                            doc.model(),
+                            &lexicon2,
+                            &params,
+                            Some((&prev.path, trusted)),
+                            last,
+                        );
                         *passes += 1;
                         if last {
                             done(k);
@@ -586,9 +619,7 @@ impl Aligner {
                         score,
                     })
                     .collect::<Vec<Bead>>();
-                let anchors =
-                    check::chain(lexical::unique_matches(&doc.src, &doc.tgt, &lexicon.fwd));
-                let check = check::assess(&beads, doc.src.n(), doc.tgt.n(), &anchors);
+                let check = check::assess(&beads, doc.src.n(), doc.tgt.n(), &doc.anchors);
                 Alignment {
                     beads,
                     check,
@@ -618,7 +649,7 @@ impl Aligner {
         model: Model<'_>,
         lexicon: &Lexicon,
         params: &Params,
-        previous: Option<&[PathBead]>,
+        previous: Option<(&[PathBead], bool)>,
         last_pass: bool,
     ) -> PassResult {
         let config = &*self.config;
@@ -674,11 +705,13 @@ impl Aligner {
         };
         let (mut band, mut level, mut path, mut score) = if (n + 1) * (m + 1) <= FULL_CELLS {
             search(Band::full(n, m))
+        } else if let Some((prev, true)) = previous {
+            search(band_around(prev, n, m, config.band))
         } else {
             let coarse = self.coarse_band(doc, model, lexicon, params);
             match previous {
                 None => search(coarse),
-                Some(prev) => {
+                Some((prev, _)) => {
                     let around = band_around(prev, n, m, config.band);
                     let union = coarse.union(&around);
                     if union.cells() as f64
@@ -1126,7 +1159,7 @@ fn fill_pairs(
     let mut touched: Vec<usize> = Vec::new();
     let mut hint = (0usize, 0usize);
     let mut cursors = other.postings.cursors();
-    for (i, types) in side.types.iter().enumerate() {
+    for (i, types) in side.lists.iter().enumerate() {
         let u = side_units.of[i] as usize;
         // Range of `other` units this unit pairs with.
         let (lo, hi) = if transposed {
@@ -1139,7 +1172,7 @@ fn fill_pairs(
             best.resize(hi - lo, 0.0);
         }
         for &s in types {
-            let Some(te) = ev.map.get(&s) else { continue };
+            let Some(te) = ev.get(s) else { continue };
             pen[u + 1] += (weight * te.pen) as f64;
             // A match anywhere in b sentences is likelier by chance than in one:
             // ln((1-(1-q)^b)/q) ≈ ln(b)·ln(2-q)/ln(2).
@@ -1297,7 +1330,7 @@ impl MatchTally<'_> {
     ) {
         self.scratch.clear();
         for i in rows {
-            self.scratch.extend_from_slice(&side.types[i]);
+            self.scratch.extend_from_slice(&side.lists[i]);
         }
         self.scratch.sort_unstable();
         self.scratch.dedup();
@@ -1307,7 +1340,7 @@ impl MatchTally<'_> {
             &mut self.tgt_cursors
         };
         for s in &self.scratch {
-            let Some(te) = ev.map.get(s) else { continue };
+            let Some(te) = ev.get(*s) else { continue };
             let mut hit = false;
             for c in &te.links {
                 if !other
