@@ -63,7 +63,9 @@ def sword_verses(lang):
     """The verses of a SWORD module, in canon order (Debian's python3 has the bindings)."""
     import Sword
     name, package = SWORD_MODULES[lang]
-    mod = Sword.SWMgr().getModule(name)
+    # The manager owns the module: keep it alive while the module is read.
+    mgr = Sword.SWMgr()
+    mod = mgr.getModule(name)
     if mod is None:
         sys.exit("align_bible.py: SWORD module %s is missing (apt-get install %s)" % (name, package))
     out = []

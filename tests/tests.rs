@@ -1,6 +1,7 @@
 //! CLI tests: one binary, one module per subcommand.
 
 mod cli_align;
+mod cli_align_robust;
 mod cli_bad_inputs;
 mod cli_bad_memory;
 mod cli_concurrency;

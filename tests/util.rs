@@ -53,3 +53,21 @@ pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
 }
+
+/// Makes the aligner's generated stress sets (`bench/stress`, listed in
+/// `bench/align_sets.tsv`) once per test run: `python3 bench/align_stress.py`.
+pub fn stress_sets() {
+    static MADE: std::sync::Once = std::sync::Once::new();
+    MADE.call_once(|| {
+        shared("data/align/README.md");
+        let out = std::process::Command::new("python3")
+            .arg(repo("bench/align_stress.py"))
+            .output()
+            .expect("python3 runs bench/align_stress.py");
+        assert!(
+            out.status.success(),
+            "bench/align_stress.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}

@@ -593,6 +593,9 @@ pub(crate) fn path_score<S: BeadScorer>(path: &[PathBead], scorer: &S) -> f64 {
 }
 
 const LOG_ADD_RANGE: f64 = 36.0;
+/// A bead whose weight is below e^-PRUNE of the sum into its end point changes no
+/// posterior at the four decimals scores are given with; it is not scored exactly.
+const PRUNE: f64 = 20.0;
 const LOG_ADD_RES: f64 = 256.0;
 
 #[inline]
@@ -667,9 +670,9 @@ pub(crate) fn posteriors<S: BeadScorer>(
                     continue;
                 };
                 let prev = alpha_any[pidx];
-                // Beads that add less than e^-36 of the sum so far need no exact
+                // Beads that add less than e^-PRUNE of the sum so far need no exact
                 // score (nor have one: they stay -inf for the backward pass too).
-                let floor = (acc - LOG_ADD_RANGE - prev) * inv_t;
+                let floor = (acc - PRUNE - prev) * inv_t;
                 let s = t * scorer.bead_above(pi, a, pj, b, floor);
                 scores[here * nt + k] = s as f32;
                 if prev == neg {

@@ -224,6 +224,22 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                 );
             }
         }
+        // Generated sets (the listing's comments say how to make them) are checked
+        // before any work is done.
+        for c in &cases {
+            let (src, tgt) = c.texts.as_ref().expect("listings give texts");
+            for path in [src, tgt, &c.gold] {
+                if !path.exists() {
+                    bail!(
+                        "{}: set {}: {} is missing (see the listing's comments for how to make \
+                         generated sets)",
+                        listing.display(),
+                        c.set,
+                        path.display()
+                    );
+                }
+            }
+        }
         cases
     } else if !args.hyp.is_empty() {
         if args.hyp.len() != args.gold.len() {
