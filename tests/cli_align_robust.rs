@@ -213,11 +213,11 @@ fn a_partial_translation_pairs_what_is_translated() {
         assert!(!stderr.contains("warning"), "{stderr}");
         let beads: Vec<String> = String::from_utf8_lossy(&out.get_output().stdout)
             .lines()
-            .map(|l| l.rsplitn(2, ':').nth(1).unwrap().to_string())
+            .map(|l| l.rsplit_once(':').unwrap().0.to_string())
             .collect();
         assert_eq!(beads.len(), 100);
-        for k in 0..3 {
-            assert_eq!(beads[k], format!("[{k}]:[{k}]"));
+        for (k, bead) in beads.iter().enumerate().take(3) {
+            assert_eq!(bead, &format!("[{k}]:[{k}]"));
         }
         for (k, bead) in beads.iter().enumerate().skip(3) {
             let alone = if swapped {
