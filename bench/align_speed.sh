@@ -7,8 +7,11 @@
 # best of RUNS runs: wall and user time, peak memory (/usr/bin/time -v), how the
 # time splits between reading, lexicon (tokens + surface links), first pass,
 # Model 1 and second pass, and the strict F1 against the concatenated gold. The
-# last line aligns the largest pair from running text (paragraphs of 8 beads)
-# to add sentence splitting (no F1: the sentences are split anew).
+# last lines align the largest pair from running text (paragraphs of 8 beads)
+# to add sentence splitting (no F1: the sentences are split anew), and the long
+# unevenly split pairs of the stress sets (bench/align_stress.py: 31k x 42k en-ru,
+# 32k x 33k en-zh) and, when Debian's SWORD Bibles are installed, the Bible
+# English verses x Spanish clauses (31k x 42k, bench/align_bible.py).
 #
 # Usage: bench/align_speed.sh [SIZES...]   (default: 5000 10000 20000 50000)
 #        RUNS=3 WORK=/tmp/bitext-align-speed bench/align_speed.sh
@@ -18,10 +21,10 @@ SIZES=("${@:-5000 10000 20000 50000}")
 SIZES=(${SIZES[*]})
 RUNS=${RUNS:-3}
 WORK=${WORK:-${TMPDIR:-/tmp}/bitext-align-speed}
-BIN=target/release/bitext
+BIN=${BIN:-target/release/bitext}
 SCORER=../shared/bench/align_score.py
 
-cargo build --release --quiet
+[ -n "${BIN_GIVEN:-}" ] || cargo build --release --quiet
 mkdir -p "$WORK"
 python3 bench/align_long.py "$WORK" "${SIZES[@]}" --raw 2>/dev/null
 
@@ -65,3 +68,13 @@ n=${SIZES[-1]}
 base="$WORK/long-$n"
 run "running text, $n+ (en → fr/es/el)" - "$base.raw.src" "$base.raw.tgt" \
     --src-lang en --tgt-lang fr
+python3 bench/align_stress.py "$WORK/stress" 2>/dev/null
+for set in long-en-ru-split long-en-zh-split; do
+    base="$WORK/stress/$set"
+    run "$set, $(wc -l <"$base.src") × $(wc -l <"$base.tgt")" "$base.gold" "$base.src" "$base.tgt" --segmented
+done
+if python3 bench/align_bible.py "$WORK/bible" --sizes all 2>/dev/null; then
+    base="$WORK/bible/bible-en-es-all-clauses"
+    run "Bible en verses × es clauses, $(wc -l <"$base.src") × $(wc -l <"$base.tgt")" "$base.gold" \
+        "$base.src" "$base.tgt" --segmented
+fi

@@ -137,8 +137,9 @@ impl AlignCheck {
         }
         parts.push(
             "check that the files are a text and its translation, in the same order; \
-             align a long book chapter by chapter (--batch) or with a wider --band; \
-             a partial translation is fine (what is not translated is left unpaired)"
+             a dictionary (--dict) helps languages that share no words; a long book \
+             can be aligned chapter by chapter (--batch); a partial translation is \
+             fine (what is not translated is left unpaired)"
                 .to_string(),
         );
         Some(parts.join("; "))

@@ -705,13 +705,12 @@ impl Aligner {
         };
         let (mut band, mut level, mut path, mut score) = if (n + 1) * (m + 1) <= FULL_CELLS {
             search(Band::full(n, m))
-        } else if let Some((prev, true)) = previous {
-            search(band_around(prev, n, m, config.band))
         } else {
-            let coarse = self.coarse_band(doc, model, lexicon, params);
             match previous {
-                None => search(coarse),
-                Some((prev, _)) => {
+                None => search(self.coarse_band(doc, model, lexicon, params)),
+                Some((prev, true)) => search(band_around(prev, n, m, config.band)),
+                Some((prev, false)) => {
+                    let coarse = self.coarse_band(doc, model, lexicon, params);
                     let around = band_around(prev, n, m, config.band);
                     let union = coarse.union(&around);
                     if union.cells() as f64
@@ -904,7 +903,8 @@ struct Level<'a> {
     tgt_pen: Vec<f64>,
     pairs: PairTable,
     length: &'a LengthModel,
-    log_prior: &'a [Vec<f64>],
+    /// ln P(bead type), indexed `a * 5 + b`.
+    log_prior: [f64; 25],
     gaps: Gaps,
     max_bead: usize,
     lex_scale: f64,
@@ -1005,7 +1005,14 @@ impl<'a> Level<'a> {
             tgt_pen,
             pairs,
             length: model.length,
-            log_prior: &params.log_prior,
+            log_prior: std::array::from_fn(|k| {
+                params
+                    .log_prior
+                    .get(k / 5)
+                    .and_then(|row| row.get(k % 5))
+                    .copied()
+                    .unwrap_or(f64::NEG_INFINITY)
+            }),
             gaps: model.gaps,
             max_bead: config.max_bead,
             lex_scale: LEX_SCALE,
@@ -1088,7 +1095,7 @@ impl BeadScorer for Level<'_> {
         if !self.finest {
             return self.coarse_bead(i0, a, j0, b);
         }
-        let prior = self.log_prior[a][b];
+        let prior = self.log_prior[a * 5 + b];
         if a == 0 || b == 0 {
             return prior;
         }

@@ -428,8 +428,14 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
 }
 
 fn table(report: &[Scores]) -> String {
+    let w = report
+        .iter()
+        .map(|s| s.set.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(22);
     let mut t = format!(
-        "{:<22} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}\n",
+        "{:<w$} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}\n",
         "set",
         "docs",
         "beads",
@@ -444,7 +450,7 @@ fn table(report: &[Scores]) -> String {
     );
     for s in report {
         t.push_str(&format!(
-            "{:<22} {:>4} {:>6} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.2} {:>6}\n",
+            "{:<w$} {:>4} {:>6} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>7.2} {:>6}\n",
             s.set,
             s.docs,
             s.counts.hyp_beads,
