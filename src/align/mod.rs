@@ -299,6 +299,20 @@ struct Doc {
 }
 
 impl Doc {
+    /// The lexical evidence of both sides (source types against the target, and
+    /// back), for units of `blocks` (target, source) sentences.
+    fn evidence(
+        &self,
+        lexicon: &Lexicon,
+        params: &Params,
+        blocks: (usize, usize),
+    ) -> (Evidence, Evidence) {
+        (
+            Evidence::build(&self.src, &self.tgt, &lexicon.fwd, &params.kind_p, blocks.0),
+            Evidence::build(&self.tgt, &self.src, &lexicon.bwd, &params.kind_p, blocks.1),
+        )
+    }
+
     /// The document's current reading of its lengths and gaps.
     fn model(&self) -> Model<'_> {
         Model {
@@ -654,8 +668,7 @@ impl Aligner {
     ) -> PassResult {
         let config = &*self.config;
         let (n, m) = (doc.src.n(), doc.tgt.n());
-        let ev_src = Evidence::build(&doc.src, &doc.tgt, &lexicon.fwd, &params.kind_p, 1);
-        let ev_tgt = Evidence::build(&doc.tgt, &doc.src, &lexicon.bwd, &params.kind_p, 1);
+        let (ev_src, ev_tgt) = doc.evidence(lexicon, params, (1, 1));
         if n == 0 || m == 0 {
             let path: Vec<PathBead> = (0..n)
                 .map(|i| PathBead {
@@ -790,20 +803,12 @@ impl Aligner {
         let (mut su, mut tu) = level_units(counts[0]);
         let mut band = Band::full(su.count(), tu.count());
         for k in 0..counts.len() {
+            // Sentences per block of the other side, for the chance of a match.
             let block = |u: &Units, other: &Side| (other.n() / u.count().max(1)).max(1);
-            let ev_src = Evidence::build(
-                &doc.src,
-                &doc.tgt,
-                &lexicon.fwd,
-                &params.kind_p,
-                block(&tu, &doc.tgt),
-            );
-            let ev_tgt = Evidence::build(
-                &doc.tgt,
-                &doc.src,
-                &lexicon.bwd,
-                &params.kind_p,
-                block(&su, &doc.src),
+            let (ev_src, ev_tgt) = doc.evidence(
+                lexicon,
+                params,
+                (block(&tu, &doc.tgt), block(&su, &doc.src)),
             );
             let level = Level::new(
                 doc,
