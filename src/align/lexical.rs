@@ -454,6 +454,14 @@ fn consonants(skeleton: &[char]) -> Option<String> {
     (key.chars().count() >= CONSONANT_MIN_LEN).then_some(key)
 }
 
+/// The skeleton lengths a cognate of a skeleton of `len` letters can have: any
+/// other is too long or too short for [`cognate_threshold`] whatever its letters.
+fn cognate_lengths(len: usize) -> (usize, usize) {
+    let lo = ((len as f64 * COGNATE_MIN_SIM).floor() as usize).min(len.saturating_sub(1));
+    let hi = ((len as f64 / COGNATE_MIN_SIM).ceil() as usize).max(len + 1);
+    (lo, hi)
+}
+
 fn cognate_threshold(len: usize) -> f64 {
     if len <= 7 {
         1.0 - 1.0 / len as f64 - 1e-9
@@ -470,7 +478,9 @@ impl Lexicon {
             bwd: vec![Vec::new(); tgt.len()],
         };
         let mut by_folded: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-        let mut by_prefix: FxHashMap<(char, char), Vec<u32>> = FxHashMap::default();
+        // Target word types by the first two letters of their skeleton, each list in
+        // order of skeleton length (a cognate's length is within a window of ours).
+        let mut by_prefix: FxHashMap<(char, char), Vec<(u32, u32)>> = FxHashMap::default();
         let mut by_consonants: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         for (t, info) in tgt.types.iter().enumerate() {
             by_folded.entry(&info.folded).or_default().push(t as u32);
@@ -481,10 +491,14 @@ impl Lexicon {
                 by_prefix
                     .entry((info.skeleton[0], info.skeleton[1]))
                     .or_default()
-                    .push(t as u32);
+                    .push((info.skeleton.len() as u32, t as u32));
             }
         }
+        for list in by_prefix.values_mut() {
+            list.sort_unstable();
+        }
         let mut scratch = Vec::new();
+        let mut cognates: Vec<(u32, f64)> = Vec::new();
         for (s, info) in src.types.iter().enumerate() {
             let s = s as u32;
             let mut linked: FxHashSet<u32> = FxHashSet::default();
@@ -506,16 +520,24 @@ impl Lexicon {
             if info.skeleton.len() >= COGNATE_MIN_LEN {
                 let pattern = Pattern::new(&info.skeleton);
                 if let Some(ts) = by_prefix.get(&(info.skeleton[0], info.skeleton[1])) {
-                    for &t in ts {
-                        if linked.contains(&t) {
-                            continue;
-                        }
+                    let (lo, hi) = cognate_lengths(info.skeleton.len());
+                    let from = ts.partition_point(|&(len, _)| (len as usize) < lo);
+                    let to = ts.partition_point(|&(len, _)| (len as usize) <= hi);
+                    cognates.clear();
+                    for &(_, t) in &ts[from..to] {
                         let other = &tgt.types[t as usize].skeleton;
                         let sim = similarity(&info.skeleton, other, pattern.as_ref(), &mut scratch);
-                        if sim >= cognate_threshold(info.skeleton.len().max(other.len())) {
-                            lex.add(s, t, LinkKind::Cognate, sim as f32);
-                            linked.insert(t);
+                        if sim >= cognate_threshold(info.skeleton.len().max(other.len()))
+                            && !linked.contains(&t)
+                        {
+                            cognates.push((t, sim));
                         }
+                    }
+                    // In target order, as the links of every other kind.
+                    cognates.sort_unstable_by_key(|&(t, _)| t);
+                    for &(t, sim) in &cognates {
+                        lex.add(s, t, LinkKind::Cognate, sim as f32);
+                        linked.insert(t);
                     }
                 }
             }
