@@ -29,12 +29,16 @@
 //!    (numbers, names, URLs, `?`, `!`, quotes…), cognates across scripts (romanised
 //!    skeletons compared by edit distance, or equal consonant skeletons) and an
 //!    optional [`Dictionary`];
-//! 3. `dp.rs`: dynamic programming over beads in a band found coarse-to-fine, so
-//!    time and memory are linear in the length of the texts;
+//! 3. `dp.rs`, `units.rs`: dynamic programming over beads in a band found coarse to
+//!    fine over blocks of equal length, so time and memory are linear in the length
+//!    of the texts, and runs of sentences without counterpart are priced as runs;
 //! 4. `model1.rs`: a translation lexicon (IBM Model 1) trained on the first pass's
 //!    confident beads — pooled over all documents of a batch — then a second pass
-//!    with it (Moore 2002). Paragraph boundaries, when both sides have them, are soft
-//!    anchors.
+//!    with it (Moore 2002), searching the whole document again where the first
+//!    pass's path fails the self-check. Paragraph boundaries, when both sides have
+//!    them, are soft anchors;
+//! 5. `check.rs`: the self-check of the result ([`AlignCheck`]): stretches that look
+//!    derailed, and the figures a user can see.
 
 mod check;
 mod document;
@@ -653,9 +657,10 @@ impl Aligner {
     }
 
     /// One alignment pass over a document: evidence, band, dynamic programming,
-    /// posteriors. `previous`: the previous pass's path, around which to search;
-    /// `last_pass`: whether this pass gives the result (tempered posteriors, band
-    /// widened where the path touches its edge, all bead types).
+    /// posteriors. `model`: the reading of the document's lengths and gaps to align
+    /// with; `previous`: the previous pass's path, and whether it passed the
+    /// self-check; `last_pass`: whether this pass gives the result (tempered
+    /// posteriors, band widened where the path touches its edge).
     #[allow(clippy::too_many_arguments)]
     fn pass(
         &self,
@@ -694,11 +699,13 @@ impl Aligner {
                 ev_tgt,
             };
         }
-        // The band: the whole grid of a small text; else one found coarse to fine on
-        // the whole document in every pass (a pass with the learned lexicon finds the
-        // course of stretches where the previous one lost it), and the band around
-        // the previous pass's path. Where the two part, each is searched and the
-        // better path kept (one band joining them would fill the space between).
+        // The band: the whole grid of a small text. Else, in the first pass, one
+        // found coarse to fine on the whole document; in a later pass, the band
+        // around the previous path if that path passed the self-check, and if not
+        // the coarse-to-fine band as well (with the learned lexicon it finds the
+        // course of stretches the previous pass lost): where the two bands part,
+        // each is searched and the better path kept (one band joining them would
+        // fill the space between).
         let types = &config.types;
         let units = (Units::sentences(n), Units::sentences(m));
         let search = |band: Band| {
