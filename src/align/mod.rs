@@ -627,16 +627,7 @@ impl Aligner {
             .zip(results)
             .zip(passes)
             .map(|((doc, r), passes)| {
-                let beads = r
-                    .path
-                    .iter()
-                    .zip(&r.posterior)
-                    .map(|(p, &score)| Bead {
-                        src: p.i0..p.i0 + p.a,
-                        tgt: p.j0..p.j0 + p.b,
-                        score,
-                    })
-                    .collect::<Vec<Bead>>();
+                let beads = r.beads();
                 let check = check::assess(&beads, doc.src.n(), doc.tgt.n(), &doc.anchors);
                 Alignment {
                     beads,
