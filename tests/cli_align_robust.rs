@@ -168,6 +168,25 @@ fn texts_that_are_not_translations_are_flagged() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr);
     assert!(stderr.contains("--strict: nothing written"), "{stderr}");
     assert!(!file.exists());
+    // Blocks of 50 sentences reordered (even blocks first, then odd ones): what can
+    // be paired in order is, and the anchors the rest holds are missed.
+    let blocks: Vec<&[String]> = french.chunks(50).collect();
+    let reordered: Vec<&str> = blocks
+        .iter()
+        .step_by(2)
+        .chain(blocks.iter().skip(1).step_by(2))
+        .flat_map(|b| b.iter().map(String::as_str))
+        .collect();
+    let moved = dir.path().join("moved.fr");
+    std::fs::write(&moved, reordered.join("\n") + "\n").unwrap();
+    let out = bitext()
+        .args(["align", "--segmented", "-f", "beads"])
+        .arg(&candide)
+        .arg(&moved)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(stderr.contains("numbers and names found once"), "{stderr}");
     // -v prints the check's figures.
     let out = bitext()
         .args(["align", "--segmented", "-v", "-f", "beads"])

@@ -34,6 +34,10 @@ const DERAILED_SHARE: f64 = 0.2;
 /// 0.33 on the dev, Bible and stress sets; 0.44 and more on mismatched texts), or
 /// half as much again if it has fewer than 100 pairs…
 const LOW_SHARE_MAX: f64 = 0.4;
+/// Alignments with fewer pairs than this need a higher low-scored share…
+const FEW_PAIRS: usize = 100;
+/// …this one.
+const FEW_PAIRS_LOW_SHARE_MAX: f64 = 1.5 * LOW_SHARE_MAX;
 /// …or one that misses half of at least this many anchors.
 const ANCHORS_MIN: usize = 8;
 
@@ -81,8 +85,8 @@ impl AlignCheck {
     /// stretches, most pairs scored low, or most anchors missed.
     pub fn derailed(&self) -> bool {
         self.suspect_share >= DERAILED_SHARE
-            || (self.pairs >= 100 && self.low_score_share >= LOW_SHARE_MAX)
-            || (self.pairs >= WINDOW && self.low_score_share >= 1.5 * LOW_SHARE_MAX)
+            || (self.pairs >= FEW_PAIRS && self.low_score_share >= LOW_SHARE_MAX)
+            || (self.pairs >= WINDOW && self.low_score_share >= FEW_PAIRS_LOW_SHARE_MAX)
             || self.anchors_missed_mostly()
     }
 

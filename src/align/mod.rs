@@ -824,11 +824,10 @@ impl Aligner {
             } else {
                 (Units::sentences(n), Units::sentences(m))
             };
-            let margin = COARSE_MARGIN;
             let rects = path.iter().map(|p| {
                 let (r0, r1) = nsu.covering(su.start[p.i0], su.start[p.i0 + p.a]);
                 let (c0, c1) = ntu.covering(tu.start[p.j0], tu.start[p.j0 + p.b]);
-                (r0, r1, c0, c1, margin)
+                (r0, r1, c0, c1, COARSE_MARGIN)
             });
             band = Band::from_rects(rects, nsu.count(), ntu.count());
             su = nsu;
