@@ -62,6 +62,45 @@ fn tmx_truncated_mid_unit() {
 }
 
 #[test]
+fn tmx_truncated_mid_tag() {
+    // The cut is named with its byte; the complete units are kept only when asked.
+    let stderr = refuse_file(
+        "truncated-mid-tag.tmx",
+        &[
+            ":14:",
+            "(unit 3)",
+            "cut off at byte 474",
+            "after 2 complete units",
+        ],
+    );
+    assert!(stderr.contains("--skip-invalid keeps"), "{stderr}");
+}
+
+#[test]
+fn skip_invalid_keeps_the_units_before_a_cut() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let output = cargo_bin_cmd!("bitext")
+        .args(["convert", "--skip-invalid"])
+        .arg(bad("truncated.tmx"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 units read, 1 written, 1 skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("truncated.tmx:11:33 (unit 2): the file ends inside <seg>"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cut off at byte 414"), "{stderr}");
+    assert_eq!(fs::read_to_string(&out).unwrap().lines().count(), 1);
+}
+
+#[test]
 fn declared_utf16_but_utf8() {
     refuse_file(
         "declared-utf16-is-utf8.tmx",

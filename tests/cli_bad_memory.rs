@@ -922,7 +922,14 @@ fn a_new_memory_appears_only_with_its_first_file() {
             bad.to_str().unwrap(),
         ],
     );
-    refused(&out, &["bad.tsv:3"]);
+    // Several files: the failure, then the list of what failed and what went in
+    // (issue 18).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("bitext: error: ") && lines[0].contains("bad.tsv:3"));
+    assert!(lines[1].contains("1 of 2 files failed") && lines[1].contains("imported: "));
     assert_eq!(units(&tm), 300);
     let names = dir_names(&mem);
     assert!(

@@ -7,6 +7,7 @@ mod cli_bad_memory;
 mod cli_concurrency;
 mod cli_convert;
 mod cli_crash;
+mod cli_import_edges;
 mod cli_omegat;
 mod cli_output;
 mod formats_props;

@@ -324,6 +324,13 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         )
     })?;
     let (src, tgt) = (src?, tgt?);
+    if let Some(warning) = empty_side(&src, src_path, &tgt, tgt_path) {
+        if args.strict {
+            bail!("{warning} (--strict)");
+        }
+        eprintln!("bitext: warning: {warning}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let read_time = started.elapsed();
     let alignment = with_threads(args.threads, || {
         aligner.align(&src.sentences(), &tgt.sentences())
@@ -340,22 +347,38 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     }
     let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
     if let (Some(tm), Some(info)) = (&args.into, &units) {
-        let mut memory = open_memory(tm, args.wait)?;
-        let stored = store_units(
-            &mut memory,
-            bead_units(&alignment, &src, &tgt, args.min_score, info),
-            args.on_duplicate,
-        )?;
-        if !global.quiet {
+        let pairs = bead_units(&alignment, &src, &tgt, args.min_score, info);
+        if pairs.is_empty() {
+            // A memory made for nothing would only hide the problem.
             eprintln!(
-                "align: {} ↔ {} into {}: {stored}",
+                "bitext: warning: {} ↔ {}: no pair to store (none has sentences on both \
+                 sides{}); {} not written",
                 src_path.display(),
                 tgt_path.display(),
+                if args.min_score.is_some() {
+                    " and reaches --min-score"
+                } else {
+                    ""
+                },
                 tm.display()
             );
-        }
-        if args.output.is_none() {
-            return Ok(ExitCode::SUCCESS);
+            if args.output.is_none() {
+                return Ok(ExitCode::SUCCESS);
+            }
+        } else {
+            let mut memory = open_memory(tm, args.wait)?;
+            let stored = store_units(&mut memory, pairs, args.on_duplicate)?;
+            if !global.quiet {
+                eprintln!(
+                    "align: {} ↔ {} into {}: {stored}",
+                    src_path.display(),
+                    tgt_path.display(),
+                    tm.display()
+                );
+            }
+            if args.output.is_none() {
+                return Ok(ExitCode::SUCCESS);
+            }
         }
     }
     let mut out = Output::create(args.output.as_deref())?;
@@ -460,6 +483,28 @@ pub(crate) fn write_alignment(
         out.write_all(line.as_bytes()).map_err(|e| out.context(e))?;
     }
     Ok(())
+}
+
+/// A warning naming the side(s) without a sentence (an empty or blank file): nothing
+/// can be aligned, so nothing is written.
+fn empty_side(src: &Document, src_path: &Path, tgt: &Document, tgt_path: &Path) -> Option<String> {
+    let empty: Vec<String> = [(src, src_path), (tgt, tgt_path)]
+        .iter()
+        .filter(|(doc, _)| doc.is_empty())
+        .map(|(_, path)| path.display().to_string())
+        .collect();
+    match empty.len() {
+        0 => None,
+        1 => Some(format!(
+            "{} has no sentence: nothing to align with {}; nothing written",
+            empty[0],
+            if src.is_empty() { tgt_path } else { src_path }.display()
+        )),
+        _ => Some(format!(
+            "{} and {} have no sentence: nothing to align; nothing written",
+            empty[0], empty[1]
+        )),
+    }
 }
 
 /// What translation units made from beads carry besides the texts.
@@ -737,6 +782,14 @@ fn run_batch(
                 .for_each(|(&(k, (s, t)), al)| {
                     let path = &chunk_names[k];
                     let written = (|| -> Result<()> {
+                        let (sp, tp) = &chunk_pairs[k];
+                        if let Some(warning) = empty_side(s, sp, t, tp) {
+                            if args.strict {
+                                bail!("{warning} (--strict)");
+                            }
+                            bar.suspend(|| eprintln!("bitext: warning: {warning}"));
+                            return Ok(());
+                        }
                         if let Some(warning) = al.check.warning() {
                             let (sp, tp) = &chunk_pairs[k];
                             let pair = format!("{} ↔ {}", sp.display(), tp.display());

@@ -55,6 +55,11 @@ pub struct ImportArgs {
     /// What to do when a unit's source is stored already with another translation.
     #[arg(long, value_enum, default_value_t = Duplicates::Keep)]
     pub on_duplicate: Duplicates,
+    /// Refuse units that CAT tools write but that are not full pairs: segments that
+    /// hold only inline codes (kept by default) and units with text in one language
+    /// only (skipped and counted by default). With --skip-invalid they are skipped.
+    #[arg(long)]
+    pub strict: bool,
     /// Recorded as creator of units that name none (default: $BITEXT_USER).
     #[arg(long)]
     pub user: Option<String>,
@@ -85,6 +90,12 @@ pub struct ImportReport {
     pub replaced: u64,
     /// Units not stored, for the reasons in `skips`.
     pub skipped: u64,
+    /// Of the skipped units, those with text in fewer than two languages (skipped
+    /// unless --strict, which makes them an error).
+    pub one_language: u64,
+    /// Units stored whose segments (some or all) hold only inline codes, no text
+    /// (--strict refuses them).
+    pub tags_only: u64,
     /// Why units were skipped, with where (at most 1,000 listed).
     pub skips: Vec<String>,
     /// Warnings of the reader (values that could not be kept).
@@ -110,32 +121,137 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     tm::user(&args.user)?;
     // A memory that does not exist yet is built unseen and published after the first
     // file (see `NewMemory`): its pages are written once, not twice.
-    let mut target = match args.tm.create_new()? {
+    let mut target = Some(match args.tm.create_new()? {
         Some(new) => Target::New(new),
         None => Target::Open(args.tm.open_write(true)?),
-    };
+    });
     let mut out = Output::create(None)?;
+    // Each file is its own transaction: one that fails leaves the memory as it was and
+    // the next is tried. Only a failure of the memory itself (not of a file) stops the
+    // run; the files after it are listed as not tried.
+    let mut imported: Vec<String> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    let mut not_tried: Vec<String> = Vec::new();
+    let mut stopped = false;
     for path in &args.files {
-        let report = import_file(target.memory(), path, &read_options, &args, global)?;
-        target = target.published()?;
-        match args.format {
-            TextOrJson::Jsonl => {
-                let line = serde_json::to_string(&report)? + "\n";
-                // Flushed at once: the line says the file is committed, and a script
-                // following the import must learn it even if the run is cut short later.
-                std::io::Write::write_all(&mut out, line.as_bytes())
-                    .and_then(|()| std::io::Write::flush(&mut out))
-                    .map_err(|e| out.context(e))?;
-            }
-            TextOrJson::Text => {
-                if !global.quiet {
-                    eprint!("{}", report_text(&report));
+        let name = display(path);
+        let Some(mut open) = target.take().filter(|_| !stopped) else {
+            not_tried.push(name);
+            continue;
+        };
+        let line = match import_file(open.memory(), path, &read_options, &args, global) {
+            Ok(report) => match open.published() {
+                Ok(published) => {
+                    target = Some(published);
+                    imported.push(name);
+                    match args.format {
+                        TextOrJson::Jsonl => serde_json::to_string(&report)?,
+                        TextOrJson::Text => {
+                            if !global.quiet {
+                                eprint!("{}", report_text(&report));
+                            }
+                            continue;
+                        }
+                    }
                 }
+                Err(e) => {
+                    // The new memory could not be put in place: nothing is left to
+                    // import into.
+                    eprintln!("bitext: error: {e:#}");
+                    failed.push(name.clone());
+                    stopped = true;
+                    failure_line(&name, &e)?
+                }
+            },
+            Err(Failure { error, memory }) => {
+                target = Some(open);
+                eprintln!("bitext: error: {error:#}");
+                failed.push(name.clone());
+                stopped |= memory;
+                failure_line(&name, &error)?
             }
+        };
+        if let TextOrJson::Jsonl = args.format {
+            // Flushed at once: the line says the file is committed (or not), and a
+            // script following the import must learn it even if the run is cut short
+            // later.
+            let line = line + "\n";
+            std::io::Write::write_all(&mut out, line.as_bytes())
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .map_err(|e| out.context(e))?;
+        }
+    }
+    if let TextOrJson::Jsonl = args.format {
+        for name in &not_tried {
+            let line =
+                serde_json::to_string(&serde_json::json!({"file": name, "not_tried": true}))?
+                    + "\n";
+            std::io::Write::write_all(&mut out, line.as_bytes()).map_err(|e| out.context(e))?;
         }
     }
     out.finish()?;
-    Ok(ExitCode::SUCCESS)
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.files.len() == 1 {
+        return Ok(ExitCode::from(1));
+    }
+    // Said even with --quiet: it explains the exit status.
+    eprintln!(
+        "{}",
+        summary(args.files.len(), &imported, &failed, &not_tried)
+    );
+    Ok(ExitCode::from(1))
+}
+
+/// The JSON line of a file that failed.
+fn failure_line(name: &str, error: &anyhow::Error) -> Result<String> {
+    Ok(serde_json::to_string(
+        &serde_json::json!({"file": name, "error": format!("{error:#}")}),
+    )?)
+}
+
+/// The end of a run in which files failed: which were imported, which failed, which
+/// were not tried.
+fn summary(files: usize, imported: &[String], failed: &[String], not_tried: &[String]) -> String {
+    let list = |names: &[String]| names.join(", ");
+    let mut s = format!(
+        "bitext: {} of {files} files failed (nothing of them was imported): {}",
+        failed.len(),
+        list(failed)
+    );
+    if imported.is_empty() {
+        s.push_str("; none imported");
+    } else {
+        let _ = write!(s, "; imported: {}", list(imported));
+    }
+    if !not_tried.is_empty() {
+        let _ = write!(s, "; not tried (the memory failed): {}", list(not_tried));
+    }
+    s
+}
+
+/// Why a file was not imported; `memory` when the memory failed (not the file), so
+/// that the files after it are not tried.
+struct Failure {
+    error: anyhow::Error,
+    memory: bool,
+}
+
+impl Failure {
+    fn file(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            error: error.into(),
+            memory: false,
+        }
+    }
+
+    fn memory(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            error: error.into(),
+            memory: true,
+        }
+    }
 }
 
 fn display(path: &Path) -> String {
@@ -152,10 +268,10 @@ fn import_file(
     read_options: &ReadOptions,
     args: &ImportArgs,
     global: &Global,
-) -> Result<ImportReport> {
+) -> std::result::Result<ImportReport, Failure> {
     let start = Instant::now();
     let name = display(path);
-    let mut reader = formats::open(path, read_options)?;
+    let mut reader = formats::open(path, read_options).map_err(Failure::file)?;
     let origin = args
         .origin
         .clone()
@@ -171,25 +287,43 @@ fn import_file(
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
     };
     let bar = progress::bar(global, total, &format!("importing {name} (bytes)"));
-    let mut writer = memory.writer(MemoryWriteOptions {
-        on_duplicate: args.on_duplicate.into(),
-        user: tm::user(&args.user)?,
-        now: None,
-    })?;
+    let mut writer = memory
+        .writer(MemoryWriteOptions {
+            on_duplicate: args.on_duplicate.into(),
+            user: tm::user(&args.user).map_err(Failure::file)?,
+            now: None,
+        })
+        .map_err(|e| {
+            Failure::memory(anyhow::Error::new(e).context(format!("cannot import {name}")))
+        })?;
     let store = |units: &[TranslationUnit],
-                 analyzed: AnalyzedBatch,
+                 mut analyzed: AnalyzedBatch,
                  writer: &mut crate::memory::Writer<'_>,
                  report: &mut ImportReport,
                  first: u64|
-     -> Result<()> {
-        let outcomes = writer
-            .add_analyzed_batch(units, analyzed)
-            .with_context(|| format!("cannot import {name}; the memory is unchanged by it"))?;
+     -> std::result::Result<(), Failure> {
+        if args.strict {
+            for (unit, a) in units.iter().zip(analyzed.units.iter_mut()) {
+                if a.is_ok() && unit.variants.iter().any(tags_only) {
+                    *a = Err(crate::Error::invalid(
+                        "--strict: a segment holds only inline codes, no text",
+                    ));
+                }
+            }
+        }
+        let outcomes = writer.add_analyzed_batch(units, analyzed).map_err(|e| {
+            Failure::memory(anyhow::Error::new(e).context(format!(
+                "cannot import {name}; the memory is unchanged by it"
+            )))
+        })?;
         for (k, (unit, outcome)) in units.iter().zip(outcomes).enumerate() {
             let place = match &unit.id {
                 Some(id) => format!("{name} (unit {id})"),
                 None => format!("{name} (unit #{})", first + k as u64 + 1),
             };
+            if outcome.is_ok() && unit.variants.iter().any(tags_only) {
+                report.tags_only += 1;
+            }
             match outcome {
                 Ok(AddOutcome::Inserted { .. }) => report.imported += 1,
                 Ok(AddOutcome::Merged { .. }) => report.merged += 1,
@@ -202,12 +336,24 @@ fn import_file(
                         ));
                     }
                 }
+                Err(e) if !args.strict && one_language(unit) => {
+                    // Ordinary in real memories (an untranslated segment): not an error.
+                    let _ = e;
+                    report.skipped += 1;
+                    report.one_language += 1;
+                    if report.skips.len() < LISTED {
+                        report.skips.push(format!(
+                            "{place}: text in one language only ({}; --strict refuses such units)",
+                            languages(unit)
+                        ));
+                    }
+                }
                 Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
                     if !args.reading.skip_invalid {
-                        bail!(
+                        return Err(Failure::file(anyhow::anyhow!(
                             "{place}: {} (--skip-invalid skips such units); nothing of {name} was imported",
                             formats::error_message(&e)
-                        );
+                        )));
                     }
                     report.skipped += 1;
                     if report.skips.len() < LISTED {
@@ -216,7 +362,7 @@ fn import_file(
                             .push(format!("{place}: {}", formats::error_message(&e)));
                     }
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(Failure::file(e)),
             }
         }
         Ok(())
@@ -224,7 +370,7 @@ fn import_file(
     // A pipeline: a reader thread reads and analyses batches (tokens, keys: on all
     // cores) while this thread stores the previous one (SQLite: one core). Stored
     // units go back to the reader thread to be freed there.
-    std::thread::scope(|scope| -> Result<()> {
+    std::thread::scope(|scope| -> std::result::Result<(), Failure> {
         let (batches, ready) = std::sync::mpsc::sync_channel(1);
         let (spent, returned) = std::sync::mpsc::channel();
         let reading =
@@ -250,13 +396,15 @@ fn import_file(
         drop(ready);
         let read = reading
             .join()
-            .map_err(|_| anyhow::anyhow!("reading {name} failed unexpectedly"))?;
-        stored.and(read)
+            .map_err(|_| Failure::file(anyhow::anyhow!("reading {name} failed unexpectedly")))?;
+        stored.and(read.map_err(Failure::file))
     })?;
     bar.set_message("committing");
-    writer
-        .commit()
-        .with_context(|| format!("cannot import {name}; the memory is unchanged by it"))?;
+    writer.commit().map_err(|e| {
+        Failure::memory(anyhow::Error::new(e).context(format!(
+            "cannot import {name}; the memory is unchanged by it"
+        )))
+    })?;
     bar.finish_and_clear();
     let read = reader.report();
     report.read = read.units;
@@ -269,6 +417,36 @@ fn import_file(
     report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
     report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(report)
+}
+
+/// A segment without text that holds inline codes.
+fn tags_only(v: &crate::unit::Variant) -> bool {
+    v.markup.is_some() && v.text.trim().is_empty()
+}
+
+/// A unit with content (text or inline codes) in fewer than two variants: the memory
+/// cannot store it as a translation.
+fn one_language(unit: &TranslationUnit) -> bool {
+    unit.variants
+        .iter()
+        .filter(|v| crate::memory::has_content(v))
+        .count()
+        < 2
+}
+
+/// The languages of a unit's variants with content, for messages.
+fn languages(unit: &TranslationUnit) -> String {
+    let langs: Vec<&str> = unit
+        .variants
+        .iter()
+        .filter(|v| crate::memory::has_content(v))
+        .map(|v| v.lang.as_str())
+        .collect();
+    if langs.is_empty() {
+        "none".to_string()
+    } else {
+        langs.join(", ")
+    }
 }
 
 /// The memory an import writes to.
@@ -383,7 +561,68 @@ fn report_text(r: &ImportReport) -> String {
     for w in &r.warnings {
         let _ = writeln!(s, "  warning {w}");
     }
+    if r.tags_only > 0 {
+        let _ = writeln!(
+            s,
+            "  note: {} kept with segments that hold only inline codes (--strict refuses such units)",
+            if r.tags_only == 1 { "1 unit".to_string() } else { format!("{} units", r.tags_only) }
+        );
+    }
     s
+}
+
+/// Every language of the memory, for the columns of CSV/TSV: the source language
+/// first (`-s`, else the most frequent source language), then the others by how many
+/// variants they have.
+fn all_languages(stats: &crate::memory::Stats, src: Option<&LangTag>) -> Result<Vec<LangTag>> {
+    let mut langs: Vec<(LangTag, u64)> = Vec::with_capacity(stats.languages.len());
+    for (tag, n) in &stats.languages {
+        // A stored tag was checked when it was stored.
+        if let Ok(tag) = LangTag::parse(tag) {
+            langs.push((tag, *n));
+        }
+    }
+    let first = match src {
+        Some(s) => Some(s.clone()),
+        None => {
+            let mut sources: Vec<(&str, u64)> = Vec::new();
+            for pair in &stats.pairs {
+                match sources.iter_mut().find(|(s, _)| *s == pair.source) {
+                    Some((_, n)) => *n += pair.units,
+                    None => sources.push((&pair.source, pair.units)),
+                }
+            }
+            sources
+                .iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                .and_then(|(s, _)| LangTag::parse(s).ok())
+        }
+    };
+    langs.sort_by(|a, b| {
+        let is_first = |t: &LangTag| first.as_ref() == Some(t);
+        is_first(&b.0)
+            .cmp(&is_first(&a.0))
+            .then(b.1.cmp(&a.1))
+            .then(a.0.as_str().cmp(b.0.as_str()))
+    });
+    let mut out: Vec<LangTag> = langs.into_iter().map(|(t, _)| t).collect();
+    if let Some(s) = src {
+        if !out.iter().any(|t| t == s || t.matches(s)) {
+            bail!(
+                "the memory holds no unit in {s} (its languages: {})",
+                out.iter()
+                    .map(LangTag::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if let Some(p) = out.iter().position(|t| t == s || t.matches(s)) {
+            // `-s en` with units stored as en-US: that column first.
+            let tag = out.remove(p);
+            out.insert(0, tag);
+        }
+    }
+    Ok(out)
 }
 
 /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
@@ -454,11 +693,19 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
         .map(|c| Column::parse(c).with_context(|| format!("--columns {c:?}")))
         .collect::<Result<Vec<_>>>()?;
     let memory = args.tm.open_read()?;
-    let total = memory.stats()?.units;
+    let stats = memory.stats()?;
+    let total = stats.units;
+    // CSV/TSV have one column per language, chosen before the first row: every
+    // language of the memory, unless -s and -t choose a pair. (The columns of the
+    // first unit alone would drop the units and variants of every other language.)
+    let columns_langs = match (to, keep.is_empty()) {
+        (Format::Csv | Format::Tsv, true) => all_languages(&stats, src.as_ref())?,
+        _ => keep.clone(),
+    };
     let out = Output::create((!stdout).then_some(args.output.as_path()))?;
     let options = WriteOptions {
         source_lang: src.clone(),
-        langs: keep.clone(),
+        langs: columns_langs.clone(),
         columns,
         jsonl_simple: args.simple,
         ..WriteOptions::default()
@@ -504,8 +751,31 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
             args.output.display().to_string()
         };
         let mut s = format!("export: {} units written to {to_name}", report.units);
+        let mut details = String::new();
+        if keep.is_empty() && columns_langs.len() > 2 {
+            let names: Vec<&str> = columns_langs.iter().map(LangTag::as_str).collect();
+            let _ = write!(
+                s,
+                " (one column per language: {}; -s and -t export one pair)",
+                names.join(", ")
+            );
+        }
         if not_in_pair > 0 {
             let _ = write!(s, "; {not_in_pair} units without both languages left out");
+        }
+        if report.skipped > 0 {
+            // Units the format could not hold (no variant in the chosen languages).
+            let _ = write!(s, "; {} units skipped", report.skipped);
+            for notice in &report.skips {
+                let _ = write!(details, "\n  skipped {notice}");
+            }
+            if report.skipped > report.skips.len() as u64 {
+                let _ = write!(
+                    details,
+                    "\n  … and {} more skipped",
+                    report.skipped - report.skips.len() as u64
+                );
+            }
         }
         if report.variants_dropped > 0 {
             let _ = write!(
@@ -521,7 +791,7 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
                 report.markup_dropped
             );
         }
-        eprintln!("{s}");
+        eprintln!("{s}{details}");
     }
     Ok(ExitCode::SUCCESS)
 }

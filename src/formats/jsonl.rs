@@ -13,7 +13,7 @@ use super::input::{self, Head, TextInput};
 use super::{unit_location, Item, ReadOptions, ReadReport, Source, WriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
 use crate::text::LangTag;
-use crate::unit::{Note, TranslationUnit, Variant};
+use crate::unit::{Note, TranslationUnit};
 
 /// The simple record shape.
 #[derive(Debug, Deserialize, Serialize)]
@@ -177,22 +177,23 @@ impl<W: Write> JsonlWriter<W> {
     }
 
     fn simple_record(&mut self, unit: &TranslationUnit) -> Option<Simple> {
-        if self.langs.len() < 2 {
+        let (source, target) = if self.langs.len() >= 2 {
+            (unit.variant(&self.langs[0])?, unit.variant(&self.langs[1])?)
+        } else {
+            // No pair chosen: each record names its own languages, so each unit gives
+            // its own pair (its source and its first other language); units of
+            // another pair than the first are not dropped.
             let src = unit
                 .source_lang
-                .clone()
-                .or_else(|| unit.variants.first().map(|v| v.lang.clone()))?;
+                .as_ref()
+                .or_else(|| unit.variants.first().map(|v| &v.lang))?;
             let tgt = unit
                 .variants
                 .iter()
                 .map(|v| &v.lang)
-                .find(|l| !l.matches(&src) && !src.matches(l))?
-                .clone();
-            self.langs = vec![src, tgt];
-        }
-        let pick = |lang: &LangTag| -> Option<&Variant> { unit.variant(lang) };
-        let source = pick(&self.langs[0])?;
-        let target = pick(&self.langs[1])?;
+                .find(|l| !l.matches(src) && !src.matches(l))?;
+            (unit.variant(src)?, unit.variant(tgt)?)
+        };
         self.report.markup_dropped +=
             source.markup.is_some() as u64 + target.markup.is_some() as u64;
         self.report.variants_dropped += unit.variants.len().saturating_sub(2) as u64;

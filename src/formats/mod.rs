@@ -284,6 +284,9 @@ pub(crate) enum Item {
     Invalid(Error),
     /// An error after which the input cannot be read further.
     Fatal(Error),
+    /// The input ends in the middle (it was cut off): the units before were complete.
+    /// With `skip_invalid` they are kept and the cut is reported; else an error.
+    Truncated(Error),
 }
 
 /// A format's reader, behind [`Reader`].
@@ -477,6 +480,36 @@ impl Iterator for Reader {
                 Some(Item::Fatal(err)) => {
                     self.done = true;
                     return Some(Err(err));
+                }
+                Some(Item::Truncated(err)) => {
+                    self.done = true;
+                    // The input ended: all of it was read.
+                    let bytes = self.bytes_read();
+                    let units = self.report.units;
+                    let message = error_message(&err);
+                    let complete = match units {
+                        1 => "1 complete unit".to_string(),
+                        n => format!("{n} complete units"),
+                    };
+                    if self.skip_invalid {
+                        let what =
+                            format!("{message}; cut off at byte {bytes}: kept the {complete} before the cut");
+                        let location = err.location().clone();
+                        if location.unit.is_some() {
+                            self.report
+                                .skip(location, format!("{what}, lost the unit cut in two"));
+                        } else {
+                            self.report.warn(location, what);
+                        }
+                        return None;
+                    }
+                    return Some(Err(Error::syntax(
+                        format!(
+                            "{message}; cut off at byte {bytes}, after {complete} \
+                             (--skip-invalid keeps the complete units)"
+                        ),
+                        err.location().clone(),
+                    )));
                 }
             }
         }

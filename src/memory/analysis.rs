@@ -404,13 +404,15 @@ fn distinct_terms(tokens: &[u32], pairs: &mut Vec<u64>, distinct: &mut Vec<(u32,
     }
 }
 
+/// Whether a variant has content: text, or inline markup alone (a segment that holds
+/// only an inline code, common in CAT tools' memories, is still a segment).
+pub(crate) fn has_content(v: &crate::unit::Variant) -> bool {
+    v.text.chars().any(|c| !c.is_whitespace()) || v.markup.as_deref().is_some_and(|m| !m.is_empty())
+}
+
 /// Checks that a unit can be stored.
 fn check(unit: &TranslationUnit) -> Result<()> {
-    let filled = unit
-        .variants
-        .iter()
-        .filter(|v| v.text.chars().any(|c| !c.is_whitespace()))
-        .count();
+    let filled = unit.variants.iter().filter(|v| has_content(v)).count();
     if filled < 2 {
         return Err(Error::invalid(
             "a unit needs text in at least two languages",

@@ -48,6 +48,16 @@ pub struct WriteOptions {
     pub now: Option<jiff::Timestamp>,
 }
 
+/// The markup of a variant without text (inline codes only), which tells such
+/// variants apart; `None` for a variant with text.
+fn tags_only<'a>(text: &str, markup: Option<&'a str>) -> Option<&'a str> {
+    if text.is_empty() {
+        markup
+    } else {
+        None
+    }
+}
+
 /// What [`Writer::add`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -553,12 +563,24 @@ impl<'m> Writer<'m> {
     ) -> Result<AddOutcome> {
         let prepared = self.prepare(unit, analyzed, batch)?;
         let src = &prepared[analyzed.source];
-        let existing = self.same_source(src.analysis.key, src.lang, src.text, src.analysis.hash)?;
+        let src_markup = unit.variants[analyzed.source].markup.as_deref();
+        let existing = self.same_source(
+            src.analysis.key,
+            src.lang,
+            src.text,
+            src.analysis.hash,
+            src_markup,
+        )?;
         if existing.is_empty() {
             let id = self.insert(unit, &prepared)?;
             return Ok(AddOutcome::Inserted { unit: id });
         }
-        let new_set: Vec<(i64, &str)> = prepared.iter().map(|p| (p.lang, p.text)).collect();
+        // A variant is its text; one without text (inline codes only) is its markup.
+        let new_set: Vec<(i64, &str, Option<&str>)> = prepared
+            .iter()
+            .zip(&unit.variants)
+            .map(|(p, v)| (p.lang, p.text, tags_only(p.text, v.markup.as_deref())))
+            .collect();
         match self.options.on_duplicate {
             OnDuplicate::Skip => Ok(AddOutcome::Skipped {
                 existing: existing[0],
@@ -576,11 +598,13 @@ impl<'m> Writer<'m> {
                     let Some(row) = store::read_unit(&self.tx, &self.langs, id)? else {
                         continue;
                     };
-                    let old_set: Vec<(i64, &str)> = row
+                    let old_set: Vec<(i64, &str, Option<&str>)> = row
                         .langs
                         .iter()
                         .zip(&row.unit.variants)
-                        .map(|(&l, v)| (l, v.text.as_str()))
+                        .map(|(&l, v)| {
+                            (l, v.text.as_str(), tags_only(&v.text, v.markup.as_deref()))
+                        })
                         .collect();
                     if new_set.iter().all(|item| old_set.contains(item)) {
                         self.merge_into(&row, unit)?;
@@ -602,8 +626,16 @@ impl<'m> Writer<'m> {
     }
 
     /// Units whose source variant has language `lang` and text `text` (NFC, with
-    /// words key `key` and hash `hash`).
-    fn same_source(&mut self, key: i64, lang: i64, text: &str, hash: u64) -> Result<Vec<i64>> {
+    /// words key `key` and hash `hash`); for a source without text (inline codes
+    /// only), also its `markup`.
+    fn same_source(
+        &mut self,
+        key: i64,
+        lang: i64,
+        text: &str,
+        hash: u64,
+        markup: Option<&str>,
+    ) -> Result<Vec<i64>> {
         let mut candidates: Vec<i64> = Vec::new();
         let mut next = self.added.get(&key).copied();
         while let Some(i) = next {
@@ -661,7 +693,12 @@ impl<'m> Writer<'m> {
                 }
             }
             if let Some((k, v)) = source.or(first) {
-                if k == index && v.lang == lang && v.text == text && !out.contains(&unit) {
+                if k == index
+                    && v.lang == lang
+                    && v.text == text
+                    && tags_only(v.text, v.markup) == tags_only(text, markup)
+                    && !out.contains(&unit)
+                {
                     out.push(unit);
                 }
             }

@@ -93,6 +93,11 @@ pub(crate) struct TmxReader {
     body_depth: usize,
     ordinal: u64,
     finished: bool,
+    /// Set when the input ended in the middle of the document (it was cut off): the
+    /// units read before are complete.
+    cut: std::cell::Cell<bool>,
+    /// The name of the unit being read (`tuid`, else `#ordinal`), for a cut inside it.
+    current: Option<String>,
     /// Warnings and not-kept counts from reading the header.
     early: Option<ReadReport>,
 }
@@ -161,6 +166,8 @@ impl TmxReader {
             body_depth: 0,
             ordinal: 0,
             finished: false,
+            cut: std::cell::Cell::new(false),
+            current: None,
             early: Some(ReadReport::default()),
         };
         if let Some(w) = warning {
@@ -204,10 +211,19 @@ impl TmxReader {
                     self.path.as_deref(),
                 )
             }
-            other => Error::syntax(
-                format!("malformed XML: {other}"),
-                self.location_at(self.xml.error_position()),
-            ),
+            other => {
+                if let quick_xml::Error::Syntax(e) = &other {
+                    use quick_xml::errors::SyntaxError as S;
+                    // Each of these means the input ended inside a piece of markup.
+                    if !matches!(e, S::InvalidBangMarkup) {
+                        self.cut.set(true);
+                    }
+                }
+                Error::syntax(
+                    format!("malformed XML: {other}"),
+                    self.location_at(self.xml.error_position()),
+                )
+            }
         }
     }
 
@@ -255,6 +271,7 @@ impl TmxReader {
     }
 
     fn truncated(&self, inside: &str) -> Error {
+        self.cut.set(true);
         self.syntax(format!(
             "the file ends inside <{inside}>: it is truncated or not well-formed"
         ))
@@ -581,7 +598,13 @@ impl TmxReader {
             Ok(item) => item,
             Err(e) => {
                 self.finished = true;
-                Item::Fatal(e)
+                match (self.cut.get(), self.current.take()) {
+                    (true, Some(unit)) if e.location().unit.is_none() => {
+                        let location = e.location().clone().with_unit(unit);
+                        Item::Fatal(e.at(location))
+                    }
+                    _ => Item::Fatal(e),
+                }
             }
         }
     }
@@ -613,6 +636,7 @@ impl TmxReader {
             Some(id) => id.clone(),
             None => format!("#{}", self.ordinal),
         });
+        self.current = location.unit.clone();
         let mut problem: Option<String> = None;
         fn note_problem(p: String, problem: &mut Option<String>) {
             if problem.is_none() {
@@ -857,6 +881,19 @@ fn unit_prop(unit: &mut TranslationUnit, prop: Prop, location: &Location, report
 
 impl Source for TmxReader {
     fn next_item(&mut self, report: &mut ReadReport) -> Option<Item> {
+        match self.next_item_inner(report) {
+            Some(Item::Fatal(e)) if self.cut.get() => Some(Item::Truncated(e)),
+            item => item,
+        }
+    }
+
+    fn tmx_header(&self) -> Option<&TmxHeader> {
+        Some(&self.header)
+    }
+}
+
+impl TmxReader {
+    fn next_item_inner(&mut self, report: &mut ReadReport) -> Option<Item> {
         if let Some(early) = self.early.take() {
             report.absorb(early);
         }
@@ -910,9 +947,5 @@ impl Source for TmxReader {
                 _ => {}
             }
         }
-    }
-
-    fn tmx_header(&self) -> Option<&TmxHeader> {
-        Some(&self.header)
     }
 }
