@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use admin::{DeleteFilter, LanguagePairStats, Stats, UnitRecord, Units};
+pub use admin::{DeleteFilter, LanguagePairStats, Languages, Stats, UnitRecord, Units};
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};
