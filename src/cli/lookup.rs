@@ -65,6 +65,8 @@ pub struct LookupArgs {
     #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
     pub next: Option<String>,
     /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
+    /// Without it, other variants of a language are found one point lower per side
+    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
     #[arg(long)]
     pub strict_lang: bool,
     /// Compare with every stored text instead of using the index (slow; the ground

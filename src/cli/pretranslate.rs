@@ -58,6 +58,8 @@ pub struct PretranslateArgs {
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
     /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
+    /// Without it, other variants of a language are found one point lower per side
+    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
     #[arg(long)]
     pub strict_lang: bool,
     #[command(flatten)]
