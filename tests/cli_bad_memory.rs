@@ -160,6 +160,169 @@ fn read_only_memory_file() {
     fs::set_permissions(&tm, perms).unwrap();
 }
 
+/// A way to run bitext with a folder it cannot write to. A normal user: the folder's
+/// permissions (`chmod 555`). The superuser ignores those, so the commands run in a
+/// mount namespace of their own where the folder is bind-mounted read-only
+/// (`unshare -m`); where neither is possible the test fails rather than skip.
+struct ReadOnlyFolder {
+    dir: PathBuf,
+    mounted: bool,
+}
+
+impl ReadOnlyFolder {
+    fn new(dir: &Path) -> ReadOnlyFolder {
+        let mut perms = fs::metadata(dir).unwrap().permissions();
+        perms.set_readonly(true);
+        fs::set_permissions(dir, perms).unwrap();
+        let probe = dir.join("probe");
+        if fs::write(&probe, "x").is_err() {
+            return ReadOnlyFolder {
+                dir: dir.to_path_buf(),
+                mounted: false,
+            };
+        }
+        fs::remove_file(&probe).unwrap();
+        let folder = ReadOnlyFolder {
+            dir: dir.to_path_buf(),
+            mounted: true,
+        };
+        let out = folder
+            .command("sh", &["-c", "touch probe"])
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success() && !probe.exists(),
+            "cannot make a read-only folder: the folder's permissions do not stop this \
+             user (the superuser), and `unshare -m` with a read-only bind mount did not \
+             work either: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        folder
+    }
+
+    /// `program ARGS…`, run in the folder seen read-only.
+    fn command(&self, program: &str, args: &[&str]) -> std::process::Command {
+        let mut cmd = if self.mounted {
+            let mut cmd = std::process::Command::new("unshare");
+            cmd.args(["-m", "sh", "-c"])
+                .arg(
+                    "mount --bind \"$0\" \"$0\" && mount -o remount,ro,bind \"$0\" && \
+                     cd \"$0\" && exec \"$@\"",
+                )
+                .arg(&self.dir)
+                .arg(program);
+            cmd
+        } else {
+            let mut cmd = std::process::Command::new(program);
+            cmd.current_dir(&self.dir);
+            cmd
+        };
+        cmd.args(args)
+            .env_remove("BITEXT_TM")
+            .env_remove("BITEXT_USER");
+        cmd
+    }
+
+    /// `bitext ARGS… --tm tm.sqlite`, in the folder.
+    fn bitext(&self, args: &[&str]) -> Output {
+        let bin = assert_cmd::cargo::cargo_bin("bitext");
+        let mut args = args.to_vec();
+        args.extend(["--tm", "tm.sqlite"]);
+        self.command(bin.to_str().unwrap(), &args).output().unwrap()
+    }
+}
+
+impl Drop for ReadOnlyFolder {
+    fn drop(&mut self) {
+        let mut perms = fs::metadata(&self.dir).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        let _ = fs::set_permissions(&self.dir, perms);
+    }
+}
+
+#[test]
+fn read_only_folder() {
+    // Issue 18: a shared memory on a read-only mount or in another user's folder.
+    // Reading commands work and create nothing beside it (SQLite's `-wal` and `-shm`
+    // files could not be made there); writes are refused naming the file and why.
+    let dir = tempdir();
+    let tm = memory(dir.path());
+    let tsv = pairs_tsv(dir.path(), "more.tsv", 10);
+    fs::copy(&tsv, dir.path().join("more.tsv.bak")).unwrap();
+    let before = fs::read(&tm).unwrap();
+    let names = dir_names(dir.path());
+    let folder = ReadOnlyFolder::new(dir.path());
+    let lookup = folder.bitext(&[
+        "lookup",
+        "Report 7 was sent to the office on day 7!",
+        "-s",
+        "en",
+        "-t",
+        "ru",
+        "-f",
+        "jsonl",
+    ]);
+    succeeded(&lookup);
+    let hits = crate::util::json_lines(&lookup.stdout);
+    assert_eq!(hits[0]["matches"][0]["score"]["percent"], 99, "{hits:?}");
+    let concordance = folder.bitext(&["concordance", "office", "--max", "3"]);
+    succeeded(&concordance);
+    assert_eq!(
+        String::from_utf8_lossy(&concordance.stdout)
+            .matches("**office**")
+            .count(),
+        3
+    );
+    let stats = folder.bitext(&["stats"]);
+    succeeded(&stats);
+    assert!(String::from_utf8_lossy(&stats.stdout).contains("units       200"));
+    let export = folder.bitext(&["export", "-", "--to", "jsonl", "-q"]);
+    succeeded(&export);
+    assert_eq!(crate::util::json_lines(&export.stdout).len(), 200);
+    let pretranslate = folder.bitext(&["pretranslate", "more.tsv", "-s", "en", "-t", "ru"]);
+    succeeded(&pretranslate);
+
+    let mut writes: Vec<Vec<&str>> = WRITE_COMMANDS.iter().map(|c| c.to_vec()).collect();
+    writes.push(vec!["import", "more.tsv"]);
+    for args in &writes {
+        let stderr = refused(&folder.bitext(args), &["tm.sqlite", "not writable"]);
+        assert!(stderr.contains("reading commands"), "{stderr}");
+    }
+    // A new memory there cannot be made: refused before any work, naming the folder.
+    let new = folder
+        .command(
+            assert_cmd::cargo::cargo_bin("bitext").to_str().unwrap(),
+            &["import", "more.tsv", "--tm", "new.sqlite"],
+        )
+        .output()
+        .unwrap();
+    refused(&new, &["new.sqlite", "not writable"]);
+    drop(folder);
+    assert_same(&tm, &before);
+    assert_eq!(
+        dir_names(dir.path()),
+        names,
+        "files were made beside the memory"
+    );
+}
+
+#[test]
+fn read_only_folder_with_pending_log() {
+    // A write-ahead log with changes not yet in the file cannot be read without its
+    // index, which cannot be made in a read-only folder: refused, saying so, rather
+    // than read stale data.
+    let dir = tempdir();
+    let tm = memory(dir.path());
+    fs::write(dir.path().join("tm.sqlite-wal"), vec![1u8; 4096]).unwrap();
+    let folder = ReadOnlyFolder::new(dir.path());
+    let out = folder.bitext(&["stats"]);
+    refused(&out, &["tm.sqlite-wal", "holds changes", "writable"]);
+    drop(folder);
+    fs::remove_file(dir.path().join("tm.sqlite-wal")).unwrap();
+    assert_eq!(units(&tm), 200);
+}
+
 #[test]
 fn truncated_memory_file() {
     let dir = tempdir();

@@ -886,3 +886,199 @@ fn reindex_rebuilds_the_index_with_the_same_answers() {
     tm_cmd(&tm).arg("reindex").assert().success();
     assert_eq!(lookup(&tm, &query, &["--min", "50"]), before);
 }
+
+/// `bitext ARGS…` on `tm` (not quiet), its exit status and stderr checked.
+fn run_on(tm: &Path, args: &[&str], ok: bool) -> (String, String) {
+    let mut cmd = bitext();
+    cmd.env_remove("BITEXT_USER")
+        .env("BITEXT_TM", tm)
+        .args(args);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.success(), ok, "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+#[test]
+fn language_variants_are_found_one_point_lower() {
+    // Issue 18: `-s en-GB` finds units stored as `en`, `-s en-US` those of `en-GB`,
+    // `-t ru-RU` those of `ru`: one point lower per side, the variant asked for first.
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    add(&tm, "Open the file.", "Откройте файл.", &[]);
+    let hits = lookup_in(&tm, "Open the file.", &["-s", "en-GB", "-t", "ru-RU"]);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["score"]["percent"], 98);
+    assert_eq!(hits[0]["score"]["language"], 2);
+    json(tm_cmd(&tm).args([
+        "add",
+        "Open the file.",
+        "Откройте файл, пожалуйста.",
+        "-s",
+        "en-GB",
+        "-t",
+        "ru",
+        "-f",
+        "jsonl",
+    ]));
+    let hits = lookup_in(&tm, "Open the file.", &["-s", "en-US", "-t", "ru"]);
+    assert_eq!(hits.len(), 2);
+    assert!(hits
+        .iter()
+        .all(|h| h["score"]["percent"] == 99 && h["score"]["language"] == 1));
+    let hits = lookup_in(&tm, "Open the file.", &["-s", "en-GB", "-t", "ru"]);
+    assert_eq!(hits[0]["target"]["text"], "Откройте файл, пожалуйста.");
+    assert_eq!(hits[0]["score"]["percent"], 100);
+    assert!(hits[0]["score"].get("language").is_none());
+    assert_eq!(hits[1]["score"]["percent"], 99);
+    // The plain lookup keeps its figures.
+    let hits = lookup(&tm, "Open the file.", &[]);
+    assert!(hits.iter().all(|h| h["score"]["percent"] == 100));
+    assert_eq!(
+        lookup_in(
+            &tm,
+            "Open the file.",
+            &["-s", "en-GB", "-t", "ru", "--strict-lang"]
+        )
+        .len(),
+        1
+    );
+    // Pre-translation and concordance too.
+    let doc = dir.path().join("doc.txt");
+    fs::write(&doc, "Open the file.\n").unwrap();
+    let (out, _) = run_on(
+        &tm,
+        &[
+            "pretranslate",
+            doc.to_str().unwrap(),
+            "-s",
+            "en-US",
+            "-t",
+            "ru-RU",
+            "-q",
+        ],
+        true,
+    );
+    assert!(out.contains("\t98\t"), "{out}");
+    let (out, _) = run_on(
+        &tm,
+        &["concordance", "file", "-s", "en-AU", "-t", "ru-RU", "-q"],
+        true,
+    );
+    assert_eq!(out.matches("**file**").count(), 2, "{out}");
+}
+
+#[test]
+fn language_pairs_the_memory_lacks_and_tags_that_are_not_bcp47() {
+    // Issue 18: no silent "no match" for a pair the memory does not hold, and tags
+    // that are not BCP 47 refused with the one meant.
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    run_on(
+        &tm,
+        &[
+            "add",
+            "Good morning.",
+            "Góðan daginn.",
+            "-s",
+            "en",
+            "-t",
+            "is",
+        ],
+        true,
+    );
+    for (args, expected) in [
+        (
+            vec!["-s", "eng", "-t", "rus"],
+            "\"eng\" is not a BCP 47 language tag: use en",
+        ),
+        (vec!["-s", "english", "-t", "is"], "use en"),
+        (vec!["-s", "en", "-t", "icelandic"], "use is"),
+        (vec!["-s", "en", "-t", "rus"], "use ru"),
+        (
+            vec!["-s", "en", "-t", "ru"],
+            "the memory holds no en -> ru units; its language pairs: en -> is (1 unit)",
+        ),
+        (
+            vec!["-s", "de"],
+            "give -t/--tgt-lang: the memory holds no language pair",
+        ),
+    ] {
+        let mut all = vec!["lookup", "Good morning."];
+        all.extend(&args);
+        let (out, stderr) = run_on(&tm, &all, false);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("bitext: error: "), "{stderr}");
+        assert!(out.is_empty());
+    }
+    let doc = dir.path().join("doc.txt");
+    fs::write(&doc, "Good morning.\n").unwrap();
+    let (_, stderr) = run_on(
+        &tm,
+        &[
+            "pretranslate",
+            doc.to_str().unwrap(),
+            "-s",
+            "en",
+            "-t",
+            "ru",
+        ],
+        false,
+    );
+    assert!(stderr.contains("holds no en -> ru units"), "{stderr}");
+    let (_, stderr) = run_on(&tm, &["concordance", "morning", "-s", "de"], false);
+    assert!(
+        stderr.contains("holds no de texts; its languages: en (1), is (1)"),
+        "{stderr}"
+    );
+    let (_, stderr) = run_on(&tm, &["add", "a", "b", "-s", "eng", "-t", "is"], false);
+    assert!(stderr.contains("use en"), "{stderr}");
+
+    // Without -s/-t: the memory's only pair, said on stderr; either way round when
+    // one side is given.
+    let (out, stderr) = run_on(&tm, &["lookup", "Good morning!"], true);
+    assert!(out.contains("Góðan daginn."), "{out}");
+    assert!(
+        stderr.contains("-s en -t is: the only language pair"),
+        "{stderr}"
+    );
+    let (out, stderr) = run_on(&tm, &["lookup", "Góðan daginn!", "-s", "is"], true);
+    assert!(out.contains("en: Good morning."), "{out}");
+    assert!(stderr.contains("-s is -t en"), "{stderr}");
+    let (_, stderr) = run_on(&tm, &["lookup", "Good morning!", "-q"], true);
+    assert!(stderr.is_empty(), "{stderr}");
+    let (out, _) = run_on(&tm, &["pretranslate", doc.to_str().unwrap(), "-q"], true);
+    assert!(out.contains("\t100\tGood morning.\tGóðan daginn."), "{out}");
+    // Several pairs: listed.
+    run_on(
+        &tm,
+        &[
+            "add",
+            "Good night.",
+            "Спокойной ночи.",
+            "-s",
+            "en",
+            "-t",
+            "ru",
+            "-f",
+            "jsonl",
+        ],
+        true,
+    );
+    let (_, stderr) = run_on(&tm, &["lookup", "Good morning!"], false);
+    assert!(
+        stderr.contains("several language pairs: en -> is (1 unit), en -> ru (1 unit)"),
+        "{stderr}"
+    );
+    let (out, _) = run_on(&tm, &["lookup", "Good night!", "-t", "ru", "-q"], true);
+    assert!(out.contains("Спокойной ночи."), "{out}");
+}
+
+/// `lookup TEXT ARGS… -f jsonl`: the matches of its one query.
+fn lookup_in(tm: &Path, text: &str, args: &[&str]) -> Vec<Value> {
+    let mut cmd = tm_cmd(tm);
+    cmd.args(["lookup", text, "-f", "jsonl"]).args(args);
+    let records = json(&mut cmd);
+    records[0]["matches"].as_array().unwrap().clone()
+}

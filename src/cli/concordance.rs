@@ -29,7 +29,8 @@ use crate::unit::Variant;
 pub struct ConcordanceArgs {
     /// The word or phrase.
     pub term: String,
-    /// Search only texts in this language (default: every language).
+    /// Search only texts in this language (default: every language); other variants of
+    /// it too (en and en-US for en-GB) unless --strict-lang.
     #[arg(long, short = 's', value_name = "LANG")]
     pub src_lang: Option<String>,
     /// Show the translation in this language (default: every other language).
@@ -38,7 +39,7 @@ pub struct ConcordanceArgs {
     /// Most units shown.
     #[arg(long, default_value_t = 20)]
     pub max: usize,
-    /// Match language tags exactly: `en` then does not find `en-US`.
+    /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
     #[arg(long)]
     pub strict_lang: bool,
     /// Output format.
@@ -60,21 +61,18 @@ struct HitRecord<'a> {
 }
 
 pub fn run(args: ConcordanceArgs, global: &Global) -> Result<ExitCode> {
+    let memory = open_updated(&args.tm, global)?;
+    let lang = |raw: &Option<String>, what| {
+        raw.as_deref()
+            .map(|l| tm::held_lang(&memory, l, what))
+            .transpose()
+    };
     let options = ConcordanceOptions {
-        lang: args
-            .src_lang
-            .as_deref()
-            .map(|l| tm::lang(l, "--src-lang"))
-            .transpose()?,
-        target: args
-            .tgt_lang
-            .as_deref()
-            .map(|l| tm::lang(l, "--tgt-lang"))
-            .transpose()?,
+        lang: lang(&args.src_lang, "--src-lang")?,
+        target: lang(&args.tgt_lang, "--tgt-lang")?,
         max: args.max,
         strict_lang: args.strict_lang,
     };
-    let memory = open_updated(&args.tm, global)?;
     let hits = memory.concordance(&args.term, &options)?;
     let mut out = Output::create(args.output.as_deref())?;
     let color = args.output.is_none() && std::io::stdout().is_terminal();

@@ -24,6 +24,10 @@ use crate::text::LangTag;
 /// context, 95-99 = same words with small differences (case, punctuation, numbers,
 /// tags), below 95 = words differ.
 ///
+/// Languages: -s/-t take BCP 47 tags. Without them, the memory's only language pair
+/// is used. Units in another variant of a language are found too, one point lower per
+/// side (en and en-US for -s en-GB; ru for -t ru-RU); --strict-lang turns that off.
+///
 /// Examples:
 ///   bitext lookup "Open the files." --src-lang en --tgt-lang ru
 ///   bitext lookup --queries segments.txt -s en -t ru --min 75 --format jsonl
@@ -41,12 +45,13 @@ pub struct LookupArgs {
     /// How to read --queries (default: JSON Lines if the first line starts with "{").
     #[arg(long, value_enum)]
     pub queries_format: Option<QueriesFormat>,
-    /// Language of the text.
+    /// Language of the text (BCP 47: en, en-GB, pt-BR). Default: the memory's only
+    /// language pair.
     #[arg(long, short = 's', value_name = "LANG")]
-    pub src_lang: String,
-    /// Language of the translations wanted.
+    pub src_lang: Option<String>,
+    /// Language of the translations wanted. Default: the memory's only language pair.
     #[arg(long, short = 't', value_name = "LANG")]
-    pub tgt_lang: String,
+    pub tgt_lang: Option<String>,
     /// Lowest match percentage shown (1-101).
     #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u32).range(1..=101))]
     pub min: u32,
@@ -59,7 +64,9 @@ pub struct LookupArgs {
     /// The source segment after the text.
     #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
     pub next: Option<String>,
-    /// Match language tags exactly: `en` then does not find `en-US`.
+    /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
+    /// Without it, other variants of a language are found one point lower per side
+    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
     #[arg(long)]
     pub strict_lang: bool,
     /// Compare with every stored text instead of using the index (slow; the ground
@@ -115,10 +122,13 @@ struct ResultRecord<'a> {
 }
 
 pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
-    let src = tm::lang(&args.src_lang, "--src-lang")?;
-    let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
-    tm::distinct_langs(&src, &tgt)?;
     let memory = args.tm.open_read()?;
+    let (src, tgt) = tm::lookup_langs(
+        &memory,
+        args.src_lang.as_deref(),
+        args.tgt_lang.as_deref(),
+        global,
+    )?;
     let options = LookupOptions {
         target: tgt,
         min_percent: args.min,

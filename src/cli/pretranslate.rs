@@ -27,6 +27,9 @@ use crate::text::Span;
 /// matches (101 %), repetitions within the document, exact (100 %) and fuzzy matches
 /// (95-99, 85-94, 75-84, 50-74) and new text.
 ///
+/// Languages: as in `bitext lookup` (the memory's only pair by default; other variants
+/// of a language found one point lower per side; a pair the memory lacks is refused).
+///
 /// Examples:
 ///   bitext pretranslate manual.txt --src-lang en --tgt-lang de -o manual.de.tsv
 ///   bitext pretranslate news.txt -s en -t ru --format jsonl --stats-json analysis.json
@@ -35,12 +38,13 @@ use crate::text::Span;
 pub struct PretranslateArgs {
     /// The document ("-" for standard input).
     pub doc: PathBuf,
-    /// Its language.
+    /// Its language (BCP 47: en, en-GB, pt-BR). Default: the memory's only language
+    /// pair.
     #[arg(long, short = 's', value_name = "LANG")]
-    pub src_lang: String,
-    /// The language to translate into.
+    pub src_lang: Option<String>,
+    /// The language to translate into. Default: the memory's only language pair.
     #[arg(long, short = 't', value_name = "LANG")]
-    pub tgt_lang: String,
+    pub tgt_lang: Option<String>,
     /// Lowest match percentage used (matches below are "no match").
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=101))]
     pub min: u32,
@@ -53,7 +57,9 @@ pub struct PretranslateArgs {
     /// Also write the analysis as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
-    /// Match language tags exactly: `en` then does not find `en-US`.
+    /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
+    /// Without it, other variants of a language are found one point lower per side
+    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
     #[arg(long)]
     pub strict_lang: bool,
     #[command(flatten)]
@@ -119,10 +125,13 @@ struct SegmentRecord<'a> {
 }
 
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
-    let src = tm::lang(&args.src_lang, "--src-lang")?;
-    let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
-    tm::distinct_langs(&src, &tgt)?;
     let memory = args.tm.open_read()?;
+    let (src, tgt) = tm::lookup_langs(
+        &memory,
+        args.src_lang.as_deref(),
+        args.tgt_lang.as_deref(),
+        global,
+    )?;
     let mut raw = Vec::new();
     let name = if args.doc.as_os_str() == "-" {
         std::io::stdin()

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::memory::{Memory, NewMemory, OnDuplicate, OpenOptions};
+use crate::memory::{Languages, Memory, NewMemory, OnDuplicate, OpenOptions};
 use crate::text::LangTag;
 
 /// Environment variable naming the memory file.
@@ -143,9 +143,189 @@ pub fn distinct_langs(src: &LangTag, tgt: &LangTag) -> Result<()> {
     Ok(())
 }
 
-/// Parses a language tag given on the command line.
+/// Parses a language tag given on the command line: its shape, and a language subtag
+/// BCP 47 allows (`eng`, `english` are refused with "use en").
 pub fn lang(raw: &str, what: &str) -> Result<LangTag> {
-    LangTag::parse(raw).with_context(|| format!("{what} {raw:?}"))
+    let tag = lang_syntax(raw, what)?;
+    tag.check_language_subtag()
+        .with_context(|| format!("{what} {raw:?}"))?;
+    Ok(tag)
+}
+
+/// Parses a language tag given on the command line, checking its shape only (a name
+/// too long to be a subtag, `portuguese`, still gets its suggestion).
+fn lang_syntax(raw: &str, what: &str) -> Result<LangTag> {
+    LangTag::parse(raw).map_err(|err| match crate::text::suggest_language(raw) {
+        Some(code) => anyhow::anyhow!(
+            "{what} {raw:?}: not a BCP 47 language tag: use {code} (BCP 47 takes the \
+             two-letter ISO 639-1 code where a language has one)"
+        ),
+        None => anyhow::Error::new(err).context(format!("{what} {raw:?}")),
+    })
+}
+
+/// The memory's language pairs for people: `en -> ru (25 units), en -> is (3 units)`.
+fn pairs_list(held: &Languages) -> String {
+    if held.pairs.is_empty() {
+        return "none: the memory holds no units yet".to_string();
+    }
+    held.pairs
+        .iter()
+        .map(|p| {
+            let s = if p.units == 1 { "" } else { "s" };
+            format!("{} -> {} ({} unit{s})", p.source, p.target, p.units)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The source and target languages of a lookup in `memory` (`lookup`,
+/// `pretranslate`), from `-s`/`-t`:
+///
+/// * a tag the memory holds is taken as it is; any other must be one BCP 47 allows
+///   (`eng` is refused: "use en");
+/// * a side not given is the memory's only choice, said on stderr (the memory's only
+///   language pair when neither is given); several choices are refused, listed;
+/// * a pair the memory holds no units of is refused with the pairs it holds, rather
+///   than answering "no match" to every query. Lookups go either way; a variant of a
+///   language counts for it here even when `--strict-lang` will then leave it out.
+pub fn lookup_langs(
+    memory: &Memory,
+    src: Option<&str>,
+    tgt: Option<&str>,
+    global: &super::Global,
+) -> Result<(LangTag, LangTag)> {
+    let held = memory.languages()?;
+    let held_tags: Vec<LangTag> = held
+        .languages
+        .iter()
+        .filter_map(|(t, _)| LangTag::parse(t).ok())
+        .collect();
+    let given = |raw: Option<&str>, what: &str| -> Result<Option<LangTag>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let tag = lang_syntax(raw, what)?;
+        if !held_tags.contains(&tag) {
+            tag.check_language_subtag()
+                .with_context(|| format!("{what} {raw:?}"))?;
+        }
+        Ok(Some(tag))
+    };
+    let (src, tgt) = (given(src, "--src-lang")?, given(tgt, "--tgt-lang")?);
+    // Does a stored tag serve the one asked for (itself, a more specific form, or
+    // another variant of the language)?
+    let serves =
+        |stored: &LangTag, asked: &LangTag| stored.matches(asked) || stored.same_language(asked);
+    let pairs: Vec<(LangTag, LangTag)> = held
+        .pairs
+        .iter()
+        .filter_map(|p| {
+            Some((
+                LangTag::parse(&p.source).ok()?,
+                LangTag::parse(&p.target).ok()?,
+            ))
+        })
+        .collect();
+    // Every direction a lookup can take: each pair both ways.
+    let directions = || pairs.iter().flat_map(|(a, b)| [(a, b), (b, a)]);
+    let (src, tgt) = match (src, tgt) {
+        (Some(s), Some(t)) => (s, t),
+        (s, t) => {
+            let mut choices: Vec<(LangTag, LangTag)> = if s.is_none() && t.is_none() {
+                pairs.clone()
+            } else {
+                directions()
+                    .filter(|(a, b)| {
+                        s.as_ref().is_none_or(|s| serves(a, s))
+                            && t.as_ref().is_none_or(|t| serves(b, t))
+                    })
+                    .map(|(a, b)| {
+                        (
+                            s.clone().unwrap_or_else(|| a.clone()),
+                            t.clone().unwrap_or_else(|| b.clone()),
+                        )
+                    })
+                    .collect()
+            };
+            choices.sort();
+            choices.dedup();
+            let missing = match (&s, &t) {
+                (None, None) => "-s/--src-lang and -t/--tgt-lang".to_string(),
+                (Some(_), None) => "-t/--tgt-lang".to_string(),
+                _ => "-s/--src-lang".to_string(),
+            };
+            match choices.len() {
+                1 => {
+                    let (s, t) = choices.remove(0);
+                    if !global.quiet {
+                        eprintln!(
+                            "bitext: note: -s {s} -t {t}: the only language pair of the memory \
+                             that fits (give {missing} to choose)"
+                        );
+                    }
+                    (s, t)
+                }
+                0 => bail!(
+                    "give {missing}: the memory holds no language pair to take them from; \
+                     its pairs: {}",
+                    pairs_list(&held)
+                ),
+                _ => bail!(
+                    "give {missing}: the memory holds several language pairs: {} (lookups \
+                     go either way)",
+                    pairs_list(&held)
+                ),
+            }
+        }
+    };
+    distinct_langs(&src, &tgt)?;
+    if !directions().any(|(a, b)| serves(a, &src) && serves(b, &tgt)) {
+        let holds = |asked: &LangTag| held_tags.iter().any(|h| serves(h, asked));
+        // Units in three or more languages pair languages the totals do not list
+        // (only source -> each other): then only a missing language is certain.
+        if !holds(&src) || !holds(&tgt) || held.pairs_complete() {
+            bail!(
+                "the memory holds no {src} -> {tgt} units; its language pairs: {} (lookups go \
+                 either way); choose them with -s/--src-lang and -t/--tgt-lang",
+                pairs_list(&held)
+            );
+        }
+    }
+    Ok((src, tgt))
+}
+
+/// A language filter of a search in `memory` (`concordance`): a tag the memory holds
+/// is taken as it is, any other must be one BCP 47 allows, and the memory must hold
+/// the language (itself or a variant of it; refused with the languages it holds).
+pub fn held_lang(memory: &Memory, raw: &str, what: &str) -> Result<LangTag> {
+    let held = memory.languages()?;
+    let tag = lang_syntax(raw, what)?;
+    let held_tags: Vec<LangTag> = held
+        .languages
+        .iter()
+        .filter_map(|(t, _)| LangTag::parse(t).ok())
+        .collect();
+    if held_tags.contains(&tag) {
+        return Ok(tag);
+    }
+    tag.check_language_subtag()
+        .with_context(|| format!("{what} {raw:?}"))?;
+    let serves = |stored: &LangTag| stored.matches(&tag) || stored.same_language(&tag);
+    if !held_tags.iter().any(serves) {
+        let list: Vec<String> = held
+            .languages
+            .iter()
+            .map(|(t, n)| format!("{t} ({n})"))
+            .collect();
+        bail!(
+            "{what} {tag}: the memory holds no {tag} texts; its languages: {}",
+            if list.is_empty() {
+                "none: the memory holds no units yet".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
+    }
+    Ok(tag)
 }
 
 /// A date or time on the command line: `2024-05-01` (midnight UTC) or an RFC 3339

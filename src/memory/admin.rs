@@ -25,6 +25,30 @@ pub struct LanguagePairStats {
     pub units: u64,
 }
 
+/// The languages a memory holds (see [`Memory::languages`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Languages {
+    /// Number of units.
+    pub units: u64,
+    /// Number of variants over all units.
+    pub variants: u64,
+    /// Bytes of stored text (all variants).
+    pub text_bytes: u64,
+    /// Variants per language tag, by tag.
+    pub languages: Vec<(String, u64)>,
+    /// Units per (source, target) language pair, most units first. A unit in more
+    /// than two languages counts for its source language and each other one.
+    pub pairs: Vec<LanguagePairStats>,
+}
+
+impl Languages {
+    /// True if `pairs` lists every two languages some unit holds together: every
+    /// unit has two variants.
+    pub fn pairs_complete(&self) -> bool {
+        self.variants == 2 * self.units
+    }
+}
+
 /// What a memory holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -102,8 +126,55 @@ impl Memory {
                 .map_err(db_error)
         };
         let terms = count("SELECT count(*) FROM terms")?;
-        // Units, languages, pairs and text bytes come from the running totals of
-        // `counts`.
+        let Languages {
+            units,
+            variants,
+            text_bytes,
+            languages,
+            pairs,
+        } = self.languages()?;
+        let range = |col: &str| -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>> {
+            let (lo, hi): (Option<i64>, Option<i64>) = c
+                .query_row(
+                    &format!("SELECT min({col}), max({col}) FROM units"),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db_error)?;
+            Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
+        };
+        let file_bytes = match &self.path {
+            Some(p) => {
+                let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+                let wal = std::path::PathBuf::from(format!("{}-wal", p.display()));
+                size(p) + size(&wal)
+            }
+            None => {
+                let pages = count("PRAGMA page_count")?;
+                let size = count("PRAGMA page_size")?;
+                pages * size
+            }
+        };
+        Ok(Stats {
+            units,
+            variants,
+            languages,
+            pairs,
+            created: range("created")?,
+            changed: range("changed")?,
+            terms,
+            concordance_pending: self.concordance_pending()?.max(0) as u64,
+            file_bytes,
+            text_bytes,
+            schema_version: schema::version(c)?,
+        })
+    }
+
+    /// The languages a memory holds: units per language pair, variants per language
+    /// (from the running totals of `counts`: no unit is read, however big the memory).
+    pub fn languages(&self) -> Result<Languages> {
+        let _snapshot = self.read_snapshot()?;
+        let c = &self.conn;
         let mut units = 0u64;
         let mut variants = 0u64;
         let mut text_bytes = 0u64;
@@ -143,40 +214,12 @@ impl Memory {
         }
         languages.sort();
         pairs.sort_by(|a, b| b.units.cmp(&a.units).then(a.source.cmp(&b.source)));
-        let range = |col: &str| -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>> {
-            let (lo, hi): (Option<i64>, Option<i64>) = c
-                .query_row(
-                    &format!("SELECT min({col}), max({col}) FROM units"),
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(db_error)?;
-            Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
-        };
-        let file_bytes = match &self.path {
-            Some(p) => {
-                let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-                let wal = std::path::PathBuf::from(format!("{}-wal", p.display()));
-                size(p) + size(&wal)
-            }
-            None => {
-                let pages = count("PRAGMA page_count")?;
-                let size = count("PRAGMA page_size")?;
-                pages * size
-            }
-        };
-        Ok(Stats {
+        Ok(Languages {
             units,
             variants,
+            text_bytes,
             languages,
             pairs,
-            created: range("created")?,
-            changed: range("changed")?,
-            terms,
-            concordance_pending: self.concordance_pending()?.max(0) as u64,
-            file_bytes,
-            text_bytes,
-            schema_version: schema::version(c)?,
         })
     }
 

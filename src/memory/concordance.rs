@@ -29,7 +29,8 @@ use crate::unit::Variant;
 /// How to search.
 #[derive(Debug, Clone, Default)]
 pub struct ConcordanceOptions {
-    /// Search only texts in this language (and its more specific forms).
+    /// Search only texts in this language (its more specific forms and its other
+    /// variants too: `en` and `en-US` for `en-GB`, unless `strict_lang`).
     pub lang: Option<LangTag>,
     /// Show the translation in this language (default: every other variant).
     pub target: Option<LangTag>,
@@ -254,16 +255,21 @@ impl Memory {
         }
         let search = Search {
             needle: fold(&term),
+            // Every variant of the languages (`en` and `en-US` for `en-GB`), as lookups.
             langs: options.lang.as_ref().map(|l| {
                 self.langs
-                    .matching(l, options.strict_lang)
+                    .variants(l, options.strict_lang)
                     .into_iter()
+                    .map(|(id, _)| id)
                     .collect()
             }),
-            targets: options
-                .target
-                .as_ref()
-                .map(|l| self.langs.matching(l, options.strict_lang)),
+            targets: options.target.as_ref().map(|l| {
+                self.langs
+                    .variants(l, options.strict_lang)
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect()
+            }),
             max: if options.max == 0 {
                 usize::MAX
             } else {

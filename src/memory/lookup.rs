@@ -172,12 +172,15 @@ impl Memory {
         if analyzed.is_empty() {
             return Err(Error::invalid("the query is empty"));
         }
-        let sources: FxHashSet<i64> = self
-            .langs
-            .matching(&query.lang, options.strict_lang)
-            .into_iter()
-            .collect();
-        let targets = self.langs.matching(&options.target, options.strict_lang);
+        // The languages searched, each with its variant penalty (0 for the one asked
+        // for and its more specific forms).
+        let source_langs = self.langs.variants(&query.lang, options.strict_lang);
+        let sources: FxHashSet<i64> = source_langs.iter().map(|&(id, _)| id).collect();
+        let targets = self.langs.variants(&options.target, options.strict_lang);
+        let langs = LangPenalties {
+            sources: &source_langs,
+            targets: &targets,
+        };
         if sources.is_empty() || targets.is_empty() || options.max == 0 {
             return Ok(Vec::new());
         }
@@ -196,16 +199,11 @@ impl Memory {
         let (mut found, same) = self.same_words(key, &segments, &sources, qside, min)?;
         // Same-words matches score 95 or more, fuzzy ones at most 94: when the former
         // fill the list already, no fuzzy match can enter it.
+        // (A variant penalty can take a same-words match below 95: then not.)
         if !options.exhaustive && !found.is_empty() && min <= MAX_FUZZY {
             found.sort_by(|a, b| a.score.better(&b.score).then(b.variant.cmp(&a.variant)));
-            let hits = self.hits(
-                &analyzed,
-                found.clone(),
-                &targets,
-                &options.target,
-                options.max,
-            )?;
-            if hits.len() >= options.max {
+            let hits = self.hits(&analyzed, found.clone(), langs, options, min)?;
+            if hits.len() >= options.max && hits.iter().all(|h| h.score.percent > MAX_FUZZY) {
                 return Ok(hits);
             }
         }
@@ -241,7 +239,7 @@ impl Memory {
         found.retain(|s| s.score.percent >= min);
         // Best first; among equals, the newest unit first.
         found.sort_by(|a, b| a.score.better(&b.score).then(b.variant.cmp(&a.variant)));
-        self.hits(&analyzed, found, &targets, &options.target, options.max)
+        self.hits(&analyzed, found, langs, options, min)
     }
 
     /// The stored texts with the query's words key, scored from their text, and the
@@ -387,21 +385,30 @@ impl Memory {
         Ok(())
     }
 
-    /// Reads the units of the best candidates until `max` have a translation in a
-    /// target language.
+    /// Reads the units of the best candidates (`found`, best first) until `max` have a
+    /// translation in a target language, with the variant penalties of their languages.
     fn hits(
         &self,
         query: &Analyzed,
         found: Vec<Scored>,
-        targets: &[i64],
-        target: &LangTag,
-        max: usize,
+        langs: LangPenalties<'_>,
+        options: &LookupOptions,
+        min: u32,
     ) -> Result<Vec<Hit>> {
-        let mut hits: Vec<Hit> = Vec::new();
+        let (target, max) = (&options.target, options.max);
+        let order =
+            |a: &Scored, b: &Scored| a.score.better(&b.score).then(b.variant.cmp(&a.variant));
+        // Each hit with its candidate, penalised.
+        let mut hits: Vec<(Scored, Hit)> = Vec::new();
         let mut units_seen = FxHashSet::default();
         for s in found {
             if hits.len() >= max {
-                break;
+                // A penalty only lowers a score: once the list is full, a candidate
+                // not better than its last cannot enter it (without penalties, no
+                // candidate after the list is).
+                if !langs.any() || order(&s, &hits[max - 1].0).is_ge() {
+                    break;
+                }
             }
             let unit_id = text_unit(s.variant);
             if !units_seen.insert(unit_id) {
@@ -414,27 +421,66 @@ impl Memory {
             let Some(source) = row.unit.variants.get(index).cloned() else {
                 continue;
             };
+            // The translation in the language asked for, else a more specific form,
+            // else another variant.
             let pick = row
                 .unit
                 .variants
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| *i != index && targets.contains(&row.langs[*i]))
-                .min_by_key(|(_, v)| v.lang != *target);
-            let Some((_, target_variant)) = pick else {
+                .filter(|(i, _)| *i != index)
+                .filter_map(|(i, v)| Some((langs.target(row.langs[i])?, v.lang != *target, v)))
+                .min_by_key(|&(penalty, inexact, _)| (penalty, inexact));
+            let Some((target_penalty, _, target_variant)) = pick else {
                 continue;
             };
+            let penalty = target_penalty + langs.source(row.langs[index]).unwrap_or(0);
+            let scored = Scored {
+                variant: s.variant,
+                score: s.score.with_language_penalty(penalty),
+            };
+            if scored.score.percent < min {
+                continue;
+            }
             let diff = diff(&Analyzed::new(&source.text), query);
-            hits.push(Hit {
+            let hit = Hit {
                 unit: unit_id,
-                score: s.score,
+                score: scored.score,
                 target: target_variant.clone(),
                 source,
                 diff,
                 provenance: row.unit.provenance,
                 origin: row.unit.origin,
-            });
+            };
+            let at = hits.partition_point(|(h, _)| order(h, &scored).is_le());
+            hits.insert(at, (scored, hit));
+            hits.truncate(max);
         }
-        Ok(hits)
+        Ok(hits.into_iter().map(|(_, hit)| hit).collect())
+    }
+}
+
+/// The languages of a lookup with their variant penalties (see
+/// [`super::store::LangCache::variants`]).
+#[derive(Clone, Copy)]
+struct LangPenalties<'a> {
+    sources: &'a [(i64, u32)],
+    targets: &'a [(i64, u32)],
+}
+
+impl LangPenalties<'_> {
+    /// The penalty of a source language id, `None` if not searched.
+    fn source(&self, id: i64) -> Option<u32> {
+        self.sources.iter().find(|l| l.0 == id).map(|l| l.1)
+    }
+
+    /// The penalty of a target language id, `None` if not wanted.
+    fn target(&self, id: i64) -> Option<u32> {
+        self.targets.iter().find(|l| l.0 == id).map(|l| l.1)
+    }
+
+    /// True if some language has a penalty.
+    fn any(&self) -> bool {
+        self.sources.iter().chain(self.targets).any(|l| l.1 > 0)
     }
 }

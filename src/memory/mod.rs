@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use admin::{DeleteFilter, LanguagePairStats, Stats, UnitRecord, Units};
+pub use admin::{DeleteFilter, LanguagePairStats, Languages, Stats, UnitRecord, Units};
 pub(crate) use analysis::has_content;
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
@@ -60,7 +60,7 @@ pub use lookup::{Hit, LookupOptions, Query};
 pub use new_file::NewMemory;
 pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use schema::db_error;
 use store::LangCache;
 
@@ -103,9 +103,10 @@ impl Journal {
 /// Makes the directory a new memory at `path` goes in, if missing; returns it (`.` for
 /// a bare file name). Refused, naming it, where a file stands in the way.
 fn make_parent_dir(path: &Path) -> Result<PathBuf> {
-    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
-        return Ok(PathBuf::from("."));
-    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
         return Err(Error::invalid(format!(
             "cannot create the memory: {} is a file, not a directory",
@@ -113,7 +114,139 @@ fn make_parent_dir(path: &Path) -> Result<PathBuf> {
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
+    writable(dir).map_err(|e| {
+        Error::invalid(format!(
+            "cannot create the memory: its folder {} is not writable ({e})",
+            dir.display()
+        ))
+    })?;
     Ok(dir.to_path_buf())
+}
+
+/// A read-only connection to the memory file at `path`.
+///
+/// Readers of a memory (a WAL file) share the write-ahead log's index, `NAME-shm`,
+/// which SQLite creates beside the file. Where it cannot — a read-only folder or
+/// mount, another user's folder — the file is opened as immutable instead: nothing is
+/// created, nothing is locked, and SQLite reads the file as it is (nobody can be
+/// writing to it there). Refused, saying why, if the write-ahead log beside it holds
+/// changes that such a reader could not see.
+fn read_only_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let immutable = || -> Result<Connection> {
+        let conn =
+            Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(db_error)?;
+        conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
+            .map_err(db_error)?;
+        Ok(conn)
+    };
+    // No write-ahead log: no process has the memory open for writing. If nobody may
+    // write to it (its permissions say so, or its folder is not writable), it is
+    // read as immutable rather than leave journal files in a folder not ours.
+    let wal = sidecar(path, "-wal");
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let read_only_file = std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly());
+    if std::fs::symlink_metadata(&wal).is_err() && (read_only_file || writable(dir).is_err()) {
+        return immutable();
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
+    conn.busy_timeout(busy_timeout).map_err(db_error)?;
+    // The first read opens the write-ahead log and its index.
+    let first = conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0));
+    let err = match first {
+        Ok(_) => return Ok(conn),
+        Err(err) => err,
+    };
+    let cannot_open = matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+    );
+    drop(conn);
+    if !cannot_open {
+        return Err(db_error(err));
+    }
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::invalid(format!(
+            "cannot read the memory here: its write-ahead log {} holds changes not yet in \
+             the file, which SQLite reads only where it can create {} beside it ({}); run \
+             any bitext command on the memory once where its folder is writable",
+            wal.display(),
+            sidecar(path, "-shm").display(),
+            unwritable(path).unwrap_or_else(|| db_error(err).to_string()),
+        )));
+    }
+    immutable()
+}
+
+/// `path` with `suffix` appended to its file name (SQLite's `-wal` and `-shm`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The URI opening `path` read-only as an immutable file.
+fn immutable_uri(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut uri = String::from("file:");
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
+}
+
+/// Why the memory at `path` cannot be written here, if it cannot: the file, or the
+/// folder SQLite's journal files go in, is not writable by this process.
+fn unwritable(path: &Path) -> Option<String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if path.exists() {
+        if let Err(e) = writable(path) {
+            return Some(format!(
+                "cannot write to the memory: the file is not writable here ({e}); reading \
+                 commands (lookup, concordance, stats, export) work"
+            ));
+        }
+    }
+    writable(dir).err().map(|e| {
+        format!(
+            "cannot write to the memory: its folder {} is not writable ({e}), and a write \
+             creates SQLite's journal files there; reading commands (lookup, concordance, \
+             stats, export) work",
+            dir.display()
+        )
+    })
+}
+
+/// Whether this process may write to `path` (a file or a folder), as the system says:
+/// a read-only mount refuses even the superuser.
+fn writable(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// SQLite's page cache per connection, in KiB.
@@ -190,7 +323,36 @@ impl Memory {
                 make_parent_dir(path)?;
             }
         }
-        if options.read_only && Memory::outdated(path, options.busy_timeout)? {
+        if options.read_only {
+            return Memory::open_read_only(path, options);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_error)?;
+        // SQLite opens a file it may not write read-only without a word; the first
+        // write would then fail with a bare "unable to open database file".
+        let writable = !conn.is_readonly(c"main").unwrap_or(false);
+        if !writable {
+            return Err(Error::invalid(
+                unwritable(path).unwrap_or_else(|| "the memory is read-only".to_string()),
+            ));
+        }
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(db_error)
+            .and_then(|()| Memory::setup(conn, Some(path.to_path_buf()), false, Journal::Wal))
+            .map_err(|err| match (err.kind(), unwritable(path)) {
+                (ErrorKind::Database(_), Some(why)) => Error::invalid(why),
+                _ => err,
+            })
+    }
+
+    /// Opens the memory for reading, upgrading an outdated file first if it may.
+    fn open_read_only(path: &Path, options: &OpenOptions) -> Result<Memory> {
+        if Memory::outdated(path, options.busy_timeout)? {
             // Upgrade (or re-index) once through a writable connection, if we may.
             let writable = OpenOptions {
                 create: false,
@@ -204,30 +366,15 @@ impl Memory {
                 ))
             })?);
         }
-        let flags = if options.read_only {
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        };
-        let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
-        conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
-        Memory::setup(
-            conn,
-            Some(path.to_path_buf()),
-            options.read_only,
-            Journal::Wal,
-        )
+        let conn = read_only_connection(path, options.busy_timeout)?;
+        Memory::setup(conn, Some(path.to_path_buf()), true, Journal::Wal)
     }
 
     /// True if the file's schema or index is from another version of bitext.
     /// Waits up to `busy_timeout` (not SQLite's default 5 s) for a writer that holds
     /// the file exclusively, as when its last connection checkpoints on closing.
     fn outdated(path: &Path, busy_timeout: Duration) -> Result<bool> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(db_error)?;
-        conn.busy_timeout(busy_timeout).map_err(db_error)?;
+        let conn = read_only_connection(path, busy_timeout)?;
         let version = schema::version(&conn)?;
         if version == 0 {
             return Ok(false);

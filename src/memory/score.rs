@@ -78,6 +78,14 @@ pub struct Score {
     /// The points a same-words match lost, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub penalty: Option<Penalty>,
+    /// The points lost because the stored source or translation is another variant of
+    /// the language asked for (`en` for `en-GB`): one per such side.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub language: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Score {
@@ -91,7 +99,15 @@ impl Score {
             query_tokens: query_tokens as u32,
             source_tokens: source_tokens as u32,
             penalty: None,
+            language: 0,
         }
+    }
+
+    /// This score less `points` for language variants (see [`Score::language`]).
+    pub fn with_language_penalty(mut self, points: u32) -> Score {
+        self.percent = self.percent.saturating_sub(points);
+        self.language += points;
+        self
     }
 
     /// Orders better matches first: by percentage, then by the exact base similarity
@@ -148,6 +164,7 @@ pub fn score(query: Side<'_>, source: Side<'_>) -> Score {
         query_tokens: n as u32,
         source_tokens: m as u32,
         penalty,
+        language: 0,
     };
     if q.text == s.text && query.tags == source.tags {
         let context = (query.prev.is_some() || query.next.is_some())

@@ -68,11 +68,37 @@ impl LangCache {
         ids
     }
 
+    /// The ids of every tag a lookup in `query` may use, each with the points a match
+    /// in it loses: 0 for `query` and its more specific forms (or exactly `query` if
+    /// `strict`), [`VARIANT_PENALTY`] for another variant of the same language (`en`
+    /// and `en-US` for `en-GB`; see [`LangTag::same_language`]).
+    pub(crate) fn variants(&self, query: &LangTag, strict: bool) -> Vec<(i64, u32)> {
+        let mut ids: Vec<(i64, u32)> = self
+            .by_id
+            .iter()
+            .filter_map(|(&id, tag)| {
+                if tag == query || (!strict && tag.matches(query)) {
+                    Some((id, 0))
+                } else if !strict && tag.same_language(query) {
+                    Some((id, VARIANT_PENALTY))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The id of the group of a language: the id of its primary subtag's tag.
     pub(crate) fn group(&self, tag: &LangTag) -> Option<i64> {
         self.id(tag.primary())
     }
 }
+
+/// The points a match loses per side (source, target) whose stored language is another
+/// variant of the one asked for (`en` or `en-US` for `en-GB`).
+pub const VARIANT_PENALTY: u32 = 1;
 
 /// The error for a stored unit whose variants do not decode (`err`).
 pub(crate) fn damaged_unit(id: i64, err: impl std::fmt::Display) -> crate::Error {

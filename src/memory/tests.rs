@@ -230,8 +230,82 @@ fn language_tags_are_normalised_and_matched() {
     assert_eq!(run("en", "ru", false), 1, "en finds en-US, ru finds ru-RU");
     assert_eq!(run("en-us", "ru-ru", false), 1);
     assert_eq!(run("en", "ru", true), 0, "strict: en is not en-US");
-    assert_eq!(run("en-GB", "ru", false), 0);
+    // Another variant of the language (issue 18): found, one point lower per side.
+    assert_eq!(run("en-GB", "ru", false), 1);
+    assert_eq!(run("en-GB", "ru", true), 0);
     assert_eq!(run("de", "ru", false), 0);
+}
+
+#[test]
+fn language_variants_fall_back_with_a_penalty() {
+    // Issue 18: `en-GB` finds units stored as `en` and `en-US`, `ru-RU` finds `ru`,
+    // one point lower for each side that is another variant; the variant asked for
+    // comes first.
+    let mut m = Memory::in_memory().unwrap();
+    let unit =
+        |src: &str, s: &str, tgt: &str, t: &str| TranslationUnit::pair(tag(src), s, tag(tgt), t);
+    add_all(
+        &mut m,
+        &[
+            unit("en", "Open the file.", "ru", "Откройте файл (en)."),
+            unit("en-US", "Open the file.", "ru-RU", "Откройте файл (en-US)."),
+            unit("en-GB", "Open the file.", "ru", "Откройте файл (en-GB)."),
+            unit("en", "Close the window.", "ru", "Закройте окно."),
+            unit("sr-Latn", "Zatvori prozor.", "en", "Close the window (sr)."),
+            unit("zh-Hans", "打开文件。", "en", "Open the file (zh-Hans)."),
+        ],
+        OnDuplicate::Keep,
+    );
+    let run = |text: &str, src: &str, tgt: &str, strict: bool| {
+        let mut opts = LookupOptions::new(tag(tgt));
+        opts.strict_lang = strict;
+        opts.min_percent = 50;
+        m.lookup(&Query::new(text, tag(src)), &opts)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.target.text, h.score.percent, h.score.language))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run("Open the file.", "en-GB", "ru", false),
+        [
+            ("Откройте файл (en-GB).".to_string(), 100, 0),
+            // Equal percentages: the newer unit first, as always.
+            ("Откройте файл (en-US).".to_string(), 99, 1),
+            ("Откройте файл (en).".to_string(), 99, 1),
+        ]
+    );
+    assert_eq!(
+        run("Open the file.", "en-US", "ru-RU", false),
+        [
+            ("Откройте файл (en-US).".to_string(), 100, 0),
+            ("Откройте файл (en-GB).".to_string(), 98, 2),
+            ("Откройте файл (en).".to_string(), 98, 2),
+        ]
+    );
+    // `en` still finds its more specific forms without a penalty.
+    let plain = run("Open the file.", "en", "ru", false);
+    assert!(plain.iter().all(|h| h.2 == 0), "{plain:?}");
+    assert_eq!(plain.iter().filter(|h| h.1 == 100).count(), 3, "{plain:?}");
+    // Fuzzy matches too, and `--min` applies after the penalty.
+    assert_eq!(
+        run("Close the windows.", "en-GB", "ru-RU", false),
+        [("Закройте окно.".to_string(), 73, 2)]
+    );
+    // Strict: only the tag asked for.
+    assert_eq!(run("Open the file.", "en-GB", "ru", true).len(), 1);
+    // Not across scripts.
+    assert!(run("Zatvori prozor.", "sr-Cyrl", "en", false).is_empty());
+    assert_eq!(run("Zatvori prozor.", "sr", "en", false).len(), 1);
+    assert!(run("打开文件。", "zh-TW", "en", false).is_empty());
+    assert_eq!(run("打开文件。", "zh-CN", "en", false)[0].2, 1);
+    // The list is the best `max`, whatever the order the candidates came in.
+    let mut opts = LookupOptions::new(tag("ru"));
+    opts.max = 1;
+    let best = m
+        .lookup(&Query::new("Open the file.", tag("en-GB")), &opts)
+        .unwrap();
+    assert_eq!(best[0].target.text, "Откройте файл (en-GB).");
 }
 
 #[test]

@@ -90,6 +90,167 @@ impl LangTag {
     }
 }
 
+impl LangTag {
+    /// The script subtag (`Hant` of `zh-Hant-TW`), or the one a Chinese region implies
+    /// (`Hant` for `zh-TW`, `zh-HK`, `zh-MO`; `Hans` for `zh-CN`, `zh-SG`).
+    pub fn script(&self) -> Option<&str> {
+        let mut subtags = self.0.split('-').skip(1);
+        let second = subtags.next()?;
+        if second.len() == 4 && second.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Some(second);
+        }
+        match (self.primary(), second) {
+            ("zh", "TW" | "HK" | "MO") => Some("Hant"),
+            ("zh", "CN" | "SG") => Some("Hans"),
+            _ => None,
+        }
+    }
+
+    /// True if `self` and `other` are variants of one language: the same primary
+    /// subtag (`en-GB`, `en`, `en-US`), not written in different scripts (`sr-Latn`
+    /// and `sr-Cyrl`, `zh-Hant` and `zh-CN` are not).
+    pub fn same_language(&self, other: &LangTag) -> bool {
+        self.primary() == other.primary()
+            && match (self.script(), other.script()) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+
+    /// Checks that the language subtag is one a BCP 47 tag may have, beyond its
+    /// shape: not a three-letter ISO 639-2/3 code of a language that has a two-letter
+    /// one (`eng`, `rus`, `ger`: BCP 47 uses the shortest code), not a name (`english`:
+    /// subtags of five to eight letters are reserved). Errors suggest the tag meant.
+    pub fn check_language_subtag(&self) -> Result<(), Error> {
+        let primary = self.primary();
+        if let Some(code) = suggest(primary) {
+            let rest = &self.0[primary.len()..];
+            return Err(Error::invalid(format!(
+                "{:?} is not a BCP 47 language tag: use {code}{rest} (BCP 47 takes the \
+                 two-letter ISO 639-1 code where a language has one)",
+                self.0
+            )));
+        }
+        if (5..=8).contains(&primary.len()) {
+            return Err(Error::invalid(format!(
+                "{:?} is not a BCP 47 language tag: the language is a two- or three-letter \
+                 code (en, ru, de, zh, haw…)",
+                self.0
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The two-letter code of a common language given by its ISO 639-2/3 code (`eng`,
+/// `deu`, `ger`) or English name (`english`, `German`), if `word` is one.
+pub fn suggest(word: &str) -> Option<&'static str> {
+    let word = word.trim().to_ascii_lowercase();
+    LANGUAGES
+        .iter()
+        .find(|(_, codes, names)| {
+            codes.split(' ').any(|c| c == word) || names.split(',').any(|n| n == word)
+        })
+        .map(|(code, _, _)| *code)
+}
+
+/// Common languages: ISO 639-1 code, ISO 639-2/T and /B (and 639-3 where other)
+/// codes, English names.
+const LANGUAGES: &[(&str, &str, &str)] = &[
+    ("af", "afr", "afrikaans"),
+    ("am", "amh", "amharic"),
+    ("ar", "ara arb", "arabic"),
+    ("az", "aze azj", "azerbaijani,azeri"),
+    ("be", "bel", "belarusian"),
+    ("bg", "bul", "bulgarian"),
+    ("bn", "ben", "bengali,bangla"),
+    ("bs", "bos", "bosnian"),
+    ("ca", "cat", "catalan"),
+    ("cs", "ces cze", "czech"),
+    ("cy", "cym wel", "welsh"),
+    ("da", "dan", "danish"),
+    ("de", "deu ger", "german,deutsch"),
+    ("el", "ell gre", "greek"),
+    ("en", "eng", "english"),
+    ("eo", "epo", "esperanto"),
+    ("es", "spa", "spanish,castilian,espanol"),
+    ("et", "est ekk", "estonian"),
+    ("eu", "eus baq", "basque"),
+    ("fa", "fas per pes", "persian,farsi"),
+    ("fi", "fin", "finnish"),
+    ("fr", "fra fre", "french,francais"),
+    ("fy", "fry", "frisian"),
+    ("ga", "gle", "irish"),
+    ("gd", "gla", "gaelic"),
+    ("gl", "glg", "galician"),
+    ("gu", "guj", "gujarati"),
+    ("ha", "hau", "hausa"),
+    ("he", "heb", "hebrew"),
+    ("hi", "hin", "hindi"),
+    ("hr", "hrv", "croatian"),
+    ("hu", "hun", "hungarian"),
+    ("hy", "hye arm", "armenian"),
+    ("id", "ind", "indonesian"),
+    ("ig", "ibo", "igbo"),
+    ("is", "isl ice", "icelandic"),
+    ("it", "ita", "italian"),
+    ("ja", "jpn", "japanese"),
+    ("ka", "kat geo", "georgian"),
+    ("kk", "kaz", "kazakh"),
+    ("km", "khm", "khmer"),
+    ("kn", "kan", "kannada"),
+    ("ko", "kor", "korean"),
+    ("ku", "kur", "kurdish"),
+    ("ky", "kir", "kyrgyz,kirghiz"),
+    ("la", "lat", "latin"),
+    ("lb", "ltz", "luxembourgish"),
+    ("lo", "lao", "lao,laotian"),
+    ("lt", "lit", "lithuanian"),
+    ("lv", "lav lvs", "latvian"),
+    ("mk", "mkd mac", "macedonian"),
+    ("ml", "mal", "malayalam"),
+    ("mn", "mon khk", "mongolian"),
+    ("mr", "mar", "marathi"),
+    ("ms", "msa may zsm", "malay"),
+    ("mt", "mlt", "maltese"),
+    ("my", "mya bur", "burmese"),
+    ("nb", "nob", "bokmal"),
+    ("ne", "nep npi", "nepali"),
+    ("nl", "nld dut", "dutch,flemish"),
+    ("nn", "nno", "nynorsk"),
+    ("no", "nor", "norwegian"),
+    ("pa", "pan", "punjabi,panjabi"),
+    ("pl", "pol", "polish"),
+    ("ps", "pus pbt", "pashto"),
+    ("pt", "por", "portuguese"),
+    ("ro", "ron rum", "romanian,moldavian"),
+    ("ru", "rus", "russian"),
+    ("si", "sin", "sinhala,sinhalese"),
+    ("sk", "slk slo", "slovak"),
+    ("sl", "slv", "slovenian,slovene"),
+    ("so", "som", "somali"),
+    ("sq", "sqi alb als", "albanian"),
+    ("sr", "srp", "serbian"),
+    ("sv", "swe", "swedish"),
+    ("sw", "swa swh", "swahili"),
+    ("ta", "tam", "tamil"),
+    ("te", "tel", "telugu"),
+    ("tg", "tgk", "tajik"),
+    ("th", "tha", "thai"),
+    ("tl", "tgl", "tagalog"),
+    ("tr", "tur", "turkish"),
+    ("tt", "tat", "tatar"),
+    ("uk", "ukr", "ukrainian"),
+    ("ur", "urd", "urdu"),
+    ("uz", "uzb uzn", "uzbek"),
+    ("vi", "vie", "vietnamese"),
+    ("xh", "xho", "xhosa"),
+    ("yi", "yid", "yiddish"),
+    ("yo", "yor", "yoruba"),
+    ("zh", "zho chi cmn", "chinese,mandarin"),
+    ("zu", "zul", "zulu"),
+];
+
 impl fmt::Display for LangTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -174,6 +335,58 @@ mod tests {
         assert!(en.matches(&en));
         assert!(!en.matches(&en_us));
         assert!(!eng.matches(&en));
+    }
+
+    #[test]
+    fn variants_of_one_language() {
+        let t = |s: &str| LangTag::parse(s).unwrap();
+        assert!(t("en-GB").same_language(&t("en")));
+        assert!(t("en-GB").same_language(&t("en-US")));
+        assert!(t("ru-RU").same_language(&t("ru")));
+        assert!(!t("en").same_language(&t("eng")));
+        assert!(!t("sr-Latn").same_language(&t("sr-Cyrl")));
+        assert!(t("sr-Latn").same_language(&t("sr")));
+        assert!(!t("zh-Hant").same_language(&t("zh-CN")));
+        assert!(t("zh-TW").same_language(&t("zh-Hant-HK")));
+        assert_eq!(t("zh-Hant-TW").script(), Some("Hant"));
+        assert_eq!(t("en-US").script(), None);
+    }
+
+    #[test]
+    fn language_subtags_people_mistype() {
+        let t = |s: &str| LangTag::parse(s).unwrap();
+        for (bad, meant) in [
+            ("eng", "en"),
+            ("rus", "ru"),
+            ("ger", "de"),
+            ("deu-CH", "de-CH"),
+            ("english", "en"),
+            ("Russian", "ru"),
+            ("chi", "zh"),
+        ] {
+            let msg = t(bad).check_language_subtag().unwrap_err().to_string();
+            assert!(msg.contains(&format!("use {meant}")), "{bad}: {msg}");
+        }
+        let msg = t("klingon")
+            .check_language_subtag()
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("two- or three-letter"), "{msg}");
+        for good in [
+            "en",
+            "en-GB",
+            "haw",
+            "yue",
+            "fil",
+            "zh-Hant-TW",
+            "x-klingon",
+            "qaa",
+        ] {
+            assert!(t(good).check_language_subtag().is_ok(), "{good}");
+        }
+        assert_eq!(suggest("Portuguese"), Some("pt"));
+        assert_eq!(suggest("thai"), Some("th"));
+        assert_eq!(suggest("xyz"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 mod lang;
 
-pub use lang::LangTag;
+pub use lang::{suggest as suggest_language, LangTag};
 
 use serde::{Deserialize, Serialize};
 
