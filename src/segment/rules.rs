@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use super::chars;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Location, Result};
@@ -86,7 +88,7 @@ impl LangRules {
         if let Some(&(kind, _)) = self.abbreviations.get(word) {
             return Some(kind);
         }
-        if !word.chars().any(char::is_uppercase) {
+        if !word.chars().any(chars::is_uppercase) {
             return None;
         }
         match self.abbreviations.get(&word.to_lowercase()) {
@@ -101,7 +103,7 @@ impl LangRules {
             return false;
         }
         self.starters.contains(word)
-            || (word.chars().any(char::is_uppercase)
+            || (word.chars().any(chars::is_uppercase)
                 && self.starters.contains(&word.to_lowercase()))
     }
 
@@ -157,7 +159,7 @@ impl LangRules {
         if key.is_empty() {
             return;
         }
-        if key.chars().any(char::is_uppercase) {
+        if key.chars().any(chars::is_uppercase) {
             let upper = key.to_uppercase();
             if upper.chars().count() > 1 {
                 self.abbreviations.insert(upper, (kind, false));

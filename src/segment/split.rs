@@ -94,6 +94,25 @@ const fn ascii_triggers() -> [bool; 128] {
 }
 const ASCII_TRIGGERS: [bool; 128] = ascii_triggers();
 
+/// The code point of the non-ASCII character starting at byte `i` of valid UTF-8, and
+/// its length in bytes (decoded by hand: the scan visits every character, and slicing
+/// the text to decode each one cost a fifth of the time on Cyrillic).
+#[inline]
+fn decode_at(bytes: &[u8], i: usize) -> (u32, usize) {
+    let b0 = bytes[i] as u32;
+    let cont = |k: usize| bytes.get(i + k).map_or(0, |&b| (b & 0x3F) as u32);
+    if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | cont(1), 2)
+    } else if b0 < 0xF0 {
+        (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (
+            ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        )
+    }
+}
+
 impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     fn run(&mut self) {
         let bytes = self.text.as_bytes();
@@ -129,17 +148,19 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 };
                 continue;
             }
-            let c = self.text[i..].chars().next().unwrap_or('\u{FFFD}');
-            let cp = c as u32;
+            let (cp, width) = decode_at(bytes, i);
             // Fast rejection: letters of most scripts are neither terminals nor bullets.
-            let special = cp >= 0x0589
-                && !(0x3003..0xA4FF).contains(&cp)
-                && (chars::is_terminal(c)
-                    || chars::is_ellipsis(c)
-                    || chars::is_bullet(c)
-                    || c == '\u{037E}');
+            if cp < 0x0589 || (0x3003..0xA4FF).contains(&cp) {
+                i += width;
+                continue;
+            }
+            let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+            let special = chars::is_terminal(c)
+                || chars::is_ellipsis(c)
+                || chars::is_bullet(c)
+                || c == '\u{037E}';
             if !special {
-                i += c.len_utf8();
+                i += width;
                 continue;
             }
             i = if chars::is_bullet(c) {
@@ -193,13 +214,14 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let (Some(c0), Some(c1)) = (first_chars.next(), first_chars.next()) else {
             return;
         };
-        if !c0.is_uppercase() {
+        if !chars::is_uppercase(c0) {
             return;
         }
-        if c1.is_uppercase() {
+        if chars::is_uppercase(c1) {
             // "FOTO - REUTERS Po …", "MAREK CHORVATOVIČ Hospodárstvo …"
-            let is_caps_word =
-                |t: &str| t.chars().count() >= 2 && t.chars().all(|c| c.is_uppercase() || c == '-');
+            let is_caps_word = |t: &str| {
+                t.chars().count() >= 2 && t.chars().all(|c| chars::is_uppercase(c) || c == '-')
+            };
             let is_dash_word = |t: &str| t.chars().all(chars::is_dash);
             if !is_caps_word(first) {
                 return;
@@ -221,29 +243,29 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             return;
         }
         // "Spor o generála Nakoniec sa písalo …"
-        if !c1.is_lowercase() || !self.rules.has_starters() {
+        if !chars::is_lowercase(c1) || !self.rules.has_starters() {
             return;
         }
         let mut prev = first;
         let mut taken = 1;
         while let Some((offset, word)) = words.next() {
-            if taken > MAX_WORDS || !prev.chars().all(|c| c.is_alphanumeric() || c == '-') {
+            if taken > MAX_WORDS || !prev.chars().all(|c| chars::is_alphanumeric(c) || c == '-') {
                 return; // too far, or punctuation: not a bare heading
             }
             taken += 1;
             let prev_lower = prev
                 .chars()
                 .next()
-                .is_some_and(|c| c.is_lowercase() || c.is_numeric());
+                .is_some_and(|c| chars::is_lowercase(c) || chars::is_numeric(c));
             if prev_lower && is_title_word(word) {
                 // The word after the starter must be lower case: "Le Coudray", "La Scala",
                 // "The Wealth of Nations" are names, not sentence starts.
                 let after_lower = words
                     .clone()
                     .next()
-                    .is_some_and(|(_, t)| t.chars().next().is_some_and(char::is_lowercase));
+                    .is_some_and(|(_, t)| t.chars().next().is_some_and(chars::is_lowercase));
                 if after_lower
-                    && word.chars().all(char::is_alphabetic)
+                    && word.chars().all(chars::is_alphabetic)
                     && self.rules.is_starter(word)
                     && !self.rules.is_always_capitalised(word)
                 {
@@ -405,7 +427,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         {
             let following = after_space[token_len..].trim_start();
             let mut cs = following.chars();
-            if matches!((cs.next(), cs.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase())
+            if matches!((cs.next(), cs.next()), (Some(a), Some(b)) if chars::is_uppercase(a) && chars::is_lowercase(b))
             {
                 return from + (rest.len() - after_space.len()) + token_len;
             }
@@ -461,7 +483,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             && first == '.'
             && self
                 .char_before(i)
-                .is_some_and(|c| c.is_alphabetic() || c == ')')
+                .is_some_and(|c| chars::is_alphabetic(c) || c == ')')
         {
             // ".11 12 Take": up to three numbers of at most three digits.
             let mut pos = from;
@@ -479,7 +501,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                     break;
                 }
                 if !after_space.starts_with(|c: char| c.is_ascii_digit()) {
-                    if after_space.starts_with(|c: char| c.is_uppercase()) {
+                    if after_space.starts_with(|c: char| chars::is_uppercase(c)) {
                         end = pos;
                     }
                     break;
@@ -508,7 +530,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let after = rest[at + close.len_utf8()..].trim_start();
         before_close.ends_with(',')
             || after.starts_with(',')
-            || after.chars().next().is_some_and(|c| c.is_lowercase())
+            || after.chars().next().is_some_and(|c| chars::is_lowercase(c))
     }
 
     // ---------------------------------------------------------------------------
@@ -612,7 +634,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // A closing quote set off by a space: "… houden. ''" (Dutch), "… fin. »".
         closers_end = self.detached_closer(
             closers_end,
-            self.char_before(i).is_some_and(char::is_alphabetic),
+            self.char_before(i).is_some_and(chars::is_alphabetic),
         );
         let closers = &text[cluster_end..closers_end];
 
@@ -638,7 +660,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         // A sentence needs a word: "! ! !" is one.
         if !self.text[self.sent_start..i]
             .chars()
-            .any(char::is_alphanumeric)
+            .any(chars::is_alphanumeric)
         {
             return closers_end;
         }
@@ -705,7 +727,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let Some(nc) = next.first else {
             return Decision::Continue;
         };
-        if chars::is_period(first) && nc.is_numeric() && !ellipsis {
+        if chars::is_period(first) && chars::is_numeric(nc) && !ellipsis {
             // A decimal point, full-width ones included: "３．２９".
             return Decision::Continue;
         }
@@ -767,7 +789,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         }
         // "s.XX", "J.Smith": one letter before the period is an abbreviation or initial.
         if word
-            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .trim_start_matches(|c: char| !chars::is_alphanumeric(c))
             .chars()
             .count()
             < 2
@@ -775,24 +797,25 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             return Decision::Continue;
         }
         // "world.Today", "1,000.That" — but not a list number "1.Helado".
-        let before_ok = before
-            .is_some_and(|c| c.is_lowercase() || (c.is_numeric() && word.chars().count() >= 3));
+        let before_ok = before.is_some_and(|c| {
+            chars::is_lowercase(c) || (chars::is_numeric(c) && word.chars().count() >= 3)
+        });
         let mut next_chars = next.token.chars();
         let n0 = next_chars.next();
         let n1 = next_chars.next();
         let next_is_word = match (n0, n1) {
             // "world.I dag": a one-letter word
-            (Some(a), None) => a.is_uppercase(),
+            (Some(a), None) => chars::is_uppercase(a),
             (Some(a), Some(b)) => {
-                a.is_uppercase()
-                    && (b.is_lowercase()
+                chars::is_uppercase(a)
+                    && (chars::is_lowercase(b)
                         || (is_roman_numeral(trim_word(next.token))
                             && trim_word(next.token).len() >= 2))
             }
             _ => false,
         };
         if before_ok && next_is_word {
-            let core = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+            let core = word.trim_start_matches(|c: char| !chars::is_alphanumeric(c));
             if first == '.' && self.rules.abbreviation(core).is_some() {
                 return Decision::Continue;
             }
@@ -810,7 +833,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         if self.char_at(i) == Some('!') && closers.is_empty() {
             // Names that end in "!": "Yahoo! Research".
             let start = self.token_start(i);
-            let word = self.text[start..i].trim_start_matches(|c: char| !c.is_alphanumeric());
+            let word = self.text[start..i].trim_start_matches(|c: char| !chars::is_alphanumeric(c));
             if !word.is_empty() && self.rules.abbreviation(&format!("{word}!")).is_some() {
                 return Decision::Continue;
             }
@@ -965,7 +988,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             return Decision::Continue;
         }
 
-        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        let letters = word.chars().filter(|c| chars::is_alphabetic(*c)).count();
         let all_digits = !word.is_empty() && word.chars().all(|c| c.is_ascii_digit());
 
         // Numbers: ordinals ("15. August", "im 6. Stock") and years ("1992.").
@@ -991,18 +1014,18 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 // A label or list letter opening the sentence: "Q. What is his name?"
                 return Decision::Continue;
             }
-            if c.is_uppercase() {
+            if chars::is_uppercase(c) {
                 let prev_capitalised = self.prev_word(token_start).is_some_and(|w| {
                     w.chars()
-                        .find(|c| c.is_alphabetic())
-                        .is_some_and(char::is_uppercase)
+                        .find(|c| chars::is_alphabetic(*c))
+                        .is_some_and(chars::is_uppercase)
                 });
                 if !prev_capitalised && self.next_is_starter(next) && next.case == Case::Upper {
                     return Decision::Break;
                 }
                 return Decision::Continue;
             }
-            if c.is_lowercase() {
+            if chars::is_lowercase(c) {
                 return self.decide_abbreviation(
                     AbbreviationKind::Final,
                     i,
@@ -1036,7 +1059,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let token_start = self.token_start(i);
         let word = self.text[token_start..i].trim_start_matches(|c: char| chars::is_opener(c));
         let long_lowercase_word =
-            word.chars().count() >= 4 && word.chars().all(|c| c.is_lowercase());
+            word.chars().count() >= 4 && word.chars().all(|c| chars::is_lowercase(c));
         if long_lowercase_word && self.rules.abbreviation(word).is_none() {
             Decision::Break
         } else {
@@ -1075,7 +1098,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             return None;
         }
         let start = before.rfind(char::is_whitespace).map_or(0, |p| p + 1);
-        Some(before[start..].trim_matches(|c: char| !c.is_alphanumeric()))
+        Some(before[start..].trim_matches(|c: char| !chars::is_alphanumeric(c)))
     }
 
     /// Looks the abbreviation up, extending it over spaced parts: for `B` in "z. B."
@@ -1107,7 +1130,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 let stem = stem.trim_start_matches(|c: char| chars::is_opener(c));
                 if stem.is_empty()
                     || stem.chars().count() > 3
-                    || !stem.chars().all(char::is_alphabetic)
+                    || !stem.chars().all(chars::is_alphabetic)
                 {
                     break;
                 }
@@ -1127,7 +1150,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// True if `word.` starts a spaced abbreviation that the next tokens complete:
     /// "EE." before "UU.", "s." before "r. o.".
     fn abbreviation_ahead(&self, word: &str, next: &Next) -> bool {
-        if word.is_empty() || word.chars().count() > 3 || !word.chars().all(char::is_alphabetic) {
+        if word.is_empty() || word.chars().count() > 3 || !word.chars().all(chars::is_alphabetic) {
             return false;
         }
         let mut key = word.to_string();
@@ -1141,7 +1164,9 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 return false;
             };
             let stem = stem.trim_end_matches('.');
-            if stem.is_empty() || stem.chars().count() > 3 || !stem.chars().all(char::is_alphabetic)
+            if stem.is_empty()
+                || stem.chars().count() > 3
+                || !stem.chars().all(chars::is_alphabetic)
             {
                 return false;
             }
@@ -1346,11 +1371,11 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             .trim_end()
             .chars()
             .next_back()
-            .is_some_and(char::is_alphabetic);
+            .is_some_and(chars::is_alphabetic);
         let next = self.next_after(i + 1);
         if spaced
             && after_word
-            && next.first.is_some_and(char::is_alphabetic)
+            && next.first.is_some_and(chars::is_alphabetic)
             && self.words_before(i, 3) >= 3
         {
             self.cut(i + 1, next.start);
@@ -1366,7 +1391,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let next = self.next_after(i + 1);
         if next.start == i + 1
             || next.start >= self.text.len()
-            || !next.first.is_some_and(char::is_alphabetic)
+            || !next.first.is_some_and(chars::is_alphabetic)
         {
             return false;
         }
@@ -1389,7 +1414,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             || next.start >= self.text.len()
             || !self.text[self.sent_start..i]
                 .chars()
-                .any(char::is_alphabetic)
+                .any(chars::is_alphabetic)
         {
             return i + 1;
         }
@@ -1420,8 +1445,8 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             .any(|w| self.rules.is_speech_verb(w));
         let next = self.next_after(i + 1);
         let spaced = next.start > i + 1;
-        let starts_word = next.first.is_some_and(|c| c.is_alphabetic())
-            && next.token.chars().next().is_some_and(char::is_alphabetic);
+        let starts_word = next.first.is_some_and(|c| chars::is_alphabetic(c))
+            && next.token.chars().next().is_some_and(chars::is_alphabetic);
         if first_sentence
             && spaced
             && starts_word
@@ -1460,7 +1485,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let preceded_by_space = self.char_before(i).is_none_or(char::is_whitespace);
         let followed_by_space_or_item = self
             .char_at(i + len)
-            .is_some_and(|n| n.is_whitespace() || n.is_alphanumeric());
+            .is_some_and(|n| n.is_whitespace() || chars::is_alphanumeric(n));
         if !preceded_by_space || !followed_by_space_or_item {
             return i + len;
         }
@@ -1502,7 +1527,7 @@ impl<'t> Iterator for Words<'t> {
 /// A capitalised word: an upper-case letter, then a lower-case one ("The", "Nakoniec").
 fn is_title_word(word: &str) -> bool {
     let mut cs = word.chars();
-    matches!((cs.next(), cs.next()), (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase())
+    matches!((cs.next(), cs.next()), (Some(a), Some(b)) if chars::is_uppercase(a) && chars::is_lowercase(b))
 }
 
 /// What the current sentence waits to be closed: see [`Splitter::open_marks`].
@@ -1530,7 +1555,7 @@ fn decide_default(next: &Next) -> Decision {
 
 /// A word stripped of surrounding punctuation (`"The` → `The`, `Mr.` → `Mr`).
 fn trim_word(token: &str) -> &str {
-    token.trim_matches(|c: char| !c.is_alphanumeric())
+    token.trim_matches(|c: char| !chars::is_alphanumeric(c))
 }
 
 /// A list marker: a number up to 99 or a single lower-case letter.
@@ -1578,7 +1603,7 @@ fn is_dotted_abbreviation(word: &str) -> bool {
     word.contains('.')
         && word.split('.').all(|part| {
             let n = part.chars().count();
-            (1..=3).contains(&n) && part.chars().all(char::is_alphabetic)
+            (1..=3).contains(&n) && part.chars().all(chars::is_alphabetic)
         })
 }
 
