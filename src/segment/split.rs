@@ -530,7 +530,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let after = rest[at + close.len_utf8()..].trim_start();
         before_close.ends_with(',')
             || after.starts_with(',')
-            || after.chars().next().is_some_and(|c| chars::is_lowercase(c))
+            || after.chars().next().is_some_and(chars::is_lowercase)
     }
 
     // ---------------------------------------------------------------------------
@@ -1059,7 +1059,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
         let token_start = self.token_start(i);
         let word = self.text[token_start..i].trim_start_matches(|c: char| chars::is_opener(c));
         let long_lowercase_word =
-            word.chars().count() >= 4 && word.chars().all(|c| chars::is_lowercase(c));
+            word.chars().count() >= 4 && word.chars().all(chars::is_lowercase);
         if long_lowercase_word && self.rules.abbreviation(word).is_none() {
             Decision::Break
         } else {
@@ -1445,7 +1445,7 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             .any(|w| self.rules.is_speech_verb(w));
         let next = self.next_after(i + 1);
         let spaced = next.start > i + 1;
-        let starts_word = next.first.is_some_and(|c| chars::is_alphabetic(c))
+        let starts_word = next.first.is_some_and(chars::is_alphabetic)
             && next.token.chars().next().is_some_and(chars::is_alphabetic);
         if first_sentence
             && spaced

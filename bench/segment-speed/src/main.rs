@@ -90,11 +90,37 @@ fn main() {
     let dir = args.get(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/data/segment/ud"));
     let min_mb: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
     let all = load_units(&dir);
-    let english: Vec<_> = all.iter().filter(|u| u.0 == "en").cloned().collect();
+    let of_lang = |lang: &str| -> Vec<(String, String)> { all.iter().filter(|u| u.0 == lang).cloned().collect() };
+    let mut langs: Vec<String> = all.iter().map(|u| u.0.clone()).collect();
+    langs.sort();
+    langs.dedup();
     let mut segmenters: Vec<(String, bitext::segment::Segmenter)> = Vec::new();
-    let sets = [("all UD dev text (18 languages)", &all), ("English (EWT + GUM)", &english)];
+    let mut sets: Vec<(String, Vec<(String, String)>)> =
+        vec![(format!("all UD dev text ({} languages)", langs.len()), all.clone()), ("English (EWT + GUM)".to_string(), of_lang("en"))];
+    // PER_LANGUAGE=1 adds a row per language (LANGS=ru,el,ar picks some).
+    let picked: Option<Vec<String>> = std::env::var("LANGS").ok().map(|l| l.split(',').map(str::to_string).collect());
+    if std::env::var_os("PER_LANGUAGE").is_some() || picked.is_some() {
+        for lang in &langs {
+            if picked.as_ref().is_none_or(|p| p.contains(lang)) && lang != "en" {
+                sets.push((format!("language {lang}"), of_lang(lang)));
+            }
+        }
+        if picked.is_some() {
+            sets.drain(..2);
+        }
+    }
+    // TEXT=lang:path,… adds plain-text files, one paragraph a line.
+    if let Ok(texts) = std::env::var("TEXT") {
+        for spec in texts.split(',') {
+            let (lang, path) = spec.split_once(':').expect("TEXT=lang:path");
+            let text = std::fs::read_to_string(path).expect("TEXT file");
+            let units = text.lines().filter(|l| !l.trim().is_empty()).map(|l| (lang.to_string(), l.to_string())).collect();
+            sets.push((format!("{path} ({lang})"), units));
+        }
+    }
     let english_only = std::env::var_os("ENGLISH_ONLY").is_some();
-    for (label, units) in sets.into_iter().filter(|(l, _)| !english_only || l.starts_with("English")) {
+    let mut summary = Vec::new();
+    for (label, units) in sets.iter().filter(|(l, _)| !english_only || l.starts_with("English")) {
         let units = grow(units, min_mb * 1_000_000);
         let bytes: usize = units.iter().map(|u| u.1.len()).sum();
         println!("{label}: {:.1} MB in {} paragraphs", bytes as f64 / 1e6, units.len());
@@ -124,6 +150,14 @@ fn main() {
                 best[0].0 / best[1].0,
                 best[0].0 / best[2].0
             );
+            summary.push((label.clone(), best[0].0, best[2].0));
+        }
+    }
+    if summary.len() > 2 {
+        println!("| text | bitext MB/CPU-s | sentencex MB/CPU-s | bitext / sentencex |");
+        println!("|---|---|---|---|");
+        for (label, ours, theirs) in summary {
+            println!("| {label} | {ours:.1} | {theirs:.1} | {:.2}× |", ours / theirs);
         }
     }
 }
