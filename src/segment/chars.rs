@@ -103,6 +103,13 @@ pub(crate) fn is_terminal(c: char) -> bool {
     if cp < 0x80 {
         return matches!(c, '.' | '!' | '?');
     }
+    if cp < 0x1_0000 {
+        return props(c) & TERMINAL != 0;
+    }
+    in_terminal_table(cp)
+}
+
+fn in_terminal_table(cp: u32) -> bool {
     TERMINALS
         .binary_search_by(|&(lo, hi)| {
             if hi < cp {
@@ -286,6 +293,7 @@ const ALPHABETIC: u8 = 1;
 const NUMERIC: u8 = 2;
 const UPPERCASE: u8 = 4;
 const LOWERCASE: u8 = 8;
+const TERMINAL: u8 = 16;
 
 #[inline]
 fn props(c: char) -> u8 {
@@ -316,6 +324,9 @@ fn compute_props(c: char) -> u8 {
     }
     if c.is_lowercase() {
         p |= LOWERCASE;
+    }
+    if in_terminal_table(c as u32) {
+        p |= TERMINAL;
     }
     p
 }

@@ -6,6 +6,8 @@
 //! candidate the language rules decide: abbreviations, initials, ordinals, ellipses,
 //! quotations, lists. Where no rule applies, the decision is UAX #29's.
 
+use std::cell::RefCell;
+
 use super::chars::{self, Case};
 use super::rules::{AbbreviationKind, LangRules};
 use crate::text::Span;
@@ -24,6 +26,7 @@ pub(crate) fn split_paragraph(rules: &LangRules, text: &str, out: &mut dyn FnMut
         sent_start: first,
         marker: None,
         max_line: None,
+        marks: RefCell::new(MarksScan::at(first)),
     };
     splitter.split_leading_heading();
     splitter.run();
@@ -77,6 +80,35 @@ struct Splitter<'r, 't, 'o> {
     marker: Option<Marker>,
     /// Length in characters of the longest line of the paragraph, computed when needed.
     max_line: Option<usize>,
+    /// How far [`Splitter::open_marks`] has read the current sentence, and what it
+    /// found: each candidate boundary continues the scan instead of starting over.
+    marks: RefCell<MarksScan>,
+}
+
+/// The state of the scan for open brackets and quotation marks.
+struct MarksScan {
+    /// The sentence scanned (its start) and the end of the scanned part.
+    sent_start: usize,
+    upto: usize,
+    /// Closers of the open brackets, innermost last.
+    stack: Vec<char>,
+    /// False once a closer came with nothing open.
+    paired: bool,
+    /// The closer of the open quotation mark.
+    quote: Option<char>,
+}
+
+impl MarksScan {
+    /// Nothing read yet of the sentence that starts at `sent_start`.
+    fn at(sent_start: usize) -> MarksScan {
+        MarksScan {
+            sent_start,
+            upto: sent_start,
+            stack: Vec::new(),
+            paired: true,
+            quote: None,
+        }
+    }
 }
 
 /// ASCII bytes that may start a candidate.
@@ -352,11 +384,12 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     /// are not (mirrored right-to-left text writes "علی) ع ("), and nested unclosed
     /// brackets are typos, not structure.
     fn open_marks(&self, pos: usize) -> OpenMarks {
-        let slice = &self.text[self.sent_start..pos];
+        let mut scan = self.marks.borrow_mut();
+        if scan.sent_start != self.sent_start || scan.upto > pos {
+            *scan = MarksScan::at(self.sent_start);
+        }
+        let slice = &self.text[scan.upto..pos];
         let bytes = slice.as_bytes();
-        let mut stack: Vec<char> = Vec::new();
-        let mut paired = true;
-        let mut quote: Option<char> = None;
         let mut k = 0;
         while k < bytes.len() {
             // Only bytes that can start a bracket or a quotation mark are decoded.
@@ -368,23 +401,27 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             let c = slice[k..].chars().next().unwrap_or(' ');
             k += c.len_utf8();
             if let Some(close) = chars::closing_bracket(c) {
-                stack.push(close);
-            } else if stack.last() == Some(&c) {
-                stack.pop();
+                scan.stack.push(close);
+            } else if scan.stack.last() == Some(&c) {
+                scan.stack.pop();
             } else if matches!(c, ')' | ']' | '}') {
-                paired = false;
+                scan.paired = false;
             }
-            match quote {
-                None => quote = quote_closer(c),
-                Some(close) if c == close => quote = None,
+            match scan.quote {
+                None => scan.quote = quote_closer(c),
+                Some(close) if c == close => scan.quote = None,
                 Some(_) => {}
             }
         }
-        let bracket = match stack[..] {
-            [close] if paired => Some(close),
+        scan.upto = pos;
+        let bracket = match scan.stack[..] {
+            [close] if scan.paired => Some(close),
             _ => None,
         };
-        OpenMarks { bracket, quote }
+        OpenMarks {
+            bracket,
+            quote: scan.quote,
+        }
     }
 
     /// True if there is no boundary at `pos` because of an open bracket or quotation.
