@@ -37,6 +37,8 @@
 
 pub mod inline;
 pub mod reader;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 use std::ops::Range;
