@@ -9,6 +9,7 @@ mod cli_convert;
 mod cli_crash;
 mod cli_omegat;
 mod cli_output;
+mod cli_xliff;
 mod formats_props;
 mod fuzz_replay;
 mod tmx_corpus;
