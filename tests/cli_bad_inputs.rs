@@ -436,3 +436,30 @@ fn non_ascii_in_a_date_is_a_warning() {
     fs::write(&csv, "en,fr,created\na,b,10100050T00\u{470D8}\n").unwrap();
     refuse(&csv, "out.tmx", &[], &["date.csv:2:", "unreadable date"]);
 }
+
+#[test]
+fn xliff_billion_laughs_never_expands() {
+    refuse_file("billion-laughs.xlf", &[":18:", "undefined entity &lol9;"]);
+}
+
+#[test]
+fn xliff_external_entity_is_never_fetched() {
+    let stderr = refuse_file("xxe.xlf", &[":10:", "undefined entity &secret;"]);
+    assert!(!stderr.contains("root:"), "{stderr}");
+}
+
+#[test]
+fn xliff_truncated_mid_unit() {
+    refuse_file(
+        "truncated.xlf",
+        &[":11:", "ends inside <source>", "truncated"],
+    );
+}
+
+#[test]
+fn xliff_unit_without_source() {
+    refuse_file(
+        "xliff-unit-without-source.xlf",
+        &[":5:", "unit 1", "no <source>", "--skip-invalid"],
+    );
+}

@@ -10,6 +10,7 @@ mod cli_crash;
 mod cli_import_edges;
 mod cli_omegat;
 mod cli_output;
+mod cli_xliff;
 mod formats_props;
 mod fuzz_replay;
 mod tmx_corpus;

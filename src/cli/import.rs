@@ -98,6 +98,10 @@ pub struct ImportReport {
     pub tags_only: u64,
     /// Why units were skipped, with where (at most 1,000 listed).
     pub skips: Vec<String>,
+    /// Segments of an XLIFF file left out by design (untranslated, a state not chosen
+    /// with --state, `translate="no"`), by reason; not counted in `skipped`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub left_out: std::collections::BTreeMap<String, u64>,
     /// Warnings of the reader (values that could not be kept).
     pub warnings: Vec<String>,
     /// Seconds taken, including the commit.
@@ -414,6 +418,7 @@ fn import_file(
             report.skips.push(notice.to_string());
         }
     }
+    report.left_out = read.left_out.clone();
     report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
     report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(report)
@@ -556,6 +561,19 @@ fn report_text(r: &ImportReport) -> String {
             s,
             "  … and {} more skipped",
             r.skipped - r.skips.len() as u64
+        );
+    }
+    if !r.left_out.is_empty() {
+        let reasons: Vec<String> = r
+            .left_out
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  left out {} segments: {}",
+            r.left_out.values().sum::<u64>(),
+            reasons.join(", ")
         );
     }
     for w in &r.warnings {

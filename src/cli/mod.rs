@@ -146,6 +146,19 @@ pub struct InputArgs {
     /// the file).
     #[arg(long)]
     pub skip_invalid: bool,
+    /// XLIFF input: the states whose segments count as translated (comma-separated:
+    /// new, needs-translation, needs-adaptation, needs-l10n, needs-review-translation,
+    /// needs-review-adaptation, needs-review-l10n, translated, signed-off, final,
+    /// initial, reviewed; `approved` for approved="yes", `none` for no state given,
+    /// `any`). Default: translated,signed-off,final,reviewed,approved,none.
+    #[arg(long, value_name = "STATE,…", value_delimiter = ',', value_parser = xliff_state)]
+    pub state: Vec<String>,
+}
+
+fn xliff_state(name: &str) -> std::result::Result<String, String> {
+    crate::formats::StateFilter::new(&[name])
+        .map(|_| name.trim().to_ascii_lowercase())
+        .map_err(|e| crate::formats::error_message(&e))
 }
 
 impl InputArgs {
@@ -170,6 +183,9 @@ impl InputArgs {
             },
             quotes: self.no_quotes.then_some(false),
             skip_invalid: self.skip_invalid,
+            xliff_states: (!self.state.is_empty())
+                .then(|| crate::formats::StateFilter::new(&self.state).ok())
+                .flatten(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Exchange formats: TMX 1.4b, delimited text (CSV and TSV) and JSON Lines, read and
 //! written one [`TranslationUnit`] at a time so that files of any size stream through
-//! in constant memory.
+//! in constant memory; XLIFF 1.2 and 2.x (the bilingual files of CAT tools), read.
 //!
 //! Reading: [`open`] a file (or [`Reader::from_reader`] any byte stream) and iterate.
 //! Every error names the file, line, column and unit. A unit that is well-formed but
@@ -31,6 +31,7 @@ pub mod delimited;
 pub(crate) mod input;
 pub mod jsonl;
 pub mod tmx;
+pub mod xliff;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,6 +48,7 @@ use crate::unit::TranslationUnit;
 
 pub use delimited::Column;
 pub use tmx::{InlineMode, TmxHeader};
+pub use xliff::StateFilter;
 
 /// An exchange format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,24 +62,34 @@ pub enum Format {
     Tsv,
     /// JSON Lines: one unit a line.
     Jsonl,
+    /// XLIFF 1.2 or 2.x (read only): the segments a translator finished.
+    Xliff,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 4] = [Format::Tmx, Format::Csv, Format::Tsv, Format::Jsonl];
+    pub const ALL: [Format; 5] = [
+        Format::Tmx,
+        Format::Csv,
+        Format::Tsv,
+        Format::Jsonl,
+        Format::Xliff,
+    ];
 
-    /// The format's name as the CLI spells it (`tmx`, `csv`, `tsv`, `jsonl`).
+    /// The format's name as the CLI spells it (`tmx`, `csv`, `tsv`, `jsonl`, `xliff`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Tmx => "tmx",
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::Jsonl => "jsonl",
+            Format::Xliff => "xliff",
         }
     }
 
     /// The format a file name's extension stands for (`.tmx`, `.csv`, `.tsv`/`.tab`,
-    /// `.jsonl`/`.ndjson`/`.json`), case-insensitively.
+    /// `.jsonl`/`.ndjson`/`.json`, `.xlf`/`.xliff`/`.sdlxliff`/`.mqxliff`/`.xlf2`),
+    /// case-insensitively.
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -85,12 +97,13 @@ impl Format {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "xlf" | "xliff" | "sdlxliff" | "mqxliff" | "xlf2" => Some(Format::Xliff),
             _ => None,
         }
     }
 
-    /// Guesses the format from the first bytes of a file: `<` starts XML (TMX), `{`
-    /// JSON Lines; otherwise a tab in the first line means TSV and a comma or
+    /// Guesses the format from the first bytes of a file: `<` starts XML (XLIFF if the
+    /// root element is `<xliff>`, else TMX), `{` JSON Lines; otherwise a tab in the first line means TSV and a comma or
     /// semicolon CSV. `None` for binary data or anything else.
     pub fn sniff(prefix: &[u8]) -> Option<Format> {
         let text = input::prefix_text(prefix);
@@ -99,6 +112,9 @@ impl Format {
         }
         let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
         match trimmed.chars().next()? {
+            '<' if root_element(trimmed).is_some_and(|r| r.rsplit(':').next() == Some("xliff")) => {
+                Some(Format::Xliff)
+            }
             '<' => Some(Format::Tmx),
             '{' => Some(Format::Jsonl),
             _ => {
@@ -112,6 +128,34 @@ impl Format {
                 }
             }
         }
+    }
+}
+
+/// The name of the root element of XML text (its start), skipping the declaration,
+/// comments, processing instructions and a DOCTYPE.
+fn root_element(mut text: &str) -> Option<&str> {
+    loop {
+        text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+        let rest = text.strip_prefix('<')?;
+        let skip_to = |rest: &str, end: &str| rest.find(end).map(|i| i + end.len());
+        let consumed = if rest.starts_with('?') {
+            skip_to(rest, "?>")?
+        } else if rest.starts_with("!--") {
+            skip_to(rest, "-->")?
+        } else if rest.starts_with('!') {
+            // A DOCTYPE, perhaps with an internal subset.
+            match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(close)) if open < close => skip_to(rest, "]>")?,
+                (_, Some(close)) => close + 1,
+                _ => return None,
+            }
+        } else {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .unwrap_or(rest.len());
+            return Some(&rest[..end]);
+        };
+        text = &rest[consumed..];
     }
 }
 
@@ -130,8 +174,9 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "tsv" | "tab" => Ok(Format::Tsv),
             "jsonl" | "ndjson" | "json" => Ok(Format::Jsonl),
+            "xliff" | "xlf" => Ok(Format::Xliff),
             _ => Err(Error::invalid(format!(
-                "unknown format {s:?} (expected tmx, csv, tsv or jsonl)"
+                "unknown format {s:?} (expected tmx, csv, tsv, jsonl or xliff)"
             ))),
         }
     }
@@ -173,6 +218,8 @@ pub struct ReadOptions {
     pub quotes: Option<bool>,
     /// Skip invalid units (listing them in the report) instead of failing.
     pub skip_invalid: bool,
+    /// XLIFF: the states whose segments are read (`None`: [`StateFilter::default`]).
+    pub xliff_states: Option<StateFilter>,
 }
 
 impl ReadOptions {
@@ -227,6 +274,9 @@ pub struct ReadReport {
     /// Attributes and elements of the input that have no place in a unit, by name
     /// (`tu@datatype`, `tuv@o-encoding`, `foreign element`), with how often each was met.
     pub not_kept: BTreeMap<String, u64>,
+    /// XLIFF: segments left out by design, not for a fault (untranslated, a state not
+    /// chosen, `translate="no"`), by reason, with how many each.
+    pub left_out: BTreeMap<String, u64>,
 }
 
 impl ReadReport {
@@ -251,17 +301,11 @@ impl ReadReport {
     }
 
     pub(crate) fn not_kept(&mut self, what: &str) {
-        if let Some(n) = self.not_kept.get_mut(what) {
-            *n += 1;
-        } else if self.not_kept.len() < MAX_NOT_KEPT_NAMES {
-            self.not_kept.insert(what.to_string(), 1);
-        } else {
-            // A file full of made-up element names must not grow the report without bound.
-            *self
-                .not_kept
-                .entry("(other names)".to_string())
-                .or_insert(0) += 1;
-        }
+        count_bounded(&mut self.not_kept, what);
+    }
+
+    pub(crate) fn leave_out(&mut self, why: &str) {
+        count_bounded(&mut self.left_out, why);
     }
 
     /// Adds another report's warnings and not-kept counts (from reading a header).
@@ -272,6 +316,21 @@ impl ReadReport {
         for (what, n) in other.not_kept {
             *self.not_kept.entry(what).or_insert(0) += n;
         }
+        for (why, n) in other.left_out {
+            *self.left_out.entry(why).or_insert(0) += n;
+        }
+    }
+}
+
+/// Counts `what` in `map`; beyond [`MAX_NOT_KEPT_NAMES`] names, under `(other names)`:
+/// a file full of made-up names must not grow the report without bound.
+fn count_bounded(map: &mut BTreeMap<String, u64>, what: &str) {
+    if let Some(n) = map.get_mut(what) {
+        *n += 1;
+    } else if map.len() < MAX_NOT_KEPT_NAMES {
+        map.insert(what.to_string(), 1);
+    } else {
+        *map.entry("(other names)".to_string()).or_insert(0) += 1;
     }
 }
 
@@ -360,14 +419,14 @@ impl Reader {
         }
         if looks_binary(&prefix) {
             return Err(in_file(Error::invalid(
-                "this is a binary file, not TMX, CSV, TSV or JSON Lines text",
+                "this is a binary file, not TMX, XLIFF, CSV, TSV or JSON Lines text",
             )));
         }
         let format = match options.format {
             Some(f) => f,
             None => Format::sniff(&prefix).ok_or_else(|| {
                 in_file(Error::invalid(
-                    "cannot tell the format (TMX, CSV, TSV or JSON Lines); name it with --from",
+                    "cannot tell the format (TMX, XLIFF, CSV, TSV or JSON Lines); name it with --from",
                 ))
             })?,
         };
@@ -386,6 +445,12 @@ impl Reader {
                 options,
             )?),
             Format::Jsonl => Box::new(jsonl::JsonlReader::new(
+                &prefix,
+                head,
+                path.clone(),
+                options,
+            )?),
+            Format::Xliff => Box::new(xliff::XliffSource::new(
                 &prefix,
                 head,
                 path.clone(),
@@ -598,6 +663,11 @@ impl<W: Write> Writer<W> {
                 Writer::Delimited(delimited::DelimitedWriter::new(out, format, options)?)
             }
             Format::Jsonl => Writer::Jsonl(jsonl::JsonlWriter::new(out, options)),
+            Format::Xliff => {
+                return Err(Error::invalid(
+                    "writing XLIFF is not supported yet: XLIFF is read (import, convert from it)",
+                ))
+            }
         })
     }
 
@@ -671,7 +741,16 @@ mod tests {
         );
         assert_eq!(Format::from_path(Path::new("b.txt")), None);
         assert_eq!("JSONL".parse::<Format>().unwrap(), Format::Jsonl);
-        assert!("xliff".parse::<Format>().is_err());
+        assert_eq!("xliff".parse::<Format>().unwrap(), Format::Xliff);
+        assert_eq!(
+            Format::from_path(Path::new("a.SDLXLIFF")),
+            Some(Format::Xliff)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("a.mqxliff")),
+            Some(Format::Xliff)
+        );
+        assert!("po".parse::<Format>().is_err());
     }
 
     #[test]
@@ -681,6 +760,16 @@ mod tests {
             Some(Format::Tmx)
         );
         assert_eq!(Format::sniff(b"  \n<tmx>"), Some(Format::Tmx));
+        assert_eq!(
+            Format::sniff(
+                b"\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c -->\n<xliff version=\"1.2\">"
+            ),
+            Some(Format::Xliff)
+        );
+        assert_eq!(
+            Format::sniff(b"<!DOCTYPE x [<!ENTITY a \"b\">]><xlf:xliff>"),
+            Some(Format::Xliff)
+        );
         assert_eq!(Format::sniff(b"{\"source\":1}\n"), Some(Format::Jsonl));
         assert_eq!(
             Format::sniff(b"en\tfr\nHello\tBonjour\n"),

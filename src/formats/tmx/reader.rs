@@ -103,7 +103,17 @@ pub(crate) struct TmxReader {
 }
 
 fn attributes(elem: &Elem) -> std::result::Result<Vec<(String, String)>, String> {
-    let start = BytesStart::from_content(elem.raw.as_str(), elem.name_len);
+    parse_attributes(&elem.raw, elem.name_len)
+}
+
+/// The attributes of a start tag's content (`raw`: between `<` and `>`, the name
+/// `name_len` bytes long), values normalised; an undefined entity or a character XML
+/// 1.0 does not allow is an error (the message). Shared with the XLIFF reader.
+pub(crate) fn parse_attributes(
+    raw: &str,
+    name_len: usize,
+) -> std::result::Result<Vec<(String, String)>, String> {
+    let start = BytesStart::from_content(raw, name_len);
     let mut out = Vec::new();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| format!("malformed attribute: {e}"))?;
@@ -128,7 +138,7 @@ fn attributes(elem: &Elem) -> std::result::Result<Vec<(String, String)>, String>
     Ok(out)
 }
 
-fn normalize_eol(text: &str, out: &mut String) {
+pub(crate) fn normalize_eol(text: &str, out: &mut String) {
     if text.contains('\r') {
         out.push_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
     } else {
