@@ -150,6 +150,13 @@ fn tmx_and_csv_units_read_back() {
     let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(csv.starts_with("en,zh,score\n"), "{csv}");
     assert_eq!(csv.lines().count(), 26);
+    // -s/-t, as in the memory commands.
+    let short = bitext()
+        .args(["align", "samples/en.sent", "samples/zh.sent", "--segmented"])
+        .args(["-s", "en", "-t", "zh", "-f", "csv"])
+        .assert()
+        .success();
+    assert_eq!(String::from_utf8_lossy(&short.get_output().stdout), csv);
     // Units need languages.
     let out = bitext()
         .args([

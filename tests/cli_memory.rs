@@ -215,6 +215,17 @@ fn queries_file_lines_and_jsonl_with_context() {
     assert_eq!(records[0]["matches"][0]["score"]["kind"], "context");
     assert_eq!(records[1]["matches"][0]["score"]["percent"], 100);
     assert!(records[0]["ms"].as_f64().is_some());
+    // Queries on standard input: TEXT "-", or no TEXT with stdin a pipe.
+    for text in [&["-"][..], &[][..]] {
+        let records = json(
+            tm_cmd(&tm)
+                .args(["lookup", "-s", "en", "-t", "ru", "-f", "jsonl"])
+                .args(text)
+                .write_stdin("Click OK.\n\nClick OK!\n"),
+        );
+        assert_eq!(records.len(), 2, "{text:?}");
+        assert_eq!(records[1]["matches"][0]["score"]["percent"], 99);
+    }
     // A bad JSON line is named.
     fs::write(&jl, "{\"text\": \"a\"}\n{\"txt\": \"b\"}\n").unwrap();
     tm_cmd(&tm)

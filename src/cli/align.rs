@@ -41,11 +41,11 @@ pub struct AlignArgs {
 
     /// Language of the source text (BCP 47): to split running text, and for --format
     /// tmx/csv.
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, short = 's', value_name = "LANG")]
     pub src_lang: Option<String>,
     /// Language of the target text (BCP 47): to split running text, and for --format
     /// tmx/csv.
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, short = 't', value_name = "LANG")]
     pub tgt_lang: Option<String>,
 
     /// The inputs are already split: one sentence a line, blank lines between

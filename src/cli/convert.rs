@@ -52,12 +52,12 @@ pub struct ConvertArgs {
 
     /// Source language: TMX `srclang`, first column of CSV/TSV, and the first column
     /// of a headerless input.
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, short = 's', value_name = "LANG")]
     pub src_lang: Option<String>,
 
     /// Target language: second column of a headerless input. With --src-lang, only
     /// these two languages are written.
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, short = 't', value_name = "LANG")]
     pub tgt_lang: Option<String>,
 
     /// Languages to keep, in column order (comma-separated); also the columns of a

@@ -1,6 +1,6 @@
 //! `bitext lookup`: fuzzy matches from the memory for one text or a file of queries.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -35,8 +35,9 @@ use crate::text::LangTag;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct LookupArgs {
-    /// The text to look up (or use --queries).
-    #[arg(required_unless_present = "queries", conflicts_with = "queries")]
+    /// The text to look up. "-", or none with standard input a pipe: the queries are
+    /// read from standard input, as with --queries -.
+    #[arg(conflicts_with = "queries")]
     pub text: Option<String>,
     /// A file of queries: one text a line, or JSON Lines {"text", "prev", "next",
     /// "markup", "id"} ("-" for standard input).
@@ -138,7 +139,17 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     };
     let mut out = Output::create(args.output.as_deref())?;
     let mut times = Vec::new();
-    match &args.queries {
+    // `lookup -` and `… | lookup` read their queries from standard input.
+    let queries = match (&args.queries, args.text.as_deref()) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some("-")) => Some(PathBuf::from("-")),
+        (None, Some(_)) => None,
+        (None, None) if !std::io::stdin().is_terminal() => Some(PathBuf::from("-")),
+        (None, None) => {
+            bail!("nothing to look up: give the TEXT, --queries FILE, or queries on standard input")
+        }
+    };
+    match &queries {
         None => {
             let text = args.text.clone().unwrap_or_default();
             let query = Query {
