@@ -180,6 +180,12 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 };
                 continue;
             }
+            if b < 0xD6 {
+                // Two bytes below U+0580 (Latin, Greek, Cyrillic, Armenian letters): no
+                // terminal, ellipsis or bullet starts this way.
+                i += 2;
+                continue;
+            }
             let (cp, width) = decode_at(bytes, i);
             // Fast rejection: letters of most scripts are neither terminals nor bullets.
             if cp < 0x0589 || (0x3003..0xA4FF).contains(&cp) {
