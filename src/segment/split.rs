@@ -145,6 +145,13 @@ fn decode_at(bytes: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
+/// The terminals of [`chars::is_terminal`] between U+0589 and U+07FF (a test checks
+/// the list against it); no bullet or ellipsis is there.
+#[inline]
+fn is_two_byte_terminal(cp: u32) -> bool {
+    matches!(cp, 0x0589 | 0x061D..=0x061F | 0x06D4 | 0x0700..=0x0702 | 0x07F9)
+}
+
 impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
     fn run(&mut self) {
         let bytes = self.text.as_bytes();
@@ -188,7 +195,11 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
             }
             let (cp, width) = decode_at(bytes, i);
             // Fast rejection: letters of most scripts are neither terminals nor bullets.
-            if cp < 0x0589 || (0x3003..0xA4FF).contains(&cp) {
+            // Below U+0800 (Arabic, Hebrew, Syriac…) only these few terminals count.
+            if cp < 0x0589
+                || (0x3003..0xA4FF).contains(&cp)
+                || (cp < 0x0800 && !is_two_byte_terminal(cp))
+            {
                 i += width;
                 continue;
             }
@@ -1746,6 +1757,15 @@ fn quote_particle(token: &str) -> bool {
 mod tests {
     use super::*;
     use crate::segment::rules::builtin;
+
+    #[test]
+    fn the_two_byte_terminal_list_is_the_table() {
+        for cp in 0x0589..0x0800 {
+            let c = char::from_u32(cp).unwrap();
+            let special = chars::is_terminal(c) || chars::is_ellipsis(c) || chars::is_bullet(c);
+            assert_eq!(is_two_byte_terminal(cp), special, "U+{cp:04X}");
+        }
+    }
 
     fn split(lang: &str, text: &str) -> Vec<String> {
         let rules = builtin(lang);
