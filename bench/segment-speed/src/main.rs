@@ -99,7 +99,8 @@ fn main() {
         vec![(format!("all UD dev text ({} languages)", langs.len()), all.clone()), ("English (EWT + GUM)".to_string(), of_lang("en"))];
     // PER_LANGUAGE=1 adds a row per language (LANGS=ru,el,ar picks some).
     let picked: Option<Vec<String>> = std::env::var("LANGS").ok().map(|l| l.split(',').map(str::to_string).collect());
-    if std::env::var_os("PER_LANGUAGE").is_some() || picked.is_some() {
+    let per_language = std::env::var("PER_LANGUAGE").is_ok_and(|v| !v.is_empty());
+    if per_language || picked.is_some() {
         for lang in &langs {
             if picked.as_ref().is_none_or(|p| p.contains(lang)) && lang != "en" {
                 sets.push((format!("language {lang}"), of_lang(lang)));
@@ -115,7 +116,8 @@ fn main() {
             let (lang, path) = spec.split_once(':').expect("TEXT=lang:path");
             let text = std::fs::read_to_string(path).expect("TEXT file");
             let units = text.lines().filter(|l| !l.trim().is_empty()).map(|l| (lang.to_string(), l.to_string())).collect();
-            sets.push((format!("{path} ({lang})"), units));
+            let name = Path::new(path).file_name().map_or(path.into(), |n| n.to_string_lossy());
+            sets.push((format!("{name} ({lang})"), units));
         }
     }
     let english_only = std::env::var_os("ENGLISH_ONLY").is_some();
