@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 
+use super::interrupt::{self, Registration};
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
 use crate::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
@@ -122,9 +123,13 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     // A memory that does not exist yet is built unseen and published after the first
     // file (see `NewMemory`): its pages are written once, not twice.
     let mut target = Some(match args.tm.create_new()? {
-        Some(new) => Target::New(new),
+        Some(new) => {
+            let interrupt = Registration::new(new.temp_path(), None);
+            Target::New(new, interrupt)
+        }
         None => Target::Open(args.tm.open_write(true)?),
     });
+    interrupt::set_message("nothing imported");
     let mut out = Output::create(None)?;
     // Each file is its own transaction: one that fails leaves the memory as it was and
     // the next is tried. Only a failure of the memory itself (not of a file) stops the
@@ -139,9 +144,17 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
             not_tried.push(name);
             continue;
         };
-        let line = match import_file(open.memory(), path, &read_options, &args, global) {
-            Ok(report) => match open.published() {
+        // What an interruption leaves once this file is in.
+        let done = interrupted_after(&imported, &name);
+        let committed = (!matches!(open, Target::New(..))).then_some(done.as_str());
+        let result = import_file(open.memory(), path, &read_options, &args, global, committed);
+        // Publishing a new memory is not cut in two by an interruption.
+        let mut held = interrupt::hold();
+        let line = match result {
+            Ok(report) => match open.published(&mut held) {
                 Ok(published) => {
+                    held.set_message(done);
+                    drop(held);
                     target = Some(published);
                     imported.push(name);
                     match args.format {
@@ -155,6 +168,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                     }
                 }
                 Err(e) => {
+                    drop(held);
                     // The new memory could not be put in place: nothing is left to
                     // import into.
                     eprintln!("bitext: error: {e:#}");
@@ -164,6 +178,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                 }
             },
             Err(Failure { error, memory }) => {
+                drop(held);
                 target = Some(open);
                 eprintln!("bitext: error: {error:#}");
                 failed.push(name.clone());
@@ -202,6 +217,21 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
         summary(args.files.len(), &imported, &failed, &not_tried)
     );
     Ok(ExitCode::from(1))
+}
+
+/// What an interruption leaves undone once `current` is imported after `imported`.
+fn interrupted_after(imported: &[String], current: &str) -> String {
+    match imported.len() {
+        0 => format!("{current} imported; the files after it not"),
+        1..=3 => format!(
+            "{}, {current} imported; the files after them not",
+            imported.join(", ")
+        ),
+        n => format!(
+            "{} files imported, the last {current}; the files after it not",
+            n + 1
+        ),
+    }
 }
 
 /// The JSON line of a file that failed.
@@ -268,6 +298,7 @@ fn import_file(
     read_options: &ReadOptions,
     args: &ImportArgs,
     global: &Global,
+    committed: Option<&str>,
 ) -> std::result::Result<ImportReport, Failure> {
     let start = Instant::now();
     let name = display(path);
@@ -400,11 +431,17 @@ fn import_file(
         stored.and(read.map_err(Failure::file))
     })?;
     bar.set_message("committing");
+    // An interruption during the commit takes effect after it, and then says so.
+    let mut held = interrupt::hold();
     writer.commit().map_err(|e| {
         Failure::memory(anyhow::Error::new(e).context(format!(
             "cannot import {name}; the memory is unchanged by it"
         )))
     })?;
+    if let Some(message) = committed {
+        held.set_message(message);
+    }
+    drop(held);
     bar.finish_and_clear();
     let read = reader.report();
     report.read = read.units;
@@ -451,23 +488,29 @@ fn languages(unit: &TranslationUnit) -> String {
 
 /// The memory an import writes to.
 enum Target {
-    /// Being built, until its first file is in.
-    New(NewMemory),
+    /// Being built, until its first file is in (its temporary file removed if the
+    /// process is interrupted).
+    New(NewMemory, Registration),
     Open(Memory),
 }
 
 impl Target {
     fn memory(&mut self) -> &mut Memory {
         match self {
-            Target::New(new) => new.memory(),
+            Target::New(new, _) => new.memory(),
             Target::Open(memory) => memory,
         }
     }
 
-    /// The memory at its path (a new one published there).
-    fn published(self) -> Result<Target> {
+    /// The memory at its path (a new one published there). Called holding off
+    /// interruptions (`held`).
+    fn published(self, held: &mut interrupt::Held) -> Result<Target> {
         Ok(match self {
-            Target::New(new) => Target::Open(new.publish()?),
+            Target::New(new, interrupt) => {
+                let published = new.publish();
+                interrupt.release(held);
+                Target::Open(published?)
+            }
             open => open,
         })
     }

@@ -9,6 +9,7 @@ mod convert;
 mod eval;
 mod eval_align;
 mod import;
+mod interrupt;
 mod lookup;
 mod output;
 mod pretranslate;
@@ -86,6 +87,7 @@ where
         }
     };
     output::ignore_file_size_signal();
+    interrupt::install();
     let global = Global { quiet: args.quiet };
     let memory = memory_path(&args.command);
     let result = match args.command {
