@@ -41,6 +41,9 @@ pub struct LookupArgs {
     /// How to read --queries (default: JSON Lines if the first line starts with "{").
     #[arg(long, value_enum)]
     pub queries_format: Option<QueriesFormat>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: super::EncodingArg,
     /// Language of the text.
     #[arg(long, short = 's', value_name = "LANG")]
     pub src_lang: String,
@@ -143,13 +146,23 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
             )?;
         }
         Some(path) => {
-            let reader = open(path)?;
+            let reader = open(path, args.encoding)?;
             let name = path.display().to_string();
             let mut format = args.queries_format;
             let mut n = 0usize;
             for (i, line) in reader.lines().enumerate() {
-                let line = line.with_context(|| {
-                    format!("{name}:{}: cannot read (is the file UTF-8 text?)", i + 1)
+                let line = line.map_err(|e| {
+                    match crate::formats::input::located_input_error(&e, Some(path)) {
+                        Some(located) => anyhow::Error::new(located),
+                        None if e.kind() == std::io::ErrorKind::InvalidData => anyhow::anyhow!(
+                            "{name}:{}: not UTF-8 text; if the file is in a legacy encoding, say \
+                         which with --encoding, e.g. --encoding windows-1252",
+                            i + 1
+                        ),
+                        None => {
+                            anyhow::Error::new(e).context(format!("{name}:{}: cannot read", i + 1))
+                        }
+                    }
                 })?;
                 if let Some(col) = line.find('\0') {
                     bail!(
@@ -209,7 +222,22 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn BufRead>> {
+    if encoding.encoding.is_some() {
+        let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            if path.is_dir() {
+                bail!("{}: is a directory, not a file of queries", path.display());
+            }
+            Box::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            )
+        };
+        let decoded = encoding.decode(raw).map_err(|e| e.in_file(path))?;
+        return Ok(Box::new(std::io::BufReader::new(decoded)));
+    }
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }

@@ -148,6 +148,37 @@ pub struct InputArgs {
     /// the file).
     #[arg(long)]
     pub skip_invalid: bool,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: EncodingArg,
+}
+
+/// `--encoding LABEL`, for every command that reads text.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct EncodingArg {
+    /// The encoding of text input that is not UTF-8: a WHATWG label such as
+    /// windows-1252 (latin1), windows-1250…1258, iso-8859-2…16, koi8-r, koi8-u,
+    /// shift_jis, euc-jp, gbk, gb18030, big5, euc-kr, utf-16le, utf-16be. Default:
+    /// UTF-8, or what a byte-order mark says (a mark must agree with --encoding).
+    #[arg(long, value_name = "LABEL", value_parser = encoding_label)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl EncodingArg {
+    /// `reader` decoded to UTF-8 if an encoding was given; as it is otherwise.
+    pub fn decode<R: std::io::Read + Send + 'static>(
+        &self,
+        reader: R,
+    ) -> crate::Result<Box<dyn std::io::Read + Send>> {
+        match self.encoding {
+            Some(encoding) => crate::formats::decoding_reader(reader, encoding),
+            None => Ok(Box::new(reader)),
+        }
+    }
+}
+
+fn encoding_label(raw: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
 }
 
 impl InputArgs {
@@ -172,6 +203,7 @@ impl InputArgs {
             },
             quotes: self.no_quotes.then_some(false),
             skip_invalid: self.skip_invalid,
+            encoding: self.encoding.encoding,
         }
     }
 }

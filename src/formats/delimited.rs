@@ -360,7 +360,7 @@ impl DelimitedReader {
             None => e,
         };
         let at_line_1 = || Location::default().or_path(path.as_deref()).with_line(1);
-        let mut text = input::decode_text(prefix, head).map_err(located)?;
+        let mut text = input::decode_text(prefix, head, options.encoding).map_err(located)?;
         let io_error = |e| input::io_error(e, path.as_deref());
         let chunk = text.fill_buf().map_err(io_error)?;
         let first = first_line(chunk).to_vec();

@@ -46,6 +46,7 @@ use crate::text::LangTag;
 use crate::unit::TranslationUnit;
 
 pub use delimited::Column;
+pub use input::{decoding_reader, encoding_for_label};
 pub use tmx::{InlineMode, TmxHeader};
 
 /// An exchange format.
@@ -173,6 +174,9 @@ pub struct ReadOptions {
     pub quotes: Option<bool>,
     /// Skip invalid units (listing them in the report) instead of failing.
     pub skip_invalid: bool,
+    /// The input's encoding when it is not UTF-8 (see [`encoding_for_label`]); a
+    /// byte-order mark must agree with it. For TMX it overrides the XML declaration.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl ReadOptions {
