@@ -89,7 +89,7 @@ fn skip_invalid_keeps_the_units_before_a_cut() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("1 units read, 1 written, 1 skipped"),
+        stderr.contains("1 unit read, 1 written, 1 skipped"),
         "{stderr}"
     );
     assert!(
@@ -401,7 +401,7 @@ fn skip_invalid_keeps_the_good_units() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("1 units read, 1 written, 1 skipped"),
+        stderr.contains("1 unit read, 1 written, 1 skipped"),
         "{stderr}"
     );
     assert!(

@@ -648,7 +648,10 @@ fn store_units(
         }
     }
     writer.commit()?;
-    Ok(format!("{} pairs: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates", units.len()))
+    Ok(format!(
+        "{}: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates",
+        crate::text::count(units.len() as u64, "pair")
+    ))
 }
 
 /// The sentences `r` of `doc` as one text: joined by a space, except between two

@@ -17,7 +17,7 @@ use crate::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
 use crate::memory::{
     AddOutcome, AnalyzedBatch, Memory, NewMemory, WriteOptions as MemoryWriteOptions,
 };
-use crate::text::LangTag;
+use crate::text::{count, LangTag};
 use crate::unit::TranslationUnit;
 use crate::ErrorKind;
 
@@ -246,8 +246,9 @@ fn failure_line(name: &str, error: &anyhow::Error) -> Result<String> {
 fn summary(files: usize, imported: &[String], failed: &[String], not_tried: &[String]) -> String {
     let list = |names: &[String]| names.join(", ");
     let mut s = format!(
-        "bitext: {} of {files} files failed (nothing of them was imported): {}",
+        "bitext: {} of {} failed (nothing of them was imported): {}",
         failed.len(),
+        count(files as u64, "file"),
         list(failed)
     );
     if imported.is_empty() {
@@ -580,10 +581,10 @@ fn report_text(r: &ImportReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "import: {} ({}): {} units read, {} imported, {} merged into stored units, {} replaced stored units, {} skipped ({:.1} s, {:.0} units/s)",
+        "import: {} ({}): {} read, {} imported, {} merged into stored units, {} replaced stored units, {} skipped ({:.1} s, {:.0} units/s)",
         r.file,
         r.format,
-        r.read,
+        count(r.read, "unit"),
         r.imported,
         r.merged,
         r.replaced,
@@ -608,7 +609,7 @@ fn report_text(r: &ImportReport) -> String {
         let _ = writeln!(
             s,
             "  note: {} kept with segments that hold only inline codes (--strict refuses such units)",
-            if r.tags_only == 1 { "1 unit".to_string() } else { format!("{} units", r.tags_only) }
+            count(r.tags_only, "unit")
         );
     }
     s
@@ -793,7 +794,10 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
         } else {
             args.output.display().to_string()
         };
-        let mut s = format!("export: {} units written to {to_name}", report.units);
+        let mut s = format!(
+            "export: {} written to {to_name}",
+            count(report.units, "unit")
+        );
         let mut details = String::new();
         if keep.is_empty() && columns_langs.len() > 2 {
             let names: Vec<&str> = columns_langs.iter().map(LangTag::as_str).collect();
@@ -804,11 +808,15 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
             );
         }
         if not_in_pair > 0 {
-            let _ = write!(s, "; {not_in_pair} units without both languages left out");
+            let _ = write!(
+                s,
+                "; {} without both languages left out",
+                count(not_in_pair, "unit")
+            );
         }
         if report.skipped > 0 {
             // Units the format could not hold (no variant in the chosen languages).
-            let _ = write!(s, "; {} units skipped", report.skipped);
+            let _ = write!(s, "; {} skipped", count(report.skipped, "unit"));
             for notice in &report.skips {
                 let _ = write!(details, "\n  skipped {notice}");
             }
@@ -823,15 +831,15 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
         if report.variants_dropped > 0 {
             let _ = write!(
                 s,
-                "; {} variants in other languages left out",
-                report.variants_dropped
+                "; {} in other languages left out",
+                count(report.variants_dropped, "variant")
             );
         }
         if report.markup_dropped > 0 {
             let _ = write!(
                 s,
-                "; inline markup of {} variants not kept ({to} has no place for it)",
-                report.markup_dropped
+                "; inline markup of {} not kept ({to} has no place for it)",
+                count(report.markup_dropped, "variant")
             );
         }
         eprintln!("{s}{details}");

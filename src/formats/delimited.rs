@@ -21,6 +21,7 @@ use super::input::{self, Head};
 use super::{unit_location, Format, HeaderMode, Item, ReadOptions, ReadReport, Source};
 use super::{WriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
+use crate::text::count;
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, TranslationUnit, Variant};
 
@@ -632,9 +633,9 @@ impl Source for DelimitedReader {
                 let names: Vec<String> = self.columns.iter().map(Column::name).collect();
                 return Some(Item::Invalid(Error::syntax(
                     format!(
-                        "{} fields in this row, but {} columns ({})",
-                        self.record.len(),
-                        self.columns.len(),
+                        "{} in this row, but {} ({})",
+                        count(self.record.len() as u64, "field"),
+                        count(self.columns.len() as u64, "column"),
                         names.join(", ")
                     ),
                     location,
