@@ -134,6 +134,14 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     match &args.queries {
         None => {
             let text = args.text.clone().unwrap_or_default();
+            if text.len() > QUERY_LIMIT {
+                bail!(
+                    "the query is {} long; a query may be at most {} (the memory's limit for \
+                     a text): look up one segment at a time",
+                    crate::text::count(text.len() as u64, "byte"),
+                    crate::text::count(QUERY_LIMIT as u64, "byte")
+                );
+            }
             let query = Query {
                 text,
                 lang: src,
@@ -146,24 +154,16 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
             )?;
         }
         Some(path) => {
-            let reader = open(path, args.encoding)?;
+            let mut reader = open(path, args.encoding)?;
             let name = path.display().to_string();
             let mut format = args.queries_format;
             let mut n = 0usize;
-            for (i, line) in reader.lines().enumerate() {
-                let line = line.map_err(|e| {
-                    match crate::formats::input::located_input_error(&e, Some(path)) {
-                        Some(located) => anyhow::Error::new(located),
-                        None if e.kind() == std::io::ErrorKind::InvalidData => anyhow::anyhow!(
-                            "{name}:{}: not UTF-8 text; if the file is in a legacy encoding, say \
-                         which with --encoding, e.g. --encoding windows-1252",
-                            i + 1
-                        ),
-                        None => {
-                            anyhow::Error::new(e).context(format!("{name}:{}: cannot read", i + 1))
-                        }
-                    }
-                })?;
+            let mut buf = Vec::new();
+            for i in 0.. {
+                let line = match read_query_line(&mut reader, &mut buf, &name, i + 1, path)? {
+                    Some(line) => line,
+                    None => break,
+                };
                 if let Some(col) = line.find('\0') {
                     bail!(
                         "{name}:{}:{}: a NUL byte: this is a binary file, or UTF-16 text \
@@ -222,6 +222,63 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The longest query: the memory's limit for a stored text (a longer one cannot
+/// match anything stored, and would be slow to compare and to echo).
+const QUERY_LIMIT: usize = crate::memory::limits::MAX_TEXT_BYTES;
+
+/// The next line of a queries file (without its line ending), reading no more than a
+/// query may hold (JSON Lines get room for their escapes and context): a longer line
+/// is an error, found before it is read whole. `None` at the end.
+fn read_query_line(
+    reader: &mut Box<dyn BufRead>,
+    buf: &mut Vec<u8>,
+    name: &str,
+    line: usize,
+    path: &Path,
+) -> Result<Option<String>> {
+    use std::io::Read;
+    let limit = 4 * QUERY_LIMIT;
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_until(b'\n', buf)
+        .map_err(
+            |e| match crate::formats::input::located_input_error(&e, Some(path)) {
+                Some(located) => anyhow::Error::new(located),
+                None => anyhow::Error::new(e).context(format!("{name}:{line}: cannot read")),
+            },
+        )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() > limit && buf.last() != Some(&b'\n') {
+        bail!(
+            "{name}:{line}: a line of more than {} bytes: a query may be at most {} (the \
+             memory's limit for a text); is this a document rather than one segment a line?",
+            limit,
+            crate::text::count(QUERY_LIMIT as u64, "byte")
+        );
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    match std::str::from_utf8(buf) {
+        Ok(text) => Ok(Some(text.to_string())),
+        Err(e) => bail!(
+            "{name}:{line}:{}: {}",
+            String::from_utf8_lossy(&buf[..e.valid_up_to()])
+                .chars()
+                .count()
+                + 1,
+            crate::formats::input::not_utf8(buf[e.valid_up_to()])
+        ),
+    }
+}
+
 fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn BufRead>> {
     if encoding.encoding.is_some() {
         let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
@@ -260,6 +317,15 @@ fn answer(
     out: &mut Output,
     times: &mut Vec<f64>,
 ) -> Result<()> {
+    if query.text.len() > QUERY_LIMIT {
+        let at = numbered.map_or(String::new(), |(_, line, name)| format!("{name}:{line}: "));
+        bail!(
+            "{at}the query is {} long; a query may be at most {} (the memory's limit for a \
+             text): look up one segment at a time",
+            crate::text::count(query.text.len() as u64, "byte"),
+            crate::text::count(QUERY_LIMIT as u64, "byte")
+        );
+    }
     let start = Instant::now();
     let hits = memory.lookup(query, options).map_err(|e| match numbered {
         Some((_, line, name)) => anyhow::Error::new(e).context(format!("{name}:{line}")),
