@@ -89,7 +89,7 @@ fn skip_invalid_keeps_the_units_before_a_cut() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("1 units read, 1 written, 1 skipped"),
+        stderr.contains("1 unit read, 1 written, 1 skipped"),
         "{stderr}"
     );
     assert!(
@@ -401,7 +401,7 @@ fn skip_invalid_keeps_the_good_units() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("1 units read, 1 written, 1 skipped"),
+        stderr.contains("1 unit read, 1 written, 1 skipped"),
         "{stderr}"
     );
     assert!(
@@ -462,4 +462,143 @@ fn xliff_unit_without_source() {
         "xliff-unit-without-source.xlf",
         &[":5:", "unit 1", "no <source>", "--skip-invalid"],
     );
+}
+
+/// Issue 18, item 11: text in a legacy encoding is refused with a hint at
+/// `--encoding`, and read with it by every command that reads text: convert and
+/// import (CSV, TMX), segment, align, lookup's query files. A byte-order mark that
+/// contradicts `--encoding` is refused, an unknown label too.
+#[test]
+fn legacy_encodings_are_read_with_encoding() {
+    let csv = bad("windows-1252.csv");
+    let hint = "say which with --encoding, e.g. --encoding windows-1252";
+    refuse(
+        &csv,
+        "out.tsv",
+        &[],
+        &["windows-1252.csv:2:11:", "byte 0xE9", hint],
+    );
+    let converted = cargo_bin_cmd!("bitext")
+        .args(["convert", "--to", "tsv", "--encoding", "windows-1252"])
+        .arg(&csv)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(converted.status.success(), "{converted:?}");
+    assert_eq!(
+        String::from_utf8(converted.stdout).unwrap(),
+        "en\tfr\nCoffee\tCafé\nSummer\tÉté\nPrice: 5 euros\tPrix\u{a0}: 5 €\n"
+    );
+    // A byte-order mark that says otherwise.
+    refuse(
+        &bad("utf8-bom.csv"),
+        "out.tsv",
+        &["--encoding", "latin1"],
+        &[
+            "utf8-bom.csv:1:",
+            "UTF-8 byte-order mark",
+            "--encoding says windows-1252",
+        ],
+    );
+    // One that agrees is fine.
+    cargo_bin_cmd!("bitext")
+        .args(["convert", "--to", "tsv", "--encoding", "utf-8"])
+        .arg(bad("utf8-bom.csv"))
+        .arg("-")
+        .assert()
+        .success()
+        .stdout("en\tfr\nCoffee\tCafé\n");
+    let unknown = cargo_bin_cmd!("bitext")
+        .args(["convert", "--to", "tsv", "--encoding", "klingon"])
+        .arg(&csv)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown encoding \"klingon\""));
+
+    // import, then a query file in KOI8-R.
+    let dir = TempDir::new().unwrap();
+    let tm = dir.path().join("tm.sqlite");
+    let koi8 = dir.path().join("ru.tsv");
+    let (ru, _, _) = encoding_rs::KOI8_R.encode("ru\ten\nПривет, мир.\tHello, world.\n");
+    fs::write(&koi8, &ru).unwrap();
+    let (query, _, _) = encoding_rs::KOI8_R.encode("Привет, мир.\n");
+    let queries = dir.path().join("queries.txt");
+    fs::write(&queries, &query).unwrap();
+    let tm_cmd = || {
+        let mut cmd = cargo_bin_cmd!("bitext");
+        cmd.env("BITEXT_TM", &tm).env_remove("BITEXT_USER");
+        cmd
+    };
+    tm_cmd()
+        .args(["--quiet", "import", "--encoding", "koi8-r"])
+        .arg(&koi8)
+        .assert()
+        .success();
+    let lookup = tm_cmd()
+        .args(["lookup", "-s", "ru", "-t", "en", "--queries"])
+        .arg(&queries)
+        .output()
+        .unwrap();
+    assert_eq!(lookup.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&lookup.stderr).contains(hint));
+    tm_cmd()
+        .args([
+            "lookup",
+            "-s",
+            "ru",
+            "-t",
+            "en",
+            "--encoding",
+            "koi8-r",
+            "--queries",
+        ])
+        .arg(&queries)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Hello, world."));
+
+    // Documents: segment and align.
+    let doc = bad("windows-1252.txt");
+    let segment = cargo_bin_cmd!("bitext")
+        .args(["segment", "-l", "fr"])
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert_eq!(segment.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&segment.stderr);
+    assert!(
+        stderr.contains("windows-1252.txt:1:4:") && stderr.contains(hint),
+        "{stderr}"
+    );
+    cargo_bin_cmd!("bitext")
+        .args(["segment", "-l", "fr", "--encoding", "windows-1252"])
+        .arg(&doc)
+        .assert()
+        .success()
+        .stdout("Café au lait.\nUn été chaud.\n\nLe président a parlé.\n");
+    let align = cargo_bin_cmd!("bitext")
+        .args(["align", "--src-lang", "fr", "--tgt-lang", "fr"])
+        .arg(&doc)
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&align.stderr).contains(hint));
+    let align = cargo_bin_cmd!("bitext")
+        .args([
+            "align",
+            "--src-lang",
+            "fr",
+            "--tgt-lang",
+            "fr",
+            "--encoding",
+            "cp1252",
+        ])
+        .arg(&doc)
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert!(align.status.success(), "{align:?}");
+    assert!(String::from_utf8_lossy(&align.stdout).starts_with("Café au lait.\tCafé au lait.\t"));
 }

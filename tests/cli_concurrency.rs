@@ -459,3 +459,84 @@ fn a_new_memory_killed_while_being_built_leaves_no_memory() {
         .success();
     assert_eq!(units(&tm), 2);
 }
+
+/// Issue 18, item 9: two first imports into a memory that does not exist yet. The
+/// second waits for the first to make the memory (up to --wait), then imports into
+/// it; with --wait 0 it refuses at once, before reading anything, saying why.
+#[test]
+fn a_second_first_import_waits_for_the_memory_the_first_makes() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    // The first is held open by its pipe while it builds the memory.
+    let mut first = spawn(
+        &tm,
+        &["import", "-", "--from", "tsv", "-s", "en", "-t", "ru"],
+    );
+    let mut stdin = first.stdin.take().unwrap();
+    for i in 0..2000 {
+        writeln!(
+            stdin,
+            "Line {i} of the first file.\tСтрока {i} первого файла."
+        )
+        .unwrap();
+    }
+    stdin.flush().unwrap();
+    let building = |dir: &Path| {
+        fs::read_dir(dir).unwrap().any(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.starts_with(".tm.sqlite.bitext-new-")
+        })
+    };
+    let start = Instant::now();
+    while !building(dir.path()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no temporary file"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second_file = write_tsv(
+        &dir.path().join("second.tsv"),
+        &[
+            "en\tru".to_string(),
+            "The second file.\tВторой файл.".to_string(),
+        ],
+    );
+    let second_path = second_file.to_str().unwrap();
+
+    let out = tm_cmd(&tm)
+        .args(["import", second_path, "--wait", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another bitext process") && stderr.contains("is making this memory"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--wait"), "{stderr}");
+    assert!(!tm.exists());
+
+    let second = spawn(&tm, &["import", second_path, "--wait", "120"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!tm.exists(), "the second import made a memory of its own");
+    drop(stdin);
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = second.wait_with_output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(units(&tm), 2001);
+    assert_eq!(
+        best(&tm, "The second file."),
+        Some((100, "Второй файл.".to_string()))
+    );
+    integrity_ok(&tm);
+}

@@ -159,7 +159,7 @@ fn languages_filter_and_order_columns() {
         .success()
         .stderr(predicate::str::contains("1 written, 1 skipped"))
         .stderr(predicate::str::contains(
-            "skipped 1 units with no variant in fr, en",
+            "skipped 1 unit with no variant in fr, en",
         ));
     assert_eq!(fs::read_to_string(&out).unwrap(), "fr,en\nun,one\n");
 }
@@ -199,7 +199,7 @@ fn tmx_to_csv_picks_languages_from_a_multilingual_memory() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "1 units read, 1 written, 0 skipped",
+            "1 unit read, 1 written, 0 skipped",
         ));
     let csv = fs::read_to_string(&out).unwrap();
     let mut lines = csv.lines();
@@ -330,4 +330,59 @@ fn output_gets_normal_file_permissions() {
     fs::File::create(&plain).unwrap();
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&out), mode(&plain));
+}
+
+/// Issue 18, item 12: counts of one are singular ("1 unit read", not "1 units read";
+/// "1 field", not "1 fields").
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = crate::util::tempdir();
+    let one = dir.path().join("one.csv");
+    std::fs::write(&one, "en,fr\nOne,Un\n").unwrap();
+    let out = crate::util::bitext()
+        .args(["convert", "--to", "tsv"])
+        .arg(&one)
+        .arg("-")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(": 1 unit read, 1 written, 0 skipped"),
+        "{stderr}"
+    );
+    let tm = dir.path().join("tm.sqlite");
+    let out = crate::util::tm_cmd(&tm)
+        .args(["import"])
+        .arg(&one)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = crate::util::bitext()
+        .env("BITEXT_TM", &tm)
+        .args(["import"])
+        .arg(&one)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(": 1 unit read, 0 imported"), "{stderr}");
+    let out = crate::util::bitext()
+        .env("BITEXT_TM", &tm)
+        .args(["export", "-", "--to", "tsv"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("export: 1 unit written"), "{stderr}");
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(&ragged, "en,fr\nOne\n").unwrap();
+    let out = crate::util::bitext()
+        .args(["convert", "--to", "tsv"])
+        .arg(&ragged)
+        .arg("-")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 field in this row, but 2 columns (en, fr)"),
+        "{stderr}"
+    );
 }

@@ -1093,3 +1093,51 @@ fn lookup_in(tm: &Path, text: &str, args: &[&str]) -> Vec<Value> {
     let records = json(&mut cmd);
     records[0]["matches"].as_array().unwrap().clone()
 }
+
+/// Issue 18, item 12: a query longer than the memory's text limit (64 KiB) is refused
+/// with a clear message, from a queries file before its line is read whole, instead
+/// of being compared and echoed whole (a 50 MB line took 689 MB).
+#[test]
+fn queries_longer_than_a_text_may_be_are_refused() {
+    let dir = crate::util::tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    crate::util::tm_cmd(&tm)
+        .args(["add", "Hello.", "Привет.", "-s", "en", "-t", "ru"])
+        .assert()
+        .success();
+    let huge = dir.path().join("huge.txt");
+    std::fs::write(&huge, "word ".repeat(2_000_000) + "\nHello.\n").unwrap();
+    let out = crate::util::tm_cmd(&tm)
+        .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
+        .arg(&huge)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("huge.txt:1: a line of more than"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at most 65536 bytes"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    let long = "word ".repeat(14_000);
+    let out = crate::util::tm_cmd(&tm)
+        .args(["lookup", "-s", "en", "-t", "ru", &long])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the query is 70000 bytes long; a query may be at most 65536 bytes"),
+        "{stderr}"
+    );
+    // Queries within the limit, with CRLF line ends, are answered as before.
+    let ok = dir.path().join("ok.txt");
+    std::fs::write(&ok, "Hello.\r\n").unwrap();
+    crate::util::tm_cmd(&tm)
+        .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
+        .arg(&ok)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Привет."));
+}

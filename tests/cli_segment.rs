@@ -227,7 +227,7 @@ fn invalid_utf8_names_file_line_and_column() {
         .arg(&path)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("latin1.txt:2:4: invalid UTF-8"));
+        .stderr(predicate::str::contains("latin1.txt:2:4: bytes that are not valid UTF-8 (byte 0xE9); if the file is in a legacy encoding, say which with --encoding"));
 }
 
 #[test]

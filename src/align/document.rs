@@ -113,7 +113,7 @@ fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
         let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
         Error::encoding(
-            "not valid UTF-8 (convert the file to UTF-8, or UTF-16 with a byte-order mark)",
+            crate::formats::input::not_utf8(e.as_bytes()[at]),
             Location::file(path).with_line(line).with_column(col),
         )
     })

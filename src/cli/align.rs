@@ -53,6 +53,10 @@ pub struct AlignArgs {
     #[arg(long)]
     pub segmented: bool,
 
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: super::EncodingArg,
+
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AlignFormat::Tsv)]
     pub format: AlignFormat,
@@ -167,6 +171,8 @@ struct BeadRecord {
 pub(crate) struct Reader {
     src: Option<Segmenter>,
     tgt: Option<Segmenter>,
+    /// `--encoding`: the documents' encoding when not UTF-8.
+    pub(crate) encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Reader {
@@ -179,6 +185,7 @@ impl Reader {
             return Ok(Reader {
                 src: None,
                 tgt: None,
+                encoding: None,
             });
         }
         let lang = |raw: Option<&str>, flag: &str| -> Result<Segmenter> {
@@ -191,22 +198,30 @@ impl Reader {
         Ok(Reader {
             src: Some(lang(src_lang, "--src-lang")?),
             tgt: Some(lang(tgt_lang, "--tgt-lang")?),
+            encoding: None,
         })
     }
 
     pub(crate) fn read(&self, path: &Path, target: bool) -> Result<Document> {
         let segmenter = if target { &self.tgt } else { &self.src };
-        read_document(path, segmenter.as_ref())
+        read_document(path, segmenter.as_ref(), self.encoding)
     }
 }
 
 /// Reads one side: decoded, then split into sentences (or taken line by line).
-pub(crate) fn read_document(path: &Path, segmenter: Option<&Segmenter>) -> Result<Document> {
+pub(crate) fn read_document(
+    path: &Path,
+    segmenter: Option<&Segmenter>,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> Result<Document> {
     if path.is_dir() {
         bail!("{}: is a directory, not a text file", path.display());
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = decode_text(bytes, path)?;
+    let text = match encoding {
+        Some(encoding) => crate::formats::input::decode_all(bytes, encoding, Some(path))?,
+        None => decode_text(bytes, path)?,
+    };
     Ok(match segmenter {
         None => Document::from_lines(&text),
         Some(seg) => Document::from_spans(
@@ -284,11 +299,12 @@ pub(crate) fn with_threads<T: Send>(
 
 pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     let aligner = args.aligner.build()?;
-    let reader = Reader::new(
+    let mut reader = Reader::new(
         args.segmented,
         args.src_lang.as_deref(),
         args.tgt_lang.as_deref(),
     )?;
+    reader.encoding = args.encoding.encoding;
     if (args.into.is_some() || matches!(args.format, AlignFormat::Tmx | AlignFormat::Csv))
         && (args.src_lang.is_none() || args.tgt_lang.is_none())
     {
@@ -632,7 +648,10 @@ fn store_units(
         }
     }
     writer.commit()?;
-    Ok(format!("{} pairs: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates", units.len()))
+    Ok(format!(
+        "{}: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates",
+        crate::text::count(units.len() as u64, "pair")
+    ))
 }
 
 /// The sentences `r` of `doc` as one text: joined by a space, except between two
@@ -668,6 +687,7 @@ pub(crate) fn format_bead(src: &std::ops::Range<usize>, tgt: &std::ops::Range<us
 /// Reads a batch list: `source<TAB>target` per line (blank lines and `#` comments
 /// skipped).
 pub(crate) fn read_list(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    // File names: UTF-8, whatever --encoding says of the documents.
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let text = decode_text(bytes, path)?;
     let mut pairs = Vec::new();

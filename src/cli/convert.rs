@@ -11,7 +11,7 @@ use super::{output::Output, progress, Global};
 use crate::formats::{
     self, Column, Format, InlineMode, ReadReport, WriteOptions, WriteReport, Writer,
 };
-use crate::text::LangTag;
+use crate::text::{count, LangTag};
 use crate::unit::TranslationUnit;
 use crate::ErrorKind;
 
@@ -281,8 +281,10 @@ fn report(
     let skipped = read.skipped + written.skipped + write_skipped + filtered_out;
     let _ = writeln!(
         s,
-        "convert: {input} ({from}) -> {output} ({to}): {} units read, {} written, {} skipped",
-        read.units, written.units, skipped
+        "convert: {input} ({from}) -> {output} ({to}): {} read, {} written, {} skipped",
+        count(read.units, "unit"),
+        written.units,
+        skipped
     );
     for notice in &read.skips {
         let _ = writeln!(s, "  skipped {notice}");
@@ -298,7 +300,8 @@ fn report(
         let langs: Vec<&str> = keep.iter().map(LangTag::as_str).collect();
         let _ = writeln!(
             s,
-            "  skipped {filtered_out} units with no variant in {}",
+            "  skipped {} with no variant in {}",
+            count(filtered_out, "unit"),
             langs.join(", ")
         );
     }
@@ -314,22 +317,22 @@ fn report(
     if read.warned > read.warnings.len() as u64 {
         let _ = writeln!(
             s,
-            "  … and {} more warnings",
-            read.warned - read.warnings.len() as u64
+            "  … and {} more",
+            count(read.warned - read.warnings.len() as u64, "warning")
         );
     }
     if written.variants_dropped > 0 {
         let _ = writeln!(
             s,
-            "  {} variants left out (language not written, or repeated in a unit)",
-            written.variants_dropped
+            "  {} left out (language not written, or repeated in a unit)",
+            count(written.variants_dropped, "variant")
         );
     }
     if written.markup_dropped > 0 {
         let _ = writeln!(
             s,
-            "  {} variants written as plain text without their inline markup ({to} has no place for it)",
-            written.markup_dropped
+            "  {} written as plain text without their inline markup ({to} has no place for it)",
+            count(written.markup_dropped, "variant")
         );
     }
     for (change, count) in &written.markup_changes {

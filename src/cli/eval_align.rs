@@ -313,7 +313,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                 .iter()
                 .map(|c| {
                     let (s, t) = c.texts.as_ref().context("missing texts")?;
-                    Ok((read_document(s, None)?, read_document(t, None)?))
+                    Ok((read_document(s, None, None)?, read_document(t, None, None)?))
                 })
                 .collect::<Result<_>>()?;
             let inputs: Vec<_> = docs

@@ -10,13 +10,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 
+use super::interrupt::{self, Registration};
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
 use crate::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
 use crate::memory::{
     AddOutcome, AnalyzedBatch, Memory, NewMemory, WriteOptions as MemoryWriteOptions,
 };
-use crate::text::LangTag;
+use crate::text::{count, LangTag};
 use crate::unit::TranslationUnit;
 use crate::ErrorKind;
 
@@ -126,9 +127,13 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     // A memory that does not exist yet is built unseen and published after the first
     // file (see `NewMemory`): its pages are written once, not twice.
     let mut target = Some(match args.tm.create_new()? {
-        Some(new) => Target::New(new),
+        Some(new) => {
+            let interrupt = Registration::new(new.temp_path(), None);
+            Target::New(new, interrupt)
+        }
         None => Target::Open(args.tm.open_write(true)?),
     });
+    interrupt::set_message("nothing imported");
     let mut out = Output::create(None)?;
     // Each file is its own transaction: one that fails leaves the memory as it was and
     // the next is tried. Only a failure of the memory itself (not of a file) stops the
@@ -143,9 +148,17 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
             not_tried.push(name);
             continue;
         };
-        let line = match import_file(open.memory(), path, &read_options, &args, global) {
-            Ok(report) => match open.published() {
+        // What an interruption leaves once this file is in.
+        let done = interrupted_after(&imported, &name);
+        let committed = (!matches!(open, Target::New(..))).then_some(done.as_str());
+        let result = import_file(open.memory(), path, &read_options, &args, global, committed);
+        // Publishing a new memory is not cut in two by an interruption.
+        let mut held = interrupt::hold();
+        let line = match result {
+            Ok(report) => match open.published(&mut held) {
                 Ok(published) => {
+                    held.set_message(done);
+                    drop(held);
                     target = Some(published);
                     imported.push(name);
                     match args.format {
@@ -159,6 +172,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                     }
                 }
                 Err(e) => {
+                    drop(held);
                     // The new memory could not be put in place: nothing is left to
                     // import into.
                     eprintln!("bitext: error: {e:#}");
@@ -168,6 +182,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                 }
             },
             Err(Failure { error, memory }) => {
+                drop(held);
                 target = Some(open);
                 eprintln!("bitext: error: {error:#}");
                 failed.push(name.clone());
@@ -208,6 +223,21 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
+/// What an interruption leaves undone once `current` is imported after `imported`.
+fn interrupted_after(imported: &[String], current: &str) -> String {
+    match imported.len() {
+        0 => format!("{current} imported; the files after it not"),
+        1..=3 => format!(
+            "{}, {current} imported; the files after them not",
+            imported.join(", ")
+        ),
+        n => format!(
+            "{} files imported, the last {current}; the files after it not",
+            n + 1
+        ),
+    }
+}
+
 /// The JSON line of a file that failed.
 fn failure_line(name: &str, error: &anyhow::Error) -> Result<String> {
     Ok(serde_json::to_string(
@@ -220,8 +250,9 @@ fn failure_line(name: &str, error: &anyhow::Error) -> Result<String> {
 fn summary(files: usize, imported: &[String], failed: &[String], not_tried: &[String]) -> String {
     let list = |names: &[String]| names.join(", ");
     let mut s = format!(
-        "bitext: {} of {files} files failed (nothing of them was imported): {}",
+        "bitext: {} of {} failed (nothing of them was imported): {}",
         failed.len(),
+        count(files as u64, "file"),
         list(failed)
     );
     if imported.is_empty() {
@@ -272,6 +303,7 @@ fn import_file(
     read_options: &ReadOptions,
     args: &ImportArgs,
     global: &Global,
+    committed: Option<&str>,
 ) -> std::result::Result<ImportReport, Failure> {
     let start = Instant::now();
     let name = display(path);
@@ -404,11 +436,17 @@ fn import_file(
         stored.and(read.map_err(Failure::file))
     })?;
     bar.set_message("committing");
+    // An interruption during the commit takes effect after it, and then says so.
+    let mut held = interrupt::hold();
     writer.commit().map_err(|e| {
         Failure::memory(anyhow::Error::new(e).context(format!(
             "cannot import {name}; the memory is unchanged by it"
         )))
     })?;
+    if let Some(message) = committed {
+        held.set_message(message);
+    }
+    drop(held);
     bar.finish_and_clear();
     let read = reader.report();
     report.read = read.units;
@@ -456,23 +494,29 @@ fn languages(unit: &TranslationUnit) -> String {
 
 /// The memory an import writes to.
 enum Target {
-    /// Being built, until its first file is in.
-    New(NewMemory),
+    /// Being built, until its first file is in (its temporary file removed if the
+    /// process is interrupted).
+    New(NewMemory, Registration),
     Open(Memory),
 }
 
 impl Target {
     fn memory(&mut self) -> &mut Memory {
         match self {
-            Target::New(new) => new.memory(),
+            Target::New(new, _) => new.memory(),
             Target::Open(memory) => memory,
         }
     }
 
-    /// The memory at its path (a new one published there).
-    fn published(self) -> Result<Target> {
+    /// The memory at its path (a new one published there). Called holding off
+    /// interruptions (`held`).
+    fn published(self, held: &mut interrupt::Held) -> Result<Target> {
         Ok(match self {
-            Target::New(new) => Target::Open(new.publish()?),
+            Target::New(new, interrupt) => {
+                let published = new.publish();
+                interrupt.release(held);
+                Target::Open(published?)
+            }
             open => open,
         })
     }
@@ -542,10 +586,10 @@ fn report_text(r: &ImportReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "import: {} ({}): {} units read, {} imported, {} merged into stored units, {} replaced stored units, {} skipped ({:.1} s, {:.0} units/s)",
+        "import: {} ({}): {} read, {} imported, {} merged into stored units, {} replaced stored units, {} skipped ({:.1} s, {:.0} units/s)",
         r.file,
         r.format,
-        r.read,
+        count(r.read, "unit"),
         r.imported,
         r.merged,
         r.replaced,
@@ -583,7 +627,7 @@ fn report_text(r: &ImportReport) -> String {
         let _ = writeln!(
             s,
             "  note: {} kept with segments that hold only inline codes (--strict refuses such units)",
-            if r.tags_only == 1 { "1 unit".to_string() } else { format!("{} units", r.tags_only) }
+            count(r.tags_only, "unit")
         );
     }
     s
@@ -768,7 +812,10 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
         } else {
             args.output.display().to_string()
         };
-        let mut s = format!("export: {} units written to {to_name}", report.units);
+        let mut s = format!(
+            "export: {} written to {to_name}",
+            count(report.units, "unit")
+        );
         let mut details = String::new();
         if keep.is_empty() && columns_langs.len() > 2 {
             let names: Vec<&str> = columns_langs.iter().map(LangTag::as_str).collect();
@@ -779,11 +826,15 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
             );
         }
         if not_in_pair > 0 {
-            let _ = write!(s, "; {not_in_pair} units without both languages left out");
+            let _ = write!(
+                s,
+                "; {} without both languages left out",
+                count(not_in_pair, "unit")
+            );
         }
         if report.skipped > 0 {
             // Units the format could not hold (no variant in the chosen languages).
-            let _ = write!(s, "; {} units skipped", report.skipped);
+            let _ = write!(s, "; {} skipped", count(report.skipped, "unit"));
             for notice in &report.skips {
                 let _ = write!(details, "\n  skipped {notice}");
             }
@@ -798,15 +849,15 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
         if report.variants_dropped > 0 {
             let _ = write!(
                 s,
-                "; {} variants in other languages left out",
-                report.variants_dropped
+                "; {} in other languages left out",
+                count(report.variants_dropped, "variant")
             );
         }
         if report.markup_dropped > 0 {
             let _ = write!(
                 s,
-                "; inline markup of {} variants not kept ({to} has no place for it)",
-                report.markup_dropped
+                "; inline markup of {} not kept ({to} has no place for it)",
+                count(report.markup_dropped, "variant")
             );
         }
         eprintln!("{s}{details}");

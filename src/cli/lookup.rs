@@ -46,6 +46,9 @@ pub struct LookupArgs {
     /// How to read --queries (default: JSON Lines if the first line starts with "{").
     #[arg(long, value_enum)]
     pub queries_format: Option<QueriesFormat>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: super::EncodingArg,
     /// Language of the text (BCP 47: en, en-GB, pt-BR). Default: the memory's only
     /// language pair.
     #[arg(long, short = 's', value_name = "LANG")]
@@ -152,6 +155,14 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     match &queries {
         None => {
             let text = args.text.clone().unwrap_or_default();
+            if text.len() > QUERY_LIMIT {
+                bail!(
+                    "the query is {} long; a query may be at most {} (the memory's limit for \
+                     a text): look up one segment at a time",
+                    crate::text::count(text.len() as u64, "byte"),
+                    crate::text::count(QUERY_LIMIT as u64, "byte")
+                );
+            }
             let query = Query {
                 text,
                 lang: src,
@@ -164,14 +175,16 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
             )?;
         }
         Some(path) => {
-            let reader = open(path)?;
+            let mut reader = open(path, args.encoding)?;
             let name = path.display().to_string();
             let mut format = args.queries_format;
             let mut n = 0usize;
-            for (i, line) in reader.lines().enumerate() {
-                let line = line.with_context(|| {
-                    format!("{name}:{}: cannot read (is the file UTF-8 text?)", i + 1)
-                })?;
+            let mut buf = Vec::new();
+            for i in 0.. {
+                let line = match read_query_line(&mut reader, &mut buf, &name, i + 1, path)? {
+                    Some(line) => line,
+                    None => break,
+                };
                 if let Some(col) = line.find('\0') {
                     bail!(
                         "{name}:{}:{}: a NUL byte: this is a binary file, or UTF-16 text \
@@ -230,7 +243,79 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+/// The longest query: the memory's limit for a stored text (a longer one cannot
+/// match anything stored, and would be slow to compare and to echo).
+const QUERY_LIMIT: usize = crate::memory::limits::MAX_TEXT_BYTES;
+
+/// The next line of a queries file (without its line ending), reading no more than a
+/// query may hold (JSON Lines get room for their escapes and context): a longer line
+/// is an error, found before it is read whole. `None` at the end.
+fn read_query_line(
+    reader: &mut Box<dyn BufRead>,
+    buf: &mut Vec<u8>,
+    name: &str,
+    line: usize,
+    path: &Path,
+) -> Result<Option<String>> {
+    use std::io::Read;
+    let limit = 4 * QUERY_LIMIT;
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_until(b'\n', buf)
+        .map_err(
+            |e| match crate::formats::input::located_input_error(&e, Some(path)) {
+                Some(located) => anyhow::Error::new(located),
+                None => anyhow::Error::new(e).context(format!("{name}:{line}: cannot read")),
+            },
+        )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() > limit && buf.last() != Some(&b'\n') {
+        bail!(
+            "{name}:{line}: a line of more than {} bytes: a query may be at most {} (the \
+             memory's limit for a text); is this a document rather than one segment a line?",
+            limit,
+            crate::text::count(QUERY_LIMIT as u64, "byte")
+        );
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    match std::str::from_utf8(buf) {
+        Ok(text) => Ok(Some(text.to_string())),
+        Err(e) => bail!(
+            "{name}:{line}:{}: {}",
+            String::from_utf8_lossy(&buf[..e.valid_up_to()])
+                .chars()
+                .count()
+                + 1,
+            crate::formats::input::not_utf8(buf[e.valid_up_to()])
+        ),
+    }
+}
+
+fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn BufRead>> {
+    if encoding.encoding.is_some() {
+        let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            if path.is_dir() {
+                bail!("{}: is a directory, not a file of queries", path.display());
+            }
+            Box::new(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            )
+        };
+        let decoded = encoding.decode(raw).map_err(|e| e.in_file(path))?;
+        return Ok(Box::new(std::io::BufReader::new(decoded)));
+    }
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }
@@ -253,6 +338,15 @@ fn answer(
     out: &mut Output,
     times: &mut Vec<f64>,
 ) -> Result<()> {
+    if query.text.len() > QUERY_LIMIT {
+        let at = numbered.map_or(String::new(), |(_, line, name)| format!("{name}:{line}: "));
+        bail!(
+            "{at}the query is {} long; a query may be at most {} (the memory's limit for a \
+             text): look up one segment at a time",
+            crate::text::count(query.text.len() as u64, "byte"),
+            crate::text::count(QUERY_LIMIT as u64, "byte")
+        );
+    }
     let start = Instant::now();
     let hits = memory.lookup(query, options).map_err(|e| match numbered {
         Some((_, line, name)) => anyhow::Error::new(e).context(format!("{name}:{line}")),

@@ -9,6 +9,7 @@ mod convert;
 mod eval;
 mod eval_align;
 mod import;
+mod interrupt;
 mod lookup;
 mod output;
 mod pretranslate;
@@ -86,6 +87,7 @@ where
         }
     };
     output::ignore_file_size_signal();
+    interrupt::install();
     let global = Global { quiet: args.quiet };
     let memory = memory_path(&args.command);
     let result = match args.command {
@@ -153,12 +155,43 @@ pub struct InputArgs {
     /// `any`). Default: translated,signed-off,final,reviewed,approved,none.
     #[arg(long, value_name = "STATE,…", value_delimiter = ',', value_parser = xliff_state)]
     pub state: Vec<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: EncodingArg,
 }
 
 fn xliff_state(name: &str) -> std::result::Result<String, String> {
     crate::formats::StateFilter::new(&[name])
         .map(|_| name.trim().to_ascii_lowercase())
         .map_err(|e| crate::formats::error_message(&e))
+}
+
+/// `--encoding LABEL`, for every command that reads text.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct EncodingArg {
+    /// The encoding of text input that is not UTF-8: a WHATWG label such as
+    /// windows-1252 (latin1), windows-1250…1258, iso-8859-2…16, koi8-r, koi8-u,
+    /// shift_jis, euc-jp, gbk, gb18030, big5, euc-kr, utf-16le, utf-16be. Default:
+    /// UTF-8, or what a byte-order mark says (a mark must agree with --encoding).
+    #[arg(long, value_name = "LABEL", value_parser = encoding_label)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl EncodingArg {
+    /// `reader` decoded to UTF-8 if an encoding was given; as it is otherwise.
+    pub fn decode<R: std::io::Read + Send + 'static>(
+        &self,
+        reader: R,
+    ) -> crate::Result<Box<dyn std::io::Read + Send>> {
+        match self.encoding {
+            Some(encoding) => crate::formats::decoding_reader(reader, encoding),
+            None => Ok(Box::new(reader)),
+        }
+    }
+}
+
+fn encoding_label(raw: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
 }
 
 impl InputArgs {
@@ -186,6 +219,7 @@ impl InputArgs {
             xliff_states: (!self.state.is_empty())
                 .then(|| crate::formats::StateFilter::new(&self.state).ok())
                 .flatten(),
+            encoding: self.encoding.encoding,
         }
     }
 }

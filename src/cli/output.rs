@@ -10,6 +10,44 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tempfile::NamedTempFile;
 
+use super::interrupt::{self, Registration};
+
+/// Temporary outputs are `.bitext-PID-XXXXXX.tmp` beside their target.
+const TEMP_PREFIX: &str = ".bitext-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes the temporary outputs that processes which are gone (killed, or the
+/// machine stopped) left in `dir`: those named with the id of a process that does not
+/// run. Where that cannot be told (no `/proc`), and for files of earlier versions
+/// (no process id in the name), they stay, safe to delete by hand when no bitext runs.
+fn remove_abandoned(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|f| f.strip_prefix(TEMP_PREFIX))
+            .and_then(|f| f.strip_suffix(TEMP_SUFFIX))
+            .and_then(|f| f.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id()
+            && !proc.join(pid.to_string()).exists()
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Makes writing past the file-size limit (`ulimit -f`) an error (EFBIG) that is
 /// reported and cleaned up like a full disk, instead of a signal that kills the process
 /// and leaves its temporary file behind.
@@ -41,6 +79,8 @@ pub enum Output {
         writer: BufWriter<NamedTempFile>,
         /// The final path.
         path: PathBuf,
+        /// Removes the temporary file if the process is interrupted.
+        interrupt: Registration,
     },
     /// An existing file that is not a regular file (a device, a named pipe), written
     /// directly.
@@ -97,8 +137,11 @@ impl Output {
                         dir.display()
                     );
                 }
+                remove_abandoned(dir);
                 let mut builder = tempfile::Builder::new();
-                builder.prefix(".bitext-").suffix(".tmp");
+                // The process id in the name tells a later run whose file it is.
+                let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+                builder.prefix(&prefix).suffix(TEMP_SUFFIX);
                 // A normal file once renamed (0666 less the umask), not the owner-only
                 // mode temporary files get by default.
                 #[cfg(unix)]
@@ -113,9 +156,11 @@ impl Output {
                         dir.display()
                     )
                 })?;
+                let interrupt = Registration::new(temp.path(), Some(path));
                 Ok(Output::File {
                     writer: BufWriter::with_capacity(1 << 16, temp),
                     path: path.to_path_buf(),
+                    interrupt,
                 })
             }
         }
@@ -128,7 +173,11 @@ impl Output {
                 w.flush()?;
                 Ok(())
             }
-            Output::File { writer, path } => {
+            Output::File {
+                writer,
+                path,
+                interrupt,
+            } => {
                 let temp = writer
                     .into_inner()
                     .map_err(|e| e.into_error())
@@ -136,10 +185,19 @@ impl Output {
                 temp.as_file()
                     .sync_all()
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                temp.persist(&path)
-                    .map_err(|e| e.error)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                Ok(())
+                // An interruption now waits for the rename: the file is either in
+                // place or removed, and the message says which.
+                let mut held = interrupt::hold();
+                match temp.persist(&path) {
+                    Ok(_) => {
+                        interrupt.release(&mut held);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        interrupt.release(&mut held);
+                        Err(e.error).with_context(|| format!("cannot write {}", path.display()))
+                    }
+                }
             }
             Output::Special { mut writer, path } => writer
                 .flush()

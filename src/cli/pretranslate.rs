@@ -45,6 +45,9 @@ pub struct PretranslateArgs {
     /// The language to translate into. Default: the memory's only language pair.
     #[arg(long, short = 't', value_name = "LANG")]
     pub tgt_lang: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: super::EncodingArg,
     /// Lowest match percentage used (matches below are "no match").
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=101))]
     pub min: u32,
@@ -147,6 +150,10 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
             .with_context(|| format!("cannot read {}", args.doc.display()))?;
         args.doc.display().to_string()
     };
+    if let Some(encoding) = args.encoding.encoding {
+        raw = crate::formats::input::decode_all(raw, encoding, Some(std::path::Path::new(&name)))?
+            .into_bytes();
+    }
     let segmenter = Segmenter::new(&src);
     let sentences: Vec<crate::segment::OwnedSentence> = segmenter
         .stream(raw.as_slice())

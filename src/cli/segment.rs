@@ -35,6 +35,10 @@ pub struct SegmentArgs {
     #[arg(long, short = 'l')]
     pub lang: Option<String>,
 
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub encoding: super::EncodingArg,
+
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = SegmentFormat::Lines)]
     pub format: SegmentFormat,
@@ -198,7 +202,14 @@ pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
                 if n > 0 && args.format == SegmentFormat::Lines {
                     out.write_all(b"\n").map_err(|e| out.context(e))?;
                 }
-                segment_text(&segmenter, path, name_files, args.format, &mut out)?;
+                segment_text(
+                    &segmenter,
+                    path,
+                    name_files,
+                    args.format,
+                    args.encoding,
+                    &mut out,
+                )?;
                 bar.inc(1);
             }
             bar.finish_and_clear();
@@ -211,6 +222,7 @@ pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
                     args.abbreviations.as_deref(),
                     srx.as_ref(),
                     path,
+                    args.encoding,
                     &mut out,
                 )?;
             }
@@ -220,16 +232,29 @@ pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open(path: &Path) -> Result<Box<dyn Read>> {
+fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn Read>> {
+    if encoding.encoding.is_some() {
+        let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(open_file(path)?)
+        };
+        return encoding
+            .decode(raw)
+            .map(|r| -> Box<dyn Read> { r })
+            .map_err(|e| anyhow::Error::new(e.in_file(Path::new(&display_name(path)))));
+    }
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }
+    Ok(Box::new(open_file(path)?))
+}
+
+fn open_file(path: &Path) -> Result<std::fs::File> {
     if path.is_dir() {
         anyhow::bail!("{}: is a directory, not a text file", path.display());
     }
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(Box::new(file))
+    std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
 fn display_name(path: &Path) -> String {
@@ -245,10 +270,11 @@ fn segment_text(
     path: &Path,
     name_file: bool,
     format: SegmentFormat,
+    encoding: super::EncodingArg,
     out: &mut Output,
 ) -> Result<()> {
     let name = display_name(path);
-    let reader = open(path)?;
+    let reader = open(path, encoding)?;
     let mut last_paragraph = None;
     for sentence in segmenter.stream(reader) {
         let sentence = sentence.map_err(|e| anyhow::Error::new(e.in_file(Path::new(&name))))?;
@@ -295,10 +321,11 @@ fn segment_records(
     abbreviations: Option<&Path>,
     srx: Option<&SrxRules>,
     path: &Path,
+    encoding: super::EncodingArg,
     out: &mut Output,
 ) -> Result<()> {
     let name = display_name(path);
-    let reader = std::io::BufReader::new(open(path)?);
+    let reader = std::io::BufReader::new(open(path, encoding)?);
     let mut cache: Vec<(String, Segmenter)> = Vec::new();
     for (n, line) in reader.lines().enumerate() {
         let line_no = n + 1;

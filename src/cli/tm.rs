@@ -63,13 +63,18 @@ impl TmArgs {
     }
 
     /// Starts a new memory at the path (see [`Memory::create_new`]), or `None` if
-    /// something is there already.
+    /// something is there already, or another process made it while this one waited
+    /// for it to finish (up to `--wait`).
     pub fn create_new(&self) -> Result<Option<NewMemory>> {
         let path = self.path()?;
         if std::fs::symlink_metadata(&path).is_ok() {
             return Ok(None);
         }
-        Ok(Some(Memory::create_new(&path, &self.options(true, false))?))
+        match Memory::create_new(&path, &self.options(true, false)) {
+            Ok(new) => Ok(Some(new)),
+            Err(_) if std::fs::symlink_metadata(&path).is_ok() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Opens the memory for writing, creating it if asked.

@@ -21,6 +21,7 @@ use super::input::{self, Head};
 use super::{unit_location, Format, HeaderMode, Item, ReadOptions, ReadReport, Source};
 use super::{WriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
+use crate::text::count;
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, TranslationUnit, Variant};
 
@@ -360,7 +361,7 @@ impl DelimitedReader {
             None => e,
         };
         let at_line_1 = || Location::default().or_path(path.as_deref()).with_line(1);
-        let mut text = input::decode_text(prefix, head).map_err(located)?;
+        let mut text = input::decode_text(prefix, head, options.encoding).map_err(located)?;
         let io_error = |e| input::io_error(e, path.as_deref());
         let chunk = text.fill_buf().map_err(io_error)?;
         let first = first_line(chunk).to_vec();
@@ -632,9 +633,9 @@ impl Source for DelimitedReader {
                 let names: Vec<String> = self.columns.iter().map(Column::name).collect();
                 return Some(Item::Invalid(Error::syntax(
                     format!(
-                        "{} fields in this row, but {} columns ({})",
-                        self.record.len(),
-                        self.columns.len(),
+                        "{} in this row, but {} ({})",
+                        count(self.record.len() as u64, "field"),
+                        count(self.columns.len() as u64, "column"),
                         names.join(", ")
                     ),
                     location,

@@ -462,7 +462,7 @@ impl<R: Read> TextInput<R> {
                 let message = if self.eof && utf8_problem == Some(None) {
                     "the text ends in the middle of a UTF-8 character".to_string()
                 } else {
-                    "bytes that are not valid UTF-8 (is the file in another encoding?)".to_string()
+                    not_utf8(new[valid_len])
                 };
                 self.error = Some(self.error_at(pos, message));
                 self.checked += valid_len;
@@ -540,10 +540,102 @@ impl<R: Read> Read for TextInput<R> {
 /// A decoded, checked input as the readers take it.
 pub(crate) type Text = TextInput<Box<dyn Read + Send>>;
 
+/// What bytes that are not UTF-8 are called, with how to read a file in another
+/// encoding (the line and column come with the error's location).
+pub(crate) fn not_utf8(byte: u8) -> String {
+    format!(
+        "bytes that are not valid UTF-8 (byte 0x{byte:02X}); if the file is in a legacy \
+         encoding, say which with --encoding, e.g. --encoding windows-1252"
+    )
+}
+
+/// The encoding a WHATWG label names (`windows-1252`, `latin1`, `iso-8859-2`,
+/// `shift_jis`, `gbk`, `gb18030`, `big5`, `koi8-r`, `euc-kr`, `utf-16le`…), as given
+/// with `--encoding`.
+pub fn encoding_for_label(label: &str) -> Result<&'static Encoding, Error> {
+    let encoding =
+        Encoding::for_label_no_replacement(label.trim().as_bytes()).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown encoding {label:?}: give a WHATWG label such as windows-1252, \
+             iso-8859-2, koi8-r, shift_jis, gbk, big5, euc-kr or utf-16le"
+            ))
+        })?;
+    // Encoding labels `utf-16` name little-endian; an output-only `x-user-defined`
+    // would read any bytes, which is no check at all.
+    if encoding == encoding_rs::X_USER_DEFINED {
+        return Err(Error::invalid(format!(
+            "encoding {label:?} is not a text encoding bitext reads"
+        )));
+    }
+    Ok(encoding)
+}
+
+/// The encoding to decode an input with: a byte-order mark's, else the one given
+/// (`--encoding`), else `None` (the format's default). A mark that contradicts the
+/// given encoding is an error rather than a guess either way.
+pub(crate) fn given_encoding(
+    prefix: &[u8],
+    given: Option<&'static Encoding>,
+) -> Result<Option<&'static Encoding>, Error> {
+    match (sniff_bom(prefix), given) {
+        (Some((bom, _)), Some(given)) if bom != given => Err(Error::encoding(
+            format!(
+                "the file starts with a {} byte-order mark but --encoding says {}: the mark \
+                 is right unless the file is damaged; leave out --encoding for this file",
+                bom.name(),
+                given.name()
+            ),
+            Location::default().with_line(1),
+        )),
+        (Some((bom, _)), _) => Ok(Some(bom)),
+        (None, given) => Ok(given),
+    }
+}
+
+/// Any byte stream as UTF-8 text: decoded from `encoding` (a byte-order mark must agree
+/// with it, and is skipped), strictly: bytes not valid in it are an error. For the
+/// readers of plain text and documents (segmenting, aligning, queries).
+pub fn decoding_reader<R: Read + Send + 'static>(
+    reader: R,
+    encoding: &'static Encoding,
+) -> Result<Box<dyn Read + Send>, Error> {
+    let (prefix, head) = peek(reader, 4).map_err(|e| Error::io(e, None))?;
+    let encoding = given_encoding(&prefix, Some(encoding))?.unwrap_or(encoding);
+    let decoded = decode_as(&prefix, head, Some(encoding), Charset::Text);
+    Ok(Box::new(decoded))
+}
+
+/// A whole text in `bytes` as UTF-8, decoded from `encoding` (see [`decoding_reader`]);
+/// an error names the line and column.
+pub(crate) fn decode_all(
+    bytes: Vec<u8>,
+    encoding: &'static Encoding,
+    path: Option<&Path>,
+) -> Result<String, Error> {
+    let mut text = String::new();
+    let in_file = |e: Error| match path {
+        Some(p) => e.in_file(p),
+        None => e,
+    };
+    decoding_reader(io::Cursor::new(bytes), encoding)
+        .map_err(in_file)?
+        .read_to_string(&mut text)
+        .map_err(|e| io_error(e, path))?;
+    Ok(text)
+}
+
 /// Opens plain text (CSV, TSV, JSON Lines): UTF-8 unless a byte-order mark says
-/// UTF-16 (what spreadsheets save as "Unicode text"); a UTF-8 mark is skipped. UTF-16
-/// without a mark is refused rather than guessed.
-pub(crate) fn decode_text<R: Read + Send + 'static>(prefix: &[u8], head: R) -> Result<Text, Error> {
+/// UTF-16 (what spreadsheets save as "Unicode text") or the caller gives the encoding
+/// (`--encoding`); a UTF-8 mark is skipped. UTF-16 without a mark is refused rather
+/// than guessed.
+pub(crate) fn decode_text<R: Read + Send + 'static>(
+    prefix: &[u8],
+    head: R,
+    given: Option<&'static Encoding>,
+) -> Result<Text, Error> {
+    if let Some(encoding) = given_encoding(prefix, given)? {
+        return Ok(decode_as(prefix, head, Some(encoding), Charset::Text));
+    }
     if sniff_bom(prefix).is_none() {
         if let Some(encoding) = utf16_without_bom(prefix) {
             return Err(Error::encoding(
@@ -603,12 +695,28 @@ fn is_utf16(encoding: &'static Encoding) -> bool {
 /// (UTF-16 without a mark) and the declaration's `encoding`, as XML's appendix F
 /// says. Contradictions that would garble the text are errors; a byte-order mark that
 /// disagrees with the declaration wins, with a warning (returned).
+///
+/// An encoding given by the caller (`--encoding`) overrides the declaration (with a
+/// warning if they disagree), not a byte-order mark.
 pub(crate) fn decode_xml<R: Read + Send + 'static>(
     prefix: &[u8],
     head: R,
+    given: Option<&'static Encoding>,
 ) -> Result<(Text, Option<String>), Error> {
     let line_1 = || Location::default().with_line(1);
     let label_encoding = |label: &str| Encoding::for_label(label.as_bytes());
+    if let (None, Some(given)) = (sniff_bom(prefix), given) {
+        let declared = declared_encoding(&prefix_text(prefix));
+        let warning = declared.and_then(|label| match label_encoding(&label) {
+            Some(e) if e == given => None,
+            _ => Some(format!(
+                "the XML declaration says encoding=\"{label}\"; read as {} (--encoding)",
+                given.name()
+            )),
+        });
+        return Ok((decode_as(prefix, head, Some(given), Charset::Xml), warning));
+    }
+    given_encoding(prefix, given)?;
     if let Some((encoding, _)) = sniff_bom(prefix) {
         let declared = declared_encoding(&prefix_text(prefix));
         let warning = declared.and_then(|label| match label_encoding(&label) {
@@ -692,7 +800,7 @@ mod tests {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
         let (prefix, head) = peek(io::Cursor::new(bytes), PEEK_LEN).unwrap();
-        let mut input = decode_text(&prefix, head).unwrap();
+        let mut input = decode_text(&prefix, head, None).unwrap();
         assert_eq!(read_all(&mut input).unwrap(), "<a>é 😀</a>");
     }
 
@@ -774,7 +882,7 @@ mod tests {
 
     fn xml(bytes: &[u8]) -> Result<String, Error> {
         let (prefix, head) = peek(io::Cursor::new(bytes.to_vec()), PEEK_LEN).unwrap();
-        let (mut input, _) = decode_xml(&prefix, head)?;
+        let (mut input, _) = decode_xml(&prefix, head, None)?;
         read_all(&mut input).map_err(|e| io_error(e, None))
     }
 
@@ -810,7 +918,7 @@ mod tests {
         // An unpaired high surrogate.
         let bytes = vec![0xFF, 0xFE, b'a', 0, 0x00, 0xD8, b'b', 0];
         let (prefix, head) = peek(io::Cursor::new(bytes), PEEK_LEN).unwrap();
-        let mut input = decode_text(&prefix, head).unwrap();
+        let mut input = decode_text(&prefix, head, None).unwrap();
         let e = io_error(read_all(&mut input).unwrap_err(), None);
         assert!(e.to_string().contains("not valid UTF-16"), "{e}");
     }

@@ -57,10 +57,11 @@ impl JsonlReader {
         path: Option<PathBuf>,
         options: &ReadOptions,
     ) -> Result<JsonlReader> {
-        let input = input::decode_text(prefix, head).map_err(|e| match &path {
-            Some(p) => e.in_file(p),
-            None => e,
-        })?;
+        let input =
+            input::decode_text(prefix, head, options.encoding).map_err(|e| match &path {
+                Some(p) => e.in_file(p),
+                None => e,
+            })?;
         Ok(JsonlReader {
             input,
             path,

@@ -47,6 +47,7 @@ use crate::text::LangTag;
 use crate::unit::TranslationUnit;
 
 pub use delimited::Column;
+pub use input::{decoding_reader, encoding_for_label};
 pub use tmx::{InlineMode, TmxHeader};
 pub use xliff::StateFilter;
 
@@ -220,6 +221,9 @@ pub struct ReadOptions {
     pub skip_invalid: bool,
     /// XLIFF: the states whose segments are read (`None`: [`StateFilter::default`]).
     pub xliff_states: Option<StateFilter>,
+    /// The input's encoding when it is not UTF-8 (see [`encoding_for_label`]); a
+    /// byte-order mark must agree with it. For TMX it overrides the XML declaration.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl ReadOptions {

@@ -70,6 +70,9 @@ pub struct Stats {
     pub concordance_pending: u64,
     /// Size of the file (and its write-ahead log) in bytes.
     pub file_bytes: u64,
+    /// Of `file_bytes`, the write-ahead log's: a write in progress (an import) or
+    /// pages not yet copied into the file.
+    pub wal_bytes: u64,
     /// Bytes of stored text (all variants).
     pub text_bytes: u64,
     /// The schema version.
@@ -143,16 +146,16 @@ impl Memory {
                 .map_err(db_error)?;
             Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
         };
-        let file_bytes = match &self.path {
+        let (file_bytes, wal_bytes) = match &self.path {
             Some(p) => {
                 let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-                let wal = std::path::PathBuf::from(format!("{}-wal", p.display()));
-                size(p) + size(&wal)
+                let wal = size(&std::path::PathBuf::from(format!("{}-wal", p.display())));
+                (size(p) + wal, wal)
             }
             None => {
                 let pages = count("PRAGMA page_count")?;
                 let size = count("PRAGMA page_size")?;
-                pages * size
+                (pages * size, 0)
             }
         };
         Ok(Stats {
@@ -165,6 +168,7 @@ impl Memory {
             terms,
             concordance_pending: self.concordance_pending()?.max(0) as u64,
             file_bytes,
+            wal_bytes,
             text_bytes,
             schema_version: schema::version(c)?,
         })

@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -37,10 +38,10 @@ impl Memory {
 }
 
 fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Err(Error::invalid(
-            "exists already; a new memory needs a free name",
-        ));
+    let exists = || std::fs::symlink_metadata(path).is_ok();
+    let exists_already = || Error::invalid("exists already; a new memory needs a free name");
+    if exists() {
+        return Err(exists_already());
     }
     let name = path
         .file_name()
@@ -51,7 +52,11 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
     let temp = dir.join(format!(".{name}.bitext-new-{}.tmp", std::process::id()));
     // One left by an earlier process with the same id, killed: nobody else uses it.
     let _ = std::fs::remove_file(&temp);
-    remove_abandoned(&dir, &name);
+    claim(&dir, &name, &temp, options.busy_timeout, exists)?;
+    if exists() {
+        let _ = std::fs::remove_file(&temp);
+        return Err(exists_already());
+    }
     let conn = Connection::open_with_flags(
         &temp,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -59,18 +64,89 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(db_error)?;
-    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
     let mut new = NewMemory {
         memory: None,
         temp: temp.clone(),
         target: path.to_path_buf(),
         options: options.clone(),
     };
+    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
     new.memory = Some(Memory::setup(conn, Some(temp), false, Journal::Unshared)?);
     Ok(new)
 }
 
+/// Makes `temp` the only build of a memory called `name` in `dir`: creates it, then
+/// looks for the temporary file of another bitext process building the same memory.
+/// If there is one, `temp` goes again and this process waits (up to `wait`) until the
+/// other has finished, then tries again; it stops waiting when the memory is there
+/// (`made()`), which the caller then opens. Each process creates its file before it
+/// looks, so of two that start together at least the later one sees the other: never
+/// do both build (both may step back, and then try again after a pause that differs).
+/// Without `/proc` (where it cannot be told whose files are live) there is no waiting:
+/// the second to finish is refused at publishing, as before.
+fn claim(
+    dir: &Path,
+    name: &str,
+    temp: &Path,
+    wait: Duration,
+    made: impl Fn() -> bool,
+) -> Result<()> {
+    let deadline = Instant::now() + wait;
+    // Differs between processes, so that two that stepped back together do not meet again.
+    let mut pause = Duration::from_millis(10 + u64::from(std::process::id() % 37));
+    loop {
+        remove_abandoned(dir, name);
+        std::fs::File::create(temp).map_err(|e| Error::io(e, Some(temp)))?;
+        let Some(other) = other_builder(dir, name) else {
+            return Ok(());
+        };
+        let _ = std::fs::remove_file(temp);
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::invalid(format!(
+                "another bitext process (id {other}) is making this memory and had not \
+                 finished after {} s (--wait): run the command again when it has, or wait longer",
+                wait.as_secs_f64()
+            )));
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(250));
+        if made() {
+            return Ok(());
+        }
+    }
+}
+
+/// The id of another live bitext process building a memory called `name` in `dir`
+/// (its temporary file is there and it runs the same program as this one), if any.
+fn other_builder(dir: &Path, name: &str) -> Option<u32> {
+    let proc = Path::new("/proc");
+    let own = std::fs::read(proc.join("self").join("comm")).ok()?;
+    let prefix = format!(".{name}.bitext-new-");
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .and_then(|f| f.strip_prefix(&prefix))
+                .and_then(|f| f.strip_suffix(".tmp"))
+                .and_then(|pid| pid.parse::<u32>().ok())
+        })
+        .find(|&pid| {
+            pid != std::process::id()
+                && std::fs::read(proc.join(pid.to_string()).join("comm")).is_ok_and(|c| c == own)
+        })
+}
+
 impl NewMemory {
+    /// The temporary file the memory is built in (for a caller that must remove it
+    /// if the process is interrupted).
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
     /// The memory being built.
     pub fn memory(&mut self) -> &mut Memory {
         self.memory

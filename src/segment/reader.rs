@@ -122,7 +122,9 @@ impl<R: Read> SentenceStream<R> {
             };
             self.line_buf.clear();
             let n = input.read_line(&mut self.line_buf).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::InvalidData {
+                if let Some(located) = crate::formats::input::located_input_error(&e, None) {
+                    located
+                } else if e.kind() == std::io::ErrorKind::InvalidData {
                     Error::encoding(format!("not valid UTF-16: {e}"), Location::line(self.line))
                 } else {
                     Error::from(e)
@@ -144,9 +146,12 @@ impl<R: Read> SentenceStream<R> {
                 ));
             }
             let line = std::str::from_utf8(&self.line_buf).map_err(|e| {
-                let column = String::from_utf8_lossy(&self.line_buf[..e.valid_up_to()]).chars().count() as u64 + 1;
+                let column = String::from_utf8_lossy(&self.line_buf[..e.valid_up_to()])
+                    .chars()
+                    .count() as u64
+                    + 1;
                 Error::encoding(
-                    "invalid UTF-8 (convert the file to UTF-8, or save it as UTF-16 with a byte-order mark)",
+                    crate::formats::input::not_utf8(self.line_buf[e.valid_up_to()]),
                     Location::line(self.line).with_column(column),
                 )
             })?;
@@ -259,7 +264,8 @@ mod tests {
         let err = got.into_iter().find_map(|r| r.err()).unwrap();
         assert_eq!(err.to_string().split(':').next().unwrap(), "line 2");
         assert!(
-            err.to_string().starts_with("line 2:5: invalid UTF-8"),
+            err.to_string()
+                .starts_with("line 2:5: bytes that are not valid UTF-8 (byte 0xFF)"),
             "{err}"
         );
     }

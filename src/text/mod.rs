@@ -59,6 +59,15 @@ impl From<Span> for (usize, usize) {
 
 /// Characters of scripts written without spaces between words (Thai, Lao, Myanmar,
 /// Khmer, Han, kana, Bopomofo).
+/// `n` and the noun, singular for one: "1 unit", "2 units", "0 units". For counts in
+/// messages (the nouns used take a plain -s).
+pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 pub(crate) fn is_spaceless(c: char) -> bool {
     matches!(c as u32,
         0x0E00..=0x0EFF      // Thai, Lao

@@ -157,7 +157,7 @@ impl TmxReader {
             Some(p) => e.in_file(p),
             None => e,
         };
-        let (text, warning) = input::decode_xml(prefix, head).map_err(located)?;
+        let (text, warning) = input::decode_xml(prefix, head, options.encoding).map_err(located)?;
         let mut xml = NsReader::from_reader(text);
         let config = xml.config_mut();
         config.check_end_names = true;

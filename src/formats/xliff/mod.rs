@@ -243,7 +243,7 @@ impl XliffSource {
         options: &ReadOptions,
     ) -> Result<XliffSource> {
         Ok(XliffSource {
-            reader: XliffReader::new(prefix, head, path.clone())?,
+            reader: XliffReader::new(prefix, head, path.clone(), options.encoding)?,
             path,
             states: options.xliff_states.clone().unwrap_or_default(),
             fallback_src: options.source_lang.clone(),

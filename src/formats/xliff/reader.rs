@@ -101,6 +101,7 @@ impl XliffReader {
         prefix: &[u8],
         head: Head<R>,
         path: Option<PathBuf>,
+        encoding: Option<&'static encoding_rs::Encoding>,
     ) -> Result<XliffReader> {
         let located = |e: Error| match &path {
             Some(p) => e.in_file(p),
@@ -109,6 +110,8 @@ impl XliffReader {
         let bom = input::sniff_bom(prefix);
         let utf8 = match bom {
             Some((encoding, _)) => encoding == encoding_rs::UTF_8,
+            // --encoding overrides the declaration.
+            None if encoding.is_some() => encoding == Some(encoding_rs::UTF_8),
             None => {
                 input::utf16_without_bom(prefix).is_none() && {
                     let text = String::from_utf8_lossy(prefix);
@@ -120,7 +123,7 @@ impl XliffReader {
                 }
             }
         };
-        let (text, warning) = input::decode_xml(prefix, head).map_err(located)?;
+        let (text, warning) = input::decode_xml(prefix, head, encoding).map_err(located)?;
         let mut xml = NsReader::from_reader(text);
         let config = xml.config_mut();
         config.check_end_names = true;

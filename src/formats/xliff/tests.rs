@@ -34,7 +34,7 @@ fn error(xml: &str) -> Error {
 fn xliff_units(xml: &str) -> Vec<XliffUnit> {
     let bytes: &'static [u8] = xml.as_bytes().to_vec().leak();
     let (prefix, head) = input::peek(bytes, input::PEEK_LEN).unwrap();
-    let mut reader = XliffReader::new(&prefix, head, None).unwrap();
+    let mut reader = XliffReader::new(&prefix, head, None, None).unwrap();
     let mut report = ReadReport::default();
     let mut units = Vec::new();
     while let Some(unit) = reader.next_unit(&mut report) {
