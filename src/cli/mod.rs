@@ -12,6 +12,7 @@ mod import;
 mod lookup;
 mod output;
 mod pretranslate;
+mod pretranslate_xliff;
 mod progress;
 mod segment;
 mod stats;

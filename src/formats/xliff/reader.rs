@@ -579,6 +579,7 @@ impl XliffReader {
             notes: Vec::new(),
             segments: Vec::new(),
             provenance,
+            start_tag: self.offset(self.event_start)..self.offset(self.xml.buffer_position()),
         }
     }
 
@@ -731,6 +732,7 @@ impl XliffReader {
                 state,
                 target_place: place,
                 provenance: Provenance::default(),
+                start_tag: None,
             });
         } else {
             let seg_preserve = seg_source.as_ref().is_some_and(|(_, p)| *p);
@@ -766,6 +768,7 @@ impl XliffReader {
                     state: seg_state,
                     target_place: place.clone(),
                     provenance,
+                    start_tag: None,
                 });
             }
         }
@@ -902,6 +905,7 @@ impl XliffReader {
         dropped: &mut Dropped,
     ) -> Result<XliffSegment> {
         let location = self.here();
+        let start_tag = self.offset(self.event_start)..self.offset(self.xml.buffer_position());
         let mut state = SegmentState::default();
         for (key, value) in e.attributes() {
             match key.as_str() {
@@ -965,6 +969,7 @@ impl XliffReader {
                 at: self.offset(after_source),
             }),
             provenance: Provenance::default(),
+            start_tag: Some(start_tag),
         })
     }
 }
