@@ -51,7 +51,7 @@ use crate::text::LangTag;
 use crate::unit::{Context, Note, Prop, Provenance, TranslationUnit, Variant};
 
 pub use inline::{Content, Version};
-pub use patch::{Match, NotFilled, Skip, XliffDocument};
+pub use patch::{Change, Match, NotFilled, Skip, XliffDocument};
 pub use reader::XliffReader;
 
 /// Property types under which a unit read from XLIFF keeps what the file said.

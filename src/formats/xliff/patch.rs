@@ -465,7 +465,14 @@ impl XliffDocument {
     }
 
     /// The file with the changes spliced in. Unchanged: the input, byte for byte.
-    pub fn output(mut self) -> Result<Vec<u8>> {
+    pub fn output(self) -> Result<Vec<u8>> {
+        self.output_and_changes().map(|(bytes, _)| bytes)
+    }
+
+    /// The output and the changes made: each range of the input (byte offsets for
+    /// UTF-8 files, else offsets in the decoded text) and what replaced it, in order.
+    /// Every byte of the input outside these ranges is in the output as it was.
+    pub fn output_and_changes(mut self) -> Result<(Vec<u8>, Vec<Change>)> {
         let mut mtc: Vec<(usize, Vec<String>)> =
             std::mem::take(&mut self.mtc).into_iter().collect();
         mtc.sort_by_key(|(u, _)| *u);
@@ -541,7 +548,7 @@ impl XliffDocument {
                     pos = edit.range.end;
                 }
                 out.extend_from_slice(&self.raw[pos..]);
-                Ok(out)
+                Ok((out, self.changes()))
             }
             Some(encoding) => {
                 let mut out = Vec::with_capacity(self.raw.len() + self.edits.len() * 64);
@@ -582,9 +589,30 @@ impl XliffDocument {
                 if file_pos != self.raw.len() {
                     return Err(mismatch());
                 }
-                Ok(out)
+                Ok((out, self.changes()))
             }
         }
+    }
+}
+
+/// A change [`XliffDocument::output_and_changes`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// What of the input was replaced (empty: an insertion).
+    pub range: Range<usize>,
+    /// What replaced it.
+    pub text: String,
+}
+
+impl XliffDocument {
+    fn changes(&self) -> Vec<Change> {
+        self.edits
+            .iter()
+            .map(|e| Change {
+                range: e.range.clone(),
+                text: e.text.clone(),
+            })
+            .collect()
     }
 }
 
@@ -671,6 +699,9 @@ fn start_tag_at(text: &str, at: usize) -> Option<StartTag> {
 
 /// The root element's start tag and its range.
 fn root_tag(text: &str) -> Option<(Range<usize>, StartTag)> {
+    // quick-xml skips a byte-order mark without counting it.
+    let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let (whole, text) = (text, &text[bom..]);
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().expand_empty_elements = false;
     loop {
@@ -680,7 +711,7 @@ fn root_tag(text: &str) -> Option<(Range<usize>, StartTag)> {
                 let after = reader.buffer_position() as usize;
                 // `before` may point at white space before the tag.
                 let start = before + text[before..].find('<')?;
-                return Some((start..after, start_tag_at(text, start)?));
+                return Some((start + bom..after + bom, start_tag_at(whole, start + bom)?));
             }
             Event::Eof => return None,
             _ => {}
@@ -701,7 +732,12 @@ fn own_line_indent(text: &str, at: usize) -> Option<&str> {
     let start = text[..at].rfind('\n')? + 1;
     let line = &text[start..at];
     let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
-    line[lead..].starts_with('<').then_some(&line[..lead])
+    let name = line[lead..]
+        .strip_prefix('<')?
+        .split([' ', '\t', '>', '/'])
+        .next()?;
+    // The element that ends at `at` (a source) starts the line, and ends it.
+    name.ends_with("source").then_some(&line[..lead])
 }
 
 /// A code of the memory's inline markup.
@@ -1054,9 +1090,10 @@ mod tests {
 
     #[test]
     fn indentation_helpers() {
-        let t = "<a>\n  <b/>\n</a>";
+        let t = "<a>\n  <source>x</source>\n</a>";
         assert_eq!(line_indent(t, 6), Some("  "));
-        assert_eq!(own_line_indent(t, 10), Some("  "));
+        assert_eq!(own_line_indent(t, 24), Some("  "));
+        assert_eq!(own_line_indent("<a>\n  <u><source>x</source>", 27), None);
         assert_eq!(line_indent("<a><b/></a>", 3), None);
     }
 }
