@@ -13,6 +13,7 @@ mod interrupt;
 mod lookup;
 mod output;
 mod pretranslate;
+mod pretranslate_xliff;
 mod progress;
 mod segment;
 mod stats;

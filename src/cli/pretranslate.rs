@@ -30,8 +30,15 @@ use crate::text::Span;
 /// Languages: as in `bitext lookup` (the memory's only pair by default; other variants
 /// of a language found one point lower per side; a pair the memory lacks is refused).
 ///
+/// An XLIFF file (.xlf, .xliff, .sdlxliff, .mqxliff, or a root <xliff>) is written
+/// back pre-translated (-o, else standard output): each empty or missing target whose
+/// state is not translated or beyond gets the best match >= --min (default 100 for
+/// XLIFF), its inline codes taken from the source; matches >= --candidate-min are
+/// recorded (1.2 alt-trans, 2.x mtc:match). Every other byte stays as it was.
+///
 /// Examples:
 ///   bitext pretranslate manual.txt --src-lang en --tgt-lang de -o manual.de.tsv
+///   bitext pretranslate manual.xlf --tm memory.sqlite --min 85 -o manual.pre.xlf
 ///   bitext pretranslate news.txt -s en -t ru --format jsonl --stats-json analysis.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -48,9 +55,17 @@ pub struct PretranslateArgs {
     #[allow(missing_docs)]
     #[command(flatten)]
     pub encoding: super::EncodingArg,
-    /// Lowest match percentage used (matches below are "no match").
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=101))]
-    pub min: u32,
+    /// Lowest match percentage used (matches below are "no match"). Default: 50 for
+    /// text; 100 for XLIFF (only exact matches fill targets).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=101))]
+    pub min: Option<u32>,
+    /// XLIFF: lowest percentage of the matches recorded as candidates (alt-trans,
+    /// mtc:match).
+    #[arg(long, default_value_t = 70, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=101))]
+    pub candidate_min: u32,
+    /// XLIFF: how many matches to record per segment (the one used first); 0: none.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub candidates: usize,
     /// Output format of the segments.
     #[arg(long, short = 'f', value_enum, default_value_t = PretranslateFormat::Tsv)]
     pub format: PretranslateFormat,
@@ -102,7 +117,7 @@ pub struct Band {
 }
 
 /// The band of a segment's best match.
-fn band_of(percent: Option<u32>, repeated: bool) -> usize {
+pub(super) fn band_of(percent: Option<u32>, repeated: bool) -> usize {
     match percent {
         Some(101) => 0,
         _ if repeated => 1,
@@ -127,7 +142,25 @@ struct SegmentRecord<'a> {
     best: Option<&'a Hit>,
 }
 
+/// Whether the document is XLIFF: by its extension, else by its root element.
+fn is_xliff(path: &std::path::Path) -> bool {
+    if crate::formats::Format::from_path(path) == Some(crate::formats::Format::Xliff) {
+        return true;
+    }
+    if path.as_os_str() == "-" || path.is_dir() {
+        return false;
+    }
+    let mut prefix = Vec::new();
+    let ok = std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut prefix))
+        .is_ok();
+    ok && crate::formats::Format::sniff(&prefix) == Some(crate::formats::Format::Xliff)
+}
+
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
+    if is_xliff(&args.doc) {
+        return super::pretranslate_xliff::run(args, global);
+    }
     let memory = args.tm.open_read()?;
     let (src, tgt) = tm::lookup_langs(
         &memory,
@@ -161,7 +194,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         .map_err(|e| anyhow::Error::new(e.in_file(std::path::Path::new(&name))))?;
     let options = LookupOptions {
         target: tgt,
-        min_percent: args.min,
+        min_percent: args.min.unwrap_or(50),
         max: 1,
         strict_lang: args.strict_lang,
         exhaustive: false,
@@ -268,7 +301,7 @@ fn tsv_cell(s: &str) -> String {
     s.replace(['\t', '\n', '\r'], " ")
 }
 
-fn analysis_table(name: &str, bands: &[Band]) -> String {
+pub(super) fn analysis_table(name: &str, bands: &[Band]) -> String {
     let total_s: u64 = bands.iter().map(|b| b.segments).sum();
     let total_w: u64 = bands.iter().map(|b| b.words).sum();
     let pct = |x: u64, of: u64| {

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod inline;
+pub mod patch;
 pub mod reader;
 #[cfg(test)]
 mod tests;
@@ -50,6 +51,7 @@ use crate::text::LangTag;
 use crate::unit::{Context, Note, Prop, Provenance, TranslationUnit, Variant};
 
 pub use inline::{Content, Version};
+pub use patch::{Change, Match, NotFilled, Skip, XliffDocument};
 pub use reader::XliffReader;
 
 /// Property types under which a unit read from XLIFF keeps what the file said.
@@ -109,6 +111,9 @@ pub struct XliffSegment {
     pub target_place: TargetPlace,
     /// Dates and users a tool recorded for the segment (Trados).
     pub provenance: Provenance,
+    /// 2.x: the byte range of the `<segment …>` start tag (offsets as for
+    /// [`TargetPlace`]), where a writer sets `state`. `None` in 1.2.
+    pub start_tag: Option<Range<u64>>,
 }
 
 /// A 1.2 `<trans-unit>` or 2.x `<unit>`.
@@ -143,6 +148,8 @@ pub struct XliffUnit {
     pub segments: Vec<XliffSegment>,
     /// Dates and users a tool recorded (memoQ; the 1.2 `<file>`'s `date`).
     pub provenance: Provenance,
+    /// The byte range of its start tag (offsets as for [`TargetPlace`]).
+    pub start_tag: Range<u64>,
 }
 
 /// Which states count as translated (imported).

@@ -582,6 +582,7 @@ impl XliffReader {
             notes: Vec::new(),
             segments: Vec::new(),
             provenance,
+            start_tag: self.offset(self.event_start)..self.offset(self.xml.buffer_position()),
         }
     }
 
@@ -734,6 +735,7 @@ impl XliffReader {
                 state,
                 target_place: place,
                 provenance: Provenance::default(),
+                start_tag: None,
             });
         } else {
             let seg_preserve = seg_source.as_ref().is_some_and(|(_, p)| *p);
@@ -769,6 +771,7 @@ impl XliffReader {
                     state: seg_state,
                     target_place: place.clone(),
                     provenance,
+                    start_tag: None,
                 });
             }
         }
@@ -905,6 +908,7 @@ impl XliffReader {
         dropped: &mut Dropped,
     ) -> Result<XliffSegment> {
         let location = self.here();
+        let start_tag = self.offset(self.event_start)..self.offset(self.xml.buffer_position());
         let mut state = SegmentState::default();
         for (key, value) in e.attributes() {
             match key.as_str() {
@@ -968,6 +972,7 @@ impl XliffReader {
                 at: self.offset(after_source),
             }),
             provenance: Provenance::default(),
+            start_tag: Some(start_tag),
         })
     }
 }

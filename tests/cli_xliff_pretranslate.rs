@@ -1,0 +1,557 @@
+//! `bitext pretranslate file.xlf`: targets filled from the memory with their inline
+//! codes, matches recorded (1.2 alt-trans, 2.x mtc:match), every other byte as it was;
+//! output valid against the OASIS schemas; real files unchanged when nothing matches.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use bitext::formats::xliff::{Content, Match, XliffDocument};
+
+use crate::util::{bitext, shared, tempdir, tm_cmd};
+
+const MEM_12: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
+<file source-language="en" target-language="fr" datatype="plaintext" original="mem.txt"><body>
+<trans-unit id="1"><source>Click <g id="1">here</g> to open the <x id="2"/> file.</source><target state="translated">Cliquez <g id="1">ici</g> pour ouvrir le fichier <x id="2"/>.</target></trans-unit>
+<trans-unit id="2"><source>The printer is out of paper.</source><target state="translated">L'imprimante n'a plus de papier.</target></trans-unit>
+<trans-unit id="3"><source>Save the document before closing.</source><target state="translated">Enregistrez le document avant de fermer.</target></trans-unit>
+</body></file></xliff>
+"##;
+
+const DOC_12: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
+  <file source-language="en" target-language="fr" datatype="plaintext" original="doc.txt">
+    <body>
+      <trans-unit id="a">
+        <source>Click <g id="1">here</g> to open the <x id="2"/> file.</source>
+      </trans-unit>
+      <trans-unit id="b">
+        <source>The printer is out of ink.</source>
+        <target/>
+      </trans-unit>
+      <trans-unit id="c">
+        <source>Save the document before closing.</source>
+        <target state="translated">Sauvez.</target>
+      </trans-unit>
+      <trans-unit id="d">
+        <source>Something entirely different here.</source>
+        <target state="new"></target>
+      </trans-unit>
+    </body>
+  </file>
+</xliff>
+"##;
+
+const OUT_12: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
+  <file source-language="en" target-language="fr" datatype="plaintext" original="doc.txt">
+    <body>
+      <trans-unit id="a">
+        <source>Click <g id="1">here</g> to open the <x id="2"/> file.</source>
+        <target state="translated" state-qualifier="exact-match">Cliquez <g id="1">ici</g> pour ouvrir le fichier <x id="2"/>.</target>
+        <alt-trans match-quality="100" origin="bitext:mem"><source>Click <g id="1">here</g> to open the <x id="2"/> file.</source><target>Cliquez <g id="1">ici</g> pour ouvrir le fichier <x id="2"/>.</target></alt-trans>
+      </trans-unit>
+      <trans-unit id="b">
+        <source>The printer is out of ink.</source>
+        <target state="needs-review-translation" state-qualifier="fuzzy-match">L'imprimante n'a plus de papier.</target>
+        <alt-trans match-quality="85" origin="bitext:mem"><source>The printer is out of paper.</source><target>L'imprimante n'a plus de papier.</target></alt-trans>
+      </trans-unit>
+      <trans-unit id="c">
+        <source>Save the document before closing.</source>
+        <target state="translated">Sauvez.</target>
+      </trans-unit>
+      <trans-unit id="d">
+        <source>Something entirely different here.</source>
+        <target state="new"></target>
+      </trans-unit>
+    </body>
+  </file>
+</xliff>
+"##;
+
+const MEM_2: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="de">
+<file id="f1"><unit id="u1"><segment state="translated"><source>Press <pc id="1">Start</pc> and wait<ph id="2"/>.</source><target>Drücken Sie <pc id="1">Start</pc> und warten Sie<ph id="2"/>.</target></segment></unit>
+<unit id="u2"><segment state="translated"><source>The printer is out of paper.</source><target>Der Drucker hat kein Papier mehr.</target></segment></unit>
+<unit id="u3"><segment state="translated"><source><sc id="7"/>Open<ec startRef="7"/> the file.</source><target><sc id="7"/>Öffnen<ec startRef="7"/> Sie die Datei.</target></segment></unit>
+</file></xliff>
+"##;
+
+const DOC_2: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="de">
+  <file id="f1">
+    <unit id="u1">
+      <segment id="s1">
+        <source>Press <pc id="1">Start</pc> and wait<ph id="2"/>.</source>
+      </segment>
+    </unit>
+    <unit id="u2">
+      <notes><note>printer</note></notes>
+      <segment>
+        <source>The printer is out of ink.</source>
+        <target></target>
+      </segment>
+      <segment state="final">
+        <source>Done.</source>
+        <target>Fertig.</target>
+      </segment>
+    </unit>
+    <unit id="u3"><segment id="s3"><source><sc id="7"/>Open<ec startRef="7"/> the file.</source></segment></unit>
+  </file>
+</xliff>
+"##;
+
+const OUT_2: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="de" xmlns:mtc="urn:oasis:names:tc:xliff:matches:2.0">
+  <file id="f1">
+    <unit id="u1">
+      <mtc:matches>
+        <mtc:match ref="#s1" similarity="100" matchQuality="100" origin="bitext:mem" type="tm"><source>Press Start and wait.</source><target>Drücken Sie Start und warten Sie.</target></mtc:match>
+      </mtc:matches>
+      <segment id="s1" state="translated">
+        <source>Press <pc id="1">Start</pc> and wait<ph id="2"/>.</source>
+        <target>Drücken Sie <pc id="1">Start</pc> und warten Sie<ph id="2"/>.</target>
+      </segment>
+    </unit>
+    <unit id="u2">
+      <mtc:matches>
+        <mtc:match ref="#bitext-s1" similarity="85" matchQuality="85" origin="bitext:mem" type="tm"><source>The printer is out of paper.</source><target>Der Drucker hat kein Papier mehr.</target></mtc:match>
+      </mtc:matches>
+      <notes><note>printer</note></notes>
+      <segment id="bitext-s1" state="initial">
+        <source>The printer is out of ink.</source>
+        <target>Der Drucker hat kein Papier mehr.</target>
+      </segment>
+      <segment state="final">
+        <source>Done.</source>
+        <target>Fertig.</target>
+      </segment>
+    </unit>
+    <unit id="u3"><mtc:matches><mtc:match ref="#s3" similarity="100" matchQuality="100" origin="bitext:mem" type="tm"><source>Open the file.</source><target>Öffnen Sie die Datei.</target></mtc:match></mtc:matches><segment id="s3" state="translated"><source><sc id="7"/>Open<ec startRef="7"/> the file.</source><target><sc id="7"/>Öffnen<ec startRef="7"/> Sie die Datei.</target></segment></unit>
+  </file>
+</xliff>
+"##;
+
+fn schemas(rel: &str) -> String {
+    shared("data/xliff/schemas").join(rel).display().to_string()
+}
+
+/// `xmllint --schema` on `file`: Ok, or its complaint.
+fn xmllint(schema: &Path, file: &Path) -> Result<(), String> {
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(schema)
+        .arg(file)
+        .output()
+        .expect("xmllint is installed (libxml2-utils)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// A schema of XLIFF 2.0 core with the matches module, in `dir`.
+fn schema_2(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("xliff2-mtc.xsd");
+    fs::write(
+        &path,
+        format!(
+            r#"<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:bitext:test">
+  <xs:import namespace="urn:oasis:names:tc:xliff:document:2.0" schemaLocation="{}"/>
+  <xs:import namespace="urn:oasis:names:tc:xliff:matches:2.0" schemaLocation="{}"/>
+</xs:schema>
+"#,
+            schemas("xliff_core_2.0.xsd"),
+            schemas("matches.xsd")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A memory `mem.sqlite` in `dir` filled from the XLIFF `xlf`.
+fn memory(dir: &Path, xlf: &str) -> std::path::PathBuf {
+    let tm = dir.join("mem.sqlite");
+    fs::write(dir.join("mem.xlf"), xlf).unwrap();
+    tm_cmd(&tm)
+        .arg("import")
+        .arg(dir.join("mem.xlf"))
+        .assert()
+        .success();
+    tm
+}
+
+#[test]
+fn xliff_1_2_exact_and_fuzzy_with_codes() {
+    let dir = tempdir();
+    let tm = memory(dir.path(), MEM_12);
+    let doc = dir.path().join("doc.xlf");
+    fs::write(&doc, DOC_12).unwrap();
+    let out = dir.path().join("out.xlf");
+    let assert = bitext()
+        .env_remove("BITEXT_USER")
+        .arg("pretranslate")
+        .arg(&doc)
+        .arg("--tm")
+        .arg(&tm)
+        .args(["--min", "70", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("filled 2 targets (1 exact, 1 fuzzy, --min 70)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left as is: 1 segments: already translated"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no match             1         4"),
+        "{stderr}"
+    );
+    // The whole file: changed elements as expected, every other byte as it was.
+    assert_eq!(fs::read_to_string(&out).unwrap(), OUT_12);
+    let strict = shared("data/xliff/schemas/xliff-core-1.2-strict.xsd");
+    xmllint(&strict, &out).unwrap();
+    // The default --min is 100: the fuzzy match is a candidate only.
+    let out100 = tm_cmd(&tm).arg("pretranslate").arg(&doc).output().unwrap();
+    assert!(out100.status.success());
+    let text = String::from_utf8(out100.stdout).unwrap();
+    assert!(text.contains(r#"<target state="translated" state-qualifier="exact-match">"#));
+    assert!(
+        text.contains("<target/>\n        <alt-trans match-quality=\"85\" origin=\"bitext:mem\">")
+    );
+}
+
+#[test]
+fn xliff_1_2_codes_not_mapped_leave_the_target() {
+    let dir = tempdir();
+    let tm = memory(dir.path(), MEM_12);
+    let doc = dir.path().join("doc.xlf");
+    fs::write(
+        &doc,
+        DOC_12.replace(
+            r#"Click <g id="1">here</g> to open the <x id="2"/> file."#,
+            "Click here to open the file.",
+        ),
+    )
+    .unwrap();
+    let out = bitext()
+        .env_remove("BITEXT_USER")
+        .arg("pretranslate")
+        .arg(&doc)
+        .arg("--tm")
+        .arg(&tm)
+        .args(["--min", "70"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("left as is: 1 segments: codes not mapped"),
+        "{stderr}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // No target for unit a; the match is offered as plain text.
+    assert!(text.contains(
+        "<source>Click here to open the file.</source>\n        <alt-trans match-quality="
+    ));
+    assert!(text.contains("<target>Cliquez ici pour ouvrir le fichier .</target></alt-trans>"));
+}
+
+#[test]
+fn xliff_2_fills_segments_and_records_matches() {
+    let dir = tempdir();
+    let tm = memory(dir.path(), MEM_2);
+    let doc = dir.path().join("doc.xlf");
+    fs::write(&doc, DOC_2).unwrap();
+    let out = dir.path().join("out.xlf");
+    tm_cmd(&tm)
+        .arg("pretranslate")
+        .arg(&doc)
+        .args(["--min", "70", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(fs::read_to_string(&out).unwrap(), OUT_2);
+    xmllint(&schema_2(dir.path()), &out).unwrap();
+}
+
+#[test]
+fn xliff_2_namespace_declared_once() {
+    let dir = tempdir();
+    let tm = memory(dir.path(), MEM_2);
+    let doc = dir.path().join("doc.xlf");
+    fs::write(
+        &doc,
+        DOC_2.replace(
+            "trgLang=\"de\">",
+            "trgLang=\"de\" xmlns:m=\"urn:oasis:names:tc:xliff:matches:2.0\">",
+        ),
+    )
+    .unwrap();
+    let out = tm_cmd(&tm).arg("pretranslate").arg(&doc).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.matches("urn:oasis:names:tc:xliff:matches:2.0").count(),
+        1
+    );
+    assert!(text.contains("<m:matches>"), "{text}");
+    assert!(text.contains("</m:match></m:matches>"), "{text}");
+}
+
+#[test]
+fn windows_1252_written_back_in_its_encoding() {
+    let dir = tempdir();
+    let tm = memory(
+        dir.path(),
+        &MEM_12.replace(
+            "Enregistrez le document avant de fermer.",
+            "Enregistrez le café (5 €, łódź) avant de fermer.",
+        ),
+    );
+    let text = DOC_12
+        .replace("UTF-8", "windows-1252")
+        .replace("Something entirely", "Caf\u{e9} entirely");
+    let (bytes, _, bad) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!bad);
+    let bytes = bytes.into_owned();
+    let doc = dir.path().join("doc.xlf");
+    fs::write(&doc, &bytes).unwrap();
+    // The translated unit c is emptied, to be filled.
+    let doc_bytes = {
+        let s = encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned();
+        let s = s.replace("<target state=\"translated\">Sauvez.</target>", "<target/>");
+        encoding_rs::WINDOWS_1252.encode(&s).0.into_owned()
+    };
+    fs::write(&doc, &doc_bytes).unwrap();
+    let out = tm_cmd(&tm).arg("pretranslate").arg(&doc).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (decoded, _, bad) = encoding_rs::WINDOWS_1252.decode(&out.stdout);
+    assert!(!bad);
+    assert!(
+        decoded.contains(
+            "Enregistrez le caf\u{e9} (5 \u{20ac}, &#322;\u{f3}d&#378;) avant de fermer.</target>"
+        ),
+        "{decoded}"
+    );
+    assert!(decoded.contains("Caf\u{e9} entirely"));
+    // Bytes before the first change (after unit a's source) are the input's.
+    let at = doc_bytes
+        .windows(9)
+        .position(|w| w == b"</source>")
+        .unwrap()
+        + 9;
+    assert_eq!(out.stdout[..at], doc_bytes[..at]);
+}
+
+#[test]
+fn nothing_written_on_error() {
+    let dir = tempdir();
+    let tm = memory(dir.path(), MEM_12);
+    let doc = dir.path().join("doc.xlf");
+    fs::write(&doc, &DOC_12[..DOC_12.len() - 40]).unwrap();
+    let out = dir.path().join("out.xlf");
+    let result = tm_cmd(&tm)
+        .arg("pretranslate")
+        .arg(&doc)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!result.status.success());
+    assert!(String::from_utf8_lossy(&result.stderr).contains("doc.xlf"));
+    assert!(!out.exists());
+    for entry in fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".bitext-"), "{name} left behind");
+    }
+}
+
+fn real_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = fs::read_dir(shared("data/xliff/real"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 19);
+    files
+}
+
+/// With a memory that matches nothing, every real file comes out byte for byte.
+#[test]
+fn real_files_unchanged_when_nothing_matches() {
+    let dir = tempdir();
+    let langs = [
+        "de-DE",
+        "en-GB",
+        "de",
+        "en",
+        "ru-google",
+        "en-US",
+        "zh-CN",
+        "it-IT",
+        "fr",
+        "ar",
+        "id",
+        "it",
+        "ja",
+        "es-ES",
+        "zh-Hans",
+        "pl-PL",
+    ];
+    let tuvs: String = langs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            format!(r#"<tuv xml:lang="{l}"><seg>Qwzx vlorp {i} unrelated placeholder</seg></tuv>"#)
+        })
+        .collect();
+    let tmx = dir.path().join("unrelated.tmx");
+    fs::write(
+        &tmx,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header creationtool="t" creationtoolversion="1" segtype="sentence" o-tmf="t" adminlang="en" srclang="*all*" datatype="plaintext"/><body><tu>{tuvs}</tu></body></tmx>
+"#
+        ),
+    )
+    .unwrap();
+    let tm = dir.path().join("mem.sqlite");
+    tm_cmd(&tm).arg("import").arg(&tmx).assert().success();
+    for file in real_files() {
+        let out = dir.path().join("out.xlf");
+        let mut cmd = tm_cmd(&tm);
+        cmd.arg("pretranslate").arg(&file).arg("-o").arg(&out);
+        if file.to_string_lossy().contains("angular-xliff2") {
+            cmd.args(["-t", "en"]);
+        }
+        let result = cmd.output().unwrap();
+        assert!(
+            result.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&result.stderr)
+        );
+        assert!(
+            fs::read(&out).unwrap() == fs::read(&file).unwrap(),
+            "{} changed",
+            file.display()
+        );
+    }
+}
+
+/// Every fillable segment of every real file filled (its source as the target, one
+/// candidate): only target elements, 2.x segment start tags and insertions change,
+/// the output reads back with the new targets, and files valid before stay valid.
+#[test]
+fn real_files_filled_change_only_their_targets() {
+    let dir = tempdir();
+    let schema_1 = shared("data/xliff/schemas/xliff-core-1.2-transitional.xsd");
+    let schema_2 = schema_2(dir.path());
+    let mut filled_files = 0;
+    for file in real_files() {
+        let raw = fs::read(&file).unwrap();
+        let mut doc = XliffDocument::parse(raw.clone(), Some(&file)).unwrap();
+        let mut filled = Vec::new();
+        for u in 0..doc.units().len() {
+            for s in 0..doc.units()[u].segments.len() {
+                if doc.fillable(u, s).is_err() {
+                    continue;
+                }
+                let source = doc.units()[u].segments[s].source.clone();
+                let best = Match {
+                    percent: 100,
+                    source: source.clone(),
+                    target: source.clone(),
+                    origin: "bitext:test".into(),
+                };
+                let other = Match {
+                    percent: 80,
+                    target: Content {
+                        text: format!("<{}>", source.text),
+                        markup: None,
+                    },
+                    ..best.clone()
+                };
+                if doc.fill(u, s, Some(&best), &[other]).unwrap().is_ok() {
+                    filled.push((u, s, source.text.clone()));
+                }
+            }
+        }
+        let encoded = doc.encoding().is_some();
+        let (out, changes) = doc.output_and_changes().unwrap();
+        if encoded {
+            // windows-1252: all its segments are translated or segmented.
+            assert_eq!(out, raw, "{}", file.display());
+            continue;
+        }
+        // The output is the input with the changes spliced in ...
+        let text = String::from_utf8(raw.clone()).unwrap();
+        let mut spliced = String::new();
+        let mut pos = 0;
+        for change in &changes {
+            spliced.push_str(&text[pos..change.range.start]);
+            spliced.push_str(&change.text);
+            pos = change.range.end;
+            // ... each replacing one <target> element or a <segment> start tag.
+            let old = &text[change.range.clone()];
+            if !old.is_empty() {
+                let name = old[1..].split([' ', '>', '/']).next().unwrap();
+                let local = name.rsplit(':').next().unwrap();
+                match local {
+                    "target" => assert!(
+                        old.ends_with("/>") && old.matches('<').count() == 1
+                            || old.ends_with(&format!("</{name}>")),
+                        "{}: {old}",
+                        file.display()
+                    ),
+                    "segment" => assert_eq!(old.matches('<').count(), 1),
+                    _ => panic!("{}: changed {old}", file.display()),
+                }
+            }
+        }
+        spliced.push_str(&text[pos..]);
+        assert_eq!(spliced.as_bytes(), &out[..], "{}", file.display());
+        eprintln!("{}: {} segments filled", file.display(), filled.len());
+        if filled.is_empty() {
+            assert_eq!(out, raw);
+            continue;
+        }
+        filled_files += 1;
+        // Read back: the filled segments have their source as target.
+        let again = XliffDocument::parse(out.clone(), Some(&file)).unwrap();
+        for (u, s, source) in &filled {
+            let target = again.units()[*u].segments[*s].target.as_ref().unwrap();
+            assert_eq!(&target.text, source, "{}", file.display());
+        }
+        // Valid before, valid after.
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let before = dir.path().join(format!("in-{name}"));
+        let after = dir.path().join(format!("out-{name}"));
+        fs::write(&before, &raw).unwrap();
+        fs::write(&after, &out).unwrap();
+        let schema = if text.contains("urn:oasis:names:tc:xliff:document:2.0") {
+            &schema_2
+        } else {
+            &schema_1
+        };
+        if xmllint(schema, &before).is_ok() {
+            xmllint(schema, &after).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    assert!(
+        filled_files >= 5,
+        "only {filled_files} files had segments to fill"
+    );
+}
