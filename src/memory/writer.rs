@@ -151,9 +151,12 @@ pub struct Writer<'m> {
     words: Vec<WordsEntry>,
     /// Units from this one on have their index entries in `lists` and `words`.
     pending_from: i64,
-    /// Source texts added by this transaction by words key: the last one's index in
-    /// `added_texts`, which links each to the previous one with the same key.
-    added: FxHashMap<i64, u32>,
+    /// Source texts added by this transaction by words key and text hash: the last
+    /// one's index in `added_texts`, which links each to the previous one with the
+    /// same key and hash. (By the key alone, the chain of a repetitive import — units
+    /// that differ only in numbers share a key — grew with every unit, and walking it
+    /// made the import quadratic.)
+    added: FxHashMap<(i64, u64), u32>,
     added_texts: Vec<AddedText>,
     /// Units removed whose entries are still in `lists`, with their terms.
     removed_pending: FxHashSet<i64>,
@@ -209,7 +212,8 @@ const LOAD_TERMS_MAX: i64 = 4_000_000;
 /// the processor's cache, and little left for the commit to sort).
 const LOG_ENTRIES: usize = 1 << 20;
 
-/// A source text added by the writer, in a chain of those with the same words key.
+/// A source text added by the writer, in a chain of those with the same words key and
+/// text hash.
 #[derive(Debug, Clone, Copy)]
 struct AddedText {
     text: i64,
@@ -637,7 +641,7 @@ impl<'m> Writer<'m> {
         markup: Option<&str>,
     ) -> Result<Vec<i64>> {
         let mut candidates: Vec<i64> = Vec::new();
-        let mut next = self.added.get(&key).copied();
+        let mut next = self.added.get(&(key, hash)).copied();
         while let Some(i) = next {
             let a = &self.added_texts[i as usize];
             if a.hash == hash {
@@ -819,7 +823,7 @@ impl<'m> Writer<'m> {
         });
         if source {
             let i = self.added_texts.len() as u32;
-            let previous = self.added.insert(a.key, i);
+            let previous = self.added.insert((a.key, a.hash), i);
             self.added_texts.push(AddedText {
                 text,
                 hash: a.hash,
