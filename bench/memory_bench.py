@@ -16,7 +16,10 @@ redoes everything):
      --timings; the same with --exhaustive gives the truth for recall@1;
   4. one-off `bitext lookup TEXT` processes against the 1M memory (start to answer);
   5. concordance at 1M: the index catch-up after the import, then rare words;
-  6. peers at 350k: translate-toolkit 3.18.1 tmdb (--plan fixed) and rapidfuzz brute
+  6. repetitive content (stage `repetitive`): 100k units that differ only in a number
+     into a new memory, 100k more into it, the first 100k again, and a lookup process
+     (bench/import_repetitive.py, median CPU of --import-runs interleaved rounds);
+  7. peers at 350k: translate-toolkit 3.18.1 tmdb (--plan fixed) and rapidfuzz brute
      force (../shared/bench/peer_*.py, run with --peers-python, e.g. a virtualenv with
      translate-toolkit==3.18.1 rapidfuzz python-Levenshtein).
 Prints the table (and writes results.json in --work).
@@ -76,7 +79,7 @@ def main():
     ap.add_argument('--fresh', action='store_true')
     ap.add_argument('--import-runs', type=int, default=3,
                     help='time each import this many times and keep the fastest (default 3)')
-    ap.add_argument('--stages', default='import,lookup,oneoff,concordance,peers',
+    ap.add_argument('--stages', default='import,lookup,oneoff,concordance,repetitive,peers',
                     help='comma-separated stages to run besides the data (default: all)')
     a = ap.parse_args()
     w = a.work
@@ -105,6 +108,16 @@ def main():
     stages = set(a.stages.split(','))
     if 'peers' in stages and not a.no_peers:
         run_peers(a, res, P, save)
+    if 'repetitive' in stages and 'repetitive' not in res:
+        sys.path.insert(0, HERE)
+        import import_repetitive
+        times = import_repetitive.measure([a.bitext], P('repetitive'), 100_000, max(1, a.import_runs))
+        res['repetitive'] = {case: {'cpu_s': [round(t, 2) for t in ts],
+                                    'units_per_cpu_s': round(100_000 / statistics.median(ts))}
+                             for case, ts in times[a.bitext].items()}
+        res['repetitive']['lookup']['median_ms'] = round(1000 * statistics.median(times[a.bitext]['lookup']))
+        shutil.rmtree(P('repetitive'), ignore_errors=True)
+        save()
     if 'import' not in stages:
         print_table(res)
         return
@@ -286,6 +299,7 @@ def print_table(res):
         v = res.get(key, {}).get(field)
         return '—' if v is None else fmt.format(v)
 
+    rep = res.get('repetitive')
     rows = [
         ('lookup p50 ms (350k, min 70, best 5)', g('lookup_350k', 'p50_ms'), g('ttk_350k', 'p50_ms'), g('rapidfuzz_350k', 'p50_ms')),
         ('lookup p99 ms (350k)', g('lookup_350k', 'p99_ms'), g('ttk_350k', 'p99_ms'), g('rapidfuzz_350k', 'p99_ms')),
@@ -299,6 +313,10 @@ def print_table(res):
         ('import units/s (1M, empty memory)', g('import_1m', 'units_per_s'), '', ''),
         ('import units/s (+100k into the 1M memory)', g('import_1m_plus_100k', 'units_per_s'), '', ''),
         ('import units/s (350k into a memory holding one unit)', g('import_350k_existing', 'units_per_s'), '', ''),
+        ('repetitive: import units/CPU-s, 100k numbered units / 100k more / same again',
+         ' / '.join(f"{rep[c]['units_per_cpu_s']:,}" for c in ('new', 'more', 'again')) if rep else '—', '', ''),
+        ('repetitive: one lookup process at 200k, CPU ms (median)',
+         str(rep['lookup']['median_ms']) if rep else '—', '', ''),
         ('file size / raw text (1M, fuzzy index)', g('import_1m', 'size_ratio'), '', ''),
         ('file size / raw text (1M, + concordance index)', g('concordance_1m', 'size_ratio_after'), '', ''),
         ('one-off lookup, process start to answer, p50 / max ms (1M)',

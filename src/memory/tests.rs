@@ -156,6 +156,79 @@ fn duplicates_merge_alternatives_skip_replace() {
     assert!(matches!(out[0], AddOutcome::Inserted { .. }));
 }
 
+/// Units that differ only in a number share a words key (issue 18: their import was
+/// quadratic). Enough of them for the writer to index the stored ones by text hash;
+/// duplicates are still found among them, in and across transactions, by every policy.
+#[test]
+fn numbered_units_are_all_stored_found_and_merged() {
+    let en = |n: usize| format!("Sentence number {n} about the weather and the plan.");
+    let ru = |n: usize| format!("Предложение номер {n} о погоде и плане.");
+    let numbered = |range: std::ops::Range<usize>| -> Vec<TranslationUnit> {
+        range.map(|n| pair(&en(n), &ru(n))).collect()
+    };
+    let mut m = Memory::in_memory().unwrap();
+    let mut first = numbered(0..300);
+    first.push(pair(&en(5), &ru(5)));
+    first.push(pair(&en(6), "Другой перевод."));
+    let out = add_all(&mut m, &first, OnDuplicate::Keep);
+    assert!(out[..300]
+        .iter()
+        .all(|o| matches!(o, AddOutcome::Inserted { .. })));
+    assert!(matches!(out[300], AddOutcome::Merged { .. }));
+    assert!(matches!(out[301], AddOutcome::Inserted { .. }));
+    assert_eq!(count_units(&m), 301);
+
+    // New numbers, the stored ones again, and an alternative, into the stored memory.
+    let mut second = numbered(300..600);
+    second.extend(numbered(0..300));
+    second.push(pair(&en(7), "Ещё один перевод."));
+    let out = add_all(&mut m, &second, OnDuplicate::Keep);
+    assert!(out[..300]
+        .iter()
+        .all(|o| matches!(o, AddOutcome::Inserted { .. })));
+    assert!(out[300..600]
+        .iter()
+        .all(|o| matches!(o, AddOutcome::Merged { .. })));
+    assert!(matches!(out[600], AddOutcome::Inserted { .. }));
+    assert_eq!(count_units(&m), 602);
+    for n in [0, 1, 299, 300, 457, 599] {
+        let hits = lookup(&m, &en(n), 100);
+        assert_eq!(hits, [(ru(n), 100)], "{n}");
+    }
+    let mut targets: Vec<String> = lookup(&m, &en(6), 100).into_iter().map(|h| h.0).collect();
+    targets.sort();
+    assert_eq!(targets, ["Другой перевод.", ru(6).as_str()]);
+    assert_eq!(lookup(&m, &en(7), 100).len(), 2);
+
+    // Skip and replace find the stored sources among the crowd too.
+    let mut skipped = numbered(100..140);
+    skipped.push(pair(&en(600), &ru(600)));
+    let out = add_all(&mut m, &skipped, OnDuplicate::Skip);
+    assert!(out[..40]
+        .iter()
+        .all(|o| matches!(o, AddOutcome::Skipped { .. })));
+    assert!(matches!(out[40], AddOutcome::Inserted { .. }));
+    let mut replacing = numbered(200..240);
+    replacing.push(pair(&en(7), "Новый перевод."));
+    replacing.push(pair(&en(7), "Самый новый перевод."));
+    let out = add_all(&mut m, &replacing, OnDuplicate::Replace);
+    let removed: Vec<usize> = out
+        .iter()
+        .map(|o| match o {
+            AddOutcome::Replaced { removed, .. } => removed.len(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(removed[..40], [1; 40]);
+    assert_eq!(removed[40..], [2, 1]);
+    assert_eq!(
+        lookup(&m, &en(7), 100),
+        [("Самый новый перевод.".to_string(), 100)]
+    );
+    assert_eq!(lookup(&m, &en(210), 100), [(ru(210), 100)]);
+    assert_eq!(count_units(&m), 602);
+}
+
 #[test]
 fn duplicates_within_one_transaction_and_nfc() {
     let mut m = Memory::in_memory().unwrap();

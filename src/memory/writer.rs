@@ -16,7 +16,7 @@ use super::postings::{
 };
 use super::schema::db_error;
 use super::store::{self, primary_tag, LangCache, StoredVariant, VariantsBlob};
-use super::tokens::{nfc, text_check, words_key, Analyzed};
+use super::tokens::{nfc, text_check, text_hash, words_key, Analyzed};
 use super::Memory;
 use crate::error::{Error, Result};
 use crate::text::LangTag;
@@ -151,9 +151,12 @@ pub struct Writer<'m> {
     words: Vec<WordsEntry>,
     /// Units from this one on have their index entries in `lists` and `words`.
     pending_from: i64,
-    /// Source texts added by this transaction by words key: the last one's index in
-    /// `added_texts`, which links each to the previous one with the same key.
-    added: FxHashMap<i64, u32>,
+    /// Source texts added by this transaction by words key and text hash: the last
+    /// one's index in `added_texts`, which links each to the previous one with the
+    /// same key and hash. (By the key alone, the chain of a repetitive import — units
+    /// that differ only in numbers share a key — grew with every unit, and walking it
+    /// made the import quadratic.)
+    added: FxHashMap<(i64, u64), u32>,
     added_texts: Vec<AddedText>,
     /// Units removed whose entries are still in `lists`, with their terms.
     removed_pending: FxHashSet<i64>,
@@ -175,6 +178,9 @@ pub struct Writer<'m> {
     batch_langs: Vec<i64>,
     /// The stored segments' words chunks read so far.
     words_cache: index::WordsCache,
+    /// Stored source candidates by text hash, for the words keys that many stored
+    /// texts share (see [`SourceHashes`]).
+    source_hashes: SourceHashes,
     scratch_blob: Vec<u8>,
     scratch_ids: Vec<u8>,
 }
@@ -209,12 +215,45 @@ const LOAD_TERMS_MAX: i64 = 4_000_000;
 /// the processor's cache, and little left for the commit to sort).
 const LOG_ENTRIES: usize = 1 << 20;
 
-/// A source text added by the writer, in a chain of those with the same words key.
+/// A source text added by the writer, in a chain of those with the same words key and
+/// text hash.
 #[derive(Debug, Clone, Copy)]
 struct AddedText {
     text: i64,
     hash: u64,
     previous: Option<u32>,
+}
+
+/// A words key shared by at least this many texts of the stored segments is indexed
+/// by text hash once it has been looked up [`CROWDED_LOOKUPS`] times.
+const CROWDED_KEY: usize = 64;
+const CROWDED_LOOKUPS: u32 = 16;
+
+/// [`SourceHashes`] is emptied when it holds more texts than this.
+const SOURCE_HASHES_TEXTS: usize = 1 << 22;
+
+/// The stored texts of crowded words keys by text hash. Texts that differ only in
+/// numbers (numbered items, software strings, catalogues) share a words key, and
+/// the words entries tell them apart by one byte of hash only: without this index,
+/// looking up a source among n such stored texts reads n entries and n/256 units,
+/// and an import of such units into a memory holding them is quadratic. Stored
+/// texts never change (merges keep them, deletions leave ids that the check of the
+/// stored unit rejects), so an index stays valid until the segments change.
+#[derive(Debug, Default)]
+struct SourceHashes {
+    /// Per crowded key: text ids by the hash of their stored text.
+    keys: FxHashMap<u32, FxHashMap<u64, Vec<i64>>>,
+    /// Lookups so far of each crowded key not indexed yet.
+    lookups: FxHashMap<u32, u32>,
+    texts: usize,
+}
+
+impl SourceHashes {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.lookups.clear();
+        self.texts = 0;
+    }
 }
 
 /// A variant ready to be stored: its language and analysis.
@@ -298,6 +337,7 @@ impl<'m> Writer<'m> {
             local_ids: Vec::new(),
             batch_langs: Vec::new(),
             words_cache: index::WordsCache::default(),
+            source_hashes: SourceHashes::default(),
             scratch_blob: Vec::new(),
             scratch_ids: Vec::new(),
         })
@@ -637,7 +677,7 @@ impl<'m> Writer<'m> {
         markup: Option<&str>,
     ) -> Result<Vec<i64>> {
         let mut candidates: Vec<i64> = Vec::new();
-        let mut next = self.added.get(&key).copied();
+        let mut next = self.added.get(&(key, hash)).copied();
         while let Some(i) = next {
             let a = &self.added_texts[i as usize];
             if a.hash == hash {
@@ -646,15 +686,26 @@ impl<'m> Writer<'m> {
             next = a.previous;
         }
         if !self.segments.is_empty() {
-            let mut entries = Vec::new();
-            self.words_cache.words_entries(
-                &self.tx,
-                &self.segments,
-                words_key32(key),
-                &mut entries,
-            )?;
-            let check = text_check(hash);
-            candidates.extend(entries.iter().filter(|e| e.check == check).map(|e| e.text));
+            let key32 = words_key32(key);
+            if let Some(by_hash) = self.source_hashes.keys.get(&key32) {
+                candidates.extend(by_hash.get(&hash).into_iter().flatten());
+            } else {
+                let mut entries = Vec::new();
+                self.words_cache
+                    .words_entries(&self.tx, &self.segments, key32, &mut entries)?;
+                if self.crowded(key32, entries.len()) {
+                    let by_hash = self.hash_stored_texts(&entries)?;
+                    candidates.extend(by_hash.get(&hash).into_iter().flatten());
+                    self.source_hashes.texts += entries.len();
+                    if self.source_hashes.texts > SOURCE_HASHES_TEXTS {
+                        self.source_hashes.clear();
+                    }
+                    self.source_hashes.keys.insert(key32, by_hash);
+                } else {
+                    let check = text_check(hash);
+                    candidates.extend(entries.iter().filter(|e| e.check == check).map(|e| e.text));
+                }
+            }
         }
         let mut out = Vec::new();
         if candidates.is_empty() {
@@ -704,6 +755,63 @@ impl<'m> Writer<'m> {
             }
         }
         Ok(out)
+    }
+
+    /// Counts a lookup of words key `key32`, which `n` stored texts share; `true` when
+    /// the key is crowded enough and looked up often enough to be indexed by hash.
+    fn crowded(&mut self, key32: u32, n: usize) -> bool {
+        if n < CROWDED_KEY {
+            return false;
+        }
+        let lookups = self.source_hashes.lookups.entry(key32).or_insert(0);
+        *lookups += 1;
+        if *lookups < CROWDED_LOOKUPS {
+            return false;
+        }
+        self.source_hashes.lookups.remove(&key32);
+        true
+    }
+
+    /// The texts of words entries `entries` by the hash of their stored text (the
+    /// units' texts, read once).
+    fn hash_stored_texts(&self, entries: &[WordsEntry]) -> Result<FxHashMap<u64, Vec<i64>>> {
+        let mut units: Vec<i64> = entries.iter().map(|e| text_unit(e.text)).collect();
+        units.sort_unstable();
+        units.dedup();
+        let mut texts: FxHashMap<i64, Vec<usize>> = FxHashMap::default();
+        for e in entries {
+            texts
+                .entry(text_unit(e.text))
+                .or_default()
+                .push(text_index(e.text));
+        }
+        let mut by_hash: FxHashMap<u64, Vec<i64>> = FxHashMap::default();
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT variants FROM units WHERE id = ?1")
+            .map_err(db_error)?;
+        for unit in units {
+            let mut rows = stmt.query([unit]).map_err(db_error)?;
+            let Some(row) = rows.next().map_err(db_error)? else {
+                continue;
+            };
+            let blob = row
+                .get_ref(0)
+                .map_err(db_error)?
+                .as_blob()
+                .map_err(|e| db_error(e.into()))?;
+            let wanted = &texts[&unit];
+            for (k, v) in VariantsBlob::new(blob).enumerate() {
+                let Ok(v) = v else { break };
+                if wanted.contains(&k) {
+                    by_hash
+                        .entry(text_hash(v.text))
+                        .or_default()
+                        .push(text_id(unit, k));
+                }
+            }
+        }
+        Ok(by_hash)
     }
 
     /// The id of an origin name, added if new.
@@ -819,7 +927,7 @@ impl<'m> Writer<'m> {
         });
         if source {
             let i = self.added_texts.len() as u32;
-            let previous = self.added.insert(a.key, i);
+            let previous = self.added.insert((a.key, a.hash), i);
             self.added_texts.push(AddedText {
                 text,
                 hash: a.hash,
@@ -1130,6 +1238,7 @@ impl<'m> Writer<'m> {
             },
         )?;
         self.segments.push(segment);
+        self.source_hashes.clear();
         self.pending_bytes = 0;
         self.pending_from = self.next_unit;
         Ok(())
@@ -1141,6 +1250,7 @@ impl<'m> Writer<'m> {
             return Ok(());
         }
         self.words_cache.clear();
+        self.source_hashes.clear();
         let segments = self.segments.clone();
         let mut per_segment = vec![0i64; segments.len()];
         let mut removals = std::mem::take(&mut self.removals);
@@ -1277,6 +1387,7 @@ impl<'m> Writer<'m> {
         self.all_terms_known = false;
         self.segments.clear();
         self.words_cache.clear();
+        self.source_hashes.clear();
         self.terms.clear();
         self.term_index.clear();
         self.term_by_id.clear();
