@@ -1141,3 +1141,41 @@ fn queries_longer_than_a_text_may_be_are_refused() {
         .success()
         .stdout(predicates::str::contains("Привет."));
 }
+
+/// Issue 18, item 12: a match that differs from the query only in inline tags shows
+/// them (the word diff compares plain text and shows no difference).
+#[test]
+fn a_match_that_differs_only_in_tags_shows_them() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    let tmx = dir.path().join("t.tmx");
+    fs::write(
+        &tmx,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tmx version=\"1.4\"><header creationtool=\"t\" \
+         creationtoolversion=\"1\" segtype=\"sentence\" o-tmf=\"t\" adminlang=\"en\" srclang=\"en\" \
+         datatype=\"plaintext\"/><body><tu><tuv xml:lang=\"en\"><seg>Open the <bpt i=\"1\">&lt;b&gt;</bpt>\
+         file<ept i=\"1\">&lt;/b&gt;</ept> now.</seg></tuv><tuv xml:lang=\"ru\"><seg>Откройте файл \
+         сейчас.</seg></tuv></tu></body></tmx>\n",
+    )
+    .unwrap();
+    tm_cmd(&tm).arg("import").arg(&tmx).assert().success();
+    let (out, _) = run_on(
+        &tm,
+        &["lookup", "Open the file now.", "-s", "en", "-t", "ru"],
+        true,
+    );
+    assert!(out.contains("diff: Open the file now.\n"), "{out}");
+    assert!(
+        out.contains(
+            "points off for inline tags; stored: Open the <bpt i=\"1\">&lt;b&gt;</bpt>file"
+        ),
+        "{out}"
+    );
+    // A match without tag differences has no such line.
+    let (out, _) = run_on(
+        &tm,
+        &["lookup", "Open the file later.", "-s", "en", "-t", "ru"],
+        true,
+    );
+    assert!(!out.contains("inline tags"), "{out}");
+}

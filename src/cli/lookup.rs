@@ -1,5 +1,6 @@
 //! `bitext lookup`: fuzzy matches from the memory for one text or a file of queries.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -386,7 +387,7 @@ fn answer(
 
 /// A match for people: percentage, unit, source, target and word diff.
 pub(crate) fn format_hit(hit: &Hit, _target: &LangTag) -> String {
-    format!(
+    let mut s = format!(
         "{:>4}%  unit {}\n  {}: {}\n  {}: {}\n  diff: {}\n",
         hit.score.percent,
         hit.unit,
@@ -395,7 +396,19 @@ pub(crate) fn format_hit(hit: &Hit, _target: &LangTag) -> String {
         hit.target.lang,
         hit.target.text,
         diff_line(&hit.diff)
-    )
+    );
+    // The word diff compares plain text: where only inline tags differ it shows
+    // nothing, so the stored source is shown with its tags.
+    if let Some(penalty) = hit.score.penalty.filter(|p| p.tags > 0) {
+        let stored = hit.source.markup.as_deref().unwrap_or("(no tags)");
+        let _ = writeln!(
+            s,
+            "  tags: {} point{} off for inline tags; stored: {stored}",
+            penalty.tags,
+            if penalty.tags == 1 { "" } else { "s" }
+        );
+    }
+    s
 }
 
 fn report_timings(times: &mut [f64]) {
