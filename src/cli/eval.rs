@@ -19,10 +19,16 @@ pub enum EvalCommand {
     /// Segment gold JSON Lines files ({"id","lang","text","sentences"}) and score the
     /// result: exact-case accuracy and boundary precision/recall/F1, per group and
     /// overall (the definitions of shared/bench/segment_score.py).
+    #[command(
+        after_help = "Examples:\n  bitext eval segment ../shared/data/segment/golden_rules.jsonl\n  bitext eval segment ../shared/data/segment/ud/*.jsonl --by file --errors 5"
+    )]
     Segment(EvalSegmentArgs),
     /// Score sentence alignments against gold beads (strict and lax precision, recall
     /// and F1 as shared/bench/align_score.py defines them, micro-averaged over
     /// documents), or run the aligner over text/gold triples or a listing of sets.
+    #[command(
+        after_help = "Examples:\n  bitext eval align --sets bench/align_sets.tsv --set textberg-dev\n  bitext eval align --gold gold.beads --hyp hyp.beads"
+    )]
     Align(super::eval_align::EvalAlignArgs),
 }
 

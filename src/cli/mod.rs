@@ -43,31 +43,65 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Split text into sentences.
+    #[command(
+        after_help = "Examples:\n  bitext segment samples/en.txt --lang en\n  bitext segment article.txt --lang de -f jsonl -o sentences.jsonl"
+    )]
     Segment(segment::SegmentArgs),
     /// Align the sentences of a text and its translation.
+    #[command(
+        after_help = "Examples:\n  bitext align samples/en.txt samples/ru.txt -s en -t ru\n  bitext align en.sent zh.sent --segmented -s en -t zh -f tmx -o en-zh.tmx\n  bitext align book.en.txt book.fr.txt -s en -t fr --into memory.sqlite"
+    )]
     Align(align::AlignArgs),
     /// Convert translation units between TMX, CSV, TSV and JSON Lines.
+    #[command(
+        after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru"
+    )]
     Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     /// Store one translation pair in the memory.
+    #[command(
+        after_help = "Examples:\n  bitext add \"Open the file.\" \"Откройте файл.\" -s en -t ru --tm memory.sqlite"
+    )]
     Add(add::AddArgs),
     /// Find the closest stored translations (fuzzy matches) of a text.
+    #[command(
+        after_help = "Examples:\n  bitext lookup \"Open the files.\" -s en -t ru --tm memory.sqlite\n  bitext lookup --queries segments.txt -s en -t ru --min 75 -f jsonl\n  cut -f1 doc.tsv | bitext lookup -s en -t ru"
+    )]
     Lookup(lookup::LookupArgs),
     /// Find stored units containing a word or phrase.
+    #[command(
+        after_help = "Examples:\n  bitext concordance Biysk --max 2 --tm memory.sqlite\n  bitext concordance \"cruel treatment\" -s en"
+    )]
     Concordance(concordance::ConcordanceArgs),
     /// Pre-translate a document from the memory and analyse it for a quote.
+    #[command(
+        after_help = "Examples:\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite\n  bitext pretranslate project.xlf --tm memory.sqlite -o project.pre.xlf"
+    )]
     Pretranslate(pretranslate::PretranslateArgs),
     /// Show what a memory holds.
+    #[command(
+        after_help = "Examples:\n  bitext stats --tm memory.sqlite\n  bitext stats -f jsonl"
+    )]
     Stats(stats::StatsArgs),
     /// Delete units from the memory by id or filter.
+    #[command(
+        after_help = "Examples:\n  bitext delete --id 17 --tm memory.sqlite\n  bitext delete --origin old-project.tmx --dry-run"
+    )]
     Delete(stats::DeleteArgs),
     /// Rebuild the memory's fuzzy-match index.
+    #[command(after_help = "Examples:\n  bitext reindex --tm memory.sqlite")]
     Reindex(stats::ReindexArgs),
     /// Import translation units (TMX, CSV, TSV, JSON Lines) into the memory.
+    #[command(
+        after_help = "Examples:\n  bitext import memories/seed-en-ru.tmx --tm memory.sqlite\n  bitext import a.tmx b.csv project.xlf --skip-invalid\n  bitext import latin1.csv --encoding windows-1252"
+    )]
     Import(import::ImportArgs),
     /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
+    #[command(
+        after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru"
+    )]
     Export(import::ExportArgs),
 }
 
@@ -248,4 +282,71 @@ fn name_the_memory(err: anyhow::Error, memory: Option<std::path::PathBuf>) -> an
 pub struct Global {
     /// No progress or reports on stderr.
     pub quiet: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Splits a shell line into words (double quotes only, as the examples use).
+    fn words(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut word = String::new();
+        let (mut quoted, mut any) = (false, false);
+        for c in line.chars() {
+            match c {
+                '"' => {
+                    quoted = !quoted;
+                    any = true;
+                }
+                c if c.is_whitespace() && !quoted => {
+                    if any {
+                        out.push(std::mem::take(&mut word));
+                        any = false;
+                    }
+                }
+                c => {
+                    word.push(c);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            out.push(word);
+        }
+        out
+    }
+
+    /// Every subcommand's `--help` ends with examples, and each one parses.
+    #[test]
+    fn help_examples_are_valid_command_lines() {
+        let mut checked = 0;
+        let root = Args::command();
+        let mut commands: Vec<&clap::Command> = root.get_subcommands().collect();
+        while let Some(cmd) = commands.pop() {
+            if cmd.has_subcommands() {
+                commands.extend(cmd.get_subcommands());
+                continue;
+            }
+            let help = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.starts_with("Examples:"),
+                "{}: no examples",
+                cmd.get_name()
+            );
+            for line in help.lines().skip(1) {
+                let line = line.rsplit("| ").next().unwrap().trim();
+                assert!(line.starts_with("bitext "), "{line}");
+                if let Err(e) = Args::try_parse_from(words(line)) {
+                    panic!("{line}: {e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "{checked}");
+    }
 }
