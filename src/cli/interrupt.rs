@@ -99,7 +99,10 @@ pub struct Registration(u64);
 impl Registration {
     /// Registers `temp` (which is to become `target`, if it is an output).
     pub fn new(temp: &Path, target: Option<&Path>) -> Registration {
-        let mut state = state();
+        Registration::in_state(&mut state(), temp, target)
+    }
+
+    fn in_state(state: &mut State, temp: &Path, target: Option<&Path>) -> Registration {
         state.next_id += 1;
         let id = state.next_id;
         state
@@ -136,6 +139,13 @@ pub fn hold() -> Held {
 }
 
 impl Held {
+    /// Registers `temp` (see [`Registration::new`]). A file created while the guard
+    /// is held and registered before it is dropped is never left behind by a signal
+    /// that came in between.
+    pub fn register(&mut self, temp: &Path, target: Option<&Path>) -> Registration {
+        Registration::in_state(&mut self.0, temp, target)
+    }
+
     /// Says what an interruption from now on leaves undone.
     pub fn set_message(&mut self, message: impl Into<String>) {
         self.0.message = Some(message.into());

@@ -149,6 +149,9 @@ impl Output {
                     use std::os::unix::fs::PermissionsExt;
                     builder.permissions(std::fs::Permissions::from_mode(0o666));
                 }
+                // Created and registered under the guard: a signal in between would
+                // leave the file behind.
+                let mut held = interrupt::hold();
                 let temp = builder.tempfile_in(dir).with_context(|| {
                     format!(
                         "cannot write {}: cannot create a file in {}",
@@ -156,7 +159,8 @@ impl Output {
                         dir.display()
                     )
                 })?;
-                let interrupt = Registration::new(temp.path(), Some(path));
+                let interrupt = held.register(temp.path(), Some(path));
+                drop(held);
                 Ok(Output::File {
                     writer: BufWriter::with_capacity(1 << 16, temp),
                     path: path.to_path_buf(),
