@@ -194,30 +194,21 @@ impl<'r, 't, 'o> Splitter<'r, 't, 'o> {
                 continue;
             }
             let (cp, width) = decode_at(bytes, i);
-            // Fast rejection: letters of most scripts are neither terminals nor bullets.
-            // Below U+0800 (Arabic, Hebrew, Syriac…) only these few terminals count.
-            if cp < 0x0589
-                || (0x3003..0xA4FF).contains(&cp)
-                || (cp < 0x0800 && !is_two_byte_terminal(cp))
-            {
+            // Fast rejection: letters of most scripts are neither terminals nor bullets;
+            // below U+0800 (Arabic, Hebrew, Syriac…) only a few terminals count. (The
+            // Greek question mark U+037E is not one of them; NFC text writes it `;`,
+            // which the ASCII branch handles.)
+            if (cp < 0x0800 && !is_two_byte_terminal(cp)) || (0x3003..0xA4FF).contains(&cp) {
                 i += width;
                 continue;
             }
             let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
-            let special = chars::is_terminal(c)
-                || chars::is_ellipsis(c)
-                || chars::is_bullet(c)
-                || c == '\u{037E}';
-            if !special {
-                i += width;
-                continue;
-            }
             i = if chars::is_bullet(c) {
                 self.at_bullet(i, c)
-            } else if c == '\u{037E}' && !self.rules.semicolon_question {
-                i + c.len_utf8()
-            } else {
+            } else if chars::is_terminal(c) || chars::is_ellipsis(c) {
                 self.at_terminal(i)
+            } else {
+                i + width
             };
         }
         self.finish(bytes.len());
