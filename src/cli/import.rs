@@ -372,9 +372,8 @@ fn import_file(
                         ));
                     }
                 }
-                Err(e) if !args.strict && one_language(unit) => {
+                Err(_) if !args.strict && one_language(unit) => {
                     // Ordinary in real memories (an untranslated segment): not an error.
-                    let _ = e;
                     report.skipped += 1;
                     report.one_language += 1;
                     if report.skips.len() < LISTED {
