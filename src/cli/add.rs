@@ -15,10 +15,6 @@ use crate::unit::{Note, Origin, Prop, TranslationUnit};
 ///
 /// The same source and target again only updates the stored unit's metadata; the same
 /// source with another target is kept as an alternative (see --on-duplicate).
-///
-/// Examples:
-///   bitext add "Open the file." "Откройте файл." --src-lang en --tgt-lang ru
-///   bitext add "Save." "Speichern." --src-lang en --tgt-lang de --prop x-domain=UI --on-duplicate replace
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct AddArgs {

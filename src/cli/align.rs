@@ -22,13 +22,6 @@ use crate::text::LangTag;
 /// paragraphs). Output: one bead a line, a bead pairing 0-4 source sentences with
 /// 0-4 target sentences, with a score (the model's probability that the bead is
 /// right).
-///
-/// Examples:
-///   bitext align article.en.txt article.ru.txt --src-lang en --tgt-lang ru
-///   bitext align dev.de dev.fr --segmented --format beads -o dev.beads
-///   bitext align a.en a.zh --src-lang en --tgt-lang zh --min-score 0.5 -f jsonl
-///   bitext align --batch pairs.tsv --out-dir aligned --segmented --threads 2
-///   bitext align a.en a.ru --src-lang en --tgt-lang ru --into memory.sqlite
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct AlignArgs {

@@ -20,10 +20,6 @@ use crate::unit::Variant;
 /// highlighted (**like this**, or in reverse video on a terminal), newest units first.
 /// The first search after an import brings the index up to date, which takes a while
 /// on a large import.
-///
-/// Examples:
-///   bitext concordance "purchase order"
-///   bitext concordance "заказ" --src-lang ru --tgt-lang en --max 50
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ConcordanceArgs {

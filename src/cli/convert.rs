@@ -28,12 +28,6 @@ use crate::ErrorKind;
 /// last_used, usage_count, score, origin, context_prev, context_next, prop:TYPE). A
 /// file without a header, such as the aligner's `source<TAB>target<TAB>score`, is read
 /// with --src-lang and --tgt-lang (or --langs).
-///
-/// Examples:
-///   bitext convert memory.tmx memory.csv
-///   bitext convert aligned.tsv aligned.tmx --src-lang en --tgt-lang ru
-///   bitext convert multi.tmx en-fr.tsv --langs en-US,fr-FR --columns note,created
-///   bitext convert big.tmx - --to jsonl | head
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ConvertArgs {

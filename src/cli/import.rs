@@ -30,11 +30,6 @@ use crate::ErrorKind;
 /// the memory as it was before it. A report per file (units read, imported, merged
 /// into stored units, replaced, skipped with the reason and place of each) goes to
 /// standard error, or to standard output as JSON with --format jsonl.
-///
-/// Examples:
-///   bitext import client.tmx
-///   bitext import aligned.tsv --src-lang en --tgt-lang ru --origin manual-v2
-///   bitext import *.csv --on-duplicate replace --user anna
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ImportArgs {
@@ -690,11 +685,6 @@ fn all_languages(stats: &crate::memory::Stats, src: Option<&LangTag>) -> Result<
 ///
 /// JSON Lines and TMX keep everything (metadata, properties, notes, inline markup);
 /// CSV/TSV keep the texts of the chosen languages and the metadata --columns name.
-///
-/// Examples:
-///   bitext export memory.tmx
-///   bitext export en-ru.tsv --src-lang en --tgt-lang ru
-///   bitext export - --to jsonl | head
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExportArgs {

@@ -28,11 +28,6 @@ use crate::text::LangTag;
 /// Languages: -s/-t take BCP 47 tags. Without them, the memory's only language pair
 /// is used. Units in another variant of a language are found too, one point lower per
 /// side (en and en-US for -s en-GB; ru for -t ru-RU); --strict-lang turns that off.
-///
-/// Examples:
-///   bitext lookup "Open the files." --src-lang en --tgt-lang ru
-///   bitext lookup --queries segments.txt -s en -t ru --min 75 --format jsonl
-///   bitext lookup --queries queries.jsonl -s en -t de   # {"text","prev","next"} a line
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct LookupArgs {

@@ -49,7 +49,7 @@ pub enum Command {
     Segment(segment::SegmentArgs),
     /// Align the sentences of a text and its translation.
     #[command(
-        after_help = "Examples:\n  bitext align samples/en.txt samples/ru.txt -s en -t ru\n  bitext align en.sent zh.sent --segmented -s en -t zh -f tmx -o en-zh.tmx\n  bitext align book.en.txt book.fr.txt -s en -t fr --into memory.sqlite"
+        after_help = "Examples:\n  bitext align samples/en.txt samples/ru.txt -s en -t ru\n  bitext align en.sent zh.sent --segmented -s en -t zh -f tmx -o en-zh.tmx\n  bitext align book.en.txt book.fr.txt -s en -t fr --into memory.sqlite\n  bitext align --batch pairs.tsv --out-dir aligned --segmented"
     )]
     Align(align::AlignArgs),
     /// Convert translation units between TMX, CSV, TSV and JSON Lines.

@@ -35,11 +35,6 @@ use crate::text::Span;
 /// state is not translated or beyond gets the best match >= --min (default 100 for
 /// XLIFF), its inline codes taken from the source; matches >= --candidate-min are
 /// recorded (1.2 alt-trans, 2.x mtc:match). Every other byte stays as it was.
-///
-/// Examples:
-///   bitext pretranslate manual.txt --src-lang en --tgt-lang de -o manual.de.tsv
-///   bitext pretranslate manual.xlf --tm memory.sqlite --min 85 -o manual.pre.xlf
-///   bitext pretranslate news.txt -s en -t ru --format jsonl --stats-json analysis.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct PretranslateArgs {

@@ -17,12 +17,6 @@ use crate::text::{LangTag, Span};
 /// Reads raw text (files, or stdin when none is given or the file is `-`) and writes
 /// one sentence a line with an empty line between paragraphs, or JSON Lines with each
 /// sentence's byte span and paragraph. Blank lines always end a sentence.
-///
-/// Examples:
-///   bitext segment article.txt --lang en
-///   bitext segment --lang de --format jsonl < text.txt
-///   bitext segment --input-format jsonl gold.jsonl   # {"id","lang","text"} per line
-///   bitext segment --lang de --srx segment.srx text.txt   # SRX rules (LanguageTool, OmegaT…)
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct SegmentArgs {

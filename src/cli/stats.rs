@@ -12,10 +12,6 @@ use super::{output::Output, Global};
 use crate::memory::{DeleteFilter, Stats};
 
 /// Show what a memory holds: units per language pair, languages, dates, size.
-///
-/// Examples:
-///   bitext stats
-///   bitext stats --tm client.sqlite --format jsonl
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct StatsArgs {
@@ -134,11 +130,6 @@ fn stats_table(path: &str, s: &Stats) -> String {
 }
 
 /// Delete units by id or by filter (all given conditions must hold).
-///
-/// Examples:
-///   bitext delete --id 12 --id 13
-///   bitext delete --origin old-manual.tmx --dry-run
-///   bitext delete --lang de --before 2015-01-01
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DeleteArgs {
