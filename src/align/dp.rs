@@ -221,14 +221,13 @@ impl PairTable {
     /// lengths, so a match in a random stretch is that much likelier.
     pub fn convert_to_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
         let n = self.lo.len();
+        let (src_ln, tgt_ln) = (SpanLogs::new(src_len), SpanLogs::new(tgt_len));
         // Source direction, row by row, columns ascending (in place: slot j is only
         // read by extents starting at j or before).
         for i in 0..n {
             let (lo, hi, off) = (self.lo[i], self.hi[i], self.off[i]);
             for j in lo..hi {
-                let mut out = [0.0f32; 4];
                 let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
-                let mut lens = [0.0f64; 4];
                 let mut avail = 0;
                 for b in 0..4usize {
                     let jj = j + b;
@@ -237,15 +236,11 @@ impl PairTable {
                     }
                     let st = &self.vals[off + jj - lo];
                     stats[b] = (st.a1 as f64, st.n1 as f64, st.a2 as f64, st.n2 as f64);
-                    lens[b] = tgt_len[jj];
                     avail = b + 1;
                 }
-                extents(&stats[..avail], &lens[..avail], &mut out);
+                let out = extents(&stats[..avail], &tgt_ln, j);
                 let st = &mut self.vals[off + j - lo];
-                st.a1 = out[0];
-                st.n1 = out[1];
-                st.a2 = out[2];
-                st.n2 = out[3];
+                [st.a1, st.n1, st.a2, st.n2] = out;
             }
         }
         // Target direction, rows ascending (row i is only read by extents starting
@@ -253,7 +248,6 @@ impl PairTable {
         for i in 0..n {
             for j in self.lo[i]..self.hi[i] {
                 let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
-                let mut lens = [0.0f64; 4];
                 let mut avail = 0;
                 for a in 0..4usize {
                     let ii = i + a;
@@ -262,17 +256,12 @@ impl PairTable {
                     }
                     let st = *self.get(ii, j);
                     stats[a] = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
-                    lens[a] = src_len[ii];
                     avail = a + 1;
                 }
-                let mut out = [0.0f32; 4];
-                extents(&stats[..avail], &lens[..avail], &mut out);
+                let out = extents(&stats[..avail], &src_ln, i);
                 let k = self.off[i] + j - self.lo[i];
                 let st = &mut self.vals[k];
-                st.b1 = out[0];
-                st.k1 = out[1];
-                st.b2 = out[2];
-                st.k2 = out[3];
+                [st.b1, st.k1, st.b2, st.k2] = out;
             }
         }
     }
@@ -321,56 +310,63 @@ impl PairTable {
     }
 }
 
-/// The lexical terms of one unit against the stretches of 1..=4 units with
-/// statistics `stats` (gain sum, matched count, overlap gain with the next unit,
-/// overlap count) and lengths `lens`; `out[b - 1]` for b units (0 beyond `stats`).
+/// The logarithms of the lengths of the stretches of 1..=4 consecutive units of one
+/// side, computed once (the extents of every pair in a band need them).
+struct SpanLogs {
+    /// `by_size[s][k]`: ln of the length of units k..=k+s.
+    by_size: [Vec<f64>; 4],
+}
+
+impl SpanLogs {
+    fn new(lens: &[f64]) -> SpanLogs {
+        let by_size = std::array::from_fn(|s| {
+            (0..lens.len().saturating_sub(s))
+                .map(|k| lens[k..=k + s].iter().sum::<f64>().ln())
+                .collect()
+        });
+        SpanLogs { by_size }
+    }
+
+    /// ln of the length of the `size` units from `k`.
+    #[inline]
+    fn get(&self, k: usize, size: usize) -> f64 {
+        self.by_size[size - 1][k]
+    }
+}
+
+/// The lexical terms of one unit against the stretches of 1..=4 units from unit
+/// `start` of the other side, with statistics `stats` (gain sum, matched count,
+/// overlap gain with the next unit, overlap count); element b - 1 for b units (0
+/// beyond `stats`).
 ///
 /// For b units of total length L: Σ gains − Σ overlap gains − Σ counts·ln(L/ℓₖ) +
 /// Σ overlap counts·(ln(L/ℓₖ) + ln(L/ℓₖ₊₁) − ln(L/(ℓₖ+ℓₖ₊₁))), accumulated so that
-/// each extent costs one logarithm.
-fn extents(stats: &[(f64, f64, f64, f64)], lens: &[f64], out: &mut [f32; 4]) {
+/// each extent costs no logarithm of its own.
+fn extents(stats: &[(f64, f64, f64, f64)], logs: &SpanLogs, start: usize) -> [f32; 4] {
+    let mut out = [0.0f32; 4];
     if stats.iter().all(|s| s.1 == 0.0) {
         // No match anywhere (most pairs): every extent is 0.
-        *out = [0.0; 4];
-        return;
+        return out;
     }
-    let (mut gains, mut counts, mut ln_part, mut total) = (0.0, 0.0, 0.0, 0.0);
-    for b in 0..4 {
-        if b >= stats.len() {
-            out[b] = 0.0;
-            continue;
-        }
-        let (gain, count, _, _) = stats[b];
+    let (mut gains, mut counts, mut ln_part) = (0.0, 0.0, 0.0);
+    for (b, &(gain, count, _, _)) in stats.iter().enumerate() {
+        let k = start + b;
         gains += gain;
         counts += count;
-        ln_part += count * ln(lens[b]);
-        total += lens[b];
+        ln_part += count * logs.get(k, 1);
         if b > 0 {
             let (_, _, og, oc) = stats[b - 1];
-            let (l1, l2) = (lens[b - 1], lens[b]);
             gains -= og;
             counts -= oc;
-            ln_part += oc * (ln(l1 + l2) - ln(l1) - ln(l2));
+            ln_part += oc * (logs.get(k - 1, 2) - logs.get(k - 1, 1) - logs.get(k, 1));
         }
         out[b] = if b == 0 {
             gain as f32
         } else {
-            (gains + ln_part - counts * ln(total)) as f32
+            (gains + ln_part - counts * logs.get(start, b + 1)) as f32
         };
     }
-}
-
-/// ln(x) for lengths: whole numbers below 2¹⁴ are looked up.
-#[inline]
-fn ln(x: f64) -> f64 {
-    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    let t = TABLE.get_or_init(|| (0..1usize << 14).map(|v| (v as f64).ln()).collect());
-    let k = x as usize;
-    if k as f64 == x && k < t.len() {
-        t[k]
-    } else {
-        x.ln()
-    }
+    out
 }
 
 /// Scores beads: log-probability-like, higher is better.
