@@ -228,15 +228,10 @@ impl PairTable {
             let (lo, hi, off) = (self.lo[i], self.hi[i], self.off[i]);
             for j in lo..hi {
                 let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
-                let mut avail = 0;
-                for b in 0..4usize {
-                    let jj = j + b;
-                    if jj >= hi || jj >= tgt_len.len() {
-                        break;
-                    }
-                    let st = &self.vals[off + jj - lo];
-                    stats[b] = (st.a1 as f64, st.n1 as f64, st.a2 as f64, st.n2 as f64);
-                    avail = b + 1;
+                let avail = 4.min(hi - j).min(tgt_len.len().saturating_sub(j));
+                for (b, stat) in stats[..avail].iter_mut().enumerate() {
+                    let st = &self.vals[off + j + b - lo];
+                    *stat = (st.a1 as f64, st.n1 as f64, st.a2 as f64, st.n2 as f64);
                 }
                 let out = extents(&stats[..avail], &tgt_ln, j);
                 let st = &mut self.vals[off + j - lo];
@@ -248,15 +243,10 @@ impl PairTable {
         for i in 0..n {
             for j in self.lo[i]..self.hi[i] {
                 let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
-                let mut avail = 0;
-                for a in 0..4usize {
-                    let ii = i + a;
-                    if ii >= n {
-                        break;
-                    }
-                    let st = *self.get(ii, j);
-                    stats[a] = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
-                    avail = a + 1;
+                let avail = 4.min(n - i);
+                for (a, stat) in stats[..avail].iter_mut().enumerate() {
+                    let st = *self.get(i + a, j);
+                    *stat = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
                 }
                 let out = extents(&stats[..avail], &src_ln, i);
                 let k = self.off[i] + j - self.lo[i];
