@@ -93,6 +93,13 @@ fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
+    // The Latin and Cyrillic blocks, most of the non-ASCII text aligned, are letters
+    // and marks but for three signs: answered without Unicode's tables.
+    match c as u32 {
+        0xC0..=0x24F => return !matches!(c, '×' | '÷'),
+        0x400..=0x52F => return c != '\u{482}',
+        _ => {}
+    }
     c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
@@ -258,6 +265,15 @@ pub(crate) fn char_len_weighted(text: &str) -> (u32, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_char_shortcut_agrees_with_unicode() {
+        for u in (0xC0..=0x24F).chain(0x400..=0x52F) {
+            let c = char::from_u32(u).unwrap();
+            let general = c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c);
+            assert_eq!(is_word_char(c), general, "U+{u:04X}");
+        }
+    }
 
     fn toks(text: &str) -> Vec<(String, TokenKind)> {
         let mut out = Vec::new();
