@@ -159,10 +159,17 @@ const ZERO_STAT: PairStat = PairStat {
 /// [`PairStat`]s for pairs (source unit, target unit) near a band, zero elsewhere.
 #[derive(Debug, Clone)]
 pub(crate) struct PairTable {
-    pub lo: Vec<usize>,
-    pub hi: Vec<usize>,
-    off: Vec<usize>,
+    rows: Vec<PairRow>,
     vals: Vec<PairStat>,
+}
+
+/// The columns `lo..hi` a row of a [`PairTable`] holds, from `vals[off]` on (one
+/// struct, so that a lookup touches one cache line of row data).
+#[derive(Debug, Clone, Copy)]
+struct PairRow {
+    lo: usize,
+    hi: usize,
+    off: usize,
 }
 
 impl PairTable {
@@ -170,31 +177,32 @@ impl PairTable {
     /// (plus one column, for the overlap statistics).
     pub fn for_band(band: &Band, m: usize, amax: usize, bmax: usize) -> PairTable {
         let n = band.n();
-        let mut lo = Vec::with_capacity(n);
-        let mut hi = Vec::with_capacity(n);
-        let mut off = Vec::with_capacity(n + 1);
+        let mut rows = Vec::with_capacity(n);
         let mut total = 0;
         for i in 0..n {
-            let l = band.lo[i + 1].saturating_sub(bmax);
-            let h = band.hi[(i + amax).min(n)].min(m).max(l);
-            lo.push(l);
-            hi.push(h);
-            off.push(total);
-            total += h - l;
+            let lo = band.lo[i + 1].saturating_sub(bmax);
+            let hi = band.hi[(i + amax).min(n)].min(m).max(lo);
+            rows.push(PairRow { lo, hi, off: total });
+            total += hi - lo;
         }
-        off.push(total);
         PairTable {
-            lo,
-            hi,
-            off,
+            rows,
             vals: vec![PairStat::default(); total],
         }
     }
 
+    /// The columns row `i` holds: `lo..hi`.
+    #[inline]
+    pub fn columns(&self, i: usize) -> (usize, usize) {
+        let row = self.rows[i];
+        (row.lo, row.hi)
+    }
+
     #[inline]
     pub fn get(&self, i: usize, j: usize) -> &PairStat {
-        if j >= self.lo[i] && j < self.hi[i] {
-            &self.vals[self.off[i] + j - self.lo[i]]
+        let row = &self.rows[i];
+        if j >= row.lo && j < row.hi {
+            &self.vals[row.off + j - row.lo]
         } else {
             &ZERO_STAT
         }
@@ -202,8 +210,9 @@ impl PairTable {
 
     #[inline]
     pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut PairStat> {
-        if j >= self.lo[i] && j < self.hi[i] {
-            Some(&mut self.vals[self.off[i] + j - self.lo[i]])
+        let row = &self.rows[i];
+        if j >= row.lo && j < row.hi {
+            Some(&mut self.vals[row.off + j - row.lo])
         } else {
             None
         }
@@ -220,12 +229,12 @@ impl PairTable {
     /// the counterpart of a word lies in any of its sentences, in proportion to their
     /// lengths, so a match in a random stretch is that much likelier.
     pub fn convert_to_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
-        let n = self.lo.len();
+        let n = self.rows.len();
         let (src_ln, tgt_ln) = (SpanLogs::new(src_len), SpanLogs::new(tgt_len));
         // Source direction, row by row, columns ascending (in place: slot j is only
         // read by extents starting at j or before).
         for i in 0..n {
-            let (lo, hi, off) = (self.lo[i], self.hi[i], self.off[i]);
+            let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
                 let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 let avail = 4.min(hi - j).min(tgt_len.len().saturating_sub(j));
@@ -241,7 +250,8 @@ impl PairTable {
         // Target direction, rows ascending (row i is only read by extents starting
         // at rows <= i).
         for i in 0..n {
-            for j in self.lo[i]..self.hi[i] {
+            let PairRow { lo, hi, off } = self.rows[i];
+            for j in lo..hi {
                 let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 let avail = 4.min(n - i);
                 for (a, stat) in stats[..avail].iter_mut().enumerate() {
@@ -249,7 +259,7 @@ impl PairTable {
                     *stat = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
                 }
                 let out = extents(&stats[..avail], &src_ln, i);
-                let k = self.off[i] + j - self.lo[i];
+                let k = off + j - lo;
                 let st = &mut self.vals[k];
                 [st.b1, st.k1, st.b2, st.k2] = out;
             }
@@ -284,16 +294,16 @@ impl PairTable {
 
     /// The rows whose column range contains column `j`: `[first, last)`.
     pub fn rows_with(&self, j: usize, hint: &mut (usize, usize)) -> (usize, usize) {
-        let n = self.lo.len();
+        let n = self.rows.len();
         // lo and hi are non-decreasing: advance both pointers monotonically for
         // increasing j.
-        while hint.0 < n && self.hi[hint.0] <= j {
+        while hint.0 < n && self.rows[hint.0].hi <= j {
             hint.0 += 1;
         }
         if hint.1 < hint.0 {
             hint.1 = hint.0;
         }
-        while hint.1 < n && self.lo[hint.1] <= j {
+        while hint.1 < n && self.rows[hint.1].lo <= j {
             hint.1 += 1;
         }
         (hint.0, hint.1)

@@ -1174,7 +1174,7 @@ fn fill_pairs(
         let (lo, hi) = if transposed {
             pairs.rows_with(u, &mut hint)
         } else {
-            (pairs.lo[u], pairs.hi[u])
+            pairs.columns(u)
         };
         let (lo, hi) = (lo.min(units_other), hi.min(units_other));
         if best.len() < hi.saturating_sub(lo) {
