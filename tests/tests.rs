@@ -24,3 +24,4 @@ mod cli_segment;
 mod cli_srx;
 mod samples;
 mod srx_rules;
+mod readme;
