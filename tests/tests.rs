@@ -22,6 +22,6 @@ mod cli_flags;
 mod cli_memory;
 mod cli_segment;
 mod cli_srx;
+mod readme;
 mod samples;
 mod srx_rules;
-mod readme;
