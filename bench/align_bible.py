@@ -124,7 +124,7 @@ def segment(bitext, lang, texts):
     """Sentences of each text, by bitext's segmenter (JSON Lines batch mode)."""
     inp = "".join(json.dumps({"id": k, "lang": lang, "text": t}, ensure_ascii=False) + "\n"
                   for k, t in enumerate(texts))
-    res = subprocess.run([bitext, "segment", "--input-format", "jsonl", "--lang", lang, "-q"],
+    res = subprocess.run([bitext, "segment", "--from", "jsonl", "--lang", lang, "-q"],
                          input=inp.encode(), capture_output=True, check=True)
     return [[" ".join(s.split()) for s in json.loads(line)["sentences"] if s.strip()]
             for line in res.stdout.decode().splitlines()]

@@ -91,7 +91,7 @@ class Readers:
             t.join()
 
     def loop(self):
-        cmd = [self.a.bitext, 'lookup', '--queries', self.probes_file, '--queries-format', 'lines',
+        cmd = [self.a.bitext, 'lookup', '--queries', self.probes_file, '--from', 'lines',
                '-s', 'en', '-t', 'ru', '--max', '5', '--timings', '-f', 'jsonl', '--quiet',
                '--tm', self.db]
         env = dict(os.environ, BITEXT_TM='')
@@ -133,7 +133,7 @@ class Readers:
 
 
 def run_import(a, db, corpus):
-    cmd = [a.bitext, 'import', corpus, '-s', 'en', '-t', 'ru', '-f', 'jsonl', '--quiet', '--tm', db]
+    cmd = [a.bitext, 'import', corpus, '-s', 'en', '-t', 'ru', '--report', 'jsonl', '--quiet', '--tm', db]
     log('+', ' '.join(cmd))
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, BITEXT_TM=''))

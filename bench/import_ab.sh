@@ -17,7 +17,7 @@ for _ in $(seq "$rounds"); do
   for bin in "$@"; do
     rm -f "$work"/tm.sqlite*
     /usr/bin/time -o "$work/time" -f "%e %U %S" \
-      "$bin" import "$tsv" -s en -t ru -f jsonl --quiet --tm "$work/tm.sqlite" >/dev/null
+      "$bin" import "$tsv" -s en -t ru --report jsonl --quiet --tm "$work/tm.sqlite" >/dev/null
     echo "$bin $(cat "$work/time")"
   done
 done | python3 -c '

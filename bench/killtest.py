@@ -148,7 +148,7 @@ class Harness:
                 pending = list(tsvs)
             delay = self.rng.uniform(0.02, duration * len(pending) / len(tsvs) * 1.1)
             killed, out, _ = self.run_and_kill(
-                self.bitext('import', *pending, '--no-quotes', '-f', 'jsonl', '--quiet', '--tm', tm), delay)
+                self.bitext('import', *pending, '--no-quotes', '--report', 'jsonl', '--quiet', '--tm', tm), delay)
             runs += 1
             kills += killed
             reported = [json.loads(l)['file'] for l in out.splitlines() if l.strip()]

@@ -142,7 +142,7 @@ def main():
             if base:
                 shutil.copy(P(base), P(db))
             t = time.perf_counter()
-            out = run([B, 'import', P(tsv), '-s', 'en', '-t', 'ru', '-f', 'jsonl', '--quiet'] + tm(db),
+            out = run([B, 'import', P(tsv), '-s', 'en', '-t', 'ru', '--report', 'jsonl', '--quiet'] + tm(db),
                       capture_output=True, text=True, env=env).stdout
             runs.append(time.perf_counter() - t)
         secs = min(runs)

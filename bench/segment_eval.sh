@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 data=../shared/data/segment
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-./target/release/bitext eval segment --json --by lang "$data/golden_rules.jsonl" > "$tmp/golden.json"
-./target/release/bitext eval segment --json --by lang "$data/golden_rules_extra.jsonl" > "$tmp/extra.json"
-./target/release/bitext eval segment --json --by file "$data"/ud/*.jsonl > "$tmp/ud.json"
-./target/release/bitext eval segment --json --by lang samples/segment_gold.jsonl > "$tmp/samples.json"
+./target/release/bitext eval segment -f json --by lang "$data/golden_rules.jsonl" > "$tmp/golden.json"
+./target/release/bitext eval segment -f json --by lang "$data/golden_rules_extra.jsonl" > "$tmp/extra.json"
+./target/release/bitext eval segment -f json --by file "$data"/ud/*.jsonl > "$tmp/ud.json"
+./target/release/bitext eval segment -f json --by lang samples/segment_gold.jsonl > "$tmp/samples.json"
 python3 - "$tmp" "$data/peer_scores_dev.tsv" <<'PY'
 import csv, json, sys
 tmp, peers_tsv = sys.argv[1], sys.argv[2]

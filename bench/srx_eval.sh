@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 ud=(../shared/data/segment/ud/*.jsonl)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-./target/release/bitext eval segment --json --by file "${ud[@]}" > "$tmp/builtin.json"
+./target/release/bitext eval segment -f json --by file "${ud[@]}" > "$tmp/builtin.json"
 for rules in languagetool_segment omegat_defaultRules okapi_defaultSegmentation; do
-  ./target/release/bitext --quiet eval segment --json --by file \
+  ./target/release/bitext --quiet eval segment -f json --by file \
     --srx "../shared/data/srx/$rules.srx" "${ud[@]}" > "$tmp/$rules.json"
 done
 python3 - "$tmp" <<'PY'

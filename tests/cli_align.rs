@@ -56,7 +56,7 @@ fn samples_are_aligned_exactly_from_sentences_and_from_running_text() {
 fn samples_score_one_with_eval() {
     for lang in ["ru", "zh"] {
         let out = bitext()
-            .args(["eval", "align", "--json", "--src", "samples/en.sent"])
+            .args(["eval", "align", "-f", "json", "--src", "samples/en.sent"])
             .args(["--tgt", &format!("samples/{lang}.sent")])
             .args(["--gold", &format!("samples/en-{lang}.gold")])
             .assert()
@@ -402,7 +402,8 @@ fn dev_set_floors_and_agreement_with_the_reference_scorer() {
             "transread-dev",
             "--set",
             "hunalign-dtm-hu-en",
-            "--json",
+            "-f",
+            "json",
             "--calibration",
             "--out-dir",
         ])
@@ -503,7 +504,7 @@ fn dev_set_floors_and_agreement_with_the_reference_scorer() {
         );
         // The --gold/--hyp mode scores the same files the same way.
         let out = bitext()
-            .args(["eval", "align", "--json", "--gold"])
+            .args(["eval", "align", "-f", "json", "--gold"])
             .args(&golds)
             .arg("--hyp")
             .args(&hyps)

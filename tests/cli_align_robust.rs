@@ -7,10 +7,10 @@ use std::path::Path;
 
 use crate::util::{bitext, repo, shared, stress_sets, tempdir};
 
-/// Runs `eval align --json` on a listing and returns the report.
+/// Runs `eval align -f json` on a listing and returns the report.
 fn eval(listing: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
     let out = bitext()
-        .args(["eval", "align", "--json", "--sets"])
+        .args(["eval", "align", "-f", "json", "--sets"])
         .arg(listing)
         .args(extra)
         .assert()

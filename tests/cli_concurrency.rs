@@ -159,7 +159,7 @@ fn an_import_is_invisible_until_it_commits_and_a_second_writer_waits_or_fails() 
     let mut import = spawn(
         &tm,
         &[
-            "import", "-", "--from", "tsv", "-s", "en", "-t", "ru", "-f", "jsonl",
+            "import", "-", "--from", "tsv", "-s", "en", "-t", "ru", "--report", "jsonl",
         ],
     );
     let mut input = import.stdin.take().unwrap();

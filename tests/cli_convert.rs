@@ -175,7 +175,7 @@ fn unknown_output_extension_needs_to() {
         .arg(dir.path().join("a.xyz"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("--to"));
+        .stderr(predicate::str::contains("-f/--format"));
     bitext()
         .args(["convert", "--to", "tsv"])
         .arg(&csv)

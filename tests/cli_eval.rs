@@ -5,7 +5,7 @@ use crate::util::{bitext, repo, shared, tempdir};
 
 fn eval_json(files: &[std::path::PathBuf], by: &str) -> serde_json::Value {
     let out = bitext()
-        .args(["eval", "segment", "--json", "--by", by])
+        .args(["eval", "segment", "-f", "json", "--by", by])
         .args(files)
         .output()
         .unwrap();
@@ -99,7 +99,7 @@ fn ud_dev_floors() {
     assert!(low.is_empty(), "below the floor: {low:?}");
 }
 
-/// `bitext eval segment` and `segment_score.py` on `bitext segment --input-format jsonl`
+/// `bitext eval segment` and `segment_score.py` on `bitext segment --from jsonl`
 /// output give the same numbers.
 #[test]
 fn scores_agree_with_the_reference_scorer() {
@@ -110,7 +110,7 @@ fn scores_agree_with_the_reference_scorer() {
     ] {
         let hyp = dir.path().join("hyp.jsonl");
         let out = bitext()
-            .args(["segment", "--input-format", "jsonl", "-o"])
+            .args(["segment", "--from", "jsonl", "-o"])
             .arg(&hyp)
             .arg(&gold)
             .output()

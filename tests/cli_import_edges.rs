@@ -63,7 +63,7 @@ fn import_tries_every_file_and_lists_the_failed_ones() {
     // JSON Lines: one line per file, the failed one with its error.
     let tm2 = dir.path().join("tm2.sqlite");
     let out = tm_cmd(&tm2)
-        .args(["import", "-f", "jsonl"])
+        .args(["import", "--report", "jsonl"])
         .args([&a, &b, &c])
         .output()
         .unwrap();
@@ -92,7 +92,7 @@ fn a_cat_tool_memory_with_tags_only_units_imports() {
     let file = bad("omegat-tags-only.tmx");
     let tm = dir.path().join("tm.sqlite");
     let out = tm_cmd(&tm)
-        .args(["import", "-f", "jsonl"])
+        .args(["import", "--report", "jsonl"])
         .arg(&file)
         .output()
         .unwrap();
@@ -138,7 +138,7 @@ fn a_cat_tool_memory_with_tags_only_units_imports() {
     );
     // Imported again: merged into the same units, not mixed up.
     let out = tm_cmd(&tm)
-        .args(["import", "-f", "jsonl"])
+        .args(["import", "--report", "jsonl"])
         .arg(&file)
         .output()
         .unwrap();
@@ -177,7 +177,7 @@ fn a_cat_tool_memory_with_tags_only_units_imports() {
     assert!(!tm3.exists());
     // --strict --skip-invalid: only the full pairs.
     let out = tm_cmd(&tm3)
-        .args(["import", "--strict", "--skip-invalid", "-f", "jsonl"])
+        .args(["import", "--strict", "--skip-invalid", "--report", "jsonl"])
         .arg(&file)
         .output()
         .unwrap();
@@ -215,7 +215,7 @@ fn a_truncated_tmx_is_salvaged_with_skip_invalid() {
         assert!(!tm.exists(), "{stderr}");
         let tm = dir.path().join(format!("{name}.sqlite"));
         let out = tm_cmd(&tm)
-            .args(["import", "--skip-invalid", "-f", "jsonl"])
+            .args(["import", "--skip-invalid", "--report", "jsonl"])
             .arg(&file)
             .output()
             .unwrap();

@@ -467,7 +467,7 @@ fn import_report_export_round_trip_and_all_or_nothing() {
         "en-US,ru,note\nHello,Привет,greeting\nBye,Пока,\nHello,Привет,\nHello,Здравствуйте,\n",
     )
     .unwrap();
-    let reports = json(tm_cmd(&tm).args(["import", "-f", "jsonl"]).arg(&csv));
+    let reports = json(tm_cmd(&tm).args(["import", "--report", "jsonl"]).arg(&csv));
     let r = &reports[0];
     assert_eq!(
         (
@@ -492,7 +492,7 @@ fn import_report_export_round_trip_and_all_or_nothing() {
     // With --skip-invalid the good rows go in and the bad one is listed with its line.
     let reports = json(
         tm_cmd(&tm)
-            .args(["import", "--skip-invalid", "-f", "jsonl"])
+            .args(["import", "--skip-invalid", "--report", "jsonl"])
             .arg(&bad),
     );
     assert_eq!(reports[0]["imported"], 1);
@@ -553,7 +553,7 @@ fn import_of_aligner_output_records_origin_and_score() {
                 "ru",
                 "--origin",
                 "manual.txt",
-                "-f",
+                "--report",
                 "jsonl",
             ])
             .arg(&tsv),

@@ -110,7 +110,7 @@ fn jsonl_records_in_jsonl_records_out() {
         "\n"
     );
     let out = bitext()
-        .args(["segment", "--input-format", "jsonl", "--lang", "en"])
+        .args(["segment", "--from", "jsonl", "--lang", "en"])
         .write_stdin(input)
         .output()
         .unwrap();
@@ -303,7 +303,7 @@ fn output_in_missing_directory_fails_cleanly() {
 #[test]
 fn bad_jsonl_record_names_its_line() {
     bitext()
-        .args(["segment", "--input-format", "jsonl", "--lang", "en"])
+        .args(["segment", "--from", "jsonl", "--lang", "en"])
         .write_stdin("{\"id\": 1, \"text\": \"ok.\"}\nnot json\n")
         .assert()
         .code(1)

@@ -94,7 +94,7 @@ fn a_language_no_map_matches_is_reported() {
 #[test]
 fn jsonl_records_are_segmented_with_the_srx_rules_of_their_language() {
     let out = bitext()
-        .args(["segment", "--input-format", "jsonl", "--srx", DEMO])
+        .args(["segment", "--from", "jsonl", "--srx", DEMO])
         .write_stdin(
             "{\"id\":1,\"lang\":\"en\",\"text\":\"Dr. No. Yes.\"}\n{\"id\":2,\"lang\":\"de\",\"text\":\"Dr. No. Yes.\"}\n",
         )
@@ -238,7 +238,7 @@ fn ud_scores_with_languagetool_rules() {
     files.sort();
     let out = bitext()
         .args([
-            "eval", "segment", "--json", "--by", "file", "--quiet", "--srx",
+            "eval", "segment", "-f", "json", "--by", "file", "--quiet", "--srx",
         ])
         .arg(shared("data/srx/languagetool_segment.srx"))
         .args(&files)

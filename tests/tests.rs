@@ -18,8 +18,10 @@ mod tmx_corpus;
 mod util;
 
 mod cli_eval;
+mod cli_flags;
 mod cli_memory;
 mod cli_segment;
 mod cli_srx;
+mod readme;
 mod samples;
 mod srx_rules;

@@ -8,7 +8,7 @@
 //! sequence does and the scores fall. One low score means little (a free
 //! translation, a granularity the model hesitates on); a window of consecutive pairs
 //! whose mean score is that low is what a derailed stretch looks like. Measured
-//! (`bitext eval align --json`): on every dev, Bible and stress set the lowest mean
+//! (`bitext eval align -f json`): on every dev, Bible and stress set the lowest mean
 //! score of 30 consecutive pairs is 0.26 or more; on shuffled, unrelated or
 //! misaligned pairs of texts it is 0.18 or less.
 //!

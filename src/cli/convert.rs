@@ -18,13 +18,14 @@ use crate::ErrorKind;
 /// Convert translation units between TMX, CSV, TSV and JSON Lines.
 ///
 /// Formats are told by the file extensions (.tmx, .csv, .tsv/.tab, .jsonl) or, for
-/// input, by the content; name them with --from/--to otherwise (and for `-`, which is
-/// standard input or output). A report (units read, written, skipped with the line and
-/// reason of each) goes to stderr. The output is written to a temporary file renamed
-/// over OUTPUT only when everything succeeded: an error never leaves a partial file.
+/// input, by the content; name them with --from and -f/--format (or --to) otherwise
+/// (and for `-`, which is standard input or output). A report (units read, written,
+/// skipped with the line and reason of each) goes to stderr. The output is written to
+/// a temporary file renamed over OUTPUT only when everything succeeded: an error
+/// never leaves a partial file.
 ///
 /// Delimited files have a header row naming the columns: language tags (en-US, ru…)
-/// and optional metadata (id, note, created, changed, created_by, changed_by,
+/// and optional metadata (id, tuid, note, created, changed, created_by, changed_by,
 /// last_used, usage_count, score, origin, context_prev, context_next, prop:TYPE). A
 /// file without a header, such as the aligner's `source<TAB>target<TAB>score`, is read
 /// with --src-lang and --tgt-lang (or --langs).
@@ -41,8 +42,8 @@ pub struct ConvertArgs {
     pub reading: super::InputArgs,
 
     /// Output format (tmx, csv, tsv, jsonl); default: by the output's extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub to: Option<Format>,
+    #[arg(long, short = 'f', visible_alias = "to", value_name = "FORMAT")]
+    pub format: Option<Format>,
 
     /// Source language: TMX `srclang`, first column of CSV/TSV, and the first column
     /// of a headerless input.
@@ -59,8 +60,8 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "LANG,…", value_delimiter = ',')]
     pub langs: Vec<String>,
 
-    /// CSV/TSV output: metadata columns after the languages (comma-separated: id,
-    /// note, created, changed, created_by, changed_by, last_used, usage_count, score,
+    /// CSV/TSV output: metadata columns after the languages (comma-separated: id (the
+    /// unit's id in the input, TMX `tuid`), note, created, changed, created_by, changed_by, last_used, usage_count, score,
     /// origin, context_prev, context_next, prop:TYPE).
     #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
     pub columns: Vec<String>,
@@ -134,14 +135,14 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
             _ => Vec::new(),
         }
     };
-    let to = match args.to {
+    let to = match args.format {
         Some(f) => f,
         None if is_stdio(&args.output) => {
-            bail!("give the output format with --to when writing to standard output")
+            bail!("give the output format with -f/--format when writing to standard output")
         }
         None => Format::from_path(&args.output).with_context(|| {
             format!(
-                "cannot tell the output format from {:?}; give it with --to (tmx, csv, tsv, jsonl)",
+                "cannot tell the output format from {:?}; give it with -f/--format (tmx, csv, tsv, jsonl)",
                 args.output
             )
         })?,

@@ -44,12 +44,36 @@ pub struct EvalSegmentArgs {
     /// Print up to N wrong cases (‖ right boundary, ∨ missed, ∧ spurious).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub errors: usize,
-    /// Print the scores as JSON instead of a table.
-    #[arg(long)]
+    /// Output format: a table, or the scores as one JSON document.
+    #[arg(long, short = 'f', value_enum, default_value_t = EvalFormat::Text)]
+    pub format: EvalFormat,
+    /// Deprecated spelling of `-f json`.
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
     /// Segment with SRX rules instead of the built-in ones.
     #[command(flatten)]
     pub srx: super::segment::SrxArgs,
+}
+
+/// How `eval` prints its scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// A table, for people.
+    Text,
+    /// One (pretty-printed) JSON document, for programs.
+    Json,
+}
+
+impl EvalFormat {
+    /// The format asked for: `format`, or JSON if the deprecated `--json` was given.
+    pub fn or_json(self, json: bool, global: &Global) -> EvalFormat {
+        if json {
+            super::deprecated("--json", "-f json", global);
+            EvalFormat::Json
+        } else {
+            self
+        }
+    }
 }
 
 /// How cases are grouped in the report.
@@ -121,6 +145,7 @@ fn group_name(by: GroupBy, path: &Path, case: &GoldCase) -> String {
 }
 
 fn eval_segment(args: EvalSegmentArgs, global: &Global) -> Result<ExitCode> {
+    let format = args.format.or_json(args.json, global);
     let srx = args.srx.load(global)?;
     let mut groups: Vec<(String, Tally)> = Vec::new();
     let mut wrong: Vec<String> = Vec::new();
@@ -175,7 +200,7 @@ fn eval_segment(args: EvalSegmentArgs, global: &Global) -> Result<ExitCode> {
         groups.iter().map(|(_, t)| t.f1()).sum::<f64>() / groups.len() as f64
     };
     let mut out = Output::create(None)?;
-    if args.json {
+    if format == EvalFormat::Json {
         let report = Report {
             groups: groups.iter().map(|(g, t)| GroupScore::new(g, t)).collect(),
             overall: GroupScore::new("ALL (micro)", &overall),

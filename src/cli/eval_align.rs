@@ -61,8 +61,12 @@ pub struct EvalAlignArgs {
     /// Write each hypothesis as a bead file into DIR.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// Print the scores as JSON.
-    #[arg(long)]
+    /// Output format: a table, or the scores as one JSON document (with the
+    /// self-check of every document aligned).
+    #[arg(long, short = 'f', value_enum, default_value_t = super::eval::EvalFormat::Text)]
+    pub format: super::eval::EvalFormat,
+    /// Deprecated spelling of `-f json`.
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
     #[command(flatten)]
     pub aligner: AlignerOptions,
@@ -212,6 +216,7 @@ fn doc_name(path: &Path) -> String {
 }
 
 pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
+    let format = args.format.or_json(args.json, global);
     let cases: Vec<Case> = if let Some(listing) = &args.sets {
         let mut cases = read_listing(listing)?;
         if !args.only.is_empty() {
@@ -414,7 +419,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
         report.push(all);
     }
     let mut out = Output::create(None)?;
-    if args.json {
+    if format == super::eval::EvalFormat::Json {
         let mut text = serde_json::to_string_pretty(&report)?;
         text.push('\n');
         out.write_all(text.as_bytes()).map_err(|e| out.context(e))?;
@@ -423,7 +428,6 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
             .map_err(|e| out.context(e))?;
     }
     out.finish()?;
-    let _ = global;
     Ok(ExitCode::SUCCESS)
 }
 

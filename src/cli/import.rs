@@ -29,7 +29,7 @@ use crate::ErrorKind;
 /// --tgt-lang). Each file is imported in one transaction: a file that fails leaves
 /// the memory as it was before it. A report per file (units read, imported, merged
 /// into stored units, replaced, skipped with the reason and place of each) goes to
-/// standard error, or to standard output as JSON with --format jsonl.
+/// standard error, or to standard output as JSON with --report jsonl.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ImportArgs {
@@ -62,11 +62,35 @@ pub struct ImportArgs {
     /// Recorded as the origin of units that name none (default: the file's name).
     #[arg(long, value_name = "NAME")]
     pub origin: Option<String>,
-    /// Report format.
-    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    /// The per-file report: text on standard error, or JSON Lines on standard output
+    /// (one record per file, flushed as each file is committed).
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub report: TextOrJson,
+    /// Deprecated spelling of --report (-f/--format name the output format in every
+    /// other command; the input's format is --from).
+    #[arg(
+        long = "format",
+        short = 'f',
+        value_enum,
+        hide = true,
+        conflicts_with = "report"
+    )]
+    pub old_format: Option<TextOrJson>,
     #[command(flatten)]
     pub tm: TmArgs,
+}
+
+impl ImportArgs {
+    /// The report's format, from --report or its deprecated spelling.
+    fn report_format(&self, global: &Global) -> TextOrJson {
+        match self.old_format {
+            Some(format) => {
+                super::deprecated("import -f/--format", "--report", global);
+                format
+            }
+            None => self.report,
+        }
+    }
 }
 
 /// What importing one file did.
@@ -108,6 +132,7 @@ const BATCH: usize = 4096;
 const LISTED: usize = 1000;
 
 pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
+    let report_format = args.report_format(global);
     let lang = |l: &Option<String>, what| l.as_deref().map(|l| tm::lang(l, what)).transpose();
     let read_options = args.reading.read_options(
         lang(&args.src_lang, "--src-lang")?,
@@ -156,7 +181,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                     drop(held);
                     target = Some(published);
                     imported.push(name);
-                    match args.format {
+                    match report_format {
                         TextOrJson::Jsonl => serde_json::to_string(&report)?,
                         TextOrJson::Text => {
                             if !global.quiet {
@@ -185,7 +210,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                 failure_line(&name, &error)?
             }
         };
-        if let TextOrJson::Jsonl = args.format {
+        if let TextOrJson::Jsonl = report_format {
             // Flushed at once: the line says the file is committed (or not), and a
             // script following the import must learn it even if the run is cut short
             // later.
@@ -195,7 +220,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                 .map_err(|e| out.context(e))?;
         }
     }
-    if let TextOrJson::Jsonl = args.format {
+    if let TextOrJson::Jsonl = report_format {
         for name in &not_tried {
             let line =
                 serde_json::to_string(&serde_json::json!({"file": name, "not_tried": true}))?
@@ -691,8 +716,8 @@ pub struct ExportArgs {
     /// The file to write (`-`: standard output).
     pub output: PathBuf,
     /// Output format (tmx, csv, tsv, jsonl); default: by the output's extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub to: Option<Format>,
+    #[arg(long, short = 'f', visible_alias = "to", value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// Source language: the first column of CSV/TSV, TMX `srclang`. With --tgt-lang,
     /// only units with both languages are exported, and only those two.
     #[arg(long, short = 's', value_name = "LANG")]
@@ -700,9 +725,10 @@ pub struct ExportArgs {
     /// Target language.
     #[arg(long, short = 't', value_name = "LANG")]
     pub tgt_lang: Option<String>,
-    /// CSV/TSV: metadata columns after the languages (comma-separated: id, note,
+    /// CSV/TSV: metadata columns after the languages (comma-separated: id, tuid, note,
     /// created, changed, created_by, changed_by, last_used, usage_count, score, origin,
-    /// context_prev, context_next, prop:TYPE).
+    /// context_prev, context_next, prop:TYPE). `id` is the unit's number in the memory
+    /// (as `lookup` shows it), `tuid` the id it had in its TMX file.
     #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
     pub columns: Vec<String>,
     /// JSON Lines: simple records {"source","target","src_lang","tgt_lang"}.
@@ -714,12 +740,14 @@ pub struct ExportArgs {
 
 pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
     let stdout = args.output.as_os_str() == "-";
-    let to = match args.to {
+    let to = match args.format {
         Some(f) => f,
-        None if stdout => bail!("give the output format with --to when writing to standard output"),
+        None if stdout => {
+            bail!("give the output format with -f/--format when writing to standard output")
+        }
         None => Format::from_path(&args.output).with_context(|| {
             format!(
-                "cannot tell the output format from {:?}; give it with --to (tmx, csv, tsv, jsonl)",
+                "cannot tell the output format from {:?}; give it with -f/--format (tmx, csv, tsv, jsonl)",
                 args.output
             )
         })?,
@@ -765,7 +793,8 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
     let bar = progress::bar(global, total, "exporting units");
     let mut not_in_pair = 0u64;
     for (n, record) in memory.units().enumerate() {
-        let mut unit = record?.unit;
+        let record = record?;
+        let (id, mut unit) = (record.id, record.unit);
         if !keep.is_empty() {
             unit.variants
                 .retain(|v| keep.iter().any(|k| v.lang == *k || v.lang.matches(k)));
@@ -783,8 +812,8 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
                 .sort_by_key(|v| !(v.lang == keep[0] || v.lang.matches(&keep[0])));
         }
         writer
-            .write_unit(&unit)
-            .with_context(|| format!("cannot export unit {}", n + 1))?;
+            .write_stored_unit(&unit, id)
+            .with_context(|| format!("cannot export unit {id}"))?;
         if n % 1024 == 0 {
             bar.set_position(n as u64);
         }

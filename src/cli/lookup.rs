@@ -39,8 +39,11 @@ pub struct LookupArgs {
     /// "markup", "id"} ("-" for standard input).
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
-    /// How to read --queries (default: JSON Lines if the first line starts with "{").
+    /// How to read the queries (default: JSON Lines if the first line starts with "{").
     #[arg(long, value_enum)]
+    pub from: Option<QueriesFormat>,
+    /// Deprecated spelling of --from.
+    #[arg(long, value_enum, hide = true, conflicts_with = "from")]
     pub queries_format: Option<QueriesFormat>,
     #[allow(missing_docs)]
     #[command(flatten)]
@@ -173,7 +176,13 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
         Some(path) => {
             let mut reader = open(path, args.encoding)?;
             let name = path.display().to_string();
-            let mut format = args.queries_format;
+            let mut format = match args.queries_format {
+                Some(from) => {
+                    super::deprecated("--queries-format", "--from", global);
+                    Some(from)
+                }
+                None => args.from,
+            };
             let mut n = 0usize;
             let mut buf = Vec::new();
             for i in 0.. {

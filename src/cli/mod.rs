@@ -44,7 +44,7 @@ pub struct Args {
 pub enum Command {
     /// Split text into sentences.
     #[command(
-        after_help = "Examples:\n  bitext segment samples/en.txt --lang en\n  bitext segment article.txt --lang de -f jsonl -o sentences.jsonl"
+        after_help = "Examples:\n  bitext segment samples/en.txt --lang en\n  bitext segment article.txt --lang de -f jsonl -o sentences.jsonl\n  bitext segment --from jsonl records.jsonl"
     )]
     Segment(segment::SegmentArgs),
     /// Align the sentences of a text and its translation.
@@ -54,7 +54,7 @@ pub enum Command {
     Align(align::AlignArgs),
     /// Convert translation units between TMX, CSV, TSV and JSON Lines.
     #[command(
-        after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru"
+        after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru\n  bitext convert memory.tmx - -f csv --columns tuid,note"
     )]
     Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
@@ -67,7 +67,7 @@ pub enum Command {
     Add(add::AddArgs),
     /// Find the closest stored translations (fuzzy matches) of a text.
     #[command(
-        after_help = "Examples:\n  bitext lookup \"Open the files.\" -s en -t ru --tm memory.sqlite\n  bitext lookup --queries segments.txt -s en -t ru --min 75 -f jsonl\n  cut -f1 doc.tsv | bitext lookup -s en -t ru"
+        after_help = "Examples:\n  bitext lookup \"Open the files.\" -s en -t ru --tm memory.sqlite\n  bitext lookup --queries segments.jsonl --from jsonl -s en -t ru --min 75 -f jsonl\n  cut -f1 doc.tsv | bitext lookup -s en -t ru"
     )]
     Lookup(lookup::LookupArgs),
     /// Find stored units containing a word or phrase.
@@ -87,7 +87,7 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Delete units from the memory by id or filter.
     #[command(
-        after_help = "Examples:\n  bitext delete --id 17 --tm memory.sqlite\n  bitext delete --origin old-project.tmx --dry-run"
+        after_help = "Examples:\n  bitext delete --id 17 --tm memory.sqlite\n  bitext delete --origin old-project.tmx --dry-run\n  bitext delete -l de --before 2020-01-01 -f jsonl"
     )]
     Delete(stats::DeleteArgs),
     /// Rebuild the memory's fuzzy-match index.
@@ -95,12 +95,12 @@ pub enum Command {
     Reindex(stats::ReindexArgs),
     /// Import translation units (TMX, CSV, TSV, JSON Lines) into the memory.
     #[command(
-        after_help = "Examples:\n  bitext import memories/seed-en-ru.tmx --tm memory.sqlite\n  bitext import a.tmx b.csv project.xlf --skip-invalid\n  bitext import latin1.csv --encoding windows-1252"
+        after_help = "Examples:\n  bitext import memories/seed-en-ru.tmx --tm memory.sqlite\n  bitext import a.tmx b.csv project.xlf --skip-invalid --report jsonl\n  bitext import latin1.csv --encoding windows-1252"
     )]
     Import(import::ImportArgs),
     /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
     #[command(
-        after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru"
+        after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru\n  bitext export - -f csv --columns id,origin"
     )]
     Export(import::ExportArgs),
 }
@@ -277,6 +277,14 @@ fn name_the_memory(err: anyhow::Error, memory: Option<std::path::PathBuf>) -> an
     }
 }
 
+/// A deprecated spelling of an option was used: it still works, and stderr says what
+/// replaced it (unless --quiet).
+fn deprecated(old: &str, new: &str, global: &Global) {
+    if !global.quiet {
+        eprintln!("bitext: warning: {old} is deprecated and will be removed; use {new}");
+    }
+}
+
 /// Options every subcommand sees.
 #[derive(Debug, Clone, Copy)]
 pub struct Global {
@@ -348,5 +356,56 @@ mod tests {
             }
         }
         assert!(checked >= 20, "{checked}");
+    }
+
+    /// One spelling for one thing (issue 18): a short flag means the same option in
+    /// every subcommand, and formats are spelt one way: -f/--format what a command
+    /// writes, --from what it reads (no visible `--json`, `--*-format`).
+    #[test]
+    fn flags_mean_the_same_in_every_subcommand() {
+        let meaning = [
+            ('f', "format"),
+            ('s', "src-lang"),
+            ('t', "tgt-lang"),
+            ('l', "lang"),
+            ('o', "output"),
+            ('q', "quiet"),
+            ('v', "verbose"),
+            ('h', "help"),
+            ('V', "version"),
+        ];
+        let mut checked = 0;
+        let mut commands = vec![Args::command()];
+        while let Some(mut cmd) = commands.pop() {
+            cmd.build();
+            commands.extend(cmd.get_subcommands().cloned());
+            let name = cmd.get_name().to_string();
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                let long = arg.get_long().unwrap_or("");
+                if let Some(short) = arg.get_short() {
+                    let want = meaning.iter().find(|(s, _)| *s == short);
+                    assert_eq!(
+                        want.map(|(_, l)| *l),
+                        Some(long),
+                        "{name}: -{short} is --{long}"
+                    );
+                }
+                for (short, l) in meaning {
+                    if long == l && !matches!(l, "help" | "version" | "quiet") {
+                        assert_eq!(
+                            arg.get_short(),
+                            Some(short),
+                            "{name}: --{long} without -{short}"
+                        );
+                    }
+                }
+                assert!(
+                    long != "json" && long != "to" && !long.ends_with("-format"),
+                    "{name}: --{long}: the output's format is -f/--format, the input's --from"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

@@ -24,7 +24,7 @@ pub struct SegmentArgs {
     pub files: Vec<PathBuf>,
 
     /// Language of the text (BCP 47: en, de-CH, zh-Hant, …). Unknown languages get
-    /// generic rules. With `--input-format jsonl` it is the default for records that
+    /// generic rules. With `--from jsonl` it is the default for records that
     /// carry no "lang".
     #[arg(long, short = 'l')]
     pub lang: Option<String>,
@@ -40,7 +40,11 @@ pub struct SegmentArgs {
     /// Input format: raw text, or JSON Lines records {"id", "lang", "text"} answered by
     /// records {"id", "lang", "sentences", "spans"} in the same order.
     #[arg(long, value_enum, default_value_t = InputFormat::Text)]
-    pub input_format: InputFormat,
+    pub from: InputFormat,
+
+    /// Deprecated spelling of --from.
+    #[arg(long, value_enum, hide = true, conflicts_with = "from")]
+    pub input_format: Option<InputFormat>,
 
     /// Extra abbreviations, one or more a line (`#` comments); they never end a sentence
     /// unless listed under a `[final]` section.
@@ -181,7 +185,14 @@ pub fn run(args: SegmentArgs, global: &Global) -> Result<ExitCode> {
     } else {
         args.files.clone()
     };
-    match args.input_format {
+    let from = match args.input_format {
+        Some(from) => {
+            super::deprecated("--input-format", "--from", global);
+            from
+        }
+        None => args.from,
+    };
+    match from {
         InputFormat::Text => {
             let raw = args
                 .lang

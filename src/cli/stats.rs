@@ -138,7 +138,7 @@ pub struct DeleteArgs {
     pub ids: Vec<i64>,
     /// Units with a variant in this language (or a more specific form: `en` covers
     /// `en-US`).
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, short = 'l', value_name = "LANG")]
     pub lang: Option<String>,
     /// Units from this origin file (as stored, see `bitext export`).
     #[arg(long, value_name = "NAME")]

@@ -30,8 +30,12 @@ use crate::unit::{Note, Prop, TranslationUnit, Variant};
 pub enum Column {
     /// The text in a language.
     Lang(LangTag),
-    /// The unit's id.
+    /// The unit's id: in an export of a memory, the number `lookup` and `concordance`
+    /// show (`unit 17`), so rows can be traced back; elsewhere the file's own id
+    /// (TMX `tuid`). Read as the unit's file id.
     Id,
+    /// The unit's id in its exchange file (TMX `tuid`), kept through the memory.
+    Tuid,
     /// A note on the unit (several notes are written joined by line breaks).
     Note,
     /// Creation date (RFC 3339, or TMX's `YYYYMMDDThhmmssZ`).
@@ -66,7 +70,8 @@ impl Column {
         let trimmed = name.trim();
         let lower = trimmed.to_ascii_lowercase();
         let column = match lower.as_str() {
-            "id" | "tuid" | "key" => Column::Id,
+            "id" | "key" => Column::Id,
+            "tuid" => Column::Tuid,
             "note" | "notes" | "comment" => Column::Note,
             "created" | "creationdate" | "created_at" => Column::Created,
             "created_by" | "creator" | "creationid" => Column::CreatedBy,
@@ -91,7 +96,7 @@ impl Column {
                     Column::Lang(LangTag::parse(trimmed).map_err(|_| {
                         Error::invalid(format!(
                             "column {name:?} is neither a language tag nor a known column \
-                             (id, note, created, created_by, changed, changed_by, last_used, \
+                             (id, tuid, note, created, created_by, changed, changed_by, last_used, \
                              usage_count, score, origin, context_prev, context_next, prop:TYPE)"
                         ))
                     })?)
@@ -106,6 +111,7 @@ impl Column {
         match self {
             Column::Lang(tag) => tag.to_string(),
             Column::Id => "id".into(),
+            Column::Tuid => "tuid".into(),
             Column::Note => "note".into(),
             Column::Created => "created".into(),
             Column::CreatedBy => "created_by".into(),
@@ -539,7 +545,7 @@ impl DelimitedReader {
             };
             match column {
                 Column::Lang(tag) => unit.variants.push(Variant::new(tag.clone(), field)),
-                Column::Id => {
+                Column::Id | Column::Tuid => {
                     unit.id = Some(value.to_string());
                     unit_id = Some(value);
                 }
@@ -658,6 +664,8 @@ pub struct DelimitedWriter<W: Write> {
     extra: Vec<Column>,
     source_lang: Option<LangTag>,
     ordinal: u64,
+    /// The memory id of the unit being written (see [`Column::Id`]).
+    stored_id: Option<i64>,
     report: WriteReport,
 }
 
@@ -690,6 +698,7 @@ impl<W: Write> DelimitedWriter<W> {
             extra: options.columns.clone(),
             source_lang: options.source_lang.clone(),
             ordinal: 0,
+            stored_id: None,
             report: WriteReport::default(),
         })
     }
@@ -718,6 +727,14 @@ impl<W: Write> DelimitedWriter<W> {
             .map(Column::Lang)
             .chain(self.extra.iter().cloned())
             .collect()
+    }
+
+    /// Writes one unit of a memory, `id` its number there (the `id` column).
+    pub fn write_stored_unit(&mut self, unit: &TranslationUnit, id: i64) -> Result<bool> {
+        self.stored_id = Some(id);
+        let written = self.write_unit(unit);
+        self.stored_id = None;
+        written
     }
 
     /// Writes one unit as a row; see [`super::Writer::write_unit`].
@@ -758,7 +775,11 @@ impl<W: Write> DelimitedWriter<W> {
                         None => String::new(),
                     }
                 }
-                Column::Id => unit.id.clone().unwrap_or_default(),
+                Column::Id => match self.stored_id {
+                    Some(id) => id.to_string(),
+                    None => unit.id.clone().unwrap_or_default(),
+                },
+                Column::Tuid => unit.id.clone().unwrap_or_default(),
                 Column::Note => unit
                     .notes
                     .iter()

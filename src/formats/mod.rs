@@ -686,6 +686,16 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// Writes one unit of a memory, `id` its number there: CSV/TSV write it in the
+    /// `id` column (the number `lookup` shows); TMX and JSON Lines keep the unit's
+    /// own id (`tuid`), as [`write_unit`](Self::write_unit) does.
+    pub fn write_stored_unit(&mut self, unit: &TranslationUnit, id: i64) -> Result<bool> {
+        match self {
+            Writer::Delimited(w) => w.write_stored_unit(unit, id),
+            _ => self.write_unit(unit),
+        }
+    }
+
     /// Completes the output (TMX: closes `<body>` and `<tmx>`), flushes it and gives
     /// the underlying writer back.
     pub fn finish(self) -> Result<W> {

@@ -24,8 +24,6 @@
 //! a bounded edit distance. Nothing that qualifies is ever filtered out, so the result
 //! equals that of comparing with every text.
 
-use rustc_hash::FxHashMap;
-
 use super::distance::bounded_levenshtein;
 use super::postings::{Posting, MAX_LEN};
 use super::score::{base_percent, max_edits};
@@ -115,36 +113,41 @@ pub fn find(
 
     // Phase 1: the rarest terms until K positions are covered. Every qualifying text
     // contains one of them at a compatible place, so it is in `counts` afterwards.
-    // Per text: (probed positions found at a compatible place, token count).
-    // Sized for the phase-1 postings up front: growing a large map costs more than
-    // counting.
-    let mut planned = 0u64;
-    let mut cover = unknown;
-    for g in &groups {
-        if cover >= k {
-            break;
-        }
-        planned += g.1;
-        cover += g.2.len();
-    }
-    let mut counts: FxHashMap<i64, (u32, u32)> =
-        FxHashMap::with_capacity_and_hasher(planned.min(1 << 20) as usize, Default::default());
+    // Per text, in text-id order: (id, probed positions found at a compatible place,
+    // token count). Each term's postings are collected in a vector and the vectors
+    // merged: a hash map of the texts costs a cache miss per posting, which made
+    // short queries of common words (hundreds of thousands of postings at 1M units)
+    // the slowest lookups.
+    let mut counts: Vec<Count> = Vec::new();
     let mut covered = unknown;
     let mut next = 0;
     while covered < k && next < groups.len() {
-        let (term, _, positions) = &groups[next];
-        visit_term(
-            index,
-            *term,
-            positions,
-            n,
-            min_percent,
-            min_len,
-            max_len,
-            true,
-            &mut counts,
-            stats,
-        )?;
+        let (term, df, positions) = &groups[next];
+        let mut list = Vec::with_capacity((*df).min(1 << 20) as usize);
+        let filter = PostingFilter::new(positions, n, min_percent, min_len, max_len);
+        index.postings(*term, &mut |p| {
+            stats.postings += 1;
+            let found = filter.found(p);
+            if found > 0 {
+                list.push((p.variant as i64, found, p.len));
+            }
+        })?;
+        // A term's postings come in text-id order within each segment of the index.
+        if !list.windows(2).all(|w| w[0].0 < w[1].0) {
+            list.sort_unstable_by_key(|c| c.0);
+            list.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 += later.1;
+                }
+                same
+            });
+        }
+        counts = if counts.is_empty() {
+            list
+        } else {
+            merge(&counts, &list)
+        };
         covered += positions.len();
         next += 1;
     }
@@ -155,37 +158,44 @@ pub fn find(
     };
     while next < groups.len() {
         let passing = counts
-            .values()
-            .filter(|&&(c, len)| i64::from(c) >= need(covered, len as usize))
+            .iter()
+            .filter(|&&(_, c, len)| i64::from(c) >= need(covered, len as usize))
             .count() as u64;
         let (term, df, positions) = &groups[next];
         if passing <= 16 || *df > passing.saturating_mul(POSTINGS_PER_VERIFY) {
             break;
         }
-        visit_term(
-            index,
-            *term,
-            positions,
-            n,
-            min_percent,
-            min_len,
-            max_len,
-            false,
-            &mut counts,
-            stats,
-        )?;
+        // Only texts counted already are credited (phase 2 adds no candidates).
+        let filter = PostingFilter::new(positions, n, min_percent, min_len, max_len);
+        let mut at = 0usize;
+        index.postings(*term, &mut |p| {
+            stats.postings += 1;
+            let found = filter.found(p);
+            if found == 0 {
+                return;
+            }
+            let id = p.variant as i64;
+            if at > 0 && counts[at - 1].0 >= id {
+                // Back to a lower id (the next segment): search from the start.
+                at = 0;
+            }
+            at = seek(&counts, at, id);
+            if let Some(c) = counts.get_mut(at).filter(|c| c.0 == id) {
+                c.1 += found;
+                at += 1;
+            }
+        })?;
         covered += positions.len();
         next += 1;
     }
     stats.probed += covered;
 
     let query_ids: Vec<u32> = query.iter().map(|t| t.map_or(UNKNOWN, |t| t.id)).collect();
-    let mut survivors: Vec<(i64, u32)> = counts
+    let survivors: Vec<(i64, u32)> = counts
         .into_iter()
-        .filter(|&(id, (count, len))| i64::from(count) >= need(covered, len as usize) && !skip(id))
-        .map(|(id, (_, len))| (id, len))
+        .filter(|&(id, count, len)| i64::from(count) >= need(covered, len as usize) && !skip(id))
+        .map(|(id, _, len)| (id, len))
         .collect();
-    survivors.sort_unstable();
     let mut out = Vec::new();
     let mut tokens = Vec::new();
     for (id, _) in survivors {
@@ -213,49 +223,103 @@ pub fn find(
 /// Reading this many postings costs about as much as verifying one text.
 const POSTINGS_PER_VERIFY: u64 = 200;
 
-/// Reads the postings of one query term and credits each text with the probed
-/// positions it has at a compatible place. With `insert` false only texts already
-/// counted are credited (phase 2 adds no candidates).
-#[allow(clippy::too_many_arguments)]
-fn visit_term(
-    index: &mut dyn TokenIndex,
-    term: u32,
-    positions: &[u32],
+/// A text's tally: (text id, probed positions found at a compatible place, token
+/// count).
+type Count = (i64, u32, u32);
+
+/// The length and positional filters for the postings of one query term.
+struct PostingFilter<'a> {
+    positions: &'a [u32],
     n: usize,
     min_percent: u32,
     min_len: usize,
     max_len: usize,
-    insert: bool,
-    counts: &mut FxHashMap<i64, (u32, u32)>,
-    stats: &mut SearchStats,
-) -> Result<()> {
-    index.postings(term, &mut |p| {
-        stats.postings += 1;
+}
+
+impl<'a> PostingFilter<'a> {
+    fn new(
+        positions: &'a [u32],
+        n: usize,
+        min_percent: u32,
+        min_len: usize,
+        max_len: usize,
+    ) -> PostingFilter<'a> {
+        PostingFilter {
+            positions,
+            n,
+            min_percent,
+            min_len,
+            max_len,
+        }
+    }
+
+    /// How many of the term's probed query positions the posting's text may have
+    /// aligned with an equal token; 0 if its length rules it out.
+    #[inline]
+    fn found(&self, p: Posting) -> u32 {
         let len = p.len as usize;
         let capped = p.len >= MAX_LEN;
-        if !((len >= min_len && len <= max_len) || (capped && max_len >= MAX_LEN as usize)) {
-            return;
+        if !((len >= self.min_len && len <= self.max_len)
+            || (capped && self.max_len >= MAX_LEN as usize))
+        {
+            return 0;
         }
-        let found = if p.at == 0 || capped {
+        if p.at == 0 || capped {
             // Several occurrences (or position unknown): any probed position may be
             // aligned with one of them.
-            positions.len() as u32
+            self.positions.len() as u32
         } else {
             // One occurrence: at most one query position is aligned with it, and
             // only one within d(m) of it.
             let j = i64::from(p.at) - 1;
-            let d = max_edits(n, len, min_percent) as i64;
-            u32::from(positions.iter().any(|&i| (i64::from(i) - j).abs() <= d))
-        };
-        if found == 0 {
-            return;
+            let d = max_edits(self.n, len, self.min_percent) as i64;
+            u32::from(
+                self.positions
+                    .iter()
+                    .any(|&i| (i64::from(i) - j).abs() <= d),
+            )
         }
-        if insert {
-            counts.entry(p.variant as i64).or_insert((0, p.len)).0 += found;
-        } else if let Some(e) = counts.get_mut(&(p.variant as i64)) {
-            e.0 += found;
+    }
+}
+
+/// Two tallies in text-id order merged into one (the counts of a text in both
+/// added).
+fn merge(a: &[Count], b: &[Count]) -> Vec<Count> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1, a[i].2));
+                i += 1;
+                j += 1;
+            }
         }
-    })
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The first index at or after `from` whose text id is at least `id` (galloping:
+/// a short posting list against many tallies reads few of them).
+fn seek(counts: &[Count], from: usize, id: i64) -> usize {
+    let (mut lo, mut hi, mut step) = (from, from, 1);
+    while hi < counts.len() && counts[hi].0 < id {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    let hi = hi.min(counts.len());
+    lo + counts[lo..hi].partition_point(|c| c.0 < id)
 }
 
 #[cfg(test)]
@@ -263,11 +327,20 @@ mod tests {
     use super::*;
     use crate::memory::distance::levenshtein;
     use proptest::prelude::*;
+    use rustc_hash::FxHashMap;
 
     /// An in-memory index over token sequences (text id = position + 1).
     struct VecIndex {
         texts: Vec<Vec<u32>>,
         postings: FxHashMap<u32, Vec<i64>>,
+    }
+
+    /// Postings in two runs, each in id order (odd ids, then even ones), as an index
+    /// of two segments gives them.
+    fn as_two_segments(index: &mut VecIndex) {
+        for list in index.postings.values_mut() {
+            list.sort_by_key(|&id| (id % 2 == 0, id));
+        }
     }
 
     impl VecIndex {
@@ -384,8 +457,56 @@ mod tests {
         #[test]
         fn indexed_search_equals_brute_force((texts, query, min) in corpus()) {
             let mut index = VecIndex::new(texts.clone());
-            prop_assert_eq!(indexed(&mut index, &query, min), brute_force(&texts, &query, min));
+            let truth = brute_force(&texts, &query, min);
+            prop_assert_eq!(indexed(&mut index, &query, min), truth.clone());
+            as_two_segments(&mut index);
+            prop_assert_eq!(indexed(&mut index, &query, min), truth);
         }
+    }
+
+    /// Many texts of a few common words: the search probes more terms after the first
+    /// K (phase 2) and must credit every text it counted, also when a term's postings
+    /// come in two runs.
+    #[test]
+    fn extra_terms_credit_every_counted_text_in_any_segment_order() {
+        let mut seed = 7u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let texts: Vec<Vec<u32>> = (0..600)
+            .map(|_| (0..4 + next(6)).map(|_| next(10) as u32).collect())
+            .collect();
+        let mut phase_two = 0;
+        for q in 0..60 {
+            let mut query = texts[q * 7].clone();
+            let at = next(query.len() as u64) as usize;
+            query[at] = 20 + next(5) as u32;
+            for min in [50, 60, 70] {
+                let truth = brute_force(&texts, &query, min);
+                for two_segments in [false, true] {
+                    let mut index = VecIndex::new(texts.clone());
+                    if two_segments {
+                        as_two_segments(&mut index);
+                    }
+                    let stats = index.stats(&query);
+                    let k = max_edits(query.len(), query.len(), min) + 1;
+                    let mut s = SearchStats::default();
+                    let mut found: Vec<(i64, usize)> =
+                        find(&mut index, &stats, min, &|_| true, &|_| false, &mut s)
+                            .unwrap()
+                            .into_iter()
+                            .map(|c| (c.id, c.edits))
+                            .collect();
+                    found.sort_unstable();
+                    assert_eq!(found, truth, "query {query:?}, min {min}");
+                    phase_two += usize::from(s.probed > k);
+                }
+            }
+        }
+        assert!(phase_two > 50, "{phase_two}");
     }
 
     #[test]
