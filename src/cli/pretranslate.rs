@@ -15,7 +15,6 @@ use super::tm::{self, TmArgs};
 use super::{output::Output, progress, Global};
 use crate::memory::tokens::{nfc, Analyzed};
 use crate::memory::{Hit, LookupOptions, Query};
-use crate::segment::Segmenter;
 use crate::text::Span;
 
 /// Pre-translate a document from the memory and analyse it for a quote.
@@ -64,6 +63,16 @@ pub struct PretranslateArgs {
     /// Output format of the segments.
     #[arg(long, short = 'f', value_enum, default_value_t = PretranslateFormat::Tsv)]
     pub format: PretranslateFormat,
+    /// Write the document itself instead of its segments: `txt` the translated text
+    /// (each sentence with a match >= --min, default 100, replaced by its translation,
+    /// the others as they are, white space and paragraphs kept); `xliff`, `xliff2` the
+    /// text as XLIFF 1.2 or 2.0 with those targets filled (as `convert --tm` makes it).
+    /// An XLIFF document (made by bitext from a text) goes to `txt` too.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "format")]
+    pub to: Option<DocumentFormat>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub srx: super::segment::SrxArgs,
     /// Write the segments to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -86,6 +95,17 @@ pub enum PretranslateFormat {
     Tsv,
     /// One JSON object a segment.
     Jsonl,
+}
+
+/// What `--to` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    /// The translated text.
+    Txt,
+    /// XLIFF 1.2.
+    Xliff,
+    /// XLIFF 2.0.
+    Xliff2,
 }
 
 /// The match bands of the analysis, best first.
@@ -153,6 +173,10 @@ fn is_xliff(path: &std::path::Path) -> bool {
 }
 
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
+    if let Some(to) = args.to {
+        let xliff = is_xliff(&args.doc);
+        return super::pretranslate_document::run(args, to, xliff, global);
+    }
     if is_xliff(&args.doc) {
         return super::pretranslate_xliff::run(args, global);
     }
@@ -182,7 +206,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         raw = crate::formats::input::decode_all(raw, encoding, Some(std::path::Path::new(&name)))?
             .into_bytes();
     }
-    let segmenter = Segmenter::new(&src);
+    let segmenter = args.srx.segmenter(&src, global)?;
     let sentences: Vec<crate::segment::OwnedSentence> = segmenter
         .stream(raw.as_slice())
         .collect::<crate::Result<_>>()
