@@ -460,7 +460,7 @@ impl<W: Write> Encoder<W> {
                 .unwrap_or('?');
             return Err(Error::invalid(format!(
                 "unit {unit}: {c:?} (U+{:04X}) cannot be written in {}, the document's \
-                 encoding: write the document in UTF-8 instead",
+                 encoding: write the document in UTF-8 instead (--out-encoding utf-8)",
                 c as u32,
                 self.encoding.name()
             )));
@@ -696,7 +696,7 @@ pub fn write_text<R: Read + Send + 'static, W: Write>(
     rebuild(&mut r, encoding, out).map_err(located)
 }
 
-fn not_ours(name: &str, file: &FileInfo) -> Error {
+fn not_ours(file: &FileInfo) -> Error {
     let mut what = Vec::new();
     if let Some(o) = &file.original {
         what.push(format!("original=\"{o}\""));
@@ -713,8 +713,8 @@ fn not_ours(name: &str, file: &FileInfo) -> Error {
         format!(" ({})", what.join(", "))
     };
     Error::invalid(format!(
-        "{name} was not made from a text document by bitext: it has no bitext skeleton, so \
-         the document it stands for{what} is known only to the tool that made it; convert it \
+        "not made from a text document by bitext: the file has no bitext skeleton, so the \
+         document it stands for{what} is known only to the tool that made it; convert it \
          back there (or import its translations with `bitext import`)"
     ))
 }
@@ -766,10 +766,6 @@ fn rebuild<W: Write>(
     // 1.2: the skeleton's units still to come.
     let mut expected: VecDeque<(String, String)> = VecDeque::new();
     let mut ids_seen = 0usize;
-    let name = r
-        .path
-        .as_ref()
-        .map_or_else(|| "the file".to_string(), |p| p.display().to_string());
     // Called on the first unit: the skeleton must be known by then.
     let mut start = |file: &FileInfo,
                      writer: &mut Option<Encoder<W>>,
@@ -780,7 +776,7 @@ fn rebuild<W: Write>(
             return Ok(());
         }
         let Some(skeleton) = &file.skeleton else {
-            return Err(not_ours(&name, file));
+            return Err(not_ours(file));
         };
         let encoding = match override_encoding {
             Some(e) => e,
@@ -810,6 +806,9 @@ fn rebuild<W: Write>(
         match r.next()? {
             Ev::Start(e) if e.is("file") => {
                 file.files += 1;
+                if file.files > 1 && file.skeleton.is_none() {
+                    return Err(not_ours(&file));
+                }
                 if file.files > 1 {
                     return Err(
                         r.syntax("a second <file>: a file made from one text document has one")
@@ -876,7 +875,7 @@ fn rebuild<W: Write>(
     }
     let Some(writer) = writer.as_mut() else {
         if file.skeleton.is_none() {
-            return Err(not_ours(&name, &file));
+            return Err(not_ours(&file));
         }
         return Err(Error::invalid(
             "the file has no units: no document to write",
@@ -1017,5 +1016,195 @@ impl std::fmt::Display for RebuiltText {
             "{} segments: {} from their target, {} kept in the source language",
             self.segments, self.translated, self.untranslated
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn make(text: &[u8], version: Version, encoding: Option<&'static Encoding>) -> Result<String> {
+        let options = TextToXliff {
+            version,
+            source_lang: LangTag::parse("en").unwrap(),
+            target_lang: Some(LangTag::parse("de").unwrap()),
+            original: "doc.txt".into(),
+            encoding,
+        };
+        let segmenter = Segmenter::new(&options.source_lang);
+        let mut out = Vec::new();
+        write_xliff(
+            std::io::Cursor::new(text.to_vec()),
+            None,
+            &segmenter,
+            &options,
+            &mut out,
+        )?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    fn back(xliff: &str, encoding: Option<&'static Encoding>) -> Result<(Vec<u8>, RebuiltText)> {
+        let mut out = Vec::new();
+        let report = write_text(
+            std::io::Cursor::new(xliff.as_bytes().to_vec()),
+            None,
+            encoding,
+            &mut out,
+        )?;
+        Ok((out, report))
+    }
+
+    const TEXT: &str = "  Title\n\nOne sentence. Two sentences!  Three,\r\nwrapped.\n\n\n\tTabbed. 日本語です。次の文。\n";
+
+    #[test]
+    fn both_versions_round_trip_byte_for_byte() {
+        for version in [Version::V1, Version::V2] {
+            let xliff = make(TEXT.as_bytes(), version, None).unwrap();
+            let (text, report) = back(&xliff, None).unwrap();
+            assert_eq!(String::from_utf8(text).unwrap(), TEXT, "{version:?}");
+            assert_eq!(report.segments, 7);
+            assert_eq!(report.untranslated, 7);
+        }
+    }
+
+    #[test]
+    fn paragraphs_are_groups_and_units() {
+        let v1 = make(TEXT.as_bytes(), Version::V1, None).unwrap();
+        assert_eq!(v1.matches("<group id=").count(), 3);
+        assert_eq!(v1.matches("<trans-unit id=").count(), 7);
+        assert!(
+            v1.contains("<source>Three,&#13;\nwrapped.</source>"),
+            "{v1}"
+        );
+        let v2 = make(TEXT.as_bytes(), Version::V2, None).unwrap();
+        assert_eq!(v2.matches("<unit id=").count(), 3);
+        assert_eq!(v2.matches("<segment id=").count(), 7);
+        // Leading space, and the space between and after sentences.
+        assert!(
+            v2.contains("<ignorable>\n        <source>  </source>"),
+            "{v2}"
+        );
+    }
+
+    #[test]
+    fn encodings_and_marks_come_back() {
+        let text = "Première phrase. Ça marche?\r\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let cases: Vec<(Vec<u8>, Option<&'static Encoding>)> = vec![
+            (utf16, None),
+            ([&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(), None),
+            (latin1.into_owned(), Some(encoding_rs::WINDOWS_1252)),
+        ];
+        for (bytes, encoding) in cases {
+            for version in [Version::V1, Version::V2] {
+                let xliff = make(&bytes, version, encoding).unwrap();
+                assert_eq!(back(&xliff, None).unwrap().0, bytes);
+            }
+        }
+    }
+
+    #[test]
+    fn targets_replace_sources_and_unconfirmed_are_counted() {
+        let xliff = make(b"One. Two. Three.\n", Version::V1, None).unwrap();
+        let xliff = xliff
+            .replace(
+                "<source>One.</source>",
+                "<source>One.</source><target state=\"translated\">Eins.</target>",
+            )
+            .replace(
+                "<source>Two.</source>",
+                "<source>Two.</source><target state=\"needs-review-translation\"><mrk mtype=\"x\">Zwei</mrk>.</target>",
+            );
+        let (text, report) = back(&xliff, None).unwrap();
+        assert_eq!(text, b"Eins. Zwei. Three.\n");
+        assert_eq!((report.translated, report.untranslated), (2, 1));
+        assert_eq!(report.unconfirmed["needs-review-translation"], 1);
+
+        let xliff = make(b"One. Two.", Version::V2, None).unwrap().replace(
+            "<segment id=\"s2\">\n        <source>Two.</source>",
+            "<segment id=\"s2\" state=\"initial\">\n        <source>Two.</source><target>Zwei.</target>",
+        );
+        let (text, report) = back(&xliff, None).unwrap();
+        assert_eq!(text, b"One. Zwei.");
+        assert_eq!(report.unconfirmed["initial"], 1);
+    }
+
+    #[test]
+    fn what_cannot_be_rebuilt_is_refused() {
+        let foreign = r#"<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
+<file original="a.docx" datatype="x-docx" source-language="en"><body>
+<trans-unit id="1"><source>Hi.</source></trans-unit></body></file></xliff>"#;
+        let e = back(foreign, None).unwrap_err().to_string();
+        assert!(e.contains("not made from a text document by bitext"), "{e}");
+        assert!(e.contains("original=\"a.docx\""), "{e}");
+
+        let xliff = make(b"One. Two.", Version::V1, None).unwrap();
+        let e = back(&xliff.replace("id=\"s2\"", "id=\"x\""), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("not the next unit of the document's skeleton"),
+            "{e}"
+        );
+        let removed = xliff.replace(
+            "        <trans-unit id=\"s2\" xml:space=\"preserve\">\n          <source>Two.</source>\n        </trans-unit>\n",
+            "",
+        );
+        let e = back(&removed, None).unwrap_err().to_string();
+        assert!(
+            e.contains("unit \"s2\" of the document's skeleton is not in the file"),
+            "{e}"
+        );
+        let coded = xliff.replace(
+            "<source>Two.</source>",
+            "<source>Two.</source><target>Zwei<x id=\"1\"/>.</target>",
+        );
+        let e = back(&coded, None).unwrap_err().to_string();
+        assert!(
+            e.contains("(unit s2): the target holds an inline element <x>"),
+            "{e}"
+        );
+
+        let latin1 = make(b"One. Two.", Version::V1, Some(encoding_rs::WINDOWS_1252))
+            .unwrap()
+            .replace(
+                "<source>Two.</source>",
+                "<source>Two.</source><target>Łódź.</target>",
+            );
+        let e = back(&latin1, None).unwrap_err().to_string();
+        assert!(
+            e.contains("unit s2: 'Ł' (U+0141) cannot be written in windows-1252"),
+            "{e}"
+        );
+        assert_eq!(
+            back(&latin1, Some(UTF_8)).unwrap().0,
+            "One. Łódź.".as_bytes()
+        );
+    }
+
+    #[test]
+    fn text_xml_cannot_hold_is_refused_where_it_is() {
+        let e = make(b"Fine.\nA form\x0cfeed.\n", Version::V1, None).unwrap_err();
+        assert!(
+            e.to_string().starts_with("line 2:7: character U+000C"),
+            "{e}"
+        );
+        let e = make(b" \n\n", Version::V2, None).unwrap_err();
+        assert!(e.to_string().contains("no text"), "{e}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_text_round_trips(text in "[a-zA-Zé日 .!?,\t\r\n]{0,80}") {
+            prop_assume!(!text.trim().is_empty());
+            for version in [Version::V1, Version::V2] {
+                let xliff = make(text.as_bytes(), version, None).unwrap();
+                prop_assert_eq!(back(&xliff, None).unwrap().0, text.as_bytes());
+            }
+        }
     }
 }
