@@ -409,3 +409,120 @@ fn bad_input_is_located_and_nothing_is_written() {
         stderr(&out)
     );
 }
+
+/// OmegaT 3.6 as the CAT tool: it opens the XLIFF bitext made from a text and
+/// pre-translated (`--copy-source`: OmegaT translates the content of `<target>`s, a unit
+/// without one is invisible to it), `console-translate` fills a target from its own
+/// memory, and bitext turns OmegaT's target file into the translated text, the
+/// pre-translated sentence included. Fails (does not skip) without OmegaT.
+#[test]
+fn omegat_translates_the_xliff_and_bitext_rebuilds_the_text() {
+    use std::time::{Duration, Instant};
+    let jar = crate::cli_omegat::omegat_jar();
+    let dir = tempdir();
+    let root = dir.path().join("project");
+    for sub in [
+        "source",
+        "target",
+        "tm/auto",
+        "omegat",
+        "glossary",
+        "dictionary",
+    ] {
+        fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    let data = repo("tests/data/omegat");
+    // The project is English (EN-US) to Russian (RU-RU).
+    fs::copy(data.join("omegat.project"), root.join("omegat.project")).unwrap();
+    let config = dir.path().join("config");
+    fs::create_dir_all(&config).unwrap();
+    fs::copy(data.join("omegat.prefs"), config.join("omegat.prefs")).unwrap();
+    let tsv = dir.path().join("mem.tsv");
+    fs::write(
+        &tsv,
+        "en\tru\nThe printer is out of paper.\tВ принтере нет бумаги.\n",
+    )
+    .unwrap();
+    let tm = dir.path().join("mem.sqlite");
+    tm_cmd(&tm).arg("import").arg(&tsv).assert().success();
+    // OmegaT's own memory knows another sentence.
+    let omegat_tsv = dir.path().join("omegat.tsv");
+    fs::write(
+        &omegat_tsv,
+        "en-US\tru-RU\nOpen the tray and add paper.\tОткройте лоток и добавьте бумагу.\n",
+    )
+    .unwrap();
+    bitext()
+        .args(["--quiet", "convert"])
+        .arg(&omegat_tsv)
+        .arg(root.join("tm/auto/omegat.tmx"))
+        .assert()
+        .success();
+    let doc = dir.path().join("doc.txt");
+    let text = "Paper\n\nThe printer is out of paper. Open the tray and add paper.\n\
+                Save the document before closing.\n";
+    fs::write(&doc, text).unwrap();
+    let xlf = root.join("source/doc.xlf");
+    tm_cmd(&tm)
+        .arg("convert")
+        .arg(&doc)
+        .arg(&xlf)
+        .args(["-s", "en", "-t", "ru", "--copy-source", "--tm"])
+        .arg(&tm)
+        .assert()
+        .success();
+    xmllint(&schema("xliff-core-1.2-strict.xsd"), &xlf).unwrap();
+    let log = |name: &str| fs::File::create(dir.path().join(name)).unwrap();
+    let mut child = Command::new("java")
+        .arg("-Djava.awt.headless=true")
+        .arg("-jar")
+        .arg(&jar)
+        .arg(&root)
+        .arg("--mode=console-translate")
+        .arg(format!("--config-dir={}", config.display()))
+        .args(["--disable-project-locking", "--no-team", "--quiet"])
+        .stdin(std::process::Stdio::null())
+        .stdout(log("omegat.out"))
+        .stderr(log("omegat.err"))
+        .spawn()
+        .expect("java starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(180) {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("OmegaT did not finish in 180 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = fs::read_to_string(dir.path().join("omegat.out")).unwrap()
+        + &fs::read_to_string(dir.path().join("omegat.err")).unwrap();
+    assert!(status.success(), "OmegaT failed:\n{output}");
+    assert!(!output.contains("Exception"), "{output}");
+    let translated = root.join("target/doc.xlf");
+    assert!(
+        translated.exists(),
+        "OmegaT wrote no target file:\n{output}"
+    );
+    let back = dir.path().join("doc.ru.txt");
+    let out = bitext()
+        .arg("convert")
+        .arg(&translated)
+        .arg(&back)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&back).unwrap(),
+        "Paper\n\nВ принтере нет бумаги. Откройте лоток и добавьте бумагу.\n\
+         Save the document before closing.\n"
+    );
+    assert!(
+        stderr(&out).contains("4 segments: 2 from their target, 2 kept in the source language"),
+        "{}",
+        stderr(&out)
+    );
+}

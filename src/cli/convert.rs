@@ -98,6 +98,12 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "PATH")]
     pub tm: Option<PathBuf>,
 
+    /// Text to XLIFF: sentences without a translation get a target holding their source
+    /// (1.2 state="new"), which OmegaT, and tools like it that translate the target's
+    /// content, need.
+    #[arg(long)]
+    pub copy_source: bool,
+
     /// With --tm: lowest match percentage that fills a target (default 100).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=101), requires = "tm")]
     pub min: Option<u32>,
@@ -220,8 +226,8 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         ToFormat::Text => return super::convert_document::to_text(args, global),
         ToFormat::Units(f) => f,
     };
-    if args.tm.is_some() || args.srx.srx.is_some() {
-        bail!("--tm and --srx are for text documents converted to XLIFF");
+    if args.tm.is_some() || args.srx.srx.is_some() || args.copy_source {
+        bail!("--tm, --srx and --copy-source are for text documents converted to XLIFF");
     }
 
     let read_options = args

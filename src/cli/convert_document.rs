@@ -12,7 +12,7 @@ use super::output::Output;
 use super::pretranslate::{DocumentFormat, PretranslateArgs, PretranslateFormat};
 use super::pretranslate_document::{open, original};
 use super::Global;
-use crate::formats::xliff::{write_text, write_xliff, TextToXliff, Version};
+use crate::formats::xliff::{write_text, write_xliff, Targets, TextToXliff, Version};
 use crate::formats::Format;
 use crate::text::{count, LangTag};
 
@@ -57,6 +57,11 @@ pub fn to_xliff(args: ConvertArgs, v2: bool, global: &Global) -> Result<ExitCode
         target_lang: tgt,
         original: original(&args.input),
         encoding: args.reading.encoding.encoding,
+        targets: if args.copy_source {
+            Targets::CopySource
+        } else {
+            Targets::None
+        },
     };
     let path: Option<PathBuf> = (!is_stdio(&args.input)).then(|| args.input.clone());
     let mut out = Output::create((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
@@ -100,6 +105,7 @@ fn pretranslated(args: ConvertArgs, tm: PathBuf, v2: bool, global: &Global) -> R
             DocumentFormat::Xliff
         }),
         srx: args.srx,
+        copy_source: args.copy_source,
         output: (!is_stdio(&args.output)).then_some(args.output),
         stats_json: None,
         strict_lang: false,
@@ -114,8 +120,8 @@ fn pretranslated(args: ConvertArgs, tm: PathBuf, v2: bool, global: &Global) -> R
 /// XLIFF (made by bitext from a text) to the text document, translated.
 pub fn to_text(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
     let input = name(&args.input, "standard input");
-    if args.tm.is_some() || args.srx.srx.is_some() {
-        bail!("--tm and --srx are for text documents converted to XLIFF");
+    if args.tm.is_some() || args.srx.srx.is_some() || args.copy_source {
+        bail!("--tm, --srx and --copy-source are for text documents converted to XLIFF");
     }
     let format = match args.reading.from {
         Some(f) => Some(f),

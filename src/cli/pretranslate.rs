@@ -70,6 +70,11 @@ pub struct PretranslateArgs {
     /// An XLIFF document (made by bitext from a text) goes to `txt` too.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "format")]
     pub to: Option<DocumentFormat>,
+    /// With --to xliff or xliff2: sentences left without a translation get a target
+    /// holding their source (1.2 state="new"), which OmegaT, and tools like it that
+    /// translate the target's content, need.
+    #[arg(long, requires = "to")]
+    pub copy_source: bool,
     #[allow(missing_docs)]
     #[command(flatten)]
     pub srx: super::segment::SrxArgs,

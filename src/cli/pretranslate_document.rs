@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use super::pretranslate::{DocumentFormat, PretranslateArgs};
 use super::pretranslate_xliff::{run_made, Made};
 use super::{tm, Global};
-use crate::formats::xliff::{write_text, write_xliff, TextToXliff, Version};
+use crate::formats::xliff::{copy_sources, write_text, write_xliff, Targets, TextToXliff, Version};
 
 /// The text an XLIFF file made by bitext stands for, its targets in place.
 fn rebuild(xliff: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>> {
@@ -83,12 +83,16 @@ pub fn run(
     )?;
     drop(memory);
     let segmenter = args.srx.segmenter(&src, global)?;
+    let version = if to == DocumentFormat::Xliff2 {
+        Version::V2
+    } else {
+        Version::V1
+    };
+    // Copies of the source go into the targets left empty after the pre-translation.
+    let copy = args.copy_source && to != DocumentFormat::Txt;
     let options = TextToXliff {
-        version: if to == DocumentFormat::Xliff2 {
-            Version::V2
-        } else {
-            Version::V1
-        },
+        version,
+        targets: if copy { Targets::Empty } else { Targets::None },
         source_lang: src.clone(),
         target_lang: Some(tgt.clone()),
         original: original(&args.doc),
@@ -107,6 +111,10 @@ pub fn run(
     args.tgt_lang = Some(tgt.to_string());
     let finish: Box<dyn FnOnce(Vec<u8>) -> Result<Vec<u8>>> = match to {
         DocumentFormat::Txt => Box::new(|xliff| rebuild(xliff, None)),
+        DocumentFormat::Xliff | DocumentFormat::Xliff2 if copy => Box::new(move |xliff| {
+            let text = String::from_utf8(xliff).context("internal error: XLIFF not UTF-8")?;
+            Ok(copy_sources(&text, version).into_bytes())
+        }),
         DocumentFormat::Xliff | DocumentFormat::Xliff2 => Box::new(Ok),
     };
     let made = Made {

@@ -75,6 +75,53 @@ pub struct TextToXliff {
     pub original: String,
     /// The text's encoding when it is not UTF-8 and has no byte-order mark.
     pub encoding: Option<&'static Encoding>,
+    /// What each sentence's `<target>` is at first.
+    pub targets: Targets,
+}
+
+/// The `<target>`s [`write_xliff`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Targets {
+    /// None: the sentences are to be translated.
+    #[default]
+    None,
+    /// `<target/>`, to be filled (see [`copy_sources`]).
+    Empty,
+    /// A copy of the source (1.2 `state="new"`): OmegaT, and tools like it, translate
+    /// the target's content and do not see a unit without one.
+    CopySource,
+}
+
+/// Fills each empty `<target/>` of a file [`write_xliff`] made (with
+/// [`Targets::Empty`], then pre-translated) with a copy of its source, as
+/// [`Targets::CopySource`] would have written it.
+pub fn copy_sources(xliff: &str, version: Version) -> String {
+    const EMPTY: &str = "<target/>";
+    let open = match version {
+        Version::V1 => "<target state=\"new\">",
+        Version::V2 => "<target>",
+    };
+    let mut out = String::with_capacity(xliff.len() * 2);
+    let mut rest = 0;
+    for (at, _) in xliff.match_indices(EMPTY) {
+        // The unit's own source ends right before it; its text holds no `<`.
+        let source = xliff[..at].rfind("</source>").and_then(|end| {
+            let start = xliff[..end].rfind("<source>")? + "<source>".len();
+            xliff[end..at]
+                .trim_start_matches("</source>")
+                .trim()
+                .is_empty()
+                .then_some(&xliff[start..end])
+        });
+        let Some(source) = source else { continue };
+        out.push_str(&xliff[rest..at]);
+        out.push_str(open);
+        out.push_str(source);
+        out.push_str("</target>");
+        rest = at + EMPTY.len();
+    }
+    out.push_str(&xliff[rest..]);
+    out
 }
 
 /// What [`write_xliff`] wrote.
@@ -320,11 +367,18 @@ pub fn write_xliff<R: Read + Send + 'static, W: Write>(
                         }
                         made.segments += 1;
                         let id = format!("s{}", made.segments);
+                        let source = esc(&text);
+                        let target = match options.targets {
+                            Targets::None => String::new(),
+                            Targets::Empty => "\n          <target/>".into(),
+                            Targets::CopySource => {
+                                format!("\n          <target state=\"new\">{source}</target>")
+                            }
+                        };
                         writeln!(
                             body,
                             "        <trans-unit id=\"{id}\" xml:space=\"preserve\">\n          \
-                             <source>{}</source>\n        </trans-unit>",
-                            esc(&text)
+                             <source>{source}</source>{target}\n        </trans-unit>",
                         )
                         .map_err(io)?;
                         last_id = Some(id);
@@ -406,11 +460,16 @@ pub fn write_xliff<R: Read + Send + 'static, W: Write>(
                         }
                         ignorable(&mut out, &std::mem::take(&mut space))?;
                         made.segments += 1;
+                        let source = esc(&text);
+                        let target = match options.targets {
+                            Targets::None => String::new(),
+                            Targets::Empty => "\n        <target/>".into(),
+                            Targets::CopySource => format!("\n        <target>{source}</target>"),
+                        };
                         writeln!(
                             out,
-                            "      <segment id=\"s{}\">\n        <source>{}</source>\n      </segment>",
+                            "      <segment id=\"s{}\">\n        <source>{source}</source>{target}\n      </segment>",
                             made.segments,
-                            esc(&text)
                         )
                         .map_err(io)?;
                     }
@@ -899,7 +958,12 @@ fn emit<W: Write>(
     report: &mut RebuiltText,
 ) -> Result<()> {
     report.segments += 1;
-    match sentence.target.filter(|t| !t.trim().is_empty()) {
+    // A target that is its source (a copy for tools that translate targets) counts
+    // as not translated; the text is the same either way.
+    match sentence
+        .target
+        .filter(|t| !t.trim().is_empty() && *t != sentence.source)
+    {
         Some(target) => {
             report.translated += 1;
             if let Some(state) = sentence.unconfirmed {
@@ -1031,6 +1095,7 @@ mod tests {
             target_lang: Some(LangTag::parse("de").unwrap()),
             original: "doc.txt".into(),
             encoding,
+            targets: Targets::None,
         };
         let segmenter = Segmenter::new(&options.source_lang);
         let mut out = Vec::new();
@@ -1130,6 +1195,43 @@ mod tests {
         let (text, report) = back(&xliff, None).unwrap();
         assert_eq!(text, b"One. Zwei.");
         assert_eq!(report.unconfirmed["initial"], 1);
+    }
+
+    #[test]
+    fn source_copies_for_tools_that_translate_targets() {
+        for version in [Version::V1, Version::V2] {
+            let with = |targets: Targets| {
+                let options = TextToXliff {
+                    version,
+                    source_lang: LangTag::parse("en").unwrap(),
+                    target_lang: None,
+                    original: "doc.txt".into(),
+                    encoding: None,
+                    targets,
+                };
+                let mut out = Vec::new();
+                write_xliff(
+                    std::io::Cursor::new(TEXT.as_bytes().to_vec()),
+                    None,
+                    &Segmenter::new(&options.source_lang),
+                    &options,
+                    &mut out,
+                )
+                .unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            let copied = with(Targets::CopySource);
+            assert_eq!(copy_sources(&with(Targets::Empty), version), copied);
+            assert!(
+                copied.contains(">Three,&#13;\nwrapped.</target>"),
+                "{copied}"
+            );
+            let (text, report) = back(&copied, None).unwrap();
+            assert_eq!(text, TEXT.as_bytes());
+            // Copies are not translations.
+            assert_eq!((report.translated, report.untranslated), (0, 7));
+            assert!(report.unconfirmed.is_empty());
+        }
     }
 
     #[test]
