@@ -41,7 +41,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 /// The OmegaT jar, or a failure that says how to get it.
-fn omegat_jar() -> PathBuf {
+pub(crate) fn omegat_jar() -> PathBuf {
     let jar = std::env::var_os("BITEXT_OMEGAT_JAR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEBIAN_OMEGAT_JAR));

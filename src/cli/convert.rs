@@ -15,7 +15,8 @@ use crate::text::{count, LangTag};
 use crate::unit::TranslationUnit;
 use crate::ErrorKind;
 
-/// Convert translation units between TMX, CSV, TSV and JSON Lines.
+/// Convert translation units between TMX, CSV, TSV and JSON Lines; documents to XLIFF
+/// and back.
 ///
 /// Formats are told by the file extensions (.tmx, .csv, .tsv/.tab, .jsonl) or, for
 /// input, by the content; name them with --from and -f/--format (or --to) otherwise
@@ -29,6 +30,16 @@ use crate::ErrorKind;
 /// last_used, usage_count, score, origin, context_prev, context_next, prop:TYPE). A
 /// file without a header, such as the aligner's `source<TAB>target<TAB>score`, is read
 /// with --src-lang and --tgt-lang (or --langs).
+///
+/// A plain-text document (any other input) to XLIFF (.xlf, .xliff; .xlf2 or --to
+/// xliff2 for 2.0) is split into sentences (-s gives its language; --srx its rules):
+/// 1.2 has a <group> per paragraph and a <trans-unit> per sentence, 2.0 a <unit> per
+/// paragraph and a <segment> per sentence; the white space between them is kept, so
+/// the document can be rebuilt byte for byte. With --tm the targets are pre-translated
+/// as `bitext pretranslate` does. XLIFF made so (translated or not) to a text (.txt,
+/// --to txt) is the translated document: each sentence's target where it has one,
+/// else its source. XLIFF made by other tools is refused by name (their document is
+/// in their own skeleton).
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ConvertArgs {
@@ -41,9 +52,10 @@ pub struct ConvertArgs {
     #[command(flatten)]
     pub reading: super::InputArgs,
 
-    /// Output format (tmx, csv, tsv, jsonl); default: by the output's extension.
-    #[arg(long, short = 'f', visible_alias = "to", value_name = "FORMAT")]
-    pub format: Option<Format>,
+    /// Output format (tmx, csv, tsv, jsonl; xliff, xliff2, txt for documents); default:
+    /// by the output's extension.
+    #[arg(long, short = 'f', visible_alias = "to", value_name = "FORMAT", value_parser = parse_to)]
+    pub format: Option<ToFormat>,
 
     /// Source language: TMX `srclang`, first column of CSV/TSV, and the first column
     /// of a headerless input.
@@ -78,6 +90,65 @@ pub struct ConvertArgs {
     /// read (`verbatim`, may not validate).
     #[arg(long, value_enum, default_value_t = InlineArg::Valid)]
     pub inline: InlineArg,
+
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub srx: super::segment::SrxArgs,
+
+    /// Text to XLIFF: pre-translate from this memory (as `bitext pretranslate`).
+    #[arg(long, value_name = "PATH")]
+    pub tm: Option<PathBuf>,
+
+    /// Text to XLIFF: sentences without a translation get a target holding their source
+    /// (1.2 state="new"), which OmegaT, and tools like it that translate the target's
+    /// content, need.
+    #[arg(long)]
+    pub copy_source: bool,
+
+    /// With --tm: lowest match percentage that fills a target (default 100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=101), requires = "tm")]
+    pub min: Option<u32>,
+
+    /// XLIFF to text: the document's encoding (a WHATWG label; default: the original
+    /// document's, as the XLIFF records it).
+    #[arg(long, value_name = "LABEL", value_parser = encoding_label)]
+    pub out_encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+fn encoding_label(raw: &str) -> std::result::Result<&'static encoding_rs::Encoding, String> {
+    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
+}
+
+/// `--to`: a format of translation units, or a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToFormat {
+    /// Translation units (XLIFF: a document as XLIFF 1.2).
+    Units(Format),
+    /// A document as XLIFF 2.0.
+    Xliff2,
+    /// A plain-text document.
+    Text,
+}
+
+fn parse_to(raw: &str) -> std::result::Result<ToFormat, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "xliff2" | "xlf2" => Ok(ToFormat::Xliff2),
+        "txt" | "text" => Ok(ToFormat::Text),
+        other => other.parse::<Format>().map(ToFormat::Units).map_err(|_| {
+            format!("unknown format {raw:?} (expected tmx, csv, tsv, jsonl, xliff, xliff2 or txt)")
+        }),
+    }
+}
+
+/// The output format by the output's extension: `.xlf2` is XLIFF 2.0, `.txt` (`.text`,
+/// `.md`) a text document.
+fn to_by_path(path: &Path) -> Option<ToFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "xlf2" => Some(ToFormat::Xliff2),
+        "txt" | "text" | "md" => Some(ToFormat::Text),
+        _ => Format::from_path(path).map(ToFormat::Units),
+    }
 }
 
 /// `--inline`.
@@ -140,13 +211,25 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         None if is_stdio(&args.output) => {
             bail!("give the output format with -f/--format when writing to standard output")
         }
-        None => Format::from_path(&args.output).with_context(|| {
+        None => to_by_path(&args.output).with_context(|| {
             format!(
-                "cannot tell the output format from {:?}; give it with -f/--format (tmx, csv, tsv, jsonl)",
+                "cannot tell the output format from {:?}; give it with -f/--format (tmx, csv, \
+                 tsv, jsonl, xliff, xliff2, txt)",
                 args.output
             )
         })?,
     };
+    let to = match to {
+        ToFormat::Units(Format::Xliff) => {
+            return super::convert_document::to_xliff(args, false, global)
+        }
+        ToFormat::Xliff2 => return super::convert_document::to_xliff(args, true, global),
+        ToFormat::Text => return super::convert_document::to_text(args, global),
+        ToFormat::Units(f) => f,
+    };
+    if args.tm.is_some() || args.srx.srx.is_some() || args.copy_source {
+        bail!("--tm, --srx and --copy-source are for text documents converted to XLIFF");
+    }
 
     let read_options = args
         .reading

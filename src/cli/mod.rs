@@ -6,6 +6,7 @@ mod add;
 mod align;
 mod concordance;
 mod convert;
+mod convert_document;
 mod eval;
 mod eval_align;
 mod import;
@@ -13,6 +14,7 @@ mod interrupt;
 mod lookup;
 mod output;
 mod pretranslate;
+mod pretranslate_document;
 mod pretranslate_xliff;
 mod progress;
 mod segment;
@@ -52,9 +54,10 @@ pub enum Command {
         after_help = "Examples:\n  bitext align samples/en.txt samples/ru.txt -s en -t ru\n  bitext align en.sent zh.sent --segmented -s en -t zh -f tmx -o en-zh.tmx\n  bitext align book.en.txt book.fr.txt -s en -t fr --into memory.sqlite\n  bitext align --batch pairs.tsv --out-dir aligned --segmented"
     )]
     Align(align::AlignArgs),
-    /// Convert translation units between TMX, CSV, TSV and JSON Lines.
+    /// Convert translation units between TMX, CSV, TSV and JSON Lines; text documents to
+    /// XLIFF and back.
     #[command(
-        after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru\n  bitext convert memory.tmx - -f csv --columns tuid,note"
+        after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru\n  bitext convert samples/en.txt en.xlf -s en -t ru --tm memory.sqlite\n  bitext convert en.ru.xlf en.ru.txt\n  bitext convert memory.tmx - -f csv --columns tuid,note"
     )]
     Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
@@ -77,7 +80,7 @@ pub enum Command {
     Concordance(concordance::ConcordanceArgs),
     /// Pre-translate a document from the memory and analyse it for a quote.
     #[command(
-        after_help = "Examples:\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite\n  bitext pretranslate project.xlf --tm memory.sqlite -o project.pre.xlf"
+        after_help = "Examples:\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite\n  bitext pretranslate project.xlf --tm memory.sqlite -o project.pre.xlf\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite --to txt -o doc.ru.txt"
     )]
     Pretranslate(pretranslate::PretranslateArgs),
     /// Show what a memory holds.

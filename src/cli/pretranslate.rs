@@ -15,7 +15,6 @@ use super::tm::{self, TmArgs};
 use super::{output::Output, progress, Global};
 use crate::memory::tokens::{nfc, Analyzed};
 use crate::memory::{Hit, LookupOptions, Query};
-use crate::segment::Segmenter;
 use crate::text::Span;
 
 /// Pre-translate a document from the memory and analyse it for a quote.
@@ -61,9 +60,23 @@ pub struct PretranslateArgs {
     /// XLIFF: how many matches to record per segment (the one used first); 0: none.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub candidates: usize,
-    /// Output format of the segments.
-    #[arg(long, short = 'f', value_enum, default_value_t = PretranslateFormat::Tsv)]
+    /// What to write: the segments with their best matches (`tsv`, `jsonl`), or the
+    /// document itself: `txt` the translated text (each sentence with a match >= --min,
+    /// default 100, replaced by its translation, the others as they are, white space
+    /// and paragraphs kept); `xliff`, `xliff2` the text as XLIFF 1.2 or 2.0 with those
+    /// targets filled (as `convert --tm` makes it). An XLIFF document (made by bitext
+    /// from a text) goes to `txt` too. An XLIFF input is written as XLIFF whatever this
+    /// says.
+    #[arg(long, short = 'f', visible_alias = "to", value_enum, default_value_t = PretranslateFormat::Tsv)]
     pub format: PretranslateFormat,
+    /// With -f xliff or xliff2: sentences left without a translation get a target
+    /// holding their source (1.2 state="new"), which OmegaT, and tools like it that
+    /// translate the target's content, need.
+    #[arg(long)]
+    pub copy_source: bool,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub srx: super::segment::SrxArgs,
     /// Write the segments to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -79,13 +92,42 @@ pub struct PretranslateArgs {
     pub tm: TmArgs,
 }
 
-/// How segments are written.
+/// What `pretranslate` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PretranslateFormat {
-    /// Tab-separated, with a header row.
+    /// The segments, tab-separated, with a header row.
     Tsv,
-    /// One JSON object a segment.
+    /// The segments, one JSON object each.
     Jsonl,
+    /// The translated text.
+    Txt,
+    /// The document as XLIFF 1.2.
+    Xliff,
+    /// The document as XLIFF 2.0.
+    Xliff2,
+}
+
+impl PretranslateFormat {
+    /// The document format, if this writes the document rather than its segments.
+    pub fn document(self) -> Option<DocumentFormat> {
+        match self {
+            PretranslateFormat::Tsv | PretranslateFormat::Jsonl => None,
+            PretranslateFormat::Txt => Some(DocumentFormat::Txt),
+            PretranslateFormat::Xliff => Some(DocumentFormat::Xliff),
+            PretranslateFormat::Xliff2 => Some(DocumentFormat::Xliff2),
+        }
+    }
+}
+
+/// The documents `pretranslate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentFormat {
+    /// The translated text.
+    Txt,
+    /// XLIFF 1.2.
+    Xliff,
+    /// XLIFF 2.0.
+    Xliff2,
 }
 
 /// The match bands of the analysis, best first.
@@ -153,6 +195,13 @@ fn is_xliff(path: &std::path::Path) -> bool {
 }
 
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
+    if let Some(to) = args.format.document() {
+        let xliff = is_xliff(&args.doc);
+        return super::pretranslate_document::run(args, to, xliff, global);
+    }
+    if args.copy_source {
+        bail!("--copy-source needs -f xliff or -f xliff2 (it fills the targets of an XLIFF document)");
+    }
     if is_xliff(&args.doc) {
         return super::pretranslate_xliff::run(args, global);
     }
@@ -182,7 +231,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         raw = crate::formats::input::decode_all(raw, encoding, Some(std::path::Path::new(&name)))?
             .into_bytes();
     }
-    let segmenter = Segmenter::new(&src);
+    let segmenter = args.srx.segmenter(&src, global)?;
     let sentences: Vec<crate::segment::OwnedSentence> = segmenter
         .stream(raw.as_slice())
         .collect::<crate::Result<_>>()
@@ -233,7 +282,20 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         bands[band].segments += 1;
         bands[band].words += words as u64;
         let line = match args.format {
-            PretranslateFormat::Tsv => {
+            PretranslateFormat::Jsonl => {
+                let mut line = serde_json::to_string(&SegmentRecord {
+                    segment: i + 1,
+                    paragraph: sentence.paragraph,
+                    span: sentence.span,
+                    source: &text,
+                    words,
+                    band: BANDS[band],
+                    best: best.as_ref(),
+                })?;
+                line.push('\n');
+                line
+            }
+            _ => {
                 let cells = [
                     (i + 1).to_string(),
                     best.as_ref()
@@ -246,19 +308,6 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
                     best.as_ref().map_or(String::new(), |h| h.unit.to_string()),
                 ];
                 let mut line = cells.map(|c| tsv_cell(&c)).join("\t");
-                line.push('\n');
-                line
-            }
-            PretranslateFormat::Jsonl => {
-                let mut line = serde_json::to_string(&SegmentRecord {
-                    segment: i + 1,
-                    paragraph: sentence.paragraph,
-                    span: sentence.span,
-                    source: &text,
-                    words,
-                    band: BANDS[band],
-                    best: best.as_ref(),
-                })?;
                 line.push('\n');
                 line
             }

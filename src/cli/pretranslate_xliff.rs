@@ -24,7 +24,29 @@ fn content(v: &crate::unit::Variant) -> Content {
     }
 }
 
+/// An XLIFF file that is not `args.doc` as it is: one made from a text document
+/// (`pretranslate doc.txt --to …`, `convert doc.txt doc.xlf --tm`), and what becomes of
+/// the pre-translated XLIFF before it is written (the text document rebuilt).
+pub(super) struct Made {
+    /// The document's name, for the reports.
+    pub name: String,
+    /// The file whose errors name (`None`: made here).
+    pub path: Option<std::path::PathBuf>,
+    /// The XLIFF.
+    pub xliff: Vec<u8>,
+    /// Turns the pre-translated XLIFF into what is written.
+    pub finish: Box<dyn FnOnce(Vec<u8>) -> Result<Vec<u8>>>,
+}
+
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
+    run_made(args, global, None)
+}
+
+pub(super) fn run_made(
+    args: PretranslateArgs,
+    global: &Global,
+    made: Option<Made>,
+) -> Result<ExitCode> {
     let memory = args.tm.open_read()?;
     let tm_path = args.tm.path()?;
     let origin = format!(
@@ -33,13 +55,23 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
             .file_stem()
             .map_or_else(|| "memory".into(), |s| s.to_string_lossy())
     );
-    if args.doc.is_dir() {
-        bail!("{}: is a directory, not a document", args.doc.display());
-    }
-    let name = args.doc.display().to_string();
-    let raw =
-        std::fs::read(&args.doc).with_context(|| format!("cannot read {}", args.doc.display()))?;
-    let mut doc = XliffDocument::parse(raw, Some(&args.doc))?;
+    let (name, raw, path, finish) = match made {
+        Some(m) => (m.name, m.xliff, m.path, Some(m.finish)),
+        None => {
+            if args.doc.is_dir() {
+                bail!("{}: is a directory, not a document", args.doc.display());
+            }
+            let raw = std::fs::read(&args.doc)
+                .with_context(|| format!("cannot read {}", args.doc.display()))?;
+            (
+                args.doc.display().to_string(),
+                raw,
+                Some(args.doc.clone()),
+                None,
+            )
+        }
+    };
+    let mut doc = XliffDocument::parse(raw, path.as_deref())?;
     let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
     let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
     let (src, tgt) = tm::lookup_langs(
@@ -141,7 +173,10 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
     }
     bar.finish_and_clear();
     let changed = doc.is_changed();
-    let bytes = doc.output()?;
+    let mut bytes = doc.output()?;
+    if let Some(finish) = finish {
+        bytes = finish(bytes)?;
+    }
     let mut out = Output::create(args.output.as_deref())?;
     out.write_all(&bytes).map_err(|e| out.context(e))?;
     out.finish()?;

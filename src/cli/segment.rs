@@ -141,6 +141,19 @@ impl SrxArgs {
     }
 }
 
+impl SrxArgs {
+    /// The segmenter for `lang`: the SRX file's rules if one was given (with the
+    /// warnings of [`SrxArgs::load`] and [`warn_if_no_srx_rules`]), else the built-in.
+    pub fn segmenter(&self, lang: &LangTag, global: &Global) -> Result<Segmenter> {
+        let srx = self.load(global)?;
+        warn_if_no_srx_rules(srx.as_ref(), self.srx.as_deref(), lang, global);
+        Ok(match srx {
+            Some(rules) => Segmenter::builder(lang).srx(rules).build(),
+            None => Segmenter::new(lang),
+        })
+    }
+}
+
 /// Warns (unless quiet) when no language map of the SRX file applies to `lang`.
 pub fn warn_if_no_srx_rules(
     srx: Option<&SrxRules>,

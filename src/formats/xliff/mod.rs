@@ -35,6 +35,7 @@
 //! assert_eq!(reader.report().left_out["untranslated (empty target)"], 1);
 //! ```
 
+pub mod document;
 pub mod inline;
 pub mod patch;
 pub mod reader;
@@ -50,6 +51,9 @@ use crate::formats::{Item, ReadOptions, ReadReport, Source};
 use crate::text::LangTag;
 use crate::unit::{Context, Note, Prop, Provenance, TranslationUnit, Variant};
 
+pub use document::{
+    copy_sources, write_text, write_xliff, MadeXliff, RebuiltText, Targets, TextToXliff,
+};
 pub use inline::{Content, Version};
 pub use patch::{Change, Match, NotFilled, Skip, XliffDocument};
 pub use reader::XliffReader;
