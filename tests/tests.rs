@@ -22,4 +22,5 @@ mod cli_memory;
 mod cli_segment;
 mod cli_srx;
 mod samples;
+mod semantic_encoder;
 mod srx_rules;
