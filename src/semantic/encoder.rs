@@ -41,6 +41,9 @@ const ORDERS: [(usize, usize); 3] = [(2, 0), (3, 1), (5, 2)];
 /// Tokens per micro-batch: enough rows to keep the matrix kernel busy, few enough
 /// that the activations (about 9 KB a token) stay near the core's cache.
 pub const TOKEN_BUDGET: usize = 256;
+/// Pieces whose projection is computed at load (50 MB): the first 16,384 ids are
+/// about 75 % of the tokens of text, and the projection a quarter of the work.
+const PROJECTED_PIECES: usize = 16_384;
 
 /// One CNN branch: two convolutions over windows of n tokens (n = rows of `w1` / 256).
 #[derive(Debug)]
@@ -77,6 +80,9 @@ pub struct Encoder {
     p3: PackedB,
     d3: PackedB,
     eps: f32,
+    /// The projection (after its layernorm) of pieces `0..PROJECTED_PIECES`, PROJ
+    /// floats each: it depends on the piece alone, and these are most tokens.
+    projected: Vec<f32>,
 }
 
 /// A sentence's token features summed (after the per-token layernorm), and its
@@ -132,6 +138,9 @@ struct Scratch {
     /// Per token: the first token of its sentence and one past its last.
     bounds: Vec<(usize, usize)>,
     zero: Vec<f32>,
+    /// Tokens whose projection is not in the table, and their projections.
+    todo: Vec<usize>,
+    fresh: Vec<f32>,
 }
 
 impl Encoder {
@@ -213,7 +222,7 @@ impl Encoder {
             });
         }
         let eps = load("eps")?.scalar(&at("eps"))? as f32;
-        Ok(Encoder {
+        let mut encoder = Encoder {
             chunks,
             rows_per_chunk,
             scale,
@@ -234,7 +243,10 @@ impl Encoder {
             p3: packed("p3", HIDDEN, DIM)?,
             d3: packed("d3", DIM, DIM)?,
             eps,
-        })
+            projected: Vec::new(),
+        };
+        encoder.project_frequent();
+        Ok(encoder)
     }
 
     /// Piece ids the table has (valid ids are below this).
@@ -339,6 +351,8 @@ impl Encoder {
             h,
             bounds,
             zero,
+            todo,
+            fresh,
         } = scratch;
         feats.resize(t * FEATURES, 0.0);
         x.resize(t * PROJ, 0.0);
@@ -346,8 +360,10 @@ impl Encoder {
         zero.resize(CNN, 0.0);
         bounds.clear();
 
-        // Dequantised embeddings into the first EMB columns of each token's features.
+        // Dequantised embeddings into the first EMB columns of each token's features;
+        // the projection of frequent pieces comes from the table made at load.
         let vocab = self.vocab_size();
+        todo.clear();
         let mut r = 0;
         for s in sentences {
             let sentence = (r, r + s.len());
@@ -357,29 +373,28 @@ impl Encoder {
                     id < vocab,
                     "piece id {id} is outside the vocabulary ({vocab})"
                 );
-                let (chunk, row) = (id % CHUNKS, id / CHUNKS);
-                let q = &self.chunks[chunk][row * EMB..(row + 1) * EMB];
-                let (scale, lo) = (self.scale[chunk], self.lo[chunk]);
-                for (e, &q) in feats[r * FEATURES..r * FEATURES + EMB].iter_mut().zip(q) {
-                    *e = q as f32 * scale + lo;
+                for (e, v) in feats[r * FEATURES..][..EMB]
+                    .iter_mut()
+                    .zip(self.embedding(id))
+                {
+                    *e = v;
+                }
+                match self.projected.get(id * PROJ..(id + 1) * PROJ) {
+                    Some(row) => x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row),
+                    None => todo.push(r),
                 }
                 bounds.push(sentence);
                 r += 1;
             }
         }
 
-        // Projection + bias + layernorm over the 768 columns.
-        gemm(
-            t,
-            EMB,
-            &self.proj,
-            |r, _| &feats[r * FEATURES..r * FEATURES + EMB],
-            x,
-            PROJ,
-        );
-        for row in x.chunks_exact_mut(PROJ) {
-            add(row, &self.proj_b);
-            layernorm(row, &self.proj_ln_g, &self.proj_ln_b, self.eps);
+        // The other pieces' projections.
+        if !todo.is_empty() {
+            fresh.resize(todo.len() * PROJ, 0.0);
+            self.project(todo.len(), |i| &feats[todo[i] * FEATURES..][..EMB], fresh);
+            for (&r, row) in todo.iter().zip(fresh.chunks_exact(PROJ)) {
+                x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row);
+            }
         }
 
         for (i, br) in self.branches.iter().enumerate() {
@@ -448,6 +463,43 @@ impl Encoder {
         out
     }
 
+    /// Projection + bias + layernorm over the 768 columns of `m` embedding rows.
+    fn project<'a>(&self, m: usize, emb: impl Fn(usize) -> &'a [f32], out: &mut [f32]) {
+        gemm(m, EMB, &self.proj, |r, _| emb(r), out, PROJ);
+        for row in out.chunks_exact_mut(PROJ) {
+            add(row, &self.proj_b);
+            layernorm(row, &self.proj_ln_g, &self.proj_ln_b, self.eps);
+        }
+    }
+
+    /// The projections of pieces `0..PROJECTED_PIECES` (the most frequent: a unigram
+    /// model numbers its pieces by score), computed once in parallel.
+    fn project_frequent(&mut self) {
+        let pieces = PROJECTED_PIECES.min(self.vocab_size());
+        let mut projected = vec![0.0f32; pieces * PROJ];
+        let this = &*self;
+        projected
+            .par_chunks_mut(TOKEN_BUDGET * PROJ)
+            .enumerate()
+            .for_each(|(b, out)| {
+                let first = b * TOKEN_BUDGET;
+                let emb: Vec<f32> = (first..first + out.len() / PROJ)
+                    .flat_map(|id| this.embedding(id))
+                    .collect();
+                this.project(out.len() / PROJ, |i| &emb[i * EMB..(i + 1) * EMB], out);
+            });
+        self.projected = projected;
+    }
+
+    /// The dequantised embedding of piece `id`.
+    fn embedding(&self, id: usize) -> impl Iterator<Item = f32> + '_ {
+        let (chunk, row) = (id % CHUNKS, id / CHUNKS);
+        let (scale, lo) = (self.scale[chunk], self.lo[chunk]);
+        self.chunks[chunk][row * EMB..(row + 1) * EMB]
+            .iter()
+            .map(move |&q| q as f32 * scale + lo)
+    }
+
     /// The dense layers from summed features to normalised vectors.
     fn head(&self, features: &[&SentenceFeatures]) -> Vec<[f32; DIM]> {
         let m = features.len();
@@ -510,12 +562,27 @@ fn relu(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v = v.max(0.0));
 }
 
-/// Mean and 1/√(variance + eps) of a row.
+/// Mean and 1/√(variance + eps) of a row (its length a multiple of 16).
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = lanes_sum(row, |v| v) / n;
+    let var = lanes_sum(row, |v| (v - mean) * (v - mean)) / n;
     (mean, 1.0 / (var + eps).sqrt())
+}
+
+/// `Σ f(v)` with 16 partial sums, which the compiler turns into vector adds (a
+/// plain float sum must run in order, one add at a time).
+#[inline(always)]
+fn lanes_sum(row: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let chunks = row.chunks_exact(16);
+    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += f(v);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 fn layernorm(row: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
