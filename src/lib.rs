@@ -43,6 +43,7 @@ pub mod eval;
 pub mod formats;
 pub mod memory;
 pub mod segment;
+pub mod semantic;
 pub mod text;
 pub mod unit;
 

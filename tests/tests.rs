@@ -14,6 +14,7 @@ mod cli_xliff;
 mod cli_xliff_pretranslate;
 mod formats_props;
 mod fuzz_replay;
+mod semantic_tokenizer;
 mod tmx_corpus;
 mod util;
 
