@@ -141,6 +141,10 @@ impl Tokenizer {
             } else {
                 self.viterbi(scratch, out);
             }
+            // One huge text must not pin its lattice (17 bytes a byte) to the thread.
+            if scratch.normalized.capacity() > SCRATCH_KEPT {
+                *scratch = Scratch::default();
+            }
         });
         out.push(self.eos_id);
     }
@@ -205,6 +209,9 @@ impl Tokenizer {
         self.trie.heap_size() + self.normalizer.heap_size()
     }
 }
+
+/// The largest normalised text whose working buffers stay allocated between calls.
+const SCRATCH_KEPT: usize = 1 << 20;
 
 /// Working buffers of one encode, reused across calls on a thread.
 #[derive(Default)]
@@ -353,6 +360,15 @@ mod tests {
         t.encode_into("a", &mut out);
         t.encode_into("a", &mut out);
         assert_eq!(out, [42, 1, 3, 4, 2, 1, 3, 4, 2]);
+    }
+
+    #[test]
+    fn a_huge_text_then_a_small_one() {
+        let t = tokenizer(&[("▁", -1.0), ("a", -1.0), ("▁a", -1.5)]);
+        let ids = t.encode(&"a ".repeat(600_000));
+        assert_eq!(ids.len(), 600_002);
+        assert!(ids[1..600_001].iter().all(|&id| id == 5));
+        assert_eq!(t.encode("a"), [1, 5, 2]);
     }
 
     #[test]
