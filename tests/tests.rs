@@ -12,6 +12,7 @@ mod cli_omegat;
 mod cli_output;
 mod cli_xliff;
 mod cli_xliff_pretranslate;
+mod cli_xliff_toolkit;
 mod formats_props;
 mod fuzz_replay;
 mod tmx_corpus;

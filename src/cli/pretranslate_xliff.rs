@@ -6,16 +6,24 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use rustc_hash::FxHashSet;
 
 use super::output::Output;
 use super::pretranslate::{analysis_table, band_of, Band, PretranslateArgs, BANDS};
 use super::tm;
 use super::{progress, Global};
-use crate::formats::xliff::{Content, Match, XliffDocument};
+use crate::formats::xliff::{Content, Match, XliffStream};
 use crate::memory::tokens::{nfc, Analyzed};
 use crate::memory::{Hit, LookupOptions, Query};
+
+/// A source's hash, to count repetitions without keeping every source.
+fn hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
 
 fn content(v: &crate::unit::Variant) -> Content {
     Content {
@@ -37,25 +45,22 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         bail!("{}: is a directory, not a document", args.doc.display());
     }
     let name = args.doc.display().to_string();
-    let raw =
-        std::fs::read(&args.doc).with_context(|| format!("cannot read {}", args.doc.display()))?;
-    let mut doc = XliffDocument::parse(raw, Some(&args.doc))?;
-    let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
-    let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
-    let (src, tgt) = tm::lookup_langs(
-        &memory,
-        args.src_lang.as_deref().or(file_src.as_deref()),
-        args.tgt_lang.as_deref().or(file_tgt.as_deref()),
-        global,
-    )?;
+    // Units are read, looked up and written a batch at a time: a big file goes
+    // through in bounded memory.
+    let mut stream = XliffStream::open(&args.doc)?;
+    let size = std::fs::metadata(&args.doc).map_or(0, |m| m.len());
+    let mut out = Output::create(args.output.as_deref())?;
     let min = args.min.unwrap_or(100);
-    let options = LookupOptions {
-        target: tgt,
-        min_percent: min.min(args.candidate_min),
-        max: args.candidates.max(1),
-        strict_lang: args.strict_lang,
-        exhaustive: false,
-    };
+    let mut langs = None;
+    // An empty memory fills nothing: the file is written back as it is (and analysed),
+    // whatever its languages.
+    let empty_memory = memory.languages()?.languages.is_empty();
+    if empty_memory && !global.quiet {
+        eprintln!(
+            "bitext: warning: the memory {} holds no units: nothing can be filled",
+            tm_path.display()
+        );
+    }
     let mut bands: Vec<Band> = BANDS
         .iter()
         .map(|b| Band {
@@ -65,85 +70,140 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         .collect();
     let mut left: BTreeMap<String, u64> = BTreeMap::new();
     let (mut exact, mut fuzzy) = (0u64, 0u64);
-    let mut seen: FxHashSet<String> = FxHashSet::default();
-    // Every segment's source with its unit's file, for the context of each lookup.
-    let order: Vec<(usize, usize)> = doc
-        .units()
-        .iter()
-        .enumerate()
-        .flat_map(|(u, unit)| (0..unit.segments.len()).map(move |s| (u, s)))
-        .collect();
-    let bar = progress::bar(global, order.len() as u64, "pre-translating");
+    // Repetitions within the file, by a hash of each source (bounded memory).
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    // The last segment of the batch before: its file and source (context).
+    let mut before: Option<(usize, String)> = None;
+    let bar = progress::bar(global, size, "pre-translating (bytes)");
     let mut total = 0usize;
-    for (k, &(u, s)) in order.iter().enumerate() {
-        bar.inc(1);
-        if let Err(skip) = doc.fillable(u, s) {
-            *left.entry(skip.reason().to_string()).or_default() += 1;
-            continue;
+    let mut changed = false;
+    while let Some(mut doc) = stream.next_batch()? {
+        if langs.is_none() && !empty_memory {
+            let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
+            let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
+            let (src, tgt) = tm::lookup_langs(
+                &memory,
+                args.src_lang.as_deref().or(file_src.as_deref()),
+                args.tgt_lang.as_deref().or(file_tgt.as_deref()),
+                global,
+            )?;
+            let options = LookupOptions {
+                target: tgt,
+                min_percent: min.min(args.candidate_min),
+                max: args.candidates.max(1),
+                strict_lang: args.strict_lang,
+                exhaustive: false,
+            };
+            langs = Some((src, options));
         }
-        total += 1;
-        let units = doc.units();
-        let unit = &units[u];
-        let segment = &unit.segments[s];
-        let neighbour = |j: Option<usize>| {
-            let &(nu, ns) = order.get(j?)?;
-            (units[nu].file_index == unit.file_index)
-                .then(|| units[nu].segments[ns].source.text.clone())
-        };
-        let text = segment.source.text.clone();
-        let query = Query {
-            text: text.clone(),
-            lang: src.clone(),
-            markup: segment.source.markup.clone(),
-            prev: neighbour(k.checked_sub(1)),
-            next: neighbour(Some(k + 1)),
-        };
-        let analyzed = Analyzed::new(&text);
-        let hits: Vec<Hit> = if analyzed.is_empty() {
-            Vec::new()
-        } else {
-            memory.lookup(&query, &options)?
-        };
-        let matches: Vec<Match> = hits
+        // Every segment of the batch with its unit's file, for the context of lookups.
+        let order: Vec<(usize, usize)> = doc
+            .units()
             .iter()
-            .map(|h| Match {
-                percent: h.score.percent,
-                source: content(&h.source),
-                target: content(&h.target),
-                origin: origin.clone(),
-            })
+            .enumerate()
+            .flat_map(|(u, unit)| (0..unit.segments.len()).map(move |s| (u, s)))
             .collect();
-        let best = matches.first().filter(|m| m.percent >= min);
-        let repeated = !seen.insert(nfc(&text).into_owned());
-        let band = band_of(best.map(|m| m.percent), repeated);
-        bands[band].segments += 1;
-        bands[band].words += analyzed.word_count() as u64;
-        let rest: Vec<Match> = if args.candidates == 0 {
-            Vec::new()
-        } else {
-            let skip = usize::from(best.is_some());
-            matches
+        for (k, &(u, s)) in order.iter().enumerate() {
+            let fillable = doc.fillable(u, s);
+            let units = doc.units();
+            let unit = &units[u];
+            let segment = &unit.segments[s];
+            let file = unit.file_index;
+            let text = segment.source.text.clone();
+            let prev = match k.checked_sub(1) {
+                Some(j) => {
+                    let (pu, ps) = order[j];
+                    Some((
+                        units[pu].file_index,
+                        units[pu].segments[ps].source.text.clone(),
+                    ))
+                }
+                None => before.take(),
+            };
+            let next = match order.get(k + 1) {
+                Some(&(nu, ns)) => Some((
+                    units[nu].file_index,
+                    units[nu].segments[ns].source.text.clone(),
+                )),
+                None => doc.next_source().map(|(f, t)| (f, t.to_string())),
+            };
+            let same_file =
+                |n: Option<(usize, String)>| n.filter(|(f, _)| *f == file).map(|(_, t)| t);
+            if k + 1 == order.len() {
+                before = Some((file, text.clone()));
+            }
+            if let Err(skip) = fillable {
+                *left.entry(skip.reason().to_string()).or_default() += 1;
+                continue;
+            }
+            total += 1;
+            let analyzed = Analyzed::new(&text);
+            let hits: Vec<Hit> = match &langs {
+                Some((src, options)) if !analyzed.is_empty() => {
+                    let query = Query {
+                        text: text.clone(),
+                        lang: src.clone(),
+                        markup: segment.source.markup.clone(),
+                        prev: same_file(prev),
+                        next: same_file(next),
+                    };
+                    memory.lookup(&query, options)?
+                }
+                // An empty memory, or nothing a memory can match.
+                _ => Vec::new(),
+            };
+            let matches: Vec<Match> = hits
                 .iter()
-                .skip(skip)
-                .filter(|m| m.percent >= args.candidate_min)
-                .take(args.candidates - skip.min(args.candidates))
-                .cloned()
-                .collect()
-        };
-        match doc.fill(u, s, best, &rest)? {
-            Ok(()) => match best {
-                Some(m) if m.percent >= 100 => exact += 1,
-                Some(_) => fuzzy += 1,
-                None => {}
-            },
-            Err(why) => *left.entry(why.to_string()).or_default() += 1,
+                .map(|h| Match {
+                    percent: h.score.percent,
+                    source: content(&h.source),
+                    target: content(&h.target),
+                    origin: origin.clone(),
+                })
+                .collect();
+            let best = matches.first().filter(|m| m.percent >= min);
+            let repeated = !seen.insert(hash(&nfc(&text)));
+            let band = band_of(best.map(|m| m.percent), repeated);
+            bands[band].segments += 1;
+            bands[band].words += analyzed.word_count() as u64;
+            let rest: Vec<Match> = if args.candidates == 0 {
+                Vec::new()
+            } else {
+                let skip = usize::from(best.is_some());
+                matches
+                    .iter()
+                    .skip(skip)
+                    .filter(|m| m.percent >= args.candidate_min)
+                    .take(args.candidates - skip.min(args.candidates))
+                    .cloned()
+                    .collect()
+            };
+            match doc.fill(u, s, best, &rest)? {
+                Ok(()) => match best {
+                    Some(m) if m.percent >= 100 => exact += 1,
+                    Some(_) => fuzzy += 1,
+                    None => {}
+                },
+                Err(why) => *left.entry(why.to_string()).or_default() += 1,
+            }
         }
+        changed |= doc.is_changed();
+        let bytes = doc.output()?;
+        bar.inc(bytes.len() as u64);
+        out.write_all(&bytes).map_err(|e| out.context(e))?;
     }
+    if langs.is_none() && !empty_memory {
+        // No units: the languages are still checked against the memory.
+        tm::lookup_langs(
+            &memory,
+            args.src_lang.as_deref(),
+            args.tgt_lang.as_deref(),
+            global,
+        )?;
+    }
+    let mut rest = stream.finish()?;
+    std::io::copy(&mut rest, &mut out).map_err(|e| out.context(e))?;
     bar.finish_and_clear();
-    let changed = doc.is_changed();
-    let bytes = doc.output()?;
-    let mut out = Output::create(args.output.as_deref())?;
-    out.write_all(&bytes).map_err(|e| out.context(e))?;
     out.finish()?;
     if let Some(path) = &args.stats_json {
         let mut stats = Output::create(Some(path))?;

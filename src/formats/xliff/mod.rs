@@ -38,6 +38,7 @@
 pub mod inline;
 pub mod patch;
 pub mod reader;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -53,6 +54,7 @@ use crate::unit::{Context, Note, Prop, Provenance, TranslationUnit, Variant};
 pub use inline::{Content, Version};
 pub use patch::{Change, Match, NotFilled, Skip, XliffDocument};
 pub use reader::XliffReader;
+pub use stream::XliffStream;
 
 /// Property types under which a unit read from XLIFF keeps what the file said.
 pub const PROP_STATE: &str = "x-xliff-state";
@@ -150,6 +152,8 @@ pub struct XliffUnit {
     pub provenance: Provenance,
     /// The byte range of its start tag (offsets as for [`TargetPlace`]).
     pub start_tag: Range<u64>,
+    /// The offset just after its end tag.
+    pub end: u64,
 }
 
 /// Which states count as translated (imported).

@@ -62,6 +62,8 @@ pub struct XliffReader {
     /// Spans are file byte offsets (the file is UTF-8).
     spans_in_file: bool,
     frames: Vec<Frame>,
+    /// The root element's start tag.
+    root: Option<Elem>,
     /// The root's languages (2.x).
     root_src: Option<String>,
     root_tgt: Option<String>,
@@ -140,6 +142,7 @@ impl XliffReader {
             offset_base: bom.map_or(0, |(_, len)| len as u64),
             spans_in_file: utf8,
             frames: Vec::new(),
+            root: None,
             root_src: None,
             root_tgt: None,
             file_index: 0,
@@ -162,6 +165,11 @@ impl XliffReader {
     /// XLIFF 1.x or 2.x.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// The root element's start tag.
+    pub(crate) fn root_elem(&self) -> Option<&Elem> {
+        self.root.as_ref()
     }
 
     /// True if the spans of [`TargetPlace`] are byte offsets in the file (it is
@@ -308,6 +316,7 @@ impl XliffReader {
     }
 
     fn root(&mut self, e: &Elem) -> Result<()> {
+        self.root = Some(e.clone());
         let mut version = None;
         for (key, value) in e.attributes() {
             match key.as_str() {
@@ -583,6 +592,7 @@ impl XliffReader {
             segments: Vec::new(),
             provenance,
             start_tag: self.offset(self.event_start)..self.offset(self.xml.buffer_position()),
+            end: 0,
         }
     }
 
@@ -688,6 +698,7 @@ impl XliffReader {
                 _ => {}
             }
         }
+        unit.end = self.offset(self.xml.buffer_position());
         let unit_location = location.clone().with_unit(
             unit.id
                 .clone()
@@ -887,6 +898,7 @@ impl XliffReader {
                 _ => {}
             }
         }
+        unit.end = self.offset(self.xml.buffer_position());
         for what in dropped {
             report.not_kept(what);
         }
