@@ -3,7 +3,7 @@
 //! output valid against the OASIS schemas; real files unchanged when nothing matches.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bitext::formats::xliff::{Content, Match, XliffDocument};
@@ -185,6 +185,23 @@ pub(crate) fn memory(dir: &Path, xlf: &str) -> std::path::PathBuf {
     tm
 }
 
+/// Pre-translates `doc` (written as `dir/name`) from a memory of `mem` (`dir/mem.sqlite`)
+/// with `--min 70`: the input's and the output's paths.
+pub(crate) fn pretranslated(dir: &Path, mem: &str, name: &str, doc: &str) -> (PathBuf, PathBuf) {
+    let tm = memory(dir, mem);
+    let input = dir.join(name);
+    fs::write(&input, doc).unwrap();
+    let out = dir.join(format!("out-{name}"));
+    tm_cmd(&tm)
+        .arg("pretranslate")
+        .arg(&input)
+        .args(["--min", "70", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    (input, out)
+}
+
 #[test]
 fn xliff_1_2_exact_and_fuzzy_with_codes() {
     let dir = tempdir();
@@ -273,17 +290,7 @@ fn xliff_1_2_codes_not_mapped_leave_the_target() {
 #[test]
 fn xliff_2_fills_segments_and_records_matches() {
     let dir = tempdir();
-    let tm = memory(dir.path(), MEM_2);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, DOC_2).unwrap();
-    let out = dir.path().join("out.xlf");
-    tm_cmd(&tm)
-        .arg("pretranslate")
-        .arg(&doc)
-        .args(["--min", "70", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    let (_, out) = pretranslated(dir.path(), MEM_2, "doc.xlf", DOC_2);
     assert_eq!(fs::read_to_string(&out).unwrap(), OUT_2);
     xmllint(&schema_2(dir.path()), &out).unwrap();
 }
@@ -636,17 +643,8 @@ const OUT_SEG: &str = r##"<?xml version="1.0" encoding="utf-8"?>
 #[test]
 fn segmented_units_filled_in_their_mrks_with_tool_status() {
     let dir = tempdir();
-    let tm = memory(dir.path(), MEM_12);
-    let doc = dir.path().join("doc.sdlxliff");
-    fs::write(&doc, DOC_SEG).unwrap();
-    let out = dir.path().join("out.sdlxliff");
-    tm_cmd(&tm)
-        .arg("pretranslate")
-        .arg(&doc)
-        .args(["--min", "70", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    let (_, out) = pretranslated(dir.path(), MEM_12, "doc.sdlxliff", DOC_SEG);
+    let tm = dir.path().join("mem.sqlite");
     let text = fs::read_to_string(&out).unwrap();
     assert_eq!(text, OUT_SEG);
     let transitional = shared("data/xliff/schemas/xliff-core-1.2-transitional.xsd");

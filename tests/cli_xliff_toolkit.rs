@@ -11,7 +11,7 @@ use std::process::Command;
 
 use bitext::formats::xliff::{Content, Match, XliffDocument};
 
-use crate::util::{repo, shared, tempdir, tm_cmd};
+use crate::util::{repo, shared, tempdir};
 
 /// The virtual environment's Python, with translate-toolkit installed in it.
 fn toolkit_python() -> PathBuf {
@@ -240,7 +240,7 @@ fn compare(
 
 #[test]
 fn translate_toolkit_reads_what_pretranslate_writes() {
-    use crate::cli_xliff_pretranslate::{memory, DOC_12, DOC_2, DOC_SEG, MEM_12, MEM_2};
+    use crate::cli_xliff_pretranslate::{pretranslated, DOC_12, DOC_2, DOC_SEG, MEM_12, MEM_2};
     let python = toolkit_python();
     let dir = tempdir();
     let mut pairs: Vec<(String, PathBuf, PathBuf)> = Vec::new();
@@ -252,17 +252,7 @@ fn translate_toolkit_reads_what_pretranslate_writes() {
     ] {
         let sub = dir.path().join(name.replace('.', "-"));
         fs::create_dir(&sub).unwrap();
-        let tm = memory(&sub, mem);
-        let input = sub.join(name);
-        let output = sub.join(format!("out-{name}"));
-        fs::write(&input, doc).unwrap();
-        tm_cmd(&tm)
-            .arg("pretranslate")
-            .arg(&input)
-            .args(["--min", "70", "-o"])
-            .arg(&output)
-            .assert()
-            .success();
+        let (input, output) = pretranslated(&sub, mem, name, doc);
         pairs.push((name.to_string(), input, output));
     }
     // Every real file with each fillable segment filled (its source as target).

@@ -43,7 +43,7 @@ use super::{TargetPlace, XliffUnit};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::formats::input;
 use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference, TagKind};
-use crate::formats::tmx::reader::parse_attributes;
+use crate::formats::xml::parse_attributes;
 use crate::formats::ReadReport;
 
 /// The matches module's namespace.
