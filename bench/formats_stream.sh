@@ -4,11 +4,16 @@
 # `bitext convert` TMX -> JSON Lines, JSON Lines -> TMX, and TMX -> TSV, printing units/s,
 # MB/s and the peak resident memory of each run (constant memory = streaming).
 # Usage: bench/formats_stream.sh [COPIES]   (needs /usr/bin/time; writes under $TMPDIR)
+# BITEXT_BIN=path: time that binary (another build, for an A/B) instead of this tree's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies="${1:-20}"
-cargo build --release --quiet
-bin="$PWD/target/release/bitext"
+if [ -n "${BITEXT_BIN:-}" ]; then
+  bin="$BITEXT_BIN"
+else
+  cargo build --release --quiet
+  bin="$PWD/target/release/bitext"
+fi
 corpus="../shared/data/corpus/en_ru.tsv"
 work="$(mktemp -d "${TMPDIR:-/tmp}/bitext-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

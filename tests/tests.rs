@@ -13,6 +13,7 @@ mod cli_output;
 mod cli_xliff;
 mod cli_xliff_document;
 mod cli_xliff_pretranslate;
+mod cli_xliff_toolkit;
 mod formats_props;
 mod fuzz_replay;
 mod semantic_tokenizer;

@@ -59,16 +59,14 @@ pub fn run(
     if is_xliff {
         if to != DocumentFormat::Txt {
             bail!(
-                "{name} is XLIFF already: leave out --to to pre-translate it as it is, or give \
-                 --to txt for the translated text it stands for"
+                "{name} is XLIFF already: leave out -f/--format to pre-translate it as it is, \
+                 or give -f txt for the translated text it stands for"
             );
         }
-        let raw = std::fs::read(&args.doc).with_context(|| format!("cannot read {name}"))?;
         let path = args.doc.clone();
         let made = Made {
             name,
-            path: Some(path.clone()),
-            xliff: raw,
+            xliff: None,
             finish: Box::new(move |xliff| rebuild(xliff, Some(&path))),
         };
         return run_made(args, global, Some(made));
@@ -119,8 +117,7 @@ pub fn run(
     };
     let made = Made {
         name,
-        path: None,
-        xliff,
+        xliff: Some(xliff),
         finish,
     };
     run_made(args, global, Some(made))

@@ -13,9 +13,17 @@ use super::output::Output;
 use super::pretranslate::{analysis_table, band_of, Band, PretranslateArgs, BANDS};
 use super::tm;
 use super::{progress, Global};
-use crate::formats::xliff::{Content, Match, XliffDocument};
+use crate::formats::xliff::{Content, Match, XliffStream};
 use crate::memory::tokens::{nfc, Analyzed};
 use crate::memory::{Hit, LookupOptions, Query};
+
+/// A source's hash, to count repetitions without keeping every source.
+fn hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
 
 fn content(v: &crate::unit::Variant) -> Content {
     Content {
@@ -25,15 +33,13 @@ fn content(v: &crate::unit::Variant) -> Content {
 }
 
 /// An XLIFF file that is not `args.doc` as it is: one made from a text document
-/// (`pretranslate doc.txt --to …`, `convert doc.txt doc.xlf --tm`), and what becomes of
+/// (`pretranslate doc.txt -f …`, `convert doc.txt doc.xlf --tm`), and what becomes of
 /// the pre-translated XLIFF before it is written (the text document rebuilt).
 pub(super) struct Made {
     /// The document's name, for the reports.
     pub name: String,
-    /// The file whose errors name (`None`: made here).
-    pub path: Option<std::path::PathBuf>,
-    /// The XLIFF.
-    pub xliff: Vec<u8>,
+    /// The XLIFF (`None`: `args.doc` itself).
+    pub xliff: Option<Vec<u8>>,
     /// Turns the pre-translated XLIFF into what is written.
     pub finish: Box<dyn FnOnce(Vec<u8>) -> Result<Vec<u8>>>,
 }
@@ -42,6 +48,9 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
     run_made(args, global, None)
 }
 
+/// Pre-translates `args.doc`, or the XLIFF `made` from it. A made XLIFF goes through
+/// the same streaming path by way of a temporary file, and so does its output, which
+/// `made.finish` then turns into what is written.
 pub(super) fn run_made(
     args: PretranslateArgs,
     global: &Global,
@@ -55,39 +64,49 @@ pub(super) fn run_made(
             .file_stem()
             .map_or_else(|| "memory".into(), |s| s.to_string_lossy())
     );
-    let (name, raw, path, finish) = match made {
-        Some(m) => (m.name, m.xliff, m.path, Some(m.finish)),
+    let (name, input, made) = match made {
+        Some(m) => {
+            let input = match &m.xliff {
+                Some(xliff) => {
+                    let mut input =
+                        tempfile::NamedTempFile::new().context("cannot make a temporary file")?;
+                    input
+                        .write_all(xliff)
+                        .context("cannot write a temporary file")?;
+                    Some(input)
+                }
+                None => None,
+            };
+            let output = tempfile::NamedTempFile::new().context("cannot make a temporary file")?;
+            (m.name, input, Some((m.finish, output)))
+        }
         None => {
             if args.doc.is_dir() {
                 bail!("{}: is a directory, not a document", args.doc.display());
             }
-            let raw = std::fs::read(&args.doc)
-                .with_context(|| format!("cannot read {}", args.doc.display()))?;
-            (
-                args.doc.display().to_string(),
-                raw,
-                Some(args.doc.clone()),
-                None,
-            )
+            (args.doc.display().to_string(), None, None)
         }
     };
-    let mut doc = XliffDocument::parse(raw, path.as_deref())?;
-    let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
-    let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
-    let (src, tgt) = tm::lookup_langs(
-        &memory,
-        args.src_lang.as_deref().or(file_src.as_deref()),
-        args.tgt_lang.as_deref().or(file_tgt.as_deref()),
-        global,
-    )?;
+    let input_path = input.as_ref().map_or(args.doc.as_path(), |t| t.path());
+    // Units are read, looked up and written a batch at a time: a big file goes
+    // through in bounded memory.
+    let mut stream = XliffStream::open(input_path)?;
+    let size = std::fs::metadata(input_path).map_or(0, |m| m.len());
+    let mut out = Output::create(match &made {
+        Some((_, output)) => Some(output.path()),
+        None => args.output.as_deref(),
+    })?;
     let min = args.min.unwrap_or(100);
-    let options = LookupOptions {
-        target: tgt,
-        min_percent: min.min(args.candidate_min),
-        max: args.candidates.max(1),
-        strict_lang: args.strict_lang,
-        exhaustive: false,
-    };
+    let mut langs = None;
+    // An empty memory fills nothing: the file is written back as it is (and analysed),
+    // whatever its languages.
+    let empty_memory = memory.languages()?.languages.is_empty();
+    if empty_memory && !global.quiet {
+        eprintln!(
+            "bitext: warning: the memory {} holds no units: nothing can be filled",
+            tm_path.display()
+        );
+    }
     let mut bands: Vec<Band> = BANDS
         .iter()
         .map(|b| Band {
@@ -97,89 +116,148 @@ pub(super) fn run_made(
         .collect();
     let mut left: BTreeMap<String, u64> = BTreeMap::new();
     let (mut exact, mut fuzzy) = (0u64, 0u64);
-    let mut seen: FxHashSet<String> = FxHashSet::default();
-    // Every segment's source with its unit's file, for the context of each lookup.
-    let order: Vec<(usize, usize)> = doc
-        .units()
-        .iter()
-        .enumerate()
-        .flat_map(|(u, unit)| (0..unit.segments.len()).map(move |s| (u, s)))
-        .collect();
-    let bar = progress::bar(global, order.len() as u64, "pre-translating");
+    // Repetitions within the file, by a hash of each source (bounded memory).
+    let mut seen: FxHashSet<u64> = FxHashSet::default();
+    // The last segment of the batch before: its file and source (context).
+    let mut before: Option<(usize, String)> = None;
+    let bar = progress::bar(global, size, "pre-translating (bytes)");
     let mut total = 0usize;
-    for (k, &(u, s)) in order.iter().enumerate() {
-        bar.inc(1);
-        if let Err(skip) = doc.fillable(u, s) {
-            *left.entry(skip.reason().to_string()).or_default() += 1;
-            continue;
+    let mut changed = false;
+    while let Some(mut doc) = stream.next_batch()? {
+        if langs.is_none() && !empty_memory {
+            let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
+            let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
+            let (src, tgt) = tm::lookup_langs(
+                &memory,
+                args.src_lang.as_deref().or(file_src.as_deref()),
+                args.tgt_lang.as_deref().or(file_tgt.as_deref()),
+                global,
+            )?;
+            let options = LookupOptions {
+                target: tgt,
+                min_percent: min.min(args.candidate_min),
+                max: args.candidates.max(1),
+                strict_lang: args.strict_lang,
+                exhaustive: false,
+            };
+            langs = Some((src, options));
         }
-        total += 1;
-        let units = doc.units();
-        let unit = &units[u];
-        let segment = &unit.segments[s];
-        let neighbour = |j: Option<usize>| {
-            let &(nu, ns) = order.get(j?)?;
-            (units[nu].file_index == unit.file_index)
-                .then(|| units[nu].segments[ns].source.text.clone())
-        };
-        let text = segment.source.text.clone();
-        let query = Query {
-            text: text.clone(),
-            lang: src.clone(),
-            markup: segment.source.markup.clone(),
-            prev: neighbour(k.checked_sub(1)),
-            next: neighbour(Some(k + 1)),
-        };
-        let analyzed = Analyzed::new(&text);
-        let hits: Vec<Hit> = if analyzed.is_empty() {
-            Vec::new()
-        } else {
-            memory.lookup(&query, &options)?
-        };
-        let matches: Vec<Match> = hits
+        // Every segment of the batch with its unit's file, for the context of lookups.
+        let order: Vec<(usize, usize)> = doc
+            .units()
             .iter()
-            .map(|h| Match {
-                percent: h.score.percent,
-                source: content(&h.source),
-                target: content(&h.target),
-                origin: origin.clone(),
-            })
+            .enumerate()
+            .flat_map(|(u, unit)| (0..unit.segments.len()).map(move |s| (u, s)))
             .collect();
-        let best = matches.first().filter(|m| m.percent >= min);
-        let repeated = !seen.insert(nfc(&text).into_owned());
-        let band = band_of(best.map(|m| m.percent), repeated);
-        bands[band].segments += 1;
-        bands[band].words += analyzed.word_count() as u64;
-        let rest: Vec<Match> = if args.candidates == 0 {
-            Vec::new()
-        } else {
-            let skip = usize::from(best.is_some());
-            matches
+        for (k, &(u, s)) in order.iter().enumerate() {
+            let fillable = doc.fillable(u, s);
+            let units = doc.units();
+            let unit = &units[u];
+            let segment = &unit.segments[s];
+            let file = unit.file_index;
+            let text = segment.source.text.clone();
+            let prev = match k.checked_sub(1) {
+                Some(j) => {
+                    let (pu, ps) = order[j];
+                    Some((
+                        units[pu].file_index,
+                        units[pu].segments[ps].source.text.clone(),
+                    ))
+                }
+                None => before.take(),
+            };
+            let next = match order.get(k + 1) {
+                Some(&(nu, ns)) => Some((
+                    units[nu].file_index,
+                    units[nu].segments[ns].source.text.clone(),
+                )),
+                None => doc.next_source().map(|(f, t)| (f, t.to_string())),
+            };
+            let same_file =
+                |n: Option<(usize, String)>| n.filter(|(f, _)| *f == file).map(|(_, t)| t);
+            if k + 1 == order.len() {
+                before = Some((file, text.clone()));
+            }
+            if let Err(skip) = fillable {
+                *left.entry(skip.reason().to_string()).or_default() += 1;
+                continue;
+            }
+            total += 1;
+            let analyzed = Analyzed::new(&text);
+            let hits: Vec<Hit> = match &langs {
+                Some((src, options)) if !analyzed.is_empty() => {
+                    let query = Query {
+                        text: text.clone(),
+                        lang: src.clone(),
+                        markup: segment.source.markup.clone(),
+                        prev: same_file(prev),
+                        next: same_file(next),
+                    };
+                    memory.lookup(&query, options)?
+                }
+                // An empty memory, or nothing a memory can match.
+                _ => Vec::new(),
+            };
+            let matches: Vec<Match> = hits
                 .iter()
-                .skip(skip)
-                .filter(|m| m.percent >= args.candidate_min)
-                .take(args.candidates - skip.min(args.candidates))
-                .cloned()
-                .collect()
-        };
-        match doc.fill(u, s, best, &rest)? {
-            Ok(()) => match best {
-                Some(m) if m.percent >= 100 => exact += 1,
-                Some(_) => fuzzy += 1,
-                None => {}
-            },
-            Err(why) => *left.entry(why.to_string()).or_default() += 1,
+                .map(|h| Match {
+                    percent: h.score.percent,
+                    source: content(&h.source),
+                    target: content(&h.target),
+                    origin: origin.clone(),
+                })
+                .collect();
+            let best = matches.first().filter(|m| m.percent >= min);
+            let repeated = !seen.insert(hash(&nfc(&text)));
+            let band = band_of(best.map(|m| m.percent), repeated);
+            bands[band].segments += 1;
+            bands[band].words += analyzed.word_count() as u64;
+            let rest: Vec<Match> = if args.candidates == 0 {
+                Vec::new()
+            } else {
+                let skip = usize::from(best.is_some());
+                matches
+                    .iter()
+                    .skip(skip)
+                    .filter(|m| m.percent >= args.candidate_min)
+                    .take(args.candidates - skip.min(args.candidates))
+                    .cloned()
+                    .collect()
+            };
+            match doc.fill(u, s, best, &rest)? {
+                Ok(()) => match best {
+                    Some(m) if m.percent >= 100 => exact += 1,
+                    Some(_) => fuzzy += 1,
+                    None => {}
+                },
+                Err(why) => *left.entry(why.to_string()).or_default() += 1,
+            }
         }
+        changed |= doc.is_changed();
+        let bytes = doc.output()?;
+        bar.inc(bytes.len() as u64);
+        out.write_all(&bytes).map_err(|e| out.context(e))?;
     }
+    if langs.is_none() && !empty_memory {
+        // No units: the languages are still checked against the memory.
+        tm::lookup_langs(
+            &memory,
+            args.src_lang.as_deref(),
+            args.tgt_lang.as_deref(),
+            global,
+        )?;
+    }
+    let mut rest = stream.finish()?;
+    std::io::copy(&mut rest, &mut out).map_err(|e| out.context(e))?;
     bar.finish_and_clear();
-    let changed = doc.is_changed();
-    let mut bytes = doc.output()?;
-    if let Some(finish) = finish {
-        bytes = finish(bytes)?;
-    }
-    let mut out = Output::create(args.output.as_deref())?;
-    out.write_all(&bytes).map_err(|e| out.context(e))?;
     out.finish()?;
+    if let Some((finish, output)) = made {
+        let xliff = std::fs::read(output.path()).context("cannot read a temporary file")?;
+        let bytes = finish(xliff)?;
+        let mut out = Output::create(args.output.as_deref())?;
+        out.write_all(&bytes).map_err(|e| out.context(e))?;
+        out.finish()?;
+    }
     if let Some(path) = &args.stats_json {
         let mut stats = Output::create(Some(path))?;
         let json = serde_json::json!({

@@ -32,6 +32,7 @@ pub(crate) mod input;
 pub mod jsonl;
 pub mod tmx;
 pub mod xliff;
+pub(crate) mod xml;
 
 use std::collections::BTreeMap;
 use std::fmt;

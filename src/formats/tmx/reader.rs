@@ -11,20 +11,17 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
-
 use super::inline::{self, resolve_reference};
 use super::{parse_tmx_date, TmxHeader};
 use crate::error::{Error, Location, Result};
-use crate::formats::input::{self, Head, TextInput};
+use crate::formats::input::{self, Head};
+use crate::formats::xml::normalize_eol;
+use crate::formats::xml::{Elem, Ev, XmlEvents};
 use crate::formats::{Item, ReadOptions, ReadReport, Source};
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, Provenance, TranslationUnit, Variant};
 
-/// Elements nested deeper than this are refused (real TMX needs about ten levels).
-pub const MAX_DEPTH: usize = 1000;
+pub use crate::formats::xml::MAX_DEPTH;
 
 /// Namespaces starting with this are TMX's (`http://www.lisa.org/tmx14`).
 const TMX_NAMESPACE: &str = "http://www.lisa.org/tmx";
@@ -36,114 +33,21 @@ pub(crate) const PROP_SCORE: &str = "x-bitext-score";
 pub(crate) const PROP_CONTEXT_PREV: &str = "x-bitext-context-prev";
 pub(crate) const PROP_CONTEXT_NEXT: &str = "x-bitext-context-next";
 
-type Input = TextInput<Box<dyn Read + Send>>;
-
-/// An element's start tag, owned.
-struct Elem {
-    /// In the TMX namespace (or in none).
-    tmx: bool,
-    /// The content between `<` and `>` (or `/>`).
-    raw: String,
-    name_len: usize,
-}
-
-impl Elem {
-    fn name(&self) -> &str {
-        &self.raw[..self.name_len]
-    }
-
-    fn local(&self) -> &str {
-        let name = self.name();
-        name.rsplit(':').next().unwrap_or(name)
-    }
-
-    fn is(&self, local: &str) -> bool {
-        self.tmx && self.local() == local
-    }
-}
-
-/// An XML event, owned, so the reader can be used while handling it.
-enum Ev {
-    Start(Elem),
-    Empty(Elem),
-    End(String),
-    Text(String),
-    Ref(String),
-    CData(String),
-    /// A comment or processing instruction, as written.
-    Other(String),
-    Prolog,
-    Eof,
-}
-
 /// Reads TMX.
 pub(crate) struct TmxReader {
-    xml: NsReader<Input>,
-    buf: Vec<u8>,
-    path: Option<PathBuf>,
+    xml: XmlEvents,
     header: TmxHeader,
     header_src: Option<LangTag>,
     /// The caller's source language, for units the file gives none (`*all*`).
     fallback_src: Option<LangTag>,
-    /// Open elements.
-    depth: usize,
-    /// Where the last event started (decoded bytes).
-    event_start: u64,
     /// Depth of the element whose children are the units (`body`).
     body_depth: usize,
     ordinal: u64,
     finished: bool,
-    /// Set when the input ended in the middle of the document (it was cut off): the
-    /// units read before are complete.
-    cut: std::cell::Cell<bool>,
     /// The name of the unit being read (`tuid`, else `#ordinal`), for a cut inside it.
     current: Option<String>,
     /// Warnings and not-kept counts from reading the header.
     early: Option<ReadReport>,
-}
-
-fn attributes(elem: &Elem) -> std::result::Result<Vec<(String, String)>, String> {
-    parse_attributes(&elem.raw, elem.name_len)
-}
-
-/// The attributes of a start tag's content (`raw`: between `<` and `>`, the name
-/// `name_len` bytes long), values normalised; an undefined entity or a character XML
-/// 1.0 does not allow is an error (the message). Shared with the XLIFF reader.
-pub(crate) fn parse_attributes(
-    raw: &str,
-    name_len: usize,
-) -> std::result::Result<Vec<(String, String)>, String> {
-    let start = BytesStart::from_content(raw, name_len);
-    let mut out = Vec::new();
-    for attr in start.attributes() {
-        let attr = attr.map_err(|e| format!("malformed attribute: {e}"))?;
-        let value =
-            attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|e| match e {
-                    quick_xml::Error::Escape(
-                        quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
-                    ) => format!(
-                        "undefined entity &{name}; (entities declared in a DTD are never expanded)"
-                    ),
-                    e => format!("bad attribute value: {e}"),
-                })?;
-        if let Some(c) = value.chars().find(|&c| !inline::is_xml_char(c)) {
-            return Err(format!(
-                "attribute {} holds U+{:04X}, which XML 1.0 does not allow",
-                attr.key.0, c as u32
-            ));
-        }
-        out.push((attr.key.0.to_string(), value.into_owned()));
-    }
-    Ok(out)
-}
-
-pub(crate) fn normalize_eol(text: &str, out: &mut String) {
-    if text.contains('\r') {
-        out.push_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
-    } else {
-        out.push_str(text);
-    }
 }
 
 impl TmxReader {
@@ -158,30 +62,20 @@ impl TmxReader {
             None => e,
         };
         let (text, warning) = input::decode_xml(prefix, head, options.encoding).map_err(located)?;
-        let mut xml = NsReader::from_reader(text);
-        let config = xml.config_mut();
-        config.check_end_names = true;
-        config.expand_empty_elements = false;
-        config.trim_text(false);
-        config.allow_dangling_amp = false;
+        let xml = XmlEvents::new(text, path, TMX_NAMESPACE, "a translation memory", false);
         let mut reader = TmxReader {
             xml,
-            buf: Vec::with_capacity(4096),
-            path,
             header: TmxHeader::default(),
             header_src: None,
             fallback_src: options.source_lang.clone(),
-            depth: 0,
-            event_start: 0,
             body_depth: 0,
             ordinal: 0,
             finished: false,
-            cut: std::cell::Cell::new(false),
             current: None,
             early: Some(ReadReport::default()),
         };
         if let Some(w) = warning {
-            let location = reader.location_at(0);
+            let location = reader.xml.location_at(0);
             reader.early_report().warn(location, w);
         }
         reader.read_prolog()?;
@@ -192,112 +86,19 @@ impl TmxReader {
         self.early.get_or_insert_with(ReadReport::default)
     }
 
-    fn location_at(&self, pos: u64) -> Location {
-        let (line, column) = self.xml.get_ref().position(pos);
-        Location {
-            path: self.path.clone(),
-            line: Some(line),
-            column,
-            unit: None,
-        }
-    }
-
-    fn here(&self) -> Location {
-        self.location_at(self.event_start)
-    }
-
-    fn syntax(&self, message: impl Into<String>) -> Error {
-        Error::syntax(message, self.here())
-    }
-
-    fn xml_error(&self, err: quick_xml::Error) -> Error {
-        match err {
-            quick_xml::Error::Io(io) => {
-                if let Some(located) = input::located_input_error(&io, self.path.as_deref()) {
-                    return located;
-                }
-                Error::io(
-                    std::io::Error::new(io.kind(), io.to_string()),
-                    self.path.as_deref(),
-                )
-            }
-            other => {
-                if let quick_xml::Error::Syntax(e) = &other {
-                    use quick_xml::errors::SyntaxError as S;
-                    // Each of these means the input ended inside a piece of markup.
-                    if !matches!(e, S::InvalidBangMarkup) {
-                        self.cut.set(true);
-                    }
-                }
-                Error::syntax(
-                    format!("malformed XML: {other}"),
-                    self.location_at(self.xml.error_position()),
-                )
-            }
-        }
-    }
-
-    fn next_event(&mut self) -> Result<Ev> {
-        self.buf.clear();
-        self.event_start = self.xml.buffer_position();
-        let (ns, event) = match self.xml.read_resolved_event_into(&mut self.buf) {
-            Ok(pair) => pair,
-            Err(e) => return Err(self.xml_error(e)),
-        };
-        let tmx = match ns {
-            ResolveResult::Unbound => true,
-            ResolveResult::Bound(ns) => ns.0.starts_with(TMX_NAMESPACE),
-            ResolveResult::Unknown(_) => false,
-        };
-        let elem = |e: &BytesStart<'_>| Elem {
-            tmx,
-            raw: e.to_string(),
-            name_len: e.name().0.len(),
-        };
-        let ev = match event {
-            Event::Start(e) => {
-                let elem = elem(&e);
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    return Err(self.syntax(format!(
-                        "elements nested more than {MAX_DEPTH} deep: not a translation memory"
-                    )));
-                }
-                Ev::Start(elem)
-            }
-            Event::Empty(e) => Ev::Empty(elem(&e)),
-            Event::End(e) => {
-                self.depth = self.depth.saturating_sub(1);
-                Ev::End(e.name().0.to_string())
-            }
-            Event::Text(t) => Ev::Text(t.to_string()),
-            Event::GeneralRef(r) => Ev::Ref(r.to_string()),
-            Event::CData(c) => Ev::CData(c.to_string()),
-            Event::Comment(_) | Event::PI(_) => Ev::Other(inline::raw_event(&event)),
-            Event::Decl(_) | Event::DocType(_) => Ev::Prolog,
-            Event::Eof => Ev::Eof,
-        };
-        Ok(ev)
-    }
-
-    fn truncated(&self, inside: &str) -> Error {
-        self.cut.set(true);
-        self.syntax(format!(
-            "the file ends inside <{inside}>: it is truncated or not well-formed"
-        ))
-    }
-
     /// Reads up to the start of `<body>`, taking in the root and the header.
     fn read_prolog(&mut self) -> Result<()> {
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Prolog | Ev::Other(_) => {}
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) => {
-                    return Err(self.syntax("text before the root element: not an XML file"))
+                    return Err(self
+                        .xml
+                        .syntax("text before the root element: not an XML file"))
                 }
                 Ev::Start(root) if root.local() == "tmx" => {
-                    let attrs = attributes(&root).map_err(|m| self.syntax(m))?;
+                    let attrs = root.try_attributes().map_err(|m| self.xml.syntax(m))?;
                     for (key, value) in attrs {
                         if key == "version" {
                             self.header.version = Some(value);
@@ -308,21 +109,23 @@ impl TmxReader {
                     break;
                 }
                 Ev::Empty(root) if root.local() == "tmx" => {
-                    return Err(self.syntax("<tmx/> is empty: no header and no body"))
+                    return Err(self.xml.syntax("<tmx/> is empty: no header and no body"))
                 }
                 Ev::Start(root) | Ev::Empty(root) => {
-                    return Err(self.syntax(format!(
+                    return Err(self.xml.syntax(format!(
                         "not a TMX file: the root element is <{}>, not <tmx>",
                         root.name()
                     )))
                 }
-                Ev::End(_) => return Err(self.syntax("malformed XML: an end tag with no start")),
-                Ev::Eof => return Err(self.syntax("no root element: not an XML document")),
+                Ev::End(_) => {
+                    return Err(self.xml.syntax("malformed XML: an end tag with no start"))
+                }
+                Ev::Eof => return Err(self.xml.syntax("no root element: not an XML document")),
             }
         }
         let mut saw_header = false;
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Start(e) if e.is("header") => {
                     saw_header = true;
                     self.read_header(&e, false)?;
@@ -332,18 +135,18 @@ impl TmxReader {
                     self.read_header(&e, true)?;
                 }
                 Ev::Start(e) if e.is("body") => {
-                    self.body_depth = self.depth;
+                    self.body_depth = self.xml.depth;
                     break;
                 }
                 Ev::Empty(e) if e.is("body") => {
                     self.finished = true;
-                    self.finish_document()?;
+                    self.xml.finish_document("tmx")?;
                     break;
                 }
                 Ev::Start(e) => {
                     let what = format!("<{}> in <tmx>", e.name());
                     self.early_report().not_kept(&what);
-                    self.skip_subtree()?;
+                    self.xml.skip_subtree()?;
                 }
                 Ev::Empty(e) => {
                     let what = format!("<{}> in <tmx>", e.name());
@@ -352,24 +155,24 @@ impl TmxReader {
                 Ev::End(_) => {
                     // </tmx> without a body: no units.
                     self.finished = true;
-                    self.finish_document()?;
-                    let location = self.here();
+                    self.xml.finish_document("tmx")?;
+                    let location = self.xml.here();
                     self.early_report().warn(location, "the file has no <body>");
                     break;
                 }
-                Ev::Eof => return Err(self.truncated("tmx")),
+                Ev::Eof => return Err(self.xml.truncated("tmx")),
                 _ => {}
             }
         }
         if !saw_header {
-            let location = self.location_at(0);
+            let location = self.xml.location_at(0);
             self.early_report()
                 .warn(location, "the file has no <header> (read anyway)");
         }
         self.header_src = self.header.source_lang();
         if let Some(src) = self.header.src_lang.clone() {
             if self.header_src.is_none() && src.trim() != "*all*" {
-                let location = self.location_at(0);
+                let location = self.xml.location_at(0);
                 self.early_report().warn(
                     location,
                     format!("the header's srclang {src:?} is not a language tag (ignored)"),
@@ -380,8 +183,8 @@ impl TmxReader {
     }
 
     fn read_header(&mut self, elem: &Elem, empty: bool) -> Result<()> {
-        let attrs = attributes(elem).map_err(|m| self.syntax(m))?;
-        let location = self.here();
+        let attrs = elem.try_attributes().map_err(|m| self.xml.syntax(m))?;
+        let location = self.xml.here();
         let mut provenance = Provenance::default();
         for (key, value) in attrs {
             let h = &mut self.header;
@@ -406,7 +209,7 @@ impl TmxReader {
             return Ok(());
         }
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Start(e) if e.is("prop") => {
                     let prop = self.read_prop(&e, false)?;
                     self.header.props.push(prop);
@@ -433,77 +236,21 @@ impl TmxReader {
                 Ev::Start(e) => {
                     let what = format!("<{}> in <header>", e.name());
                     self.early_report().not_kept(&what);
-                    self.skip_subtree()?;
+                    self.xml.skip_subtree()?;
                 }
                 Ev::Empty(e) => {
                     let what = format!("<{}> in <header>", e.name());
                     self.early_report().not_kept(&what);
                 }
                 Ev::End(_) => return Ok(()),
-                Ev::Eof => return Err(self.truncated("header")),
-                _ => {}
-            }
-        }
-    }
-
-    /// Reads past the end of the element just started.
-    fn skip_subtree(&mut self) -> Result<()> {
-        let depth = self.depth;
-        while self.depth >= depth {
-            if let Ev::Eof = self.next_event()? {
-                return Err(self.truncated("an element"));
-            }
-        }
-        Ok(())
-    }
-
-    /// After `</body>` (or an empty body): the rest must be well-formed up to the end.
-    fn finish_document(&mut self) -> Result<()> {
-        loop {
-            match self.next_event()? {
-                Ev::Eof => {
-                    if self.depth > 0 {
-                        return Err(self.truncated("tmx"));
-                    }
-                    return Ok(());
-                }
-                Ev::Text(t) if t.trim().is_empty() => {}
-                Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) if self.depth == 0 => {
-                    return Err(self.syntax("text after the root element"))
-                }
-                // (A start tag has already been counted in the depth.)
-                Ev::Start(_) if self.depth == 1 => {
-                    return Err(self.syntax("a second root element after </tmx>"))
-                }
-                Ev::Empty(_) if self.depth == 0 => {
-                    return Err(self.syntax("a second root element after </tmx>"))
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The text content of the element just started (entities resolved, line ends
-    /// normalised); nested elements contribute their text.
-    fn read_text(&mut self, inside: &str) -> Result<String> {
-        let depth = self.depth;
-        let mut text = String::new();
-        loop {
-            match self.next_event()? {
-                Ev::Text(t) | Ev::CData(t) => normalize_eol(&t, &mut text),
-                Ev::Ref(r) => text.push(resolve_reference(&r).map_err(|m| self.syntax(m))?),
-                Ev::Start(e) => {
-                    let _ = attributes(&e).map_err(|m| self.syntax(m))?;
-                }
-                Ev::End(_) if self.depth < depth => return Ok(text),
-                Ev::Eof => return Err(self.truncated(inside)),
+                Ev::Eof => return Err(self.xml.truncated("header")),
                 _ => {}
             }
         }
     }
 
     fn read_prop(&mut self, elem: &Elem, empty: bool) -> Result<Prop> {
-        let attrs = attributes(elem).map_err(|m| self.syntax(m))?;
+        let attrs = elem.try_attributes().map_err(|m| self.xml.syntax(m))?;
         let mut prop = Prop {
             kind: String::new(),
             value: String::new(),
@@ -520,13 +267,13 @@ impl TmxReader {
         }
         prop.lang = prop.lang.or(lang);
         if !empty {
-            prop.value = self.read_text("prop")?;
+            prop.value = self.xml.read_text("prop")?;
         }
         Ok(prop)
     }
 
     fn read_note(&mut self, elem: &Elem, empty: bool) -> Result<Note> {
-        let attrs = attributes(elem).map_err(|m| self.syntax(m))?;
+        let attrs = elem.try_attributes().map_err(|m| self.xml.syntax(m))?;
         let mut note = Note {
             text: String::new(),
             lang: None,
@@ -541,7 +288,7 @@ impl TmxReader {
         }
         note.lang = note.lang.or(lang);
         if !empty {
-            note.text = self.read_text("note")?;
+            note.text = self.xml.read_text("note")?;
         }
         Ok(note)
     }
@@ -549,16 +296,16 @@ impl TmxReader {
     /// The content of the element just started, exactly as written, with its plain
     /// text when it holds only text and references.
     fn capture(&mut self, inside: &str) -> Result<Captured> {
-        let depth = self.depth;
+        let depth = self.xml.depth;
         let mut captured = Captured::default();
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Text(t) => {
                     captured.raw.push_str(&t);
                     normalize_eol(&t, &mut captured.text);
                 }
                 Ev::Ref(r) => {
-                    let ch = resolve_reference(&r).map_err(|m| self.syntax(m))?;
+                    let ch = resolve_reference(&r).map_err(|m| self.xml.syntax(m))?;
                     captured.raw.push('&');
                     captured.raw.push_str(&r);
                     captured.raw.push(';');
@@ -571,21 +318,21 @@ impl TmxReader {
                     captured.raw.push_str("]]>");
                 }
                 Ev::Start(e) => {
-                    attributes(&e).map_err(|m| self.syntax(m))?;
+                    e.try_attributes().map_err(|m| self.xml.syntax(m))?;
                     captured.markup = true;
                     captured.raw.push('<');
                     captured.raw.push_str(&e.raw);
                     captured.raw.push('>');
                 }
                 Ev::Empty(e) => {
-                    attributes(&e).map_err(|m| self.syntax(m))?;
+                    e.try_attributes().map_err(|m| self.xml.syntax(m))?;
                     captured.markup = true;
                     captured.raw.push('<');
                     captured.raw.push_str(&e.raw);
                     captured.raw.push_str("/>");
                 }
                 Ev::End(name) => {
-                    if self.depth < depth {
+                    if self.xml.depth < depth {
                         return Ok(captured);
                     }
                     captured.raw.push_str("</");
@@ -597,7 +344,7 @@ impl TmxReader {
                     captured.raw.push_str(&raw);
                 }
                 Ev::Prolog => {}
-                Ev::Eof => return Err(self.truncated(inside)),
+                Ev::Eof => return Err(self.xml.truncated(inside)),
             }
         }
     }
@@ -608,7 +355,7 @@ impl TmxReader {
             Ok(item) => item,
             Err(e) => {
                 self.finished = true;
-                match (self.cut.get(), self.current.take()) {
+                match (self.xml.cut.get(), self.current.take()) {
                     (true, Some(unit)) if e.location().unit.is_none() => {
                         let location = e.location().clone().with_unit(unit);
                         Item::Fatal(e.at(location))
@@ -621,8 +368,8 @@ impl TmxReader {
 
     fn read_tu_inner(&mut self, elem: &Elem, report: &mut ReadReport) -> Result<Item> {
         self.ordinal += 1;
-        let mut location = self.here();
-        let attrs = attributes(elem).map_err(|m| self.syntax(m))?;
+        let mut location = self.xml.here();
+        let attrs = elem.try_attributes().map_err(|m| self.xml.syntax(m))?;
         let mut unit = TranslationUnit::default();
         let mut tu_src: Option<String> = None;
         let mut id_attr = None;
@@ -654,7 +401,7 @@ impl TmxReader {
             }
         }
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Start(e) if e.is("tuv") => match self.read_tuv(&e, false, report)? {
                     Ok(v) => unit.variants.push(v),
                     Err(p) => note_problem(p, &mut problem),
@@ -681,14 +428,14 @@ impl TmxReader {
                 }
                 Ev::Start(e) => {
                     report.not_kept(&format!("<{}> in <tu>", e.name()));
-                    self.skip_subtree()?;
+                    self.xml.skip_subtree()?;
                 }
                 Ev::Empty(e) => report.not_kept(&format!("<{}> in <tu>", e.name())),
                 Ev::End(_) => break,
                 Ev::Eof => {
-                    return Err(self.truncated("tu").at(Location {
+                    return Err(self.xml.truncated("tu").at(Location {
                         unit: location.unit.clone(),
-                        ..self.here()
+                        ..self.xml.here()
                     }))
                 }
                 _ => {}
@@ -736,8 +483,8 @@ impl TmxReader {
         empty: bool,
         report: &mut ReadReport,
     ) -> Result<std::result::Result<Variant, String>> {
-        let location = self.here();
-        let attrs = attributes(elem).map_err(|m| self.syntax(m))?;
+        let location = self.xml.here();
+        let attrs = elem.try_attributes().map_err(|m| self.xml.syntax(m))?;
         let mut lang_attr: Option<String> = None;
         let mut old_lang: Option<String> = None;
         let mut provenance = Provenance::default();
@@ -770,10 +517,10 @@ impl TmxReader {
         let mut segs = 0;
         if !empty {
             loop {
-                match self.next_event()? {
+                match self.xml.next_event()? {
                     Ev::Start(e) if e.is("seg") => {
                         segs += 1;
-                        let seg_start = self.here();
+                        let seg_start = self.xml.here();
                         let mut captured = self.capture("seg")?;
                         if captured.markup {
                             captured.text =
@@ -782,7 +529,7 @@ impl TmxReader {
                         seg.get_or_insert(captured);
                     }
                     Ev::Empty(e) if e.is("seg") => {
-                        attributes(&e).map_err(|m| self.syntax(m))?;
+                        e.try_attributes().map_err(|m| self.xml.syntax(m))?;
                         segs += 1;
                         seg.get_or_insert_with(Captured::default);
                     }
@@ -792,11 +539,11 @@ impl TmxReader {
                     Ev::Empty(e) if e.is("note") => notes.push(self.read_note(&e, true)?),
                     Ev::Start(e) => {
                         report.not_kept(&format!("<{}> in <tuv>", e.name()));
-                        self.skip_subtree()?;
+                        self.xml.skip_subtree()?;
                     }
                     Ev::Empty(e) => report.not_kept(&format!("<{}> in <tuv>", e.name())),
                     Ev::End(_) => break,
-                    Ev::Eof => return Err(self.truncated("tuv")),
+                    Ev::Eof => return Err(self.xml.truncated("tuv")),
                     _ => {}
                 }
             }
@@ -892,7 +639,7 @@ fn unit_prop(unit: &mut TranslationUnit, prop: Prop, location: &Location, report
 impl Source for TmxReader {
     fn next_item(&mut self, report: &mut ReadReport) -> Option<Item> {
         match self.next_item_inner(report) {
-            Some(Item::Fatal(e)) if self.cut.get() => Some(Item::Truncated(e)),
+            Some(Item::Fatal(e)) if self.xml.cut.get() => Some(Item::Truncated(e)),
             item => item,
         }
     }
@@ -911,7 +658,7 @@ impl TmxReader {
             return None;
         }
         loop {
-            let event = match self.next_event() {
+            let event = match self.xml.next_event() {
                 Ok(ev) => ev,
                 Err(e) => {
                     self.finished = true;
@@ -922,13 +669,14 @@ impl TmxReader {
                 Ev::Start(e) if e.is("tu") => return Some(self.read_tu(&e, report)),
                 Ev::Empty(e) if e.is("tu") => {
                     self.ordinal += 1;
-                    let id = attributes(&e).ok().and_then(|attrs| {
+                    let id = e.try_attributes().ok().and_then(|attrs| {
                         attrs
                             .into_iter()
                             .find(|(k, _)| k == "tuid" || k == "id")
                             .map(|(_, v)| v)
                     });
                     let location = self
+                        .xml
                         .here()
                         .with_unit(id.unwrap_or_else(|| format!("#{}", self.ordinal)));
                     return Some(Item::Invalid(
@@ -937,22 +685,22 @@ impl TmxReader {
                 }
                 Ev::Start(e) => {
                     report.not_kept(&format!("<{}> in <body>", e.name()));
-                    if let Err(err) = self.skip_subtree() {
+                    if let Err(err) = self.xml.skip_subtree() {
                         self.finished = true;
                         return Some(Item::Fatal(err));
                     }
                 }
                 Ev::Empty(e) => report.not_kept(&format!("<{}> in <body>", e.name())),
-                Ev::End(_) if self.depth < self.body_depth => {
+                Ev::End(_) if self.xml.depth < self.body_depth => {
                     self.finished = true;
-                    return match self.finish_document() {
+                    return match self.xml.finish_document("tmx") {
                         Ok(()) => None,
                         Err(e) => Some(Item::Fatal(e)),
                     };
                 }
                 Ev::Eof => {
                     self.finished = true;
-                    return Some(Item::Fatal(self.truncated("body")));
+                    return Some(Item::Fatal(self.xml.truncated("body")));
                 }
                 _ => {}
             }

@@ -23,7 +23,6 @@
 use std::collections::HashMap;
 
 use crate::formats::tmx::inline::{escape_attr, escape_text, plain_text};
-use crate::formats::tmx::reader::parse_attributes;
 
 /// XLIFF's version family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,43 +33,7 @@ pub enum Version {
     V2,
 }
 
-/// An element's start tag, owned.
-#[derive(Debug, Clone)]
-pub(crate) struct Elem {
-    /// In an XLIFF namespace (or in none).
-    pub(crate) xliff: bool,
-    /// The content between `<` and `>` (or `/>`).
-    pub(crate) raw: String,
-    pub(crate) name_len: usize,
-}
-
-impl Elem {
-    pub(crate) fn name(&self) -> &str {
-        &self.raw[..self.name_len]
-    }
-
-    pub(crate) fn local(&self) -> &str {
-        let name = self.name();
-        name.rsplit(':').next().unwrap_or(name)
-    }
-
-    /// An XLIFF element named `local`.
-    pub(crate) fn is(&self, local: &str) -> bool {
-        self.xliff && self.local() == local
-    }
-
-    /// Its attributes (checked when the element was read, so errors do not occur).
-    pub(crate) fn attributes(&self) -> Vec<(String, String)> {
-        parse_attributes(&self.raw, self.name_len).unwrap_or_default()
-    }
-
-    pub(crate) fn attr(&self, name: &str) -> Option<String> {
-        self.attributes()
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-    }
-}
+pub(crate) use crate::formats::xml::Elem;
 
 /// A piece of a segment's content as read.
 #[derive(Debug, Clone)]
@@ -129,7 +92,7 @@ enum Role {
 }
 
 fn role(elem: &Elem, version: Version) -> Role {
-    if !elem.xliff {
+    if !elem.ours {
         return Role::Foreign;
     }
     match (version, elem.local()) {

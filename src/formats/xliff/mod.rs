@@ -39,6 +39,7 @@ pub mod document;
 pub mod inline;
 pub mod patch;
 pub mod reader;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -57,6 +58,7 @@ pub use document::{
 pub use inline::{Content, Version};
 pub use patch::{Change, Match, NotFilled, Skip, XliffDocument};
 pub use reader::XliffReader;
+pub use stream::XliffStream;
 
 /// Property types under which a unit read from XLIFF keeps what the file said.
 pub const PROP_STATE: &str = "x-xliff-state";
@@ -154,6 +156,8 @@ pub struct XliffUnit {
     pub provenance: Provenance,
     /// The byte range of its start tag (offsets as for [`TargetPlace`]).
     pub start_tag: Range<u64>,
+    /// The offset just after its end tag.
+    pub end: u64,
 }
 
 /// Which states count as translated (imported).

@@ -3,23 +3,33 @@
 //! ([`TargetPlace`], the start tags of units and 2.x segments). Nothing else is
 //! re-serialised, so every byte outside the changed elements stays as it was.
 //!
+//! An [`XliffDocument`] is the whole file ([`XliffDocument::parse`]) or a window of it
+//! (a batch of units from [`super::stream::XliffStream`], which streams big files):
+//! offsets stay file offsets, the window knows where it starts.
+//!
 //! The memory's inline markup (TMX codes) goes back to the file's own inline elements
 //! by matching each code of a match with a code of the segment's source: first by its
 //! content (a memory filled from XLIFF holds the XLIFF tags themselves), then by its
 //! place among the codes of the match's source. The target gets the source's elements
 //! (1.2 `g x bx ex bpt ept ph it`, 2.x `pc ph sc ec`) as written there, so ids agree.
-//! A match whose codes cannot all be placed fills nothing ([`NotFilled::Codes`]).
+//! A match whose codes cannot all be placed fills nothing ([`NotFilled::Codes`]); as a
+//! candidate it is still written, its own codes as XLIFF codes.
 //!
 //! What is written (see `docs/xliff.md`):
 //! - 1.2: `<target state="translated" state-qualifier="exact-match">` for 100 and 101 %,
 //!   `state="needs-review-translation" state-qualifier="fuzzy-match"` below; then an
-//!   `<alt-trans match-quality origin>` per match (the one used first).
+//!   `<alt-trans match-quality origin>` per match (the one used first). Units
+//!   segmented with `<seg-source>` get the text in the target's `<mrk mtype="seg">`
+//!   of the same `mid` (the target and its `mrk`s made after the `<seg-source>` when
+//!   missing), `alt-trans mid`, and the tools' own status: Trados `<sdl:seg conf
+//!   origin="tm" percent>`, memoQ `mq:status="Pretranslated" mq:percent`, MadCap
+//!   `MadCap:matchPercent`.
 //! - 2.x: `<segment state="translated">` for 100 and 101 %, `state="initial"` below;
 //!   the matches as `<mtc:match ref similarity matchQuality origin type="tm">` in an
-//!   `<mtc:matches>` at the start of the unit (the namespace declared on the root when
-//!   it is not already).
+//!   `<mtc:matches>` at the start of the unit (the namespace declared there when the
+//!   root does not bind it).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -27,13 +37,13 @@ use std::path::{Path, PathBuf};
 use encoding_rs::Encoding;
 use quick_xml::events::Event;
 
-use super::inline::{Content, Version};
+use super::inline::{Content, Elem, Version};
 use super::reader::XliffReader;
 use super::{TargetPlace, XliffUnit};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::formats::input;
 use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference, TagKind};
-use crate::formats::tmx::reader::parse_attributes;
+use crate::formats::xml::parse_attributes;
 use crate::formats::ReadReport;
 
 /// The matches module's namespace.
@@ -57,12 +67,20 @@ pub struct Match {
 pub enum NotFilled {
     /// The codes of the match cannot be placed: what went wrong.
     Codes(String),
+    /// A `<seg-source>` segment whose `mid` the target's `<mrk mtype="seg">`s lack.
+    NoTargetSegment(String),
 }
 
 impl std::fmt::Display for NotFilled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NotFilled::Codes(why) => write!(f, "codes not mapped: {why}"),
+            NotFilled::NoTargetSegment(_) => {
+                write!(
+                    f,
+                    "the target has no <mrk mtype=\"seg\"> of the segment's mid"
+                )
+            }
         }
     }
 }
@@ -77,8 +95,6 @@ pub enum Skip {
     Translated,
     /// The target has text already.
     HasTarget,
-    /// A 1.2 unit segmented with `<seg-source>` (not written yet).
-    Segmented,
     /// The source has no text.
     EmptySource,
 }
@@ -90,7 +106,6 @@ impl Skip {
             Skip::NotTranslatable => "translate=\"no\"",
             Skip::Translated => "already translated (state)",
             Skip::HasTarget => "target not empty",
-            Skip::Segmented => "segmented unit (<seg-source>), not written yet",
             Skip::EmptySource => "no text in the source",
         }
     }
@@ -101,12 +116,53 @@ struct Edit {
     text: String,
 }
 
-/// An XLIFF file read whole, its units, and the changes made to it.
+/// A `<seg-source>` segment filled or given candidates; a unit's segments are
+/// written together (they share its `<target>`) when the output is made.
+struct SegFill {
+    seg: usize,
+    mid: String,
+    /// The target's content and the match percentage, when filled.
+    filled: Option<(String, u32)>,
+    origin: String,
+    alts: Vec<String>,
+}
+
+/// What the root element says that written elements depend on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Root {
+    /// The prefix of the XLIFF core elements (`""` or `xlf:`).
+    prefix: String,
+    /// The prefix the root binds to the matches namespace.
+    mtc: Option<String>,
+}
+
+impl Root {
+    pub(crate) fn of(elem: Option<&Elem>) -> Root {
+        let Some(elem) = elem else {
+            return Root::default();
+        };
+        let prefix = match elem.name().split_once(':') {
+            Some((p, _)) => format!("{p}:"),
+            None => String::new(),
+        };
+        let mtc = elem
+            .attributes()
+            .into_iter()
+            .find(|(k, v)| k.starts_with("xmlns:") && v == MTC_NS)
+            .map(|(k, _)| k["xmlns:".len()..].to_string());
+        Root { prefix, mtc }
+    }
+}
+
+/// An XLIFF file (or a window of it: a batch of units), its units, and the changes
+/// made to it.
 pub struct XliffDocument {
     path: Option<PathBuf>,
     raw: Vec<u8>,
-    /// The file as text: its bytes for UTF-8, else decoded.
+    /// The window as text: its bytes for UTF-8, else decoded.
     text: String,
+    /// The offset in the file of the window's first byte.
+    base: usize,
     /// `Some` when the file is not UTF-8: offsets are in `text`, output is re-encoded.
     encoding: Option<&'static Encoding>,
     version: Version,
@@ -114,7 +170,12 @@ pub struct XliffDocument {
     report: ReadReport,
     edits: Vec<Edit>,
     /// Units (by index) given `<mtc:matches>`, with their matches' XML.
-    mtc: HashMap<usize, Vec<String>>,
+    mtc: BTreeMap<usize, Vec<String>>,
+    /// `<seg-source>` units (by index) with segments to write.
+    segmented: BTreeMap<usize, Vec<SegFill>>,
+    root: Root,
+    /// The file and source of the first segment after the window, if any.
+    next_source: Option<(usize, String)>,
 }
 
 fn located(path: Option<&Path>, e: Error) -> Error {
@@ -156,6 +217,7 @@ impl XliffDocument {
             }
         }
         let version = reader.version();
+        let root = Root::of(reader.root_elem());
         let (text, encoding) = if reader.spans_are_file_offsets() {
             let text = String::from_utf8(raw.clone()).map_err(|_| {
                 internal(
@@ -176,17 +238,41 @@ impl XliffDocument {
             let (text, _) = encoding.decode_without_bom_handling(&raw);
             (text.into_owned(), Some(encoding))
         };
-        Ok(XliffDocument {
+        let mut doc = XliffDocument::window(path, raw, text, 0, version, units, root);
+        doc.encoding = encoding;
+        doc.report = report;
+        Ok(doc)
+    }
+
+    /// A window of a UTF-8 file starting at file offset `base`, holding `units`.
+    pub(crate) fn window(
+        path: Option<&Path>,
+        raw: Vec<u8>,
+        text: String,
+        base: usize,
+        version: Version,
+        units: Vec<XliffUnit>,
+        root: Root,
+    ) -> XliffDocument {
+        XliffDocument {
             path: path.map(Path::to_path_buf),
             raw,
             text,
-            encoding,
+            base,
+            encoding: None,
             version,
             units,
-            report,
+            report: ReadReport::default(),
             edits: Vec::new(),
-            mtc: HashMap::new(),
-        })
+            mtc: BTreeMap::new(),
+            segmented: BTreeMap::new(),
+            root,
+            next_source: None,
+        }
+    }
+
+    pub(crate) fn set_next_source(&mut self, next: Option<(usize, String)>) {
+        self.next_source = next;
     }
 
     /// XLIFF 1.x or 2.x.
@@ -197,6 +283,13 @@ impl XliffDocument {
     /// The units, in file order.
     pub fn units(&self) -> &[XliffUnit] {
         &self.units
+    }
+
+    /// The `<file>` (its index) and source of the first segment after these units,
+    /// when this is a batch of a streamed file and more follow; for in-context
+    /// lookups of the last segment.
+    pub fn next_source(&self) -> Option<(usize, &str)> {
+        self.next_source.as_ref().map(|(f, s)| (*f, s.as_str()))
     }
 
     /// What reading met (skipped units, warnings).
@@ -226,9 +319,6 @@ impl XliffDocument {
         if s.target.as_ref().is_some_and(|t| !t.is_empty()) {
             return Err(Skip::HasTarget);
         }
-        if u.version == Version::V1 && (u.segments.len() > 1 || s.id.is_some()) {
-            return Err(Skip::Segmented);
-        }
         if s.source.text.trim().is_empty() {
             return Err(Skip::EmptySource);
         }
@@ -247,9 +337,11 @@ impl XliffDocument {
         candidates: &[Match],
     ) -> Result<std::result::Result<(), NotFilled>> {
         let version = self.version;
-        let source_markup = {
-            let s = &self.units[unit].segments[seg];
-            s.source.markup.clone()
+        let (source_markup, segmented) = {
+            let u = &self.units[unit];
+            let s = &u.segments[seg];
+            let segmented = version == Version::V1 && (u.segments.len() > 1 || s.id.is_some());
+            (s.source.markup.clone(), segmented)
         };
         let (content, outcome) =
             match best.map(|m| map_target(source_markup.as_deref(), m, version)) {
@@ -259,14 +351,20 @@ impl XliffDocument {
             };
         let all: Vec<&Match> = best.into_iter().chain(candidates.iter()).collect();
         match version {
+            Version::V1 if segmented => {
+                if let Err(why) = self.fill_1_seg(unit, seg, best, content, &all)? {
+                    return Ok(Err(why));
+                }
+            }
             Version::V1 => self.fill_1(unit, seg, best, content.as_deref(), &all)?,
             Version::V2 => self.fill_2(unit, seg, best, content.as_deref(), &all)?,
         }
         Ok(outcome)
     }
 
+    /// The window offset of a file offset.
     fn offset(&self, at: u64) -> usize {
-        at as usize
+        at as usize - self.base
     }
 
     fn check_tag(&self, at: usize, local: &str) -> Result<StartTag> {
@@ -276,11 +374,36 @@ impl XliffDocument {
                 internal(
                     self.path.as_deref(),
                     format!(
-                        "internal error: no <{local}> at offset {at} of the file; \
-                         nothing written"
+                        "internal error: no <{local}> at offset {} of the file; \
+                         nothing written",
+                        at + self.base
                     ),
                 )
             })
+    }
+
+    /// The `<alt-trans>` elements of the matches (`mid`: of a `<seg-source>` segment).
+    fn alt_trans(
+        &self,
+        source_markup: Option<&str>,
+        all: &[&Match],
+        mid: Option<&str>,
+    ) -> Vec<String> {
+        let prefix = &self.root.prefix;
+        let mid = mid
+            .map(|m| format!(" mid=\"{}\"", attr(m)))
+            .unwrap_or_default();
+        all.iter()
+            .map(|m| {
+                format!(
+                    "<{prefix}alt-trans{mid} match-quality=\"{}\" origin=\"{}\"><{prefix}source>{}</{prefix}source><{prefix}target>{}</{prefix}target></{prefix}alt-trans>",
+                    m.percent,
+                    attr(&m.origin),
+                    candidate(source_markup, m, true, Version::V1),
+                    candidate(source_markup, m, false, Version::V1),
+                )
+            })
+            .collect()
     }
 
     fn fill_1(
@@ -293,18 +416,8 @@ impl XliffDocument {
     ) -> Result<()> {
         let place = self.units[unit].segments[seg].target_place.clone();
         let source_markup = self.units[unit].segments[seg].source.markup.clone();
-        let prefix = self.core_prefix();
-        let mut alts = String::new();
-        for m in all {
-            let target = map_target(source_markup.as_deref(), m, Version::V1)
-                .unwrap_or_else(|_| escaped(&m.target.text));
-            alts.push_str(&format!(
-                "<{prefix}alt-trans match-quality=\"{}\" origin=\"{}\"><{prefix}source>{}</{prefix}source><{prefix}target>{target}</{prefix}target></{prefix}alt-trans>",
-                m.percent,
-                attr(&m.origin),
-                source_of(source_markup.as_deref(), m, Version::V1),
-            ));
-        }
+        let prefix = self.root.prefix.clone();
+        let alts = self.alt_trans(source_markup.as_deref(), all, None);
         let (range, mut indent, old) = match place {
             TargetPlace::Element(r) => {
                 let start = self.offset(r.start);
@@ -323,11 +436,8 @@ impl XliffDocument {
         let mut text = String::new();
         match (content, best) {
             (Some(content), Some(m)) => {
-                let (state, qualifier) = if m.percent >= 100 {
-                    ("translated", "exact-match")
-                } else {
-                    ("needs-review-translation", "fuzzy-match")
-                };
+                let exact = m.percent >= 100;
+                let (state, qualifier) = state_1(exact, exact);
                 let (name, attrs) = match &old {
                     Some(tag) => (tag.name.clone(), tag.attrs.clone()),
                     None => {
@@ -335,34 +445,358 @@ impl XliffDocument {
                         (format!("{prefix}target"), Vec::new())
                     }
                 };
-                text.push('<');
-                text.push_str(&name);
-                for (k, v) in attrs
-                    .iter()
-                    .filter(|(k, _)| k != "state" && k != "state-qualifier")
-                {
-                    text.push_str(&format!(" {k}=\"{}\"", attr(v)));
-                }
-                text.push_str(&format!(
-                    " state=\"{state}\" state-qualifier=\"{qualifier}\">{content}</{name}>"
+                text.push_str(&start_tag(
+                    &name,
+                    &with_attrs(&attrs, &[("state", state), ("state-qualifier", qualifier)]),
+                    false,
                 ));
+                text.push_str(content);
+                text.push_str(&format!("</{name}>"));
+                self.memoq_status(unit, m.percent)?;
             }
             _ => {
                 // The target stays as it is.
                 text.push_str(&self.text[range.clone()]);
             }
         }
-        if !alts.is_empty() {
-            // After the target (or where it would go): one alt-trans per match.
-            for piece in split_alts(&alts) {
-                text.push_str(&sep);
-                text.push_str(piece);
-            }
+        // After the target (or where it would go): one alt-trans per match.
+        for alt in &alts {
+            text.push_str(&sep);
+            text.push_str(alt);
         }
         if text != self.text[range.clone()] {
             self.edits.push(Edit { range, text });
         }
         Ok(())
+    }
+
+    /// memoQ's own status on the unit (`mq:status`), as memoQ records a pre-translated
+    /// segment: `Pretranslated` with the match's `mq:percent`.
+    fn memoq_status(&mut self, unit: usize, percent: u32) -> Result<()> {
+        let range = self.units[unit].start_tag.clone();
+        let range = self.offset(range.start)..self.offset(range.end);
+        let tag = self.check_tag(range.start, "trans-unit")?;
+        if !tag.attrs.iter().any(|(k, _)| k == "mq:status") {
+            return Ok(());
+        }
+        let percent = percent.to_string();
+        let attrs = with_attrs(
+            &tag.attrs,
+            &[("mq:status", "Pretranslated"), ("mq:percent", &percent)],
+        );
+        self.edits.push(Edit {
+            range,
+            text: start_tag(&tag.name, &attrs, tag.empty),
+        });
+        Ok(())
+    }
+
+    /// A segment of a `<seg-source>` unit: checked now, written with the unit's other
+    /// segments by [`XliffDocument::write_segmented`].
+    fn fill_1_seg(
+        &mut self,
+        unit: usize,
+        seg: usize,
+        best: Option<&Match>,
+        content: Option<String>,
+        all: &[&Match],
+    ) -> Result<std::result::Result<(), NotFilled>> {
+        let segment = &self.units[unit].segments[seg];
+        let mid = segment.id.clone().unwrap_or_default();
+        let source_markup = segment.source.markup.clone();
+        let filled = content.zip(best.map(|m| m.percent));
+        if filled.is_some() {
+            if let TargetPlace::Element(r) = &segment.target_place {
+                let r = self.offset(r.start)..self.offset(r.end);
+                let mrks = seg_mrks_in(&self.text, r);
+                if !mrks.is_empty() && !mrks.iter().any(|f| f.tag.attr("mid") == Some(&mid)) {
+                    self.push_seg(unit, seg, mid.clone(), None, all, source_markup.as_deref());
+                    return Ok(Err(NotFilled::NoTargetSegment(mid)));
+                }
+            }
+        }
+        self.push_seg(unit, seg, mid, filled, all, source_markup.as_deref());
+        Ok(Ok(()))
+    }
+
+    /// Whether the `<seg-source>` of unit `u` has the `<mrk mtype="seg" mid>` as a
+    /// child: the 1.2 schema's keys see only those, so an `alt-trans mid` may name
+    /// only those (Trados wraps some in `<g>`).
+    fn mid_in_seg_source(&self, u: usize, mid: &str) -> bool {
+        let unit = &self.units[u];
+        let Some(first) = unit.segments.first() else {
+            return false;
+        };
+        let limit = match &first.target_place {
+            TargetPlace::Element(r) => self.offset(r.start),
+            TargetPlace::Missing { at } => self.offset(*at),
+        };
+        let body = self.offset(unit.start_tag.end)..limit;
+        let Some(inner) = find_elements(&self.text, body, &|t| t.local() == "seg-source")
+            .into_iter()
+            .next()
+            .and_then(|f| f.inner)
+        else {
+            return false;
+        };
+        // Every element is picked, so only the children come back.
+        find_elements(&self.text, inner, &|_| true).iter().any(|f| {
+            f.tag.local() == "mrk"
+                && f.tag.attr("mtype") == Some("seg")
+                && f.tag.attr("mid") == Some(mid)
+        })
+    }
+
+    fn push_seg(
+        &mut self,
+        unit: usize,
+        seg: usize,
+        mid: String,
+        filled: Option<(String, u32)>,
+        all: &[&Match],
+        source_markup: Option<&str>,
+    ) {
+        let named = self.mid_in_seg_source(unit, &mid).then_some(mid.as_str());
+        let alts = self.alt_trans(source_markup, all, named);
+        let origin = all.first().map(|m| m.origin.clone()).unwrap_or_default();
+        if filled.is_none() && alts.is_empty() {
+            return;
+        }
+        self.segmented.entry(unit).or_default().push(SegFill {
+            seg,
+            mid,
+            filled,
+            origin,
+            alts,
+        });
+    }
+
+    /// Writes the filled segments of each `<seg-source>` unit: the text into the
+    /// target's `<mrk mtype="seg" mid>` (the target and its `mrk`s made from the
+    /// `<seg-source>` when it has none), the target's state (unless Trados keeps it in
+    /// `sdl:seg`), the tools' own status, the `alt-trans`.
+    fn write_segmented(&mut self) -> Result<()> {
+        let units = std::mem::take(&mut self.segmented);
+        for (u, fills) in units {
+            let unit = &self.units[u];
+            let Some(first) = unit.segments.first() else {
+                continue;
+            };
+            let place = first.target_place.clone();
+            let unit_end = self.offset(unit.end).min(self.text.len());
+            let body_start = self.offset(unit.start_tag.end);
+            // Trados: the segments' sdl:seg elements, after the target.
+            let after_target = match &place {
+                TargetPlace::Element(r) => self.offset(r.end),
+                TargetPlace::Missing { at } => self.offset(*at),
+            };
+            let sdl: Vec<Found> = find_elements(&self.text, after_target..unit_end, &|t| {
+                t.name.contains(':') && t.local() == "seg" && t.attr("id").is_some()
+            });
+            let trados = !sdl.is_empty();
+            let filled: BTreeMap<&str, (&str, u32)> = fills
+                .iter()
+                .filter_map(|f| {
+                    f.filled
+                        .as_ref()
+                        .map(|(c, p)| (f.mid.as_str(), (c.as_str(), *p)))
+                })
+                .collect();
+            let any_filled = !filled.is_empty();
+            // The target's state: all segments now have text?
+            let complete = unit.segments.iter().enumerate().all(|(k, s)| {
+                s.target.as_ref().is_some_and(|t| !t.is_empty())
+                    || fills.iter().any(|f| f.seg == k && f.filled.is_some())
+            });
+            let had_text = unit
+                .segments
+                .iter()
+                .any(|s| s.target.as_ref().is_some_and(|t| !t.is_empty()));
+            let exact = fills
+                .iter()
+                .filter_map(|f| f.filled.as_ref())
+                .all(|(_, p)| *p >= 100);
+            let (state, qualifier) = if complete {
+                state_1(exact && !had_text, exact)
+            } else {
+                (
+                    "needs-translation",
+                    if exact { "exact-match" } else { "fuzzy-match" },
+                )
+            };
+            let state_attrs: Vec<(&str, &str)> = if trados || !any_filled {
+                Vec::new()
+            } else {
+                vec![("state", state), ("state-qualifier", qualifier)]
+            };
+            let alts: Vec<String> = fills.iter().flat_map(|f| f.alts.clone()).collect();
+            let mut new_target = None;
+            let sep;
+            match &place {
+                TargetPlace::Element(r) if any_filled => {
+                    let r = self.offset(r.start)..self.offset(r.end);
+                    let tag = self.check_tag(r.start, "target")?;
+                    sep = line_indent(&self.text, r.start)
+                        .map(|i| format!("\n{i}"))
+                        .unwrap_or_default();
+                    let mrks = seg_mrks_in(&self.text, r.clone());
+                    if mrks.is_empty() {
+                        // An empty target: made again from the seg-source.
+                        let inner = self.mirror(u, body_start..r.start, &filled)?;
+                        let mut text =
+                            start_tag(&tag.name, &with_attrs(&tag.attrs, &state_attrs), false);
+                        text.push_str(&inner);
+                        text.push_str(&format!("</{}>", tag.name));
+                        new_target = Some((r.clone(), text));
+                    } else {
+                        if !state_attrs.is_empty() {
+                            let attrs = with_attrs(&tag.attrs, &state_attrs);
+                            self.edits.push(Edit {
+                                range: r.start..r.start + tag.len,
+                                text: start_tag(&tag.name, &attrs, tag.empty),
+                            });
+                        }
+                        for mrk in &mrks {
+                            let Some(mid) = mrk.tag.attr("mid") else {
+                                continue;
+                            };
+                            if let Some((content, percent)) = filled.get(mid) {
+                                self.edits.push(Edit {
+                                    range: mrk.range.clone(),
+                                    text: target_mrk(&mrk.tag, content, *percent),
+                                });
+                            }
+                        }
+                    }
+                }
+                TargetPlace::Element(r) => {
+                    sep = line_indent(&self.text, self.offset(r.start))
+                        .map(|i| format!("\n{i}"))
+                        .unwrap_or_default();
+                }
+                TargetPlace::Missing { at } => {
+                    let at = self.offset(*at);
+                    sep = own_line_indent(&self.text, at)
+                        .map(|i| format!("\n{i}"))
+                        .unwrap_or_default();
+                    if any_filled {
+                        let inner = self.mirror(u, body_start..at, &filled)?;
+                        let name = format!("{}target", self.root.prefix);
+                        let mut text = sep.clone();
+                        text.push_str(&start_tag(&name, &with_attrs(&[], &state_attrs), false));
+                        text.push_str(&inner);
+                        text.push_str(&format!("</{name}>"));
+                        new_target = Some((at..at, text));
+                    }
+                }
+            }
+            if let Some((range, mut text)) = new_target {
+                for alt in &alts {
+                    text.push_str(&sep);
+                    text.push_str(alt);
+                }
+                self.edits.push(Edit { range, text });
+            } else if !alts.is_empty() {
+                let mut text = String::new();
+                for alt in &alts {
+                    text.push_str(&sep);
+                    text.push_str(alt);
+                }
+                self.edits.push(Edit {
+                    range: after_target..after_target,
+                    text,
+                });
+            }
+            // Trados records the match on each segment's sdl:seg.
+            for seg in &sdl {
+                let Some(id) = seg.tag.attr("id") else {
+                    continue;
+                };
+                let Some((_, percent)) = filled.get(id) else {
+                    continue;
+                };
+                let origin = fills
+                    .iter()
+                    .find(|f| f.mid == id)
+                    .map(|f| f.origin.clone())
+                    .unwrap_or_default();
+                let conf = if *percent >= 100 {
+                    "Translated"
+                } else {
+                    "Draft"
+                };
+                let shown = percent.min(&100).to_string();
+                let mut set = vec![
+                    ("conf", conf),
+                    ("origin", "tm"),
+                    ("origin-system", origin.as_str()),
+                    ("percent", shown.as_str()),
+                ];
+                if *percent > 100 {
+                    set.push(("text-match", "SourceAndTarget"));
+                }
+                let mut attrs = with_attrs(&seg.tag.attrs, &set);
+                if *percent <= 100 {
+                    attrs.retain(|(k, _)| k != "text-match");
+                }
+                let start = seg.range.start;
+                self.edits.push(Edit {
+                    range: start..start + seg.tag.len,
+                    text: start_tag(&seg.tag.name, &attrs, seg.tag.empty),
+                });
+            }
+            if let Some(percent) = filled.values().map(|(_, p)| *p).min() {
+                self.memoq_status(u, percent)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The content of a new target for unit `u`: its `<seg-source>`'s content (in
+    /// `within`) with each `<mrk mtype="seg">` holding its filled text, or empty.
+    fn mirror(
+        &self,
+        u: usize,
+        within: Range<usize>,
+        filled: &BTreeMap<&str, (&str, u32)>,
+    ) -> Result<String> {
+        let seg_source = find_elements(&self.text, within, &|t| t.local() == "seg-source")
+            .into_iter()
+            .next()
+            .and_then(|f| f.inner)
+            .ok_or_else(|| {
+                internal(
+                    self.path.as_deref(),
+                    format!(
+                        "internal error: no <seg-source> in unit {}; nothing written",
+                        self.units[u].id.as_deref().unwrap_or("?")
+                    ),
+                )
+            })?;
+        let mut out = String::new();
+        let mut pos = seg_source.start;
+        for mrk in seg_mrks_in(&self.text, seg_source.clone()) {
+            out.push_str(&self.text[pos..mrk.range.start]);
+            let attrs: Vec<(String, String)> = mrk
+                .tag
+                .attrs
+                .iter()
+                .filter(|(k, _)| k == "mtype" || k == "mid")
+                .cloned()
+                .collect();
+            let name = &mrk.tag.name;
+            match mrk.tag.attr("mid").and_then(|m| filled.get(m)) {
+                Some((content, _)) => {
+                    out.push_str(&start_tag(name, &attrs, false));
+                    out.push_str(content);
+                    out.push_str(&format!("</{name}>"));
+                }
+                None => out.push_str(&start_tag(name, &attrs, true)),
+            }
+            pos = mrk.range.end;
+        }
+        out.push_str(&self.text[pos..seg_source.end]);
+        Ok(out)
     }
 
     fn fill_2(
@@ -373,7 +807,7 @@ impl XliffDocument {
         content: Option<&str>,
         all: &[&Match],
     ) -> Result<()> {
-        let prefix = self.core_prefix();
+        let prefix = self.root.prefix.clone();
         let segment = self.units[unit].segments[seg].clone();
         let seg_tag = segment.start_tag.clone().ok_or_else(|| {
             internal(
@@ -402,11 +836,8 @@ impl XliffDocument {
                 TargetPlace::Element(r) => {
                     let range = self.offset(r.start)..self.offset(r.end);
                     let old = self.check_tag(range.start, "target")?;
-                    let mut text = format!("<{}", old.name);
-                    for (k, v) in &old.attrs {
-                        text.push_str(&format!(" {k}=\"{}\"", attr(v)));
-                    }
-                    text.push_str(&format!(">{content}</{}>", old.name));
+                    let mut text = start_tag(&old.name, &old.attrs, false);
+                    text.push_str(&format!("{content}</{}>", old.name));
                     (range, text)
                 }
                 TargetPlace::Missing { at } => {
@@ -423,26 +854,22 @@ impl XliffDocument {
             self.edits.push(Edit { range, text });
         }
         if new_attrs != tag.attrs {
-            let mut text = format!("<{}", tag.name);
-            for (k, v) in &new_attrs {
-                text.push_str(&format!(" {k}=\"{}\"", attr(v)));
-            }
-            text.push_str(if tag.empty { "/>" } else { ">" });
             self.edits.push(Edit {
                 range: tag_range,
-                text,
+                text: start_tag(&tag.name, &new_attrs, tag.empty),
             });
         }
         if !all.is_empty() {
+            let source_markup = segment.source.markup.as_deref();
             let mut matches = Vec::new();
             for m in all {
                 let pct = m.percent.min(100);
                 matches.push(format!(
-                    "<mtc:match ref=\"#{}\" similarity=\"{pct}\" matchQuality=\"{pct}\" origin=\"{}\" type=\"tm\"><{prefix}source>{}</{prefix}source><{prefix}target>{}</{prefix}target></mtc:match>",
+                    "<MTC:match ref=\"#{}\" similarity=\"{pct}\" matchQuality=\"{pct}\" origin=\"{}\" type=\"tm\"><{prefix}source>{}</{prefix}source><{prefix}target>{}</{prefix}target></MTC:match>",
                     attr(id.as_deref().unwrap_or_default()),
                     attr(&m.origin),
-                    escaped(&m.source.text),
-                    escaped(&m.target.text),
+                    candidate(source_markup, m, true, Version::V2),
+                    candidate(source_markup, m, false, Version::V2),
                 ));
             }
             self.mtc.entry(unit).or_default().extend(matches);
@@ -450,20 +877,9 @@ impl XliffDocument {
         Ok(())
     }
 
-    /// The prefix of the XLIFF core elements (`""` or `xlf:`), from the root.
-    fn core_prefix(&self) -> String {
-        match root_tag(&self.text) {
-            Some((_, tag)) => match tag.name.split_once(':') {
-                Some((p, _)) => format!("{p}:"),
-                None => String::new(),
-            },
-            None => String::new(),
-        }
-    }
-
     /// Whether anything was changed.
     pub fn is_changed(&self) -> bool {
-        !self.edits.is_empty() || !self.mtc.is_empty()
+        !self.edits.is_empty() || !self.mtc.is_empty() || !self.segmented.is_empty()
     }
 
     /// The file with the changes spliced in. Unchanged: the input, byte for byte.
@@ -471,66 +887,61 @@ impl XliffDocument {
         self.output_and_changes().map(|(bytes, _)| bytes)
     }
 
-    /// The output and the changes made: each range of the input (byte offsets for
-    /// UTF-8 files, else offsets in the decoded text) and what replaced it, in order.
-    /// Every byte of the input outside these ranges is in the output as it was.
-    pub fn output_and_changes(mut self) -> Result<(Vec<u8>, Vec<Change>)> {
-        let mut mtc: Vec<(usize, Vec<String>)> =
-            std::mem::take(&mut self.mtc).into_iter().collect();
-        mtc.sort_by_key(|(u, _)| *u);
-        if !mtc.is_empty() {
-            let (root_range, root) = root_tag(&self.text).ok_or_else(|| {
-                internal(
-                    self.path.as_deref(),
-                    "internal error: no root element".into(),
-                )
-            })?;
-            let declared = root
-                .attrs
-                .iter()
-                .find(|(k, v)| k.starts_with("xmlns:") && v == MTC_NS)
-                .map(|(k, _)| k["xmlns:".len()..].to_string());
-            let mtc_prefix = declared.clone().unwrap_or_else(|| "mtc".to_string());
-            if declared.is_none() {
-                let end = root_range.end - if root.empty { 2 } else { 1 };
-                self.edits.push(Edit {
-                    range: end..end,
-                    text: format!(" xmlns:mtc=\"{MTC_NS}\""),
-                });
+    /// The `<mtc:matches>` of each unit given matches, first in the unit.
+    fn write_mtc(&mut self) {
+        let mtc = std::mem::take(&mut self.mtc);
+        let (mtc_prefix, declare) = match &self.root.mtc {
+            Some(p) => (p.clone(), String::new()),
+            None => ("mtc".to_string(), format!(" xmlns:mtc=\"{MTC_NS}\"")),
+        };
+        for (u, matches) in mtc {
+            let unit = &self.units[u];
+            let at = self.offset(unit.start_tag.end);
+            let first_seg = unit.segments[0]
+                .start_tag
+                .as_ref()
+                .map_or(at, |r| self.offset(r.start));
+            let between = &self.text[at..first_seg.max(at)];
+            if between.contains(":matches") || between.contains("<matches") {
+                // The unit has its own <mtc:matches>: a second one is not allowed.
+                continue;
             }
-            for (u, matches) in mtc {
-                let unit = &self.units[u];
-                let at = unit.start_tag.end as usize;
-                let first_seg = unit.segments[0]
-                    .start_tag
-                    .as_ref()
-                    .map_or(at, |r| r.start as usize);
-                let between = &self.text[at..first_seg.max(at)];
-                if between.contains(":matches") || between.contains("<matches") {
-                    // The unit has its own <mtc:matches>: a second one is not allowed.
-                    continue;
-                }
-                let indent = line_indent(&self.text, first_seg);
-                let (sep, inner) = match &indent {
-                    Some(i) => (format!("\n{i}"), format!("\n{i}  ")),
-                    None => (String::new(), String::new()),
-                };
-                let mut text = format!("{sep}<{mtc_prefix}:matches>");
-                for m in matches {
-                    text.push_str(&inner);
-                    text.push_str(
-                        &m.replace("mtc:match ", &format!("{mtc_prefix}:match "))
-                            .replace("</mtc:match>", &format!("</{mtc_prefix}:match>")),
-                    );
-                }
-                text.push_str(&sep);
-                text.push_str(&format!("</{mtc_prefix}:matches>"));
-                self.edits.push(Edit {
-                    range: at..at,
-                    text,
-                });
+            let indent = line_indent(&self.text, first_seg);
+            let (sep, inner) = match &indent {
+                Some(i) => (format!("\n{i}"), format!("\n{i}  ")),
+                None => (String::new(), String::new()),
+            };
+            let mut text = format!("{sep}<{mtc_prefix}:matches{declare}>");
+            for m in matches {
+                text.push_str(&inner);
+                text.push_str(
+                    &m.replacen("<MTC:match ", &format!("<{mtc_prefix}:match "), 1)
+                        .replace("</MTC:match>", &format!("</{mtc_prefix}:match>")),
+                );
             }
+            text.push_str(&sep);
+            text.push_str(&format!("</{mtc_prefix}:matches>"));
+            self.edits.push(Edit {
+                range: at..at,
+                text,
+            });
         }
+    }
+
+    /// The output and the changes made: each range of the input (byte offsets for
+    /// UTF-8 files, else offsets in the decoded text; in a window, from its start)
+    /// and what replaced it, in order. Every byte of the input outside these ranges
+    /// is in the output as it was.
+    pub fn output_and_changes(mut self) -> Result<(Vec<u8>, Vec<Change>)> {
+        let mut out = Vec::with_capacity(self.raw.len() + self.edits.len() * 64);
+        let changes = self.write_to(&mut out)?;
+        Ok((out, changes))
+    }
+
+    /// Writes the window with the changes spliced in to `out`; returns the changes.
+    pub(crate) fn write_to(&mut self, out: &mut Vec<u8>) -> Result<Vec<Change>> {
+        self.write_segmented()?;
+        self.write_mtc();
         self.edits.sort_by_key(|e| (e.range.start, e.range.end));
         for pair in self.edits.windows(2) {
             if pair[0].range.end > pair[1].range.start {
@@ -542,7 +953,6 @@ impl XliffDocument {
         }
         match self.encoding {
             None => {
-                let mut out = Vec::with_capacity(self.raw.len() + self.edits.len() * 64);
                 let mut pos = 0;
                 for edit in &self.edits {
                     out.extend_from_slice(&self.raw[pos..edit.range.start]);
@@ -550,10 +960,9 @@ impl XliffDocument {
                     pos = edit.range.end;
                 }
                 out.extend_from_slice(&self.raw[pos..]);
-                Ok((out, self.changes()))
+                Ok(self.changes())
             }
             Some(encoding) => {
-                let mut out = Vec::with_capacity(self.raw.len() + self.edits.len() * 64);
                 let mut pos = 0;
                 let mut file_pos = 0;
                 let path = self.path.clone();
@@ -591,10 +1000,135 @@ impl XliffDocument {
                 if file_pos != self.raw.len() {
                     return Err(mismatch());
                 }
-                Ok((out, self.changes()))
+                Ok(self.changes())
             }
         }
     }
+}
+
+/// The 1.2 state and qualifier of a target filled with an exact (100 %, 101 %) or
+/// fuzzy match; `confirmed`: exact and nothing else in the target.
+fn state_1(confirmed: bool, exact: bool) -> (&'static str, &'static str) {
+    match (confirmed, exact) {
+        (true, _) => ("translated", "exact-match"),
+        (false, true) => ("needs-review-translation", "exact-match"),
+        (false, false) => ("needs-review-translation", "fuzzy-match"),
+    }
+}
+
+/// `attrs` with each of `set` replaced in place, or added at the end.
+fn with_attrs(attrs: &[(String, String)], set: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = attrs.to_vec();
+    for (k, v) in set {
+        match out.iter_mut().find(|(a, _)| a == k) {
+            Some(slot) => slot.1 = v.to_string(),
+            None => out.push((k.to_string(), v.to_string())),
+        }
+    }
+    out
+}
+
+/// A start tag written anew (attribute values escaped, double quotes).
+fn start_tag(name: &str, attrs: &[(String, String)], empty: bool) -> String {
+    let mut text = format!("<{name}");
+    for (k, v) in attrs {
+        text.push_str(&format!(" {k}=\"{}\"", attr(v)));
+    }
+    text.push_str(if empty { "/>" } else { ">" });
+    text
+}
+
+/// A target `<mrk mtype="seg">` holding `content`: its attributes kept, MadCap's
+/// `MadCap:matchPercent` set.
+fn target_mrk(tag: &StartTag, content: &str, percent: u32) -> String {
+    let shown = percent.min(100).to_string();
+    let attrs = if tag.attr("MadCap:matchPercent").is_some() {
+        with_attrs(&tag.attrs, &[("MadCap:matchPercent", &shown)])
+    } else {
+        tag.attrs.clone()
+    };
+    format!(
+        "{}{content}</{}>",
+        start_tag(&tag.name, &attrs, false),
+        tag.name
+    )
+}
+
+/// An element found in the text.
+struct Found {
+    /// The whole element.
+    range: Range<usize>,
+    tag: StartTag,
+    /// Its content, `None` for an empty element.
+    inner: Option<Range<usize>>,
+}
+
+/// The elements in `text[within]` that `want` picks, at any depth, not inside one
+/// picked before.
+fn find_elements(text: &str, within: Range<usize>, want: &dyn Fn(&StartTag) -> bool) -> Vec<Found> {
+    let base = within.start;
+    let Some(frag) = text.get(within) else {
+        return Vec::new();
+    };
+    let mut reader = quick_xml::Reader::from_str(frag);
+    let config = reader.config_mut();
+    config.expand_empty_elements = false;
+    config.check_end_names = false;
+    let mut out = Vec::new();
+    loop {
+        let before = reader.buffer_position() as usize;
+        let (empty, start) = match reader.read_event() {
+            Ok(Event::Start(_)) => (false, before),
+            Ok(Event::Empty(_)) => (true, before),
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        let Some(start) = frag[start..].find('<').map(|k| start + k) else {
+            break;
+        };
+        let Some(tag) = start_tag_at(frag, start) else {
+            break;
+        };
+        if !want(&tag) {
+            continue;
+        }
+        let after = reader.buffer_position() as usize;
+        if empty {
+            out.push(Found {
+                range: base + start..base + after,
+                tag,
+                inner: None,
+            });
+            continue;
+        }
+        let mut depth = 0usize;
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(_)) => depth += 1,
+                Ok(Event::End(_)) if depth == 0 => {
+                    let end = reader.buffer_position() as usize;
+                    let inner_end = frag[..end].rfind("</").unwrap_or(end);
+                    out.push(Found {
+                        range: base + start..base + end,
+                        tag,
+                        inner: Some(base + after..base + inner_end),
+                    });
+                    break;
+                }
+                Ok(Event::End(_)) => depth -= 1,
+                Ok(Event::Eof) | Err(_) => return out,
+                Ok(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// The `<mrk mtype="seg">` elements in `text[within]`.
+fn seg_mrks_in(text: &str, within: Range<usize>) -> Vec<Found> {
+    find_elements(text, within, &|t| {
+        t.local() == "mrk" && t.attr("mtype") == Some("seg")
+    })
 }
 
 /// A change [`XliffDocument::output_and_changes`] made.
@@ -616,28 +1150,6 @@ impl XliffDocument {
             })
             .collect()
     }
-}
-
-/// Splits the concatenated alt-trans elements (each starts with `<` and a name
-/// ending in `alt-trans`).
-fn split_alts(alts: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = alts;
-    while !rest.is_empty() {
-        let close = rest.find("alt-trans>").map(|k| k + "alt-trans>".len());
-        // The first "alt-trans>" is the end tag's (the start tag has attributes).
-        match close {
-            Some(end) => {
-                out.push(&rest[..end]);
-                rest = &rest[end..];
-            }
-            None => {
-                out.push(rest);
-                break;
-            }
-        }
-    }
-    out
 }
 
 fn escaped(text: &str) -> String {
@@ -677,11 +1189,20 @@ struct StartTag {
     name: String,
     attrs: Vec<(String, String)>,
     empty: bool,
+    /// Its length in bytes.
+    len: usize,
 }
 
 impl StartTag {
     fn local(&self) -> &str {
         self.name.rsplit(':').next().unwrap_or(&self.name)
+    }
+
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -696,29 +1217,13 @@ fn start_tag_at(text: &str, at: usize) -> Option<StartTag> {
     let name = e.name().0.to_string();
     let raw = e.to_string();
     let attrs = parse_attributes(&raw, name.len()).ok()?;
-    Some(StartTag { name, attrs, empty })
-}
-
-/// The root element's start tag and its range.
-fn root_tag(text: &str) -> Option<(Range<usize>, StartTag)> {
-    // quick-xml skips a byte-order mark without counting it.
-    let bom = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
-    let (whole, text) = (text, &text[bom..]);
-    let mut reader = quick_xml::Reader::from_str(text);
-    reader.config_mut().expand_empty_elements = false;
-    loop {
-        let before = reader.buffer_position() as usize;
-        match reader.read_event().ok()? {
-            Event::Start(_) | Event::Empty(_) => {
-                let after = reader.buffer_position() as usize;
-                // `before` may point at white space before the tag.
-                let start = before + text[before..].find('<')?;
-                return Some((start + bom..after + bom, start_tag_at(whole, start + bom)?));
-            }
-            Event::Eof => return None,
-            _ => {}
-        }
-    }
+    let len = reader.buffer_position() as usize;
+    Some(StartTag {
+        name,
+        attrs,
+        empty,
+        len,
+    })
 }
 
 /// The white space before `at` on its line, if only white space precedes it there.
@@ -900,14 +1405,106 @@ fn xliff_of(codes: &[Code], k: usize, version: Version) -> Option<String> {
     })
 }
 
-/// The match's source as XLIFF inline content (the codes of the segment's source),
-/// else as plain text.
-fn source_of(source_markup: Option<&str>, m: &Match, version: Version) -> String {
-    let as_target = Match {
-        target: m.source.clone(),
-        ..m.clone()
+/// A match's source (`source`) or target as XLIFF inline content for a candidate:
+/// its codes mapped to the segment's source's elements as for a target, else its own
+/// codes written as XLIFF codes (see [`own_codes`]).
+fn candidate(source_markup: Option<&str>, m: &Match, source: bool, version: Version) -> String {
+    let as_target;
+    let m = if source {
+        as_target = Match {
+            target: m.source.clone(),
+            ..m.clone()
+        };
+        &as_target
+    } else {
+        m
     };
-    map_target(source_markup, &as_target, version).unwrap_or_else(|_| escaped(&m.source.text))
+    map_target(source_markup, m, version).unwrap_or_else(|_| own_codes(&m.target, version))
+}
+
+/// Content whose codes have no counterpart in the segment's source, its codes written
+/// as XLIFF codes of their own: the XLIFF tag a code holds (`<g id="1">`…), else 1.2
+/// native codes (`bpt`, `ept`, `ph`, `it`, the TMX
+/// content kept); 2.x `sc`/`ec` pairs, `ph`, isolated `sc`/`ec` (the native code is
+/// not kept: 2.x keeps it out of the content). Annotations are dropped, their text
+/// kept. Plain text when the markup cannot be read.
+fn own_codes(content: &Content, version: Version) -> String {
+    let Some(pieces) = content.markup.as_deref().and_then(|m| pieces(m).ok()) else {
+        return escaped(&content.text);
+    };
+    // Codes that hold an XLIFF tag of this version (a memory filled from XLIFF) are
+    // that tag again, when the tags nest; else codes of their own.
+    let tags = own_codes_with(&pieces, version, true);
+    if well_formed(&tags) {
+        tags
+    } else {
+        own_codes_with(&pieces, version, false)
+    }
+}
+
+fn own_codes_with(pieces: &[Piece], version: Version, xliff_tags: bool) -> String {
+    let numeric = |i: &Option<String>| i.as_deref().and_then(|i| i.parse::<u64>().ok());
+    let mut next = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Code(c) => numeric(&c.i),
+            Piece::Text(_) => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for piece in pieces {
+        let code = match piece {
+            Piece::Text(t) => {
+                escape_text(t, &mut out);
+                continue;
+            }
+            Piece::Code(c) => c,
+        };
+        if xliff_tags && !code.inner.contains('<') {
+            if let Ok(tag) = quick_xml::escape::unescape(&code.inner) {
+                if is_xliff_tag(&tag, version) {
+                    out.push_str(&tag);
+                    continue;
+                }
+            }
+        }
+        let id = match (code.kind, numeric(&code.i)) {
+            (TagKind::Bpt | TagKind::Ept, Some(i)) => i,
+            _ => {
+                next += 1;
+                next
+            }
+        };
+        let inner = &code.inner;
+        let ctype = |name: &str| {
+            code.ty
+                .as_ref()
+                .map(|t| format!(" {name}=\"{}\"", attr(t)))
+                .unwrap_or_default()
+        };
+        let end = code.pos.as_deref() == Some("end");
+        let text = match (version, code.kind) {
+            (Version::V1, TagKind::Bpt) => {
+                format!("<bpt id=\"{id}\"{}>{inner}</bpt>", ctype("ctype"))
+            }
+            (Version::V1, TagKind::Ept) => format!("<ept id=\"{id}\">{inner}</ept>"),
+            (Version::V1, TagKind::It) => format!(
+                "<it id=\"{id}\" pos=\"{}\"{}>{inner}</it>",
+                if end { "close" } else { "open" },
+                ctype("ctype")
+            ),
+            (Version::V1, _) => format!("<ph id=\"{id}\"{}>{inner}</ph>", ctype("ctype")),
+            // 2.x `type` takes a closed list of values: TMX's are not written.
+            (Version::V2, TagKind::Bpt) => format!("<sc id=\"{id}\"/>"),
+            (Version::V2, TagKind::Ept) => format!("<ec startRef=\"{id}\"/>"),
+            (Version::V2, TagKind::It) if end => format!("<ec id=\"{id}\" isolated=\"yes\"/>"),
+            (Version::V2, TagKind::It) => format!("<sc id=\"{id}\" isolated=\"yes\"/>"),
+            (Version::V2, _) => format!("<ph id=\"{id}\"/>"),
+        };
+        out.push_str(&text);
+    }
+    out
 }
 
 /// The match's target as XLIFF inline content, its codes taken from the source's.
@@ -997,25 +1594,29 @@ fn map_target(
             }
         }
     }
-    let mut reader = quick_xml::Reader::from_str(&out);
+    if !well_formed(&out) {
+        return Err(NotFilled::Codes("the match's codes overlap".into()));
+    }
+    Ok(out)
+}
+
+/// Whether inline content's elements nest (each end tag closes the last start).
+fn well_formed(content: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(content);
     reader.config_mut().check_end_names = true;
     let mut depth = 0i64;
     loop {
         match reader.read_event() {
-            Ok(Event::Eof) => break,
+            Ok(Event::Eof) => return depth == 0,
             Ok(Event::Start(_)) => depth += 1,
             Ok(Event::End(_)) => depth -= 1,
             Ok(_) => {}
-            Err(_) => return Err(NotFilled::Codes("the match's codes overlap".into())),
+            Err(_) => return false,
         }
         if depth < 0 {
-            return Err(NotFilled::Codes("the match's codes overlap".into()));
+            return false;
         }
     }
-    if depth != 0 {
-        return Err(NotFilled::Codes("the match's codes overlap".into()));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -6,40 +6,21 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
-
 use super::inline::{render, Dropped, Elem, Node, Version};
 use super::{SegmentState, TargetPlace, XliffSegment, XliffUnit};
 use crate::error::{Error, Location, Result};
-use crate::formats::input::{self, Head, TextInput};
+use crate::formats::input::{self, Head};
 use crate::formats::tmx::inline::resolve_reference;
 use crate::formats::tmx::parse_tmx_date;
-use crate::formats::tmx::reader::{normalize_eol, parse_attributes};
+use crate::formats::xml::{normalize_eol, Ev, XmlEvents};
 use crate::formats::ReadReport;
 use crate::text::LangTag;
 use crate::unit::{Note, Provenance};
 
-/// Elements nested deeper than this are refused.
-pub const MAX_DEPTH: usize = 1000;
+pub use crate::formats::xml::MAX_DEPTH;
 
 /// Units larger than this (decoded bytes) are refused: a unit is held whole.
 pub const MAX_UNIT_BYTES: u64 = 64 * 1024 * 1024;
-
-type Input = TextInput<Box<dyn Read + Send>>;
-
-enum Ev {
-    Start(Elem),
-    Empty(Elem),
-    End(String),
-    Text(String),
-    Ref(String),
-    CData(String),
-    Other,
-    Prolog,
-    Eof,
-}
 
 /// Where the units are: the file and the groups around them.
 #[derive(Debug, Clone)]
@@ -51,17 +32,15 @@ struct Frame {
 
 /// Reads XLIFF 1.x or 2.x.
 pub struct XliffReader {
-    xml: NsReader<Input>,
-    buf: Vec<u8>,
-    path: Option<PathBuf>,
+    xml: XmlEvents,
     version: Version,
-    depth: usize,
-    event_start: u64,
     /// Added to decoded offsets to give file offsets (a UTF-8 byte-order mark).
     offset_base: u64,
     /// Spans are file byte offsets (the file is UTF-8).
     spans_in_file: bool,
     frames: Vec<Frame>,
+    /// The root element's start tag.
+    root: Option<Elem>,
     /// The root's languages (2.x).
     root_src: Option<String>,
     root_tgt: Option<String>,
@@ -124,22 +103,20 @@ impl XliffReader {
             }
         };
         let (text, warning) = input::decode_xml(prefix, head, encoding).map_err(located)?;
-        let mut xml = NsReader::from_reader(text);
-        let config = xml.config_mut();
-        config.check_end_names = true;
-        config.expand_empty_elements = false;
-        config.trim_text(false);
-        config.allow_dangling_amp = false;
+        let xml = XmlEvents::new(
+            text,
+            path,
+            "urn:oasis:names:tc:xliff:document:",
+            "a translatable document",
+            true,
+        );
         let mut reader = XliffReader {
             xml,
-            buf: Vec::with_capacity(4096),
-            path,
             version: Version::V1,
-            depth: 0,
-            event_start: 0,
             offset_base: bom.map_or(0, |(_, len)| len as u64),
             spans_in_file: utf8,
             frames: Vec::new(),
+            root: None,
             root_src: None,
             root_tgt: None,
             file_index: 0,
@@ -152,7 +129,7 @@ impl XliffReader {
             ordinal: 0,
         };
         if let Some(w) = warning {
-            let location = reader.location_at(0);
+            let location = reader.xml.location_at(0);
             reader.early_report().warn(location, w);
         }
         reader.read_root()?;
@@ -162,6 +139,11 @@ impl XliffReader {
     /// XLIFF 1.x or 2.x.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// The root element's start tag.
+    pub(crate) fn root_elem(&self) -> Option<&Elem> {
+        self.root.as_ref()
     }
 
     /// True if the spans of [`TargetPlace`] are byte offsets in the file (it is
@@ -178,24 +160,6 @@ impl XliffReader {
         self.early.take()
     }
 
-    fn location_at(&self, pos: u64) -> Location {
-        let (line, column) = self.xml.get_ref().position(pos);
-        Location {
-            path: self.path.clone(),
-            line: Some(line),
-            column,
-            unit: None,
-        }
-    }
-
-    fn here(&self) -> Location {
-        self.location_at(self.event_start)
-    }
-
-    fn syntax(&self, message: impl Into<String>) -> Error {
-        Error::syntax(message, self.here())
-    }
-
     /// The file offset of a decoded offset.
     fn offset(&self, pos: u64) -> u64 {
         if self.spans_in_file {
@@ -205,89 +169,19 @@ impl XliffReader {
         }
     }
 
-    fn xml_error(&self, err: quick_xml::Error) -> Error {
-        match err {
-            quick_xml::Error::Io(io) => {
-                if let Some(located) = input::located_input_error(&io, self.path.as_deref()) {
-                    return located;
-                }
-                Error::io(
-                    std::io::Error::new(io.kind(), io.to_string()),
-                    self.path.as_deref(),
-                )
-            }
-            other => Error::syntax(
-                format!("malformed XML: {other}"),
-                self.location_at(self.xml.error_position()),
-            ),
-        }
-    }
-
-    fn next_event(&mut self) -> Result<Ev> {
-        self.buf.clear();
-        self.event_start = self.xml.buffer_position();
-        let (ns, event) = match self.xml.read_resolved_event_into(&mut self.buf) {
-            Ok(pair) => pair,
-            Err(e) => return Err(self.xml_error(e)),
-        };
-        let xliff = match ns {
-            ResolveResult::Unbound => true,
-            ResolveResult::Bound(ns) => ns.0.starts_with("urn:oasis:names:tc:xliff:document:"),
-            ResolveResult::Unknown(_) => false,
-        };
-        let elem = |e: &BytesStart<'_>| Elem {
-            xliff,
-            raw: e.to_string(),
-            name_len: e.name().0.len(),
-        };
-        let ev = match event {
-            Event::Start(e) => {
-                let elem = elem(&e);
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    return Err(self.syntax(format!(
-                        "elements nested more than {MAX_DEPTH} deep: not a translatable document"
-                    )));
-                }
-                parse_attributes(&elem.raw, elem.name_len).map_err(|m| self.syntax(m))?;
-                Ev::Start(elem)
-            }
-            Event::Empty(e) => {
-                let elem = elem(&e);
-                parse_attributes(&elem.raw, elem.name_len).map_err(|m| self.syntax(m))?;
-                Ev::Empty(elem)
-            }
-            Event::End(e) => {
-                self.depth = self.depth.saturating_sub(1);
-                Ev::End(e.name().0.to_string())
-            }
-            Event::Text(t) => Ev::Text(t.to_string()),
-            Event::GeneralRef(r) => Ev::Ref(r.to_string()),
-            Event::CData(c) => Ev::CData(c.to_string()),
-            Event::Comment(_) | Event::PI(_) => Ev::Other,
-            Event::Decl(_) | Event::DocType(_) => Ev::Prolog,
-            Event::Eof => Ev::Eof,
-        };
-        Ok(ev)
-    }
-
-    fn truncated(&self, inside: &str) -> Error {
-        self.syntax(format!(
-            "the file ends inside <{inside}>: it is truncated or not well-formed"
-        ))
-    }
-
     /// Reads up to the root's start tag and takes in its attributes.
     fn read_root(&mut self) -> Result<()> {
         loop {
-            match self.next_event()? {
-                Ev::Prolog | Ev::Other => {}
+            match self.xml.next_event()? {
+                Ev::Prolog | Ev::Other(_) => {}
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) => {
-                    return Err(self.syntax("text before the root element: not an XML file"))
+                    return Err(self
+                        .xml
+                        .syntax("text before the root element: not an XML file"))
                 }
                 Ev::Start(e) | Ev::Empty(e) if e.local() != "xliff" => {
-                    return Err(self.syntax(format!(
+                    return Err(self.xml.syntax(format!(
                         "not an XLIFF file: the root element is <{}>, not <xliff>",
                         e.name()
                     )))
@@ -299,15 +193,16 @@ impl XliffReader {
                 Ev::Empty(e) => {
                     self.root(&e)?;
                     self.finished = true;
-                    return self.finish_document();
+                    return self.xml.finish_document("xliff");
                 }
-                Ev::End(_) => return Err(self.syntax("an end tag before the root element")),
-                Ev::Eof => return Err(self.syntax("no root element: not an XML document")),
+                Ev::End(_) => return Err(self.xml.syntax("an end tag before the root element")),
+                Ev::Eof => return Err(self.xml.syntax("no root element: not an XML document")),
             }
         }
     }
 
     fn root(&mut self, e: &Elem) -> Result<()> {
+        self.root = Some(e.clone());
         let mut version = None;
         for (key, value) in e.attributes() {
             match key.as_str() {
@@ -323,81 +218,32 @@ impl XliffReader {
             Some(v) if v.starts_with('1') => Version::V1,
             _ if ns2 => Version::V2,
             Some(v) => {
-                return Err(self.syntax(format!(
+                return Err(self.xml.syntax(format!(
                     "XLIFF version {v:?} is not one this reader knows (1.0 to 1.2, 2.0, 2.1)"
                 )))
             }
             None => Version::V1,
         };
         self.frames.push(Frame {
-            depth: self.depth,
+            depth: self.xml.depth,
             translate: None,
             preserve: e.attr("xml:space").as_deref().and_then(space),
         });
         Ok(())
     }
 
-    fn skip_subtree(&mut self) -> Result<()> {
-        let depth = self.depth;
-        while self.depth >= depth {
-            if let Ev::Eof = self.next_event()? {
-                return Err(self.truncated("an element"));
-            }
-        }
-        Ok(())
-    }
-
-    fn finish_document(&mut self) -> Result<()> {
-        loop {
-            match self.next_event()? {
-                Ev::Eof => {
-                    if self.depth > 0 {
-                        return Err(self.truncated("xliff"));
-                    }
-                    return Ok(());
-                }
-                Ev::Text(t) if t.trim().is_empty() => {}
-                Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) if self.depth == 0 => {
-                    return Err(self.syntax("text after the root element"))
-                }
-                Ev::Start(_) if self.depth == 1 => {
-                    return Err(self.syntax("a second root element after </xliff>"))
-                }
-                Ev::Empty(_) if self.depth == 0 => {
-                    return Err(self.syntax("a second root element after </xliff>"))
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The text content of the element just started; nested elements give their text.
-    fn read_text(&mut self, inside: &str) -> Result<String> {
-        let depth = self.depth;
-        let mut text = String::new();
-        loop {
-            match self.next_event()? {
-                Ev::Text(t) | Ev::CData(t) => normalize_eol(&t, &mut text),
-                Ev::Ref(r) => text.push(resolve_reference(&r).map_err(|m| self.syntax(m))?),
-                Ev::End(_) if self.depth < depth => return Ok(text),
-                Ev::Eof => return Err(self.truncated(inside)),
-                _ => {}
-            }
-        }
-    }
-
     /// The content of the element just started, as nodes.
     fn capture(&mut self, inside: &str, start: u64) -> Result<Vec<Node>> {
-        let depth = self.depth;
+        let depth = self.xml.depth;
         let mut nodes = Vec::new();
         loop {
-            if self.xml.buffer_position() - start > MAX_UNIT_BYTES {
-                return Err(self.syntax(format!(
+            if self.xml.position() - start > MAX_UNIT_BYTES {
+                return Err(self.xml.syntax(format!(
                     "a <{inside}> longer than {} MB: not a translatable segment",
                     MAX_UNIT_BYTES >> 20
                 )));
             }
-            let node = match self.next_event()? {
+            let node = match self.xml.next_event()? {
                 Ev::Text(t) | Ev::CData(t) => {
                     let mut text = String::new();
                     normalize_eol(&t, &mut text);
@@ -405,20 +251,20 @@ impl XliffReader {
                 }
                 Ev::Ref(r) => Node::Text(
                     resolve_reference(&r)
-                        .map_err(|m| self.syntax(m))?
+                        .map_err(|m| self.xml.syntax(m))?
                         .to_string(),
                 ),
                 Ev::Start(e) => Node::Start(e),
                 Ev::Empty(e) => Node::Empty(e),
                 Ev::End(name) => {
-                    if self.depth < depth {
+                    if self.xml.depth < depth {
                         return Ok(nodes);
                     }
                     Node::End(name)
                 }
-                Ev::Other => Node::Other,
+                Ev::Other(_) => Node::Other,
                 Ev::Prolog => continue,
-                Ev::Eof => return Err(self.truncated(inside)),
+                Ev::Eof => return Err(self.xml.truncated(inside)),
             };
             // Adjacent text (split by references) is one node.
             if let (Node::Text(t), Some(Node::Text(last))) = (&node, nodes.last_mut()) {
@@ -447,7 +293,7 @@ impl XliffReader {
 
     fn push_frame(&mut self, e: &Elem) {
         self.frames.push(Frame {
-            depth: self.depth,
+            depth: self.xml.depth,
             translate: e.attr("translate").as_deref().and_then(yes_no),
             preserve: e.attr("xml:space").as_deref().and_then(space),
         });
@@ -494,7 +340,7 @@ impl XliffReader {
 
     fn next_unit_inner(&mut self, report: &mut ReadReport) -> Result<Option<XliffUnit>> {
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Start(e) if e.is("file") => self.start_file(&e),
                 Ev::Start(e) if e.is("group") => self.push_frame(&e),
                 Ev::Start(e) if e.is("body") => {}
@@ -507,7 +353,7 @@ impl XliffReader {
                 Ev::Empty(e) if e.is("trans-unit") || e.is("unit") => {
                     self.ordinal += 1;
                     report.skip(
-                        self.here().with_unit(
+                        self.xml.here().with_unit(
                             e.attr("id").unwrap_or_else(|| format!("#{}", self.ordinal)),
                         ),
                         format!("<{}/> has no source", e.name()),
@@ -519,7 +365,7 @@ impl XliffReader {
                     if !e.is("header") {
                         report.not_kept(&format!("<{}> outside units", e.name()));
                     }
-                    self.skip_subtree()?;
+                    self.xml.skip_subtree()?;
                 }
                 Ev::Empty(e) => {
                     if !e.is("group") && !e.is("file") && !e.is("body") {
@@ -527,11 +373,11 @@ impl XliffReader {
                     }
                 }
                 Ev::End(_) => {
-                    while self.frames.last().is_some_and(|f| f.depth > self.depth) {
+                    while self.frames.last().is_some_and(|f| f.depth > self.xml.depth) {
                         self.frames.pop();
                     }
-                    if self.depth == 0 {
-                        self.finish_document()?;
+                    if self.xml.depth == 0 {
+                        self.xml.finish_document("xliff")?;
                         return Ok(None);
                     }
                 }
@@ -539,8 +385,8 @@ impl XliffReader {
                 Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) => {
                     report.not_kept("text outside units");
                 }
-                Ev::Other | Ev::Prolog => {}
-                Ev::Eof => return Err(self.truncated("xliff")),
+                Ev::Other(_) | Ev::Prolog => {}
+                Ev::Eof => return Err(self.xml.truncated("xliff")),
             }
         }
     }
@@ -582,13 +428,14 @@ impl XliffReader {
             notes: Vec::new(),
             segments: Vec::new(),
             provenance,
-            start_tag: self.offset(self.event_start)..self.offset(self.xml.buffer_position()),
+            start_tag: self.offset(self.xml.event_start)..self.offset(self.xml.position()),
+            end: 0,
         }
     }
 
     fn read_unit_1(&mut self, e: &Elem, report: &mut ReadReport) -> Result<XliffUnit> {
-        let location = self.here();
-        let unit_start = self.event_start;
+        let location = self.xml.here();
+        let unit_start = self.xml.event_start;
         let mut unit = self.new_unit(e, &location);
         let mut preserve = self.preserve();
         let mut approved = None;
@@ -617,16 +464,16 @@ impl XliffReader {
         let mut place = None;
         let mut after_source = 0;
         let mut sdl: Vec<SdlSeg> = Vec::new();
-        let depth = self.depth;
+        let depth = self.xml.depth;
         loop {
-            if self.xml.buffer_position() - unit_start > MAX_UNIT_BYTES {
-                return Err(self.syntax(format!(
+            if self.xml.position() - unit_start > MAX_UNIT_BYTES {
+                return Err(self.xml.syntax(format!(
                     "a <trans-unit> longer than {} MB",
                     MAX_UNIT_BYTES >> 20
                 )));
             }
-            let ev = self.next_event()?;
-            let start = self.event_start;
+            let ev = self.xml.next_event()?;
+            let start = self.xml.event_start;
             match ev {
                 Ev::Start(e) if e.is("source") || e.is("seg-source") || e.is("target") => {
                     let p = e
@@ -635,7 +482,7 @@ impl XliffReader {
                         .and_then(space)
                         .unwrap_or(preserve);
                     let nodes = self.capture(e.local(), start)?;
-                    let end = self.xml.buffer_position();
+                    let end = self.xml.position();
                     match e.local() {
                         "source" => {
                             source = Some((nodes, p));
@@ -654,7 +501,7 @@ impl XliffReader {
                     }
                 }
                 Ev::Empty(e) if e.is("source") || e.is("seg-source") || e.is("target") => {
-                    let end = self.xml.buffer_position();
+                    let end = self.xml.position();
                     match e.local() {
                         "source" => {
                             source = Some((Vec::new(), preserve));
@@ -671,23 +518,24 @@ impl XliffReader {
                 }
                 Ev::Start(e) if e.is("note") => {
                     let lang = e.attr("xml:lang");
-                    let text = self.read_text("note")?;
+                    let text = self.xml.read_text("note")?;
                     unit.notes.push(Note { text, lang });
                 }
-                Ev::Start(e) if !e.xliff && e.local() == "seg-defs" => {
+                Ev::Start(e) if !e.ours && e.local() == "seg-defs" => {
                     sdl = self.read_sdl_segs(report)?;
                 }
                 Ev::Start(e) => {
                     report.not_kept(&format!("<{}> in <trans-unit>", e.name()));
-                    self.skip_subtree()?;
+                    self.xml.skip_subtree()?;
                 }
                 Ev::Empty(e) if e.is("note") => {}
                 Ev::Empty(e) => report.not_kept(&format!("<{}> in <trans-unit>", e.name())),
-                Ev::End(_) if self.depth < depth => break,
-                Ev::Eof => return Err(self.truncated("trans-unit")),
+                Ev::End(_) if self.xml.depth < depth => break,
+                Ev::Eof => return Err(self.xml.truncated("trans-unit")),
                 _ => {}
             }
         }
+        unit.end = self.offset(self.xml.position());
         let unit_location = location.clone().with_unit(
             unit.id
                 .clone()
@@ -783,30 +631,30 @@ impl XliffReader {
 
     /// Trados's `<sdl:seg-defs>`: each segment's confirmation level and dates.
     fn read_sdl_segs(&mut self, report: &mut ReadReport) -> Result<Vec<SdlSeg>> {
-        let depth = self.depth;
+        let depth = self.xml.depth;
         let mut segs = Vec::new();
         loop {
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Start(e) | Ev::Empty(e)
-                    if !e.xliff && e.local() == "seg" && self.depth <= depth + 1 =>
+                    if !e.ours && e.local() == "seg" && self.xml.depth <= depth + 1 =>
                 {
-                    let empty = self.depth == depth;
+                    let empty = self.xml.depth == depth;
                     let mut seg = SdlSeg {
                         id: e.attr("id").unwrap_or_default(),
                         conf: e.attr("conf"),
                         provenance: Provenance::default(),
                     };
                     if !empty {
-                        let seg_depth = self.depth;
+                        let seg_depth = self.xml.depth;
                         loop {
-                            match self.next_event()? {
+                            match self.xml.next_event()? {
                                 Ev::Start(v)
-                                    if !v.xliff
+                                    if !v.ours
                                         && v.local() == "value"
-                                        && self.depth == seg_depth + 1 =>
+                                        && self.xml.depth == seg_depth + 1 =>
                                 {
                                     let key = v.attr("key").unwrap_or_default();
-                                    let value = self.read_text("sdl:value")?;
+                                    let value = self.xml.read_text("sdl:value")?;
                                     let p = &mut seg.provenance;
                                     match key.as_str() {
                                         "created_on" => p.created = sdl_date(&value),
@@ -816,24 +664,24 @@ impl XliffReader {
                                         _ => report.not_kept(&format!("sdl:value {key}")),
                                     }
                                 }
-                                Ev::End(_) if self.depth < seg_depth => break,
-                                Ev::Eof => return Err(self.truncated("sdl:seg")),
+                                Ev::End(_) if self.xml.depth < seg_depth => break,
+                                Ev::Eof => return Err(self.xml.truncated("sdl:seg")),
                                 _ => {}
                             }
                         }
                     }
                     segs.push(seg);
                 }
-                Ev::End(_) if self.depth < depth => return Ok(segs),
-                Ev::Eof => return Err(self.truncated("sdl:seg-defs")),
+                Ev::End(_) if self.xml.depth < depth => return Ok(segs),
+                Ev::Eof => return Err(self.xml.truncated("sdl:seg-defs")),
                 _ => {}
             }
         }
     }
 
     fn read_unit_2(&mut self, e: &Elem, report: &mut ReadReport) -> Result<XliffUnit> {
-        let location = self.here();
-        let unit_start = self.event_start;
+        let location = self.xml.here();
+        let unit_start = self.xml.event_start;
         let mut unit = self.new_unit(e, &location);
         let mut preserve = self.preserve();
         if let Some(t) = e.attr("translate").as_deref().and_then(yes_no) {
@@ -842,30 +690,30 @@ impl XliffReader {
         if let Some(p) = e.attr("xml:space").as_deref().and_then(space) {
             preserve = p;
         }
-        let depth = self.depth;
+        let depth = self.xml.depth;
         let mut dropped = Dropped::new();
         loop {
-            if self.xml.buffer_position() - unit_start > MAX_UNIT_BYTES {
-                return Err(
-                    self.syntax(format!("a <unit> longer than {} MB", MAX_UNIT_BYTES >> 20))
-                );
+            if self.xml.position() - unit_start > MAX_UNIT_BYTES {
+                return Err(self
+                    .xml
+                    .syntax(format!("a <unit> longer than {} MB", MAX_UNIT_BYTES >> 20)));
             }
-            match self.next_event()? {
+            match self.xml.next_event()? {
                 Ev::Start(e) if e.is("notes") => {
-                    let notes_depth = self.depth;
+                    let notes_depth = self.xml.depth;
                     loop {
-                        match self.next_event()? {
+                        match self.xml.next_event()? {
                             Ev::Start(n) if n.is("note") => {
                                 let lang = n.attr("xml:lang");
-                                let text = self.read_text("note")?;
+                                let text = self.xml.read_text("note")?;
                                 unit.notes.push(Note { text, lang });
                             }
                             Ev::Start(n) => {
                                 report.not_kept(&format!("<{}> in <notes>", n.name()));
-                                self.skip_subtree()?;
+                                self.xml.skip_subtree()?;
                             }
-                            Ev::End(_) if self.depth < notes_depth => break,
-                            Ev::Eof => return Err(self.truncated("notes")),
+                            Ev::End(_) if self.xml.depth < notes_depth => break,
+                            Ev::Eof => return Err(self.xml.truncated("notes")),
                             _ => {}
                         }
                     }
@@ -875,18 +723,19 @@ impl XliffReader {
                     unit.segments.push(segment);
                 }
                 // Text between segments that is not to be translated.
-                Ev::Start(e) if e.is("ignorable") => self.skip_subtree()?,
+                Ev::Start(e) if e.is("ignorable") => self.xml.skip_subtree()?,
                 Ev::Start(e) => {
                     report.not_kept(&format!("<{}> in <unit>", e.name()));
-                    self.skip_subtree()?;
+                    self.xml.skip_subtree()?;
                 }
                 Ev::Empty(e) if e.is("segment") || e.is("ignorable") || e.is("notes") => {}
                 Ev::Empty(e) => report.not_kept(&format!("<{}> in <unit>", e.name())),
-                Ev::End(_) if self.depth < depth => break,
-                Ev::Eof => return Err(self.truncated("unit")),
+                Ev::End(_) if self.xml.depth < depth => break,
+                Ev::Eof => return Err(self.xml.truncated("unit")),
                 _ => {}
             }
         }
+        unit.end = self.offset(self.xml.position());
         for what in dropped {
             report.not_kept(what);
         }
@@ -907,8 +756,8 @@ impl XliffReader {
         preserve: bool,
         dropped: &mut Dropped,
     ) -> Result<XliffSegment> {
-        let location = self.here();
-        let start_tag = self.offset(self.event_start)..self.offset(self.xml.buffer_position());
+        let location = self.xml.here();
+        let start_tag = self.offset(self.xml.event_start)..self.offset(self.xml.position());
         let mut state = SegmentState::default();
         for (key, value) in e.attributes() {
             match key.as_str() {
@@ -918,14 +767,14 @@ impl XliffReader {
             }
         }
         let id = e.attr("id");
-        let depth = self.depth;
+        let depth = self.xml.depth;
         let mut source = None;
         let mut target = None;
         let mut place = None;
         let mut after_source = 0;
         loop {
-            let ev = self.next_event()?;
-            let start = self.event_start;
+            let ev = self.xml.next_event()?;
+            let start = self.xml.event_start;
             match ev {
                 Ev::Start(e) if e.is("source") || e.is("target") => {
                     let p = e
@@ -934,7 +783,7 @@ impl XliffReader {
                         .and_then(space)
                         .unwrap_or(preserve);
                     let nodes = self.capture(e.local(), start)?;
-                    let end = self.xml.buffer_position();
+                    let end = self.xml.position();
                     let content = render(nodes, Version::V2, p, dropped);
                     if e.local() == "source" {
                         source = Some(content);
@@ -945,7 +794,7 @@ impl XliffReader {
                     }
                 }
                 Ev::Empty(e) if e.is("source") || e.is("target") => {
-                    let end = self.xml.buffer_position();
+                    let end = self.xml.position();
                     if e.local() == "source" {
                         source = Some(Default::default());
                         after_source = end;
@@ -954,9 +803,9 @@ impl XliffReader {
                         place = Some(TargetPlace::Element(self.offset(start)..self.offset(end)));
                     }
                 }
-                Ev::Start(_) => self.skip_subtree()?,
-                Ev::End(_) if self.depth < depth => break,
-                Ev::Eof => return Err(self.truncated("segment")),
+                Ev::Start(_) => self.xml.skip_subtree()?,
+                Ev::End(_) if self.xml.depth < depth => break,
+                Ev::Eof => return Err(self.xml.truncated("segment")),
                 _ => {}
             }
         }
