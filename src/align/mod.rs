@@ -271,7 +271,9 @@ const LEARNING_ROUNDS: usize = 2;
 const MODEL1_ITERATIONS: usize = 5;
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 0.75;
-/// Weight of semantic evidence relative to length evidence.
+/// Weight of semantic evidence relative to length evidence: 0.5 is best on the
+/// three covered dev sets together (mac-dev strict F1 0.880 at 1.0, 0.887 at 0.5,
+/// 0.882 at 0.3; Text+Berg 0.874, 0.881, 0.884).
 const SEM_SCALE: f64 = 0.5;
 /// The band found coarse to fine and the one around the previous pass's path are
 /// searched as one if that grows the larger by at most this factor.
