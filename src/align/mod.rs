@@ -39,6 +39,10 @@
 //!    them, are soft anchors;
 //! 5. `check.rs`: the self-check of the result ([`AlignCheck`]): stretches that look
 //!    derailed, and the figures a user can see.
+//! 6. `spans.rs`, `similarity.rs` (optional): semantic evidence from sentence
+//!    vectors of both sides ([`SpanVectors`], from Vecalign's files or an encoder),
+//!    a log-likelihood ratio of a bead's normalised cosine cost, through
+//!    [`Aligner::align_batch_with_vectors`].
 
 mod check;
 mod document;
