@@ -2,6 +2,7 @@
 
 mod cli_align;
 mod cli_align_robust;
+mod cli_align_semantic;
 mod cli_bad_inputs;
 mod cli_bad_memory;
 mod cli_concurrency;

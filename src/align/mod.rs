@@ -39,6 +39,10 @@
 //!    them, are soft anchors;
 //! 5. `check.rs`: the self-check of the result ([`AlignCheck`]): stretches that look
 //!    derailed, and the figures a user can see.
+//! 6. `spans.rs`, `similarity.rs` (optional): semantic evidence from sentence
+//!    vectors of both sides ([`SpanVectors`], from Vecalign's files or an encoder),
+//!    a log-likelihood ratio of a bead's normalised cosine cost, through
+//!    [`Aligner::align_batch_with_vectors`].
 
 mod check;
 mod document;
@@ -46,6 +50,8 @@ mod dp;
 mod length;
 mod lexical;
 mod model1;
+mod similarity;
+mod spans;
 mod tokens;
 mod translit;
 mod units;
@@ -60,10 +66,13 @@ use serde::Serialize;
 pub use check::{AlignCheck, Stretch};
 pub use document::{decode_text, Document};
 pub use lexical::Dictionary;
+pub use similarity::SemanticStats;
+pub use spans::SpanVectors;
 
 use dp::{Band, BeadScorer, PairTable, PathBead};
 use length::LengthModel;
 use lexical::{Evidence, Lexicon, LinkKind, Side, Vocab, LINK_KINDS};
+use similarity::Similarity;
 use tokens::TokenKind;
 use units::Units;
 
@@ -139,6 +148,9 @@ pub struct AlignStats {
     pub model1_time: Duration,
     /// Time spent in the passes after the first (with the learned lexicon).
     pub second_pass_time: Duration,
+    /// The semantic evidence's estimates, when the document had vectors
+    /// ([`Aligner::align_batch_with_vectors`]); `used` says whether they counted.
+    pub semantic: Option<SemanticStats>,
 }
 
 /// Builds an [`Aligner`].
@@ -263,6 +275,10 @@ const LEARNING_ROUNDS: usize = 2;
 const MODEL1_ITERATIONS: usize = 5;
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 0.75;
+/// Weight of semantic evidence relative to length evidence: 0.5 is best on the
+/// three covered dev sets together (mac-dev strict F1 0.880 at 1.0, 0.887 at 0.5,
+/// 0.882 at 0.3; Text+Berg 0.874, 0.881, 0.884).
+const SEM_SCALE: f64 = 0.5;
 /// The band found coarse to fine and the one around the previous pass's path are
 /// searched as one if that grows the larger by at most this factor.
 const UNION_GROWTH: f64 = 1.3;
@@ -288,7 +304,7 @@ const LONG_RUN: usize = 8;
 const RUN_EXTEND: f64 = 0.8;
 
 /// A document pair being aligned.
-struct Doc {
+struct Doc<'v> {
     src: Side,
     tgt: Side,
     length: LengthModel,
@@ -300,9 +316,11 @@ struct Doc {
     /// Sentence pairs sharing a number or name found once on each side (see
     /// [`check`]).
     anchors: Vec<(usize, usize)>,
+    /// Semantic evidence, when the document has sentence vectors.
+    sim: Option<Similarity<'v>>,
 }
 
-impl Doc {
+impl Doc<'_> {
     /// The lexical evidence of both sides (source types against the target, and
     /// back), for units of `blocks` (target, source) sentences.
     fn evidence(
@@ -485,13 +503,62 @@ impl Aligner {
         docs: &[(&[Sentence<'_>], &[Sentence<'_>])],
         done: &(dyn Fn(usize) + Sync),
     ) -> Vec<Alignment> {
+        self.align_batch_with_vectors(docs, &[], done)
+    }
+
+    /// Aligns one document pair with semantic evidence from sentence vectors of
+    /// both sides (see [`Aligner::align_batch_with_vectors`]).
+    pub fn align_with_vectors(
+        &self,
+        src: &[Sentence<'_>],
+        tgt: &[Sentence<'_>],
+        vectors: (&SpanVectors, &SpanVectors),
+    ) -> Alignment {
+        self.align_batch_with_vectors(&[(src, tgt)], &[Some(vectors)], &|_| {})
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Like [`Aligner::align_batch_with_progress`], with semantic evidence for the
+    /// documents that have vectors: `vectors[k]` (absent or `None`: none) holds
+    /// the span vectors of document k's source and target, with spans of at least
+    /// the largest bead side (`max_bead`). The evidence is weighed per document
+    /// and left out where the vectors do not tell translations from unrelated
+    /// sentences (`AlignStats::semantic` says which).
+    ///
+    /// # Panics
+    /// If a document's vectors are not for as many sentences as its sides, or
+    /// have shorter spans than the aligner's largest bead side.
+    pub fn align_batch_with_vectors(
+        &self,
+        docs: &[(&[Sentence<'_>], &[Sentence<'_>])],
+        vectors: &[Option<(&SpanVectors, &SpanVectors)>],
+        done: &(dyn Fn(usize) + Sync),
+    ) -> Vec<Alignment> {
         let config = &*self.config;
         let started = Instant::now();
         let mut src_vocab = Vocab::default();
         let mut tgt_vocab = Vocab::default();
         let mut prepared: Vec<Doc> = Vec::with_capacity(docs.len());
         let mut params = Params::initial(config);
-        for (src, tgt) in docs {
+        for (k, (src, tgt)) in docs.iter().enumerate() {
+            let sim = vectors.get(k).copied().flatten().map(|(vs, vt)| {
+                assert!(
+                    vs.len() == src.len() && vt.len() == tgt.len(),
+                    "document {k}: vectors for {} × {} sentences, sides of {} × {}",
+                    vs.len(),
+                    vt.len(),
+                    src.len(),
+                    tgt.len()
+                );
+                assert!(
+                    vs.max_span().min(vt.max_span()) >= config.max_bead,
+                    "document {k}: vectors of spans up to {} sentences, beads up to {}",
+                    vs.max_span().min(vt.max_span()),
+                    config.max_bead
+                );
+                Similarity::new(vs, vt, config.max_bead)
+            });
             let s = Side::new(src.iter().map(|x| (x.text, x.paragraph)), &mut src_vocab);
             let t = Side::new(tgt.iter().map(|x| (x.text, x.paragraph)), &mut tgt_vocab);
             let expected = match (s.char_density(), t.char_density()) {
@@ -511,6 +578,7 @@ impl Aligner {
                 gaps,
                 alternative,
                 anchors: Vec::new(),
+                sim,
             });
         }
         let lexicon = Lexicon::surface(&src_vocab, &tgt_vocab, config.dictionary.as_deref());
@@ -641,6 +709,7 @@ impl Aligner {
                         first_pass_time: share(first_pass_time),
                         model1_time: share(model1_time),
                         second_pass_time: share(second_pass_time),
+                        semantic: doc.sim.as_ref().map(Similarity::stats),
                     },
                 }
             })
@@ -910,6 +979,9 @@ struct Level<'a> {
     gaps: Gaps,
     max_bead: usize,
     lex_scale: f64,
+    /// Semantic evidence (sentence level only) and its weight.
+    sim: Option<&'a Similarity<'a>>,
+    sem_scale: f64,
     /// Units are sentences (else: blocks of a coarse level).
     finest: bool,
     /// Paragraph boundaries at grid rows/columns, and the weight of a mismatch.
@@ -919,7 +991,7 @@ struct Level<'a> {
 impl<'a> Level<'a> {
     #[allow(clippy::too_many_arguments)]
     fn new(
-        doc: &'a Doc,
+        doc: &'a Doc<'_>,
         model: Model<'a>,
         ev_src: &Evidence,
         ev_tgt: &Evidence,
@@ -1018,6 +1090,12 @@ impl<'a> Level<'a> {
             gaps: model.gaps,
             max_bead: config.max_bead,
             lex_scale: LEX_SCALE,
+            sim: if finest {
+                doc.sim.as_ref().filter(|s| s.used())
+            } else {
+                None
+            },
+            sem_scale: SEM_SCALE,
             finest,
             para,
         }
@@ -1105,8 +1183,10 @@ impl BeadScorer for Level<'_> {
         let ls = self.src_len[i0 + a] - self.src_len[i0];
         let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
         let lex = self.lexical(i0, a, j0, b);
-        if prior + self.lex_scale * lex + self.length.max_llr() <= floor {
-            // Cannot win whatever the lengths (paragraph terms only subtract).
+        let sem_max = self.sim.map_or(0.0, |s| self.sem_scale * s.max_llr());
+        if prior + self.lex_scale * lex + self.length.max_llr() + sem_max <= floor {
+            // Cannot win whatever the lengths and vectors (paragraph terms only
+            // subtract).
             return f64::NEG_INFINITY;
         }
         let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];
@@ -1119,6 +1199,12 @@ impl BeadScorer for Level<'_> {
             if sb[i0 + a] != tb[j0 + b] {
                 score -= 0.5 * w;
             }
+        }
+        if let Some(sim) = self.sim {
+            if score + sem_max <= floor {
+                return f64::NEG_INFINITY;
+            }
+            score += self.sem_scale * sim.llr(i0, a, j0, b);
         }
         score
     }
@@ -1242,7 +1328,7 @@ fn fill_pairs(
 /// Re-estimates the bead priors, the link kinds' match probabilities and each
 /// document's length model from the last pass (each smoothed towards its current
 /// value, so a second round refines the first round's estimates).
-fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], config: &Config) {
+fn reestimate(params: &mut Params, docs: &mut [Doc<'_>], results: &[PassResult], config: &Config) {
     let k = config.max_bead + 1;
     let mut counts = vec![vec![0.0f64; k]; k];
     let mut matched = [0.0f64; LINK_KINDS];
@@ -1289,6 +1375,14 @@ fn reestimate(params: &mut Params, docs: &mut [Doc], results: &[PassResult], con
         }
         doc.length.refit(&lens);
         doc.gaps = doc.gaps.after_pass(&r.path);
+        if let Some(sim) = &mut doc.sim {
+            sim.refit(
+                r.path
+                    .iter()
+                    .zip(&r.posterior)
+                    .map(|(p, &post)| ((p.i0, p.a, p.j0, p.b), post)),
+            );
+        }
     }
     // Bead priors of the types the first pass used: Dirichlet-smoothed towards the
     // initial ones, within their initial share (other types keep theirs).
@@ -1371,7 +1465,7 @@ impl MatchTally<'_> {
 /// Training material for the lexicon: the words of the first pass's confident
 /// beads of at most 3 sentences.
 fn training_pairs(
-    docs: &[Doc],
+    docs: &[Doc<'_>],
     results: &[PassResult],
     src_vocab: &Vocab,
     tgt_vocab: &Vocab,

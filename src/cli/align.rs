@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{output::Output, progress, Global};
-use crate::align::{decode_text, Aligner, Alignment, Dictionary, Document};
+use crate::align::{decode_text, Aligner, Alignment, Dictionary, Document, SpanVectors};
 use crate::segment::Segmenter;
 use crate::text::LangTag;
 
@@ -65,6 +65,20 @@ pub struct AlignArgs {
 
     #[command(flatten)]
     pub aligner: AlignerOptions,
+
+    /// Semantic evidence from your own sentence vectors, in Vecalign's layout: each
+    /// side's overlaps file (every span of 1 to --max-bead consecutive sentences,
+    /// e.g. Vecalign's `overlap.py -n 4`) and its float32 embeddings (one row per
+    /// overlaps line: LASER, LaBSE, ...).
+    #[arg(long, num_args = 4, conflicts_with = "batch",
+          value_names = ["SRC.overlaps", "SRC.emb", "TGT.overlaps", "TGT.emb"])]
+    pub embeddings: Vec<PathBuf>,
+
+    /// With --batch: semantic evidence from vectors in DIR, named after each input
+    /// file (`doc.en` -> DIR/doc.en.overlaps and DIR/doc.en.emb); a pair without
+    /// them is aligned without (with a note).
+    #[arg(long, value_name = "DIR", requires = "batch")]
+    pub embeddings_dir: Option<PathBuf>,
 
     /// Align many document pairs: a file with one pair a line, `source<TAB>target`
     /// paths (relative to the current directory). The lexicon is learned from all of
@@ -340,10 +354,35 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         eprintln!("bitext: warning: {warning}");
         return Ok(ExitCode::SUCCESS);
     }
+    let vectors = match args.embeddings.as_slice() {
+        [so, se, to, te] => Some(
+            with_threads(args.threads, || {
+                rayon::join(
+                    || read_vectors(&src, so, se, args.aligner.max_bead),
+                    || read_vectors(&tgt, to, te, args.aligner.max_bead),
+                )
+            })
+            .and_then(|(s, t)| Ok((s?, t?)))?,
+        ),
+        _ => None,
+    };
     let read_time = started.elapsed();
     let alignment = with_threads(args.threads, || {
-        aligner.align(&src.sentences(), &tgt.sentences())
+        let (s, t) = (src.sentences(), tgt.sentences());
+        match &vectors {
+            Some((vs, vt)) => aligner.align_with_vectors(&s, &t, (vs, vt)),
+            None => aligner.align(&s, &t),
+        }
     })?;
+    if !global.quiet {
+        if let Some(note) = semantic_note(&alignment) {
+            eprintln!(
+                "bitext: note: {} ↔ {}: {note}",
+                src_path.display(),
+                tgt_path.display()
+            );
+        }
+    }
     if args.verbose && !global.quiet {
         report(&alignment, &src, &tgt, read_time);
     }
@@ -427,7 +466,75 @@ fn report(al: &Alignment, src: &Document, tgt: &Document, read_time: std::time::
         s.model1_time,
         s.second_pass_time
     );
+    if let Some(sem) = &s.semantic {
+        eprintln!(
+            "bitext: semantic evidence {}: cost of translations {:.3} ± {:.3}, of unrelated \
+             pairs {:.3} ± {:.3} (separation {:.1})",
+            if sem.used { "used" } else { "not used" },
+            sem.match_cost,
+            sem.match_sd,
+            sem.random_cost,
+            sem.random_sd,
+            sem.separation
+        );
+    }
     eprintln!("bitext: {}", al.check.summary());
+}
+
+/// Reads one side's span vectors in Vecalign's layout (spans up to `max_bead`).
+pub(crate) fn read_vectors(
+    doc: &Document,
+    overlaps: &Path,
+    embeddings: &Path,
+    max_bead: usize,
+) -> Result<SpanVectors> {
+    let texts: Vec<&str> = (0..doc.len()).map(|i| doc.sentence(i)).collect();
+    SpanVectors::from_vecalign(&texts, max_bead, overlaps, embeddings).context("--embeddings")
+}
+
+/// The span vectors of a pair named after its files in `dir` (`None` if neither
+/// side has them: the pair is aligned without); one side alone is an error.
+pub(crate) fn vectors_in_dir(
+    dir: &Path,
+    pair: (&Path, &Path),
+    docs: (&Document, &Document),
+    max_bead: usize,
+) -> Result<Option<(SpanVectors, SpanVectors)>> {
+    let files = |p: &Path| -> Option<(PathBuf, PathBuf)> {
+        let name = p.file_name()?.to_string_lossy().to_string();
+        let ov = dir.join(format!("{name}.overlaps"));
+        let emb = dir.join(format!("{name}.emb"));
+        (ov.exists() || emb.exists()).then_some((ov, emb))
+    };
+    match (files(pair.0), files(pair.1)) {
+        (None, None) => Ok(None),
+        (Some((so, se)), Some((to, te))) => Ok(Some((
+            read_vectors(docs.0, &so, &se, max_bead)?,
+            read_vectors(docs.1, &to, &te, max_bead)?,
+        ))),
+        (s, _) => {
+            let (have, lack) = if s.is_some() { pair } else { (pair.1, pair.0) };
+            bail!(
+                "--embeddings-dir {}: vectors for {} but none for {}",
+                dir.display(),
+                have.display(),
+                lack.display()
+            )
+        }
+    }
+}
+
+/// A note for stderr when a document had vectors that the aligner did not use.
+pub(crate) fn semantic_note(al: &Alignment) -> Option<String> {
+    let sem = al.stats.semantic?;
+    (!sem.used).then(|| {
+        format!(
+            "the sentence vectors do not tell translations from unrelated sentences here \
+             (separation {:.1}; a language the encoder does not cover?): aligned without \
+             semantic evidence",
+            sem.separation
+        )
+    })
 }
 
 /// Writes an alignment in `format`, dropping beads below `min_score`.
@@ -760,12 +867,39 @@ fn run_batch(
     const CHUNK: usize = 256;
     with_threads(args.threads, || {
         for (chunk_pairs, chunk_names) in pairs.chunks(CHUNK).zip(names.chunks(CHUNK)) {
-            let docs: Vec<Option<(Document, Document)>> = chunk_pairs
+            type Read = (Document, Document, Option<(SpanVectors, SpanVectors)>);
+            let docs: Vec<Option<Read>> = chunk_pairs
                 .par_iter()
                 .map(|(s, t)| {
                     let read = reader
                         .read(s, false)
-                        .and_then(|a| reader.read(t, true).map(|b| (a, b)));
+                        .and_then(|a| reader.read(t, true).map(|b| (a, b)))
+                        .and_then(|(a, b)| {
+                            let v = match &args.embeddings_dir {
+                                Some(dir) => {
+                                    let v = vectors_in_dir(
+                                        dir,
+                                        (s, t),
+                                        (&a, &b),
+                                        args.aligner.max_bead,
+                                    )?;
+                                    if v.is_none() && !global.quiet {
+                                        bar.suspend(|| {
+                                            eprintln!(
+                                                "bitext: note: {} ↔ {}: no vectors in {}: aligned \
+                                                 without semantic evidence",
+                                                s.display(),
+                                                t.display(),
+                                                dir.display()
+                                            )
+                                        });
+                                    }
+                                    v
+                                }
+                                None => None,
+                            };
+                            Ok((a, b, v))
+                        });
                     match read {
                         Ok(pair) => Some(pair),
                         Err(e) => {
@@ -776,23 +910,27 @@ fn run_batch(
                     }
                 })
                 .collect();
-            let ok: Vec<(usize, &(Document, Document))> = docs
+            let ok: Vec<(usize, &Read)> = docs
                 .iter()
                 .enumerate()
                 .filter_map(|(k, d)| d.as_ref().map(|d| (k, d)))
                 .collect();
             let inputs: Vec<_> = ok
                 .iter()
-                .map(|(_, (s, t))| (s.sentences(), t.sentences()))
+                .map(|(_, (s, t, _))| (s.sentences(), t.sentences()))
                 .collect();
             let refs: Vec<(&[_], &[_])> = inputs
                 .iter()
                 .map(|(s, t)| (s.as_slice(), t.as_slice()))
                 .collect();
-            let alignments = aligner.align_batch_with_progress(&refs, &|_| bar.inc(1));
+            let vectors: Vec<_> = ok
+                .iter()
+                .map(|(_, (_, _, v))| v.as_ref().map(|(a, b)| (a, b)))
+                .collect();
+            let alignments = aligner.align_batch_with_vectors(&refs, &vectors, &|_| bar.inc(1));
             ok.par_iter()
                 .zip(alignments.par_iter())
-                .for_each(|(&(k, (s, t)), al)| {
+                .for_each(|(&(k, (s, t, _)), al)| {
                     let path = &chunk_names[k];
                     let written = (|| -> Result<()> {
                         let (sp, tp) = &chunk_pairs[k];
@@ -802,6 +940,15 @@ fn run_batch(
                             }
                             bar.suspend(|| eprintln!("bitext: warning: {warning}"));
                             return Ok(());
+                        }
+                        if let (Some(note), false) = (semantic_note(al), global.quiet) {
+                            bar.suspend(|| {
+                                eprintln!(
+                                    "bitext: note: {} ↔ {}: {note}",
+                                    sp.display(),
+                                    tp.display()
+                                )
+                            });
                         }
                         if let Some(warning) = al.check.warning() {
                             let (sp, tp) = &chunk_pairs[k];

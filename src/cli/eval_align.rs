@@ -9,7 +9,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use super::align::{format_bead, read_document, with_threads, AlignerOptions};
+use super::align::{
+    format_bead, read_document, semantic_note, vectors_in_dir, with_threads, AlignerOptions,
+};
 use super::{output::Output, Global};
 use crate::align::{decode_text, AlignCheck, Alignment, Document};
 use crate::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
@@ -70,6 +72,12 @@ pub struct EvalAlignArgs {
     pub json: bool,
     #[command(flatten)]
     pub aligner: AlignerOptions,
+    /// Semantic evidence from sentence vectors in DIR, in Vecalign's layout and
+    /// named after each text (`dev.de` -> DIR/dev.de.overlaps and DIR/dev.de.emb;
+    /// `bench/semantic_vectors.py` makes them). Documents without them are aligned
+    /// without (with a note).
+    #[arg(long, value_name = "DIR", conflicts_with = "hyp")]
+    pub embeddings_dir: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -329,13 +337,50 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                 .iter()
                 .map(|(s, t)| (s.as_slice(), t.as_slice()))
                 .collect();
+            let vectors: Vec<Option<_>> = match &args.embeddings_dir {
+                Some(dir) => members
+                    .iter()
+                    .zip(&docs)
+                    .map(|(c, (s, t))| {
+                        let (sp, tp) = c.texts.as_ref().context("missing texts")?;
+                        let v = vectors_in_dir(dir, (sp, tp), (s, t), args.aligner.max_bead)?;
+                        if v.is_none() && !global.quiet {
+                            eprintln!(
+                                "bitext: note: {set}: {}: no vectors in {}: aligned without \
+                                 semantic evidence",
+                                c.name,
+                                dir.display()
+                            );
+                        }
+                        Ok(v)
+                    })
+                    .collect::<Result<_>>()?,
+                None => Vec::new(),
+            };
+            let vector_refs: Vec<_> = vectors
+                .iter()
+                .map(|v| v.as_ref().map(|(a, b)| (a, b)))
+                .collect();
             let alignments: Vec<Alignment> = with_threads(args.threads, || {
                 if args.separately {
-                    refs.iter().map(|(s, t)| aligner.align(s, t)).collect()
+                    refs.iter()
+                        .enumerate()
+                        .map(|(k, (s, t))| match vector_refs.get(k).copied().flatten() {
+                            Some(v) => aligner.align_with_vectors(s, t, v),
+                            None => aligner.align(s, t),
+                        })
+                        .collect()
                 } else {
-                    aligner.align_batch(&refs)
+                    aligner.align_batch_with_vectors(&refs, &vector_refs, &|_| {})
                 }
             })?;
+            if !global.quiet {
+                for (c, a) in members.iter().zip(&alignments) {
+                    if let Some(note) = semantic_note(a) {
+                        eprintln!("bitext: note: {set}: {}: {note}", c.name);
+                    }
+                }
+            }
             checks = alignments.iter().map(|a| a.check.clone()).collect();
             alignments
                 .iter()

@@ -1,0 +1,167 @@
+//! Semantic evidence from the user's own sentence vectors (Vecalign's layout):
+//! `bitext align --embeddings` and `bitext eval align --embeddings-dir` (issue 17).
+
+use crate::util::{bitext, repo, tempdir};
+
+const DIR: &str = "tests/data/align_semantic";
+
+fn beads(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| l.rsplit_once(':').map_or(l, |(b, _)| b).to_string())
+        .collect()
+}
+
+fn gold() -> Vec<String> {
+    std::fs::read_to_string(repo(&format!("{DIR}/en-zh.gold")))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn align(extra: &[&str]) -> assert_cmd::assert::Assert {
+    bitext()
+        .current_dir(repo(DIR))
+        .args(["align", "en.sent", "zh.sent", "--segmented", "-f", "beads"])
+        .args(["--max-bead", "2"])
+        .args(extra)
+        .assert()
+}
+
+const VECTORS: [&str; 5] = [
+    "--embeddings",
+    "en.sent.overlaps",
+    "en.sent.emb",
+    "zh.sent.overlaps",
+    "zh.sent.emb",
+];
+
+#[test]
+fn the_vectors_place_a_gap_that_lengths_and_words_misplace() {
+    // Without vectors: the untranslated English sentence is put in the wrong place.
+    let out = align(&[]).success();
+    let plain = beads(&out.get_output().stdout);
+    assert_ne!(
+        plain,
+        gold(),
+        "the case is meant to be hard without vectors"
+    );
+    assert!(!plain.contains(&"[19]:[]".to_string()), "{plain:?}");
+    // With them: exactly the gold, and no note (the vectors are used).
+    let out = align(&VECTORS).success();
+    assert_eq!(beads(&out.get_output().stdout), gold());
+    assert!(
+        out.get_output().stderr.is_empty(),
+        "{:?}",
+        out.get_output().stderr
+    );
+    // -v says what the evidence estimated.
+    let out = align(&[&VECTORS[..], &["-v"]].concat()).success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("semantic evidence used"), "{err}");
+}
+
+#[test]
+fn eval_align_takes_vectors_from_a_directory() {
+    let run = |dir: Option<&str>| -> serde_json::Value {
+        let mut cmd = bitext();
+        cmd.current_dir(repo(DIR))
+            .args(["eval", "align", "--json", "--max-bead", "2"])
+            .args([
+                "--src",
+                "en.sent",
+                "--tgt",
+                "zh.sent",
+                "--gold",
+                "en-zh.gold",
+            ]);
+        if let Some(dir) = dir {
+            cmd.args(["--embeddings-dir", dir]);
+        }
+        let out = cmd.assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let plain = run(None)[0]["f1_strict"].as_f64().unwrap();
+    let with = run(Some("."))[0]["f1_strict"].as_f64().unwrap();
+    assert!(plain < 0.9, "{plain}");
+    assert_eq!(with, 1.0);
+    // A directory without the files: aligned without, with a note.
+    let empty = tempdir();
+    let out = bitext()
+        .current_dir(repo(DIR))
+        .args([
+            "eval",
+            "align",
+            "--max-bead",
+            "2",
+            "--src",
+            "en.sent",
+            "--tgt",
+            "zh.sent",
+        ])
+        .args(["--gold", "en-zh.gold", "--embeddings-dir"])
+        .arg(empty.path())
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("no vectors in") && err.contains("en.sent"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_vector_files_are_located_errors_and_nothing_is_written() {
+    let tmp = tempdir();
+    let src = repo(DIR);
+    for f in [
+        "en.sent",
+        "zh.sent",
+        "en.sent.overlaps",
+        "zh.sent.overlaps",
+        "zh.sent.emb",
+    ] {
+        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
+    }
+    // An embeddings file cut short: not a whole number of rows.
+    let emb = std::fs::read(src.join("en.sent.emb")).unwrap();
+    std::fs::write(tmp.path().join("en.sent.emb"), &emb[..emb.len() - 6]).unwrap();
+    let run = |extra: &[&str]| {
+        bitext()
+            .current_dir(tmp.path())
+            .args([
+                "align",
+                "en.sent",
+                "zh.sent",
+                "--segmented",
+                "-o",
+                "out.tsv",
+            ])
+            .args(VECTORS)
+            .args(extra)
+            .assert()
+            .failure()
+    };
+    let out = run(&["--max-bead", "2"]);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("en.sent.emb") && err.contains("float32"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out.tsv").exists());
+    // Whole rows again; beads of 3 need spans of 3 the file does not have.
+    std::fs::write(tmp.path().join("en.sent.emb"), &emb).unwrap();
+    let out = run(&["--max-bead", "3"]);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("en.sent.overlaps") && err.contains("sentences 1–3") && err.contains("-n 3"),
+        "{err}"
+    );
+    // Vectors of another text.
+    std::fs::write(tmp.path().join("en.sent"), "A sentence nobody embedded.\n").unwrap();
+    let out = run(&["--max-bead", "2"]);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("no line for the span of sentence 1"), "{err}");
+    assert!(!tmp.path().join("out.tsv").exists());
+}
