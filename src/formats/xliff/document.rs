@@ -27,7 +27,7 @@ use super::inline::Version;
 use crate::error::{Error, Location, Result};
 use crate::formats::input::{self, TextInput};
 use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference};
-use crate::formats::tmx::reader::{normalize_eol, parse_attributes};
+use crate::formats::xml::{normalize_eol, parse_attributes};
 use crate::segment::Segmenter;
 use crate::text::LangTag;
 
