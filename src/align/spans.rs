@@ -101,6 +101,29 @@ impl SpanVectors {
         })
     }
 
+    /// Spans of 1..=`k` of `sentences`, embedded by the built-in sentence encoder
+    /// (`--semantic`; see [`crate::semantic::SentenceEncoder::embed_spans`]), a chunk
+    /// of sentences at a time (so memory holds the quantised vectors, not floats).
+    pub fn from_encoder(
+        encoder: &crate::semantic::SentenceEncoder,
+        sentences: &[&str],
+        k: usize,
+    ) -> SpanVectors {
+        const CHUNK: usize = 4096;
+        let (n, k) = (sentences.len(), k.max(1));
+        let mut out = SpanVectors::zeros(n, k, crate::semantic::encoder::DIM);
+        for first in (0..n).step_by(CHUNK) {
+            let spans: Vec<Range<usize>> = (first..(first + CHUNK).min(n))
+                .flat_map(|i| (1..=k).filter(move |a| i + a <= n).map(move |a| i..i + a))
+                .collect();
+            let vectors = encoder.embed_spans(sentences, &spans);
+            for (span, v) in spans.iter().zip(vectors) {
+                out.set(span.len(), span.start, &v);
+            }
+        }
+        out
+    }
+
     /// Spans of 1..=`k` sentences from one vector per sentence: a span's vector is
     /// `merge` of its sentences' vectors (e.g. their sum, or an encoder's merge of
     /// per-sentence features).
@@ -353,13 +376,13 @@ fn embedding_dim(size: u64, rows: u64) -> std::result::Result<usize, String> {
     if rows == 0 {
         return Err("no span vectors: the overlaps file is empty".into());
     }
-    if size % 4 != 0 {
+    if !size.is_multiple_of(4) {
         return Err(format!(
             "{size} bytes is not a whole number of float32 values"
         ));
     }
     let floats = size / 4;
-    if floats == 0 || floats % rows != 0 {
+    if floats == 0 || !floats.is_multiple_of(rows) {
         return Err(format!(
             "{floats} float32 values do not make {rows} rows of one length"
         ));

@@ -29,7 +29,7 @@ pub enum EvalCommand {
     #[command(
         after_help = "Examples:\n  bitext eval align --sets bench/align_sets.tsv --set textberg-dev\n  bitext eval align --gold gold.beads --hyp hyp.beads"
     )]
-    Align(super::eval_align::EvalAlignArgs),
+    Align(Box<super::eval_align::EvalAlignArgs>),
 }
 
 /// Arguments of `bitext eval segment`.
@@ -125,7 +125,7 @@ struct Report {
 pub fn run(command: EvalCommand, global: &Global) -> Result<ExitCode> {
     match command {
         EvalCommand::Segment(args) => eval_segment(args, global),
-        EvalCommand::Align(args) => super::eval_align::run(args, global),
+        EvalCommand::Align(args) => super::eval_align::run(*args, global),
     }
 }
 

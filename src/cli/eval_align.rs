@@ -10,11 +10,14 @@ use clap::Args;
 use serde::Serialize;
 
 use super::align::{
-    format_bead, read_document, semantic_note, vectors_in_dir, with_threads, AlignerOptions,
+    encode_pair, format_bead, read_document, semantic_note, vectors_in_dir, with_threads,
+    AlignerOptions,
 };
 use super::{output::Output, Global};
 use crate::align::{decode_text, AlignCheck, Alignment, Document};
 use crate::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
+use crate::semantic::{self, SentenceEncoder};
+use crate::text::LangTag;
 
 /// Arguments of `bitext eval align`.
 ///
@@ -78,6 +81,15 @@ pub struct EvalAlignArgs {
     /// without (with a note).
     #[arg(long, value_name = "DIR", conflicts_with = "hyp")]
     pub embeddings_dir: Option<PathBuf>,
+    /// Semantic evidence from the built-in sentence encoder (as `align --semantic`),
+    /// for documents whose languages it covers (as their file extensions say:
+    /// dev.de).
+    #[arg(long, conflicts_with_all = ["hyp", "embeddings_dir"])]
+    pub semantic: bool,
+    /// The sentence encoder's model for --semantic (default: $BITEXT_MODEL, else
+    /// ~/.cache/bitext).
+    #[arg(long, value_name = "PATH", requires = "semantic")]
+    pub model: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -224,6 +236,14 @@ fn doc_name(path: &Path) -> String {
 }
 
 pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
+    let encoder = if args.semantic {
+        if !global.quiet {
+            eprintln!("bitext: loading the sentence encoder");
+        }
+        Some(SentenceEncoder::load(args.model.as_deref()).context("--semantic")?)
+    } else {
+        None
+    };
     let format = args.format.or_json(args.json, global);
     let cases: Vec<Case> = if let Some(listing) = &args.sets {
         let mut cases = read_listing(listing)?;
@@ -355,7 +375,39 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                         Ok(v)
                     })
                     .collect::<Result<_>>()?,
-                None => Vec::new(),
+                None => match &encoder {
+                    Some(encoder) => members
+                        .iter()
+                        .zip(&docs)
+                        .map(|(c, (s, t))| {
+                            let (sp, tp) = c.texts.as_ref().context("missing texts")?;
+                            // A file extension that is a language tag (dev.de) says the
+                            // language; others are left to the evidence's own check.
+                            let covered = [sp, tp].iter().all(|p| {
+                                p.extension()
+                                    .and_then(|e| e.to_str())
+                                    .filter(|e| e.len() <= 3)
+                                    .and_then(|e| LangTag::parse(e).ok())
+                                    .is_none_or(|tag| semantic::covers(tag.primary()))
+                            });
+                            if !covered {
+                                if !global.quiet {
+                                    eprintln!(
+                                        "bitext: note: {set}: {}: a language the sentence \
+                                         encoder does not cover (by the file extensions): \
+                                         aligned without semantic evidence",
+                                        c.name
+                                    );
+                                }
+                                return Ok(None);
+                            }
+                            with_threads(args.threads, || {
+                                encode_pair(encoder, (s, t), args.aligner.max_bead)
+                            })
+                        })
+                        .collect::<Result<_>>()?,
+                    None => Vec::new(),
+                },
             };
             let vector_refs: Vec<_> = vectors
                 .iter()

@@ -200,7 +200,9 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         return super::pretranslate_document::run(args, to, xliff, global);
     }
     if args.copy_source {
-        bail!("--copy-source needs -f xliff or -f xliff2 (it fills the targets of an XLIFF document)");
+        bail!(
+            "--copy-source needs -f xliff or -f xliff2 (it fills the targets of an XLIFF document)"
+        );
     }
     if is_xliff(&args.doc) {
         return super::pretranslate_xliff::run(args, global);

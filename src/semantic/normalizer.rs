@@ -84,7 +84,7 @@ impl Normalizer {
                 return Err(bad("is shorter than its header"));
             };
             let size = u32::from_le_bytes(size.try_into().unwrap()) as usize;
-            if size == 0 || size % 4 != 0 || size > charsmap.len() - 4 {
+            if size == 0 || !size.is_multiple_of(4) || size > charsmap.len() - 4 {
                 return Err(bad(&format!("declares a trie of {size} bytes")));
             }
             let units = charsmap[4..4 + size]
