@@ -199,6 +199,8 @@ fn run_block(examples: &[Example], dir: &Path, root: &Path) -> Vec<(String, i32)
         .current_dir(dir)
         .env("PATH", path)
         .env("HOME", root.join("home"))
+        // The sentence encoder's model (`align --semantic`) from the real cache.
+        .env("BITEXT_MODEL", model_path())
         .env("XDG_DATA_HOME", root.join("home/.local/share"))
         .env("LC_ALL", "C.UTF-8")
         .env_remove("BITEXT_TM")
@@ -346,4 +348,17 @@ fn elisions_match_what_they_should() {
         ),
         [1, 5]
     );
+}
+
+/// Where the sentence encoder's model is outside the scratch HOME: `$BITEXT_MODEL`, else
+/// bitext's cache directory (which scripts/test fills).
+fn model_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("BITEXT_MODEL") {
+        return PathBuf::from(path);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_default();
+    cache.join("bitext")
 }
