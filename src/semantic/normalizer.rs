@@ -285,7 +285,7 @@ impl Normalizer {
 
 /// The length of the UTF-8 sequence a lead byte starts (1 for a stray byte).
 #[inline]
-fn utf8_len(lead: u8) -> usize {
+pub(super) fn utf8_len(lead: u8) -> usize {
     match lead {
         0xC0..=0xDF => 2,
         0xE0..=0xEF => 3,

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use super::normalizer::{Normalizer, Whitespace};
+use super::normalizer::{utf8_len, Normalizer, Whitespace};
 use super::proto::Fields;
 use super::vocab::PieceTrie;
 use crate::{Error, Result};
@@ -244,17 +244,6 @@ fn parse_piece(message: &[u8], index: usize) -> Result<(&[u8], f32)> {
         )));
     }
     Ok((text, score))
-}
-
-/// The length of the UTF-8 sequence a lead byte starts.
-#[inline]
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF7 => 4,
-        _ => 1,
-    }
 }
 
 #[cfg(test)]
