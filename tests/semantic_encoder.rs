@@ -204,3 +204,36 @@ fn merged_features_approximate_the_joined_sentences() {
         "merged {mean} vs longer half {longer_mean}"
     );
 }
+
+/// Two consecutive sentences' joined features from their own features and the ids
+/// at the junction are those of encoding the joined ids: every pair of fixture
+/// sentences long enough, and the short ones are refused (`None`).
+#[test]
+fn joined_features_are_exact() {
+    let fixture = fixture();
+    let encoder = encoder();
+    let sentences: Vec<&[u32]> = fixture.ids.iter().map(|s| s.as_slice()).collect();
+    let features = encoder.features_ids(&sentences);
+    let (mut exact, mut refused) = (0, 0);
+    let mut worst = 1.0f32;
+    for k in 0..sentences.len() - 1 {
+        let (a, b) = (sentences[k], sentences[k + 1]);
+        let joined = encoder.joined_features((a, &features[k]), (b, &features[k + 1]));
+        let reach = bitext::semantic::encoder::REACH;
+        let long_enough = a.len() > 2 * reach && b.len() > 2 * reach;
+        let Some(joined) = joined else {
+            assert!(!long_enough, "pair {k} refused");
+            refused += 1;
+            continue;
+        };
+        let ids = [&a[..a.len() - 1], &b[1..]].concat();
+        let truth = encoder.embed_ids(&[&ids])[0];
+        assert_eq!(joined.tokens() as usize, ids.len());
+        let c = cosine(&encoder.embed_features(&joined), &truth);
+        worst = worst.min(c);
+        exact += 1;
+    }
+    eprintln!("joined features: {exact} pairs, worst cosine {worst:.6}; {refused} short pairs");
+    assert!(exact > 1000, "{exact}");
+    assert!(worst > 0.9999, "worst cosine {worst}");
+}

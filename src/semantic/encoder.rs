@@ -36,6 +36,10 @@ const EMB: usize = 512;
 const CNN: usize = 256;
 const PROJ: usize = 3 * CNN;
 const HIDDEN: usize = 320;
+/// How far a token's features see: two convolutions of the widest window (5, two
+/// tokens either side) reach four piece ids either side.
+pub const REACH: usize = 4;
+
 /// (window length, tokens to the left) of the three CNN branches.
 const ORDERS: [(usize, usize); 3] = [(2, 0), (3, 1), (5, 2)];
 /// Tokens per micro-batch: enough rows to keep the matrix kernel busy, few enough
@@ -267,7 +271,7 @@ impl Encoder {
     /// If an id is not below [`Encoder::vocab_size`] (ids come from the tokenizer).
     pub fn embed_ids(&self, sentences: &[&[u32]]) -> Vec<[f32; DIM]> {
         self.per_batch(sentences, |scratch, batch| {
-            let features = self.features_batch(batch, scratch);
+            let features = self.features_batch(batch, scratch, None);
             let refs: Vec<&SentenceFeatures> = features.iter().collect();
             self.head(&refs)
         })
@@ -280,7 +284,52 @@ impl Encoder {
     /// As [`Encoder::embed_ids`].
     pub fn features_ids(&self, sentences: &[&[u32]]) -> Vec<SentenceFeatures> {
         self.per_batch(sentences, |scratch, batch| {
-            self.features_batch(batch, scratch)
+            self.features_batch(batch, scratch, None)
+        })
+    }
+
+    /// The features of sentence `a` followed by sentence `b` as one text (`a`'s ids
+    /// without its EOS, then `b`'s without its BOS: what the tokenizer gives for the
+    /// two joined by a space), exactly, from their own features: a token's features
+    /// depend only on the ids within [`REACH`] places, so only the tokens that near
+    /// the junction change, and only those are encoded again. `None` if a sentence
+    /// has fewer than 2·REACH + 1 ids (encode the joined ids instead: they are few).
+    pub fn joined_features(
+        &self,
+        (a, fa): (&[u32], &SentenceFeatures),
+        (b, fb): (&[u32], &SentenceFeatures),
+    ) -> Option<SentenceFeatures> {
+        let w = 2 * REACH + 1;
+        if a.len() < w || b.len() < w {
+            return None;
+        }
+        // a's last REACH pieces and EOS, in a's own context (the tail holds all of it);
+        // b's BOS and first REACH pieces, in b's; and the 2·REACH pieces at the
+        // junction in the joined text's context.
+        let tail = &a[a.len() - w..];
+        let head = &b[..w];
+        let mut junction = a[a.len() - 1 - 2 * REACH..a.len() - 1].to_vec();
+        junction.extend_from_slice(&b[1..1 + 2 * REACH]);
+        let counted = [w - (REACH + 1)..w, 0..REACH + 1, REACH..3 * REACH];
+        let mut scratch = Scratch::default();
+        let [old_a, old_b, new] = <[SentenceFeatures; 3]>::try_from(self.features_batch(
+            &[tail, head, &junction],
+            &mut scratch,
+            Some(&counted),
+        ))
+        .ok()?;
+        let sum = fa
+            .sum
+            .iter()
+            .zip(&*fb.sum)
+            .zip(&*old_a.sum)
+            .zip(&*old_b.sum)
+            .zip(&*new.sum)
+            .map(|((((x, y), p), q), n)| x + y - p - q + n)
+            .collect();
+        Some(SentenceFeatures {
+            sum,
+            tokens: fa.tokens + fb.tokens - 2,
         })
     }
 
@@ -336,7 +385,14 @@ impl Encoder {
     }
 
     /// The token features of one micro-batch, summed per sentence.
-    fn features_batch(&self, sentences: &[&[u32]], scratch: &mut Scratch) -> Vec<SentenceFeatures> {
+    /// The features of `sentences`; with `counted`, each sentence's sum covers only
+    /// the tokens of its range (the others are its context).
+    fn features_batch(
+        &self,
+        sentences: &[&[u32]],
+        scratch: &mut Scratch,
+        counted: Option<&[std::ops::Range<usize>]>,
+    ) -> Vec<SentenceFeatures> {
         let t: usize = sentences.iter().map(|s| s.len()).sum();
         if t == 0 {
             let empty = SentenceFeatures {
@@ -442,21 +498,23 @@ impl Encoder {
         // bias are applied once to the sum of the normalised rows.
         let mut out = Vec::with_capacity(sentences.len());
         let mut r = 0;
-        for s in sentences {
+        for (k, s) in sentences.iter().enumerate() {
+            let range = counted.map_or(0..s.len(), |c| c[k].clone());
             let mut acc = vec![0.0f32; FEATURES];
-            for row in feats[r * FEATURES..(r + s.len()) * FEATURES].chunks_exact(FEATURES) {
+            let rows = &feats[(r + range.start) * FEATURES..(r + range.end) * FEATURES];
+            for row in rows.chunks_exact(FEATURES) {
                 let (mean, rstd) = moments(row, self.eps);
                 for (a, &v) in acc.iter_mut().zip(row) {
                     *a += (v - mean) * rstd;
                 }
             }
-            let n = s.len() as f32;
+            let n = range.len() as f32;
             for ((a, &g), &b) in acc.iter_mut().zip(&self.ln_g).zip(&self.ln_b) {
                 *a = *a * g + n * b;
             }
             out.push(SentenceFeatures {
                 sum: acc.into_boxed_slice(),
-                tokens: s.len() as u32,
+                tokens: range.len() as u32,
             });
             r += s.len();
         }

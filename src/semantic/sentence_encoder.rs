@@ -54,33 +54,17 @@ impl SentenceEncoder {
     }
 
     /// The vector of each span of consecutive `sentences` (non-empty ranges within
-    /// them). A span of up to [`JOINED_SPAN`] sentences is encoded as their text
-    /// joined by a space (what Vecalign does for all); a longer one from the sum of
-    /// its sentences' token features, as if they were one text, which costs nothing
-    /// more than its sentences.
+    /// them). A span of up to [`JOINED_SPAN`] sentences gets the vector of their text
+    /// joined by a space (what Vecalign does for all spans), computed from the
+    /// sentences' own features and a few tokens at each junction
+    /// ([`Encoder::joined_features`], exact); a longer one the sum of its sentences'
+    /// features, as if their tokens had no neighbours across sentences. Either way
+    /// each sentence is encoded once.
     ///
-    /// Why both: on the Chinese–English novels of mac-dev, feature sums for every
-    /// span scored 0.971 / 0.776 / 0.802 strict F1 on chapters 1–3, joined texts
-    /// for every span 0.978 / 0.751 / 0.834 at 2.5 times the time, and this mix
-    /// 0.978 / 0.788 / 0.840 at 1.5 times.
+    /// Why both: on the Chinese–English novels of mac-dev, summed features for every
+    /// span scored 0.971 / 0.776 / 0.802 strict F1 on chapters 1–3, joined texts for
+    /// every span 0.978 / 0.751 / 0.834, and this mix 0.978 / 0.788 / 0.840.
     pub fn embed_spans(&self, sentences: &[&str], spans: &[Range<usize>]) -> Vec<[f32; DIM]> {
-        let mut out = self.embed_spans_summed(sentences, spans);
-        let joined: Vec<usize> = (0..spans.len())
-            .filter(|&s| (2..=JOINED_SPAN).contains(&spans[s].len()))
-            .collect();
-        let texts: Vec<String> = joined
-            .iter()
-            .map(|&s| sentences[spans[s].clone()].join(" "))
-            .collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        for (&s, v) in joined.iter().zip(self.embed(&refs)) {
-            out[s] = v;
-        }
-        out
-    }
-
-    /// [`SentenceEncoder::embed_spans`] with every span from summed features.
-    fn embed_spans_summed(&self, sentences: &[&str], spans: &[Range<usize>]) -> Vec<[f32; DIM]> {
         let mut order: Vec<usize> = (0..spans.len()).collect();
         order.sort_by_key(|&s| spans[s].start);
         let mut out = vec![[0.0f32; DIM]; spans.len()];
@@ -95,12 +79,36 @@ impl SentenceEncoder {
                 reach = reach.max(spans[order[end]].end);
                 end += 1;
             }
-            let features = self.features(&sentences[first..reach]);
+            let ids = self.ids(&sentences[first..reach]);
+            let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+            let features = self.encoder.features_ids(&refs);
             let merged: Vec<SentenceFeatures> = order[next..end]
                 .par_iter()
                 .map(|&s| {
-                    let span = &spans[s];
-                    let parts = &features[span.start - first..span.end - first];
+                    let span = spans[s].start - first..spans[s].end - first;
+                    let parts = &features[span.clone()];
+                    if span.len() == 1 {
+                        return parts[0].clone();
+                    }
+                    if span.len() <= JOINED_SPAN {
+                        let mut sum = parts[0].clone();
+                        let mut joined_ids: Vec<u32> = refs[span.start].to_vec();
+                        for k in span.clone().skip(1) {
+                            let following = (refs[k], &features[k]);
+                            match self.encoder.joined_features((&joined_ids, &sum), following) {
+                                Some(joined) => sum = joined,
+                                None => {
+                                    // Short sentences: the joined ids, encoded.
+                                    let mut all = joined_ids[..joined_ids.len() - 1].to_vec();
+                                    all.extend_from_slice(&refs[k][1..]);
+                                    sum = self.encoder.features_ids(&[&all]).remove(0);
+                                }
+                            }
+                            joined_ids.truncate(joined_ids.len() - 1);
+                            joined_ids.extend_from_slice(&refs[k][1..]);
+                        }
+                        return sum;
+                    }
                     let mut sum = parts[0].clone();
                     for part in &parts[1..] {
                         sum = sum.merge(part);
@@ -122,11 +130,5 @@ impl SentenceEncoder {
 
     fn ids(&self, texts: &[&str]) -> Vec<Vec<u32>> {
         texts.par_iter().map(|t| self.tokenizer.encode(t)).collect()
-    }
-
-    fn features(&self, texts: &[&str]) -> Vec<SentenceFeatures> {
-        let ids = self.ids(texts);
-        let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
-        self.encoder.features_ids(&refs)
     }
 }
