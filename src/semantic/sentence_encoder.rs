@@ -1,6 +1,6 @@
 //! Text in, sentence vectors out: the tokenizer and the network of one model file
 //! together, and the vectors of spans of consecutive sentences (the aligner's merged
-//! beads) from their sentences' summed features, so no span is encoded twice.
+//! beads) from their sentences' features, so each sentence is encoded once.
 
 use std::ops::Range;
 use std::path::Path;
