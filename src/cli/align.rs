@@ -370,14 +370,11 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let encoder = semantic_encoder(&args, global)?;
-    let vectors = match args.embeddings.as_slice() {
-        _ if encoder.is_some() => {
-            let encoder = encoder.as_ref().expect("checked");
-            with_threads(args.threads, || {
-                encode_pair(encoder, (&src, &tgt), args.aligner.max_bead)
-            })?
-        }
-        [so, se, to, te] => Some(
+    let vectors = match (&encoder, args.embeddings.as_slice()) {
+        (Some(encoder), _) => Some(with_threads(args.threads, || {
+            encode_pair(encoder, (&src, &tgt), args.aligner.max_bead)
+        })?),
+        (None, [so, se, to, te]) => Some(
             with_threads(args.threads, || {
                 rayon::join(
                     || read_vectors(&src, so, se, args.aligner.max_bead),
@@ -534,12 +531,12 @@ pub(crate) fn encode_pair(
     encoder: &SentenceEncoder,
     (src, tgt): (&Document, &Document),
     max_bead: usize,
-) -> Option<(SpanVectors, SpanVectors)> {
+) -> (SpanVectors, SpanVectors) {
     let encode = |doc: &Document| {
         let texts: Vec<&str> = (0..doc.len()).map(|i| doc.sentence(i)).collect();
         SpanVectors::from_encoder(encoder, &texts, max_bead)
     };
-    Some(rayon::join(|| encode(src), || encode(tgt)))
+    rayon::join(|| encode(src), || encode(tgt))
 }
 
 /// Reads one side's span vectors in Vecalign's layout (spans up to `max_bead`).
@@ -937,13 +934,11 @@ fn run_batch(
                         .read(s, false)
                         .and_then(|a| reader.read(t, true).map(|b| (a, b)))
                         .and_then(|(a, b)| {
-                            let v = match &args.embeddings_dir {
-                                None if encoder.is_some() => encode_pair(
-                                    encoder.as_ref().expect("checked"),
-                                    (&a, &b),
-                                    args.aligner.max_bead,
-                                ),
-                                Some(dir) => {
+                            let v = match (&encoder, &args.embeddings_dir) {
+                                (Some(encoder), _) => {
+                                    Some(encode_pair(encoder, (&a, &b), args.aligner.max_bead))
+                                }
+                                (None, Some(dir)) => {
                                     let v = vectors_in_dir(
                                         dir,
                                         (s, t),
@@ -963,7 +958,7 @@ fn run_batch(
                                     }
                                     v
                                 }
-                                None => None,
+                                (None, None) => None,
                             };
                             Ok((a, b, v))
                         });

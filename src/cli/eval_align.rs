@@ -401,9 +401,9 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                                 }
                                 return Ok(None);
                             }
-                            with_threads(args.threads, || {
+                            Ok(Some(with_threads(args.threads, || {
                                 encode_pair(encoder, (s, t), args.aligner.max_bead)
-                            })
+                            })?))
                         })
                         .collect::<Result<_>>()?,
                     None => Vec::new(),
