@@ -7,23 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{bitext, repo, shared, tempdir, tm_cmd};
-
-/// `xmllint --schema` on `file`: Ok, or its complaint.
-fn xmllint(schema: &Path, file: &Path) -> Result<(), String> {
-    let out = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(schema)
-        .arg(file)
-        .output()
-        .expect("xmllint is installed (libxml2-utils; scripts/test installs it)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
+use crate::util::{bitext, repo, shared, tempdir, tm_cmd, xmllint};
 
 fn schema(name: &str) -> PathBuf {
     shared("data/xliff/schemas").join(name)

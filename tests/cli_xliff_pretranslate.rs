@@ -4,11 +4,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bitext::formats::xliff::{Content, Match, XliffDocument};
 
-use crate::util::{bitext, shared, tempdir, tm_cmd};
+use crate::util::{bitext, shared, tempdir, tm_cmd, xmllint};
 
 pub(crate) const MEM_12: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 <xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
@@ -135,22 +134,6 @@ const OUT_2: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 
 fn schemas(rel: &str) -> String {
     shared("data/xliff/schemas").join(rel).display().to_string()
-}
-
-/// `xmllint --schema` on `file`: Ok, or its complaint.
-fn xmllint(schema: &Path, file: &Path) -> Result<(), String> {
-    let out = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(schema)
-        .arg(file)
-        .output()
-        .expect("xmllint is installed (libxml2-utils)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
 }
 
 /// A schema of XLIFF 2.0 core with the matches module, in `dir`.

@@ -71,3 +71,19 @@ pub fn stress_sets() {
         );
     });
 }
+
+/// `xmllint --noout --schema schema file`: Ok, or its complaint.
+pub fn xmllint(schema: &Path, file: &Path) -> Result<(), String> {
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(schema)
+        .arg(file)
+        .output()
+        .expect("xmllint is installed (libxml2-utils; scripts/test installs it)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
