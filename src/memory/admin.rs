@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use rusqlite::types::Value;
 use serde::Serialize;
 
-use super::schema::{self, db_error};
+use super::db::DbResultExt;
+use super::schema;
 use super::store::{self, LangCache, VariantsBlob, UNIT_SELECT};
 use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES, COUNT_UNITS};
 use super::{Memory, WriteOptions};
@@ -126,7 +127,7 @@ impl Memory {
         let count = |sql: &str| -> Result<u64> {
             c.query_row(sql, [], |r| r.get::<_, i64>(0))
                 .map(|v| v.max(0) as u64)
-                .map_err(db_error)
+                .db()
         };
         let terms = count("SELECT count(*) FROM terms")?;
         let Languages {
@@ -143,7 +144,7 @@ impl Memory {
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
-                .map_err(db_error)?;
+                .db()?;
             Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
         };
         let (file_bytes, wal_bytes) = match &self.path {
@@ -187,7 +188,7 @@ impl Memory {
         {
             let mut stmt = c
                 .prepare("SELECT kind, a, b, n FROM counts WHERE n > 0")
-                .map_err(db_error)?;
+                .db()?;
             let rows = stmt
                 .query_map([], |r| {
                     Ok((
@@ -197,9 +198,9 @@ impl Memory {
                         r.get::<_, i64>(3)?,
                     ))
                 })
-                .map_err(db_error)?;
+                .db()?;
             for row in rows {
-                let (kind, a, b, n) = row.map_err(db_error)?;
+                let (kind, a, b, n) = row.db()?;
                 match kind {
                     COUNT_TEXT_BYTES => text_bytes = n as u64,
                     COUNT_UNITS => units = n as u64,
@@ -304,11 +305,11 @@ impl Units<'_> {
             .prepare_cached(&format!(
                 "{UNIT_SELECT} WHERE u.id > ?1 ORDER BY u.id LIMIT 1000"
             ))
-            .map_err(db_error)?;
+            .db()?;
         let rows = stmt
             .query_map([self.after], |r| store::unit_from_row(r, langs))
-            .map_err(db_error)?;
-        let batch: Vec<store::UnitRow> = rows.collect::<rusqlite::Result<_>>().map_err(db_error)?;
+            .db()?;
+        let batch: Vec<store::UnitRow> = rows.collect::<rusqlite::Result<_>>().db()?;
         let Some(last) = batch.last() else {
             self.done = true;
             return Ok(());
@@ -384,19 +385,13 @@ pub(crate) fn select_ids(
         sql.push_str(&format!(" AND u.created >= ?{}", params.len()));
     }
     sql.push_str(" ORDER BY u.id");
-    let mut stmt = conn.prepare(&sql).map_err(db_error)?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(params))
-        .map_err(db_error)?;
+    let mut stmt = conn.prepare(&sql).db()?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params)).db()?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(db_error)? {
-        let id: i64 = row.get(0).map_err(db_error)?;
+    while let Some(row) = rows.next().db()? {
+        let id: i64 = row.get(0).db()?;
         if let Some(langs) = &langs {
-            let blob = row
-                .get_ref(1)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            let blob = row.get_ref(1).db()?.as_blob().db()?;
             let has = VariantsBlob::new(blob).any(|v| v.is_ok_and(|v| langs.contains(&v.lang)));
             if !has {
                 continue;

@@ -15,9 +15,9 @@ use rusqlite::OptionalExtension;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
+use super::db::DbResultExt;
 use super::index;
 use super::postings::{text_id, text_index, text_unit};
-use super::schema::db_error;
 use super::store::{self, primary_tag, variant_at, StoredVariant, VariantsBlob};
 use super::tokens::{fold, nfc, Analyzed};
 use super::writer::COUNT_CONCORDANCE_PENDING;
@@ -117,7 +117,7 @@ impl Memory {
                 [],
                 |r| r.get(0),
             )
-            .map_err(db_error)?;
+            .db()?;
         if total == 0 {
             return Ok(0);
         }
@@ -127,14 +127,10 @@ impl Memory {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT variants FROM units WHERE id > ?1")
-            .map_err(db_error)?;
-        let mut rows = stmt.query([end]).map_err(db_error)?;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let blob = row
-                .get_ref(0)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            .db()?;
+        let mut rows = stmt.query([end]).db()?;
+        while let Some(row) = rows.next().db()? {
+            let blob = row.get_ref(0).db()?.as_blob().db()?;
             tail += VariantsBlob::new(blob).count() as i64;
         }
         Ok((total - tail).max(0))
@@ -152,7 +148,7 @@ impl Memory {
                     .query_row("SELECT coalesce(max(id), 0) + 1 FROM units", [], |r| {
                         r.get(0)
                     })
-                    .map_err(db_error)?,
+                    .db()?,
             };
         let end = ((next_unit >> BLOCK_BITS) << BLOCK_BITS) - 1;
         Ok((upto, end.max(upto)))
@@ -175,7 +171,7 @@ impl Memory {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db_error)?;
+            .db()?;
         // Read again inside the write transaction: another process may have done it.
         let upto: i64 = store::meta_get(&tx, "concordance_upto")?
             .and_then(|v| v.parse().ok())
@@ -184,21 +180,19 @@ impl Memory {
         if end > upto {
             let mut select = tx
                 .prepare("SELECT id, variants FROM units WHERE id > ?1 AND id <= ?2 ORDER BY id")
-                .map_err(db_error)?;
+                .db()?;
             let mut insert = tx
                 .prepare("INSERT INTO concordance(rowid, text) VALUES(?1, ?2)")
-                .map_err(db_error)?;
-            let mut rows = select.query([upto, end]).map_err(db_error)?;
+                .db()?;
+            let mut rows = select.query([upto, end]).db()?;
             let mut block = -1i64;
             let mut text = String::new();
-            while let Some(row) = rows.next().map_err(db_error)? {
-                let id: i64 = row.get(0).map_err(db_error)?;
+            while let Some(row) = rows.next().db()? {
+                let id: i64 = row.get(0).db()?;
                 let b = id >> BLOCK_BITS;
                 if b != block {
                     if !text.is_empty() {
-                        insert
-                            .execute(rusqlite::params![block, text])
-                            .map_err(db_error)?;
+                        insert.execute(rusqlite::params![block, text]).db()?;
                         text.clear();
                         if block % 1024 == 0 {
                             progress(done);
@@ -206,11 +200,7 @@ impl Memory {
                     }
                     block = b;
                 }
-                let blob = row
-                    .get_ref(1)
-                    .map_err(db_error)?
-                    .as_blob()
-                    .map_err(|e| db_error(e.into()))?;
+                let blob = row.get_ref(1).db()?.as_blob().db()?;
                 for v in VariantsBlob::new(blob) {
                     let v = v.map_err(|e| store::damaged_unit(id, e))?;
                     if !text.is_empty() {
@@ -221,9 +211,7 @@ impl Memory {
                 }
             }
             if !text.is_empty() {
-                insert
-                    .execute(rusqlite::params![block, text])
-                    .map_err(db_error)?;
+                insert.execute(rusqlite::params![block, text]).db()?;
             }
             drop(rows);
             store::meta_set(&tx, "concordance_upto", &end.to_string())?;
@@ -233,11 +221,10 @@ impl Memory {
                 ),
                 [done as i64],
             )
-            .map_err(db_error)?;
-            tx.execute("DELETE FROM counts WHERE n = 0", [])
-                .map_err(db_error)?;
+            .db()?;
+            tx.execute("DELETE FROM counts WHERE n = 0", []).db()?;
         }
-        tx.commit().map_err(db_error)?;
+        tx.commit().db()?;
         progress(done);
         Ok(done)
     }
@@ -320,10 +307,10 @@ impl Memory {
                 .prepare_cached(
                     "SELECT rowid FROM concordance WHERE concordance MATCH ?1 ORDER BY rowid DESC",
                 )
-                .map_err(db_error)?;
-            let mut rows = stmt.query([query]).map_err(db_error)?;
-            while let Some(row) = rows.next().map_err(db_error)? {
-                let block: i64 = row.get(0).map_err(db_error)?;
+                .db()?;
+            let mut rows = stmt.query([query]).db()?;
+            while let Some(row) = rows.next().db()? {
+                let block: i64 = row.get(0).db()?;
                 let first = block << BLOCK_BITS;
                 let last = (first + (1 << BLOCK_BITS) - 1).min(upto);
                 self.check_units(first, last, &search, &mut hits)?;
@@ -336,7 +323,7 @@ impl Memory {
             let mut stmt = self
                 .conn
                 .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-                .map_err(db_error)?;
+                .db()?;
             for text in candidates {
                 if hits.len() >= search.max {
                     break;
@@ -345,15 +332,11 @@ impl Memory {
                 if hits.iter().any(|h: &ConcordanceHit| h.unit == unit) {
                     continue;
                 }
-                let mut rows = stmt.query([unit]).map_err(db_error)?;
-                let Some(row) = rows.next().map_err(db_error)? else {
+                let mut rows = stmt.query([unit]).db()?;
+                let Some(row) = rows.next().db()? else {
                     continue;
                 };
-                let blob = row
-                    .get_ref(0)
-                    .map_err(db_error)?
-                    .as_blob()
-                    .map_err(|e| db_error(e.into()))?;
+                let blob = row.get_ref(0).db()?.as_blob().db()?;
                 let matches = variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v));
                 drop(rows);
                 if matches {
@@ -381,18 +364,14 @@ impl Memory {
             .prepare_cached(
                 "SELECT id, variants FROM units WHERE id >= ?1 AND id <= ?2 ORDER BY id DESC",
             )
-            .map_err(db_error)?;
-        let mut rows = stmt.query([first, last]).map_err(db_error)?;
-        while let Some(row) = rows.next().map_err(db_error)? {
+            .db()?;
+        let mut rows = stmt.query([first, last]).db()?;
+        while let Some(row) = rows.next().db()? {
             if hits.len() >= search.max {
                 break;
             }
-            let id: i64 = row.get(0).map_err(db_error)?;
-            let blob = row
-                .get_ref(1)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            let id: i64 = row.get(0).db()?;
+            let blob = row.get_ref(1).db()?.as_blob().db()?;
             let variants: Vec<StoredVariant<'_>> =
                 VariantsBlob::new(blob).filter_map(|v| v.ok()).collect();
             for k in (0..variants.len()).rev() {
@@ -463,9 +442,9 @@ impl Memory {
                     let mut stmt = self
                         .conn
                         .prepare_cached("SELECT DISTINCT grp FROM terms WHERE token = ?1")
-                        .map_err(db_error)?;
-                    let rows = stmt.query_map([&token], |r| r.get(0)).map_err(db_error)?;
-                    rows.collect::<rusqlite::Result<_>>().map_err(db_error)?
+                        .db()?;
+                    let rows = stmt.query_map([&token], |r| r.get(0)).db()?;
+                    rows.collect::<rusqlite::Result<_>>().db()?
                 }
             };
             let segments: Vec<i64> = index::segments(&self.conn)?.iter().map(|s| s.id).collect();
@@ -473,10 +452,10 @@ impl Memory {
                 let term: Option<i64> = self
                     .conn
                     .prepare_cached("SELECT id FROM terms WHERE grp = ?1 AND token = ?2")
-                    .map_err(db_error)?
+                    .db()?
                     .query_row((g, &token), |r| r.get(0))
                     .optional()
-                    .map_err(db_error)?;
+                    .db()?;
                 if let Some(term) = term {
                     index::visit_postings(&self.conn, &segments, term as u32, &mut |p| {
                         if text_unit(p.variant as i64) <= upto {
@@ -491,15 +470,11 @@ impl Memory {
             let mut stmt = self
                 .conn
                 .prepare_cached("SELECT id, variants FROM units WHERE id <= ?1")
-                .map_err(db_error)?;
-            let mut rows = stmt.query([upto]).map_err(db_error)?;
-            while let Some(row) = rows.next().map_err(db_error)? {
-                let id: i64 = row.get(0).map_err(db_error)?;
-                let blob = row
-                    .get_ref(1)
-                    .map_err(db_error)?
-                    .as_blob()
-                    .map_err(|e| db_error(e.into()))?;
+                .db()?;
+            let mut rows = stmt.query([upto]).db()?;
+            while let Some(row) = rows.next().db()? {
+                let id: i64 = row.get(0).db()?;
+                let blob = row.get_ref(1).db()?.as_blob().db()?;
                 let n = VariantsBlob::new(blob).count();
                 ids.extend((0..n).map(|k| text_id(id, k)));
             }

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::db::DbResultExt;
 use super::postings::{
     for_each_posting, for_each_words_entry, words_chunks, Posting, PostingList, WordsEntry,
 };
-use super::schema::db_error;
 use crate::error::{Error, Result};
 
 /// Merge segments when there are more than this many.
@@ -41,7 +41,7 @@ pub(crate) struct SegmentInfo {
 pub(crate) fn segments(conn: &Connection) -> Result<Vec<SegmentInfo>> {
     let mut stmt = conn
         .prepare_cached("SELECT id, postings FROM segments ORDER BY id")
-        .map_err(db_error)?;
+        .db()?;
     let rows = stmt
         .query_map([], |r| {
             Ok(SegmentInfo {
@@ -49,8 +49,8 @@ pub(crate) fn segments(conn: &Connection) -> Result<Vec<SegmentInfo>> {
                 postings: r.get(1)?,
             })
         })
-        .map_err(db_error)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(db_error)
+        .db()?;
+    rows.collect::<rusqlite::Result<_>>().db()
 }
 
 /// The key of a term's postings row in a segment.
@@ -75,15 +75,11 @@ pub(crate) fn visit_postings(
 ) -> Result<()> {
     let mut stmt = conn
         .prepare_cached("SELECT data FROM postings WHERE key = ?1")
-        .map_err(db_error)?;
+        .db()?;
     for &seg in segments {
-        let mut rows = stmt.query([postings_key(seg, term)]).map_err(db_error)?;
-        if let Some(row) = rows.next().map_err(db_error)? {
-            let data = row
-                .get_ref(0)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+        let mut rows = stmt.query([postings_key(seg, term)]).db()?;
+        if let Some(row) = rows.next().db()? {
+            let data = row.get_ref(0).db()?.as_blob().db()?;
             if !for_each_posting(data, &mut *visit) {
                 return Err(damaged(format!("postings of term {term}")));
             }
@@ -98,13 +94,13 @@ fn words_chunk(conn: &Connection, segment: i64, key: u32) -> Result<Option<(i64,
     conn.prepare_cached(
         "SELECT key, data FROM words WHERE key <= ?1 AND key >= ?2 ORDER BY key DESC LIMIT 1",
     )
-    .map_err(db_error)?
+    .db()?
     .query_row([(segment << 32) | i64::from(key), segment << 32], |r| {
         let row_key: i64 = r.get(0)?;
         Ok((row_key, row_key as u32, r.get::<_, Vec<u8>>(1)?))
     })
     .optional()
-    .map_err(db_error)
+    .db()
 }
 
 /// Decodes the chunk of `segment`'s words run that would hold `key`, calling `visit`
@@ -221,7 +217,7 @@ impl<'c> PostingsInsert<'c> {
     pub(crate) fn new(tx: &'c Connection) -> Result<PostingsInsert<'c>> {
         tx.prepare_cached("INSERT INTO postings(key, last, n, data) VALUES(?1, ?2, ?3, ?4)")
             .map(PostingsInsert)
-            .map_err(db_error)
+            .db()
     }
 
     /// Writes the list of `term` in `segment`.
@@ -233,7 +229,7 @@ impl<'c> PostingsInsert<'c> {
                 list.len,
                 list.data
             ])
-            .map_err(db_error)?;
+            .db()?;
         Ok(())
     }
 }
@@ -242,20 +238,20 @@ impl<'c> PostingsInsert<'c> {
 pub(crate) fn insert_words(tx: &Connection, segment: i64, entries: &[WordsEntry]) -> Result<()> {
     let mut stmt = tx
         .prepare_cached("INSERT INTO words(key, data) VALUES(?1, ?2)")
-        .map_err(db_error)?;
+        .db()?;
     words_chunks(entries, |first, data| {
         stmt.execute(rusqlite::params![(segment << 32) | i64::from(first), data])
             .map(|_| ())
-            .map_err(db_error)
+            .db()
     })
 }
 
 /// Records a new segment.
 pub(crate) fn insert_segment(tx: &Connection, info: SegmentInfo) -> Result<()> {
     tx.prepare_cached("INSERT INTO segments(id, postings) VALUES(?1, ?2)")
-        .map_err(db_error)?
+        .db()?
         .execute([info.id, info.postings])
-        .map_err(db_error)?;
+        .db()?;
     Ok(())
 }
 
@@ -291,25 +287,22 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
                     "SELECT key, last, n, data FROM postings WHERE key >= ?1 AND key < ?2 \
                      ORDER BY key",
                 )
-                .map_err(db_error)?,
+                .db()?,
             );
         }
         let mut cursors = Vec::with_capacity(segs.len());
         for (stmt, s) in stmts.iter_mut().zip(segs) {
-            cursors.push(
-                stmt.query([s.id << 32, (s.id + 1) << 32])
-                    .map_err(db_error)?,
-            );
+            cursors.push(stmt.query([s.id << 32, (s.id + 1) << 32]).db()?);
         }
         type Head = Option<(u32, i64, u32, Vec<u8>)>;
         let advance = |rows: &mut rusqlite::Rows<'_>| -> Result<Head> {
-            match rows.next().map_err(db_error)? {
+            match rows.next().db()? {
                 None => Ok(None),
                 Some(r) => Ok(Some((
-                    r.get::<_, i64>(0).map_err(db_error)? as u32,
-                    r.get(1).map_err(db_error)?,
-                    r.get::<_, i64>(2).map_err(db_error)? as u32,
-                    r.get(3).map_err(db_error)?,
+                    r.get::<_, i64>(0).db()? as u32,
+                    r.get(1).db()?,
+                    r.get::<_, i64>(2).db()? as u32,
+                    r.get(3).db()?,
                 ))),
             }
         };
@@ -340,17 +333,11 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
     for s in segs {
         let mut stmt = tx
             .prepare_cached("SELECT key, data FROM words WHERE key >= ?1 AND key < ?2")
-            .map_err(db_error)?;
-        let mut rows = stmt
-            .query([s.id << 32, (s.id + 1) << 32])
-            .map_err(db_error)?;
-        while let Some(r) = rows.next().map_err(db_error)? {
-            let key: i64 = r.get(0).map_err(db_error)?;
-            let data = r
-                .get_ref(1)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            .db()?;
+        let mut rows = stmt.query([s.id << 32, (s.id + 1) << 32]).db()?;
+        while let Some(r) = rows.next().db()? {
+            let key: i64 = r.get(0).db()?;
+            let data = r.get_ref(1).db()?.as_blob().db()?;
             if !for_each_words_entry(key as u32, data, |e| entries.push(e)) {
                 return Err(damaged(format!("words keys of segment {}", s.id)));
             }
@@ -361,14 +348,14 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
     for s in segs {
         for table in ["postings", "words"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE key >= ?1 AND key < ?2"))
-                .map_err(db_error)?
+                .db()?
                 .execute([s.id << 32, (s.id + 1) << 32])
-                .map_err(db_error)?;
+                .db()?;
         }
         tx.prepare_cached("DELETE FROM segments WHERE id = ?1")
-            .map_err(db_error)?
+            .db()?
             .execute([s.id])
-            .map_err(db_error)?;
+            .db()?;
     }
     insert_segment(
         tx,
@@ -393,10 +380,10 @@ pub(crate) fn remove_postings(
         let key = postings_key(seg, term);
         let row: Option<Vec<u8>> = tx
             .prepare_cached("SELECT data FROM postings WHERE key = ?1")
-            .map_err(db_error)?
+            .db()?
             .query_row([key], |r| r.get(0))
             .optional()
-            .map_err(db_error)?;
+            .db()?;
         let Some(data) = row else { continue };
         let mut kept = PostingList::default();
         let mut here = 0i64;
@@ -415,14 +402,14 @@ pub(crate) fn remove_postings(
         }
         if kept.len == 0 {
             tx.prepare_cached("DELETE FROM postings WHERE key = ?1")
-                .map_err(db_error)?
+                .db()?
                 .execute([key])
-                .map_err(db_error)?;
+                .db()?;
         } else {
             tx.prepare_cached("UPDATE postings SET last = ?2, n = ?3, data = ?4 WHERE key = ?1")
-                .map_err(db_error)?
+                .db()?
                 .execute(rusqlite::params![key, kept.last_unit, kept.len, kept.data])
-                .map_err(db_error)?;
+                .db()?;
         }
         removed_per_segment[k] += here;
         removed += here;
@@ -454,9 +441,9 @@ pub(crate) fn remove_words(
             continue;
         }
         tx.prepare_cached("DELETE FROM words WHERE key = ?1")
-            .map_err(db_error)?
+            .db()?
             .execute([row_key])
-            .map_err(db_error)?;
+            .db()?;
         insert_words(tx, seg, &kept)?;
     }
     Ok(())
@@ -470,9 +457,9 @@ pub(crate) fn shrink_segments(tx: &Connection, segments: &[i64], removed: &[i64]
             continue;
         }
         tx.prepare_cached("UPDATE segments SET postings = max(postings - ?2, 0) WHERE id = ?1")
-            .map_err(db_error)?
+            .db()?
             .execute([seg, r])
-            .map_err(db_error)?;
+            .db()?;
     }
     Ok(())
 }

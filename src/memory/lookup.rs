@@ -9,8 +9,8 @@ use super::store::{variant_at, VariantsBlob};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use super::db::DbResultExt;
 use super::postings::{decode_ids, Posting};
-use super::schema::db_error;
 use super::score::{diff, inline_tags, score, DiffPiece, MatchKind, Score, Side, MAX_FUZZY};
 use super::search::{self, SearchStats, TermStat, TokenIndex};
 use super::store::{self, primary_tag};
@@ -117,16 +117,12 @@ impl TokenIndex for SqliteIndex<'_> {
 fn read_tokens(conn: &Connection, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {
     let mut stmt = conn
         .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-        .map_err(db_error)?;
-    let mut rows = stmt.query([text_unit(id)]).map_err(db_error)?;
-    let Some(row) = rows.next().map_err(db_error)? else {
+        .db()?;
+    let mut rows = stmt.query([text_unit(id)]).db()?;
+    let Some(row) = rows.next().db()? else {
         return Ok(None);
     };
-    let blob = row
-        .get_ref(0)
-        .map_err(db_error)?
-        .as_blob()
-        .map_err(|e| db_error(e.into()))?;
+    let blob = row.get_ref(0).db()?.as_blob().db()?;
     let damaged = || {
         Error::damaged(format!(
             "the memory's index is damaged (tokens of unit {}); run `bitext reindex`",
@@ -261,25 +257,21 @@ impl Memory {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT prev, next, variants FROM units WHERE id = ?1")
-            .map_err(db_error)?;
+            .db()?;
         for e in entries {
-            let mut rows = stmt.query([text_unit(e.text)]).map_err(db_error)?;
-            let Some(row) = rows.next().map_err(db_error)? else {
+            let mut rows = stmt.query([text_unit(e.text)]).db()?;
+            let Some(row) = rows.next().db()? else {
                 continue;
             };
-            let blob = row
-                .get_ref(2)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            let blob = row.get_ref(2).db()?.as_blob().db()?;
             let Ok(v) = variant_at(blob, text_index(e.text)) else {
                 continue;
             };
             if !sources.contains(&v.lang) {
                 continue;
             }
-            let prev: Option<String> = row.get(0).map_err(db_error)?;
-            let next: Option<String> = row.get(1).map_err(db_error)?;
+            let prev: Option<String> = row.get(0).db()?;
+            let next: Option<String> = row.get(1).db()?;
             let analyzed = Analyzed::new(v.text);
             let tags = inline_tags(v.markup);
             let s = score(
@@ -310,7 +302,7 @@ impl Memory {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, df FROM terms WHERE grp = ?1 AND token = ?2")
-            .map_err(db_error)?;
+            .db()?;
         let mut seen: FxHashMap<&str, Option<TermStat>> = FxHashMap::default();
         let mut out = Vec::with_capacity(analyzed.len());
         for token in analyzed.folded_tokens() {
@@ -325,7 +317,7 @@ impl Memory {
                             })
                         })
                         .optional()
-                        .map_err(db_error)?;
+                        .db()?;
                     seen.insert(token, s);
                     s
                 }
@@ -352,16 +344,12 @@ impl Memory {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, variants FROM units")
-            .map_err(db_error)?;
-        let mut rows = stmt.query([]).map_err(db_error)?;
+            .db()?;
+        let mut rows = stmt.query([]).db()?;
         let mut tokens = Vec::new();
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let unit: i64 = row.get(0).map_err(db_error)?;
-            let blob = row
-                .get_ref(1)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+        while let Some(row) = rows.next().db()? {
+            let unit: i64 = row.get(0).db()?;
+            let blob = row.get_ref(1).db()?.as_blob().db()?;
             for (k, v) in VariantsBlob::new(blob).enumerate() {
                 let Ok(v) = v else { break };
                 let id = text_id(unit, k);

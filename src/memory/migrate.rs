@@ -6,11 +6,12 @@
 use rusqlite::{Connection, Transaction};
 use rustc_hash::FxHashMap;
 
+use super::db::DbResultExt;
 use super::index::{self, SegmentInfo};
 use super::postings::{
     get_varint, text_id, text_index, text_unit, words_key32, PostingList, WordsEntry, MAX_VARIANTS,
 };
-use super::schema::{db_error, recreate_concordance};
+use super::schema::recreate_concordance;
 use super::store::{self, StoredVariant, VariantsBlob};
 use super::tokens::{text_check, text_hash};
 use super::writer::{COUNT_CONCORDANCE_PENDING, COUNT_LANG, COUNT_UNITS};
@@ -83,23 +84,19 @@ fn damaged(what: impl std::fmt::Display) -> Error {
 
 /// Version 2 → 3.
 pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(TABLES_V3).map_err(db_error)?;
+    tx.execute_batch(TABLES_V3).db()?;
     tx.execute(
         "INSERT INTO origins(name) SELECT origin_file FROM units_v2 \
          WHERE origin_file IS NOT NULL GROUP BY origin_file ORDER BY min(id)",
         [],
     )
-    .map_err(db_error)?;
+    .db()?;
     let mut origins: FxHashMap<String, i64> = FxHashMap::default();
     {
-        let mut stmt = tx
-            .prepare("SELECT name, id FROM origins")
-            .map_err(db_error)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(db_error)?;
+        let mut stmt = tx.prepare("SELECT name, id FROM origins").db()?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).db()?;
         for row in rows {
-            let (name, id) = row.map_err(db_error)?;
+            let (name, id) = row.db()?;
             origins.insert(name, id);
         }
     }
@@ -107,7 +104,7 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
         .query_row("SELECT coalesce(max(id), 0) FROM variants", [], |r| {
             r.get(0)
         })
-        .map_err(db_error)?;
+        .db()?;
     // Text id of every variant id (0: none), and the words entries.
     let mut text_ids = vec![0i64; max_variant as usize + 1];
     let mut words: Vec<WordsEntry> = Vec::new();
@@ -119,26 +116,26 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
                  changed, changed_by, last_used, usage_count, origin_file, origin_score, prev, \
                  next, extra FROM units_v2 ORDER BY id",
             )
-            .map_err(db_error)?;
+            .db()?;
         let mut vstmt = tx
             .prepare(
                 "SELECT id, lang, tokens, text, markup, extra, words_key FROM variants \
                  WHERE id >= ?1 AND id < ?2 ORDER BY id",
             )
-            .map_err(db_error)?;
+            .db()?;
         let mut insert = tx
             .prepare(
                 "INSERT INTO units(id, source_lang, tuid, created, created_by, changed, \
                  changed_by, last_used, usage_count, origin, origin_score, prev, next, extra, \
                  variants) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
-            .map_err(db_error)?;
-        let mut rows = ustmt.query([]).map_err(db_error)?;
+            .db()?;
+        let mut rows = ustmt.query([]).db()?;
         let mut blob = Vec::new();
-        while let Some(u) = rows.next().map_err(db_error)? {
-            let id: i64 = u.get(0).map_err(db_error)?;
-            let first: i64 = u.get(1).map_err(db_error)?;
-            let n: i64 = u.get(2).map_err(db_error)?;
+        while let Some(u) = rows.next().db()? {
+            let id: i64 = u.get(0).db()?;
+            let first: i64 = u.get(1).db()?;
+            let n: i64 = u.get(2).db()?;
             if n as usize > MAX_VARIANTS {
                 return Err(damaged(format!(
                     "unit {id} has {n} variants (at most {MAX_VARIANTS})"
@@ -165,9 +162,9 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
                         r.get(6)?,
                     ))
                 })
-                .map_err(db_error)?
+                .db()?
                 .collect::<rusqlite::Result<_>>()
-                .map_err(db_error)?;
+                .db()?;
             blob.clear();
             VariantsBlob::header(&mut blob, variants.len());
             for (k, (vid, lang, tokens, text, markup, extra, key)) in variants.iter().enumerate() {
@@ -187,27 +184,27 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
                     check: text_check(text_hash(text)),
                 });
             }
-            let origin: Option<String> = u.get(11).map_err(db_error)?;
+            let origin: Option<String> = u.get(11).db()?;
             let origin = origin.map(|o| origins[&o]);
             insert
                 .execute(rusqlite::params![
                     id,
-                    u.get::<_, Option<i64>>(3).map_err(db_error)?,
-                    u.get::<_, Option<String>>(4).map_err(db_error)?,
-                    u.get::<_, Option<i64>>(5).map_err(db_error)?,
-                    u.get::<_, Option<String>>(6).map_err(db_error)?,
-                    u.get::<_, Option<i64>>(7).map_err(db_error)?,
-                    u.get::<_, Option<String>>(8).map_err(db_error)?,
-                    u.get::<_, Option<i64>>(9).map_err(db_error)?,
-                    u.get::<_, Option<i64>>(10).map_err(db_error)?,
+                    u.get::<_, Option<i64>>(3).db()?,
+                    u.get::<_, Option<String>>(4).db()?,
+                    u.get::<_, Option<i64>>(5).db()?,
+                    u.get::<_, Option<String>>(6).db()?,
+                    u.get::<_, Option<i64>>(7).db()?,
+                    u.get::<_, Option<String>>(8).db()?,
+                    u.get::<_, Option<i64>>(9).db()?,
+                    u.get::<_, Option<i64>>(10).db()?,
                     origin,
-                    u.get::<_, Option<f64>>(12).map_err(db_error)?,
-                    u.get::<_, Option<String>>(13).map_err(db_error)?,
-                    u.get::<_, Option<String>>(14).map_err(db_error)?,
-                    u.get::<_, Option<String>>(15).map_err(db_error)?,
+                    u.get::<_, Option<f64>>(12).db()?,
+                    u.get::<_, Option<String>>(13).db()?,
+                    u.get::<_, Option<String>>(14).db()?,
+                    u.get::<_, Option<String>>(15).db()?,
                     &blob,
                 ])
-                .map_err(db_error)?;
+                .db()?;
             units += 1;
         }
     }
@@ -217,8 +214,8 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
     {
         let mut stmt = tx
             .prepare("SELECT key, data FROM postings_v2 ORDER BY key")
-            .map_err(db_error)?;
-        let mut rows = stmt.query([]).map_err(db_error)?;
+            .db()?;
+        let mut rows = stmt.query([]).db()?;
         let mut term: Option<u32> = None;
         let mut list = PostingList::default();
         let flush = |conn: &Connection, term: Option<u32>, list: &mut PostingList| -> Result<i64> {
@@ -231,18 +228,14 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
             *list = PostingList::default();
             Ok(n)
         };
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let key: i64 = row.get(0).map_err(db_error)?;
+        while let Some(row) = rows.next().db()? {
+            let key: i64 = row.get(0).db()?;
             let t = (key >> 20) as u32;
             if term != Some(t) {
                 postings += flush(tx, term, &mut list)?;
                 term = Some(t);
             }
-            let data = row
-                .get_ref(1)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            let data = row.get_ref(1).db()?.as_blob().db()?;
             let mut bad = None;
             let ok = old_postings(data, |vid, len, at| {
                 match text_ids.get(vid as usize).copied().filter(|&t| t > 0) {
@@ -266,7 +259,7 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
         index::insert_words(tx, 1, &words)?;
         index::insert_segment(tx, SegmentInfo { id: 1, postings })?;
     }
-    tx.execute_batch(SWAP_V3).map_err(db_error)?;
+    tx.execute_batch(SWAP_V3).db()?;
     recreate_concordance(tx)?;
     store::meta_set(tx, "concordance_upto", "0")?;
     store::meta_set(tx, "next_segment", if units > 0 { "2" } else { "1" })?;
@@ -277,5 +270,5 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
              FROM counts WHERE kind = {COUNT_LANG};
          DELETE FROM counts WHERE n = 0;"
     ))
-    .map_err(db_error)
+    .db()
 }

@@ -33,6 +33,7 @@
 mod admin;
 mod analysis;
 mod concordance;
+mod db;
 pub mod distance;
 mod index;
 pub mod limits;
@@ -61,7 +62,7 @@ pub use new_file::NewMemory;
 pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
 
 use crate::error::{Error, ErrorKind, Result};
-use schema::db_error;
+use db::{db_error, DbResultExt};
 use store::LangCache;
 
 /// How a memory file is journaled.
@@ -87,7 +88,7 @@ impl Journal {
         };
         let got: String = conn
             .query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))
-            .map_err(db_error)?;
+            .db()?;
         if !got.eq_ignore_ascii_case(mode) {
             return Err(Error::invalid(format!(
                 "cannot switch the memory to journal mode {mode} (got {got})"
@@ -96,7 +97,7 @@ impl Journal {
         conn.execute_batch(&format!(
             "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib};"
         ))
-        .map_err(db_error)
+        .db()
     }
 }
 
@@ -136,9 +137,9 @@ fn read_only_connection(path: &Path, busy_timeout: Duration) -> Result<Connectio
     let immutable = || -> Result<Connection> {
         let conn =
             Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
-                .map_err(db_error)?;
+                .db()?;
         conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
-            .map_err(db_error)?;
+            .db()?;
         Ok(conn)
     };
     // No write-ahead log: no process has the memory open for writing. If nobody may
@@ -153,8 +154,8 @@ fn read_only_connection(path: &Path, busy_timeout: Duration) -> Result<Connectio
     if std::fs::symlink_metadata(&wal).is_err() && (read_only_file || writable(dir).is_err()) {
         return immutable();
     }
-    let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
-    conn.busy_timeout(busy_timeout).map_err(db_error)?;
+    let conn = Connection::open_with_flags(path, flags).db()?;
+    conn.busy_timeout(busy_timeout).db()?;
     // The first read opens the write-ahead log and its index.
     let first = conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0));
     let err = match first {
@@ -332,7 +333,7 @@ impl Memory {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(db_error)?;
+        .db()?;
         // SQLite opens a file it may not write read-only without a word; the first
         // write would then fail with a bare "unable to open database file".
         let writable = !conn.is_readonly(c"main").unwrap_or(false);
@@ -342,7 +343,7 @@ impl Memory {
             ));
         }
         conn.busy_timeout(options.busy_timeout)
-            .map_err(db_error)
+            .db()
             .and_then(|()| Memory::setup(conn, Some(path.to_path_buf()), false, Journal::Wal))
             .map_err(|err| match (err.kind(), unwritable(path)) {
                 (ErrorKind::Database(_), Some(why)) => Error::invalid(why),
@@ -392,7 +393,7 @@ impl Memory {
 
     /// A memory that lives in RAM only (for tests and one-off work).
     pub fn in_memory() -> Result<Memory> {
-        let conn = Connection::open_in_memory().map_err(db_error)?;
+        let conn = Connection::open_in_memory().db()?;
         Memory::setup(conn, None, false, Journal::Wal)
     }
 
@@ -408,7 +409,7 @@ impl Memory {
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
         )
-        .map_err(db_error)?;
+        .db()?;
         conn.set_prepared_statement_cache_capacity(64);
         // The cache size for readers and in-memory memories; a writer's journal
         // (`Journal::apply`) sets its own.
@@ -416,7 +417,7 @@ impl Memory {
             "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY; \
                  PRAGMA mmap_size = 1073741824;"
         ))
-        .map_err(db_error)?;
+        .db()?;
         let version = schema::version(&conn)?;
         // Refused before anything (the WAL switch) changes the file.
         if version > schema::CURRENT_VERSION {
@@ -437,8 +438,7 @@ impl Memory {
             if version == 0 {
                 // A new file: 16 KiB pages hold posting lists and packed units in fewer
                 // pages than the default 4 KiB (fewer page writes and overflow chains).
-                conn.execute_batch("PRAGMA page_size = 16384;")
-                    .map_err(db_error)?;
+                conn.execute_batch("PRAGMA page_size = 16384;").db()?;
             }
             if path.is_some() {
                 journal.apply(&conn)?;
@@ -474,16 +474,13 @@ impl Memory {
         if !self.conn.is_autocommit() {
             return Ok(None);
         }
-        self.conn
-            .unchecked_transaction()
-            .map(Some)
-            .map_err(db_error)
+        self.conn.unchecked_transaction().map(Some).db()
     }
 
     /// Changes how long a write waits for another process's write to finish (set at
     /// open by [`OpenOptions::busy_timeout`]); `Duration::ZERO` fails at once.
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
-        self.conn.busy_timeout(timeout).map_err(db_error)
+        self.conn.busy_timeout(timeout).db()
     }
 
     /// The file's path (`None` for an in-memory one).

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::schema::db_error;
+use super::db::{db_error, DbResultExt};
 use super::{Journal, Memory, OpenOptions};
 use crate::error::{Error, Result};
 
@@ -63,14 +63,14 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(db_error)?;
+    .db()?;
     let mut new = NewMemory {
         memory: None,
         temp: temp.clone(),
         target: path.to_path_buf(),
         options: options.clone(),
     };
-    conn.busy_timeout(options.busy_timeout).map_err(db_error)?;
+    conn.busy_timeout(options.busy_timeout).db()?;
     new.memory = Some(Memory::setup(conn, Some(temp), false, Journal::Unshared)?);
     Ok(new)
 }

@@ -41,7 +41,8 @@
 
 use rusqlite::{Connection, Transaction};
 
-use crate::error::{Error, ErrorKind, Location, Result};
+use super::db::DbResultExt;
+use crate::error::{Error, ErrorKind, Result};
 
 /// `PRAGMA application_id` of a bitext memory ("BTXT").
 pub const APPLICATION_ID: i32 = 0x4254_5854;
@@ -102,7 +103,7 @@ DELETE FROM counts WHERE n = 0;
 ";
 
 fn add_counts_v2(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(COUNTS_V2).map_err(db_error)
+    tx.execute_batch(COUNTS_V2).db()
 }
 
 const SCHEMA_V1: &str = "
@@ -152,7 +153,7 @@ CREATE VIRTUAL TABLE concordance USING fts5(
 ";
 
 fn create_v1(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(SCHEMA_V1).map_err(db_error)?;
+    tx.execute_batch(SCHEMA_V1).db()?;
     let now = jiff::Timestamp::now().to_string();
     let tokenizer = super::tokens::TOKENIZER_VERSION.to_string();
     for (key, value) in [
@@ -163,7 +164,7 @@ fn create_v1(tx: &Transaction<'_>) -> Result<()> {
         ("concordance_upto", "0"),
     ] {
         tx.execute("INSERT INTO meta(key, value) VALUES(?1, ?2)", (key, value))
-            .map_err(db_error)?;
+            .db()?;
     }
     Ok(())
 }
@@ -178,7 +179,7 @@ CREATE VIRTUAL TABLE concordance USING fts5(
 
 /// Drops the concordance index and creates it empty (nothing indexed).
 pub(crate) fn recreate_concordance(tx: &Connection) -> Result<()> {
-    tx.execute_batch(CONCORDANCE_V3).map_err(db_error)
+    tx.execute_batch(CONCORDANCE_V3).db()
 }
 
 /// Whether `err` says the memory file is damaged ([`ErrorKind::Damaged`]).
@@ -192,54 +193,18 @@ pub fn is_busy(err: &Error) -> bool {
     matches!(err.kind(), ErrorKind::Busy)
 }
 
-/// A database error as a library error.
-pub(crate) fn db_error(err: rusqlite::Error) -> Error {
-    let kind = match &err {
-        rusqlite::Error::SqliteFailure(e, _) => match e.code {
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
-                ErrorKind::Busy
-            }
-            rusqlite::ErrorCode::DatabaseCorrupt => ErrorKind::Damaged(
-                "the memory file is damaged (SQLite: database disk image is malformed); \
-                 restore it from a backup"
-                    .into(),
-            ),
-            _ => ErrorKind::Database(describe(&err)),
-        },
-        _ => ErrorKind::Database(describe(&err)),
-    };
-    Error::new(kind, Location::default())
-}
-
-fn describe(err: &rusqlite::Error) -> String {
-    match err {
-        rusqlite::Error::SqliteFailure(e, msg) => match e.code {
-            rusqlite::ErrorCode::NotADatabase => {
-                "not a bitext memory (not an SQLite file)".to_string()
-            }
-            rusqlite::ErrorCode::ReadOnly => "the memory is read-only".to_string(),
-            rusqlite::ErrorCode::DiskFull => "the disk is full".to_string(),
-            _ => match msg {
-                Some(m) => format!("database error: {m}"),
-                None => format!("database error: {e}"),
-            },
-        },
-        other => format!("database error: {other}"),
-    }
-}
-
 /// The schema version of an open file, checked to be a bitext memory: `Ok(0)` for a
 /// new, empty database.
 pub fn version(conn: &Connection) -> Result<u32> {
     let app: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(db_error)?;
+        .db()?;
     let version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(db_error)?;
+        .db()?;
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-        .map_err(db_error)?;
+        .db()?;
     if app == 0 && version == 0 && tables == 0 {
         return Ok(0);
     }
@@ -265,7 +230,7 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
     let target = migrations.last().map_or(0, |m| m.to);
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(db_error)?;
+        .db()?;
     let from = version(&tx)?;
     if from > target {
         return Err(newer_version(from));
@@ -277,13 +242,12 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
                 m.to, m.description
             ))
         })?;
-        tx.pragma_update(None, "user_version", m.to)
-            .map_err(db_error)?;
+        tx.pragma_update(None, "user_version", m.to).db()?;
     }
     if from == 0 {
         tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(db_error)?;
+            .db()?;
     }
-    tx.commit().map_err(db_error)?;
+    tx.commit().db()?;
     Ok(from)
 }

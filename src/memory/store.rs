@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::db::DbResultExt;
 use super::postings::{get_varint, put_varint};
-use super::schema::db_error;
 use crate::error::Result;
 use crate::text::LangTag;
 use crate::unit::{Context, Note, Origin, Prop, Provenance, TranslationUnit, Variant};
@@ -21,14 +21,12 @@ pub(crate) struct LangCache {
 impl LangCache {
     pub(crate) fn load(conn: &Connection) -> Result<LangCache> {
         let mut cache = LangCache::default();
-        let mut stmt = conn
-            .prepare("SELECT id, tag FROM langs")
-            .map_err(db_error)?;
+        let mut stmt = conn.prepare("SELECT id, tag FROM langs").db()?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(db_error)?;
+            .db()?;
         for row in rows {
-            let (id, tag) = row.map_err(db_error)?;
+            let (id, tag) = row.db()?;
             if let Ok(parsed) = LangTag::parse(&tag) {
                 cache.insert(id, parsed);
             }
@@ -113,7 +111,7 @@ pub(crate) fn primary_tag(tag: &LangTag) -> LangTag {
 pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
-        .map_err(db_error)
+        .db()
 }
 
 pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
@@ -122,7 +120,7 @@ pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> 
         (key, value),
     )
     .map(|_| ())
-    .map_err(db_error)
+    .db()
 }
 
 pub(crate) fn to_seconds(t: Option<jiff::Timestamp>) -> Option<i64> {
@@ -254,10 +252,10 @@ fn corrupt_row(id: i64, what: &'static str) -> rusqlite::Error {
 pub(crate) fn read_unit(conn: &Connection, langs: &LangCache, id: i64) -> Result<Option<UnitRow>> {
     let mut stmt = conn
         .prepare_cached(&format!("{UNIT_SELECT} WHERE u.id = ?1"))
-        .map_err(db_error)?;
+        .db()?;
     stmt.query_row([id], |r| unit_from_row(r, langs))
         .optional()
-        .map_err(db_error)
+        .db()
 }
 
 /// One variant inside a unit's `variants` column.
@@ -410,17 +408,17 @@ pub(crate) fn origin_id(
     }
     let found: Option<i64> = conn
         .prepare_cached("SELECT id FROM origins WHERE name = ?1")
-        .map_err(db_error)?
+        .db()?
         .query_row([name], |r| r.get(0))
         .optional()
-        .map_err(db_error)?;
+        .db()?;
     let id = match found {
         Some(id) => id,
         None => {
             conn.prepare_cached("INSERT INTO origins(name) VALUES(?1)")
-                .map_err(db_error)?
+                .db()?
                 .execute([name])
-                .map_err(db_error)?;
+                .db()?;
             conn.last_insert_rowid()
         }
     };

@@ -585,14 +585,12 @@ fn open_refuses_other_files_and_newer_schemas() {
 
 fn add_a_table(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
     tx.execute_batch("CREATE TABLE extra_next(x); ALTER TABLE units ADD COLUMN next_v TEXT;")
-        .map_err(schema::db_error)
+        .db()
 }
 
 fn broken(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
-    tx.execute_batch("CREATE TABLE extra_broken(x);")
-        .map_err(schema::db_error)?;
-    tx.execute_batch("THIS IS NOT SQL")
-        .map_err(schema::db_error)
+    tx.execute_batch("CREATE TABLE extra_broken(x);").db()?;
+    tx.execute_batch("THIS IS NOT SQL").db()
 }
 
 /// This build's migrations followed by `extra`.

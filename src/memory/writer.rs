@@ -9,12 +9,12 @@ use serde::Serialize;
 use super::analysis::{
     fingerprint, fingerprint_seed, source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant,
 };
+use super::db::{db_error, DbResultExt};
 use super::index::{self, SegmentInfo};
 use super::postings::{
     decode_ids, for_each_posting, put_varint, text_id, text_index, text_unit, words_key32,
     PostingList, WordsEntry,
 };
-use super::schema::db_error;
 use super::store::{self, primary_tag, LangCache, StoredVariant, VariantsBlob};
 use super::tokens::{nfc, text_check, text_hash, words_key, Analyzed};
 use super::Memory;
@@ -286,8 +286,7 @@ impl<'m> Writer<'m> {
             if let Some(v) = store::meta_get(&tx, key)?.and_then(|v| v.parse().ok()) {
                 return Ok(v);
             }
-            tx.query_row(sql, [], |r| r.get::<_, i64>(0))
-                .map_err(db_error)
+            tx.query_row(sql, [], |r| r.get::<_, i64>(0)).db()
         };
         let next_unit = counter("next_unit", "SELECT coalesce(max(id), 0) + 1 FROM units")?;
         let next_term = counter("next_term", "SELECT coalesce(max(id), 0) + 1 FROM terms")?;
@@ -299,7 +298,7 @@ impl<'m> Writer<'m> {
         let segments = index::segments(&tx)?.iter().map(|s| s.id).collect();
         let stored_terms = tx
             .query_row("SELECT EXISTS (SELECT 1 FROM terms)", [], |r| r.get(0))
-            .map_err(db_error)?;
+            .db()?;
         let now = options.now.unwrap_or_else(jiff::Timestamp::now).as_second();
         Ok(Writer {
             langs: langs.clone(),
@@ -357,7 +356,7 @@ impl<'m> Writer<'m> {
         ] {
             store::meta_set(&self.tx, key, &value.to_string())?;
         }
-        self.tx.commit().map_err(db_error)?;
+        self.tx.commit().db()?;
         *self.langs_out = std::mem::take(&mut self.langs);
         Ok(())
     }
@@ -369,7 +368,7 @@ impl<'m> Writer<'m> {
         }
         self.tx
             .execute("INSERT INTO langs(tag) VALUES(?1)", [tag.as_str()])
-            .map_err(db_error)?;
+            .db()?;
         let id = self.tx.last_insert_rowid();
         self.langs.insert(id, tag.clone());
         Ok(id)
@@ -489,16 +488,15 @@ impl<'m> Writer<'m> {
         let mut stmt = self
             .tx
             .prepare("SELECT grp, token, id, df FROM terms")
-            .map_err(db_error)?;
-        let mut rows = stmt.query([]).map_err(db_error)?;
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let grp: i64 = row.get(0).map_err(db_error)?;
+            .db()?;
+        let mut rows = stmt.query([]).db()?;
+        while let Some(row) = rows.next().db()? {
+            let grp: i64 = row.get(0).db()?;
             let token = row
                 .get_ref(1)
                 .and_then(|v| v.as_str().map_err(Into::into))
-                .map_err(db_error)?;
-            let (id, df): (i64, i64) =
-                (row.get(2).map_err(db_error)?, row.get(3).map_err(db_error)?);
+                .db()?;
+            let (id, df): (i64, i64) = (row.get(2).db()?, row.get(3).db()?);
             let langs = &self.langs;
             let seed = *seeds
                 .entry(grp)
@@ -535,10 +533,10 @@ impl<'m> Writer<'m> {
         let found: Option<(i64, i64)> = if self.stored_terms && !self.all_terms_known {
             self.tx
                 .prepare_cached("SELECT id, df FROM terms WHERE grp = ?1 AND token = ?2")
-                .map_err(db_error)?
+                .db()?
                 .query_row((grp, token), |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
-                .map_err(db_error)?
+                .db()?
         } else {
             None
         };
@@ -716,19 +714,15 @@ impl<'m> Writer<'m> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
-            .map_err(db_error)?;
+            .db()?;
         for t in candidates {
             let (unit, index) = (text_unit(t), text_index(t));
-            let mut rows = stmt.query([unit]).map_err(db_error)?;
-            let Some(row) = rows.next().map_err(db_error)? else {
+            let mut rows = stmt.query([unit]).db()?;
+            let Some(row) = rows.next().db()? else {
                 continue;
             };
-            let source_lang: Option<i64> = row.get(0).map_err(db_error)?;
-            let blob = row
-                .get_ref(1)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            let source_lang: Option<i64> = row.get(0).db()?;
+            let blob = row.get_ref(1).db()?.as_blob().db()?;
             // Only the stored unit's source variant counts: the first variant in its
             // source language, or its first variant.
             let mut source = None;
@@ -789,17 +783,13 @@ impl<'m> Writer<'m> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-            .map_err(db_error)?;
+            .db()?;
         for unit in units {
-            let mut rows = stmt.query([unit]).map_err(db_error)?;
-            let Some(row) = rows.next().map_err(db_error)? else {
+            let mut rows = stmt.query([unit]).db()?;
+            let Some(row) = rows.next().db()? else {
                 continue;
             };
-            let blob = row
-                .get_ref(0)
-                .map_err(db_error)?
-                .as_blob()
-                .map_err(|e| db_error(e.into()))?;
+            let blob = row.get_ref(0).db()?.as_blob().db()?;
             let wanted = &texts[&unit];
             for (k, v) in VariantsBlob::new(blob).enumerate() {
                 let Ok(v) = v else { break };
@@ -866,7 +856,7 @@ impl<'m> Writer<'m> {
                  variants)
                  VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
-            .map_err(db_error)?
+            .db()?
             .execute(rusqlite::params![
                 id,
                 source_lang,
@@ -890,7 +880,7 @@ impl<'m> Writer<'m> {
                 store::unit_extra(unit),
                 &blob,
             ])
-            .map_err(db_error)?;
+            .db()?;
         self.scratch_blob = blob;
         Ok(id)
     }
@@ -1021,9 +1011,9 @@ impl<'m> Writer<'m> {
             let old: Vec<u8> = self
                 .tx
                 .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-                .map_err(db_error)?
+                .db()?
                 .query_row([row.id], |r| r.get(0))
-                .map_err(db_error)?;
+                .db()?;
             let mut blob = Vec::with_capacity(old.len() + 64);
             VariantsBlob::header(&mut blob, merged.variants.len());
             for (stored, v) in VariantsBlob::new(&old).zip(&merged.variants) {
@@ -1052,7 +1042,7 @@ impl<'m> Writer<'m> {
                  origin_score = ?10, prev = ?11, next = ?12, extra = ?13,
                  variants = coalesce(?14, variants) WHERE id = ?1",
             )
-            .map_err(db_error)?
+            .db()?
             .execute(rusqlite::params![
                 row.id,
                 merged.id,
@@ -1069,7 +1059,7 @@ impl<'m> Writer<'m> {
                 store::unit_extra(&merged),
                 blob,
             ])
-            .map_err(db_error)?;
+            .db()?;
         Ok(())
     }
 
@@ -1080,10 +1070,10 @@ impl<'m> Writer<'m> {
             let row: Option<(Option<i64>, Vec<u8>)> = self
                 .tx
                 .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
-                .map_err(db_error)?
+                .db()?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
-                .map_err(db_error)?;
+                .db()?;
             let Some((source_lang, blob)) = row else {
                 continue;
             };
@@ -1132,9 +1122,9 @@ impl<'m> Writer<'m> {
             }
             self.tx
                 .prepare_cached("DELETE FROM units WHERE id = ?1")
-                .map_err(db_error)?
+                .db()?
                 .execute([id])
-                .map_err(db_error)?;
+                .db()?;
             deleted += 1;
         }
         Ok(deleted)
@@ -1170,16 +1160,14 @@ impl<'m> Writer<'m> {
                 "INSERT INTO counts(kind, a, b, n) VALUES(?1, ?2, ?3, ?4)
                  ON CONFLICT(kind, a, b) DO UPDATE SET n = n + excluded.n",
             )
-            .map_err(db_error)?;
+            .db()?;
         for (&(kind, a, b), &n) in &self.counts {
             if n != 0 {
-                stmt.execute([kind, a, b, n]).map_err(db_error)?;
+                stmt.execute([kind, a, b, n]).db()?;
             }
         }
         drop(stmt);
-        self.tx
-            .execute("DELETE FROM counts WHERE n = 0", [])
-            .map_err(db_error)?;
+        self.tx.execute("DELETE FROM counts WHERE n = 0", []).db()?;
         self.counts.clear();
         Ok(())
     }
@@ -1282,13 +1270,13 @@ impl<'m> Writer<'m> {
                 let mut stmt = self
                     .tx
                     .prepare("SELECT grp, token, id, df FROM terms")
-                    .map_err(db_error)?;
+                    .db()?;
                 let rows = stmt
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .map_err(db_error)?;
+                    .db()?;
                 let mut out = Vec::new();
                 for row in rows {
-                    let row: (i64, String, i64, i64) = row.map_err(db_error)?;
+                    let row: (i64, String, i64, i64) = row.db()?;
                     if unknown.contains_key(&(row.2 as u32)) {
                         out.push(row);
                     }
@@ -1300,15 +1288,15 @@ impl<'m> Writer<'m> {
                 if df > 0 {
                     self.tx
                         .prepare_cached("UPDATE terms SET df = ?3 WHERE grp = ?1 AND token = ?2")
-                        .map_err(db_error)?
+                        .db()?
                         .execute(rusqlite::params![grp, token, df])
-                        .map_err(db_error)?;
+                        .db()?;
                 } else {
                     self.tx
                         .prepare_cached("DELETE FROM terms WHERE grp = ?1 AND token = ?2")
-                        .map_err(db_error)?
+                        .db()?
                         .execute(rusqlite::params![grp, token])
-                        .map_err(db_error)?;
+                        .db()?;
                 }
             }
         }
@@ -1341,7 +1329,7 @@ impl<'m> Writer<'m> {
             let (a, b) = (&terms[a as usize], &terms[b as usize]);
             (a.grp, a.token.as_bytes()).cmp(&(b.grp, b.token.as_bytes()))
         });
-        let prepare = |sql| self.tx.prepare_cached(sql).map_err(db_error);
+        let prepare = |sql| self.tx.prepare_cached(sql).db();
         let mut delete = prepare("DELETE FROM terms WHERE grp = ?1 AND token = ?2")?;
         let mut update = prepare("UPDATE terms SET df = ?3 WHERE grp = ?1 AND token = ?2")?;
         let mut insert = prepare("INSERT INTO terms(grp, token, id, df) VALUES(?1, ?2, ?3, ?4)")?;
@@ -1351,17 +1339,17 @@ impl<'m> Writer<'m> {
                 if info.stored {
                     delete
                         .execute(rusqlite::params![info.grp, &*info.token])
-                        .map_err(db_error)?;
+                        .db()?;
                     info.stored = false;
                 }
             } else if info.stored {
                 update
                     .execute(rusqlite::params![info.grp, &*info.token, info.df])
-                    .map_err(db_error)?;
+                    .db()?;
             } else {
                 insert
                     .execute(rusqlite::params![info.grp, &*info.token, info.id, info.df])
-                    .map_err(db_error)?;
+                    .db()?;
                 info.stored = true;
             }
             info.dirty = false;
@@ -1381,7 +1369,7 @@ impl<'m> Writer<'m> {
             .execute_batch(
                 "DELETE FROM terms; DELETE FROM postings; DELETE FROM words; DELETE FROM segments;",
             )
-            .map_err(db_error)?;
+            .db()?;
         super::schema::recreate_concordance(&self.tx)?;
         self.stored_terms = false;
         self.all_terms_known = false;
@@ -1412,11 +1400,11 @@ impl<'m> Writer<'m> {
                         "{} WHERE u.id > ?1 ORDER BY u.id LIMIT 4096",
                         store::UNIT_SELECT
                     ))
-                    .map_err(db_error)?;
+                    .db()?;
                 let rows = stmt
                     .query_map([after], |r| store::unit_from_row(r, &self.langs))
-                    .map_err(db_error)?;
-                rows.collect::<rusqlite::Result<_>>().map_err(db_error)?
+                    .db()?;
+                rows.collect::<rusqlite::Result<_>>().db()?
             };
             let Some(last) = rows.last() else { break };
             after = last.id;
@@ -1430,9 +1418,9 @@ impl<'m> Writer<'m> {
                 let old: Vec<u8> = self
                     .tx
                     .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-                    .map_err(db_error)?
+                    .db()?
                     .query_row([row.id], |r| r.get(0))
-                    .map_err(db_error)?;
+                    .db()?;
                 let mut blob = Vec::with_capacity(old.len());
                 VariantsBlob::header(&mut blob, row.langs.len());
                 let mut ids = Vec::new();
@@ -1452,9 +1440,9 @@ impl<'m> Writer<'m> {
                 }
                 self.tx
                     .prepare_cached("UPDATE units SET variants = ?2 WHERE id = ?1")
-                    .map_err(db_error)?
+                    .db()?
                     .execute(rusqlite::params![row.id, blob])
-                    .map_err(db_error)?;
+                    .db()?;
             }
             if self.pending_bytes >= SEGMENT_BYTES {
                 self.write_segment()?;
@@ -1472,7 +1460,7 @@ impl<'m> Writer<'m> {
                      FROM counts WHERE kind = {COUNT_LANG};
                  DELETE FROM counts WHERE n = 0;"
             ))
-            .map_err(db_error)?;
+            .db()?;
         store::meta_set(
             &self.tx,
             "tokenizer_version",
