@@ -6,10 +6,10 @@ use std::collections::VecDeque;
 use rusqlite::types::Value;
 use serde::Serialize;
 
+use super::counts::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES, COUNT_UNITS};
 use super::db::DbResultExt;
 use super::schema;
 use super::store::{self, LangCache, VariantsBlob, UNIT_SELECT};
-use super::writer::{COUNT_LANG, COUNT_PAIR, COUNT_TEXT_BYTES, COUNT_UNITS};
 use super::{Memory, WriteOptions};
 use crate::error::Result;
 use crate::text::LangTag;

@@ -15,12 +15,12 @@ use rusqlite::OptionalExtension;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
+use super::counts;
 use super::db::DbResultExt;
 use super::index;
 use super::postings::{text_id, text_index, text_unit};
 use super::store::{self, primary_tag, variant_at, StoredVariant, VariantsBlob};
 use super::tokens::{fold, nfc, Analyzed};
-use super::writer::COUNT_CONCORDANCE_PENDING;
 use super::Memory;
 use crate::error::{Error, Result};
 use crate::text::{LangTag, Span};
@@ -110,14 +110,7 @@ impl Memory {
     /// [`Memory::update_concordance`] would add. Cheap: no scan.
     pub fn concordance_pending(&self) -> Result<i64> {
         let _snapshot = self.read_snapshot()?;
-        let total: i64 = self
-            .conn
-            .query_row(
-                &format!("SELECT coalesce(sum(n), 0) FROM counts WHERE kind = {COUNT_CONCORDANCE_PENDING}"),
-                [],
-                |r| r.get(0),
-            )
-            .db()?;
+        let total = counts::concordance_pending(&self.conn)?;
         if total == 0 {
             return Ok(0);
         }
@@ -215,14 +208,7 @@ impl Memory {
             }
             drop(rows);
             store::meta_set(&tx, "concordance_upto", &end.to_string())?;
-            tx.execute(
-                &format!(
-                    "UPDATE counts SET n = max(n - ?1, 0) WHERE kind = {COUNT_CONCORDANCE_PENDING}"
-                ),
-                [done as i64],
-            )
-            .db()?;
-            tx.execute("DELETE FROM counts WHERE n = 0", []).db()?;
+            counts::concordance_indexed(&tx, done as i64)?;
         }
         tx.commit().db()?;
         progress(done);

@@ -1,21 +1,170 @@
-//! The migration to schema version 3 (see [`super::schema`]): variants packed into
-//! their unit's row, origins in their own table, the fuzzy index rewritten as one
-//! segment, the concordance index emptied (the next concordance search rebuilds it).
-//! Term ids and token ids are kept, so no text is tokenised again.
+//! Schema migrations (see [`super::schema`] for the layout they lead to): the list of
+//! this build's migrations, the runner that applies the missing ones in one
+//! transaction, and each step. Version 3 packs variants into their unit's row, moves
+//! origins to their own table, rewrites the fuzzy index as one segment and empties the
+//! concordance index (the next concordance search rebuilds it); term ids and token ids
+//! are kept, so no text is tokenised again.
 
 use rusqlite::{Connection, Transaction};
 use rustc_hash::FxHashMap;
 
+use super::counts::{self, COUNT_UNITS};
 use super::db::DbResultExt;
 use super::index::{self, SegmentInfo};
 use super::postings::{
     get_varint, text_id, text_index, text_unit, words_key32, PostingList, WordsEntry, MAX_VARIANTS,
 };
-use super::schema::recreate_concordance;
+use super::schema::{newer_version, recreate_concordance, version, APPLICATION_ID};
 use super::store::{self, StoredVariant, VariantsBlob};
 use super::tokens::{text_check, text_hash};
-use super::writer::{COUNT_CONCORDANCE_PENDING, COUNT_LANG, COUNT_UNITS};
 use crate::error::{Error, Result};
+
+/// The function applying a migration, inside its transaction.
+pub(crate) type MigrationFn = fn(&Transaction<'_>) -> Result<()>;
+
+/// One schema change: brings a file from version `to - 1` to `to`.
+pub(crate) struct Migration {
+    /// The version after this migration.
+    pub(crate) to: u32,
+    /// What it changes, for messages.
+    pub(crate) description: &'static str,
+    /// The change, run inside the migration's transaction.
+    pub(crate) apply: MigrationFn,
+}
+
+/// The migrations of this build, in order.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 1,
+        description: "create the memory",
+        apply: create_v1,
+    },
+    Migration {
+        to: 2,
+        description: "running totals for stats",
+        apply: add_counts_v2,
+    },
+    Migration {
+        to: 3,
+        description: "units packed in one row, index in segments",
+        apply: to_v3,
+    },
+];
+
+/// Version 2: the `counts` table, filled from the stored units.
+const COUNTS_V2: &str = "
+CREATE TABLE counts(
+    kind INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY(kind, a, b)
+) WITHOUT ROWID;
+INSERT INTO counts SELECT 0, 0, 0, coalesce(sum(length(CAST(text AS BLOB))), 0) FROM variants;
+INSERT INTO counts SELECT 1, lang, 0, count(*) FROM variants GROUP BY lang;
+INSERT INTO counts
+    SELECT 2, s.lang, t.lang, count(*) FROM units u
+    JOIN variants s ON s.id = coalesce(
+        (SELECT min(x.id) FROM variants x WHERE x.id >= u.first_variant
+         AND x.id < u.first_variant + u.n_variants AND x.lang = u.source_lang),
+        u.first_variant)
+    JOIN variants t ON t.id >= u.first_variant AND t.id < u.first_variant + u.n_variants
+         AND t.id != s.id
+    GROUP BY s.lang, t.lang;
+DELETE FROM counts WHERE n = 0;
+";
+
+fn add_counts_v2(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(COUNTS_V2).db()
+}
+
+const SCHEMA_V1: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE langs(id INTEGER PRIMARY KEY, tag TEXT NOT NULL UNIQUE);
+CREATE TABLE units(
+    id INTEGER PRIMARY KEY,
+    first_variant INTEGER NOT NULL,
+    n_variants INTEGER NOT NULL,
+    source_lang INTEGER,
+    tuid TEXT,
+    created INTEGER,
+    created_by TEXT,
+    changed INTEGER,
+    changed_by TEXT,
+    last_used INTEGER,
+    usage_count INTEGER,
+    origin_file TEXT,
+    origin_score REAL,
+    prev TEXT,
+    next TEXT,
+    extra TEXT
+);
+CREATE TABLE variants(
+    id INTEGER PRIMARY KEY,
+    unit INTEGER NOT NULL,
+    lang INTEGER NOT NULL,
+    words_key INTEGER NOT NULL,
+    tokens BLOB NOT NULL,
+    text TEXT NOT NULL,
+    markup TEXT,
+    extra TEXT
+);
+CREATE INDEX variants_words_key ON variants(words_key);
+CREATE TABLE terms(
+    grp INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    df INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    PRIMARY KEY(grp, token)
+) WITHOUT ROWID;
+CREATE TABLE postings(key INTEGER PRIMARY KEY, n INTEGER NOT NULL, last INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE VIRTUAL TABLE concordance USING fts5(
+    text, content='variants', content_rowid='id', tokenize='trigram', detail=none, columnsize=0
+);
+";
+
+fn create_v1(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(SCHEMA_V1).db()?;
+    let now = jiff::Timestamp::now().to_string();
+    let tokenizer = super::tokens::TOKENIZER_VERSION.to_string();
+    for (key, value) in [
+        ("created", now.as_str()),
+        ("created_by_version", env!("CARGO_PKG_VERSION")),
+        ("tokenizer_version", tokenizer.as_str()),
+        ("next_term", "1"),
+        ("concordance_upto", "0"),
+    ] {
+        tx.execute("INSERT INTO meta(key, value) VALUES(?1, ?2)", (key, value))
+            .db()?;
+    }
+    Ok(())
+}
+
+/// Brings the database to the last version of `migrations`, each step in the same
+/// transaction: on any error, nothing is changed.
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
+    let target = migrations.last().map_or(0, |m| m.to);
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .db()?;
+    let from = version(&tx)?;
+    if from > target {
+        return Err(newer_version(from));
+    }
+    for m in migrations.iter().filter(|m| m.to > from) {
+        (m.apply)(&tx).map_err(|e| {
+            Error::invalid(format!(
+                "upgrading the memory to schema version {} ({}) failed: {e}",
+                m.to, m.description
+            ))
+        })?;
+        tx.pragma_update(None, "user_version", m.to).db()?;
+    }
+    if from == 0 {
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .db()?;
+    }
+    tx.commit().db()?;
+    Ok(from)
+}
 
 const TABLES_V3: &str = "
 ALTER TABLE units RENAME TO units_v2;
@@ -83,7 +232,7 @@ fn damaged(what: impl std::fmt::Display) -> Error {
 }
 
 /// Version 2 → 3.
-pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
+fn to_v3(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(TABLES_V3).db()?;
     tx.execute(
         "INSERT INTO origins(name) SELECT origin_file FROM units_v2 \
@@ -263,12 +412,10 @@ pub(crate) fn to_v3(tx: &Transaction<'_>) -> Result<()> {
     recreate_concordance(tx)?;
     store::meta_set(tx, "concordance_upto", "0")?;
     store::meta_set(tx, "next_segment", if units > 0 { "2" } else { "1" })?;
-    tx.execute_batch(&format!(
-        "INSERT INTO counts(kind, a, b, n) VALUES({COUNT_UNITS}, 0, 0, {units});
-         INSERT INTO counts(kind, a, b, n)
-             SELECT {COUNT_CONCORDANCE_PENDING}, 0, 0, coalesce(sum(n), 0)
-             FROM counts WHERE kind = {COUNT_LANG};
-         DELETE FROM counts WHERE n = 0;"
-    ))
-    .db()
+    tx.execute(
+        "INSERT INTO counts(kind, a, b, n) VALUES(?1, 0, 0, ?2)",
+        [COUNT_UNITS, units],
+    )
+    .db()?;
+    counts::concordance_emptied(tx)
 }

@@ -33,6 +33,7 @@
 mod admin;
 mod analysis;
 mod concordance;
+mod counts;
 mod db;
 pub mod distance;
 mod index;
@@ -444,7 +445,7 @@ impl Memory {
                 journal.apply(&conn)?;
             }
             if version != schema::CURRENT_VERSION {
-                schema::migrate(&mut conn, schema::MIGRATIONS)?;
+                migrate::migrate(&mut conn, migrate::MIGRATIONS)?;
             }
         }
         let tokenizer: u32 = store::meta_get(&conn, "tokenizer_version")?

@@ -1,9 +1,9 @@
-//! The SQLite schema of a memory and its migrations.
+//! The SQLite schema of a memory: its layout, version and identity.
 //!
 //! A memory file identifies itself with `PRAGMA application_id` and records its schema
 //! version in `PRAGMA user_version`. Opening a file of an older version applies the
-//! missing migrations in one transaction (all or nothing); a file from a newer bitext
-//! is refused rather than misread.
+//! missing migrations (module `migrate`) in one transaction (all or nothing); a file
+//! from a newer bitext is refused rather than misread.
 //!
 //! Tables (version 3):
 //!
@@ -39,7 +39,7 @@
 //! unit's row, keeps the index in segments, and indexes blocks of units for
 //! concordance.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
 
 use super::db::DbResultExt;
 use crate::error::{Error, ErrorKind, Result};
@@ -49,125 +49,6 @@ pub const APPLICATION_ID: i32 = 0x4254_5854;
 
 /// The schema version this build writes and reads.
 pub const CURRENT_VERSION: u32 = 3;
-
-/// The function applying a migration, inside its transaction.
-pub type MigrationFn = fn(&Transaction<'_>) -> Result<()>;
-
-/// One schema change: brings a file from version `to - 1` to `to`.
-pub struct Migration {
-    /// The version after this migration.
-    pub to: u32,
-    /// What it changes, for messages.
-    pub description: &'static str,
-    /// The change, run inside the migration's transaction.
-    pub apply: MigrationFn,
-}
-
-/// The migrations of this build, in order.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        to: 1,
-        description: "create the memory",
-        apply: create_v1,
-    },
-    Migration {
-        to: 2,
-        description: "running totals for stats",
-        apply: add_counts_v2,
-    },
-    Migration {
-        to: 3,
-        description: "units packed in one row, index in segments",
-        apply: super::migrate::to_v3,
-    },
-];
-
-/// Version 2: the `counts` table, filled from the stored units.
-const COUNTS_V2: &str = "
-CREATE TABLE counts(
-    kind INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY(kind, a, b)
-) WITHOUT ROWID;
-INSERT INTO counts SELECT 0, 0, 0, coalesce(sum(length(CAST(text AS BLOB))), 0) FROM variants;
-INSERT INTO counts SELECT 1, lang, 0, count(*) FROM variants GROUP BY lang;
-INSERT INTO counts
-    SELECT 2, s.lang, t.lang, count(*) FROM units u
-    JOIN variants s ON s.id = coalesce(
-        (SELECT min(x.id) FROM variants x WHERE x.id >= u.first_variant
-         AND x.id < u.first_variant + u.n_variants AND x.lang = u.source_lang),
-        u.first_variant)
-    JOIN variants t ON t.id >= u.first_variant AND t.id < u.first_variant + u.n_variants
-         AND t.id != s.id
-    GROUP BY s.lang, t.lang;
-DELETE FROM counts WHERE n = 0;
-";
-
-fn add_counts_v2(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(COUNTS_V2).db()
-}
-
-const SCHEMA_V1: &str = "
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE langs(id INTEGER PRIMARY KEY, tag TEXT NOT NULL UNIQUE);
-CREATE TABLE units(
-    id INTEGER PRIMARY KEY,
-    first_variant INTEGER NOT NULL,
-    n_variants INTEGER NOT NULL,
-    source_lang INTEGER,
-    tuid TEXT,
-    created INTEGER,
-    created_by TEXT,
-    changed INTEGER,
-    changed_by TEXT,
-    last_used INTEGER,
-    usage_count INTEGER,
-    origin_file TEXT,
-    origin_score REAL,
-    prev TEXT,
-    next TEXT,
-    extra TEXT
-);
-CREATE TABLE variants(
-    id INTEGER PRIMARY KEY,
-    unit INTEGER NOT NULL,
-    lang INTEGER NOT NULL,
-    words_key INTEGER NOT NULL,
-    tokens BLOB NOT NULL,
-    text TEXT NOT NULL,
-    markup TEXT,
-    extra TEXT
-);
-CREATE INDEX variants_words_key ON variants(words_key);
-CREATE TABLE terms(
-    grp INTEGER NOT NULL,
-    token TEXT NOT NULL,
-    id INTEGER NOT NULL,
-    df INTEGER NOT NULL,
-    chunks INTEGER NOT NULL,
-    PRIMARY KEY(grp, token)
-) WITHOUT ROWID;
-CREATE TABLE postings(key INTEGER PRIMARY KEY, n INTEGER NOT NULL, last INTEGER NOT NULL, data BLOB NOT NULL);
-CREATE VIRTUAL TABLE concordance USING fts5(
-    text, content='variants', content_rowid='id', tokenize='trigram', detail=none, columnsize=0
-);
-";
-
-fn create_v1(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(SCHEMA_V1).db()?;
-    let now = jiff::Timestamp::now().to_string();
-    let tokenizer = super::tokens::TOKENIZER_VERSION.to_string();
-    for (key, value) in [
-        ("created", now.as_str()),
-        ("created_by_version", env!("CARGO_PKG_VERSION")),
-        ("tokenizer_version", tokenizer.as_str()),
-        ("next_term", "1"),
-        ("concordance_upto", "0"),
-    ] {
-        tx.execute("INSERT INTO meta(key, value) VALUES(?1, ?2)", (key, value))
-            .db()?;
-    }
-    Ok(())
-}
 
 /// The concordance index of version 3, empty.
 const CONCORDANCE_V3: &str = "
@@ -222,32 +103,4 @@ pub(crate) fn newer_version(version: u32) -> Error {
         "this memory has schema version {version}, made by a newer bitext (this one reads up \
          to version {CURRENT_VERSION}); upgrade bitext to open it"
     ))
-}
-
-/// Brings the database to the last version of `migrations`, each step in the same
-/// transaction: on any error, nothing is changed.
-pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<u32> {
-    let target = migrations.last().map_or(0, |m| m.to);
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .db()?;
-    let from = version(&tx)?;
-    if from > target {
-        return Err(newer_version(from));
-    }
-    for m in migrations.iter().filter(|m| m.to > from) {
-        (m.apply)(&tx).map_err(|e| {
-            Error::invalid(format!(
-                "upgrading the memory to schema version {} ({}) failed: {e}",
-                m.to, m.description
-            ))
-        })?;
-        tx.pragma_update(None, "user_version", m.to).db()?;
-    }
-    if from == 0 {
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .db()?;
-    }
-    tx.commit().db()?;
-    Ok(from)
 }

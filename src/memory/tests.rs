@@ -594,17 +594,17 @@ fn broken(tx: &rusqlite::Transaction<'_>) -> crate::Result<()> {
 }
 
 /// This build's migrations followed by `extra`.
-fn migrations_plus(extra: &[(&'static str, schema::MigrationFn)]) -> Vec<schema::Migration> {
-    let mut all: Vec<schema::Migration> = schema::MIGRATIONS
+fn migrations_plus(extra: &[(&'static str, migrate::MigrationFn)]) -> Vec<migrate::Migration> {
+    let mut all: Vec<migrate::Migration> = migrate::MIGRATIONS
         .iter()
-        .map(|m| schema::Migration {
+        .map(|m| migrate::Migration {
             to: m.to,
             description: m.description,
             apply: m.apply,
         })
         .collect();
     for (k, (description, apply)) in extra.iter().enumerate() {
-        all.push(schema::Migration {
+        all.push(migrate::Migration {
             to: schema::CURRENT_VERSION + 1 + k as u32,
             description,
             apply: *apply,
@@ -634,10 +634,10 @@ fn migrations_run_in_order_and_all_or_nothing() {
     let current = schema::CURRENT_VERSION;
     let mut conn = rusqlite::Connection::open(&path).unwrap();
     let next = migrations_plus(&[("add a table", add_a_table)]);
-    assert_eq!(schema::migrate(&mut conn, &next).unwrap(), current);
+    assert_eq!(migrate::migrate(&mut conn, &next).unwrap(), current);
     assert_eq!(schema::version(&conn).unwrap(), current + 1);
     let broken = migrations_plus(&[("add a table", add_a_table), ("broken", broken)]);
-    let err = schema::migrate(&mut conn, &broken).unwrap_err();
+    let err = migrate::migrate(&mut conn, &broken).unwrap_err();
     assert!(
         err.to_string()
             .contains(&format!("version {} (broken)", current + 2)),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::analysis::{
     fingerprint, fingerprint_seed, source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant,
 };
+use super::counts::{self, Counts};
 use super::db::{db_error, DbResultExt};
 use super::index::{self, SegmentInfo};
 use super::postings::{
@@ -86,17 +87,6 @@ pub enum AddOutcome {
     },
 }
 
-/// `counts.kind`: stored text bytes.
-pub(crate) const COUNT_TEXT_BYTES: i64 = 0;
-/// `counts.kind`: variants per language.
-pub(crate) const COUNT_LANG: i64 = 1;
-/// `counts.kind`: units per (source, target) language pair.
-pub(crate) const COUNT_PAIR: i64 = 2;
-/// `counts.kind`: variants of the units the concordance index has not seen yet.
-pub(crate) const COUNT_CONCORDANCE_PENDING: i64 = 3;
-/// `counts.kind`: units.
-pub(crate) const COUNT_UNITS: i64 = 4;
-
 /// When the postings waiting in memory reach this many bytes, they are written as a
 /// segment and a new one is started (bounds the memory of huge imports).
 const SEGMENT_BYTES: usize = 256 << 20;
@@ -167,9 +157,8 @@ pub struct Writer<'m> {
     next_unit: i64,
     next_term: i64,
     next_segment: i64,
-    concordance_upto: i64,
-    /// Changes to the `counts` table, written at commit.
-    counts: FxHashMap<(i64, i64, i64), i64>,
+    /// Changes to the running totals, written at commit.
+    counts: Counts,
     /// Per batch: vocabulary index → term index, and → term id (the ids apart, as
     /// looking them up in `terms` at random misses the cache for every token).
     local: Vec<u32>,
@@ -330,8 +319,7 @@ impl<'m> Writer<'m> {
             next_unit,
             next_term,
             next_segment,
-            concordance_upto,
-            counts: FxHashMap::default(),
+            counts: Counts::new(concordance_upto),
             local: Vec::new(),
             local_ids: Vec::new(),
             batch_langs: Vec::new(),
@@ -347,7 +335,7 @@ impl<'m> Writer<'m> {
         self.apply_removals()?;
         self.write_segment()?;
         self.flush_terms()?;
-        self.flush_counts()?;
+        self.counts.flush(&self.tx)?;
         index::merge_if_needed(&self.tx, &mut self.next_segment)?;
         for (key, value) in [
             ("next_unit", self.next_unit),
@@ -824,7 +812,7 @@ impl<'m> Writer<'m> {
         };
         let langs: Vec<i64> = prepared.iter().map(|p| p.lang).collect();
         let text_bytes = prepared.iter().map(|p| p.text.len()).sum();
-        self.count_unit(id, &langs, source, text_bytes, 1);
+        self.counts.count_unit(id, &langs, source, text_bytes, 1);
         let mut blob = std::mem::take(&mut self.scratch_blob);
         blob.clear();
         VariantsBlob::header(&mut blob, prepared.len());
@@ -1085,7 +1073,7 @@ impl<'m> Writer<'m> {
                 .and_then(|sl| langs.iter().position(|&l| l == sl))
                 .unwrap_or(0);
             let text_bytes = variants.iter().map(|v| v.text.len()).sum();
-            self.count_unit(id, &langs, source, text_bytes, -1);
+            self.counts.count_unit(id, &langs, source, text_bytes, -1);
             let pending = id >= self.pending_from;
             let mut ids = Vec::new();
             for (k, v) in variants.iter().enumerate() {
@@ -1128,48 +1116,6 @@ impl<'m> Writer<'m> {
             deleted += 1;
         }
         Ok(deleted)
-    }
-
-    /// Counts a unit in (`sign` 1) or out (`sign` -1) of the running totals: its text
-    /// bytes, its variants per language, its (source, target) language pairs, and the
-    /// variants the concordance index lacks.
-    fn count_unit(&mut self, id: i64, langs: &[i64], source: usize, text_bytes: usize, sign: i64) {
-        *self.counts.entry((COUNT_TEXT_BYTES, 0, 0)).or_default() += sign * text_bytes as i64;
-        *self.counts.entry((COUNT_UNITS, 0, 0)).or_default() += sign;
-        if id > self.concordance_upto {
-            *self
-                .counts
-                .entry((COUNT_CONCORDANCE_PENDING, 0, 0))
-                .or_default() += sign * langs.len() as i64;
-        }
-        for (k, &lang) in langs.iter().enumerate() {
-            *self.counts.entry((COUNT_LANG, lang, 0)).or_default() += sign;
-            if k != source {
-                *self
-                    .counts
-                    .entry((COUNT_PAIR, langs[source], lang))
-                    .or_default() += sign;
-            }
-        }
-    }
-
-    fn flush_counts(&mut self) -> Result<()> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO counts(kind, a, b, n) VALUES(?1, ?2, ?3, ?4)
-                 ON CONFLICT(kind, a, b) DO UPDATE SET n = n + excluded.n",
-            )
-            .db()?;
-        for (&(kind, a, b), &n) in &self.counts {
-            if n != 0 {
-                stmt.execute([kind, a, b, n]).db()?;
-            }
-        }
-        drop(stmt);
-        self.tx.execute("DELETE FROM counts WHERE n = 0", []).db()?;
-        self.counts.clear();
-        Ok(())
     }
 
     /// Writes the index entries waiting in memory as a new segment.
@@ -1450,17 +1396,9 @@ impl<'m> Writer<'m> {
             }
         }
         self.write_segment()?;
-        self.concordance_upto = 0;
+        self.counts.concordance_emptied();
         store::meta_set(&self.tx, "concordance_upto", "0")?;
-        self.tx
-            .execute_batch(&format!(
-                "DELETE FROM counts WHERE kind = {COUNT_CONCORDANCE_PENDING};
-                 INSERT INTO counts(kind, a, b, n)
-                     SELECT {COUNT_CONCORDANCE_PENDING}, 0, 0, coalesce(sum(n), 0)
-                     FROM counts WHERE kind = {COUNT_LANG};
-                 DELETE FROM counts WHERE n = 0;"
-            ))
-            .db()?;
+        counts::concordance_emptied(&self.tx)?;
         store::meta_set(
             &self.tx,
             "tokenizer_version",
