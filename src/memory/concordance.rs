@@ -306,10 +306,6 @@ impl Memory {
             }
         } else {
             let candidates = self.short_term_candidates(&term, upto, options.lang.as_ref())?;
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-                .db()?;
             for text in candidates {
                 if hits.len() >= search.max {
                     break;
@@ -318,14 +314,10 @@ impl Memory {
                 if hits.iter().any(|h: &ConcordanceHit| h.unit == unit) {
                     continue;
                 }
-                let mut rows = stmt.query([unit]).db()?;
-                let Some(row) = rows.next().db()? else {
-                    continue;
-                };
-                let blob = row.get_ref(0).db()?.as_blob().db()?;
-                let matches = variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v));
-                drop(rows);
-                if matches {
+                let matches = store::with_variants(&self.conn, unit, |_, blob| {
+                    variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v))
+                })?;
+                if matches == Some(true) {
                     self.push_hit(unit, text_index(text), &search, &mut hits)?;
                 }
             }

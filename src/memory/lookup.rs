@@ -115,29 +115,21 @@ impl TokenIndex for SqliteIndex<'_> {
 /// Loads the token ids of text `id`; returns its language id, or `None` if the text no
 /// longer exists.
 fn read_tokens(conn: &Connection, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT variants FROM units WHERE id = ?1")
-        .db()?;
-    let mut rows = stmt.query([text_unit(id)]).db()?;
-    let Some(row) = rows.next().db()? else {
-        return Ok(None);
-    };
-    let blob = row.get_ref(0).db()?.as_blob().db()?;
     let damaged = || {
         Error::damaged(format!(
             "the memory's index is damaged (tokens of unit {}); run `bitext reindex`",
             text_unit(id)
         ))
     };
-    let v = match variant_at(blob, text_index(id)) {
-        Ok(v) => v,
-        Err("no such variant") => return Ok(None),
-        Err(_) => return Err(damaged()),
-    };
-    if !decode_ids(v.tokens, tokens) {
-        return Err(damaged());
-    }
-    Ok(Some(v.lang))
+    let found = store::with_variants(conn, text_unit(id), |_, blob| {
+        match variant_at(blob, text_index(id)) {
+            Ok(v) if decode_ids(v.tokens, tokens) => Ok(Some(v.lang)),
+            Ok(_) => Err(damaged()),
+            Err("no such variant") => Ok(None),
+            Err(_) => Err(damaged()),
+        }
+    })?;
+    found.unwrap_or(Ok(None))
 }
 
 /// A scored candidate before its unit is read.

@@ -30,7 +30,6 @@
 //!   the fuzzy index lives in segments (module `index`); `lookup`, `concordance`,
 //!   `stats`, `delete` and `units` read and manage the file.
 
-mod admin;
 mod analysis;
 mod concordance;
 mod counts;
@@ -39,14 +38,22 @@ pub mod distance;
 mod index;
 pub mod limits;
 mod lookup;
+mod maintenance;
+mod merge;
 mod migrate;
 mod new_file;
+mod pending;
 pub mod postings;
+mod removals;
+mod same_source;
 pub mod schema;
 pub mod score;
 pub mod search;
+mod stats;
 mod store;
 pub mod tokens;
+mod units;
+mod vocabulary;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -54,12 +61,14 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use admin::{DeleteFilter, LanguagePairStats, Languages, Stats, UnitRecord, Units};
 pub(crate) use analysis::has_content;
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};
+pub use maintenance::DeleteFilter;
 pub use new_file::NewMemory;
+pub use stats::{LanguagePairStats, Languages, Stats};
+pub use units::{UnitRecord, Units};
 pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -493,14 +502,6 @@ impl Memory {
     /// [`Writer::commit`]; dropping the writer rolls everything back.
     pub fn writer(&mut self, options: WriteOptions) -> Result<Writer<'_>> {
         Writer::new(self, options)
-    }
-
-    /// Rebuilds the fuzzy index (terms, postings, token sequences, words keys) from
-    /// the stored texts, in one transaction. Needed when the tokenisation rules change.
-    pub fn reindex(&mut self) -> Result<()> {
-        let mut writer = self.writer(WriteOptions::default())?;
-        writer.rebuild_index()?;
-        writer.commit()
     }
 }
 

@@ -258,6 +258,26 @@ pub(crate) fn read_unit(conn: &Connection, langs: &LangCache, id: i64) -> Result
         .db()
 }
 
+/// Calls `f` with unit `id`'s source language id and its `variants` column, read in
+/// place (not copied); `None` if there is no such unit. Every reader of a unit's
+/// variants by id goes through here.
+pub(crate) fn with_variants<T>(
+    conn: &Connection,
+    id: i64,
+    f: impl FnOnce(Option<i64>, &[u8]) -> T,
+) -> Result<Option<T>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
+        .db()?;
+    let mut rows = stmt.query([id]).db()?;
+    let Some(row) = rows.next().db()? else {
+        return Ok(None);
+    };
+    let source_lang: Option<i64> = row.get(0).db()?;
+    let blob = row.get_ref(1).db()?.as_blob().db()?;
+    Ok(Some(f(source_lang, blob)))
+}
+
 /// One variant inside a unit's `variants` column.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StoredVariant<'a> {
