@@ -105,362 +105,366 @@ fn find_all(text: &str, needle: &str) -> Vec<Span> {
 /// Units per row of the concordance index: row `b` holds units `8b .. 8b + 7`.
 const BLOCK_BITS: u32 = 3;
 
-impl Memory {
-    /// How many variants the concordance index has not seen yet and the next
-    /// [`Memory::update_concordance`] would add. Cheap: no scan.
-    pub fn concordance_pending(&self) -> Result<i64> {
-        let _snapshot = self.read_snapshot()?;
-        let total = counts::concordance_pending(&self.conn)?;
-        if total == 0 {
-            return Ok(0);
-        }
-        // Units of the last, incomplete block are searched without the index.
-        let (_, end) = self.concordance_range()?;
-        let mut tail = 0i64;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT variants FROM units WHERE id > ?1")
-            .db()?;
-        let mut rows = stmt.query([end]).db()?;
-        while let Some(row) = rows.next().db()? {
-            let blob = row.get_ref(0).db()?.as_blob().db()?;
-            tail += VariantsBlob::new(blob).count() as i64;
-        }
-        Ok((total - tail).max(0))
+/// [`Memory::concordance_pending`].
+pub(super) fn pending(memory: &Memory) -> Result<i64> {
+    let _snapshot = memory.read_snapshot()?;
+    let total = counts::concordance_pending(&memory.conn)?;
+    if total == 0 {
+        return Ok(0);
     }
-
-    /// (last unit in the index, last unit the index could hold now: the end of the
-    /// last block whose unit ids are all taken).
-    fn concordance_range(&self) -> Result<(i64, i64)> {
-        let upto = self.concordance_upto()?;
-        let next_unit: i64 =
-            match store::meta_get(&self.conn, "next_unit")?.and_then(|v| v.parse().ok()) {
-                Some(n) => n,
-                None => self
-                    .conn
-                    .query_row("SELECT coalesce(max(id), 0) + 1 FROM units", [], |r| {
-                        r.get(0)
-                    })
-                    .db()?,
-            };
-        let end = ((next_unit >> BLOCK_BITS) << BLOCK_BITS) - 1;
-        Ok((upto, end.max(upto)))
+    // Units of the last, incomplete block are searched without the index.
+    let (_, end) = concordance_range(memory)?;
+    let mut tail = 0i64;
+    let mut stmt = memory
+        .conn
+        .prepare_cached("SELECT variants FROM units WHERE id > ?1")
+        .db()?;
+    let mut rows = stmt.query([end]).db()?;
+    while let Some(row) = rows.next().db()? {
+        let blob = row.get_ref(0).db()?.as_blob().db()?;
+        tail += VariantsBlob::new(blob).count() as i64;
     }
+    Ok((total - tail).max(0))
+}
 
-    fn concordance_upto(&self) -> Result<i64> {
-        Ok(store::meta_get(&self.conn, "concordance_upto")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
-    }
-
-    /// Adds the units written since the last update to the concordance index (whole
-    /// blocks of eight unit ids), in one transaction; calls `progress(variants done)`
-    /// now and then. Returns how many variants were added.
-    pub fn update_concordance(&mut self, mut progress: impl FnMut(u64)) -> Result<u64> {
-        let (upto, end) = self.concordance_range()?;
-        if end <= upto {
-            return Ok(0);
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db()?;
-        // Read again inside the write transaction: another process may have done it.
-        let upto: i64 = store::meta_get(&tx, "concordance_upto")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut done = 0u64;
-        if end > upto {
-            let mut select = tx
-                .prepare("SELECT id, variants FROM units WHERE id > ?1 AND id <= ?2 ORDER BY id")
-                .db()?;
-            let mut insert = tx
-                .prepare("INSERT INTO concordance(rowid, text) VALUES(?1, ?2)")
-                .db()?;
-            let mut rows = select.query([upto, end]).db()?;
-            let mut block = -1i64;
-            let mut text = String::new();
-            while let Some(row) = rows.next().db()? {
-                let id: i64 = row.get(0).db()?;
-                let b = id >> BLOCK_BITS;
-                if b != block {
-                    if !text.is_empty() {
-                        insert.execute(rusqlite::params![block, text]).db()?;
-                        text.clear();
-                        if block % 1024 == 0 {
-                            progress(done);
-                        }
-                    }
-                    block = b;
-                }
-                let blob = row.get_ref(1).db()?.as_blob().db()?;
-                for v in VariantsBlob::new(blob) {
-                    let v = v.map_err(|e| store::damaged_unit(id, e))?;
-                    if !text.is_empty() {
-                        text.push('\n');
-                    }
-                    text.push_str(&fold(v.text));
-                    done += 1;
-                }
-            }
-            if !text.is_empty() {
-                insert.execute(rusqlite::params![block, text]).db()?;
-            }
-            drop(rows);
-            store::meta_set(&tx, "concordance_upto", &end.to_string())?;
-            counts::concordance_indexed(&tx, done as i64)?;
-        }
-        tx.commit().db()?;
-        progress(done);
-        Ok(done)
-    }
-
-    /// Units containing `term` (case-insensitive, in NFC), newest first.
-    pub fn concordance(
-        &self,
-        term: &str,
-        options: &ConcordanceOptions,
-    ) -> Result<Vec<ConcordanceHit>> {
-        let _snapshot = self.read_snapshot()?;
-        let term = nfc(term.trim()).into_owned();
-        if term.is_empty() {
-            return Err(Error::invalid("the search term is empty"));
-        }
-        let search = Search {
-            needle: fold(&term),
-            // Every variant of the languages (`en` and `en-US` for `en-GB`), as lookups.
-            langs: options.lang.as_ref().map(|l| {
-                self.langs
-                    .variants(l, options.strict_lang)
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect()
-            }),
-            targets: options.target.as_ref().map(|l| {
-                self.langs
-                    .variants(l, options.strict_lang)
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect()
-            }),
-            max: if options.max == 0 {
-                usize::MAX
-            } else {
-                options.max
-            },
+/// (last unit in the index, last unit the index could hold now: the end of the
+/// last block whose unit ids are all taken).
+fn concordance_range(memory: &Memory) -> Result<(i64, i64)> {
+    let upto = concordance_upto(memory)?;
+    let next_unit: i64 =
+        match store::meta_get(&memory.conn, "next_unit")?.and_then(|v| v.parse().ok()) {
+            Some(n) => n,
+            None => memory
+                .conn
+                .query_row("SELECT coalesce(max(id), 0) + 1 FROM units", [], |r| {
+                    r.get(0)
+                })
+                .db()?,
         };
-        let upto = self.concordance_upto()?;
-        let mut hits = Vec::new();
-        // Not yet indexed (newest) first: scan them.
-        self.check_units(upto + 1, i64::MAX, &search, &mut hits)?;
-        if hits.len() >= search.max {
+    let end = ((next_unit >> BLOCK_BITS) << BLOCK_BITS) - 1;
+    Ok((upto, end.max(upto)))
+}
+
+fn concordance_upto(memory: &Memory) -> Result<i64> {
+    Ok(store::meta_get(&memory.conn, "concordance_upto")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// [`Memory::update_concordance`].
+pub(super) fn update(memory: &mut Memory, mut progress: impl FnMut(u64)) -> Result<u64> {
+    let (upto, end) = concordance_range(memory)?;
+    if end <= upto {
+        return Ok(0);
+    }
+    let tx = memory
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .db()?;
+    // Read again inside the write transaction: another process may have done it.
+    let upto: i64 = store::meta_get(&tx, "concordance_upto")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut done = 0u64;
+    if end > upto {
+        let mut select = tx
+            .prepare("SELECT id, variants FROM units WHERE id > ?1 AND id <= ?2 ORDER BY id")
+            .db()?;
+        let mut insert = tx
+            .prepare("INSERT INTO concordance(rowid, text) VALUES(?1, ?2)")
+            .db()?;
+        let mut rows = select.query([upto, end]).db()?;
+        let mut block = -1i64;
+        let mut text = String::new();
+        while let Some(row) = rows.next().db()? {
+            let id: i64 = row.get(0).db()?;
+            let b = id >> BLOCK_BITS;
+            if b != block {
+                if !text.is_empty() {
+                    insert.execute(rusqlite::params![block, text]).db()?;
+                    text.clear();
+                    if block % 1024 == 0 {
+                        progress(done);
+                    }
+                }
+                block = b;
+            }
+            let blob = row.get_ref(1).db()?.as_blob().db()?;
+            for v in VariantsBlob::new(blob) {
+                let v = v.map_err(|e| store::damaged_unit(id, e))?;
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&fold(v.text));
+                done += 1;
+            }
+        }
+        if !text.is_empty() {
+            insert.execute(rusqlite::params![block, text]).db()?;
+        }
+        drop(rows);
+        store::meta_set(&tx, "concordance_upto", &end.to_string())?;
+        counts::concordance_indexed(&tx, done as i64)?;
+    }
+    tx.commit().db()?;
+    progress(done);
+    Ok(done)
+}
+
+/// [`Memory::concordance`].
+pub(super) fn concordance(
+    memory: &Memory,
+    term: &str,
+    options: &ConcordanceOptions,
+) -> Result<Vec<ConcordanceHit>> {
+    let _snapshot = memory.read_snapshot()?;
+    let term = nfc(term.trim()).into_owned();
+    if term.is_empty() {
+        return Err(Error::invalid("the search term is empty"));
+    }
+    let search = Search {
+        needle: fold(&term),
+        // Every variant of the languages (`en` and `en-US` for `en-GB`), as lookups.
+        langs: options.lang.as_ref().map(|l| {
+            memory
+                .langs
+                .variants(l, options.strict_lang)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        }),
+        targets: options.target.as_ref().map(|l| {
+            memory
+                .langs
+                .variants(l, options.strict_lang)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        }),
+        max: if options.max == 0 {
+            usize::MAX
+        } else {
+            options.max
+        },
+    };
+    let upto = concordance_upto(memory)?;
+    let mut hits = Vec::new();
+    // Not yet indexed (newest) first: scan them.
+    check_units(memory, upto + 1, i64::MAX, &search, &mut hits)?;
+    if hits.len() >= search.max {
+        return Ok(hits);
+    }
+    // Trigrams of the term as given, not only of its folded form: FTS5 folds the query
+    // as it folded the indexed texts, which Rust's lower-casing does not always
+    // match (`İ` lower-cases to two characters), and would then find nothing.
+    let chars: Vec<char> = term.chars().collect();
+    if chars.len() >= 3 {
+        // FTS5 reads its query as a C string: a trigram with U+0000 cannot be in it.
+        // Left out, it only widens the candidates, which are verified anyway.
+        let query = chars
+            .windows(3)
+            .filter(|w| !w.contains(&'\0'))
+            .map(|w| {
+                let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+                let tri: String = w.iter().collect();
+                let folded = fold(&tri);
+                // Also the folded form when it is a trigram too (`ẞ` → `ß`, which
+                // FTS5's folding may not know).
+                if folded != tri && folded.chars().count() == 3 {
+                    format!("({} OR {})", quote(&tri), quote(&folded))
+                } else {
+                    quote(&tri)
+                }
+            })
+            .collect::<FxHashSet<String>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        if query.is_empty() {
+            // Every trigram has a U+0000 (no text stored now can contain one; a file
+            // from before that rule may): every unit is a candidate.
+            check_units(memory, 0, upto, &search, &mut hits)?;
             return Ok(hits);
         }
-        // Trigrams of the term as given, not only of its folded form: FTS5 folds the query
-        // as it folded the indexed texts, which Rust's lower-casing does not always
-        // match (`İ` lower-cases to two characters), and would then find nothing.
-        let chars: Vec<char> = term.chars().collect();
-        if chars.len() >= 3 {
-            // FTS5 reads its query as a C string: a trigram with U+0000 cannot be in it.
-            // Left out, it only widens the candidates, which are verified anyway.
-            let query = chars
-                .windows(3)
-                .filter(|w| !w.contains(&'\0'))
-                .map(|w| {
-                    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
-                    let tri: String = w.iter().collect();
-                    let folded = fold(&tri);
-                    // Also the folded form when it is a trigram too (`ẞ` → `ß`, which
-                    // FTS5's folding may not know).
-                    if folded != tri && folded.chars().count() == 3 {
-                        format!("({} OR {})", quote(&tri), quote(&folded))
-                    } else {
-                        quote(&tri)
-                    }
-                })
-                .collect::<FxHashSet<String>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            if query.is_empty() {
-                // Every trigram has a U+0000 (no text stored now can contain one; a file
-                // from before that rule may): every unit is a candidate.
-                self.check_units(0, upto, &search, &mut hits)?;
-                return Ok(hits);
-            }
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT rowid FROM concordance WHERE concordance MATCH ?1 ORDER BY rowid DESC",
-                )
-                .db()?;
-            let mut rows = stmt.query([query]).db()?;
-            while let Some(row) = rows.next().db()? {
-                let block: i64 = row.get(0).db()?;
-                let first = block << BLOCK_BITS;
-                let last = (first + (1 << BLOCK_BITS) - 1).min(upto);
-                self.check_units(first, last, &search, &mut hits)?;
-                if hits.len() >= search.max {
-                    return Ok(hits);
-                }
-            }
-        } else {
-            let candidates = self.short_term_candidates(&term, upto, options.lang.as_ref())?;
-            for text in candidates {
-                if hits.len() >= search.max {
-                    break;
-                }
-                let unit = text_unit(text);
-                if hits.iter().any(|h: &ConcordanceHit| h.unit == unit) {
-                    continue;
-                }
-                let matches = store::with_variants(&self.conn, unit, |_, blob| {
-                    variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v))
-                })?;
-                if matches == Some(true) {
-                    self.push_hit(unit, text_index(text), &search, &mut hits)?;
-                }
-            }
-        }
-        Ok(hits)
-    }
-
-    /// Checks the units with ids in `first ..= last`, newest first (and in each, the
-    /// last variants first), adding a hit per unit that contains the term.
-    fn check_units(
-        &self,
-        first: i64,
-        last: i64,
-        search: &Search,
-        hits: &mut Vec<ConcordanceHit>,
-    ) -> Result<()> {
-        if first > last {
-            return Ok(());
-        }
-        let mut stmt = self
+        let mut stmt = memory
             .conn
             .prepare_cached(
-                "SELECT id, variants FROM units WHERE id >= ?1 AND id <= ?2 ORDER BY id DESC",
+                "SELECT rowid FROM concordance WHERE concordance MATCH ?1 ORDER BY rowid DESC",
             )
             .db()?;
-        let mut rows = stmt.query([first, last]).db()?;
+        let mut rows = stmt.query([query]).db()?;
         while let Some(row) = rows.next().db()? {
+            let block: i64 = row.get(0).db()?;
+            let first = block << BLOCK_BITS;
+            let last = (first + (1 << BLOCK_BITS) - 1).min(upto);
+            check_units(memory, first, last, &search, &mut hits)?;
+            if hits.len() >= search.max {
+                return Ok(hits);
+            }
+        }
+    } else {
+        let candidates = short_term_candidates(memory, &term, upto, options.lang.as_ref())?;
+        for text in candidates {
             if hits.len() >= search.max {
                 break;
             }
+            let unit = text_unit(text);
+            if hits.iter().any(|h: &ConcordanceHit| h.unit == unit) {
+                continue;
+            }
+            let matches = store::with_variants(&memory.conn, unit, |_, blob| {
+                variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v))
+            })?;
+            if matches == Some(true) {
+                push_hit(memory, unit, text_index(text), &search, &mut hits)?;
+            }
+        }
+    }
+    Ok(hits)
+}
+
+/// Checks the units with ids in `first ..= last`, newest first (and in each, the
+/// last variants first), adding a hit per unit that contains the term.
+fn check_units(
+    memory: &Memory,
+    first: i64,
+    last: i64,
+    search: &Search,
+    hits: &mut Vec<ConcordanceHit>,
+) -> Result<()> {
+    if first > last {
+        return Ok(());
+    }
+    let mut stmt = memory
+        .conn
+        .prepare_cached(
+            "SELECT id, variants FROM units WHERE id >= ?1 AND id <= ?2 ORDER BY id DESC",
+        )
+        .db()?;
+    let mut rows = stmt.query([first, last]).db()?;
+    while let Some(row) = rows.next().db()? {
+        if hits.len() >= search.max {
+            break;
+        }
+        let id: i64 = row.get(0).db()?;
+        let blob = row.get_ref(1).db()?.as_blob().db()?;
+        let variants: Vec<StoredVariant<'_>> =
+            VariantsBlob::new(blob).filter_map(|v| v.ok()).collect();
+        for k in (0..variants.len()).rev() {
+            if search.matches(&variants[k]) && push_hit(memory, id, k, search, hits)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads unit `unit` and adds its hit (its variant `index` contains the term), if
+/// it has a translation to show; true if it did.
+fn push_hit(
+    memory: &Memory,
+    unit: i64,
+    index: usize,
+    search: &Search,
+    hits: &mut Vec<ConcordanceHit>,
+) -> Result<bool> {
+    let Some(row) = store::read_unit(&memory.conn, &memory.langs, unit)? else {
+        return Ok(false);
+    };
+    let Some(matched) = row.unit.variants.get(index).cloned() else {
+        return Ok(false);
+    };
+    let others: Vec<Variant> = row
+        .unit
+        .variants
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            *i != index
+                && match &search.targets {
+                    Some(t) => t.contains(&row.langs[*i]),
+                    None => true,
+                }
+        })
+        .map(|(_, v)| v.clone())
+        .collect();
+    if search.targets.is_some() && others.is_empty() {
+        return Ok(false);
+    }
+    hits.push(ConcordanceHit {
+        unit,
+        highlights: find_all(&matched.text, &search.needle),
+        matched,
+        others,
+    });
+    Ok(true)
+}
+
+/// Candidates for a term too short for trigrams, newest first: the texts whose
+/// tokens include the term when it is one token, else every indexed text.
+fn short_term_candidates(
+    memory: &Memory,
+    term: &str,
+    upto: i64,
+    lang: Option<&LangTag>,
+) -> Result<Vec<i64>> {
+    let analyzed = Analyzed::new(term);
+    let mut ids = Vec::new();
+    if analyzed.len() == 1 {
+        let token = analyzed.folded(&analyzed.tokens[0]).to_string();
+        let groups: Vec<i64> = match lang {
+            Some(l) => memory
+                .langs
+                .id(primary_tag(l).as_str())
+                .into_iter()
+                .collect(),
+            None => {
+                let mut stmt = memory
+                    .conn
+                    .prepare_cached("SELECT DISTINCT grp FROM terms WHERE token = ?1")
+                    .db()?;
+                let rows = stmt.query_map([&token], |r| r.get(0)).db()?;
+                rows.collect::<rusqlite::Result<_>>().db()?
+            }
+        };
+        let segments: Vec<i64> = index::segments(&memory.conn)?
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        for g in groups {
+            let term: Option<i64> = memory
+                .conn
+                .prepare_cached("SELECT id FROM terms WHERE grp = ?1 AND token = ?2")
+                .db()?
+                .query_row((g, &token), |r| r.get(0))
+                .optional()
+                .db()?;
+            if let Some(term) = term {
+                index::visit_postings(&memory.conn, &segments, term as u32, &mut |p| {
+                    if text_unit(p.variant as i64) <= upto {
+                        ids.push(p.variant as i64)
+                    }
+                })?;
+            }
+        }
+        // Substrings inside longer tokens would need a scan; a one-token term is
+        // searched as a whole word (documented).
+    } else {
+        let mut stmt = memory
+            .conn
+            .prepare_cached("SELECT id, variants FROM units WHERE id <= ?1")
+            .db()?;
+        let mut rows = stmt.query([upto]).db()?;
+        while let Some(row) = rows.next().db()? {
             let id: i64 = row.get(0).db()?;
             let blob = row.get_ref(1).db()?.as_blob().db()?;
-            let variants: Vec<StoredVariant<'_>> =
-                VariantsBlob::new(blob).filter_map(|v| v.ok()).collect();
-            for k in (0..variants.len()).rev() {
-                if search.matches(&variants[k]) && self.push_hit(id, k, search, hits)? {
-                    break;
-                }
-            }
+            let n = VariantsBlob::new(blob).count();
+            ids.extend((0..n).map(|k| text_id(id, k)));
         }
-        Ok(())
     }
-
-    /// Reads unit `unit` and adds its hit (its variant `index` contains the term), if
-    /// it has a translation to show; true if it did.
-    fn push_hit(
-        &self,
-        unit: i64,
-        index: usize,
-        search: &Search,
-        hits: &mut Vec<ConcordanceHit>,
-    ) -> Result<bool> {
-        let Some(row) = store::read_unit(&self.conn, &self.langs, unit)? else {
-            return Ok(false);
-        };
-        let Some(matched) = row.unit.variants.get(index).cloned() else {
-            return Ok(false);
-        };
-        let others: Vec<Variant> = row
-            .unit
-            .variants
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| {
-                *i != index
-                    && match &search.targets {
-                        Some(t) => t.contains(&row.langs[*i]),
-                        None => true,
-                    }
-            })
-            .map(|(_, v)| v.clone())
-            .collect();
-        if search.targets.is_some() && others.is_empty() {
-            return Ok(false);
-        }
-        hits.push(ConcordanceHit {
-            unit,
-            highlights: find_all(&matched.text, &search.needle),
-            matched,
-            others,
-        });
-        Ok(true)
-    }
-
-    /// Candidates for a term too short for trigrams, newest first: the texts whose
-    /// tokens include the term when it is one token, else every indexed text.
-    fn short_term_candidates(
-        &self,
-        term: &str,
-        upto: i64,
-        lang: Option<&LangTag>,
-    ) -> Result<Vec<i64>> {
-        let analyzed = Analyzed::new(term);
-        let mut ids = Vec::new();
-        if analyzed.len() == 1 {
-            let token = analyzed.folded(&analyzed.tokens[0]).to_string();
-            let groups: Vec<i64> = match lang {
-                Some(l) => self.langs.id(primary_tag(l).as_str()).into_iter().collect(),
-                None => {
-                    let mut stmt = self
-                        .conn
-                        .prepare_cached("SELECT DISTINCT grp FROM terms WHERE token = ?1")
-                        .db()?;
-                    let rows = stmt.query_map([&token], |r| r.get(0)).db()?;
-                    rows.collect::<rusqlite::Result<_>>().db()?
-                }
-            };
-            let segments: Vec<i64> = index::segments(&self.conn)?.iter().map(|s| s.id).collect();
-            for g in groups {
-                let term: Option<i64> = self
-                    .conn
-                    .prepare_cached("SELECT id FROM terms WHERE grp = ?1 AND token = ?2")
-                    .db()?
-                    .query_row((g, &token), |r| r.get(0))
-                    .optional()
-                    .db()?;
-                if let Some(term) = term {
-                    index::visit_postings(&self.conn, &segments, term as u32, &mut |p| {
-                        if text_unit(p.variant as i64) <= upto {
-                            ids.push(p.variant as i64)
-                        }
-                    })?;
-                }
-            }
-            // Substrings inside longer tokens would need a scan; a one-token term is
-            // searched as a whole word (documented).
-        } else {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, variants FROM units WHERE id <= ?1")
-                .db()?;
-            let mut rows = stmt.query([upto]).db()?;
-            while let Some(row) = rows.next().db()? {
-                let id: i64 = row.get(0).db()?;
-                let blob = row.get_ref(1).db()?.as_blob().db()?;
-                let n = VariantsBlob::new(blob).count();
-                ids.extend((0..n).map(|k| text_id(id, k)));
-            }
-        }
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-        ids.dedup();
-        Ok(ids)
-    }
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    Ok(ids)
 }
 
 /// What a concordance search looks for.

@@ -43,35 +43,31 @@ impl DeleteFilter {
     }
 }
 
-impl Memory {
-    /// The ids of the units a filter selects, in increasing order.
-    pub fn select(&self, filter: &DeleteFilter) -> Result<Vec<i64>> {
-        let _snapshot = self.read_snapshot()?;
-        select_ids(&self.conn, &self.langs, filter)
-    }
+/// [`Memory::select`].
+pub(super) fn select(memory: &Memory, filter: &DeleteFilter) -> Result<Vec<i64>> {
+    let _snapshot = memory.read_snapshot()?;
+    select_ids(&memory.conn, &memory.langs, filter)
+}
 
-    /// Deletes the units a filter selects, in one transaction; returns their ids.
-    /// An empty filter deletes nothing.
-    pub fn delete(&mut self, filter: &DeleteFilter) -> Result<Vec<i64>> {
-        if filter.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Selected inside the write transaction: no other process can change the
-        // memory between choosing the units and deleting them.
-        let mut writer = self.writer(WriteOptions::default())?;
-        let ids = select_ids(&writer.tx, &writer.langs, filter)?;
-        writer.delete(&ids)?;
-        writer.commit()?;
-        Ok(ids)
+/// [`Memory::delete`].
+pub(super) fn delete(memory: &mut Memory, filter: &DeleteFilter) -> Result<Vec<i64>> {
+    if filter.is_empty() {
+        return Ok(Vec::new());
     }
+    // Selected inside the write transaction: no other process can change the
+    // memory between choosing the units and deleting them.
+    let mut writer = memory.writer(WriteOptions::default())?;
+    let ids = select_ids(&writer.tx, &writer.langs, filter)?;
+    writer.delete(&ids)?;
+    writer.commit()?;
+    Ok(ids)
+}
 
-    /// Rebuilds the fuzzy index (terms, postings, token sequences, words keys) from
-    /// the stored texts, in one transaction. Needed when the tokenisation rules change.
-    pub fn reindex(&mut self) -> Result<()> {
-        let mut writer = self.writer(WriteOptions::default())?;
-        rebuild_index(&mut writer)?;
-        writer.commit()
-    }
+/// [`Memory::reindex`].
+pub(super) fn reindex(memory: &mut Memory) -> Result<()> {
+    let mut writer = memory.writer(WriteOptions::default())?;
+    rebuild_index(&mut writer)?;
+    writer.commit()
 }
 
 /// Rebuilds the fuzzy index from the stored texts (see [`Memory::reindex`]), and

@@ -18,17 +18,27 @@
 //! assert_eq!(hits[0].target.text, "Откройте файл.");
 //! ```
 //!
-//! How it is organised:
+//! How it is organised, in layers that each use only the ones above them (no module
+//! reaches back up):
 //!
-//! * [`tokens`] and [`score`] define the match percentage; [`distance`] the edit
-//!   distances. They know nothing about storage.
-//! * [`search`] finds every stored source within the edit distance a threshold
-//!   allows, from an inverted index of match tokens, through the [`search::TokenIndex`]
-//!   trait; the SQLite file implements it (another backend would too).
-//! * [`schema`] is the file layout and its migrations; [`Writer`] adds units in one
-//!   transaction (their analysis, [`AnalyzedBatch`], runs in parallel beforehand);
-//!   the fuzzy index lives in segments (module `index`); `lookup`, `concordance`,
-//!   `stats`, `delete` and `units` read and manage the file.
+//! 1. Foundations, which know nothing of SQLite: [`tokens`] and [`score`] define the
+//!    match percentage, [`distance`] the edit distances, [`postings`] the index's
+//!    byte formats, [`search`] the exact-recall candidate search over any
+//!    [`search::TokenIndex`]; `analysis` prepares units for storage (in parallel,
+//!    [`AnalyzedBatch`]); `db` turns SQLite errors into ours (`.db()?`).
+//! 2. The file: [`schema`] (layout, version), `store` (rows, the packed variants
+//!    blob, languages, meta values), `counts` (the running totals), `index` (the
+//!    fuzzy index's segments), `migrate` (older schemas to this one).
+//! 3. The parts of a write: `vocabulary` (the term dictionary), `pending` (the new
+//!    units' segment), `removals` (deleted units' entries), `same_source` (finding
+//!    duplicates), `merge` (folding a duplicate's metadata).
+//! 4. [`Writer`] (`writer`): adds and deletes units in one transaction.
+//! 5. What uses a memory: `open` and `new_file` (opening and creating files),
+//!    `lookup`, `concordance`, `units`, `stats` (reading), `maintenance` (delete by
+//!    filter, re-index).
+//!
+//! [`Memory`] and its whole public API are here, in this file; each method hands the
+//! work to the module named beside it.
 
 mod analysis;
 mod concordance;
@@ -42,6 +52,7 @@ mod maintenance;
 mod merge;
 mod migrate;
 mod new_file;
+mod open;
 mod pending;
 pub mod postings;
 mod removals;
@@ -59,7 +70,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 pub(crate) use analysis::has_content;
 pub use analysis::AnalyzedBatch;
@@ -71,197 +82,11 @@ pub use stats::{LanguagePairStats, Languages, Stats};
 pub use units::{UnitRecord, Units};
 pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
 
-use crate::error::{Error, ErrorKind, Result};
-use db::{db_error, DbResultExt};
+use crate::error::Result;
+use crate::unit::TranslationUnit;
+use db::DbResultExt;
+use search::SearchStats;
 use store::LangCache;
-
-/// How a memory file is journaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Journal {
-    /// Write-ahead log: the memory as everyone uses it.
-    Wal,
-    /// An in-memory rollback journal, no syncs: a new file no other process knows yet.
-    Unshared,
-}
-
-impl Journal {
-    /// Switches the connection's file to this journal mode (and its sync level).
-    fn apply(self, conn: &Connection) -> Result<()> {
-        let (mode, synchronous, cache_kib) = match self {
-            // Readers never block the writer and a crash never corrupts.
-            Journal::Wal => ("wal", "NORMAL", CACHE_KIB),
-            // A file nobody else sees yet (see `NewMemory`): each page written once,
-            // no syncs until it is published. Its pages are mostly appended and
-            // seldom read again, so a small cache: they go to the file while the
-            // import runs rather than all at its commit.
-            Journal::Unshared => ("memory", "OFF", CACHE_KIB / 4),
-        };
-        let got: String = conn
-            .query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))
-            .db()?;
-        if !got.eq_ignore_ascii_case(mode) {
-            return Err(Error::invalid(format!(
-                "cannot switch the memory to journal mode {mode} (got {got})"
-            )));
-        }
-        conn.execute_batch(&format!(
-            "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib};"
-        ))
-        .db()
-    }
-}
-
-/// Makes the directory a new memory at `path` goes in, if missing; returns it (`.` for
-/// a bare file name). Refused, naming it, where a file stands in the way.
-fn make_parent_dir(path: &Path) -> Result<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
-        return Err(Error::invalid(format!(
-            "cannot create the memory: {} is a file, not a directory",
-            file.display()
-        )));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(e, Some(dir)))?;
-    writable(dir).map_err(|e| {
-        Error::invalid(format!(
-            "cannot create the memory: its folder {} is not writable ({e})",
-            dir.display()
-        ))
-    })?;
-    Ok(dir.to_path_buf())
-}
-
-/// A read-only connection to the memory file at `path`.
-///
-/// Readers of a memory (a WAL file) share the write-ahead log's index, `NAME-shm`,
-/// which SQLite creates beside the file. Where it cannot — a read-only folder or
-/// mount, another user's folder — the file is opened as immutable instead: nothing is
-/// created, nothing is locked, and SQLite reads the file as it is (nobody can be
-/// writing to it there). Refused, saying why, if the write-ahead log beside it holds
-/// changes that such a reader could not see.
-fn read_only_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let immutable = || -> Result<Connection> {
-        let conn =
-            Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
-                .db()?;
-        conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
-            .db()?;
-        Ok(conn)
-    };
-    // No write-ahead log: no process has the memory open for writing. If nobody may
-    // write to it (its permissions say so, or its folder is not writable), it is
-    // read as immutable rather than leave journal files in a folder not ours.
-    let wal = sidecar(path, "-wal");
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let read_only_file = std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly());
-    if std::fs::symlink_metadata(&wal).is_err() && (read_only_file || writable(dir).is_err()) {
-        return immutable();
-    }
-    let conn = Connection::open_with_flags(path, flags).db()?;
-    conn.busy_timeout(busy_timeout).db()?;
-    // The first read opens the write-ahead log and its index.
-    let first = conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0));
-    let err = match first {
-        Ok(_) => return Ok(conn),
-        Err(err) => err,
-    };
-    let cannot_open = matches!(
-        err.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
-    );
-    drop(conn);
-    if !cannot_open {
-        return Err(db_error(err));
-    }
-    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-        return Err(Error::invalid(format!(
-            "cannot read the memory here: its write-ahead log {} holds changes not yet in \
-             the file, which SQLite reads only where it can create {} beside it ({}); run \
-             any bitext command on the memory once where its folder is writable",
-            wal.display(),
-            sidecar(path, "-shm").display(),
-            unwritable(path).unwrap_or_else(|| db_error(err).to_string()),
-        )));
-    }
-    immutable()
-}
-
-/// `path` with `suffix` appended to its file name (SQLite's `-wal` and `-shm`).
-fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// The URI opening `path` read-only as an immutable file.
-fn immutable_uri(path: &Path) -> String {
-    #[cfg(unix)]
-    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
-    #[cfg(not(unix))]
-    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
-    let mut uri = String::from("file:");
-    for b in bytes {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            uri.push(b as char);
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-    uri.push_str("?mode=ro&immutable=1");
-    uri
-}
-
-/// Why the memory at `path` cannot be written here, if it cannot: the file, or the
-/// folder SQLite's journal files go in, is not writable by this process.
-fn unwritable(path: &Path) -> Option<String> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if path.exists() {
-        if let Err(e) = writable(path) {
-            return Some(format!(
-                "cannot write to the memory: the file is not writable here ({e}); reading \
-                 commands (lookup, concordance, stats, export) work"
-            ));
-        }
-    }
-    writable(dir).err().map(|e| {
-        format!(
-            "cannot write to the memory: its folder {} is not writable ({e}), and a write \
-             creates SQLite's journal files there; reading commands (lookup, concordance, \
-             stats, export) work",
-            dir.display()
-        )
-    })
-}
-
-/// Whether this process may write to `path` (a file or a folder), as the system says:
-/// a read-only mount refuses even the superuser.
-fn writable(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
-        if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
-}
-
-/// SQLite's page cache per connection, in KiB.
-const CACHE_KIB: u32 = 65536;
 
 /// How to open a memory file.
 #[derive(Debug, Clone)]
@@ -298,185 +123,25 @@ impl std::fmt::Debug for Memory {
 }
 
 impl Memory {
+    // Opening (`open`, `new_file`).
+
     /// Opens (or, with `options.create`, creates) the memory at `path`, upgrading an
     /// older schema. Errors name the path.
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Memory> {
-        Memory::open_inner(path, options).map_err(|e| e.in_file(path))
+        open::open(path, options)
     }
 
-    fn open_inner(path: &Path, options: &OpenOptions) -> Result<Memory> {
-        if path.is_dir() {
-            return Err(Error::invalid("is a directory, not a memory file"));
-        }
-        match std::fs::metadata(path) {
-            // A device or a named pipe: SQLite would block on a pipe, or write
-            // journal files beside a device.
-            Ok(meta) if !meta.is_file() => {
-                return Err(Error::invalid(
-                    "is not a regular file (a device or a pipe), not a memory file",
-                ));
-            }
-            // Read-only permissions are respected even by a user who could override
-            // them (root): they say the memory must not change.
-            Ok(meta) if !options.read_only && meta.permissions().readonly() => {
-                return Err(Error::invalid(
-                    "the memory file is read-only (its permissions forbid writing); make it \
-                     writable to change it",
-                ));
-            }
-            Ok(_) => {}
-            Err(_) => {
-                if !options.create || options.read_only {
-                    return Err(Error::invalid(
-                        "no memory here (create one with `bitext add` or `bitext import`)",
-                    ));
-                }
-                make_parent_dir(path)?;
-            }
-        }
-        if options.read_only {
-            return Memory::open_read_only(path, options);
-        }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .db()?;
-        // SQLite opens a file it may not write read-only without a word; the first
-        // write would then fail with a bare "unable to open database file".
-        let writable = !conn.is_readonly(c"main").unwrap_or(false);
-        if !writable {
-            return Err(Error::invalid(
-                unwritable(path).unwrap_or_else(|| "the memory is read-only".to_string()),
-            ));
-        }
-        conn.busy_timeout(options.busy_timeout)
-            .db()
-            .and_then(|()| Memory::setup(conn, Some(path.to_path_buf()), false, Journal::Wal))
-            .map_err(|err| match (err.kind(), unwritable(path)) {
-                (ErrorKind::Database(_), Some(why)) => Error::invalid(why),
-                _ => err,
-            })
-    }
-
-    /// Opens the memory for reading, upgrading an outdated file first if it may.
-    fn open_read_only(path: &Path, options: &OpenOptions) -> Result<Memory> {
-        if Memory::outdated(path, options.busy_timeout)? {
-            // Upgrade (or re-index) once through a writable connection, if we may.
-            let writable = OpenOptions {
-                create: false,
-                read_only: false,
-                ..options.clone()
-            };
-            drop(Memory::open_inner(path, &writable).map_err(|e| {
-                Error::invalid(format!(
-                    "this memory is from another version of bitext and must be upgraded, which \
-                     needs write access: {e}"
-                ))
-            })?);
-        }
-        let conn = read_only_connection(path, options.busy_timeout)?;
-        Memory::setup(conn, Some(path.to_path_buf()), true, Journal::Wal)
-    }
-
-    /// True if the file's schema or index is from another version of bitext.
-    /// Waits up to `busy_timeout` (not SQLite's default 5 s) for a writer that holds
-    /// the file exclusively, as when its last connection checkpoints on closing.
-    fn outdated(path: &Path, busy_timeout: Duration) -> Result<bool> {
-        let conn = read_only_connection(path, busy_timeout)?;
-        let version = schema::version(&conn)?;
-        if version == 0 {
-            return Ok(false);
-        }
-        if version > schema::CURRENT_VERSION {
-            return Err(schema::newer_version(version));
-        }
-        if version != schema::CURRENT_VERSION {
-            return Ok(true);
-        }
-        let tokenizer: Option<u32> =
-            store::meta_get(&conn, "tokenizer_version")?.and_then(|v| v.parse().ok());
-        Ok(tokenizer != Some(tokens::TOKENIZER_VERSION))
+    /// Starts a memory at `path`, which must not exist, built in a temporary file
+    /// beside it (`.NAME.bitext-new-PID.tmp`) until [`NewMemory::publish`] puts it at
+    /// `path`, complete. Errors name `path`.
+    pub fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
+        new_file::create_new(path, options).map_err(|e| e.in_file(path))
     }
 
     /// A memory that lives in RAM only (for tests and one-off work).
     pub fn in_memory() -> Result<Memory> {
-        let conn = Connection::open_in_memory().db()?;
-        Memory::setup(conn, None, false, Journal::Wal)
+        open::in_memory()
     }
-
-    fn setup(
-        mut conn: Connection,
-        path: Option<PathBuf>,
-        read_only: bool,
-        journal: Journal,
-    ) -> Result<Memory> {
-        // Plans must not depend on bound values: otherwise (with STAT4 compiled in)
-        // SQLite re-prepares a statement whenever a parameter changes.
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )
-        .db()?;
-        conn.set_prepared_statement_cache_capacity(64);
-        // The cache size for readers and in-memory memories; a writer's journal
-        // (`Journal::apply`) sets its own.
-        conn.execute_batch(&format!(
-            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY; \
-                 PRAGMA mmap_size = 1073741824;"
-        ))
-        .db()?;
-        let version = schema::version(&conn)?;
-        // Refused before anything (the WAL switch) changes the file.
-        if version > schema::CURRENT_VERSION {
-            return Err(schema::newer_version(version));
-        }
-        if read_only {
-            if version == 0 {
-                return Err(Error::invalid("not a bitext memory (empty database)"));
-            }
-            if version != schema::CURRENT_VERSION {
-                return Err(Error::invalid(format!(
-                    "this memory has schema version {version}, this bitext uses version {}; \
-                     open it once for writing to upgrade it",
-                    schema::CURRENT_VERSION
-                )));
-            }
-        } else {
-            if version == 0 {
-                // A new file: 16 KiB pages hold posting lists and packed units in fewer
-                // pages than the default 4 KiB (fewer page writes and overflow chains).
-                conn.execute_batch("PRAGMA page_size = 16384;").db()?;
-            }
-            if path.is_some() {
-                journal.apply(&conn)?;
-            }
-            if version != schema::CURRENT_VERSION {
-                migrate::migrate(&mut conn, migrate::MIGRATIONS)?;
-            }
-        }
-        let tokenizer: u32 = store::meta_get(&conn, "tokenizer_version")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut memory = Memory {
-            langs: LangCache::load(&conn)?,
-            conn,
-            path,
-        };
-        if tokenizer != tokens::TOKENIZER_VERSION {
-            if read_only {
-                return Err(Error::invalid(
-                    "this memory was indexed by another version of bitext; open it once for \
-                     writing to re-index it",
-                ));
-            }
-            memory.reindex()?;
-        }
-        Ok(memory)
-    }
-
     /// A read transaction for the duration of a search (none if one is open already):
     /// the search sees one snapshot, and SQLite does not lock and unlock the file
     /// around every statement.
@@ -502,6 +167,89 @@ impl Memory {
     /// [`Writer::commit`]; dropping the writer rolls everything back.
     pub fn writer(&mut self, options: WriteOptions) -> Result<Writer<'_>> {
         Writer::new(self, options)
+    }
+    // Reading (`lookup`, `concordance`, `units`, `stats`).
+
+    /// The best matches for `query` in `options.target`, best first: every stored
+    /// source scoring at least `options.min_percent` is considered (exact recall), at
+    /// most `options.max` are returned, one per unit.
+    pub fn lookup(&self, query: &Query, options: &LookupOptions) -> Result<Vec<Hit>> {
+        lookup::lookup(self, query, options, &mut SearchStats::default())
+    }
+
+    /// [`Memory::lookup`], also counting the work done.
+    pub fn lookup_with_stats(
+        &self,
+        query: &Query,
+        options: &LookupOptions,
+        stats: &mut SearchStats,
+    ) -> Result<Vec<Hit>> {
+        lookup::lookup(self, query, options, stats)
+    }
+
+    /// Units containing `term` (case-insensitive, in NFC), newest first.
+    pub fn concordance(
+        &self,
+        term: &str,
+        options: &ConcordanceOptions,
+    ) -> Result<Vec<ConcordanceHit>> {
+        concordance::concordance(self, term, options)
+    }
+
+    /// How many variants the concordance index has not seen yet and the next
+    /// [`Memory::update_concordance`] would add. Cheap: no scan.
+    pub fn concordance_pending(&self) -> Result<i64> {
+        concordance::pending(self)
+    }
+
+    /// Adds the units written since the last update to the concordance index (whole
+    /// blocks of eight unit ids), in one transaction; calls `progress(variants done)`
+    /// now and then. Returns how many variants were added.
+    pub fn update_concordance(&mut self, progress: impl FnMut(u64)) -> Result<u64> {
+        concordance::update(self, progress)
+    }
+
+    /// A unit by id.
+    pub fn unit(&self, id: i64) -> Result<Option<TranslationUnit>> {
+        units::unit(self, id)
+    }
+
+    /// Every unit, in id order, read in batches (the memory is never loaded whole).
+    /// All batches come from one snapshot, taken at the first: a write committed by
+    /// another process meanwhile is not seen in part (an export has all of an import
+    /// or none of it).
+    pub fn units(&self) -> Units<'_> {
+        units::units(self)
+    }
+
+    /// Counts and ranges describing the memory.
+    pub fn stats(&self) -> Result<Stats> {
+        stats::stats(self)
+    }
+
+    /// The languages a memory holds: units per language pair, variants per language
+    /// (from the running totals of `counts`: no unit is read, however big the memory).
+    pub fn languages(&self) -> Result<Languages> {
+        stats::languages(self)
+    }
+
+    // Maintenance (`maintenance`).
+
+    /// The ids of the units a filter selects, in increasing order.
+    pub fn select(&self, filter: &DeleteFilter) -> Result<Vec<i64>> {
+        maintenance::select(self, filter)
+    }
+
+    /// Deletes the units a filter selects, in one transaction; returns their ids.
+    /// An empty filter deletes nothing.
+    pub fn delete(&mut self, filter: &DeleteFilter) -> Result<Vec<i64>> {
+        maintenance::delete(self, filter)
+    }
+
+    /// Rebuilds the fuzzy index (terms, postings, token sequences, words keys) from
+    /// the stored texts, in one transaction. Needed when the tokenisation rules change.
+    pub fn reindex(&mut self) -> Result<()> {
+        maintenance::reindex(self)
     }
 }
 

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::db::{db_error, DbResultExt};
-use super::{Journal, Memory, OpenOptions};
+use super::open::{self, Journal};
+use super::{Memory, OpenOptions};
 use crate::error::{Error, Result};
 
 /// A memory being built in a new file (see [`Memory::create_new`]). Dropped without
@@ -28,16 +29,8 @@ pub struct NewMemory {
     options: OpenOptions,
 }
 
-impl Memory {
-    /// Starts a memory at `path`, which must not exist, built in a temporary file
-    /// beside it (`.NAME.bitext-new-PID.tmp`) until [`NewMemory::publish`] puts it at
-    /// `path`, complete. Errors name `path`.
-    pub fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
-        create_new(path, options).map_err(|e| e.in_file(path))
-    }
-}
-
-fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
+/// [`Memory::create_new`] (whose errors name `path`).
+pub(super) fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
     let exists = || std::fs::symlink_metadata(path).is_ok();
     let exists_already = || Error::invalid("exists already; a new memory needs a free name");
     if exists() {
@@ -48,7 +41,7 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
         .ok_or_else(|| Error::invalid("is not a file name"))?
         .to_string_lossy()
         .into_owned();
-    let dir = super::make_parent_dir(path)?;
+    let dir = open::make_parent_dir(path)?;
     let temp = dir.join(format!(".{name}.bitext-new-{}.tmp", std::process::id()));
     // One left by an earlier process with the same id, killed: nobody else uses it.
     let _ = std::fs::remove_file(&temp);
@@ -71,7 +64,7 @@ fn create_new(path: &Path, options: &OpenOptions) -> Result<NewMemory> {
         options: options.clone(),
     };
     conn.busy_timeout(options.busy_timeout).db()?;
-    new.memory = Some(Memory::setup(conn, Some(temp), false, Journal::Unshared)?);
+    new.memory = Some(open::setup(conn, Some(temp), false, Journal::Unshared)?);
     Ok(new)
 }
 

@@ -75,118 +75,116 @@ pub struct Stats {
     pub schema_version: u32,
 }
 
-impl Memory {
-    /// Counts and ranges describing the memory.
-    pub fn stats(&self) -> Result<Stats> {
-        let _snapshot = self.read_snapshot()?;
-        let c = &self.conn;
-        let count = |sql: &str| -> Result<u64> {
-            c.query_row(sql, [], |r| r.get::<_, i64>(0))
-                .map(|v| v.max(0) as u64)
-                .db()
-        };
-        let terms = count("SELECT count(*) FROM terms")?;
-        let Languages {
-            units,
-            variants,
-            text_bytes,
-            languages,
-            pairs,
-        } = self.languages()?;
-        let range = |col: &str| -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>> {
-            let (lo, hi): (Option<i64>, Option<i64>) = c
-                .query_row(
-                    &format!("SELECT min({col}), max({col}) FROM units"),
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .db()?;
-            Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
-        };
-        let (file_bytes, wal_bytes) = match &self.path {
-            Some(p) => {
-                let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-                let wal = size(&std::path::PathBuf::from(format!("{}-wal", p.display())));
-                (size(p) + wal, wal)
-            }
-            None => {
-                let pages = count("PRAGMA page_count")?;
-                let size = count("PRAGMA page_size")?;
-                (pages * size, 0)
-            }
-        };
-        Ok(Stats {
-            units,
-            variants,
-            languages,
-            pairs,
-            created: range("created")?,
-            changed: range("changed")?,
-            terms,
-            concordance_pending: self.concordance_pending()?.max(0) as u64,
-            file_bytes,
-            wal_bytes,
-            text_bytes,
-            schema_version: schema::version(c)?,
-        })
-    }
+/// [`Memory::stats`].
+pub(super) fn stats(memory: &Memory) -> Result<Stats> {
+    let _snapshot = memory.read_snapshot()?;
+    let c = &memory.conn;
+    let count = |sql: &str| -> Result<u64> {
+        c.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|v| v.max(0) as u64)
+            .db()
+    };
+    let terms = count("SELECT count(*) FROM terms")?;
+    let Languages {
+        units,
+        variants,
+        text_bytes,
+        languages,
+        pairs,
+    } = languages(memory)?;
+    let range = |col: &str| -> Result<Option<(jiff::Timestamp, jiff::Timestamp)>> {
+        let (lo, hi): (Option<i64>, Option<i64>) = c
+            .query_row(
+                &format!("SELECT min({col}), max({col}) FROM units"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .db()?;
+        Ok(store::from_seconds(lo).zip(store::from_seconds(hi)))
+    };
+    let (file_bytes, wal_bytes) = match &memory.path {
+        Some(p) => {
+            let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+            let wal = size(&std::path::PathBuf::from(format!("{}-wal", p.display())));
+            (size(p) + wal, wal)
+        }
+        None => {
+            let pages = count("PRAGMA page_count")?;
+            let size = count("PRAGMA page_size")?;
+            (pages * size, 0)
+        }
+    };
+    Ok(Stats {
+        units,
+        variants,
+        languages,
+        pairs,
+        created: range("created")?,
+        changed: range("changed")?,
+        terms,
+        concordance_pending: memory.concordance_pending()?.max(0) as u64,
+        file_bytes,
+        wal_bytes,
+        text_bytes,
+        schema_version: schema::version(c)?,
+    })
+}
 
-    /// The languages a memory holds: units per language pair, variants per language
-    /// (from the running totals of `counts`: no unit is read, however big the memory).
-    pub fn languages(&self) -> Result<Languages> {
-        let _snapshot = self.read_snapshot()?;
-        let c = &self.conn;
-        let mut units = 0u64;
-        let mut variants = 0u64;
-        let mut text_bytes = 0u64;
-        let mut languages = Vec::new();
-        let mut pairs = Vec::new();
-        {
-            let mut stmt = c
-                .prepare("SELECT kind, a, b, n FROM counts WHERE n > 0")
-                .db()?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                })
-                .db()?;
-            for row in rows {
-                let (kind, a, b, n) = row.db()?;
-                match kind {
-                    COUNT_TEXT_BYTES => text_bytes = n as u64,
-                    COUNT_UNITS => units = n as u64,
-                    COUNT_LANG => {
-                        variants += n as u64;
-                        languages.push((self.tag_name(a), n as u64))
-                    }
-                    COUNT_PAIR => pairs.push(LanguagePairStats {
-                        source: self.tag_name(a),
-                        target: self.tag_name(b),
-                        units: n as u64,
-                    }),
-                    _ => {}
+/// [`Memory::languages`]: no unit is read, however big the memory.
+pub(super) fn languages(memory: &Memory) -> Result<Languages> {
+    let _snapshot = memory.read_snapshot()?;
+    let c = &memory.conn;
+    let mut units = 0u64;
+    let mut variants = 0u64;
+    let mut text_bytes = 0u64;
+    let mut languages = Vec::new();
+    let mut pairs = Vec::new();
+    {
+        let mut stmt = c
+            .prepare("SELECT kind, a, b, n FROM counts WHERE n > 0")
+            .db()?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .db()?;
+        for row in rows {
+            let (kind, a, b, n) = row.db()?;
+            match kind {
+                COUNT_TEXT_BYTES => text_bytes = n as u64,
+                COUNT_UNITS => units = n as u64,
+                COUNT_LANG => {
+                    variants += n as u64;
+                    languages.push((tag_name(memory, a), n as u64))
                 }
+                COUNT_PAIR => pairs.push(LanguagePairStats {
+                    source: tag_name(memory, a),
+                    target: tag_name(memory, b),
+                    units: n as u64,
+                }),
+                _ => {}
             }
         }
-        languages.sort();
-        pairs.sort_by(|a, b| b.units.cmp(&a.units).then(a.source.cmp(&b.source)));
-        Ok(Languages {
-            units,
-            variants,
-            text_bytes,
-            languages,
-            pairs,
-        })
     }
+    languages.sort();
+    pairs.sort_by(|a, b| b.units.cmp(&a.units).then(a.source.cmp(&b.source)));
+    Ok(Languages {
+        units,
+        variants,
+        text_bytes,
+        languages,
+        pairs,
+    })
+}
 
-    fn tag_name(&self, id: i64) -> String {
-        self.langs
-            .tag(id)
-            .map_or_else(|| format!("#{id}"), |t| t.to_string())
-    }
+fn tag_name(memory: &Memory, id: i64) -> String {
+    memory
+        .langs
+        .tag(id)
+        .map_or_else(|| format!("#{id}"), |t| t.to_string())
 }

@@ -19,24 +19,19 @@ pub struct UnitRecord {
     pub unit: TranslationUnit,
 }
 
-impl Memory {
-    /// A unit by id.
-    pub fn unit(&self, id: i64) -> Result<Option<TranslationUnit>> {
-        Ok(store::read_unit(&self.conn, &self.langs, id)?.map(|r| r.unit))
-    }
+/// [`Memory::unit`].
+pub(super) fn unit(memory: &Memory, id: i64) -> Result<Option<TranslationUnit>> {
+    Ok(store::read_unit(&memory.conn, &memory.langs, id)?.map(|r| r.unit))
+}
 
-    /// Every unit, in id order, read in batches (the memory is never loaded whole).
-    /// All batches come from one snapshot, taken at the first: a write committed by
-    /// another process meanwhile is not seen in part (an export has all of an import
-    /// or none of it).
-    pub fn units(&self) -> Units<'_> {
-        Units {
-            memory: self,
-            snapshot: None,
-            after: 0,
-            buffer: VecDeque::new(),
-            done: false,
-        }
+/// [`Memory::units`].
+pub(super) fn units(memory: &Memory) -> Units<'_> {
+    Units {
+        memory,
+        snapshot: None,
+        after: 0,
+        buffer: VecDeque::new(),
+        done: false,
     }
 }
 
