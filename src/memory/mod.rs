@@ -18,18 +18,20 @@
 //! assert_eq!(hits[0].target.text, "Откройте файл.");
 //! ```
 //!
-//! How it is organised, in layers that each use only the ones above them (no module
-//! reaches back up):
+//! How it is organised, in layers: a module uses the layers above its own and the
+//! modules listed before it in its layer, never one below or after it (the
+//! [`Memory`] type itself aside, which the writer and the last layer work on):
 //!
-//! 1. Foundations, which know nothing of SQLite: [`tokens`] and [`score`] define the
-//!    match percentage, [`distance`] the edit distances, [`postings`] the index's
-//!    byte formats, [`search`] the exact-recall candidate search over any
-//!    [`search::TokenIndex`]; `analysis` prepares units for storage (in parallel,
-//!    [`AnalyzedBatch`]); `db` turns SQLite errors into ours (`.db()?`).
+//! 1. Foundations, which know nothing of the file: `db` turns SQLite errors into
+//!    ours (`.db()?`); [`distance`] the edit distances, [`tokens`] the match tokens,
+//!    [`postings`] the index's byte formats, [`score`] the match percentage,
+//!    [`search`] the exact-recall candidate search over any [`search::TokenIndex`],
+//!    [`limits`] the sizes a unit may have.
 //! 2. The file: [`schema`] (layout, version), `store` (rows, the packed variants
 //!    blob, languages, meta values), `counts` (the running totals), `index` (the
 //!    fuzzy index's segments), `migrate` (older schemas to this one).
-//! 3. The parts of a write: `vocabulary` (the term dictionary), `pending` (the new
+//! 3. The parts of a write: `analysis` (units prepared for storage, in parallel:
+//!    [`AnalyzedBatch`]), `vocabulary` (the term dictionary), `pending` (the new
 //!    units' segment), `removals` (deleted units' entries), `same_source` (finding
 //!    duplicates), `merge` (folding a duplicate's metadata).
 //! 4. [`Writer`] (`writer`): adds and deletes units in one transaction.

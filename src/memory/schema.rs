@@ -16,11 +16,11 @@
 //!   extra, variants)`: one row per translation unit: its metadata, and its variants
 //!   packed in one blob (per variant: language id, text in NFC, the text's match
 //!   tokens as varint term ids, markup and extra metadata; see
-//!   [`super::store::VariantsBlob`]). A variant is addressed as `unit << 10 | index`.
+//!   `store::VariantsBlob`). A variant is addressed as `unit << 10 | index`.
 //! * `terms(grp, token, id, df)`: the term dictionary of the fuzzy index, per
 //!   primary language; `df` = number of texts containing the term.
 //! * `postings(key, last, n, data)` and `words(key, data)`: the fuzzy index in
-//!   segments (see [`super::index`]): per segment and term (`key = segment << 32 |
+//!   segments (see module `index`): per segment and term (`key = segment << 32 |
 //!   term`) the list of texts containing the term with their token counts and where
 //!   the term is; per segment, the texts' words keys in sorted chunks (`key =
 //!   segment << 32 | first key`).
