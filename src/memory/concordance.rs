@@ -222,25 +222,22 @@ pub(super) fn concordance(
     if term.is_empty() {
         return Err(Error::invalid("the search term is empty"));
     }
+    // Every variant of a language (`en` and `en-US` for `en-GB`), as lookups.
+    let lang_ids = |l: &LangTag| -> Vec<i64> {
+        memory
+            .langs
+            .variants(l, options.strict_lang)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    };
     let search = Search {
         needle: fold(&term),
-        // Every variant of the languages (`en` and `en-US` for `en-GB`), as lookups.
-        langs: options.lang.as_ref().map(|l| {
-            memory
-                .langs
-                .variants(l, options.strict_lang)
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect()
-        }),
-        targets: options.target.as_ref().map(|l| {
-            memory
-                .langs
-                .variants(l, options.strict_lang)
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect()
-        }),
+        langs: options
+            .lang
+            .as_ref()
+            .map(|l| lang_ids(l).into_iter().collect()),
+        targets: options.target.as_ref().map(lang_ids),
         max: if options.max == 0 {
             usize::MAX
         } else {
