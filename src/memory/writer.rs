@@ -603,7 +603,7 @@ impl<'m> Writer<'m> {
     }
 
     /// Removes units (and their index entries); returns how many existed.
-    pub(crate) fn delete_units(&mut self, ids: &[i64]) -> Result<usize> {
+    fn delete_units(&mut self, ids: &[i64]) -> Result<usize> {
         let mut deleted = 0;
         for &id in ids {
             let row = store::with_variants(&self.tx, id, |source_lang, blob| {
