@@ -319,7 +319,7 @@ fn single_byte_encoding_streams_in_batches() {
 fn stdout_gets_nothing_on_a_late_error() {
     let dir = tempdir();
     let tm = memory(dir.path(), MEM_12);
-    let units: String = (0..600)
+    let units: String = (0..3000)
         .map(|k| {
             format!("<trans-unit id=\"a{k}\"><source>The printer is out of paper.</source></trans-unit>\n")
         })
@@ -338,7 +338,7 @@ fn stdout_gets_nothing_on_a_late_error() {
     );
     // The same for XLIFF made by bitext turned back into text.
     let txt = dir.path().join("doc.txt");
-    let sentences: String = (0..3000)
+    let sentences: String = (0..20000)
         .map(|k| format!("Sentence {k} is here. "))
         .collect();
     fs::write(&txt, format!("{sentences}\n")).unwrap();
