@@ -5,6 +5,8 @@
 #  - "big": the corpus repeated COPIES times (default 37, about 300 MB) against an empty
 #    memory: every unit read, analysed and written back (the output is compared with
 #    the input: byte for byte) -- peak RSS stays flat whatever the file size;
+#  - "big windows-1252": the same file in windows-1252 (characters it lacks become
+#    character references): streamed too, decoded as it is copied;
 #  - "lookups": the first LOOKUPS pairs (default 5000) against a memory of the whole
 #    corpus: every segment looked up and filled (100 % matches), candidates written.
 # Usage: bench/xliff_stream.sh [COPIES] [LOOKUPS]   (needs /usr/bin/time; uses $TMPDIR)
@@ -58,6 +60,15 @@ run() {
 
 run "xliff big (no tm)" "$work/empty.sqlite" "$work/big.xlf" $((43793 * copies))
 cmp -s "$work/big.xlf" "$work/out.xlf" && echo "  output identical to the input" \
+  || { echo "  output DIFFERS from the input"; exit 1; }
+# The same file in windows-1252 (references for what the encoding lacks).
+python3 - "$work/big.xlf" "$work/big-1252.xlf" <<'PY'
+import sys
+text = open(sys.argv[1], encoding="utf-8").read().replace('encoding="UTF-8"', 'encoding="windows-1252"', 1)
+open(sys.argv[2], "wb").write(text.encode("cp1252", errors="xmlcharrefreplace"))
+PY
+run "xliff big 1252" "$work/empty.sqlite" "$work/big-1252.xlf" $((43793 * copies))
+cmp -s "$work/big-1252.xlf" "$work/out.xlf" && echo "  output identical to the input" \
   || { echo "  output DIFFERS from the input"; exit 1; }
 run "xliff lookups" "$work/full.sqlite" "$work/small.xlf" "$lookups"
 echo "  $(grep -c 'state="translated"' "$work/out.xlf") targets filled"

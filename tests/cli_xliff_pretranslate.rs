@@ -137,7 +137,7 @@ fn schemas(rel: &str) -> String {
 }
 
 /// A schema of XLIFF 2.0 core with the matches module, in `dir`.
-fn schema_2(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn schema_2(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("xliff2-mtc.xsd");
     fs::write(
         &path,

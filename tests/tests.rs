@@ -15,6 +15,7 @@ mod cli_xliff;
 mod cli_xliff_document;
 mod cli_xliff_pretranslate;
 mod cli_xliff_toolkit;
+mod cli_xliff_tools;
 mod formats_props;
 mod fuzz_replay;
 mod semantic_tokenizer;

@@ -64,7 +64,7 @@ pub fn to_xliff(args: ConvertArgs, v2: bool, global: &Global) -> Result<ExitCode
         },
     };
     let path: Option<PathBuf> = (!is_stdio(&args.input)).then(|| args.input.clone());
-    let mut out = Output::create((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
+    let mut out = Output::create_whole((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
     let made = write_xliff(
         open(&args.input)?,
         path.as_deref(),
@@ -142,7 +142,7 @@ pub fn to_text(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         );
     }
     let path: Option<PathBuf> = (!is_stdio(&args.input)).then(|| args.input.clone());
-    let mut out = Output::create((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
+    let mut out = Output::create_whole((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
     let report = write_text(
         open(&args.input)?,
         path.as_deref(),

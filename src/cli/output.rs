@@ -90,6 +90,15 @@ pub enum Output {
         /// Its path.
         path: PathBuf,
     },
+    /// Standard output (or a device, a pipe) written only when everything was: the
+    /// data goes to an unnamed temporary file first (gone with the process whatever
+    /// happens), copied out by [`Output::finish`].
+    Spooled {
+        /// The temporary file.
+        writer: BufWriter<File>,
+        /// Where it goes at the end.
+        to: Box<Output>,
+    },
 }
 
 impl Output {
@@ -170,9 +179,33 @@ impl Output {
         }
     }
 
+    /// As [`Output::create`], but standard output, a device or a pipe get the data
+    /// only once it is complete: for a document that an error late in the input would
+    /// leave half written (a file is atomic anyway).
+    pub fn create_whole(path: Option<&Path>) -> anyhow::Result<Output> {
+        let to = Output::create(path)?;
+        if matches!(to, Output::File { .. }) {
+            return Ok(to);
+        }
+        let temp = tempfile::tempfile().context("cannot make a temporary file")?;
+        Ok(Output::Spooled {
+            writer: BufWriter::with_capacity(1 << 16, temp),
+            to: Box::new(to),
+        })
+    }
+
     /// Flushes; for a file, syncs it to disk and renames it over the target.
     pub fn finish(self) -> anyhow::Result<()> {
         match self {
+            Output::Spooled { writer, mut to } => {
+                let mut temp = writer
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .context("cannot write a temporary file")?;
+                io::Seek::rewind(&mut temp).context("cannot read a temporary file")?;
+                io::copy(&mut temp, &mut *to).map_err(|e| to.context(e))?;
+                to.finish()
+            }
             Output::Stdout(mut w) => {
                 w.flush()?;
                 Ok(())
@@ -213,6 +246,7 @@ impl Output {
         match self {
             Output::Stdout(_) => "standard output".to_string(),
             Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
+            Output::Spooled { to, .. } => to.describe(),
         }
     }
 
@@ -232,6 +266,7 @@ impl Write for Output {
             Output::Stdout(w) => w.write(buf),
             Output::File { writer, .. } => writer.write(buf),
             Output::Special { writer, .. } => writer.write(buf),
+            Output::Spooled { writer, .. } => writer.write(buf),
         }
     }
 
@@ -240,6 +275,7 @@ impl Write for Output {
             Output::Stdout(w) => w.write_all(buf),
             Output::File { writer, .. } => writer.write_all(buf),
             Output::Special { writer, .. } => writer.write_all(buf),
+            Output::Spooled { writer, .. } => writer.write_all(buf),
         }
     }
 
@@ -248,6 +284,7 @@ impl Write for Output {
             Output::Stdout(w) => w.flush(),
             Output::File { writer, .. } => writer.flush(),
             Output::Special { writer, .. } => writer.flush(),
+            Output::Spooled { writer, .. } => writer.flush(),
         }
     }
 }

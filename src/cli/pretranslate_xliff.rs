@@ -92,7 +92,9 @@ pub(super) fn run_made(
     // through in bounded memory.
     let mut stream = XliffStream::open(input_path)?;
     let size = std::fs::metadata(input_path).map_or(0, |m| m.len());
-    let mut out = Output::create(match &made {
+    // Standard output gets the file once it is complete: an error late in the input
+    // (a truncated end) must not leave half a document there.
+    let mut out = Output::create_whole(match &made {
         Some((_, output)) => Some(output.path()),
         None => args.output.as_deref(),
     })?;

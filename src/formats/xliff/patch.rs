@@ -271,6 +271,11 @@ impl XliffDocument {
         }
     }
 
+    /// The file is in `encoding`, not UTF-8: offsets are in `text`, the decoded `raw`.
+    pub(crate) fn set_encoding(&mut self, encoding: &'static Encoding) {
+        self.encoding = Some(encoding);
+    }
+
     pub(crate) fn set_next_source(&mut self, next: Option<(usize, String)>) {
         self.next_source = next;
     }
@@ -452,7 +457,7 @@ impl XliffDocument {
                 ));
                 text.push_str(content);
                 text.push_str(&format!("</{name}>"));
-                self.memoq_status(unit, m.percent)?;
+                self.memoq_status(unit, m.percent, exact)?;
             }
             _ => {
                 // The target stays as it is.
@@ -470,9 +475,12 @@ impl XliffDocument {
         Ok(())
     }
 
-    /// memoQ's own status on the unit (`mq:status`), as memoQ records a pre-translated
-    /// segment: `Pretranslated` with the match's `mq:percent`.
-    fn memoq_status(&mut self, unit: usize, percent: u32) -> Result<()> {
+    /// memoQ's own status on the unit (`mq:status`) with the match's `mq:percent`:
+    /// `ManuallyConfirmed` (memoQ's "confirmed") when the target is confirmed as
+    /// `translated` (exact matches filling the whole unit), else `Pretranslated` (memoQ
+    /// reads it as to be reviewed). The two statuses agree with the target's `state`,
+    /// so the file says one thing to memoQ and to XLIFF readers.
+    fn memoq_status(&mut self, unit: usize, percent: u32, confirmed: bool) -> Result<()> {
         let range = self.units[unit].start_tag.clone();
         let range = self.offset(range.start)..self.offset(range.end);
         let tag = self.check_tag(range.start, "trans-unit")?;
@@ -482,7 +490,17 @@ impl XliffDocument {
         let percent = percent.to_string();
         let attrs = with_attrs(
             &tag.attrs,
-            &[("mq:status", "Pretranslated"), ("mq:percent", &percent)],
+            &[
+                (
+                    "mq:status",
+                    if confirmed {
+                        "ManuallyConfirmed"
+                    } else {
+                        "Pretranslated"
+                    },
+                ),
+                ("mq:percent", &percent),
+            ],
         );
         self.edits.push(Edit {
             range,
@@ -556,7 +574,12 @@ impl XliffDocument {
         all: &[&Match],
         source_markup: Option<&str>,
     ) {
-        let named = self.mid_in_seg_source(unit, &mid).then_some(mid.as_str());
+        // A candidate names its segment (`mid`) when the unit has several. The 1.2
+        // schema's key sees only the `mrk`s that are children of the `<seg-source>`, so
+        // the `mid` of a lone segment nested in a `<g>` (Trados) is left out: the
+        // candidate is the unit's, which is that segment's, and the file stays valid.
+        let several = self.units[unit].segments.len() > 1;
+        let named = (several || self.mid_in_seg_source(unit, &mid)).then_some(mid.as_str());
         let alts = self.alt_trans(source_markup, all, named);
         let origin = all.first().map(|m| m.origin.clone()).unwrap_or_default();
         if filled.is_none() && alts.is_empty() {
@@ -746,7 +769,7 @@ impl XliffDocument {
                 });
             }
             if let Some(percent) = filled.values().map(|(_, p)| *p).min() {
-                self.memoq_status(u, percent)?;
+                self.memoq_status(u, percent, complete && state == "translated")?;
             }
         }
         Ok(())
@@ -861,20 +884,60 @@ impl XliffDocument {
         }
         if !all.is_empty() {
             let source_markup = segment.source.markup.as_deref();
+            let data = self.original_data(unit);
             let mut matches = Vec::new();
             for m in all {
                 let pct = m.percent.min(100);
+                let source = candidate(source_markup, m, true, Version::V2);
+                let target = candidate(source_markup, m, false, Version::V2);
+                // Codes that point at original data (`dataRef`…) take it along: a
+                // match's codes refer to the match's own <originalData>.
+                let mut refs = data_refs(&source);
+                refs.extend(data_refs(&target));
+                let kept: Vec<&str> = data
+                    .iter()
+                    .filter(|(id, _)| refs.contains(id))
+                    .map(|(_, element)| element.as_str())
+                    .collect();
+                let original = if kept.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "<{prefix}originalData>{}</{prefix}originalData>",
+                        kept.concat()
+                    )
+                };
                 matches.push(format!(
-                    "<MTC:match ref=\"#{}\" similarity=\"{pct}\" matchQuality=\"{pct}\" origin=\"{}\" type=\"tm\"><{prefix}source>{}</{prefix}source><{prefix}target>{}</{prefix}target></MTC:match>",
+                    "<MTC:match ref=\"#{}\" similarity=\"{pct}\" matchQuality=\"{pct}\" origin=\"{}\" type=\"tm\">{original}<{prefix}source>{source}</{prefix}source><{prefix}target>{target}</{prefix}target></MTC:match>",
                     attr(id.as_deref().unwrap_or_default()),
                     attr(&m.origin),
-                    candidate(source_markup, m, true, Version::V2),
-                    candidate(source_markup, m, false, Version::V2),
                 ));
             }
             self.mtc.entry(unit).or_default().extend(matches);
         }
         Ok(())
+    }
+
+    /// The `<data id>` elements of a 2.x unit's `<originalData>`, as written: (id,
+    /// element). Those inside matches the file has (`<mtc:matches>`) are not the unit's.
+    fn original_data(&self, u: usize) -> Vec<(String, String)> {
+        let unit = &self.units[u];
+        let body = self.offset(unit.start_tag.end)..self.offset(unit.end).min(self.text.len());
+        let blocks = find_elements(&self.text, body, &|t| {
+            t.local() == "originalData" || t.local() == "matches"
+        });
+        let mut out = Vec::new();
+        for block in blocks.iter().filter(|b| b.tag.local() == "originalData") {
+            let Some(inner) = block.inner.clone() else {
+                continue;
+            };
+            for data in find_elements(&self.text, inner, &|t| t.local() == "data") {
+                if let Some(id) = data.tag.attr("id") {
+                    out.push((id.to_string(), self.text[data.range.clone()].to_string()));
+                }
+            }
+        }
+        out
     }
 
     /// Whether anything was changed.
@@ -1038,15 +1101,19 @@ fn start_tag(name: &str, attrs: &[(String, String)], empty: bool) -> String {
     text
 }
 
-/// A target `<mrk mtype="seg">` holding `content`: its attributes kept, MadCap's
-/// `MadCap:matchPercent` set.
+/// A target `<mrk mtype="seg">` holding `content`: its attributes kept, MadCap
+/// Lingo's set where the file has them: `MadCap:matchPercent`, and
+/// `MadCap:segmentStatus="Translated"` for an exact match (a fuzzy one keeps its status,
+/// `Untranslated` in Lingo's files: not confirmed; its percentage says it is a match).
 fn target_mrk(tag: &StartTag, content: &str, percent: u32) -> String {
     let shown = percent.min(100).to_string();
-    let attrs = if tag.attr("MadCap:matchPercent").is_some() {
-        with_attrs(&tag.attrs, &[("MadCap:matchPercent", &shown)])
-    } else {
-        tag.attrs.clone()
-    };
+    let mut attrs = tag.attrs.clone();
+    if tag.attr("MadCap:matchPercent").is_some() {
+        attrs = with_attrs(&attrs, &[("MadCap:matchPercent", &shown)]);
+    }
+    if tag.attr("MadCap:segmentStatus").is_some() && percent >= 100 {
+        attrs = with_attrs(&attrs, &[("MadCap:segmentStatus", "Translated")]);
+    }
     format!(
         "{}{content}</{}>",
         start_tag(&tag.name, &attrs, false),
@@ -1166,7 +1233,7 @@ fn attr(text: &str) -> String {
 
 /// The encoding of a file that is not UTF-8, when it can be written back: from its
 /// declaration (a byte-order mark means UTF-16 or UTF-8, neither handled here).
-fn file_encoding(raw: &[u8]) -> Option<&'static Encoding> {
+pub(crate) fn file_encoding(raw: &[u8]) -> Option<&'static Encoding> {
     if input::sniff_bom(raw).is_some() || input::utf16_without_bom(raw).is_some() {
         return None;
     }
@@ -1598,6 +1665,34 @@ fn map_target(
         return Err(NotFilled::Codes("the match's codes overlap".into()));
     }
     Ok(out)
+}
+
+/// The original data 2.x inline content refers to: its `dataRef`, `dataRefStart` and
+/// `dataRefEnd` values.
+fn data_refs(content: &str) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_str(content);
+    reader.config_mut().expand_empty_elements = false;
+    let mut refs = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let raw = e.to_string();
+                let Ok(attrs) = parse_attributes(&raw, e.name().0.len()) else {
+                    continue;
+                };
+                refs.extend(
+                    attrs
+                        .into_iter()
+                        .filter(|(k, _)| {
+                            matches!(k.as_str(), "dataRef" | "dataRefStart" | "dataRefEnd")
+                        })
+                        .map(|(_, v)| v),
+                );
+            }
+            Ok(Event::Eof) | Err(_) => return refs,
+            Ok(_) => {}
+        }
+    }
 }
 
 /// Whether inline content's elements nest (each end tag closes the last start).

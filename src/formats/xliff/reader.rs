@@ -592,7 +592,7 @@ impl XliffReader {
                 None => (Vec::new(), preserve),
             };
             let single = source_segs.len() == 1 && target_mrks.is_empty();
-            for (mid, nodes) in source_segs {
+            for (mid, _, nodes) in source_segs {
                 let mut seg_state = state.clone();
                 let mut provenance = Provenance::default();
                 if let Some(s) = sdl.iter().find(|s| Some(&s.id) == mid.as_ref()) {
@@ -603,13 +603,18 @@ impl XliffReader {
                     seg_state.state = Some(sdl_state(s.conf.as_deref()).to_string());
                     provenance = s.provenance.clone();
                 }
+                let target_mrk = target_mrks.iter().find(|(m, _, _)| *m == mid);
+                // MadCap Lingo's status of the segment, on its target mrk.
+                if let Some(status) = target_mrk.and_then(|(_, s, _)| s.as_ref()) {
+                    seg_state.tool_state = Some(format!("MadCap:segmentStatus={status}"));
+                    if let Some(s) = madcap_state(status) {
+                        seg_state.state = Some(s.to_string());
+                    }
+                }
                 let target_nodes = if single {
                     target.as_ref().map(|(n, _)| n.clone())
                 } else {
-                    target_mrks
-                        .iter()
-                        .find(|(m, _)| *m == mid)
-                        .map(|(_, n)| n.clone())
+                    target_mrk.map(|(_, _, n)| n.clone())
                 };
                 unit.segments.push(XliffSegment {
                     id: mid,
@@ -871,12 +876,27 @@ pub(crate) fn memoq_state(status: &str) -> Option<&'static str> {
     })
 }
 
+/// MadCap Lingo's `MadCap:segmentStatus` as an XLIFF 1.2 state (`None`: a value not
+/// known here, the file's own state stands). Lingo's files show `Untranslated`;
+/// `Translated` is what `pretranslate` writes for an exact match.
+pub(crate) fn madcap_state(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "Untranslated" => "needs-translation",
+        "Translated" => "translated",
+        _ => return None,
+    })
+}
+
 fn is_seg_mrk(e: &Elem) -> bool {
     e.is("mrk") && e.attr("mtype").as_deref() == Some("seg")
 }
 
-/// The `<mrk mtype="seg">` segments of 1.2 content, at any depth: (mid, content).
-fn seg_mrks(nodes: &[Node]) -> Vec<(Option<String>, Vec<Node>)> {
+/// A `<mrk mtype="seg">` segment of 1.2 content: its `mid`, MadCap Lingo's
+/// `MadCap:segmentStatus` when it has one, its content.
+type SegMrk = (Option<String>, Option<String>, Vec<Node>);
+
+/// The `<mrk mtype="seg">` segments of 1.2 content, at any depth.
+fn seg_mrks(nodes: &[Node]) -> Vec<SegMrk> {
     let mut out = Vec::new();
     let mut k = 0;
     while k < nodes.len() {
@@ -895,9 +915,11 @@ fn seg_mrks(nodes: &[Node]) -> Vec<(Option<String>, Vec<Node>)> {
                     inner.push(nodes[k].clone());
                     k += 1;
                 }
-                out.push((e.attr("mid"), inner));
+                out.push((e.attr("mid"), e.attr("MadCap:segmentStatus"), inner));
             }
-            Node::Empty(e) if is_seg_mrk(e) => out.push((e.attr("mid"), Vec::new())),
+            Node::Empty(e) if is_seg_mrk(e) => {
+                out.push((e.attr("mid"), e.attr("MadCap:segmentStatus"), Vec::new()))
+            }
             _ => {}
         }
         k += 1;

@@ -8,16 +8,22 @@
 //! the end of each batch's last unit. Every change made to a unit lies inside it,
 //! so a window holds everything its changes touch.
 //!
-//! Files in another 8-bit encoding (`windows-1252`…) are read whole as one window:
-//! their offsets are in the decoded text, and checking that the unchanged text
-//! encodes back to the same bytes needs it (such files are small in practice).
+//! Files in a single-byte encoding (`windows-1252`, `ISO-8859-*`, `KOI8-R`…) stream
+//! the same way: the reader's offsets are in the decoded text, so the byte reader
+//! decodes as it goes (one byte is one character), and each window holds its bytes and
+//! their text; its unchanged text is checked to encode back to those bytes. Files in a
+//! multi-byte legacy encoding (Shift_JIS, GBK, Big5, EUC-*) are read whole as one
+//! window: where a window ends in bytes cannot be told from a decoded offset without
+//! decoding them again, and such XLIFF files are rare and small.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use encoding_rs::Encoding;
+
 use super::inline::Version;
-use super::patch::{Root, XliffDocument};
+use super::patch::{file_encoding, Root, XliffDocument};
 use super::reader::XliffReader;
 use super::XliffUnit;
 use crate::error::{Error, ErrorKind, Location, Result};
@@ -35,8 +41,11 @@ pub struct XliffStream {
     reader: XliffReader,
     /// The file's bytes, read alongside.
     raw: BufReader<File>,
-    /// The file offset of the next byte of `raw` (every byte before it is written).
+    /// The offset of the next byte of `raw` (every byte before it is written): in the
+    /// file, or in its decoded text for a single-byte encoding.
     raw_pos: u64,
+    /// A file in a single-byte encoding: it, and the character of each byte.
+    single_byte: Option<(&'static Encoding, Box<[char; 256]>)>,
     /// The next unit, read ahead (for the context of a batch's last segment).
     ahead: Option<XliffUnit>,
     report: ReadReport,
@@ -58,17 +67,30 @@ impl XliffStream {
         let report = reader.take_early().unwrap_or_default();
         let version = reader.version();
         let root = super::patch::Root::of(reader.root_elem());
-        let whole = if reader.spans_are_file_offsets() {
-            None
+        let mut raw = BufReader::with_capacity(1 << 16, open()?);
+        let (single_byte, whole) = if reader.spans_are_file_offsets() {
+            (None, None)
         } else {
-            let raw = std::fs::read(path).map_err(|e| Error::io(e, Some(path)))?;
-            Some(XliffDocument::parse(raw, Some(path))?)
+            let mut head = Vec::new();
+            (&mut raw)
+                .take(512)
+                .read_to_end(&mut head)
+                .map_err(|e| Error::io(e, Some(path)))?;
+            raw = BufReader::with_capacity(1 << 16, open()?);
+            match file_encoding(&head).and_then(single_byte_table) {
+                Some(table) => (Some(table), None),
+                None => {
+                    let bytes = std::fs::read(path).map_err(|e| Error::io(e, Some(path)))?;
+                    (None, Some(XliffDocument::parse(bytes, Some(path))?))
+                }
+            }
         };
         Ok(XliffStream {
             path: path.to_path_buf(),
             reader,
-            raw: BufReader::with_capacity(1 << 16, open()?),
+            raw,
             raw_pos: 0,
+            single_byte,
             ahead: None,
             report,
             root,
@@ -136,11 +158,37 @@ impl XliffStream {
             let s = u.segments.first()?;
             Some((u.file_index, s.source.text.clone()))
         });
-        let mut raw = vec![0; (end - self.raw_pos) as usize];
-        self.raw.read_exact(&mut raw).map_err(|e| self.io(e))?;
-        let text = String::from_utf8(raw.clone()).map_err(|_| {
-            Error::invalid("the file is not valid UTF-8 although it says so").in_file(&self.path)
-        })?;
+        let (raw, text) = match &self.single_byte {
+            None => {
+                let mut raw = vec![0; (end - self.raw_pos) as usize];
+                self.raw.read_exact(&mut raw).map_err(|e| self.io(e))?;
+                let text = String::from_utf8(raw.clone()).map_err(|_| {
+                    Error::invalid("the file is not valid UTF-8 although it says so")
+                        .in_file(&self.path)
+                })?;
+                (raw, text)
+            }
+            Some((_, table)) => {
+                // Bytes are decoded one by one until the text reaches the window's end.
+                let want = (end - self.raw_pos) as usize;
+                let mut raw = Vec::with_capacity(want);
+                let mut text = String::with_capacity(want);
+                let mut byte = [0u8];
+                while text.len() < want {
+                    self.raw.read_exact(&mut byte).map_err(|e| self.io(e))?;
+                    raw.push(byte[0]);
+                    text.push(table[byte[0] as usize]);
+                }
+                if text.len() != want {
+                    return Err(Error::invalid(
+                        "internal error: a window does not end between characters; \
+                         nothing written",
+                    )
+                    .in_file(&self.path));
+                }
+                (raw, text)
+            }
+        };
         let base = self.raw_pos as usize;
         self.raw_pos = end;
         let mut doc = XliffDocument::window(
@@ -152,6 +200,9 @@ impl XliffStream {
             units,
             self.root.clone(),
         );
+        if let Some((encoding, _)) = &self.single_byte {
+            doc.set_encoding(encoding);
+        }
         doc.set_next_source(next);
         Ok(Some(doc))
     }
@@ -168,4 +219,22 @@ impl XliffStream {
         let rest = if self.whole_mode { 0 } else { u64::MAX };
         Ok(self.raw.take(rest))
     }
+}
+
+/// The character of each byte in a single-byte encoding; `None` for other encodings.
+fn single_byte_table(encoding: &'static Encoding) -> Option<(&'static Encoding, Box<[char; 256]>)> {
+    if !encoding.is_single_byte() {
+        return None;
+    }
+    let mut table = Box::new(['\0'; 256]);
+    for (b, slot) in table.iter_mut().enumerate() {
+        let byte = [b as u8];
+        let (text, _) = encoding.decode_without_bom_handling(&byte);
+        let mut chars = text.chars();
+        *slot = chars.next()?;
+        if chars.next().is_some() {
+            return None;
+        }
+    }
+    Some((encoding, table))
 }
