@@ -254,6 +254,29 @@ fn tool_dialects() {
     assert_eq!(report.left_out["state new (not chosen by --state)"], 1);
 }
 
+/// MadCap Lingo's per-segment status, on the target's `mrk`, decides over the target's
+/// `state`: `Translated` is imported, `Untranslated` is not, another value leaves the
+/// target's state.
+#[test]
+fn madcap_segment_status() {
+    let xml = r#"<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2" xmlns:MadCap="http://www.madcapsoftware.com/Schemas/MadCap.xsd">
+<file source-language="en-US" target-language="zh-CN" datatype="xhtml" original="a.htm"><body>
+<trans-unit id="1"><source>One. Two. Three.</source><seg-source><mrk mtype="seg" mid="1">One.</mrk> <mrk mtype="seg" mid="2">Two.</mrk> <mrk mtype="seg" mid="3">Three.</mrk></seg-source>
+<target state="needs-translation"><mrk mtype="seg" mid="1" MadCap:segmentStatus="Translated" MadCap:matchPercent="100">一。</mrk> <mrk mtype="seg" mid="2" MadCap:segmentStatus="Untranslated" MadCap:matchPercent="87">二。</mrk> <mrk mtype="seg" mid="3" MadCap:segmentStatus="Reviewed">三。</mrk></target></trans-unit>
+</body></file></xliff>"#;
+    let (units, report) = read_with(xml, None);
+    let ids: Vec<_> = units.iter().map(|u| u.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["1/1"]);
+    assert!(units[0]
+        .props
+        .iter()
+        .any(|p| p.kind == PROP_TOOL_STATE && p.value == "MadCap:segmentStatus=Translated"));
+    assert_eq!(
+        report.left_out["state needs-translation (not chosen by --state)"],
+        2
+    );
+}
+
 #[test]
 fn target_places_are_byte_spans() {
     let xml = format!(
