@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::Sentence;
-use crate::error::{Error, Location, Result};
+use crate::error::Result;
 use crate::text::Span;
 
 /// The sentences of one side of a document pair, owned.
@@ -87,36 +87,11 @@ impl Document {
     }
 }
 
-/// Decodes a text file's bytes: UTF-8 (BOM optional) or UTF-16 with a BOM. Invalid
-/// UTF-8 is an error naming the line.
+/// Decodes a text file's bytes: UTF-8 (BOM optional) or UTF-16 with a BOM (see
+/// [`text::input`](crate::text::input)). Invalid text or a NUL byte is an error
+/// naming the line and column.
 pub fn decode_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
-        if enc != encoding_rs::UTF_8 {
-            let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
-            if had_errors {
-                return Err(Error::encoding(
-                    format!("invalid {} text", enc.name()),
-                    Location::file(path),
-                ));
-            }
-            return Ok(text.into_owned());
-        }
-        return decode_utf8(bytes[bom..].to_vec(), path);
-    }
-    decode_utf8(bytes, path)
-}
-
-fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
-        Error::encoding(
-            crate::formats::input::not_utf8(e.as_bytes()[at]),
-            Location::file(path).with_line(line).with_column(col),
-        )
-    })
+    crate::text::input::decode_all(bytes, None, Some(path))
 }
 
 #[cfg(test)]

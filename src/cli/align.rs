@@ -240,10 +240,7 @@ pub(crate) fn read_document(
         bail!("{}: is a directory, not a text file", path.display());
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = match encoding {
-        Some(encoding) => crate::formats::input::decode_all(bytes, encoding, Some(path))?,
-        None => decode_text(bytes, path)?,
-    };
+    let text = crate::text::input::decode_all(bytes, encoding, Some(path))?;
     Ok(match segmenter {
         None => Document::from_lines(&text),
         Some(seg) => Document::from_spans(
@@ -815,12 +812,13 @@ fn store_units(
 /// The sentences `r` of `doc` as one text: joined by a space, except between two
 /// sentences of a script written without spaces (Chinese, Japanese).
 fn join_sentences(doc: &Document, r: &std::ops::Range<usize>) -> String {
-    let unspaced = |c: char| matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3134F);
     let mut out = String::new();
     for i in r.clone() {
         let s = doc.sentence(i);
         let glue = match (out.chars().last(), s.chars().next()) {
-            (Some(a), Some(b)) => !(unspaced(a) && unspaced(b)),
+            (Some(a), Some(b)) => {
+                !(crate::text::joins_without_space(a) && crate::text::joins_without_space(b))
+            }
             _ => false,
         };
         if glue {

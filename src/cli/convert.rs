@@ -116,7 +116,7 @@ pub struct ConvertArgs {
 }
 
 fn encoding_label(raw: &str) -> std::result::Result<&'static encoding_rs::Encoding, String> {
-    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
+    crate::text::encoding_for_label(raw).map_err(|e| e.to_string())
 }
 
 /// `--to`: a format of translation units, or a document.

@@ -190,15 +190,6 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                     Some(line) => line,
                     None => break,
                 };
-                if let Some(col) = line.find('\0') {
-                    bail!(
-                        "{name}:{}:{}: a NUL byte: this is a binary file, or UTF-16 text \
-                         without a byte-order mark",
-                        i + 1,
-                        line[..col].chars().count() + 1
-                    );
-                }
-                let line = line.strip_prefix('\u{feff}').unwrap_or(&line).to_string();
                 if line.trim().is_empty() {
                     continue;
                 }
@@ -270,7 +261,7 @@ fn read_query_line(
         .take(limit as u64 + 1)
         .read_until(b'\n', buf)
         .map_err(
-            |e| match crate::formats::input::located_input_error(&e, Some(path)) {
+            |e| match crate::text::input::located_input_error(&e, Some(path)) {
                 Some(located) => anyhow::Error::new(located),
                 None => anyhow::Error::new(e).context(format!("{name}:{line}: cannot read")),
             },
@@ -292,44 +283,27 @@ fn read_query_line(
             buf.pop();
         }
     }
-    match std::str::from_utf8(buf) {
-        Ok(text) => Ok(Some(text.to_string())),
-        Err(e) => bail!(
-            "{name}:{line}:{}: {}",
-            String::from_utf8_lossy(&buf[..e.valid_up_to()])
-                .chars()
-                .count()
-                + 1,
-            crate::formats::input::not_utf8(buf[e.valid_up_to()])
-        ),
-    }
+    // The decoder checked the text; a line is whole characters.
+    let text = std::str::from_utf8(buf).with_context(|| format!("{name}:{line}: cannot read"))?;
+    Ok(Some(text.to_string()))
 }
 
+/// The queries, decoded and checked as any text input (a byte-order mark, else
+/// `--encoding`, else UTF-8; no NUL bytes).
 fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn BufRead>> {
-    if encoding.encoding.is_some() {
-        let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            if path.is_dir() {
-                bail!("{}: is a directory, not a file of queries", path.display());
-            }
-            Box::new(
-                std::fs::File::open(path)
-                    .with_context(|| format!("cannot open {}", path.display()))?,
-            )
-        };
-        let decoded = encoding.decode(raw).map_err(|e| e.in_file(path))?;
-        return Ok(Box::new(std::io::BufReader::new(decoded)));
-    }
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    if path.is_dir() {
-        bail!("{}: is a directory, not a file of queries", path.display());
-    }
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(Box::new(std::io::BufReader::new(file)))
+    let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        if path.is_dir() {
+            bail!("{}: is a directory, not a file of queries", path.display());
+        }
+        Box::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        )
+    };
+    let text =
+        crate::text::input::open_text(raw, encoding.encoding).map_err(|e| e.in_file(path))?;
+    Ok(Box::new(text))
 }
 
 #[allow(clippy::too_many_arguments)]

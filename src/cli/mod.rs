@@ -222,14 +222,14 @@ impl EncodingArg {
         reader: R,
     ) -> crate::Result<Box<dyn std::io::Read + Send>> {
         match self.encoding {
-            Some(encoding) => crate::formats::decoding_reader(reader, encoding),
+            Some(encoding) => crate::text::decoding_reader(reader, encoding),
             None => Ok(Box::new(reader)),
         }
     }
 }
 
 fn encoding_label(raw: &str) -> Result<&'static encoding_rs::Encoding, String> {
-    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
+    crate::text::encoding_for_label(raw).map_err(|e| e.to_string())
 }
 
 impl InputArgs {

@@ -230,8 +230,9 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         args.doc.display().to_string()
     };
     if let Some(encoding) = args.encoding.encoding {
-        raw = crate::formats::input::decode_all(raw, encoding, Some(std::path::Path::new(&name)))?
-            .into_bytes();
+        raw =
+            crate::text::input::decode_all(raw, Some(encoding), Some(std::path::Path::new(&name)))?
+                .into_bytes();
     }
     let segmenter = args.srx.segmenter(&src, global)?;
     let sentences: Vec<crate::segment::OwnedSentence> = segmenter

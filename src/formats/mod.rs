@@ -28,7 +28,6 @@
 //! a temporary file that is renamed over the target only after `finish` succeeded.
 
 pub mod delimited;
-pub(crate) mod input;
 pub mod jsonl;
 pub mod tmx;
 pub mod xliff;
@@ -44,11 +43,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, Location, Result};
-use crate::text::LangTag;
+use crate::text::{input, LangTag};
 use crate::unit::TranslationUnit;
 
 pub use delimited::Column;
-pub use input::{decoding_reader, encoding_for_label};
 pub use tmx::{InlineMode, TmxHeader};
 pub use xliff::StateFilter;
 
@@ -222,7 +220,7 @@ pub struct ReadOptions {
     pub skip_invalid: bool,
     /// XLIFF: the states whose segments are read (`None`: [`StateFilter::default`]).
     pub xliff_states: Option<StateFilter>,
-    /// The input's encoding when it is not UTF-8 (see [`encoding_for_label`]); a
+    /// The input's encoding when it is not UTF-8 (see [`crate::text::encoding_for_label`]); a
     /// byte-order mark must agree with it. For TMX it overrides the XML declaration.
     pub encoding: Option<&'static encoding_rs::Encoding>,
 }
