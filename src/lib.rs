@@ -42,6 +42,7 @@ pub mod error;
 pub mod eval;
 pub mod formats;
 pub mod memory;
+pub mod pretranslate;
 pub mod segment;
 pub mod semantic;
 pub mod text;

@@ -73,6 +73,25 @@ impl Document {
         &self.sentences[i]
     }
 
+    /// The sentences `range` as one text: joined by a space, except between two
+    /// sentences of Chinese or Japanese, which follow each other without one.
+    pub fn joined(&self, range: &std::ops::Range<usize>) -> String {
+        let mut out = String::new();
+        for s in &self.sentences[range.clone()] {
+            let glue = match (out.chars().last(), s.chars().next()) {
+                (Some(a), Some(b)) => {
+                    !(crate::text::joins_without_space(a) && crate::text::joins_without_space(b))
+                }
+                _ => false,
+            };
+            if glue {
+                out.push(' ');
+            }
+            out.push_str(s);
+        }
+        out
+    }
+
     /// The sentences as aligner input (with paragraphs if the document has more than
     /// one).
     pub fn sentences(&self) -> Vec<Sentence<'_>> {
@@ -110,6 +129,15 @@ mod tests {
         );
         let flat = Document::from_lines("A.\nB.\n");
         assert!(flat.sentences().iter().all(|s| s.paragraph.is_none()));
+    }
+
+    #[test]
+    fn joining_puts_spaces_only_where_the_script_has_them() {
+        let d = Document::from_lines("A.\nB.\n今日は晴れ。\n明日も。\n");
+        assert_eq!(d.joined(&(0..2)), "A. B.");
+        assert_eq!(d.joined(&(2..4)), "今日は晴れ。明日も。");
+        assert_eq!(d.joined(&(1..3)), "B. 今日は晴れ。");
+        assert_eq!(d.joined(&(1..1)), "");
     }
 
     #[test]

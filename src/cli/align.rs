@@ -11,7 +11,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{output::Output, progress, Global};
-use crate::align::{decode_text, Aligner, Alignment, Dictionary, Document, SpanVectors};
+use crate::align::{
+    bead_units, decode_text, Aligner, Alignment, Dictionary, Document, SpanVectors, UnitInfo,
+};
 use crate::segment::Segmenter;
 use crate::semantic::{self, SentenceEncoder};
 use crate::text::LangTag;
@@ -409,7 +411,7 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         }
         eprintln!("bitext: warning: {pair}: {warning}");
     }
-    let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
+    let units = unit_info(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
     if let (Some(tm), Some(info)) = (&args.into, &units) {
         let pairs = bead_units(&alignment, &src, &tgt, args.min_score, info);
         if pairs.is_empty() {
@@ -606,7 +608,7 @@ pub(crate) fn write_alignment(
         let info = units.context("--format tmx/csv needs --src-lang and --tgt-lang")?;
         return write_units(out, alignment, src, tgt, format, min_score, info);
     }
-    let join = |doc: &Document, r: &std::ops::Range<usize>| join_sentences(doc, r);
+    let join = |doc: &Document, r: &std::ops::Range<usize>| doc.joined(r);
     let clean = |s: String| -> String {
         s.chars()
             .map(|c| {
@@ -678,31 +680,22 @@ fn empty_side(src: &Document, src_path: &Path, tgt: &Document, tgt_path: &Path) 
     }
 }
 
-/// What translation units made from beads carry besides the texts.
-pub(crate) struct UnitInfo {
-    pub src_lang: LangTag,
-    pub tgt_lang: LangTag,
-    /// The source file's name (`origin`).
-    pub file: Option<String>,
-}
-
-impl UnitInfo {
-    fn new(
-        src_lang: Option<&str>,
-        tgt_lang: Option<&str>,
-        src_path: &Path,
-    ) -> Result<Option<UnitInfo>> {
-        let (Some(s), Some(t)) = (src_lang, tgt_lang) else {
-            return Ok(None);
-        };
-        Ok(Some(UnitInfo {
-            src_lang: LangTag::parse(s).with_context(|| format!("--src-lang {s:?}"))?,
-            tgt_lang: LangTag::parse(t).with_context(|| format!("--tgt-lang {t:?}"))?,
-            file: src_path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string()),
-        }))
-    }
+/// What the units made from beads carry, if both languages are given.
+pub(crate) fn unit_info(
+    src_lang: Option<&str>,
+    tgt_lang: Option<&str>,
+    src_path: &Path,
+) -> Result<Option<UnitInfo>> {
+    let (Some(s), Some(t)) = (src_lang, tgt_lang) else {
+        return Ok(None);
+    };
+    Ok(Some(UnitInfo {
+        src_lang: LangTag::parse(s).with_context(|| format!("--src-lang {s:?}"))?,
+        tgt_lang: LangTag::parse(t).with_context(|| format!("--tgt-lang {t:?}"))?,
+        file: src_path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string()),
+    }))
 }
 
 /// Writes the beads with sentences on both sides as translation units (TMX, CSV).
@@ -732,42 +725,6 @@ fn write_units(
     }
     writer.finish()?;
     Ok(())
-}
-
-/// The beads with sentences on both sides (and a score of at least `min_score`) as
-/// translation units: texts, languages, origin file, score, and the neighbouring source
-/// segments as context (for in-context matches).
-fn bead_units(
-    alignment: &Alignment,
-    src: &Document,
-    tgt: &Document,
-    min_score: Option<f64>,
-    info: &UnitInfo,
-) -> Vec<crate::unit::TranslationUnit> {
-    use crate::unit::TranslationUnit;
-    let pairs: Vec<&crate::align::Bead> = alignment
-        .beads
-        .iter()
-        .filter(|b| !b.src.is_empty() && !b.tgt.is_empty())
-        .collect();
-    let mut units = Vec::with_capacity(pairs.len());
-    for (k, bead) in pairs.iter().enumerate() {
-        if min_score.is_some_and(|min| bead.score < min) {
-            continue;
-        }
-        let mut unit = TranslationUnit::pair(
-            info.src_lang.clone(),
-            join_sentences(src, &bead.src),
-            info.tgt_lang.clone(),
-            join_sentences(tgt, &bead.tgt),
-        );
-        unit.origin.file = info.file.clone();
-        unit.origin.score = Some((bead.score * 10_000.0).round() / 10_000.0);
-        unit.context.prev = k.checked_sub(1).map(|p| join_sentences(src, &pairs[p].src));
-        unit.context.next = pairs.get(k + 1).map(|n| join_sentences(src, &n.src));
-        units.push(unit);
-    }
-    units
 }
 
 /// Opens (or creates) the memory `--into` names.
@@ -807,26 +764,6 @@ fn store_units(
         "{}: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates",
         crate::text::count(units.len() as u64, "pair")
     ))
-}
-
-/// The sentences `r` of `doc` as one text: joined by a space, except between two
-/// sentences of a script written without spaces (Chinese, Japanese).
-fn join_sentences(doc: &Document, r: &std::ops::Range<usize>) -> String {
-    let mut out = String::new();
-    for i in r.clone() {
-        let s = doc.sentence(i);
-        let glue = match (out.chars().last(), s.chars().next()) {
-            (Some(a), Some(b)) => {
-                !(crate::text::joins_without_space(a) && crate::text::joins_without_space(b))
-            }
-            _ => false,
-        };
-        if glue {
-            out.push(' ');
-        }
-        out.push_str(s);
-    }
-    out
 }
 
 /// `[1, 2]:[3]`
@@ -1018,7 +955,7 @@ fn run_batch(
                             }
                             bar.suspend(|| eprintln!("bitext: warning: {pair}: {warning}"));
                         }
-                        let units = UnitInfo::new(
+                        let units = unit_info(
                             args.src_lang.as_deref(),
                             args.tgt_lang.as_deref(),
                             &chunk_pairs[k].0,

@@ -3,4 +3,5 @@
 //! scorers agree).
 
 pub mod align;
+pub mod calibration;
 pub mod segment;
