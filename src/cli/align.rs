@@ -11,12 +11,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{output::Output, progress, Global};
-use crate::align::{
+use bitext::align::{
     bead_units, decode_text, Aligner, Alignment, Dictionary, Document, SpanVectors, UnitInfo,
 };
-use crate::segment::Segmenter;
-use crate::semantic::{self, SentenceEncoder};
-use crate::text::LangTag;
+use bitext::segment::Segmenter;
+use bitext::semantic::{self, SentenceEncoder};
+use bitext::text::LangTag;
 
 /// Align the sentences of a text and its translation.
 ///
@@ -242,7 +242,7 @@ pub(crate) fn read_document(
         bail!("{}: is a directory, not a text file", path.display());
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = crate::text::input::decode_all(bytes, encoding, Some(path))?;
+    let text = bitext::text::input::decode_all(bytes, encoding, Some(path))?;
     Ok(match segmenter {
         None => Document::from_lines(&text),
         Some(seg) => Document::from_spans(
@@ -708,7 +708,7 @@ fn write_units(
     min_score: Option<f64>,
     info: &UnitInfo,
 ) -> Result<()> {
-    use crate::formats::{Column, Format, WriteOptions, Writer};
+    use bitext::formats::{Column, Format, WriteOptions, Writer};
     let (fmt, columns) = match format {
         AlignFormat::Tmx => (Format::Tmx, Vec::new()),
         _ => (Format::Csv, vec![Column::Score]),
@@ -728,24 +728,24 @@ fn write_units(
 }
 
 /// Opens (or creates) the memory `--into` names.
-fn open_memory(path: &Path, wait: f64) -> Result<crate::memory::Memory> {
-    let options = crate::memory::OpenOptions {
+fn open_memory(path: &Path, wait: f64) -> Result<bitext::memory::Memory> {
+    let options = bitext::memory::OpenOptions {
         create: true,
         read_only: false,
         busy_timeout: std::time::Duration::try_from_secs_f64(wait)
             .unwrap_or(std::time::Duration::from_secs(10)),
     };
-    crate::memory::Memory::open(path, &options)
+    bitext::memory::Memory::open(path, &options)
         .with_context(|| format!("--into {}", path.display()))
 }
 
 /// Stores `units` in one transaction; returns what happened, for the report.
 fn store_units(
-    memory: &mut crate::memory::Memory,
-    units: Vec<crate::unit::TranslationUnit>,
+    memory: &mut bitext::memory::Memory,
+    units: Vec<bitext::unit::TranslationUnit>,
     on_duplicate: super::tm::Duplicates,
 ) -> Result<String> {
-    use crate::memory::{AddOutcome, WriteOptions};
+    use bitext::memory::{AddOutcome, WriteOptions};
     let mut writer = memory.writer(WriteOptions {
         on_duplicate: on_duplicate.into(),
         user: super::tm::user(&None)?,
@@ -762,7 +762,7 @@ fn store_units(
     writer.commit()?;
     Ok(format!(
         "{}: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates",
-        crate::text::count(units.len() as u64, "pair")
+        bitext::text::count(units.len() as u64, "pair")
     ))
 }
 

@@ -14,11 +14,11 @@ use super::align::{
     AlignerOptions,
 };
 use super::{output::Output, Global};
-use crate::align::{decode_text, AlignCheck, Alignment, Document};
-use crate::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
-use crate::eval::calibration::{calibration, score_bins, scored_beads, CalibrationRow, ScoreBin};
-use crate::semantic::{self, SentenceEncoder};
-use crate::text::LangTag;
+use bitext::align::{decode_text, AlignCheck, Alignment, Document};
+use bitext::eval::align::{beads_of, count_doc, read_beads, AlignCounts, BeadIds};
+use bitext::eval::calibration::{calibration, score_bins, scored_beads, CalibrationRow, ScoreBin};
+use bitext::semantic::{self, SentenceEncoder};
+use bitext::text::LangTag;
 
 /// Arguments of `bitext eval align`.
 ///

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use crate::memory::score::diff_line;
-use crate::memory::{Hit, LookupOptions, Memory, Query};
-use crate::text::LangTag;
+use bitext::memory::score::diff_line;
+use bitext::memory::{Hit, LookupOptions, Memory, Query};
+use bitext::text::LangTag;
 
 /// Find the closest stored translations of a text (fuzzy matches).
 ///
@@ -158,8 +158,8 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                 bail!(
                     "the query is {} long; a query may be at most {} (the memory's limit for \
                      a text): look up one segment at a time",
-                    crate::text::count(text.len() as u64, "byte"),
-                    crate::text::count(QUERY_LIMIT as u64, "byte")
+                    bitext::text::count(text.len() as u64, "byte"),
+                    bitext::text::count(QUERY_LIMIT as u64, "byte")
                 );
             }
             let query = Query {
@@ -241,7 +241,7 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
 
 /// The longest query: the memory's limit for a stored text (a longer one cannot
 /// match anything stored, and would be slow to compare and to echo).
-const QUERY_LIMIT: usize = crate::memory::limits::MAX_TEXT_BYTES;
+const QUERY_LIMIT: usize = bitext::memory::limits::MAX_TEXT_BYTES;
 
 /// The next line of a queries file (without its line ending), reading no more than a
 /// query may hold (JSON Lines get room for their escapes and context): a longer line
@@ -261,7 +261,7 @@ fn read_query_line(
         .take(limit as u64 + 1)
         .read_until(b'\n', buf)
         .map_err(
-            |e| match crate::text::input::located_input_error(&e, Some(path)) {
+            |e| match bitext::text::input::located_input_error(&e, Some(path)) {
                 Some(located) => anyhow::Error::new(located),
                 None => anyhow::Error::new(e).context(format!("{name}:{line}: cannot read")),
             },
@@ -274,7 +274,7 @@ fn read_query_line(
             "{name}:{line}: a line of more than {} bytes: a query may be at most {} (the \
              memory's limit for a text); is this a document rather than one segment a line?",
             limit,
-            crate::text::count(QUERY_LIMIT as u64, "byte")
+            bitext::text::count(QUERY_LIMIT as u64, "byte")
         );
     }
     if buf.last() == Some(&b'\n') {
@@ -302,7 +302,7 @@ fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn BufRead>> {
         )
     };
     let text =
-        crate::text::input::open_text(raw, encoding.encoding).map_err(|e| e.in_file(path))?;
+        bitext::text::input::open_text(raw, encoding.encoding).map_err(|e| e.in_file(path))?;
     Ok(Box::new(text))
 }
 
@@ -322,8 +322,8 @@ fn answer(
         bail!(
             "{at}the query is {} long; a query may be at most {} (the memory's limit for a \
              text): look up one segment at a time",
-            crate::text::count(query.text.len() as u64, "byte"),
-            crate::text::count(QUERY_LIMIT as u64, "byte")
+            bitext::text::count(query.text.len() as u64, "byte"),
+            bitext::text::count(QUERY_LIMIT as u64, "byte")
         );
     }
     let start = Instant::now();

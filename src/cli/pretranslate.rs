@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::tm::{self, TmArgs};
 use super::{output::Output, progress, Global};
-use crate::memory::tokens::Analyzed;
-use crate::memory::{Hit, LookupOptions, Query};
-use crate::pretranslate::{Analysis, BANDS};
-use crate::text::Span;
+use bitext::memory::tokens::Analyzed;
+use bitext::memory::{Hit, LookupOptions, Query};
+use bitext::pretranslate::{Analysis, BANDS};
+use bitext::text::Span;
 
 /// Pre-translate a document from the memory and analyse it for a quote.
 ///
@@ -144,7 +144,7 @@ struct SegmentRecord<'a> {
 
 /// Whether the document is XLIFF: by its extension, else by its root element.
 fn is_xliff(path: &std::path::Path) -> bool {
-    if crate::formats::Format::from_path(path) == Some(crate::formats::Format::Xliff) {
+    if bitext::formats::Format::from_path(path) == Some(bitext::formats::Format::Xliff) {
         return true;
     }
     if path.as_os_str() == "-" || path.is_dir() {
@@ -154,7 +154,7 @@ fn is_xliff(path: &std::path::Path) -> bool {
     let ok = std::fs::File::open(path)
         .and_then(|f| f.take(8192).read_to_end(&mut prefix))
         .is_ok();
-    ok && crate::formats::Format::sniff(&prefix) == Some(crate::formats::Format::Xliff)
+    ok && bitext::formats::Format::sniff(&prefix) == Some(bitext::formats::Format::Xliff)
 }
 
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
@@ -193,14 +193,17 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         args.doc.display().to_string()
     };
     if let Some(encoding) = args.encoding.encoding {
-        raw =
-            crate::text::input::decode_all(raw, Some(encoding), Some(std::path::Path::new(&name)))?
-                .into_bytes();
+        raw = bitext::text::input::decode_all(
+            raw,
+            Some(encoding),
+            Some(std::path::Path::new(&name)),
+        )?
+        .into_bytes();
     }
     let segmenter = args.srx.segmenter(&src, global)?;
-    let sentences: Vec<crate::segment::OwnedSentence> = segmenter
+    let sentences: Vec<bitext::segment::OwnedSentence> = segmenter
         .stream(raw.as_slice())
-        .collect::<crate::Result<_>>()
+        .collect::<bitext::Result<_>>()
         .map_err(|e| anyhow::Error::new(e.in_file(std::path::Path::new(&name))))?;
     let options = LookupOptions {
         target: tgt,

@@ -12,12 +12,12 @@ use super::output::Output;
 use super::pretranslate::PretranslateArgs;
 use super::tm;
 use super::{progress, Global};
-use crate::formats::xliff::{Content, Match, XliffStream};
-use crate::memory::tokens::Analyzed;
-use crate::memory::{Hit, LookupOptions, Query};
-use crate::pretranslate::Analysis;
+use bitext::formats::xliff::{Content, Match, XliffStream};
+use bitext::memory::tokens::Analyzed;
+use bitext::memory::{Hit, LookupOptions, Query};
+use bitext::pretranslate::Analysis;
 
-fn content(v: &crate::unit::Variant) -> Content {
+fn content(v: &bitext::unit::Variant) -> Content {
     Content {
         text: v.text.clone(),
         markup: v.markup.clone(),

@@ -53,7 +53,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use admin::{DeleteFilter, LanguagePairStats, Languages, Stats, UnitRecord, Units};
-pub(crate) use analysis::has_content;
+pub use analysis::has_content;
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};

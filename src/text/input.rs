@@ -9,8 +9,6 @@
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
@@ -82,33 +80,6 @@ pub(crate) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     }
 }
 
-/// Counts the raw bytes read from the input, for progress reporting.
-pub(crate) struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Counting<R> {
-    pub(crate) fn new(inner: R) -> (Counting<R>, Arc<AtomicU64>) {
-        let count = Arc::new(AtomicU64::new(0));
-        (
-            Counting {
-                inner,
-                count: Arc::clone(&count),
-            },
-            count,
-        )
-    }
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
 /// A problem found in the bytes of an input, with its position in the decoded text.
 /// Travels inside an `io::Error` through the CSV and XML parsers and comes out as an
 /// [`Error`] of kind `Encoding` (or `Syntax`).
@@ -162,7 +133,7 @@ pub fn io_error(err: io::Error, path: Option<&Path>) -> Error {
 
 /// The syntax or encoding error, with its position, that an [`InputError`] inside
 /// `err` describes; `None` for other I/O errors.
-pub(crate) fn located_input_error(err: &io::Error, path: Option<&Path>) -> Option<Error> {
+pub fn located_input_error(err: &io::Error, path: Option<&Path>) -> Option<Error> {
     let input = err.get_ref()?.downcast_ref::<InputError>()?;
     let location = Location {
         path: path.map(Path::to_path_buf),
@@ -352,6 +323,7 @@ impl<R: Read> TextInput<R> {
     }
 
     /// True if a problem was found in the bytes after those handed out so far.
+    #[cfg_attr(not(feature = "formats"), allow(dead_code))]
     pub(crate) fn has_error(&self) -> bool {
         self.error.is_some()
     }

@@ -62,17 +62,24 @@ impl From<Span> for (usize, usize) {
 
 /// `n` and the noun, singular for one: "1 unit", "2 units", "0 units". For counts in
 /// messages (the nouns used take a plain -s).
-pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
     match n.into() {
         1 => format!("1 {noun}"),
         n => format!("{n} {noun}s"),
     }
 }
 
+/// True for characters XML 1.0 allows in a document (what a memory may store, so
+/// that every unit can be exported as TMX).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 /// Characters of scripts written without spaces between words: Han, kana and
 /// Bopomofo (see [`is_han_or_kana`]) and Thai, Lao, Myanmar and Khmer. Not Hangul:
 /// Korean puts spaces between words. Text in these scripts is cut into characters
 /// where other text is cut into words.
+#[cfg_attr(not(any(feature = "align", feature = "memory")), allow(dead_code))]
 pub(crate) fn is_spaceless(c: char) -> bool {
     is_han_or_kana(c)
         || matches!(c as u32,
@@ -108,6 +115,7 @@ pub(crate) fn is_han_or_kana(c: char) -> bool {
 
 /// Characters after or before which a sentence of Chinese or Japanese follows another
 /// without a space: Han, kana and their punctuation (。「」, full-width ！？).
+#[cfg_attr(not(feature = "align"), allow(dead_code))]
 pub(crate) fn joins_without_space(c: char) -> bool {
     is_han_or_kana(c) || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFF65 | 0xFFE0..=0xFFEF)
 }
