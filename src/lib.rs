@@ -39,7 +39,7 @@
 //! # Cargo features
 //!
 //! The core — [`text`] (spans, language tags, text input decoding), [`segment`],
-//! [`unit`], [`error`] and [`eval::segment`] — is always built. The rest are features,
+//! [`unit`](mod@unit), [`error`] and [`eval::segment`] — is always built. The rest are features,
 //! so that a user of `segment` alone compiles neither SQLite nor clap:
 //!
 //! | feature | adds | pulls in |

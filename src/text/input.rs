@@ -3,7 +3,7 @@
 //! characters), and the line and column of any byte position for error messages.
 //!
 //! The pipeline is `raw bytes -> [Transcoder] -> TextInput`; every reader reads
-//! UTF-8 from a [`TextInput`], which checks each byte once before handing it out and
+//! UTF-8 from a `TextInput`, which checks each byte once before handing it out and
 //! keeps a little history so positions slightly behind the reader still resolve.
 
 use std::fmt;
@@ -126,12 +126,12 @@ impl fmt::Display for MalformedInput {
 impl std::error::Error for MalformedInput {}
 
 /// Converts an `io::Error` from reading an input into the library's error, keeping
-/// the position an [`InputError`] carries.
+/// the position an `InputError` carries.
 pub fn io_error(err: io::Error, path: Option<&Path>) -> Error {
     located_input_error(&err, path).unwrap_or_else(|| Error::io(err, path))
 }
 
-/// The syntax or encoding error, with its position, that an [`InputError`] inside
+/// The syntax or encoding error, with its position, that an `InputError` inside
 /// `err` describes; `None` for other I/O errors.
 pub fn located_input_error(err: &io::Error, path: Option<&Path>) -> Option<Error> {
     let input = err.get_ref()?.downcast_ref::<InputError>()?;
@@ -574,7 +574,7 @@ pub fn decoding_reader<R: Read + Send + 'static>(
     Ok(Box::new(open_text(reader, Some(encoding))?))
 }
 
-/// Any byte stream as checked UTF-8 text (see [`decode_text`]): a byte-order mark's
+/// Any byte stream as checked UTF-8 text (no NUL bytes): a byte-order mark's
 /// encoding, else the one given (`--encoding`), else UTF-8.
 pub fn open_text<R: Read + Send + 'static>(
     reader: R,
@@ -584,7 +584,7 @@ pub fn open_text<R: Read + Send + 'static>(
     decode_text(&prefix, head, given)
 }
 
-/// A whole text in `bytes` as UTF-8 (see [`decode_text`]: a byte-order mark, else
+/// A whole text in `bytes` as UTF-8 (as [`open_text`] reads it: a byte-order mark, else
 /// `given`, else UTF-8; no NUL bytes); an error names the file, line and column.
 pub fn decode_all(
     bytes: Vec<u8>,
