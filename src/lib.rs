@@ -32,19 +32,57 @@
 //! assert_eq!((beads[1].src.clone(), beads[1].tgt.clone()), (1..2, 1..3));
 //! ```
 //!
-//! The `bitext` binary is a thin driver over this library ([`cli`]).
+//! * [`memory`] stores translation units in one SQLite file and finds fuzzy matches;
+//!   [`formats`] reads and writes TMX, CSV/TSV, JSON Lines and XLIFF; [`eval`] scores
+//!   segmentation and alignment against gold data.
+//!
+//! # Cargo features
+//!
+//! The core — [`text`] (spans, language tags, text input decoding), [`segment`],
+//! [`unit`](mod@unit), [`error`] and [`eval::segment`] — is always built. The rest are features,
+//! so that a user of `segment` alone compiles neither SQLite nor clap:
+//!
+//! | feature | adds | pulls in |
+//! |---|---|---|
+//! | `align` | `align`, `eval::align`, `eval::calibration` | rayon, unicode-normalization |
+//! | `semantic` | `semantic` (the sentence encoder), `align`'s use of it | sha2, zip, rayon |
+//! | `memory` | `memory`, `pretranslate` | rusqlite (bundled SQLite), libc |
+//! | `formats` | `formats` | csv, tempfile |
+//! | `cli` | the `bitext` binary (`src/main.rs`, `src/cli/`): all of the above | clap, anyhow, indicatif, signal-hook |
+//! | `srx-lookaround` | SRX rules with look-around or back-references | fancy-regex |
+//!
+//! The defaults are `cli` and `srx-lookaround`; `default-features = false` leaves
+//! segmentation alone. The `bitext` binary is a thin driver over this library.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "align")]
 pub mod align;
-pub mod cli;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "formats")]
 pub mod formats;
+#[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "memory")]
+pub mod pretranslate;
 pub mod segment;
+#[cfg(feature = "semantic")]
 pub mod semantic;
 pub mod text;
 pub mod unit;
 
+// The main items of each stage, for `use bitext::{Segmenter, Aligner, Memory}`; the
+// rest stays in its module (the two `Writer`s and `WriteOptions` are not re-exported:
+// `formats::Writer` writes files, `memory::Writer` stores units).
 pub use error::{Error, ErrorKind, Location, Result};
+pub use segment::{Segmenter, SegmenterBuilder, SrxRules};
+pub use text::{LangTag, Span};
+pub use unit::{TranslationUnit, Variant};
+
+#[cfg(feature = "align")]
+pub use align::{Aligner, AlignerBuilder, Alignment, Bead, Document};
+#[cfg(feature = "formats")]
+pub use formats::{Format, ReadOptions, Reader};
+#[cfg(feature = "memory")]
+pub use memory::{Hit, LookupOptions, Memory, OpenOptions, Query};

@@ -1,10 +1,13 @@
-//! The `bitext` command: parses arguments and hands them to [`bitext::cli`]. All work
-//! is in the library; this file only maps the outcome to an exit code.
+//! The `bitext` command: parses arguments and hands them to [`cli`], which drives the
+//! `bitext` library. All work is in the library; this file only maps the outcome to
+//! an exit code.
+
+mod cli;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match bitext::cli::run(std::env::args_os()) {
+    match cli::run(std::env::args_os()) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::Sentence;
-use crate::error::{Error, Location, Result};
+use crate::error::Result;
 use crate::text::Span;
 
 /// The sentences of one side of a document pair, owned.
@@ -73,6 +73,25 @@ impl Document {
         &self.sentences[i]
     }
 
+    /// The sentences `range` as one text: joined by a space, except between two
+    /// sentences of Chinese or Japanese, which follow each other without one.
+    pub fn joined(&self, range: &std::ops::Range<usize>) -> String {
+        let mut out = String::new();
+        for s in &self.sentences[range.clone()] {
+            let glue = match (out.chars().last(), s.chars().next()) {
+                (Some(a), Some(b)) => {
+                    !(crate::text::joins_without_space(a) && crate::text::joins_without_space(b))
+                }
+                _ => false,
+            };
+            if glue {
+                out.push(' ');
+            }
+            out.push_str(s);
+        }
+        out
+    }
+
     /// The sentences as aligner input (with paragraphs if the document has more than
     /// one).
     pub fn sentences(&self) -> Vec<Sentence<'_>> {
@@ -87,36 +106,11 @@ impl Document {
     }
 }
 
-/// Decodes a text file's bytes: UTF-8 (BOM optional) or UTF-16 with a BOM. Invalid
-/// UTF-8 is an error naming the line.
+/// Decodes a text file's bytes: UTF-8 (BOM optional) or UTF-16 with a BOM (see
+/// [`text::input`](crate::text::input)). Invalid text or a NUL byte is an error
+/// naming the line and column.
 pub fn decode_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
-        if enc != encoding_rs::UTF_8 {
-            let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
-            if had_errors {
-                return Err(Error::encoding(
-                    format!("invalid {} text", enc.name()),
-                    Location::file(path),
-                ));
-            }
-            return Ok(text.into_owned());
-        }
-        return decode_utf8(bytes[bom..].to_vec(), path);
-    }
-    decode_utf8(bytes, path)
-}
-
-fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
-        Error::encoding(
-            crate::formats::input::not_utf8(e.as_bytes()[at]),
-            Location::file(path).with_line(line).with_column(col),
-        )
-    })
+    crate::text::input::decode_all(bytes, None, Some(path))
 }
 
 #[cfg(test)]
@@ -135,6 +129,15 @@ mod tests {
         );
         let flat = Document::from_lines("A.\nB.\n");
         assert!(flat.sentences().iter().all(|s| s.paragraph.is_none()));
+    }
+
+    #[test]
+    fn joining_puts_spaces_only_where_the_script_has_them() {
+        let d = Document::from_lines("A.\nB.\n今日は晴れ。\n明日も。\n");
+        assert_eq!(d.joined(&(0..2)), "A. B.");
+        assert_eq!(d.joined(&(2..4)), "今日は晴れ。明日も。");
+        assert_eq!(d.joined(&(1..3)), "B. 今日は晴れ。");
+        assert_eq!(d.joined(&(1..1)), "");
     }
 
     #[test]

@@ -896,12 +896,7 @@ impl Dictionary {
     /// Reads a dictionary file (see [`Dictionary::parse`]).
     pub fn from_file(path: &Path) -> Result<Dictionary> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(e, Some(path)))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            Error::encoding(
-                format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-                Location::file(path),
-            )
-        })?;
+        let text = crate::text::input::decode_all(bytes, None, Some(path))?;
         Dictionary::parse(&text, path)
     }
 }

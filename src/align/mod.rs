@@ -50,6 +50,7 @@ mod dp;
 mod length;
 mod lexical;
 mod model1;
+mod pairs;
 mod similarity;
 mod spans;
 mod tokens;
@@ -66,6 +67,7 @@ use serde::Serialize;
 pub use check::{AlignCheck, Stretch};
 pub use document::{decode_text, Document};
 pub use lexical::Dictionary;
+pub use pairs::{bead_units, UnitInfo};
 pub use similarity::SemanticStats;
 pub use spans::SpanVectors;
 

@@ -104,6 +104,7 @@ impl SpanVectors {
     /// Spans of 1..=`k` of `sentences`, embedded by the built-in sentence encoder
     /// (`--semantic`; see [`crate::semantic::SentenceEncoder::embed_spans`]), a chunk
     /// of sentences at a time (so memory holds the quantised vectors, not floats).
+    #[cfg(feature = "semantic")]
     pub fn from_encoder(
         encoder: &crate::semantic::SentenceEncoder,
         sentences: &[&str],

@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use crate::memory::{AddOutcome, WriteOptions};
-use crate::unit::{Note, Origin, Prop, TranslationUnit};
+use bitext::memory::{AddOutcome, WriteOptions};
+use bitext::unit::{Note, Origin, Prop, TranslationUnit};
 
 /// Store one translation pair in the memory (created if missing).
 ///

@@ -11,10 +11,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{output::Output, progress, Global};
-use crate::align::{decode_text, Aligner, Alignment, Dictionary, Document, SpanVectors};
-use crate::segment::Segmenter;
-use crate::semantic::{self, SentenceEncoder};
-use crate::text::LangTag;
+use bitext::align::{
+    bead_units, decode_text, Aligner, Alignment, Dictionary, Document, SpanVectors, UnitInfo,
+};
+use bitext::segment::Segmenter;
+use bitext::semantic::{self, SentenceEncoder};
+use bitext::text::LangTag;
 
 /// Align the sentences of a text and its translation.
 ///
@@ -240,10 +242,7 @@ pub(crate) fn read_document(
         bail!("{}: is a directory, not a text file", path.display());
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = match encoding {
-        Some(encoding) => crate::formats::input::decode_all(bytes, encoding, Some(path))?,
-        None => decode_text(bytes, path)?,
-    };
+    let text = bitext::text::input::decode_all(bytes, encoding, Some(path))?;
     Ok(match segmenter {
         None => Document::from_lines(&text),
         Some(seg) => Document::from_spans(
@@ -412,7 +411,7 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
         }
         eprintln!("bitext: warning: {pair}: {warning}");
     }
-    let units = UnitInfo::new(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
+    let units = unit_info(args.src_lang.as_deref(), args.tgt_lang.as_deref(), src_path)?;
     if let (Some(tm), Some(info)) = (&args.into, &units) {
         let pairs = bead_units(&alignment, &src, &tgt, args.min_score, info);
         if pairs.is_empty() {
@@ -609,7 +608,7 @@ pub(crate) fn write_alignment(
         let info = units.context("--format tmx/csv needs --src-lang and --tgt-lang")?;
         return write_units(out, alignment, src, tgt, format, min_score, info);
     }
-    let join = |doc: &Document, r: &std::ops::Range<usize>| join_sentences(doc, r);
+    let join = |doc: &Document, r: &std::ops::Range<usize>| doc.joined(r);
     let clean = |s: String| -> String {
         s.chars()
             .map(|c| {
@@ -681,31 +680,22 @@ fn empty_side(src: &Document, src_path: &Path, tgt: &Document, tgt_path: &Path) 
     }
 }
 
-/// What translation units made from beads carry besides the texts.
-pub(crate) struct UnitInfo {
-    pub src_lang: LangTag,
-    pub tgt_lang: LangTag,
-    /// The source file's name (`origin`).
-    pub file: Option<String>,
-}
-
-impl UnitInfo {
-    fn new(
-        src_lang: Option<&str>,
-        tgt_lang: Option<&str>,
-        src_path: &Path,
-    ) -> Result<Option<UnitInfo>> {
-        let (Some(s), Some(t)) = (src_lang, tgt_lang) else {
-            return Ok(None);
-        };
-        Ok(Some(UnitInfo {
-            src_lang: LangTag::parse(s).with_context(|| format!("--src-lang {s:?}"))?,
-            tgt_lang: LangTag::parse(t).with_context(|| format!("--tgt-lang {t:?}"))?,
-            file: src_path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string()),
-        }))
-    }
+/// What the units made from beads carry, if both languages are given.
+pub(crate) fn unit_info(
+    src_lang: Option<&str>,
+    tgt_lang: Option<&str>,
+    src_path: &Path,
+) -> Result<Option<UnitInfo>> {
+    let (Some(s), Some(t)) = (src_lang, tgt_lang) else {
+        return Ok(None);
+    };
+    Ok(Some(UnitInfo {
+        src_lang: LangTag::parse(s).with_context(|| format!("--src-lang {s:?}"))?,
+        tgt_lang: LangTag::parse(t).with_context(|| format!("--tgt-lang {t:?}"))?,
+        file: src_path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string()),
+    }))
 }
 
 /// Writes the beads with sentences on both sides as translation units (TMX, CSV).
@@ -718,7 +708,7 @@ fn write_units(
     min_score: Option<f64>,
     info: &UnitInfo,
 ) -> Result<()> {
-    use crate::formats::{Column, Format, WriteOptions, Writer};
+    use bitext::formats::{Column, Format, WriteOptions, Writer};
     let (fmt, columns) = match format {
         AlignFormat::Tmx => (Format::Tmx, Vec::new()),
         _ => (Format::Csv, vec![Column::Score]),
@@ -737,61 +727,25 @@ fn write_units(
     Ok(())
 }
 
-/// The beads with sentences on both sides (and a score of at least `min_score`) as
-/// translation units: texts, languages, origin file, score, and the neighbouring source
-/// segments as context (for in-context matches).
-fn bead_units(
-    alignment: &Alignment,
-    src: &Document,
-    tgt: &Document,
-    min_score: Option<f64>,
-    info: &UnitInfo,
-) -> Vec<crate::unit::TranslationUnit> {
-    use crate::unit::TranslationUnit;
-    let pairs: Vec<&crate::align::Bead> = alignment
-        .beads
-        .iter()
-        .filter(|b| !b.src.is_empty() && !b.tgt.is_empty())
-        .collect();
-    let mut units = Vec::with_capacity(pairs.len());
-    for (k, bead) in pairs.iter().enumerate() {
-        if min_score.is_some_and(|min| bead.score < min) {
-            continue;
-        }
-        let mut unit = TranslationUnit::pair(
-            info.src_lang.clone(),
-            join_sentences(src, &bead.src),
-            info.tgt_lang.clone(),
-            join_sentences(tgt, &bead.tgt),
-        );
-        unit.origin.file = info.file.clone();
-        unit.origin.score = Some((bead.score * 10_000.0).round() / 10_000.0);
-        unit.context.prev = k.checked_sub(1).map(|p| join_sentences(src, &pairs[p].src));
-        unit.context.next = pairs.get(k + 1).map(|n| join_sentences(src, &n.src));
-        units.push(unit);
-    }
-    units
-}
-
 /// Opens (or creates) the memory `--into` names.
-fn open_memory(path: &Path, wait: f64) -> Result<crate::memory::Memory> {
-    let options = crate::memory::OpenOptions {
+fn open_memory(path: &Path, wait: f64) -> Result<bitext::memory::Memory> {
+    let options = bitext::memory::OpenOptions {
         create: true,
         read_only: false,
         busy_timeout: std::time::Duration::try_from_secs_f64(wait)
             .unwrap_or(std::time::Duration::from_secs(10)),
     };
-    crate::memory::Memory::open(path, &options)
+    bitext::memory::Memory::open(path, &options)
         .with_context(|| format!("--into {}", path.display()))
 }
 
 /// Stores `units` in one transaction; returns what happened, for the report.
 fn store_units(
-    memory: &mut crate::memory::Memory,
-    units: Vec<crate::unit::TranslationUnit>,
+    memory: &mut bitext::memory::Memory,
+    units: Vec<bitext::unit::TranslationUnit>,
     on_duplicate: super::tm::Duplicates,
 ) -> Result<String> {
-    use crate::memory::{AddOutcome, WriteOptions};
+    use bitext::memory::{AddOutcome, WriteOptions};
     let mut writer = memory.writer(WriteOptions {
         on_duplicate: on_duplicate.into(),
         user: super::tm::user(&None)?,
@@ -808,27 +762,8 @@ fn store_units(
     writer.commit()?;
     Ok(format!(
         "{}: {inserted} stored, {merged} merged into stored units, {other} skipped as duplicates",
-        crate::text::count(units.len() as u64, "pair")
+        bitext::text::count(units.len() as u64, "pair")
     ))
-}
-
-/// The sentences `r` of `doc` as one text: joined by a space, except between two
-/// sentences of a script written without spaces (Chinese, Japanese).
-fn join_sentences(doc: &Document, r: &std::ops::Range<usize>) -> String {
-    let unspaced = |c: char| matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3134F);
-    let mut out = String::new();
-    for i in r.clone() {
-        let s = doc.sentence(i);
-        let glue = match (out.chars().last(), s.chars().next()) {
-            (Some(a), Some(b)) => !(unspaced(a) && unspaced(b)),
-            _ => false,
-        };
-        if glue {
-            out.push(' ');
-        }
-        out.push_str(s);
-    }
-    out
 }
 
 /// `[1, 2]:[3]`
@@ -1020,7 +955,7 @@ fn run_batch(
                             }
                             bar.suspend(|| eprintln!("bitext: warning: {pair}: {warning}"));
                         }
-                        let units = UnitInfo::new(
+                        let units = unit_info(
                             args.src_lang.as_deref(),
                             args.tgt_lang.as_deref(),
                             &chunk_pairs[k].0,

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
-use crate::memory::{ConcordanceHit, ConcordanceOptions, Memory};
-use crate::text::Span;
-use crate::unit::Variant;
+use bitext::memory::{ConcordanceHit, ConcordanceOptions, Memory};
+use bitext::text::Span;
+use bitext::unit::Variant;
 
 /// Find stored units whose source or target contains a word or phrase.
 ///
@@ -108,10 +108,10 @@ fn open_updated(tm_args: &TmArgs, global: &Global) -> Result<Memory> {
         memory.set_busy_timeout(std::time::Duration::ZERO)?;
         let bar = progress::bar(global, pending as u64, "indexing for concordance");
         if let Err(err) = memory.update_concordance(|done| bar.set_position(done)) {
-            if crate::memory::schema::is_damaged(&err) {
+            if bitext::memory::schema::is_damaged(&err) {
                 return Err(err.into());
             }
-            if crate::memory::schema::is_busy(&err) {
+            if bitext::memory::schema::is_busy(&err) {
                 // Not a problem: the search is complete without the index, only slower;
                 // the next search after the other write updates the index.
                 if !global.quiet {

@@ -8,12 +8,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
 use super::{output::Output, progress, Global};
-use crate::formats::{
+use bitext::formats::{
     self, Column, Format, InlineMode, ReadReport, WriteOptions, WriteReport, Writer,
 };
-use crate::text::{count, LangTag};
-use crate::unit::TranslationUnit;
-use crate::ErrorKind;
+use bitext::text::{count, LangTag};
+use bitext::unit::TranslationUnit;
+use bitext::ErrorKind;
 
 /// Convert translation units between TMX, CSV, TSV and JSON Lines; documents to XLIFF
 /// and back.
@@ -116,7 +116,7 @@ pub struct ConvertArgs {
 }
 
 fn encoding_label(raw: &str) -> std::result::Result<&'static encoding_rs::Encoding, String> {
-    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
+    bitext::text::encoding_for_label(raw).map_err(|e| e.to_string())
 }
 
 /// `--to`: a format of translation units, or a document.

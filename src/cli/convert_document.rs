@@ -12,9 +12,9 @@ use super::output::Output;
 use super::pretranslate::{PretranslateArgs, PretranslateFormat};
 use super::pretranslate_document::{open, original};
 use super::Global;
-use crate::formats::xliff::{write_text, write_xliff, Targets, TextToXliff, Version};
-use crate::formats::Format;
-use crate::text::{count, LangTag};
+use bitext::formats::xliff::{write_text, write_xliff, Targets, TextToXliff, Version};
+use bitext::formats::Format;
+use bitext::text::{count, LangTag};
 
 fn is_stdio(path: &Path) -> bool {
     path.as_os_str() == "-"

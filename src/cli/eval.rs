@@ -9,9 +9,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{output::Output, Global};
-use crate::eval::segment::{read_gold, score_case, GoldCase, Tally};
-use crate::segment::Segmenter;
-use crate::text::LangTag;
+use bitext::eval::segment::{read_gold, score_case, GoldCase, Tally};
+use bitext::segment::Segmenter;
+use bitext::text::LangTag;
 
 /// What to evaluate.
 #[derive(Debug, Subcommand)]
@@ -252,7 +252,7 @@ wrong cases (‖ right boundary, ∨ missed, ∧ spurious):
 
 /// The case's text with its gold and predicted boundaries marked.
 fn show_error(case: &GoldCase, hyp: &[&str]) -> String {
-    use crate::eval::segment::boundaries;
+    use bitext::eval::segment::boundaries;
     let gold = boundaries(&case.sentences);
     let pred = boundaries(hyp);
     let mut out = format!("[{}] {}: ", case.lang, case.id);

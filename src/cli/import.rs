@@ -13,13 +13,13 @@ use serde::Serialize;
 use super::interrupt::{self, Registration};
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
-use crate::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
-use crate::memory::{
+use bitext::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
+use bitext::memory::{
     AddOutcome, AnalyzedBatch, Memory, NewMemory, WriteOptions as MemoryWriteOptions,
 };
-use crate::text::{count, LangTag};
-use crate::unit::TranslationUnit;
-use crate::ErrorKind;
+use bitext::text::{count, LangTag};
+use bitext::unit::TranslationUnit;
+use bitext::ErrorKind;
 
 /// Import translation units into the memory (created if missing).
 ///
@@ -354,16 +354,19 @@ fn import_file(
         })?;
     let store = |units: &[TranslationUnit],
                  mut analyzed: AnalyzedBatch,
-                 writer: &mut crate::memory::Writer<'_>,
+                 writer: &mut bitext::memory::Writer<'_>,
                  report: &mut ImportReport,
                  first: u64|
      -> std::result::Result<(), Failure> {
         if args.strict {
-            for (unit, a) in units.iter().zip(analyzed.units.iter_mut()) {
-                if a.is_ok() && unit.variants.iter().any(tags_only) {
-                    *a = Err(crate::Error::invalid(
-                        "--strict: a segment holds only inline codes, no text",
-                    ));
+            for (i, unit) in units.iter().enumerate() {
+                if unit.variants.iter().any(tags_only) {
+                    analyzed.refuse(
+                        i,
+                        bitext::Error::invalid(
+                            "--strict: a segment holds only inline codes, no text",
+                        ),
+                    );
                 }
             }
         }
@@ -482,7 +485,7 @@ fn import_file(
 }
 
 /// A segment without text that holds inline codes.
-fn tags_only(v: &crate::unit::Variant) -> bool {
+fn tags_only(v: &bitext::unit::Variant) -> bool {
     v.markup.is_some() && v.text.trim().is_empty()
 }
 
@@ -491,7 +494,7 @@ fn tags_only(v: &crate::unit::Variant) -> bool {
 fn one_language(unit: &TranslationUnit) -> bool {
     unit.variants
         .iter()
-        .filter(|v| crate::memory::has_content(v))
+        .filter(|v| bitext::memory::has_content(v))
         .count()
         < 2
 }
@@ -501,7 +504,7 @@ fn languages(unit: &TranslationUnit) -> String {
     let langs: Vec<&str> = unit
         .variants
         .iter()
-        .filter(|v| crate::memory::has_content(v))
+        .filter(|v| bitext::memory::has_content(v))
         .map(|v| v.lang.as_str())
         .collect();
     if langs.is_empty() {
@@ -655,7 +658,7 @@ fn report_text(r: &ImportReport) -> String {
 /// Every language of the memory, for the columns of CSV/TSV: the source language
 /// first (`-s`, else the most frequent source language), then the others by how many
 /// variants they have.
-fn all_languages(stats: &crate::memory::Stats, src: Option<&LangTag>) -> Result<Vec<LangTag>> {
+fn all_languages(stats: &bitext::memory::Stats, src: Option<&LangTag>) -> Result<Vec<LangTag>> {
     let mut langs: Vec<(LangTag, u64)> = Vec::with_capacity(stats.languages.len());
     for (tag, n) in &stats.languages {
         // A stored tag was checked when it was stored.

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use crate::memory::score::diff_line;
-use crate::memory::{Hit, LookupOptions, Memory, Query};
-use crate::text::LangTag;
+use bitext::memory::score::diff_line;
+use bitext::memory::{Hit, LookupOptions, Memory, Query};
+use bitext::text::LangTag;
 
 /// Find the closest stored translations of a text (fuzzy matches).
 ///
@@ -158,8 +158,8 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                 bail!(
                     "the query is {} long; a query may be at most {} (the memory's limit for \
                      a text): look up one segment at a time",
-                    crate::text::count(text.len() as u64, "byte"),
-                    crate::text::count(QUERY_LIMIT as u64, "byte")
+                    bitext::text::count(text.len() as u64, "byte"),
+                    bitext::text::count(QUERY_LIMIT as u64, "byte")
                 );
             }
             let query = Query {
@@ -190,15 +190,6 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                     Some(line) => line,
                     None => break,
                 };
-                if let Some(col) = line.find('\0') {
-                    bail!(
-                        "{name}:{}:{}: a NUL byte: this is a binary file, or UTF-16 text \
-                         without a byte-order mark",
-                        i + 1,
-                        line[..col].chars().count() + 1
-                    );
-                }
-                let line = line.strip_prefix('\u{feff}').unwrap_or(&line).to_string();
                 if line.trim().is_empty() {
                     continue;
                 }
@@ -250,7 +241,7 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
 
 /// The longest query: the memory's limit for a stored text (a longer one cannot
 /// match anything stored, and would be slow to compare and to echo).
-const QUERY_LIMIT: usize = crate::memory::limits::MAX_TEXT_BYTES;
+const QUERY_LIMIT: usize = bitext::memory::limits::MAX_TEXT_BYTES;
 
 /// The next line of a queries file (without its line ending), reading no more than a
 /// query may hold (JSON Lines get room for their escapes and context): a longer line
@@ -270,7 +261,7 @@ fn read_query_line(
         .take(limit as u64 + 1)
         .read_until(b'\n', buf)
         .map_err(
-            |e| match crate::formats::input::located_input_error(&e, Some(path)) {
+            |e| match bitext::text::input::located_input_error(&e, Some(path)) {
                 Some(located) => anyhow::Error::new(located),
                 None => anyhow::Error::new(e).context(format!("{name}:{line}: cannot read")),
             },
@@ -283,7 +274,7 @@ fn read_query_line(
             "{name}:{line}: a line of more than {} bytes: a query may be at most {} (the \
              memory's limit for a text); is this a document rather than one segment a line?",
             limit,
-            crate::text::count(QUERY_LIMIT as u64, "byte")
+            bitext::text::count(QUERY_LIMIT as u64, "byte")
         );
     }
     if buf.last() == Some(&b'\n') {
@@ -292,44 +283,27 @@ fn read_query_line(
             buf.pop();
         }
     }
-    match std::str::from_utf8(buf) {
-        Ok(text) => Ok(Some(text.to_string())),
-        Err(e) => bail!(
-            "{name}:{line}:{}: {}",
-            String::from_utf8_lossy(&buf[..e.valid_up_to()])
-                .chars()
-                .count()
-                + 1,
-            crate::formats::input::not_utf8(buf[e.valid_up_to()])
-        ),
-    }
+    // The decoder checked the text; a line is whole characters.
+    let text = std::str::from_utf8(buf).with_context(|| format!("{name}:{line}: cannot read"))?;
+    Ok(Some(text.to_string()))
 }
 
+/// The queries, decoded and checked as any text input (a byte-order mark, else
+/// `--encoding`, else UTF-8; no NUL bytes).
 fn open(path: &Path, encoding: super::EncodingArg) -> Result<Box<dyn BufRead>> {
-    if encoding.encoding.is_some() {
-        let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            if path.is_dir() {
-                bail!("{}: is a directory, not a file of queries", path.display());
-            }
-            Box::new(
-                std::fs::File::open(path)
-                    .with_context(|| format!("cannot open {}", path.display()))?,
-            )
-        };
-        let decoded = encoding.decode(raw).map_err(|e| e.in_file(path))?;
-        return Ok(Box::new(std::io::BufReader::new(decoded)));
-    }
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    if path.is_dir() {
-        bail!("{}: is a directory, not a file of queries", path.display());
-    }
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(Box::new(std::io::BufReader::new(file)))
+    let raw: Box<dyn std::io::Read + Send> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        if path.is_dir() {
+            bail!("{}: is a directory, not a file of queries", path.display());
+        }
+        Box::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        )
+    };
+    let text =
+        bitext::text::input::open_text(raw, encoding.encoding).map_err(|e| e.in_file(path))?;
+    Ok(Box::new(text))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -348,8 +322,8 @@ fn answer(
         bail!(
             "{at}the query is {} long; a query may be at most {} (the memory's limit for a \
              text): look up one segment at a time",
-            crate::text::count(query.text.len() as u64, "byte"),
-            crate::text::count(QUERY_LIMIT as u64, "byte")
+            bitext::text::count(query.text.len() as u64, "byte"),
+            bitext::text::count(QUERY_LIMIT as u64, "byte")
         );
     }
     let start = Instant::now();

@@ -26,8 +26,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use output::Output;
-
 /// bitext: sentence segmentation, alignment and translation memory.
 #[derive(Debug, Parser)]
 #[command(name = "bitext", version, about, long_about = None, max_term_width = 100)]
@@ -170,7 +168,7 @@ fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
 pub struct InputArgs {
     /// Input format (tmx, csv, tsv, jsonl); default: by extension, else by content.
     #[arg(long, value_name = "FORMAT")]
-    pub from: Option<crate::formats::Format>,
+    pub from: Option<bitext::formats::Format>,
     /// CSV/TSV input: the first row is data, not a header.
     #[arg(long, conflicts_with = "header")]
     pub no_header: bool,
@@ -199,9 +197,9 @@ pub struct InputArgs {
 }
 
 fn xliff_state(name: &str) -> std::result::Result<String, String> {
-    crate::formats::StateFilter::new(&[name])
+    bitext::formats::StateFilter::new(&[name])
         .map(|_| name.trim().to_ascii_lowercase())
-        .map_err(|e| crate::formats::error_message(&e))
+        .map_err(|e| bitext::formats::error_message(&e))
 }
 
 /// `--encoding LABEL`, for every command that reads text.
@@ -220,28 +218,28 @@ impl EncodingArg {
     pub fn decode<R: std::io::Read + Send + 'static>(
         &self,
         reader: R,
-    ) -> crate::Result<Box<dyn std::io::Read + Send>> {
+    ) -> bitext::Result<Box<dyn std::io::Read + Send>> {
         match self.encoding {
-            Some(encoding) => crate::formats::decoding_reader(reader, encoding),
+            Some(encoding) => bitext::text::decoding_reader(reader, encoding),
             None => Ok(Box::new(reader)),
         }
     }
 }
 
 fn encoding_label(raw: &str) -> Result<&'static encoding_rs::Encoding, String> {
-    crate::formats::encoding_for_label(raw).map_err(|e| e.to_string())
+    bitext::text::encoding_for_label(raw).map_err(|e| e.to_string())
 }
 
 impl InputArgs {
     /// The reader's options, with the languages the command has read.
     fn read_options(
         &self,
-        source_lang: Option<crate::text::LangTag>,
-        target_lang: Option<crate::text::LangTag>,
-        langs: Vec<crate::text::LangTag>,
-    ) -> crate::formats::ReadOptions {
-        use crate::formats::HeaderMode;
-        crate::formats::ReadOptions {
+        source_lang: Option<bitext::text::LangTag>,
+        target_lang: Option<bitext::text::LangTag>,
+        langs: Vec<bitext::text::LangTag>,
+    ) -> bitext::formats::ReadOptions {
+        use bitext::formats::HeaderMode;
+        bitext::formats::ReadOptions {
             format: self.from,
             source_lang,
             target_lang,
@@ -255,7 +253,7 @@ impl InputArgs {
             quotes: self.no_quotes.then_some(false),
             skip_invalid: self.skip_invalid,
             xliff_states: (!self.state.is_empty())
-                .then(|| crate::formats::StateFilter::new(&self.state).ok())
+                .then(|| bitext::formats::StateFilter::new(&self.state).ok())
                 .flatten(),
             encoding: self.encoding.encoding,
         }
@@ -267,7 +265,7 @@ impl InputArgs {
 fn name_the_memory(err: anyhow::Error, memory: Option<std::path::PathBuf>) -> anyhow::Error {
     let unnamed_database_error = err.chain().any(|cause| {
         cause
-            .downcast_ref::<crate::Error>()
+            .downcast_ref::<bitext::Error>()
             .is_some_and(|e| e.kind().is_database() && e.location().path.is_none())
     });
     match memory {

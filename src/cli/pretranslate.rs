@@ -8,14 +8,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use super::tm::{self, TmArgs};
 use super::{output::Output, progress, Global};
-use crate::memory::tokens::{nfc, Analyzed};
-use crate::memory::{Hit, LookupOptions, Query};
-use crate::text::Span;
+use bitext::memory::tokens::Analyzed;
+use bitext::memory::{Hit, LookupOptions, Query};
+use bitext::pretranslate::{Analysis, BANDS};
+use bitext::text::Span;
 
 /// Pre-translate a document from the memory and analyse it for a quote.
 ///
@@ -130,43 +130,6 @@ pub enum DocumentFormat {
     Xliff2,
 }
 
-/// The match bands of the analysis, best first.
-pub const BANDS: [&str; 8] = [
-    "101",
-    "repetition",
-    "100",
-    "95-99",
-    "85-94",
-    "75-84",
-    "50-74",
-    "no match",
-];
-
-/// Segments and words in one band.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Band {
-    /// The band's name (see [`BANDS`]).
-    pub band: String,
-    /// Number of segments.
-    pub segments: u64,
-    /// Number of words (word and number tokens).
-    pub words: u64,
-}
-
-/// The band of a segment's best match.
-pub(super) fn band_of(percent: Option<u32>, repeated: bool) -> usize {
-    match percent {
-        Some(101) => 0,
-        _ if repeated => 1,
-        Some(100) => 2,
-        Some(95..=99) => 3,
-        Some(85..=94) => 4,
-        Some(75..=84) => 5,
-        Some(50..=74) => 6,
-        _ => 7,
-    }
-}
-
 #[derive(Serialize)]
 struct SegmentRecord<'a> {
     segment: usize,
@@ -181,7 +144,7 @@ struct SegmentRecord<'a> {
 
 /// Whether the document is XLIFF: by its extension, else by its root element.
 fn is_xliff(path: &std::path::Path) -> bool {
-    if crate::formats::Format::from_path(path) == Some(crate::formats::Format::Xliff) {
+    if bitext::formats::Format::from_path(path) == Some(bitext::formats::Format::Xliff) {
         return true;
     }
     if path.as_os_str() == "-" || path.is_dir() {
@@ -191,7 +154,7 @@ fn is_xliff(path: &std::path::Path) -> bool {
     let ok = std::fs::File::open(path)
         .and_then(|f| f.take(8192).read_to_end(&mut prefix))
         .is_ok();
-    ok && crate::formats::Format::sniff(&prefix) == Some(crate::formats::Format::Xliff)
+    ok && bitext::formats::Format::sniff(&prefix) == Some(bitext::formats::Format::Xliff)
 }
 
 pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
@@ -230,13 +193,17 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         args.doc.display().to_string()
     };
     if let Some(encoding) = args.encoding.encoding {
-        raw = crate::formats::input::decode_all(raw, encoding, Some(std::path::Path::new(&name)))?
-            .into_bytes();
+        raw = bitext::text::input::decode_all(
+            raw,
+            Some(encoding),
+            Some(std::path::Path::new(&name)),
+        )?
+        .into_bytes();
     }
     let segmenter = args.srx.segmenter(&src, global)?;
-    let sentences: Vec<crate::segment::OwnedSentence> = segmenter
+    let sentences: Vec<bitext::segment::OwnedSentence> = segmenter
         .stream(raw.as_slice())
-        .collect::<crate::Result<_>>()
+        .collect::<bitext::Result<_>>()
         .map_err(|e| anyhow::Error::new(e.in_file(std::path::Path::new(&name))))?;
     let options = LookupOptions {
         target: tgt,
@@ -250,14 +217,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         out.write_all(b"segment\tpercent\tsource\ttarget\tmatched_source\tunit\n")
             .map_err(|e| out.context(e))?;
     }
-    let mut bands: Vec<Band> = BANDS
-        .iter()
-        .map(|b| Band {
-            band: b.to_string(),
-            ..Band::default()
-        })
-        .collect();
-    let mut seen: FxHashSet<String> = FxHashSet::default();
+    let mut analysis = Analysis::new();
     let bar = progress::bar(global, sentences.len() as u64, "pre-translating");
     for (i, sentence) in sentences.iter().enumerate() {
         let text = sentence
@@ -279,10 +239,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         } else {
             memory.lookup(&query, &options)?.into_iter().next()
         };
-        let repeated = !seen.insert(nfc(&text).into_owned());
-        let band = band_of(best.as_ref().map(|h| h.score.percent), repeated);
-        bands[band].segments += 1;
-        bands[band].words += words as u64;
+        let band = analysis.add(&text, words, best.as_ref().map(|h| h.score.percent));
         let line = match args.format {
             PretranslateFormat::Jsonl => {
                 let mut line = serde_json::to_string(&SegmentRecord {
@@ -324,15 +281,15 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         let json = serde_json::json!({
             "document": name,
             "segments": sentences.len(),
-            "words": bands.iter().map(|b| b.words).sum::<u64>(),
-            "bands": bands,
+            "words": analysis.words(),
+            "bands": analysis.bands(),
         });
         writeln!(stats, "{}", serde_json::to_string_pretty(&json)?)
             .map_err(|e| stats.context(e))?;
         stats.finish()?;
     }
     if !global.quiet {
-        eprint!("{}", analysis_table(&name, &bands));
+        eprint!("{}", analysis.table(&name));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -345,52 +302,4 @@ fn flatten(text: &str) -> String {
 /// A TSV cell: tabs and line breaks would break the row, so they become spaces.
 fn tsv_cell(s: &str) -> String {
     s.replace(['\t', '\n', '\r'], " ")
-}
-
-pub(super) fn analysis_table(name: &str, bands: &[Band]) -> String {
-    let total_s: u64 = bands.iter().map(|b| b.segments).sum();
-    let total_w: u64 = bands.iter().map(|b| b.words).sum();
-    let pct = |x: u64, of: u64| {
-        if of == 0 {
-            0.0
-        } else {
-            100.0 * x as f64 / of as f64
-        }
-    };
-    let mut s = format!(
-        "analysis of {name}\n{:<12} {:>9} {:>9} {:>7}\n",
-        "match", "segments", "words", "words%"
-    );
-    for b in bands {
-        s.push_str(&format!(
-            "{:<12} {:>9} {:>9} {:>6.1}%\n",
-            b.band,
-            b.segments,
-            b.words,
-            pct(b.words, total_w)
-        ));
-    }
-    s.push_str(&format!(
-        "{:<12} {:>9} {:>9} {:>6.1}%\n",
-        "total", total_s, total_w, 100.0
-    ));
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bands_follow_the_quote_conventions() {
-        assert_eq!(BANDS[band_of(Some(101), true)], "101");
-        assert_eq!(BANDS[band_of(Some(100), true)], "repetition");
-        assert_eq!(BANDS[band_of(Some(100), false)], "100");
-        assert_eq!(BANDS[band_of(Some(95), false)], "95-99");
-        assert_eq!(BANDS[band_of(Some(94), false)], "85-94");
-        assert_eq!(BANDS[band_of(Some(75), false)], "75-84");
-        assert_eq!(BANDS[band_of(Some(50), false)], "50-74");
-        assert_eq!(BANDS[band_of(None, false)], "no match");
-        assert_eq!(BANDS[band_of(None, true)], "repetition");
-    }
 }

@@ -12,7 +12,9 @@ use anyhow::{bail, Context, Result};
 use super::pretranslate::{DocumentFormat, PretranslateArgs};
 use super::pretranslate_xliff::{run_made, Made};
 use super::{tm, Global};
-use crate::formats::xliff::{copy_sources, write_text, write_xliff, Targets, TextToXliff, Version};
+use bitext::formats::xliff::{
+    copy_sources, write_text, write_xliff, Targets, TextToXliff, Version,
+};
 
 /// The text an XLIFF file made by bitext stands for, its targets in place.
 fn rebuild(xliff: Vec<u8>, path: Option<&Path>) -> Result<Vec<u8>> {

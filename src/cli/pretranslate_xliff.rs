@@ -7,25 +7,17 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use rustc_hash::FxHashSet;
 
 use super::output::Output;
-use super::pretranslate::{analysis_table, band_of, Band, PretranslateArgs, BANDS};
+use super::pretranslate::PretranslateArgs;
 use super::tm;
 use super::{progress, Global};
-use crate::formats::xliff::{Content, Match, XliffStream};
-use crate::memory::tokens::{nfc, Analyzed};
-use crate::memory::{Hit, LookupOptions, Query};
+use bitext::formats::xliff::{Content, Match, XliffStream};
+use bitext::memory::tokens::Analyzed;
+use bitext::memory::{Hit, LookupOptions, Query};
+use bitext::pretranslate::Analysis;
 
-/// A source's hash, to count repetitions without keeping every source.
-fn hash(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish()
-}
-
-fn content(v: &crate::unit::Variant) -> Content {
+fn content(v: &bitext::unit::Variant) -> Content {
     Content {
         text: v.text.clone(),
         markup: v.markup.clone(),
@@ -109,17 +101,9 @@ pub(super) fn run_made(
             tm_path.display()
         );
     }
-    let mut bands: Vec<Band> = BANDS
-        .iter()
-        .map(|b| Band {
-            band: b.to_string(),
-            ..Band::default()
-        })
-        .collect();
+    let mut analysis = Analysis::new();
     let mut left: BTreeMap<String, u64> = BTreeMap::new();
     let (mut exact, mut fuzzy) = (0u64, 0u64);
-    // Repetitions within the file, by a hash of each source (bounded memory).
-    let mut seen: FxHashSet<u64> = FxHashSet::default();
     // The last segment of the batch before: its file and source (context).
     let mut before: Option<(usize, String)> = None;
     let bar = progress::bar(global, size, "pre-translating (bytes)");
@@ -210,10 +194,7 @@ pub(super) fn run_made(
                 })
                 .collect();
             let best = matches.first().filter(|m| m.percent >= min);
-            let repeated = !seen.insert(hash(&nfc(&text)));
-            let band = band_of(best.map(|m| m.percent), repeated);
-            bands[band].segments += 1;
-            bands[band].words += analyzed.word_count() as u64;
+            analysis.add(&text, analyzed.word_count(), best.map(|m| m.percent));
             let rest: Vec<Match> = if args.candidates == 0 {
                 Vec::new()
             } else {
@@ -265,8 +246,8 @@ pub(super) fn run_made(
         let json = serde_json::json!({
             "document": name,
             "segments": total,
-            "words": bands.iter().map(|b| b.words).sum::<u64>(),
-            "bands": bands,
+            "words": analysis.words(),
+            "bands": analysis.bands(),
             "filled": {"exact": exact, "fuzzy": fuzzy},
             "left": left,
         });
@@ -275,7 +256,7 @@ pub(super) fn run_made(
         stats.finish()?;
     }
     if !global.quiet {
-        eprint!("{}", analysis_table(&name, &bands));
+        eprint!("{}", analysis.table(&name));
         eprintln!(
             "filled {} targets ({exact} exact, {fuzzy} fuzzy, --min {min}){}",
             exact + fuzzy,

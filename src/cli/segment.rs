@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 use super::{output::Output, progress, Global};
-use crate::segment::{Segmenter, SrxRules};
-use crate::text::{LangTag, Span};
+use bitext::segment::{Segmenter, SrxRules};
+use bitext::text::{LangTag, Span};
 
 /// Split text into sentences.
 ///

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use crate::memory::{DeleteFilter, Stats};
+use bitext::memory::{DeleteFilter, Stats};
 
 /// Show what a memory holds: units per language pair, languages, dates, size.
 #[derive(Debug, Args)]
@@ -52,7 +52,7 @@ pub fn run_stats(args: StatsArgs, _global: &Global) -> Result<ExitCode> {
 /// A size in bytes, KiB or MiB, whichever shows it best.
 fn mib(bytes: u64) -> String {
     match bytes {
-        0..1024 => crate::text::count(bytes, "byte"),
+        0..1024 => bitext::text::count(bytes, "byte"),
         1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
         _ => format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
     }
@@ -105,12 +105,12 @@ fn stats_table(path: &str, s: &Stats) -> String {
     }
     t.push_str(&format!(
         "index       {}",
-        crate::text::count(s.terms, "term")
+        bitext::text::count(s.terms, "term")
     ));
     if s.concordance_pending > 0 {
         t.push_str(&format!(
             "; {} not yet in the concordance index (the next concordance search adds them)",
-            crate::text::count(s.concordance_pending, "variant")
+            bitext::text::count(s.concordance_pending, "variant")
         ));
     }
     t.push('\n');

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::memory::{Languages, Memory, NewMemory, OnDuplicate, OpenOptions};
-use crate::text::LangTag;
+use bitext::memory::{Languages, Memory, NewMemory, OnDuplicate, OpenOptions};
+use bitext::text::LangTag;
 
 /// Environment variable naming the memory file.
 pub const TM_ENV: &str = "BITEXT_TM";
@@ -109,7 +109,7 @@ pub fn user(arg: &Option<String>) -> Result<Option<String>> {
         .or_else(|| std::env::var(USER_ENV).ok())
         .filter(|u| !u.trim().is_empty());
     if let Some(u) = &user {
-        crate::memory::limits::check_name(u, "the user name")
+        bitext::memory::limits::check_name(u, "the user name")
             .with_context(|| format!("--user (or ${USER_ENV}) {u:?}"))?;
     }
     Ok(user)
@@ -160,7 +160,7 @@ pub fn lang(raw: &str, what: &str) -> Result<LangTag> {
 /// Parses a language tag given on the command line, checking its shape only (a name
 /// too long to be a subtag, `portuguese`, still gets its suggestion).
 fn lang_syntax(raw: &str, what: &str) -> Result<LangTag> {
-    LangTag::parse(raw).map_err(|err| match crate::text::suggest_language(raw) {
+    LangTag::parse(raw).map_err(|err| match bitext::text::suggest_language(raw) {
         Some(code) => anyhow::anyhow!(
             "{what} {raw:?}: not a BCP 47 language tag: use {code} (BCP 47 takes the \
              two-letter ISO 639-1 code where a language has one)"

@@ -87,12 +87,7 @@ pub fn parse_beads(text: &str, origin: &Path) -> Result<Vec<BeadIds>> {
 /// Reads a bead file.
 pub fn read_beads(path: &Path) -> Result<Vec<BeadIds>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(e, Some(path)))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::encoding(
-            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-            Location::file(path),
-        )
-    })?;
+    let text = crate::text::input::decode_all(bytes, None, Some(path))?;
     parse_beads(&text, path)
 }
 

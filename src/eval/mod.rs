@@ -2,5 +2,8 @@
 //! scorers in `../shared/bench/` (so numbers printed by `bitext eval` and by the Python
 //! scorers agree).
 
+#[cfg(feature = "align")]
 pub mod align;
+#[cfg(feature = "align")]
+pub mod calibration;
 pub mod segment;

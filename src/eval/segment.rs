@@ -7,7 +7,6 @@
 //! the gold one; "macro" is the unweighted mean of the per-group F1 values.
 
 use std::collections::BTreeSet;
-use std::io::BufRead;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -29,14 +28,14 @@ pub struct GoldCase {
 
 /// Reads gold cases from a JSON Lines file.
 pub fn read_gold(path: &Path) -> Result<Vec<GoldCase>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(e, Some(path)))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(e, Some(path)))?;
+    let text = crate::text::input::decode_all(bytes, None, Some(path))?;
     let mut cases = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(e, Some(path)))?;
+    for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let case: GoldCase = serde_json::from_str(&line).map_err(|e| {
+        let case: GoldCase = serde_json::from_str(line).map_err(|e| {
             Error::syntax(
                 format!("not a gold case ({{\"id\", \"lang\", \"text\", \"sentences\"}}): {e}"),
                 Location::file(path).with_line(n as u64 + 1),

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::input::{self, Head};
 use super::{unit_location, Format, HeaderMode, Item, ReadOptions, ReadReport, Source};
 use super::{WriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
 use crate::text::count;
+use crate::text::input::{self, Head};
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, TranslationUnit, Variant};
 

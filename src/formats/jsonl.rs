@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::input::{self, Head, TextInput};
 use super::{unit_location, Item, ReadOptions, ReadReport, Source, WriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
+use crate::text::input::{self, Head, TextInput};
 use crate::text::LangTag;
 use crate::unit::{Note, TranslationUnit};
 

@@ -28,7 +28,6 @@
 //! a temporary file that is renamed over the target only after `finish` succeeded.
 
 pub mod delimited;
-pub(crate) mod input;
 pub mod jsonl;
 pub mod tmx;
 pub mod xliff;
@@ -44,11 +43,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, Location, Result};
-use crate::text::LangTag;
+use crate::text::{input, LangTag};
 use crate::unit::TranslationUnit;
 
 pub use delimited::Column;
-pub use input::{decoding_reader, encoding_for_label};
 pub use tmx::{InlineMode, TmxHeader};
 pub use xliff::StateFilter;
 
@@ -222,7 +220,7 @@ pub struct ReadOptions {
     pub skip_invalid: bool,
     /// XLIFF: the states whose segments are read (`None`: [`StateFilter::default`]).
     pub xliff_states: Option<StateFilter>,
-    /// The input's encoding when it is not UTF-8 (see [`encoding_for_label`]); a
+    /// The input's encoding when it is not UTF-8 (see [`crate::text::encoding_for_label`]); a
     /// byte-order mark must agree with it. For TMX it overrides the XML declaration.
     pub encoding: Option<&'static encoding_rs::Encoding>,
 }
@@ -412,7 +410,7 @@ impl Reader {
             Some(p) => e.in_file(p),
             None => e,
         };
-        let (counting, bytes_read) = input::Counting::new(reader);
+        let (counting, bytes_read) = Counting::new(reader);
         let (prefix, head) =
             input::peek(counting, input::PEEK_LEN).map_err(|e| Error::io(e, name))?;
         if prefix.is_empty()
@@ -587,7 +585,7 @@ impl Iterator for Reader {
 }
 
 /// The message of an error without its location.
-pub(crate) fn error_message(err: &Error) -> String {
+pub fn error_message(err: &Error) -> String {
     err.kind().to_string()
 }
 
@@ -723,6 +721,33 @@ pub(crate) fn unit_location(unit: &TranslationUnit, ordinal: u64) -> Location {
         Some(id) => id.clone(),
         None => format!("#{ordinal}"),
     })
+}
+
+/// Counts the raw bytes read from the input, for progress reporting.
+pub(crate) struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Counting<R> {
+    pub(crate) fn new(inner: R) -> (Counting<R>, Arc<AtomicU64>) {
+        let count = Arc::new(AtomicU64::new(0));
+        (
+            Counting {
+                inner,
+                count: Arc::clone(&count),
+            },
+            count,
+        )
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

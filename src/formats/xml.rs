@@ -15,8 +15,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use crate::error::{Error, Location, Result};
-use crate::formats::input::{self, TextInput};
 use crate::formats::tmx::inline::{is_xml_char, raw_event, resolve_reference};
+use crate::text::input::{self, TextInput};
 
 /// Elements nested deeper than this are refused (real files need about ten levels).
 pub const MAX_DEPTH: usize = 1000;

@@ -113,6 +113,14 @@ impl AnalyzedVariant {
 }
 
 impl AnalyzedBatch {
+    /// Refuses unit `i` of the batch with `err` unless its analysis already failed:
+    /// the writer reports `err` as that unit's outcome and stores nothing of it.
+    pub fn refuse(&mut self, i: usize, err: Error) {
+        if let Some(unit @ Ok(_)) = self.units.get_mut(i) {
+            *unit = Err(err);
+        }
+    }
+
     /// Analyses `units` on all cores.
     pub fn of(units: &[TranslationUnit]) -> AnalyzedBatch {
         use rayon::prelude::*;
@@ -406,7 +414,7 @@ fn distinct_terms(tokens: &[u32], pairs: &mut Vec<u64>, distinct: &mut Vec<(u32,
 
 /// Whether a variant has content: text, or inline markup alone (a segment that holds
 /// only an inline code, common in CAT tools' memories, is still a segment).
-pub(crate) fn has_content(v: &crate::unit::Variant) -> bool {
+pub fn has_content(v: &crate::unit::Variant) -> bool {
     v.text.chars().any(|c| !c.is_whitespace()) || v.markup.as_deref().is_some_and(|m| !m.is_empty())
 }
 

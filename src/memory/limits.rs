@@ -3,7 +3,7 @@
 //! then be looked up in bounded time and exported as TMX.
 
 use crate::error::{Error, Result};
-use crate::formats::tmx::inline::is_xml_char;
+use crate::text::is_xml_char;
 use crate::unit::{Note, Prop, Provenance, TranslationUnit};
 
 /// The longest text (of one language version) a memory keeps, in bytes of UTF-8: far

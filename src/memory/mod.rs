@@ -74,7 +74,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub(crate) use analysis::has_content;
+pub use analysis::has_content;
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use lookup::{Hit, LookupOptions, Query};

@@ -420,11 +420,13 @@ pub(crate) fn case_of(c: char) -> Case {
     }
 }
 
-/// Characters of scripts written without spaces between words (Han, kana, Thai, …):
-/// a run of them is not one "word" for abbreviation rules.
+/// The CJK scripts: Han, kana and Hangul syllables. ASCII punctuation between two of
+/// them ends a sentence (`美味!組内`), and their lines wrap anywhere. This is not
+/// "written without spaces" ([`crate::text::is_spaceless`]): Korean is spaced, but
+/// its text takes these habits from Chinese and Japanese; Thai is unspaced, but a
+/// period between Thai letters is an abbreviation (`พ.ศ.`), not a sentence end.
 pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF
-        | 0x20000..=0x2FA1F | 0xAC00..=0xD7AF | 0xFF66..=0xFF9F)
+    crate::text::is_han_or_kana(c) || matches!(c as u32, 0xAC00..=0xD7AF)
 }
 
 #[cfg(test)]

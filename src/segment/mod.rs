@@ -157,7 +157,8 @@ impl SegmenterBuilder {
     /// the built-in rule files (`[prefix]`, `[inner]`, `[numeric]`, `[final]`) say
     /// otherwise.
     pub fn abbreviations_file(self, path: &Path) -> Result<SegmenterBuilder> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(e, Some(path)))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(e, Some(path)))?;
+        let text = crate::text::input::decode_all(bytes, None, Some(path))?;
         self.abbreviations_text(&text, &path.display().to_string())
     }
 

@@ -2,12 +2,13 @@
 //! bounded by the longest paragraph, not the file.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 
 use serde::Serialize;
 
 use super::Segmenter;
 use crate::error::{Error, Location, Result};
+use crate::text::input::{self, Charset, Decoded, Head, TextInput};
 use crate::text::Span;
 
 /// A sentence with its own text, as produced by [`SentenceStream`].
@@ -39,22 +40,8 @@ pub struct SentenceStream<R: Read> {
     line_buf: Vec<u8>,
 }
 
-/// The reader with the bytes read while sniffing put back in front.
-type Head<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, R>;
-
-enum Input<R: Read> {
-    Utf8(BufReader<Head<R>>),
-    Transcoded(BufReader<encoding_rs_io::DecodeReaderBytes<Head<R>, Vec<u8>>>),
-}
-
-impl<R: Read> Input<R> {
-    fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-        match self {
-            Input::Utf8(r) => r.read_until(b'\n', buf),
-            Input::Transcoded(r) => r.read_until(b'\n', buf),
-        }
-    }
-}
+/// The input as checked UTF-8 (see [`text::input`](crate::text::input)).
+type Input<R> = TextInput<Decoded<Head<R>>>;
 
 impl<R: Read> SentenceStream<R> {
     pub(crate) fn new(segmenter: Segmenter, reader: R) -> SentenceStream<R> {
@@ -74,40 +61,21 @@ impl<R: Read> SentenceStream<R> {
     }
 
     /// Looks at the first bytes: a UTF-16 byte-order mark switches to transcoding, a
-    /// UTF-8 one is skipped (and counted in the offsets).
+    /// UTF-8 one is skipped (and counted in the offsets); UTF-16 without a mark is
+    /// refused.
     fn sniff(&mut self) -> Result<()> {
-        let Some(mut raw) = self.raw.take() else {
+        let Some(raw) = self.raw.take() else {
             return Ok(());
         };
-        let mut head = Vec::with_capacity(3);
-        let mut byte = [0u8; 1];
-        while head.len() < 3 {
-            match raw.read(&mut byte) {
-                Ok(0) => break,
-                Ok(_) => head.push(byte[0]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-            let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .strip_bom(true)
-                .build(std::io::Cursor::new(head).chain(raw));
-            self.input = Some(Input::Transcoded(BufReader::with_capacity(
-                1 << 16,
-                decoder,
-            )));
-            return Ok(());
-        }
-        if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            head.clear();
+        let (prefix, head) = input::peek(raw, 4)?;
+        let encoding = input::text_encoding(&prefix, None)?;
+        if input::sniff_bom(&prefix) == Some((encoding_rs::UTF_8, 3)) {
             self.offset = 3;
         }
-        self.input = Some(Input::Utf8(BufReader::with_capacity(
-            1 << 16,
-            std::io::Cursor::new(head).chain(raw),
-        )));
+        self.input = Some(TextInput::new(
+            input::decoded(&prefix, head, encoding),
+            Charset::Text,
+        ));
         Ok(())
     }
 
@@ -117,44 +85,21 @@ impl<R: Read> SentenceStream<R> {
             self.sniff()?;
         }
         while self.pending.is_empty() {
-            let Some(input) = self.input.as_mut() else {
+            let Some(reader) = self.input.as_mut() else {
                 return Ok(());
             };
             self.line_buf.clear();
-            let n = input.read_line(&mut self.line_buf).map_err(|e| {
-                if let Some(located) = crate::formats::input::located_input_error(&e, None) {
-                    located
-                } else if e.kind() == std::io::ErrorKind::InvalidData {
-                    Error::encoding(format!("not valid UTF-16: {e}"), Location::line(self.line))
-                } else {
-                    Error::from(e)
-                }
-            })?;
+            let n = reader
+                .read_until(b'\n', &mut self.line_buf)
+                .map_err(|e| input::io_error(e, None))?;
             if n == 0 {
                 self.input = None;
                 self.flush();
                 return Ok(());
             }
-            if let Some(pos) = memchr::memchr(0, &self.line_buf) {
-                let column = String::from_utf8_lossy(&self.line_buf[..pos])
-                    .chars()
-                    .count() as u64
-                    + 1;
-                return Err(Error::encoding(
-                    "NUL byte in text input (is this a binary file?)",
-                    Location::line(self.line).with_column(column),
-                ));
-            }
-            let line = std::str::from_utf8(&self.line_buf).map_err(|e| {
-                let column = String::from_utf8_lossy(&self.line_buf[..e.valid_up_to()])
-                    .chars()
-                    .count() as u64
-                    + 1;
-                Error::encoding(
-                    crate::formats::input::not_utf8(self.line_buf[e.valid_up_to()]),
-                    Location::line(self.line).with_column(column),
-                )
-            })?;
+            // Checked by the input: whole lines of valid UTF-8.
+            let line = std::str::from_utf8(&self.line_buf)
+                .map_err(|e| Error::encoding(e.to_string(), Location::line(self.line)))?;
             let blank = line.trim().is_empty();
             if blank {
                 self.flush();

@@ -493,75 +493,12 @@ impl SrxEngine {
     }
 }
 
-/// Text of an SRX file: UTF-8 (BOM or not), UTF-16 with BOM, or the encoding the
-/// XML declaration names.
+/// Text of an SRX file: UTF-8 (BOM or not), UTF-16, or the encoding the XML
+/// declaration names, as [`text::input`](crate::text::input) reads any XML. Its
+/// warning (a byte-order mark that contradicts the declaration, which the mark wins)
+/// is not passed on: the rules either parse as SRX or are refused.
 fn decode(bytes: &[u8]) -> Result<String> {
-    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, malformed) = encoding.decode_without_bom_handling(&bytes[bom..]);
-        if malformed {
-            return Err(Error::encoding(
-                format!("not valid {} text", encoding.name()),
-                Location::default(),
-            ));
-        }
-        return Ok(text.into_owned());
-    }
-    let head = &bytes[..bytes.len().min(200)];
-    if let Some(label) = declared_encoding(head) {
-        if let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) {
-            if encoding != encoding_rs::UTF_8 {
-                let (text, malformed) = encoding.decode_without_bom_handling(bytes);
-                if malformed {
-                    return Err(Error::encoding(
-                        format!(
-                            "not valid {} text (as the XML declaration says)",
-                            encoding.name()
-                        ),
-                        Location::default(),
-                    ));
-                }
-                return Ok(text.into_owned());
-            }
-        }
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_string()),
-        Err(e) => {
-            let valid = &bytes[..e.valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..])
-                .chars()
-                .count() as u64
-                + 1;
-            Err(Error::encoding(
-                "invalid UTF-8 (save the file as UTF-8)",
-                Location::line(line).with_column(column),
-            ))
-        }
-    }
-}
-
-/// The `encoding` of an XML declaration at the start of `head`.
-fn declared_encoding(head: &[u8]) -> Option<String> {
-    let head = std::str::from_utf8(head).ok().or_else(|| {
-        // A declaration is ASCII; cut at the first non-ASCII byte.
-        let end = head
-            .iter()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(head.len());
-        std::str::from_utf8(&head[..end]).ok()
-    })?;
-    let decl = head.strip_prefix("<?xml")?;
-    let decl = &decl[..decl.find("?>")?];
-    let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-    let value = &rest[1..];
-    Some(value[..value.find(quote)?].to_string())
+    crate::text::input::decode_xml_all(bytes.to_vec(), None).map(|(text, _)| text)
 }
 
 /// Turns byte offsets into 1-based line and column numbers, moving forward.

@@ -1,7 +1,10 @@
 //! Shared vocabulary of the library: byte spans into an input text and language tags.
 //! Nothing here depends on any other module.
 
+pub mod input;
 mod lang;
+
+pub use input::{decoding_reader, encoding_for_label};
 
 pub use lang::{suggest as suggest_language, LangTag};
 
@@ -57,24 +60,43 @@ impl From<Span> for (usize, usize) {
     }
 }
 
-/// Characters of scripts written without spaces between words (Thai, Lao, Myanmar,
-/// Khmer, Han, kana, Bopomofo).
 /// `n` and the noun, singular for one: "1 unit", "2 units", "0 units". For counts in
 /// messages (the nouns used take a plain -s).
-pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
     match n.into() {
         1 => format!("1 {noun}"),
         n => format!("{n} {noun}s"),
     }
 }
 
+/// True for characters XML 1.0 allows in a document (what a memory may store, so
+/// that every unit can be exported as TMX).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Characters of scripts written without spaces between words: Han, kana and
+/// Bopomofo (see [`is_han_or_kana`]) and Thai, Lao, Myanmar and Khmer. Not Hangul:
+/// Korean puts spaces between words. Text in these scripts is cut into characters
+/// where other text is cut into words.
+#[cfg_attr(not(any(feature = "align", feature = "memory")), allow(dead_code))]
 pub(crate) fn is_spaceless(c: char) -> bool {
+    is_han_or_kana(c)
+        || matches!(c as u32,
+            0x0E00..=0x0EFF      // Thai, Lao
+            | 0x1000..=0x109F    // Myanmar
+            | 0x1780..=0x17FF    // Khmer
+            | 0x19E0..=0x19FF    // Khmer symbols
+            | 0xA9E0..=0xA9FF    // Myanmar extended-B
+            | 0xAA60..=0xAA7F    // Myanmar extended-A
+        )
+}
+
+/// Han (with its radicals and marks), kana and Bopomofo: the scripts of Chinese and
+/// Japanese, which put no spaces between words and none between sentences either.
+pub(crate) fn is_han_or_kana(c: char) -> bool {
     matches!(c as u32,
-        0x0E00..=0x0EFF      // Thai, Lao
-        | 0x1000..=0x109F    // Myanmar
-        | 0x1780..=0x17FF    // Khmer
-        | 0x19E0..=0x19FF    // Khmer symbols
-        | 0x2E80..=0x2FDF    // CJK radicals, Kangxi
+        0x2E80..=0x2FDF      // CJK radicals, Kangxi
         | 0x3005..=0x3007    // 々 〆 〇
         | 0x3021..=0x3029    // Hangzhou numerals
         | 0x3031..=0x3035    // kana repeat marks
@@ -84,13 +106,18 @@ pub(crate) fn is_spaceless(c: char) -> bool {
         | 0x31F0..=0x31FF    // Katakana extensions
         | 0x3400..=0x4DBF    // CJK extension A
         | 0x4E00..=0x9FFF    // CJK unified ideographs
-        | 0xA9E0..=0xA9FF    // Myanmar extended-B
-        | 0xAA60..=0xAA7F    // Myanmar extended-A
         | 0xF900..=0xFAFF    // CJK compatibility ideographs
         | 0xFF66..=0xFF9F    // half-width Katakana
         | 0x1B000..=0x1B16F  // kana supplement, extended
         | 0x20000..=0x3134F  // CJK extensions B–G
     )
+}
+
+/// Characters after or before which a sentence of Chinese or Japanese follows another
+/// without a space: Han, kana and their punctuation (。「」, full-width ！？).
+#[cfg_attr(not(feature = "align"), allow(dead_code))]
+pub(crate) fn joins_without_space(c: char) -> bool {
+    is_han_or_kana(c) || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFF65 | 0xFFE0..=0xFFEF)
 }
 
 #[cfg(test)]
@@ -103,6 +130,23 @@ mod tests {
         assert_eq!(json, "[3,9]");
         let back: Span = serde_json::from_str(&json).unwrap();
         assert_eq!(back, Span::new(3, 9));
+    }
+
+    #[test]
+    fn spaceless_scripts() {
+        for c in ['中', 'の', 'カ', 'ก', 'ລ', 'က', 'ក', '々', '𠀀'] {
+            assert!(is_spaceless(c), "{c}");
+        }
+        // Korean, Latin and CJK punctuation are written with spaces (or are no words).
+        for c in ['한', 'a', 'é', '。', '1'] {
+            assert!(!is_spaceless(c), "{c}");
+        }
+        assert!(
+            joins_without_space('。') && joins_without_space('！') && joins_without_space('中')
+        );
+        assert!(
+            !joins_without_space('ก') && !joins_without_space('한') && !joins_without_space('.')
+        );
     }
 
     #[test]

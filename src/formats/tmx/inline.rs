@@ -127,10 +127,7 @@ pub(crate) fn resolve_reference(name: &str) -> std::result::Result<char, String>
     }
 }
 
-/// True for characters XML 1.0 allows in a document.
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
+pub use crate::text::is_xml_char;
 
 /// A leading U+FEFF is text in a segment, but quick-xml would drop it as a byte-order
 /// mark: it is split off and handled by the callers. All of them are (fuzzing found

@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use super::inline::{self, resolve_reference};
 use super::{parse_tmx_date, TmxHeader};
 use crate::error::{Error, Location, Result};
-use crate::formats::input::{self, Head};
 use crate::formats::xml::normalize_eol;
 use crate::formats::xml::{Elem, Ev, XmlEvents};
 use crate::formats::{Item, ReadOptions, ReadReport, Source};
+use crate::text::input::{self, Head};
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, Provenance, TranslationUnit, Variant};
 

@@ -25,10 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use super::inline::Version;
 use crate::error::{Error, Location, Result};
-use crate::formats::input::{self, TextInput};
 use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference};
 use crate::formats::xml::{normalize_eol, parse_attributes};
 use crate::segment::Segmenter;
+use crate::text::input::{self, TextInput};
 use crate::text::LangTag;
 
 /// What the skeleton says it is: the value of its `"bitext"` key.

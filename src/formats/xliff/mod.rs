@@ -253,7 +253,7 @@ pub(crate) struct XliffSource {
 impl XliffSource {
     pub(crate) fn new<R: std::io::Read + Send + 'static>(
         prefix: &[u8],
-        head: crate::formats::input::Head<R>,
+        head: crate::text::input::Head<R>,
         path: Option<PathBuf>,
         options: &ReadOptions,
     ) -> Result<XliffSource> {

@@ -41,10 +41,10 @@ use super::inline::{Content, Elem, Version};
 use super::reader::XliffReader;
 use super::{TargetPlace, XliffUnit};
 use crate::error::{Error, ErrorKind, Location, Result};
-use crate::formats::input;
 use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference, TagKind};
 use crate::formats::xml::parse_attributes;
 use crate::formats::ReadReport;
+use crate::text::input;
 
 /// The matches module's namespace.
 pub const MTC_NS: &str = "urn:oasis:names:tc:xliff:matches:2.0";

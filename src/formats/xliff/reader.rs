@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use super::inline::{render, Dropped, Elem, Node, Version};
 use super::{SegmentState, TargetPlace, XliffSegment, XliffUnit};
 use crate::error::{Error, Location, Result};
-use crate::formats::input::{self, Head};
 use crate::formats::tmx::inline::resolve_reference;
 use crate::formats::tmx::parse_tmx_date;
 use crate::formats::xml::{normalize_eol, Ev, XmlEvents};
 use crate::formats::ReadReport;
+use crate::text::input::{self, Head};
 use crate::text::LangTag;
 use crate::unit::{Note, Provenance};
 

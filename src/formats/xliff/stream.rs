@@ -27,8 +27,8 @@ use super::patch::{file_encoding, Root, XliffDocument};
 use super::reader::XliffReader;
 use super::XliffUnit;
 use crate::error::{Error, ErrorKind, Location, Result};
-use crate::formats::input;
 use crate::formats::ReadReport;
+use crate::text::input;
 
 /// A batch ends after this many segments…
 pub const BATCH_SEGMENTS: usize = 256;

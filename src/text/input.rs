@@ -3,14 +3,12 @@
 //! characters), and the line and column of any byte position for error messages.
 //!
 //! The pipeline is `raw bytes -> [Transcoder] -> TextInput`; every reader reads
-//! UTF-8 from a [`TextInput`], which checks each byte once before handing it out and
+//! UTF-8 from a `TextInput`, which checks each byte once before handing it out and
 //! keeps a little history so positions slightly behind the reader still resolve.
 
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
@@ -82,33 +80,6 @@ pub(crate) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     }
 }
 
-/// Counts the raw bytes read from the input, for progress reporting.
-pub(crate) struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Counting<R> {
-    pub(crate) fn new(inner: R) -> (Counting<R>, Arc<AtomicU64>) {
-        let count = Arc::new(AtomicU64::new(0));
-        (
-            Counting {
-                inner,
-                count: Arc::clone(&count),
-            },
-            count,
-        )
-    }
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
 /// A problem found in the bytes of an input, with its position in the decoded text.
 /// Travels inside an `io::Error` through the CSV and XML parsers and comes out as an
 /// [`Error`] of kind `Encoding` (or `Syntax`).
@@ -155,14 +126,14 @@ impl fmt::Display for MalformedInput {
 impl std::error::Error for MalformedInput {}
 
 /// Converts an `io::Error` from reading an input into the library's error, keeping
-/// the position an [`InputError`] carries.
-pub(crate) fn io_error(err: io::Error, path: Option<&Path>) -> Error {
+/// the position an `InputError` carries.
+pub fn io_error(err: io::Error, path: Option<&Path>) -> Error {
     located_input_error(&err, path).unwrap_or_else(|| Error::io(err, path))
 }
 
-/// The syntax or encoding error, with its position, that an [`InputError`] inside
+/// The syntax or encoding error, with its position, that an `InputError` inside
 /// `err` describes; `None` for other I/O errors.
-pub(crate) fn located_input_error(err: &io::Error, path: Option<&Path>) -> Option<Error> {
+pub fn located_input_error(err: &io::Error, path: Option<&Path>) -> Option<Error> {
     let input = err.get_ref()?.downcast_ref::<InputError>()?;
     let location = Location {
         path: path.map(Path::to_path_buf),
@@ -352,6 +323,7 @@ impl<R: Read> TextInput<R> {
     }
 
     /// True if a problem was found in the bytes after those handed out so far.
+    #[cfg_attr(not(feature = "formats"), allow(dead_code))]
     pub(crate) fn has_error(&self) -> bool {
         self.error.is_some()
     }
@@ -599,17 +571,24 @@ pub fn decoding_reader<R: Read + Send + 'static>(
     reader: R,
     encoding: &'static Encoding,
 ) -> Result<Box<dyn Read + Send>, Error> {
-    let (prefix, head) = peek(reader, 4).map_err(|e| Error::io(e, None))?;
-    let encoding = given_encoding(&prefix, Some(encoding))?.unwrap_or(encoding);
-    let decoded = decode_as(&prefix, head, Some(encoding), Charset::Text);
-    Ok(Box::new(decoded))
+    Ok(Box::new(open_text(reader, Some(encoding))?))
 }
 
-/// A whole text in `bytes` as UTF-8, decoded from `encoding` (see [`decoding_reader`]);
-/// an error names the line and column.
-pub(crate) fn decode_all(
+/// Any byte stream as checked UTF-8 text (no NUL bytes): a byte-order mark's
+/// encoding, else the one given (`--encoding`), else UTF-8.
+pub fn open_text<R: Read + Send + 'static>(
+    reader: R,
+    given: Option<&'static Encoding>,
+) -> Result<impl BufRead + Send, Error> {
+    let (prefix, head) = peek(reader, 4).map_err(|e| Error::io(e, None))?;
+    decode_text(&prefix, head, given)
+}
+
+/// A whole text in `bytes` as UTF-8 (as [`open_text`] reads it: a byte-order mark, else
+/// `given`, else UTF-8; no NUL bytes); an error names the file, line and column.
+pub fn decode_all(
     bytes: Vec<u8>,
-    encoding: &'static Encoding,
+    given: Option<&'static Encoding>,
     path: Option<&Path>,
 ) -> Result<String, Error> {
     let mut text = String::new();
@@ -617,47 +596,90 @@ pub(crate) fn decode_all(
         Some(p) => e.in_file(p),
         None => e,
     };
-    decoding_reader(io::Cursor::new(bytes), encoding)
+    open_text(io::Cursor::new(bytes), given)
         .map_err(in_file)?
         .read_to_string(&mut text)
         .map_err(|e| io_error(e, path))?;
     Ok(text)
 }
 
-/// Opens plain text (CSV, TSV, JSON Lines): UTF-8 unless a byte-order mark says
-/// UTF-16 (what spreadsheets save as "Unicode text") or the caller gives the encoding
-/// (`--encoding`); a UTF-8 mark is skipped. UTF-16 without a mark is refused rather
-/// than guessed.
+/// A whole XML document in `bytes` as UTF-8 (see [`decode_xml`]), with the warning
+/// about an encoding the file contradicts, if any.
+pub(crate) fn decode_xml_all(
+    bytes: Vec<u8>,
+    path: Option<&Path>,
+) -> Result<(String, Option<String>), Error> {
+    let in_file = |e: Error| match path {
+        Some(p) => e.in_file(p),
+        None => e,
+    };
+    let (prefix, head) = peek(io::Cursor::new(bytes), PEEK_LEN).map_err(|e| Error::io(e, path))?;
+    let (mut input, warning) = decode_xml(&prefix, head, None).map_err(in_file)?;
+    let mut text = String::new();
+    input
+        .read_to_string(&mut text)
+        .map_err(|e| io_error(e, path))?;
+    Ok((text, warning))
+}
+
+/// The encoding of plain text (CSV, TSV, JSON Lines, documents, queries): UTF-8 unless
+/// a byte-order mark says UTF-16 (what spreadsheets save as "Unicode text") or the
+/// caller gives the encoding (`--encoding`). UTF-16 without a mark is refused rather
+/// than guessed. `None` is UTF-8.
+pub(crate) fn text_encoding(
+    prefix: &[u8],
+    given: Option<&'static Encoding>,
+) -> Result<Option<&'static Encoding>, Error> {
+    if let Some(encoding) = given_encoding(prefix, given)? {
+        return Ok(Some(encoding));
+    }
+    if let Some(encoding) = utf16_without_bom(prefix) {
+        return Err(Error::encoding(
+            format!(
+                "the text is {} without a byte-order mark: save it as UTF-8, or as UTF-16 \
+                 with a byte-order mark (\"Unicode text\")",
+                encoding.name()
+            ),
+            Location::default().with_line(1),
+        ));
+    }
+    Ok(None)
+}
+
+/// Opens plain text (see [`text_encoding`]); a UTF-8 mark is skipped.
 pub(crate) fn decode_text<R: Read + Send + 'static>(
     prefix: &[u8],
     head: R,
     given: Option<&'static Encoding>,
 ) -> Result<Text, Error> {
-    if let Some(encoding) = given_encoding(prefix, given)? {
-        return Ok(decode_as(prefix, head, Some(encoding), Charset::Text));
-    }
-    if sniff_bom(prefix).is_none() {
-        if let Some(encoding) = utf16_without_bom(prefix) {
-            return Err(Error::encoding(
-                format!(
-                    "the text is {} without a byte-order mark: save it as UTF-8, or as UTF-16 \
-                     with a byte-order mark (\"Unicode text\")",
-                    encoding.name()
-                ),
-                Location::default().with_line(1),
-            ));
-        }
-    }
-    Ok(decode_as(prefix, head, None, Charset::Text))
+    let encoding = text_encoding(prefix, given)?;
+    Ok(decode_as(prefix, head, encoding, Charset::Text))
 }
 
-/// Opens with a known encoding (or the one a byte-order mark gives).
-pub(crate) fn decode_as<R: Read + Send + 'static>(
+/// Bytes as UTF-8: passed through, or transcoded.
+pub(crate) enum Decoded<R> {
+    /// Already UTF-8 (checked later, by [`TextInput`]).
+    Utf8(R),
+    /// Any other encoding.
+    Transcoded(Transcoder<R>),
+}
+
+impl<R: Read> Read for Decoded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoded::Utf8(r) => r.read(buf),
+            Decoded::Transcoded(r) => r.read(buf),
+        }
+    }
+}
+
+/// `head` (which starts with `prefix`) decoded from `encoding`, or the one a
+/// byte-order mark gives (the mark is skipped), else UTF-8.
+pub(crate) fn decoded<R: Read>(
     prefix: &[u8],
     mut head: R,
     encoding: Option<&'static Encoding>,
-    charset: Charset,
-) -> TextInput<Box<dyn Read + Send>> {
+) -> Decoded<R> {
     let bom = sniff_bom(prefix);
     let skip = bom.map_or(0, |(_, len)| len);
     if skip > 0 {
@@ -666,12 +688,21 @@ pub(crate) fn decode_as<R: Read + Send + 'static>(
         let _ = head.read_exact(&mut mark[..skip]);
     }
     let encoding = bom.map(|(e, _)| e).or(encoding).unwrap_or(UTF_8);
-    let inner: Box<dyn Read + Send> = if encoding == UTF_8 {
-        Box::new(head)
+    if encoding == UTF_8 {
+        Decoded::Utf8(head)
     } else {
-        Box::new(Transcoder::new(head, encoding))
-    };
-    TextInput::new(inner, charset)
+        Decoded::Transcoded(Transcoder::new(head, encoding))
+    }
+}
+
+/// Opens with a known encoding (or the one a byte-order mark gives).
+pub(crate) fn decode_as<R: Read + Send + 'static>(
+    prefix: &[u8],
+    head: R,
+    encoding: Option<&'static Encoding>,
+    charset: Charset,
+) -> Text {
+    TextInput::new(Box::new(decoded(prefix, head, encoding)), charset)
 }
 
 /// The `encoding` of an XML declaration at the start of `text`, if there is one.
