@@ -209,6 +209,7 @@ impl Side {
         let mut side = Side::default();
         let mut paragraphs = Vec::new();
         let mut all_have_paragraphs = true;
+        let mut ids: Vec<u32> = Vec::new();
         for (text, paragraph) in sentences {
             let (len, weighted) = super::tokens::char_len_weighted(text);
             side.len.push(len);
@@ -217,12 +218,12 @@ impl Side {
                 Some(p) => paragraphs.push(p),
                 None => all_have_paragraphs = false,
             }
-            let mut ids: Vec<u32> = Vec::new();
+            ids.clear();
             tokenize_with(text, &mut |kind, key| ids.push(vocab.intern_str(kind, key)));
             ids.sort_unstable();
             ids.dedup();
-            ids.shrink_to_fit();
-            side.types.push(ids);
+            // A copy of the scratch list: one allocation of the exact size.
+            side.types.push(ids.to_vec());
         }
         if all_have_paragraphs && !side.len.is_empty() {
             side.paragraph = Some(paragraphs);

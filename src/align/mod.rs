@@ -1119,15 +1119,9 @@ impl Level<'_> {
     /// versa (see `PairTable::convert_to_extents`).
     #[inline]
     fn lexical(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
-        let mut lex =
+        let pen =
             (self.src_pen[i0 + a] - self.src_pen[i0]) + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
-        for i in i0..i0 + a {
-            lex += self.pairs.src_extent(i, j0, b) as f64;
-        }
-        for j in j0..j0 + b {
-            lex += self.pairs.tgt_extent(i0, j, a) as f64;
-        }
-        lex
+        self.pairs.add_bead_terms(pen, i0, a, j0, b)
     }
 
     /// A bead of blocks of equal length: mostly one to one; where the translation
@@ -1145,13 +1139,7 @@ impl Level<'_> {
         }
         let ls = self.src_len[i0 + a] - self.src_len[i0];
         let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
-        let mut gains = 0.0;
-        for i in i0..i0 + a {
-            gains += self.pairs.src_extent(i, j0, b) as f64;
-        }
-        for j in j0..j0 + b {
-            gains += self.pairs.tgt_extent(i0, j, a) as f64;
-        }
+        let gains = self.pairs.add_bead_terms(0.0, i0, a, j0, b);
         prior + self.length.llr(ls, lt) + self.lex_scale * gains
     }
 }
@@ -1309,21 +1297,21 @@ fn fill_pairs(
                 let (r, c) = if transposed { (v + lo, u) } else { (u, v + lo) };
                 if let Some(st) = pairs.get_mut(r, c) {
                     if transposed {
-                        st.b1 += weight * g;
-                        st.k1 += chance;
+                        st.tgt[0] += weight * g;
+                        st.tgt[1] += chance;
                     } else {
-                        st.a1 += weight * g;
-                        st.n1 += chance;
+                        st.src[0] += weight * g;
+                        st.src[1] += chance;
                     }
                 }
                 if next > 0.0 {
                     if let Some(st) = pairs.get_mut(r, c) {
                         if transposed {
-                            st.b2 += weight * g.min(next);
-                            st.k2 += chance;
+                            st.tgt[2] += weight * g.min(next);
+                            st.tgt[3] += chance;
                         } else {
-                            st.a2 += weight * g.min(next);
-                            st.n2 += chance;
+                            st.src[2] += weight * g.min(next);
+                            st.src[3] += chance;
                         }
                     }
                 }

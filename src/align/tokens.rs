@@ -103,6 +103,26 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
+/// Whether `c` continues a word begun with a character of kana class `syllabary`
+/// ([`kana_class`]); `digits_split`: the word's script starts a number at a digit.
+#[inline]
+fn continues_word(c: char, syllabary: u8, digits_split: bool) -> bool {
+    if syllabary == 0 && (c.is_ascii() || matches!(c as u32, 0xC0..=0x24F | 0x400..=0x52F)) {
+        // Latin and Cyrillic, most of the text: no ideographs, kana nor digits other
+        // than ASCII ones there, so the general test gives the same answer at several
+        // times the cost.
+        return is_word_char(c) && !(digits_split && c.is_ascii_digit());
+    }
+    continues_word_general(c, syllabary, digits_split)
+}
+
+fn continues_word_general(c: char, syllabary: u8, digits_split: bool) -> bool {
+    is_word_char(c)
+        && !is_ideograph(c)
+        && (kana_class(c) == syllabary || unicode_normalization::char::is_combining_mark(c))
+        && !(digits_split && digit_value(c).is_some())
+}
+
 /// Appends the lowercase form of `c`.
 #[inline]
 fn push_lower(key: &mut String, c: char) {
@@ -216,13 +236,7 @@ fn tokenize_chunk(
             // Myanmar) digits start a number of their own (제3회, ปี2020), where
             // "K2" and "MP3" stay words.
             let digits_split = is_syllabic(c) || crate::text::is_spaceless(c);
-            while k < chars.len()
-                && is_word_char(chars[k])
-                && !is_ideograph(chars[k])
-                && (kana_class(chars[k]) == syllabary
-                    || unicode_normalization::char::is_combining_mark(chars[k]))
-                && !(digits_split && digit_value(chars[k]).is_some())
-            {
+            while k < chars.len() && continues_word(chars[k], syllabary, digits_split) {
                 push_lower(key, chars[k]);
                 k += 1;
             }
@@ -251,13 +265,21 @@ pub(crate) fn char_len(text: &str) -> u32 {
 /// The same, and the sum of its characters' [`super::length::char_weight`]s.
 pub(crate) fn char_len_weighted(text: &str) -> (u32, f64) {
     let (mut len, mut weighted) = (0u32, 0.0);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        len += 1;
-        weighted += if c.is_ascii() {
+    for c in text.chars() {
+        // ASCII whitespace is what `char::is_whitespace` says of ASCII, without its
+        // table.
+        let w = if c.is_ascii() {
+            if matches!(c, '\t'..='\r' | ' ') {
+                continue;
+            }
             1.0
+        } else if c.is_whitespace() {
+            continue;
         } else {
             super::length::char_weight(c)
         };
+        len += 1;
+        weighted += w;
     }
     (len, weighted)
 }
@@ -272,6 +294,32 @@ mod tests {
             let c = char::from_u32(u).unwrap();
             let general = c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c);
             assert_eq!(is_word_char(c), general, "U+{u:04X}");
+        }
+    }
+
+    #[test]
+    fn word_continuation_shortcut_agrees_with_the_general_test() {
+        for u in 0..0x600 {
+            let c = char::from_u32(u).unwrap();
+            for syllabary in 0..=2 {
+                for digits_split in [false, true] {
+                    assert_eq!(
+                        continues_word(c, syllabary, digits_split),
+                        continues_word_general(c, syllabary, digits_split),
+                        "U+{u:04X} {syllabary} {digits_split}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn length_shortcut_agrees_with_unicode_whitespace() {
+        for u in (0..0x3000).chain([0x3000, 0xFEFF]) {
+            let Some(c) = char::from_u32(u) else { continue };
+            let text = format!("a{c}b");
+            let expected = if c.is_whitespace() { 2 } else { 3 };
+            assert_eq!(char_len_weighted(&text).0, expected, "U+{u:04X}");
         }
     }
 
