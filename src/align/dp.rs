@@ -240,8 +240,18 @@ impl PairTable {
         for i in 0..n {
             let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
-                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 let avail = 4.min(hi - j).min(tgt_len.len().saturating_sub(j));
+                let start = off + j - lo;
+                if self.vals[start..start + avail]
+                    .iter()
+                    .all(|st| st.src[1] == 0.0)
+                {
+                    // No match in any of the units (most pairs): every extent is 0,
+                    // found without converting the statistics.
+                    self.vals[start].src = [0.0; 4];
+                    continue;
+                }
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 for (b, stat) in stats[..avail].iter_mut().enumerate() {
                     let st = &self.vals[off + j + b - lo];
                     *stat = (
@@ -261,8 +271,12 @@ impl PairTable {
         for i in 0..n {
             let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
-                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 let avail = 4.min(n - i);
+                if (0..avail).all(|a| self.get(i + a, j).tgt[1] == 0.0) {
+                    self.vals[off + j - lo].tgt = [0.0; 4];
+                    continue;
+                }
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 for (a, stat) in stats[..avail].iter_mut().enumerate() {
                     let st = *self.get(i + a, j);
                     *stat = (

@@ -1271,7 +1271,7 @@ fn fill_pairs(
             pen[u + 1] += (weight * te.pen) as f64;
             // A match anywhere in b sentences is likelier by chance than in one:
             // ln((1-(1-q)^b)/q) ≈ ln(b)·ln(2-q)/ln(2).
-            let chance = weight * ((2.0 - te.q).ln() / std::f32::consts::LN_2);
+            let chance = weight * te.spread;
             if hi <= lo {
                 continue;
             }
@@ -1297,23 +1297,12 @@ fn fill_pairs(
                 let next = best.get(v + 1).copied().unwrap_or(0.0);
                 let (r, c) = if transposed { (v + lo, u) } else { (u, v + lo) };
                 if let Some(st) = pairs.get_mut(r, c) {
-                    if transposed {
-                        st.tgt[0] += weight * g;
-                        st.tgt[1] += chance;
-                    } else {
-                        st.src[0] += weight * g;
-                        st.src[1] += chance;
-                    }
-                }
-                if next > 0.0 {
-                    if let Some(st) = pairs.get_mut(r, c) {
-                        if transposed {
-                            st.tgt[2] += weight * g.min(next);
-                            st.tgt[3] += chance;
-                        } else {
-                            st.src[2] += weight * g.min(next);
-                            st.src[3] += chance;
-                        }
+                    let stat = if transposed { &mut st.tgt } else { &mut st.src };
+                    stat[0] += weight * g;
+                    stat[1] += chance;
+                    if next > 0.0 {
+                        stat[2] += weight * g.min(next);
+                        stat[3] += chance;
                     }
                 }
             }
