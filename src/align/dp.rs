@@ -128,32 +128,22 @@ impl Band {
 
 /// Lexical statistics of one (source unit, target unit) pair, in both directions.
 ///
-/// Source direction (`a*`, `n*`): over the evidence types of the source unit, the sum
-/// of match gains in the target unit (`a1`) and the number of matched types (`n1`);
-/// `a2`/`n2` the same for types matched in this target unit *and* the next one (the
-/// overlap to subtract when both are in one bead). Target direction (`b*`, `k*`):
-/// the same with the sides swapped (overlap with the next source unit).
+/// Source direction (`src`): over the evidence types of the source unit, the sum of
+/// match gains in the target unit (`src[0]`) and the number of matched types
+/// (`src[1]`); `src[2]`/`src[3]` the same for types matched in this target unit
+/// *and* the next one (the overlap to subtract when both are in one bead). Target
+/// direction (`tgt`): the same with the sides swapped (overlap with the next source
+/// unit). Arrays rather than named fields, so that after
+/// [`PairTable::convert_to_extents`] the term of an extent of b units is `[b - 1]`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PairStat {
-    pub a1: f32,
-    pub n1: f32,
-    pub a2: f32,
-    pub n2: f32,
-    pub b1: f32,
-    pub k1: f32,
-    pub b2: f32,
-    pub k2: f32,
+    pub src: [f32; 4],
+    pub tgt: [f32; 4],
 }
 
 const ZERO_STAT: PairStat = PairStat {
-    a1: 0.0,
-    n1: 0.0,
-    a2: 0.0,
-    n2: 0.0,
-    b1: 0.0,
-    k1: 0.0,
-    b2: 0.0,
-    k2: 0.0,
+    src: [0.0; 4],
+    tgt: [0.0; 4],
 };
 
 /// [`PairStat`]s for pairs (source unit, target unit) near a band, zero elsewhere.
@@ -170,6 +160,20 @@ struct PairRow {
     lo: usize,
     hi: usize,
     off: usize,
+}
+
+impl PairRow {
+    /// The statistics of column `j` in `vals`, if this row holds it (one comparison:
+    /// a column left of `lo` wraps around to a large offset).
+    #[inline]
+    fn get(self, vals: &[PairStat], j: usize) -> Option<&PairStat> {
+        let k = j.wrapping_sub(self.lo);
+        if k < self.hi - self.lo {
+            vals.get(self.off + k)
+        } else {
+            None
+        }
+    }
 }
 
 impl PairTable {
@@ -219,8 +223,8 @@ impl PairTable {
     }
 
     /// Replaces the raw statistics by the lexical term of bead extents: afterwards
-    /// `[a1, n1, a2, n2]` of pair (i, j) hold, for b = 1..=4, the source-direction term
-    /// of source unit i against target units j..j+b, and `[b1, k1, b2, k2]` for
+    /// `src[b - 1]` of pair (i, j) holds, for b = 1..=4, the source-direction term
+    /// of source unit i against target units j..j+b, and `tgt[a - 1]` for
     /// a = 1..=4 the target-direction term of target unit j against source units
     /// i..i+a. See [`PairStat`].
     ///
@@ -236,15 +240,30 @@ impl PairTable {
         for i in 0..n {
             let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
-                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 let avail = 4.min(hi - j).min(tgt_len.len().saturating_sub(j));
+                let start = off + j - lo;
+                if self.vals[start..start + avail]
+                    .iter()
+                    .all(|st| st.src[1] == 0.0)
+                {
+                    // No match in any of the units (most pairs): every extent is 0,
+                    // found without converting the statistics.
+                    self.vals[start].src = [0.0; 4];
+                    continue;
+                }
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 for (b, stat) in stats[..avail].iter_mut().enumerate() {
                     let st = &self.vals[off + j + b - lo];
-                    *stat = (st.a1 as f64, st.n1 as f64, st.a2 as f64, st.n2 as f64);
+                    *stat = (
+                        st.src[0] as f64,
+                        st.src[1] as f64,
+                        st.src[2] as f64,
+                        st.src[3] as f64,
+                    );
                 }
                 let out = extents(&stats[..avail], &tgt_ln, j);
                 let st = &mut self.vals[off + j - lo];
-                [st.a1, st.n1, st.a2, st.n2] = out;
+                st.src = out;
             }
         }
         // Target direction, rows ascending (row i is only read by extents starting
@@ -252,44 +271,46 @@ impl PairTable {
         for i in 0..n {
             let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
-                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 let avail = 4.min(n - i);
+                if (0..avail).all(|a| self.get(i + a, j).tgt[1] == 0.0) {
+                    self.vals[off + j - lo].tgt = [0.0; 4];
+                    continue;
+                }
+                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
                 for (a, stat) in stats[..avail].iter_mut().enumerate() {
                     let st = *self.get(i + a, j);
-                    *stat = (st.b1 as f64, st.k1 as f64, st.b2 as f64, st.k2 as f64);
+                    *stat = (
+                        st.tgt[0] as f64,
+                        st.tgt[1] as f64,
+                        st.tgt[2] as f64,
+                        st.tgt[3] as f64,
+                    );
                 }
                 let out = extents(&stats[..avail], &src_ln, i);
                 let k = off + j - lo;
                 let st = &mut self.vals[k];
-                [st.b1, st.k1, st.b2, st.k2] = out;
+                st.tgt = out;
             }
         }
     }
 
-    /// Source-direction term of source unit i against b target units from j (after
-    /// [`PairTable::convert_to_extents`]).
+    /// `acc` plus the lexical terms of the bead of source units `i0..i0 + a` and
+    /// target units `j0..j0 + b` (after [`PairTable::convert_to_extents`]): each
+    /// source unit's against the b target units, then each target unit's against
+    /// the a source units, added one by one in that order (the bead scores depend
+    /// on it to the last bit). One row lookup for the target direction, one bounds
+    /// test per term.
     #[inline]
-    pub fn src_extent(&self, i: usize, j: usize, b: usize) -> f32 {
-        let st = self.get(i, j);
-        match b {
-            1 => st.a1,
-            2 => st.n1,
-            3 => st.a2,
-            _ => st.n2,
+    pub fn add_bead_terms(&self, mut acc: f64, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+        let (sb, ta) = ((b - 1) & 3, (a - 1) & 3);
+        for row in &self.rows[i0..i0 + a] {
+            acc += row.get(&self.vals, j0).map_or(0.0, |st| st.src[sb]) as f64;
         }
-    }
-
-    /// Target-direction term of target unit j against a source units from i (after
-    /// [`PairTable::convert_to_extents`]).
-    #[inline]
-    pub fn tgt_extent(&self, i: usize, j: usize, a: usize) -> f32 {
-        let st = self.get(i, j);
-        match a {
-            1 => st.b1,
-            2 => st.k1,
-            3 => st.b2,
-            _ => st.k2,
+        let row = &self.rows[i0];
+        for j in j0..j0 + b {
+            acc += row.get(&self.vals, j).map_or(0.0, |st| st.tgt[ta]) as f64;
         }
+        acc
     }
 
     /// The rows whose column range contains column `j`: `[first, last)`.
@@ -615,7 +636,8 @@ fn log_add(a: f64, b: f64) -> f64 {
             .collect()
     });
     let pos = -diff * LOG_ADD_RES;
-    let k = pos as usize;
+    // pos < 2^32: the same index as through u64, at a cheaper conversion.
+    let k = pos as u32 as usize;
     let frac = pos - k as f64;
     hi + t[k] * (1.0 - frac) + t[k + 1] * frac
 }

@@ -244,11 +244,13 @@ impl LengthModel {
 
     /// [`LengthModel::llr`] with the logarithms of the smoothed lengths given
     /// ([`LengthModel::ln_src`], [`LengthModel::ln_tgt`]).
-    #[inline]
+    #[inline(always)]
     pub fn llr_logs(&self, ls: f64, lt: f64, ln_s: f64, ln_t: f64) -> f64 {
         let d = ln_t - ln_s - self.offset;
         let mean_len = self.mean_len(ls, lt);
-        let k = mean_len as usize;
+        // Through u32: the same index or an equally out-of-table one, and a cheaper
+        // conversion than to u64.
+        let k = mean_len as u32 as usize;
         let (inv_var, half_log) = if k < VAR_TABLE {
             self.var_table[k]
         } else {
@@ -285,7 +287,7 @@ impl LengthModel {
             return self.mix_table[0];
         }
         let pos = (x - MIX_LO) * MIX_RES;
-        let k = pos as usize;
+        let k = pos as u32 as usize;
         let frac = pos - k as f64;
         self.mix_table[k] * (1.0 - frac) + self.mix_table[k + 1] * frac
     }

@@ -165,7 +165,8 @@ impl Postings {
         if a > 0 && (all[a - 1] as usize) >= lo {
             // The window moved back (cannot happen in order, but stay correct).
             a = all[..a].partition_point(|&x| (x as usize) < lo);
-        } else {
+        } else if a < all.len() && (all[a] as usize) < lo {
+            // The window moved past the cursor: gallop.
             let mut step = 1;
             while a + step <= all.len() && (all[a + step - 1] as usize) < lo {
                 a += step;
@@ -209,6 +210,7 @@ impl Side {
         let mut side = Side::default();
         let mut paragraphs = Vec::new();
         let mut all_have_paragraphs = true;
+        let mut ids: Vec<u32> = Vec::new();
         for (text, paragraph) in sentences {
             let (len, weighted) = super::tokens::char_len_weighted(text);
             side.len.push(len);
@@ -217,12 +219,12 @@ impl Side {
                 Some(p) => paragraphs.push(p),
                 None => all_have_paragraphs = false,
             }
-            let mut ids: Vec<u32> = Vec::new();
+            ids.clear();
             tokenize_with(text, &mut |kind, key| ids.push(vocab.intern_str(kind, key)));
             ids.sort_unstable();
             ids.dedup();
-            ids.shrink_to_fit();
-            side.types.push(ids);
+            // A copy of the scratch list: one allocation of the exact size.
+            side.types.push(ids.to_vec());
         }
         if all_have_paragraphs && !side.len.is_empty() {
             side.paragraph = Some(paragraphs);
@@ -691,8 +693,10 @@ pub(crate) struct TypeEvidence {
     pub links: Vec<Counterpart>,
     /// What the absence of every counterpart costs (≤ 0).
     pub pen: f32,
-    /// Share of the other side's sentences holding a counterpart.
-    pub q: f32,
+    /// ln(2 − q)/ln 2, for q the share of the other side's sentences holding a
+    /// counterpart: a match anywhere in b units is likelier by chance than in one by
+    /// about ln(b) times this (computed once here, not per occurrence).
+    pub spread: f32,
     /// The kind that decided the match probability (for re-estimation).
     pub kind: LinkKind,
 }
@@ -804,7 +808,7 @@ impl Evidence {
                 *by_list.last_mut().expect("pushed") = Some(TypeEvidence {
                     links,
                     pen: pen as f32,
-                    q: q_any as f32,
+                    spread: (2.0 - q_any as f32).ln() / std::f32::consts::LN_2,
                     kind: best_kind,
                 });
             }

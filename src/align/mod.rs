@@ -975,20 +975,27 @@ fn widen_where_touching(
     Some(Band::from_rects(old.chain(new), n, m))
 }
 
+/// What the bead scores need of grid line i of one side: the sums of the unit
+/// lengths and of the absence penalties before it, and ln(smoothed length) of the
+/// stretch of a units from unit i (`ln[a - 1]`, a = 1..=4; sentence level only).
+/// One struct per line, so that a bead reads each side's terms from two of them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Line {
+    len: f64,
+    pen: f64,
+    ln: [f64; 4],
+}
+
 /// Costs of one level: units are blocks of `k` sentences (k = 1: sentences).
 struct Level<'a> {
-    src_len: Vec<f64>,
-    tgt_len: Vec<f64>,
-    /// ln(smoothed length) of the stretch of a units starting at unit i:
-    /// `src_ln[(a - 1) * (nu + 1) + i]` (likewise for the target side).
-    src_ln: Vec<f64>,
-    tgt_ln: Vec<f64>,
-    src_pen: Vec<f64>,
-    tgt_pen: Vec<f64>,
+    /// Grid lines 0..=nu of the source side (see [`Line`]), likewise the target's.
+    src: Vec<Line>,
+    tgt: Vec<Line>,
     pairs: PairTable,
     length: &'a LengthModel,
-    /// ln P(bead type), indexed `a * 5 + b`.
-    log_prior: [f64; 25],
+    /// ln P(bead type), indexed `[a][b]` (8 × 8, so that `[a & 7][b & 7]` needs no
+    /// bounds test; -inf beyond the bead types).
+    log_prior: [[f64; 8]; 8],
     gaps: Gaps,
     max_bead: usize,
     lex_scale: f64,
@@ -1028,24 +1035,24 @@ impl<'a> Level<'a> {
         };
         let src_len = prefix(&doc.src.len, nu, &su.of);
         let tgt_len = prefix(&doc.tgt.len, mu, &tu.of);
-        let mb = config.max_bead;
-        let logs = |prefix: &[f64], units: usize, f: &dyn Fn(f64) -> f64| -> Vec<f64> {
-            let mut out = vec![0.0; mb * (units + 1)];
-            for a in 1..=mb {
-                for i in 0..units {
-                    let end = (i + a).min(units);
-                    out[(a - 1) * (units + 1) + i] = f(prefix[end] - prefix[i]);
-                }
-            }
-            out
-        };
-        let (src_ln, tgt_ln) = if finest {
-            (
-                logs(&src_len, nu, &|l| model.length.ln_src(l)),
-                logs(&tgt_len, mu, &|l| model.length.ln_tgt(l)),
-            )
-        } else {
-            (Vec::new(), Vec::new())
+        let mb = config.max_bead.min(4);
+        let lines = |prefix: &[f64], pen: &[f64], f: &dyn Fn(f64) -> f64| -> Vec<Line> {
+            let units = prefix.len() - 1;
+            (0..=units)
+                .map(|i| {
+                    let mut ln = [0.0; 4];
+                    if finest && i < units {
+                        for a in 1..=mb {
+                            ln[a - 1] = f(prefix[(i + a).min(units)] - prefix[i]);
+                        }
+                    }
+                    Line {
+                        len: prefix[i],
+                        pen: pen[i],
+                        ln,
+                    }
+                })
+                .collect()
         };
         let mut pairs = PairTable::for_band(band, mu, config.max_bead, config.max_bead);
         let mut src_pen = vec![0.0; nu + 1];
@@ -1084,21 +1091,19 @@ impl<'a> Level<'a> {
             None
         };
         Level {
-            src_len,
-            tgt_len,
-            src_ln,
-            tgt_ln,
-            src_pen,
-            tgt_pen,
+            src: lines(&src_len, &src_pen, &|l| model.length.ln_src(l)),
+            tgt: lines(&tgt_len, &tgt_pen, &|l| model.length.ln_tgt(l)),
             pairs,
             length: model.length,
-            log_prior: std::array::from_fn(|k| {
-                params
-                    .log_prior
-                    .get(k / 5)
-                    .and_then(|row| row.get(k % 5))
-                    .copied()
-                    .unwrap_or(f64::NEG_INFINITY)
+            log_prior: std::array::from_fn(|a| {
+                std::array::from_fn(|b| {
+                    params
+                        .log_prior
+                        .get(a)
+                        .and_then(|row| row.get(b))
+                        .copied()
+                        .unwrap_or(f64::NEG_INFINITY)
+                })
             }),
             gaps: model.gaps,
             max_bead: config.max_bead,
@@ -1116,22 +1121,6 @@ impl<'a> Level<'a> {
 }
 
 impl Level<'_> {
-    /// The lexical term of a bead: the absence penalties of its units' evidence types,
-    /// and each source unit's types matched anywhere in the target units and vice
-    /// versa (see `PairTable::convert_to_extents`).
-    #[inline]
-    fn lexical(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
-        let mut lex =
-            (self.src_pen[i0 + a] - self.src_pen[i0]) + (self.tgt_pen[j0 + b] - self.tgt_pen[j0]);
-        for i in i0..i0 + a {
-            lex += self.pairs.src_extent(i, j0, b) as f64;
-        }
-        for j in j0..j0 + b {
-            lex += self.pairs.tgt_extent(i0, j, a) as f64;
-        }
-        lex
-    }
-
     /// A bead of blocks of equal length: mostly one to one; where the translation
     /// is locally longer or shorter, or a block has no counterpart, the others.
     fn coarse_bead(&self, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
@@ -1145,15 +1134,9 @@ impl Level<'_> {
         if a == 0 || b == 0 {
             return prior;
         }
-        let ls = self.src_len[i0 + a] - self.src_len[i0];
-        let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
-        let mut gains = 0.0;
-        for i in i0..i0 + a {
-            gains += self.pairs.src_extent(i, j0, b) as f64;
-        }
-        for j in j0..j0 + b {
-            gains += self.pairs.tgt_extent(i0, j, a) as f64;
-        }
+        let ls = self.src[i0 + a].len - self.src[i0].len;
+        let lt = self.tgt[j0 + b].len - self.tgt[j0].len;
+        let gains = self.pairs.add_bead_terms(0.0, i0, a, j0, b);
         prior + self.length.llr(ls, lt) + self.lex_scale * gains
     }
 }
@@ -1173,9 +1156,9 @@ impl BeadScorer for Level<'_> {
         // A deletion at the first or last target position, or an insertion at the
         // first or last source position, is at an end of the document.
         let at_end = if deletion {
-            j0 == 0 || j0 + 1 == self.tgt_len.len()
+            j0 == 0 || j0 + 1 == self.tgt.len()
         } else {
-            i0 == 0 || i0 + 1 == self.src_len.len()
+            i0 == 0 || i0 + 1 == self.src.len()
         };
         if at_end && self.gaps.free_ends == Some(k) {
             return [END_OPEN.ln(), END_EXTEND.ln()];
@@ -1188,22 +1171,28 @@ impl BeadScorer for Level<'_> {
         if !self.finest {
             return self.coarse_bead(i0, a, j0, b);
         }
-        let prior = self.log_prior[a * 5 + b];
+        let prior = self.log_prior[a & 7][b & 7];
         if a == 0 || b == 0 {
             return prior;
         }
         debug_assert!(a <= self.max_bead && b <= self.max_bead);
-        let ls = self.src_len[i0 + a] - self.src_len[i0];
-        let lt = self.tgt_len[j0 + b] - self.tgt_len[j0];
-        let lex = self.lexical(i0, a, j0, b);
+        // The lines at both ends of the bead on each side.
+        let (s, t) = (&self.src[i0..=i0 + a], &self.tgt[j0..=j0 + b]);
+        let (s0, s1, t0, t1) = (&s[0], &s[a], &t[0], &t[b]);
+        let ls = s1.len - s0.len;
+        let lt = t1.len - t0.len;
+        // The lexical term: the absence penalties of the bead's units' evidence
+        // types, and each source unit's types matched anywhere in the target units
+        // and vice versa (see `PairTable::convert_to_extents`).
+        let pen = (s1.pen - s0.pen) + (t1.pen - t0.pen);
+        let lex = self.pairs.add_bead_terms(pen, i0, a, j0, b);
         let sem_max = self.sim.map_or(0.0, |s| self.sem_scale * s.max_llr());
         if prior + self.lex_scale * lex + self.length.max_llr() + sem_max <= floor {
             // Cannot win whatever the lengths and vectors (paragraph terms only
             // subtract).
             return f64::NEG_INFINITY;
         }
-        let ln_s = self.src_ln[(a - 1) * self.src_len.len() + i0];
-        let ln_t = self.tgt_ln[(b - 1) * self.tgt_len.len() + j0];
+        let (ln_s, ln_t) = (s0.ln[(a - 1) & 3], t0.ln[(b - 1) & 3]);
         let mut score = prior + self.length.llr_logs(ls, lt, ln_s, ln_t) + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
             let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()
@@ -1284,7 +1273,7 @@ fn fill_pairs(
             pen[u + 1] += (weight * te.pen) as f64;
             // A match anywhere in b sentences is likelier by chance than in one:
             // ln((1-(1-q)^b)/q) ≈ ln(b)·ln(2-q)/ln(2).
-            let chance = weight * ((2.0 - te.q).ln() / std::f32::consts::LN_2);
+            let chance = weight * te.spread;
             if hi <= lo {
                 continue;
             }
@@ -1310,23 +1299,12 @@ fn fill_pairs(
                 let next = best.get(v + 1).copied().unwrap_or(0.0);
                 let (r, c) = if transposed { (v + lo, u) } else { (u, v + lo) };
                 if let Some(st) = pairs.get_mut(r, c) {
-                    if transposed {
-                        st.b1 += weight * g;
-                        st.k1 += chance;
-                    } else {
-                        st.a1 += weight * g;
-                        st.n1 += chance;
-                    }
-                }
-                if next > 0.0 {
-                    if let Some(st) = pairs.get_mut(r, c) {
-                        if transposed {
-                            st.b2 += weight * g.min(next);
-                            st.k2 += chance;
-                        } else {
-                            st.a2 += weight * g.min(next);
-                            st.n2 += chance;
-                        }
+                    let stat = if transposed { &mut st.tgt } else { &mut st.src };
+                    stat[0] += weight * g;
+                    stat[1] += chance;
+                    if next > 0.0 {
+                        stat[2] += weight * g.min(next);
+                        stat[3] += chance;
                     }
                 }
             }

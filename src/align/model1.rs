@@ -166,7 +166,8 @@ pub(crate) fn train(pairs: &[(Vec<u32>, Vec<u32>)], iterations: usize) -> Learne
     let n_pairs = local_pairs.len() as f32;
     for k in 0..params {
         let (s, t) = (src_of[k], tgt_of[k]);
-        if s == ns || t == nt || cooc[k] < MIN_COUNT {
+        // Cheap tests first: most pairs fail them, and G² costs four logarithms.
+        if s == ns || t == nt || cooc[k] < MIN_COUNT || (fwd[k] < MIN_T && bwd[k] < MIN_T) {
             continue;
         }
         let (gs, gt) = (s_glob[s as usize], t_glob[t as usize]);

@@ -103,14 +103,126 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
-/// Appends the lowercase form of `c`.
-#[inline]
-fn push_lower(key: &mut String, c: char) {
-    if c.is_ascii() {
-        key.push(c.to_ascii_lowercase());
-    } else {
-        key.extend(c.to_lowercase());
+/// Characters below this (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic: most of
+/// the alphabetic text aligned) are looked up in a [`CharFacts`] table.
+const TABLE_END: usize = 0x800;
+
+/// What the tokeniser asks of a character below [`TABLE_END`]: whether it is a word
+/// character, its digit value, its lowercase form if that is one character. Computed
+/// once from the general functions, so the answers are theirs; Unicode's tables cost
+/// a search per character, this one a load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CharFacts(u32);
+
+impl CharFacts {
+    const LOWER_MASK: u32 = (1 << 21) - 1;
+    const WORD: u32 = 1 << 21;
+    const SINGLE_LOWER: u32 = 1 << 22;
+    /// Four bits from here: digit value + 1 (0: not a digit).
+    const DIGIT_SHIFT: u32 = 23;
+
+    fn of(c: char) -> CharFacts {
+        let mut bits = 0;
+        let mut lower = c.to_lowercase();
+        if let (Some(l), None) = (lower.next(), lower.next()) {
+            bits |= l as u32 | CharFacts::SINGLE_LOWER;
+        }
+        if is_word_char(c) {
+            bits |= CharFacts::WORD;
+        }
+        if let Some(d) = digit_value(c) {
+            bits |= (d + 1) << CharFacts::DIGIT_SHIFT;
+        }
+        CharFacts(bits)
     }
+
+    #[inline]
+    fn word(self) -> bool {
+        self.0 & CharFacts::WORD != 0
+    }
+
+    #[inline]
+    fn digit(self) -> Option<u32> {
+        (self.0 >> CharFacts::DIGIT_SHIFT).checked_sub(1)
+    }
+
+    #[inline]
+    fn lower(self) -> Option<char> {
+        if self.0 & CharFacts::SINGLE_LOWER != 0 {
+            char::from_u32(self.0 & CharFacts::LOWER_MASK)
+        } else {
+            None
+        }
+    }
+}
+
+/// The [`CharFacts`] of U+0000..[`TABLE_END`], built on first use.
+fn char_table() -> &'static [CharFacts] {
+    static TABLE: std::sync::OnceLock<Vec<CharFacts>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..TABLE_END as u32)
+            .map(|u| char::from_u32(u).map_or(CharFacts(0), CharFacts::of))
+            .collect()
+    })
+}
+
+/// [`is_word_char`], [`digit_value`] and lowercasing through the table where it
+/// answers, the general functions elsewhere.
+#[derive(Clone, Copy)]
+struct Chars<'t> {
+    table: &'t [CharFacts],
+}
+
+impl Chars<'_> {
+    #[inline]
+    fn word(self, c: char) -> bool {
+        match self.table.get(c as usize) {
+            Some(f) => f.word(),
+            None => is_word_char(c),
+        }
+    }
+
+    #[inline]
+    fn digit(self, c: char) -> Option<u32> {
+        match self.table.get(c as usize) {
+            Some(f) => f.digit(),
+            None => digit_value(c),
+        }
+    }
+
+    /// Whether `c` continues a word begun with a character of kana class
+    /// `syllabary` ([`kana_class`]); `digits_split`: the word's script starts a
+    /// number at a digit.
+    #[inline]
+    fn continues_word(self, c: char, syllabary: u8, digits_split: bool) -> bool {
+        if syllabary == 0 {
+            if let Some(f) = self.table.get(c as usize) {
+                // No ideographs nor kana in the table: the general test reduces to
+                // this.
+                return f.word() && !(digits_split && f.digit().is_some());
+            }
+        }
+        continues_word_general(c, syllabary, digits_split)
+    }
+
+    /// Appends the lowercase form of `c`.
+    #[inline]
+    fn push_lower(self, key: &mut String, c: char) {
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+        } else if let Some(l) = self.table.get(c as usize).and_then(|f| f.lower()) {
+            key.push(l);
+        } else {
+            key.extend(c.to_lowercase());
+        }
+    }
+}
+
+fn continues_word_general(c: char, syllabary: u8, digits_split: bool) -> bool {
+    is_word_char(c)
+        && !is_ideograph(c)
+        && (kana_class(c) == syllabary || unicode_normalization::char::is_combining_mark(c))
+        && !(digits_split && digit_value(c).is_some())
 }
 
 fn looks_like_url(chunk: &str) -> bool {
@@ -144,6 +256,9 @@ pub(crate) fn tokenize_with(text: &str, emit: &mut dyn FnMut(TokenKind, &str)) {
             .chars()
             .any(|c| matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF));
     let mut chars: Vec<char> = Vec::new();
+    let table = Chars {
+        table: char_table(),
+    };
     for chunk in text.split_whitespace() {
         if looks_like_url(chunk) {
             let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
@@ -154,13 +269,14 @@ pub(crate) fn tokenize_with(text: &str, emit: &mut dyn FnMut(TokenKind, &str)) {
         }
         chars.clear();
         chars.extend(chunk.chars());
-        tokenize_chunk(&chars, greek, &mut key, emit);
+        tokenize_chunk(&chars, greek, table, &mut key, emit);
     }
 }
 
 fn tokenize_chunk(
     chars: &[char],
     greek: bool,
+    table: Chars<'_>,
     key: &mut String,
     emit: &mut dyn FnMut(TokenKind, &str),
 ) {
@@ -178,24 +294,24 @@ fn tokenize_chunk(
                 emit(TokenKind::Ideograph, key);
             }
             k += 1;
-        } else if digit_value(c).is_some() {
+        } else if table.digit(c).is_some() {
             // A number: digits with single separators between digit groups.
             let mut letters = false;
             while k < chars.len() {
                 let c = chars[k];
-                if let Some(d) = digit_value(c) {
+                if let Some(d) = table.digit(c) {
                     key.push(char::from_digit(d, 10).unwrap_or('0'));
                     k += 1;
                 } else if matches!(c, '.' | ',' | '\'' | '’' | '\u{202F}' | '\u{A0}')
-                    && chars.get(k + 1).is_some_and(|&n| digit_value(n).is_some())
+                    && chars.get(k + 1).is_some_and(|&n| table.digit(n).is_some())
                 {
                     k += 1;
-                } else if is_word_char(c) && !is_ideograph(c) && !is_syllabic(c) {
+                } else if table.word(c) && !is_ideograph(c) && !is_syllabic(c) {
                     // "K2", "1950s", "3rd": a word with digits. Korean and Japanese
                     // write counters onto numbers (2020년, 10キロ): the number stays
                     // a number, the counter is the next word.
                     letters = true;
-                    push_lower(key, c);
+                    table.push_lower(key, c);
                     k += 1;
                 } else {
                     break;
@@ -207,7 +323,7 @@ fn tokenize_chunk(
                 TokenKind::Number
             };
             emit(kind, key);
-        } else if is_word_char(c) {
+        } else if table.word(c) {
             // Japanese is written without spaces: a change between hiragana (endings,
             // particles) and katakana (loanwords, names) ends a word, so that
             // アメリカの gives アメリカ, which romanises to a cognate of "America".
@@ -216,14 +332,8 @@ fn tokenize_chunk(
             // Myanmar) digits start a number of their own (제3회, ปี2020), where
             // "K2" and "MP3" stay words.
             let digits_split = is_syllabic(c) || crate::text::is_spaceless(c);
-            while k < chars.len()
-                && is_word_char(chars[k])
-                && !is_ideograph(chars[k])
-                && (kana_class(chars[k]) == syllabary
-                    || unicode_normalization::char::is_combining_mark(chars[k]))
-                && !(digits_split && digit_value(chars[k]).is_some())
-            {
-                push_lower(key, chars[k]);
+            while k < chars.len() && table.continues_word(chars[k], syllabary, digits_split) {
+                table.push_lower(key, chars[k]);
                 k += 1;
             }
             emit(TokenKind::Word, key);
@@ -251,13 +361,21 @@ pub(crate) fn char_len(text: &str) -> u32 {
 /// The same, and the sum of its characters' [`super::length::char_weight`]s.
 pub(crate) fn char_len_weighted(text: &str) -> (u32, f64) {
     let (mut len, mut weighted) = (0u32, 0.0);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        len += 1;
-        weighted += if c.is_ascii() {
+    for c in text.chars() {
+        // ASCII whitespace is what `char::is_whitespace` says of ASCII, without its
+        // table.
+        let w = if c.is_ascii() {
+            if matches!(c, '\t'..='\r' | ' ') {
+                continue;
+            }
             1.0
+        } else if c.is_whitespace() {
+            continue;
         } else {
             super::length::char_weight(c)
         };
+        len += 1;
+        weighted += w;
     }
     (len, weighted)
 }
@@ -272,6 +390,41 @@ mod tests {
             let c = char::from_u32(u).unwrap();
             let general = c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c);
             assert_eq!(is_word_char(c), general, "U+{u:04X}");
+        }
+    }
+
+    #[test]
+    fn char_table_agrees_with_the_general_functions() {
+        let table = Chars {
+            table: char_table(),
+        };
+        for u in (0..0x3000).chain(0x3040..0x3100).chain(0xAC00..0xAC10) {
+            let Some(c) = char::from_u32(u) else { continue };
+            assert_eq!(table.word(c), is_word_char(c), "U+{u:04X}");
+            assert_eq!(table.digit(c), digit_value(c), "U+{u:04X}");
+            let (mut fast, mut general) = (String::new(), String::new());
+            table.push_lower(&mut fast, c);
+            general.extend(c.to_lowercase());
+            assert_eq!(fast, general, "U+{u:04X}");
+            for syllabary in 0..=2 {
+                for digits_split in [false, true] {
+                    assert_eq!(
+                        table.continues_word(c, syllabary, digits_split),
+                        continues_word_general(c, syllabary, digits_split),
+                        "U+{u:04X} {syllabary} {digits_split}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn length_shortcut_agrees_with_unicode_whitespace() {
+        for u in (0..0x3000).chain([0x3000, 0xFEFF]) {
+            let Some(c) = char::from_u32(u) else { continue };
+            let text = format!("a{c}b");
+            let expected = if c.is_whitespace() { 2 } else { 3 };
+            assert_eq!(char_len_weighted(&text).0, expected, "U+{u:04X}");
         }
     }
 
