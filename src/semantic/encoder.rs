@@ -176,8 +176,6 @@ struct Scratch {
     feats: Vec<f32>,
     /// The tokens whose features are wanted (all, or the counted ones), in order.
     rows: Vec<usize>,
-    /// Dequantised embeddings of the tokens in `todo`.
-    emb: Vec<f32>,
     /// The projection after its layernorm, PROJ per token.
     x: Vec<f32>,
     /// A branch's first convolution, CNN per token.
@@ -185,16 +183,31 @@ struct Scratch {
     /// Per token: the first token of its sentence and one past its last.
     bounds: Vec<(usize, usize)>,
     zero: Vec<f32>,
-    /// Tokens (row, piece id) whose projection is not in the table, and their projections.
-    todo: Vec<(usize, usize)>,
-    fresh: Vec<f32>,
-    /// Per token: its piece id, and its index among the tokens whose first-convolution
-    /// terms are not in the table (or `usize::MAX`).
+    /// Per token: its piece id, and its index among the [`Rare`] pieces (or
+    /// `usize::MAX` for a piece of the load-time tables).
     ids: Vec<usize>,
     slot: Vec<usize>,
-    /// Those tokens, and their terms (one branch at a time).
-    uncached: Vec<usize>,
+}
+
+/// The projections and first-convolution terms of the pieces of one call's
+/// sentences that the load-time tables lack, each computed once however often it
+/// occurs (a text repeats its rarer pieces: 2,048 sentences of a long novel had
+/// 12,815 such tokens but 3,278 distinct pieces).
+struct Rare {
+    /// Sorted piece ids.
+    ids: Vec<u32>,
+    /// PROJ floats per piece.
+    x: Vec<f32>,
+    /// CONV_ROW floats per piece.
     terms: Vec<f32>,
+}
+
+impl Rare {
+    fn index(&self, id: usize) -> usize {
+        self.ids
+            .binary_search(&(id as u32))
+            .expect("every rare piece of the call is in its table")
+    }
 }
 
 impl Encoder {
@@ -336,8 +349,9 @@ impl Encoder {
     /// # Panics
     /// If an id is not below [`Encoder::vocab_size`] (ids come from the tokenizer).
     pub fn embed_ids(&self, sentences: &[&[u32]]) -> Vec<[f32; DIM]> {
+        let rare = self.rare_pieces(sentences);
         self.per_batch(sentences, |scratch, batch| {
-            let features = self.features_batch(&sentences[batch], scratch, None, None);
+            let features = self.features_batch(&sentences[batch], &rare, scratch, None, None);
             let refs: Vec<&SentenceFeatures> = features.iter().collect();
             self.head(&refs)
         })
@@ -349,8 +363,9 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_ids(&self, sentences: &[&[u32]]) -> Vec<SentenceFeatures> {
+        let rare = self.rare_pieces(sentences);
         self.per_batch(sentences, |scratch, batch| {
-            self.features_batch(&sentences[batch], scratch, None, None)
+            self.features_batch(&sentences[batch], &rare, scratch, None, None)
         })
     }
 
@@ -360,9 +375,11 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_with_edges(&self, sentences: &[&[u32]]) -> Vec<EdgedFeatures> {
+        let rare = self.rare_pieces(sentences);
         self.per_batch(sentences, |scratch, batch| {
             let mut edges = Vec::new();
-            let features = self.features_batch(&sentences[batch], scratch, None, Some(&mut edges));
+            let features =
+                self.features_batch(&sentences[batch], &rare, scratch, None, Some(&mut edges));
             features
                 .into_iter()
                 .zip(edges)
@@ -411,8 +428,10 @@ impl Encoder {
             windows.push([left, right].concat());
         }
         let refs: Vec<&[u32]> = windows.iter().map(Vec::as_slice).collect();
+        let rare = self.rare_pieces(&refs);
         let fresh = self.per_batch(&refs, |scratch, batch| {
-            self.features_batch(&refs[batch.clone()], scratch, Some(&counted[batch]), None)
+            let counted = Some(&counted[batch.clone()]);
+            self.features_batch(&refs[batch], &rare, scratch, counted, None)
         });
         pairs
             .iter()
@@ -496,6 +515,7 @@ impl Encoder {
     fn features_batch(
         &self,
         sentences: &[&[u32]],
+        rare: &Rare,
         scratch: &mut Scratch,
         counted: Option<&[std::ops::Range<usize>]>,
         mut edges: Option<&mut Vec<Edges>>,
@@ -515,17 +535,12 @@ impl Encoder {
         let Scratch {
             feats,
             rows,
-            emb,
             x,
             h,
             bounds,
             zero,
-            todo,
-            fresh,
             ids,
             slot,
-            uncached,
-            terms,
         } = scratch;
         rows.clear();
         let mut r = 0;
@@ -543,47 +558,29 @@ impl Encoder {
         zero.resize(CNN, 0.0);
         bounds.clear();
 
-        // The projections: of frequent pieces from the table made at load, of the
-        // others computed from their dequantised embeddings.
-        let vocab = self.vocab_size();
+        // The projections, from the table made at load or the call's rare pieces.
         let conv_pieces = self.conv_terms.len() / CONV_ROW;
-        todo.clear();
         ids.clear();
         slot.clear();
-        uncached.clear();
         let mut r = 0;
         for s in sentences {
             let sentence = (r, r + s.len());
             for &id in s.iter() {
                 let id = id as usize;
-                assert!(
-                    id < vocab,
-                    "piece id {id} is outside the vocabulary ({vocab})"
-                );
-                ids.push(id);
-                if id < conv_pieces {
-                    slot.push(usize::MAX);
+                let k = if id < conv_pieces {
+                    usize::MAX
                 } else {
-                    slot.push(uncached.len());
-                    uncached.push(r);
-                }
-                match self.projected.get(id * PROJ..(id + 1) * PROJ) {
-                    Some(row) => x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row),
-                    None => todo.push((r, id)),
-                }
+                    rare.index(id)
+                };
+                let row = match self.projected.get(id * PROJ..(id + 1) * PROJ) {
+                    Some(row) => row,
+                    None => &rare.x[k * PROJ..(k + 1) * PROJ],
+                };
+                x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row);
+                ids.push(id);
+                slot.push(k);
                 bounds.push(sentence);
                 r += 1;
-            }
-        }
-        if !todo.is_empty() {
-            emb.clear();
-            for &(_, id) in todo.iter() {
-                emb.extend(self.embedding(id));
-            }
-            fresh.resize(todo.len() * PROJ, 0.0);
-            self.project(todo.len(), |i| &emb[i * EMB..(i + 1) * EMB], fresh);
-            for (&(r, _), row) in todo.iter().zip(fresh.chunks_exact(PROJ)) {
-                x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row);
             }
         }
 
@@ -607,24 +604,13 @@ impl Encoder {
                 (start <= q && q < end).then_some(q)
             };
             let xs = |q: usize| &x[q * PROJ + cols.start..q * PROJ + cols.end];
-            // The first convolution: per window, the sum of its tokens' terms (from
-            // the table, or multiplied here for the rarer pieces).
+            // The first convolution: per window, the sum of its tokens' terms.
             let n = br.width;
-            terms.resize(uncached.len() * n * CNN, 0.0);
-            gemm(
-                uncached.len(),
-                CNN,
-                &br.w1,
-                |j, _| xs(uncached[j]),
-                terms,
-                n * CNN,
-            );
             let term = |q: usize, s: usize| -> &[f32] {
+                let at = br.offset + s * CNN;
                 match slot[q] {
-                    usize::MAX => {
-                        &self.conv_terms[ids[q] * CONV_ROW + br.offset + s * CNN..][..CNN]
-                    }
-                    k => &terms[(k * n + s) * CNN..][..CNN],
+                    usize::MAX => &self.conv_terms[ids[q] * CONV_ROW + at..][..CNN],
+                    k => &rare.terms[k * CONV_ROW + at..][..CNN],
                 }
             };
             for (r, row) in h.chunks_exact_mut(CNN).enumerate() {
@@ -742,6 +728,55 @@ impl Encoder {
         self.projected = projected;
     }
 
+    /// The [`Rare`] pieces of `sentences`: those past the load-time tables.
+    ///
+    /// # Panics
+    /// If an id is not below [`Encoder::vocab_size`].
+    fn rare_pieces(&self, sentences: &[&[u32]]) -> Rare {
+        let (conv_pieces, vocab) = (self.conv_terms.len() / CONV_ROW, self.vocab_size());
+        let mut ids: Vec<u32> = sentences
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .filter(|&id| id as usize >= conv_pieces)
+            .collect();
+        if let Some(&bad) = ids.iter().find(|&&id| id as usize >= vocab) {
+            panic!("piece id {bad} is outside the vocabulary ({vocab})");
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut x = vec![0.0f32; ids.len() * PROJ];
+        let mut terms = vec![0.0f32; ids.len() * CONV_ROW];
+        let work = |((x, terms), ids): ((&mut [f32], &mut [f32]), &[u32])| {
+            let emb: Vec<f32> = ids
+                .iter()
+                .flat_map(|&id| self.embedding(id as usize))
+                .collect();
+            self.project(ids.len(), |i| &emb[i * EMB..(i + 1) * EMB], x);
+            self.conv_terms_of(ids.len(), x, terms);
+        };
+        if ids.len() <= TOKEN_BUDGET {
+            x.chunks_mut(TOKEN_BUDGET * PROJ)
+                .zip(terms.chunks_mut(TOKEN_BUDGET * CONV_ROW))
+                .zip(ids.chunks(TOKEN_BUDGET))
+                .for_each(work);
+        } else {
+            x.par_chunks_mut(TOKEN_BUDGET * PROJ)
+                .zip(terms.par_chunks_mut(TOKEN_BUDGET * CONV_ROW))
+                .zip(ids.par_chunks(TOKEN_BUDGET))
+                .for_each(work);
+        }
+        Rare { ids, x, terms }
+    }
+
+    /// The first-convolution terms (`m` rows of CONV_ROW) of `m` pieces given by their
+    /// projections (`m` rows of PROJ).
+    fn conv_terms_of(&self, m: usize, x: &[f32], terms: &mut [f32]) {
+        for (i, br) in self.branches.iter().enumerate() {
+            let xs = |r: usize, _| &x[r * PROJ + i * CNN..][..CNN];
+            gemm(m, CNN, &br.w1, xs, &mut terms[br.offset..], CONV_ROW);
+        }
+    }
+
     /// The first-convolution terms of pieces `0..CONV_PIECES` (among the projected
     /// ones), computed once in parallel.
     fn conv_frequent(&mut self) {
@@ -752,18 +787,8 @@ impl Encoder {
             .par_chunks_mut(TOKEN_BUDGET * CONV_ROW)
             .enumerate()
             .for_each(|(b, out)| {
-                let first = b * TOKEN_BUDGET;
-                for (i, br) in this.branches.iter().enumerate() {
-                    let x = |r: usize, _| &this.projected[(first + r) * PROJ + i * CNN..][..CNN];
-                    gemm(
-                        out.len() / CONV_ROW,
-                        CNN,
-                        &br.w1,
-                        x,
-                        &mut out[br.offset..],
-                        CONV_ROW,
-                    );
-                }
+                let x = &this.projected[b * TOKEN_BUDGET * PROJ..];
+                this.conv_terms_of(out.len() / CONV_ROW, x, out);
             });
         self.conv_terms = terms;
     }
