@@ -207,33 +207,49 @@ fn merged_features_approximate_the_joined_sentences() {
 
 /// Two consecutive sentences' joined features from their own features and the ids
 /// at the junction are those of encoding the joined ids: every pair of fixture
-/// sentences long enough, and the short ones are refused (`None`).
+/// sentences, short ones (whose junction reaches their far end) included.
 #[test]
 fn joined_features_are_exact() {
     let fixture = fixture();
     let encoder = encoder();
     let sentences: Vec<&[u32]> = fixture.ids.iter().map(|s| s.as_slice()).collect();
-    let features = encoder.features_ids(&sentences);
-    let (mut exact, mut refused) = (0, 0);
-    let mut worst = 1.0f32;
-    for k in 0..sentences.len() - 1 {
-        let (a, b) = (sentences[k], sentences[k + 1]);
-        let joined = encoder.joined_features((a, &features[k]), (b, &features[k + 1]));
-        let reach = bitext::semantic::encoder::REACH;
-        let long_enough = a.len() > 2 * reach && b.len() > 2 * reach;
-        let Some(joined) = joined else {
-            assert!(!long_enough, "pair {k} refused");
-            refused += 1;
-            continue;
-        };
-        let ids = [&a[..a.len() - 1], &b[1..]].concat();
-        let truth = encoder.embed_ids(&[&ids])[0];
-        assert_eq!(joined.tokens() as usize, ids.len());
-        let c = cosine(&encoder.embed_features(&joined), &truth);
+    let features = encoder.features_with_edges(&sentences);
+    let pairs: Vec<(usize, usize)> = (0..sentences.len() - 1).map(|k| (k, k + 1)).collect();
+    let joined = encoder.joined_features(&sentences, &features, &pairs);
+    assert_eq!(joined.len(), pairs.len());
+    let truth_ids: Vec<Vec<u32>> = pairs
+        .iter()
+        .map(|&(i, j)| [&sentences[i][..sentences[i].len() - 1], &sentences[j][1..]].concat())
+        .collect();
+    let truth_refs: Vec<&[u32]> = truth_ids.iter().map(Vec::as_slice).collect();
+    let truth = encoder.embed_ids(&truth_refs);
+    let ours = encoder.embed_many_features(&joined.iter().collect::<Vec<_>>());
+    let reach = bitext::semantic::encoder::REACH;
+    let (mut worst, mut short) = (1.0f32, 0);
+    for (k, (&(i, j), f)) in pairs.iter().zip(&joined).enumerate() {
+        assert_eq!(f.tokens() as usize, truth_ids[k].len(), "pair {k}");
+        let c = cosine(&ours[k], &truth[k]);
+        assert!(c > 0.9999, "pair {k}: cosine {c}");
         worst = worst.min(c);
-        exact += 1;
+        if sentences[i].len() <= 2 * reach || sentences[j].len() <= 2 * reach {
+            short += 1;
+        }
     }
-    eprintln!("joined features: {exact} pairs, worst cosine {worst:.6}; {refused} short pairs");
-    assert!(exact > 1000, "{exact}");
-    assert!(worst > 0.9999, "worst cosine {worst}");
+    // The sentence's own features come out of the same pass.
+    for (f, plain) in features.iter().zip(encoder.features_ids(&sentences)) {
+        let c = cosine(
+            &encoder.embed_features(f.features()),
+            &encoder.embed_features(&plain),
+        );
+        assert!(c > 0.99999, "{c}");
+    }
+    eprintln!(
+        "joined features: {} pairs ({short} with a short sentence), worst cosine {worst:.6}",
+        pairs.len()
+    );
+    assert!(
+        pairs.len() > 1000 && short > 20,
+        "{} pairs, {short} short",
+        pairs.len()
+    );
 }

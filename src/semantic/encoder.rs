@@ -15,7 +15,10 @@
 //!
 //! Speed: the tokens of many sentences are processed together (a micro-batch of
 //! about [`TOKEN_BUDGET`] tokens) so each weight matrix streams through the cache
-//! once per micro-batch; micro-batches run in parallel on rayon's pool.
+//! once per micro-batch; micro-batches run in parallel on rayon's pool. What depends
+//! on a piece alone is computed at load for the frequent pieces: the projection, and
+//! the first convolutions' per-place terms, so that for most tokens only the second
+//! convolutions are matrix products.
 
 use std::ops::Add;
 
@@ -48,11 +51,23 @@ pub const TOKEN_BUDGET: usize = 256;
 /// Pieces whose projection is computed at load (50 MB): the first 16,384 ids are
 /// about 75 % of the tokens of text, and the projection a quarter of the work.
 const PROJECTED_PIECES: usize = 16_384;
+/// Pieces whose first-convolution terms are computed at load (84 MB): a window's
+/// first convolution is a sum of one term per token, `x · W1[s]` for the token's
+/// place s in the window, and a frequent piece's terms are looked up instead of
+/// multiplied (half of the network's work for 75-85 % of the tokens of text).
+const CONV_PIECES: usize = 8_192;
+/// Floats of a piece's first-convolution terms: 2 + 3 + 5 places of CNN each.
+const CONV_ROW: usize = 10 * CNN;
 
-/// One CNN branch: two convolutions over windows of n tokens (n = rows of `w1` / 256).
+/// One CNN branch: two convolutions over windows of `width` tokens.
 #[derive(Debug)]
 struct Branch {
+    width: usize,
     left: usize,
+    /// Where the branch's terms start in a row of the first-convolution table.
+    offset: usize,
+    /// The first convolution's weights, its `width` blocks of CNN rows side by side
+    /// (CNN × width·CNN): one product gives a token's term for every place.
     w1: PackedB,
     b1: Vec<f32>,
     w2: PackedB,
@@ -60,7 +75,7 @@ struct Branch {
 }
 
 /// The sentence encoder, with its weights in memory (about 80 MB: the token table
-/// stays 6-bit-in-a-byte quantised).
+/// stays 6-bit-in-a-byte quantised) and the tables of its frequent pieces (134 MB).
 #[derive(Debug)]
 pub struct Encoder {
     /// The 17 chunks of the token table; token `t` is row `t / 17` of chunk `t % 17`.
@@ -87,6 +102,9 @@ pub struct Encoder {
     /// The projection (after its layernorm) of pieces `0..PROJECTED_PIECES`, PROJ
     /// floats each: it depends on the piece alone, and these are most tokens.
     projected: Vec<f32>,
+    /// The first convolution's terms (CONV_ROW floats: per branch, per place in the
+    /// window) of pieces `0..CONV_PIECES`.
+    conv_terms: Vec<f32>,
 }
 
 /// A sentence's token features summed (after the per-token layernorm), and its
@@ -130,11 +148,34 @@ impl Add for &SentenceFeatures {
     }
 }
 
+/// A sentence's [`SentenceFeatures`] and the summed features of its first and of its
+/// last `REACH + 1` tokens: the tokens whose features change when the sentence is
+/// joined to a neighbour (see [`Encoder::joined_features`]). Kept from the sentence's
+/// own pass, so a junction costs only the few tokens that really change.
+#[derive(Debug, Clone)]
+pub struct EdgedFeatures {
+    features: SentenceFeatures,
+    head: Box<[f32]>,
+    tail: Box<[f32]>,
+}
+
+impl EdgedFeatures {
+    /// The whole sentence's features.
+    pub fn features(&self) -> &SentenceFeatures {
+        &self.features
+    }
+}
+
+/// The summed features of a sentence's first and last `REACH + 1` tokens.
+type Edges = (Box<[f32]>, Box<[f32]>);
+
 /// Activation buffers of one micro-batch, reused across batches by one thread.
 #[derive(Default)]
 struct Scratch {
-    /// Token features `[embedding | cnn2 | cnn3 | cnn5]`, FEATURES per token.
+    /// Token features `[embedding | cnn2 | cnn3 | cnn5]`, FEATURES per wanted token.
     feats: Vec<f32>,
+    /// The tokens whose features are wanted (all, or the counted ones), in order.
+    rows: Vec<usize>,
     /// The projection after its layernorm, PROJ per token.
     x: Vec<f32>,
     /// A branch's first convolution, CNN per token.
@@ -142,9 +183,31 @@ struct Scratch {
     /// Per token: the first token of its sentence and one past its last.
     bounds: Vec<(usize, usize)>,
     zero: Vec<f32>,
-    /// Tokens whose projection is not in the table, and their projections.
-    todo: Vec<usize>,
-    fresh: Vec<f32>,
+    /// Per token: its piece id, and its index among the [`Rare`] pieces (or
+    /// `usize::MAX` for a piece of the load-time tables).
+    ids: Vec<usize>,
+    slot: Vec<usize>,
+}
+
+/// The projections and first-convolution terms of the pieces of one call's
+/// sentences that the load-time tables lack, each computed once however often it
+/// occurs (a text repeats its rarer pieces: 2,048 sentences of a long novel had
+/// 12,815 such tokens but 3,278 distinct pieces).
+struct Rare {
+    /// Sorted piece ids.
+    ids: Vec<u32>,
+    /// PROJ floats per piece.
+    x: Vec<f32>,
+    /// CONV_ROW floats per piece.
+    terms: Vec<f32>,
+}
+
+impl Rare {
+    fn index(&self, id: usize) -> usize {
+        self.ids
+            .binary_search(&(id as u32))
+            .expect("every rare piece of the call is in its table")
+    }
 }
 
 impl Encoder {
@@ -208,6 +271,7 @@ impl Encoder {
         let mut proj = vec![0.0f32; EMB * PROJ];
         let (mut proj_b, mut proj_ln_g, mut proj_ln_b) = (vec![], vec![], vec![]);
         let mut branches = Vec::new();
+        let mut offset = 0;
         for (i, &(n, left)) in ORDERS.iter().enumerate() {
             // The three projections side by side: one 512×768 product per token.
             let w = f32s(&format!("proj{n}"), &[EMB, CNN])?;
@@ -217,14 +281,27 @@ impl Encoder {
             proj_b.extend(f32s(&format!("proj_b{n}"), &[CNN])?);
             proj_ln_g.extend(f32s(&format!("ln_g{n}"), &[CNN])?);
             proj_ln_b.extend(f32s(&format!("ln_b{n}"), &[CNN])?);
+            // W1 is n·CNN × CNN (the window's places one under the other); side by
+            // side it gives one place's term per CNN columns.
+            let w1 = f32s(&format!("w1_{n}"), &[n * CNN, CNN])?;
+            let mut side = vec![0.0f32; n * CNN * CNN];
+            for (s, block) in w1.chunks_exact(CNN * CNN).enumerate() {
+                for (row, src) in side.chunks_exact_mut(n * CNN).zip(block.chunks_exact(CNN)) {
+                    row[s * CNN..(s + 1) * CNN].copy_from_slice(src);
+                }
+            }
             branches.push(Branch {
+                width: n,
                 left,
-                w1: packed(&format!("w1_{n}"), n * CNN, CNN)?,
+                offset,
+                w1: PackedB::new(&side, CNN, n * CNN),
                 b1: f32s(&format!("b1_{n}"), &[CNN])?,
                 w2: packed(&format!("w2_{n}"), n * CNN, CNN)?,
                 b2: f32s(&format!("b2_{n}"), &[CNN])?,
             });
+            offset += n * CNN;
         }
+        debug_assert_eq!(offset, CONV_ROW);
         let eps = load("eps")?.scalar(&at("eps"))? as f32;
         let mut encoder = Encoder {
             chunks,
@@ -248,8 +325,10 @@ impl Encoder {
             d3: packed("d3", DIM, DIM)?,
             eps,
             projected: Vec::new(),
+            conv_terms: Vec::new(),
         };
         encoder.project_frequent();
+        encoder.conv_frequent();
         Ok(encoder)
     }
 
@@ -270,8 +349,9 @@ impl Encoder {
     /// # Panics
     /// If an id is not below [`Encoder::vocab_size`] (ids come from the tokenizer).
     pub fn embed_ids(&self, sentences: &[&[u32]]) -> Vec<[f32; DIM]> {
+        let rare = self.rare_pieces(sentences);
         self.per_batch(sentences, |scratch, batch| {
-            let features = self.features_batch(batch, scratch, None);
+            let features = self.features_batch(&sentences[batch], &rare, scratch, None, None);
             let refs: Vec<&SentenceFeatures> = features.iter().collect();
             self.head(&refs)
         })
@@ -283,54 +363,97 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_ids(&self, sentences: &[&[u32]]) -> Vec<SentenceFeatures> {
+        let rare = self.rare_pieces(sentences);
         self.per_batch(sentences, |scratch, batch| {
-            self.features_batch(batch, scratch, None)
+            self.features_batch(&sentences[batch], &rare, scratch, None, None)
+        })
+    }
+
+    /// As [`Encoder::features_ids`], with the sums over each sentence's edges that
+    /// [`Encoder::joined_features`] needs.
+    ///
+    /// # Panics
+    /// As [`Encoder::embed_ids`].
+    pub fn features_with_edges(&self, sentences: &[&[u32]]) -> Vec<EdgedFeatures> {
+        let rare = self.rare_pieces(sentences);
+        self.per_batch(sentences, |scratch, batch| {
+            let mut edges = Vec::new();
+            let features =
+                self.features_batch(&sentences[batch], &rare, scratch, None, Some(&mut edges));
+            features
+                .into_iter()
+                .zip(edges)
+                .map(|(features, (head, tail))| EdgedFeatures {
+                    features,
+                    head,
+                    tail,
+                })
+                .collect()
         })
     }
 
     /// The features of sentence `a` followed by sentence `b` as one text (`a`'s ids
     /// without its EOS, then `b`'s without its BOS: what the tokenizer gives for the
-    /// two joined by a space), exactly, from their own features: a token's features
-    /// depend only on the ids within [`REACH`] places, so only the tokens that near
-    /// the junction change, and only those are encoded again. `None` if a sentence
-    /// has fewer than 2·REACH + 1 ids (encode the joined ids instead: they are few).
+    /// two joined by a space) for each pair `(a, b)` of indices into `sentences` and
+    /// their `features` (from [`Encoder::features_with_edges`]), exactly: a token's
+    /// features depend only on the ids within [`REACH`] places, so only the up to
+    /// 2·REACH tokens next to the junction change. Those are encoded again (with
+    /// their REACH neighbours as context, all pairs in a few micro-batches) and
+    /// replace the sentences' edge sums.
+    ///
+    /// # Panics
+    /// If a sentence has fewer than 2 ids (the tokenizer gives BOS and EOS at least),
+    /// an index is out of bounds, or as [`Encoder::embed_ids`].
     pub fn joined_features(
         &self,
-        (a, fa): (&[u32], &SentenceFeatures),
-        (b, fb): (&[u32], &SentenceFeatures),
-    ) -> Option<SentenceFeatures> {
-        let w = 2 * REACH + 1;
-        if a.len() < w || b.len() < w {
-            return None;
+        sentences: &[&[u32]],
+        features: &[EdgedFeatures],
+        pairs: &[(usize, usize)],
+    ) -> Vec<SentenceFeatures> {
+        let mut windows: Vec<Vec<u32>> = Vec::with_capacity(pairs.len());
+        let mut counted: Vec<std::ops::Range<usize>> = Vec::with_capacity(pairs.len());
+        for &(i, j) in pairs {
+            let (a, b) = (sentences[i], sentences[j]);
+            assert!(
+                a.len() >= 2 && b.len() >= 2,
+                "a sentence to join has no BOS and EOS"
+            );
+            // a's pieces before its EOS and b's after its BOS that lie within REACH of
+            // the junction change; REACH more on each side are their context (or the
+            // text's end, which pads alike).
+            let (pa, pb) = (a.len() - 1, b.len() - 1);
+            let left = &a[pa - pa.min(2 * REACH)..pa];
+            let right = &b[1..1 + pb.min(2 * REACH)];
+            counted.push(left.len() - pa.min(REACH)..left.len() + pb.min(REACH));
+            windows.push([left, right].concat());
         }
-        // a's last REACH pieces and EOS, in a's own context (the tail holds all of it);
-        // b's BOS and first REACH pieces, in b's; and the 2·REACH pieces at the
-        // junction in the joined text's context.
-        let tail = &a[a.len() - w..];
-        let head = &b[..w];
-        let mut junction = a[a.len() - 1 - 2 * REACH..a.len() - 1].to_vec();
-        junction.extend_from_slice(&b[1..1 + 2 * REACH]);
-        let counted = [w - (REACH + 1)..w, 0..REACH + 1, REACH..3 * REACH];
-        let mut scratch = Scratch::default();
-        let [old_a, old_b, new] = <[SentenceFeatures; 3]>::try_from(self.features_batch(
-            &[tail, head, &junction],
-            &mut scratch,
-            Some(&counted),
-        ))
-        .ok()?;
-        let sum = fa
-            .sum
+        let refs: Vec<&[u32]> = windows.iter().map(Vec::as_slice).collect();
+        let rare = self.rare_pieces(&refs);
+        let fresh = self.per_batch(&refs, |scratch, batch| {
+            let counted = Some(&counted[batch.clone()]);
+            self.features_batch(&refs[batch], &rare, scratch, counted, None)
+        });
+        pairs
             .iter()
-            .zip(&*fb.sum)
-            .zip(&*old_a.sum)
-            .zip(&*old_b.sum)
-            .zip(&*new.sum)
-            .map(|((((x, y), p), q), n)| x + y - p - q + n)
-            .collect();
-        Some(SentenceFeatures {
-            sum,
-            tokens: fa.tokens + fb.tokens - 2,
-        })
+            .zip(fresh)
+            .map(|(&(i, j), new)| {
+                let (fa, fb) = (&features[i], &features[j]);
+                let sum = fa
+                    .features
+                    .sum
+                    .iter()
+                    .zip(&*fb.features.sum)
+                    .zip(&*fa.tail)
+                    .zip(&*fb.head)
+                    .zip(&*new.sum)
+                    .map(|((((x, y), p), q), n)| x + y - p - q + n)
+                    .collect();
+                SentenceFeatures {
+                    sum,
+                    tokens: fa.features.tokens + fb.features.tokens - 2,
+                }
+            })
+            .collect()
     }
 
     /// The sentence vector of `features` (possibly merged from several sentences).
@@ -352,23 +475,24 @@ impl Encoder {
     }
 
     /// Splits `sentences` into micro-batches of about TOKEN_BUDGET tokens and runs
-    /// `work` on each, in parallel when there are several; results in input order.
+    /// `work` on each (given its range of `sentences`), in parallel when there are
+    /// several; results in input order.
     fn per_batch<T: Send>(
         &self,
         sentences: &[&[u32]],
-        work: impl Fn(&mut Scratch, &[&[u32]]) -> Vec<T> + Sync,
+        work: impl Fn(&mut Scratch, std::ops::Range<usize>) -> Vec<T> + Sync,
     ) -> Vec<T> {
         let mut batches = Vec::new();
         let (mut first, mut tokens) = (0, 0);
         for (i, s) in sentences.iter().enumerate() {
             if i > first && tokens + s.len() > TOKEN_BUDGET {
-                batches.push(&sentences[first..i]);
+                batches.push(first..i);
                 (first, tokens) = (i, 0);
             }
             tokens += s.len();
         }
         if first < sentences.len() {
-            batches.push(&sentences[first..]);
+            batches.push(first..sentences.len());
         }
         if batches.len() <= 1 {
             let mut scratch = Scratch::default();
@@ -378,78 +502,95 @@ impl Encoder {
                 .collect();
         }
         let results: Vec<Vec<T>> = batches
-            .par_iter()
+            .into_par_iter()
             .map_init(Scratch::default, |scratch, batch| work(scratch, batch))
             .collect();
         results.into_iter().flatten().collect()
     }
 
-    /// The token features of one micro-batch, summed per sentence.
-    /// The features of `sentences`; with `counted`, each sentence's sum covers only
-    /// the tokens of its range (the others are its context).
+    /// The features of one micro-batch of `sentences`, summed per sentence; with
+    /// `counted`, each sentence's sum covers only the tokens of its range (the others
+    /// are its context, and the last convolution skips them). With `edges`, also the
+    /// sums over each sentence's first and last `REACH + 1` tokens (head, tail).
     fn features_batch(
         &self,
         sentences: &[&[u32]],
+        rare: &Rare,
         scratch: &mut Scratch,
         counted: Option<&[std::ops::Range<usize>]>,
+        mut edges: Option<&mut Vec<Edges>>,
     ) -> Vec<SentenceFeatures> {
         let t: usize = sentences.iter().map(|s| s.len()).sum();
         if t == 0 {
+            let zeros = || vec![0.0; FEATURES].into_boxed_slice();
+            if let Some(edges) = edges {
+                edges.extend(sentences.iter().map(|_| (zeros(), zeros())));
+            }
             let empty = SentenceFeatures {
-                sum: vec![0.0; FEATURES].into_boxed_slice(),
+                sum: zeros(),
                 tokens: 0,
             };
             return vec![empty; sentences.len()];
         }
         let Scratch {
             feats,
+            rows,
             x,
             h,
             bounds,
             zero,
-            todo,
-            fresh,
+            ids,
+            slot,
         } = scratch;
-        feats.resize(t * FEATURES, 0.0);
+        rows.clear();
+        let mut r = 0;
+        for (k, s) in sentences.iter().enumerate() {
+            match counted {
+                Some(c) => rows.extend(c[k].clone().map(|i| r + i)),
+                None => rows.extend(r..r + s.len()),
+            }
+            r += s.len();
+        }
+        let m = rows.len();
+        feats.resize(m * FEATURES, 0.0);
         x.resize(t * PROJ, 0.0);
         h.resize(t * CNN, 0.0);
         zero.resize(CNN, 0.0);
         bounds.clear();
 
-        // Dequantised embeddings into the first EMB columns of each token's features;
-        // the projection of frequent pieces comes from the table made at load.
-        let vocab = self.vocab_size();
-        todo.clear();
+        // The projections, from the table made at load or the call's rare pieces.
+        let conv_pieces = self.conv_terms.len() / CONV_ROW;
+        ids.clear();
+        slot.clear();
         let mut r = 0;
         for s in sentences {
             let sentence = (r, r + s.len());
             for &id in s.iter() {
                 let id = id as usize;
-                assert!(
-                    id < vocab,
-                    "piece id {id} is outside the vocabulary ({vocab})"
-                );
-                for (e, v) in feats[r * FEATURES..][..EMB]
-                    .iter_mut()
-                    .zip(self.embedding(id))
-                {
-                    *e = v;
-                }
-                match self.projected.get(id * PROJ..(id + 1) * PROJ) {
-                    Some(row) => x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row),
-                    None => todo.push(r),
-                }
+                let k = if id < conv_pieces {
+                    usize::MAX
+                } else {
+                    rare.index(id)
+                };
+                let row = match self.projected.get(id * PROJ..(id + 1) * PROJ) {
+                    Some(row) => row,
+                    None => &rare.x[k * PROJ..(k + 1) * PROJ],
+                };
+                x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row);
+                ids.push(id);
+                slot.push(k);
                 bounds.push(sentence);
                 r += 1;
             }
         }
 
-        // The other pieces' projections.
-        if !todo.is_empty() {
-            fresh.resize(todo.len() * PROJ, 0.0);
-            self.project(todo.len(), |i| &feats[todo[i] * FEATURES..][..EMB], fresh);
-            for (&r, row) in todo.iter().zip(fresh.chunks_exact(PROJ)) {
-                x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row);
+        // The wanted tokens' dequantised embeddings: the first EMB of their features.
+        for (j, &r) in rows.iter().enumerate() {
+            for (e, v) in feats[j * FEATURES..][..EMB]
+                .iter_mut()
+                .zip(self.embedding(ids[r]))
+            {
+                *e = v;
             }
         }
 
@@ -463,30 +604,42 @@ impl Encoder {
                 (start <= q && q < end).then_some(q)
             };
             let xs = |q: usize| &x[q * PROJ + cols.start..q * PROJ + cols.end];
-            gemm(
-                t,
-                CNN,
-                &br.w1,
-                |r, s| window(r, s).map_or(&zero[..], xs),
-                h,
-                CNN,
-            );
+            // The first convolution: per window, the sum of its tokens' terms.
+            let n = br.width;
+            let term = |q: usize, s: usize| -> &[f32] {
+                let at = br.offset + s * CNN;
+                match slot[q] {
+                    usize::MAX => &self.conv_terms[ids[q] * CONV_ROW + at..][..CNN],
+                    k => &rare.terms[k * CONV_ROW + at..][..CNN],
+                }
+            };
             for (r, row) in h.chunks_exact_mut(CNN).enumerate() {
-                for ((v, &b), &res) in row.iter_mut().zip(&br.b1).zip(xs(r)) {
-                    *v = (*v + b).max(0.0) + res;
+                row.copy_from_slice(&br.b1);
+                for s in 0..n {
+                    if let Some(q) = window(r, s) {
+                        add(row, term(q, s));
+                    }
+                }
+                for (v, &res) in row.iter_mut().zip(xs(r)) {
+                    *v = v.max(0.0) + res;
                 }
             }
+            // The second convolution for the wanted tokens only.
             let out = EMB + i * CNN;
             let h = &h[..];
+            let rows = &rows[..];
+            if m == 0 {
+                continue;
+            }
             gemm(
-                t,
+                m,
                 CNN,
                 &br.w2,
-                |r, s| window(r, s).map_or(&zero[..], |q| &h[q * CNN..(q + 1) * CNN]),
+                |j, s| window(rows[j], s).map_or(&zero[..], |q| &h[q * CNN..(q + 1) * CNN]),
                 &mut feats[out..],
                 FEATURES,
             );
-            for (r, row) in feats.chunks_exact_mut(FEATURES).enumerate() {
+            for (row, &r) in feats.chunks_exact_mut(FEATURES).zip(rows) {
                 let row = &mut row[out..out + CNN];
                 for ((v, &b), &res) in row.iter_mut().zip(&br.b2).zip(&h[r * CNN..]) {
                     *v = (*v + b).max(0.0) + res;
@@ -496,27 +649,53 @@ impl Encoder {
 
         // Layernorm over each token's 1,280 features, summed per sentence: the gain and
         // bias are applied once to the sum of the normalised rows.
+        let finish = |acc: &mut [f32], n: usize| {
+            for ((a, &g), &b) in acc.iter_mut().zip(&self.ln_g).zip(&self.ln_b) {
+                *a = *a * g + n as f32 * b;
+            }
+        };
         let mut out = Vec::with_capacity(sentences.len());
-        let mut r = 0;
+        let mut rows = feats.chunks_exact(FEATURES);
         for (k, s) in sentences.iter().enumerate() {
-            let range = counted.map_or(0..s.len(), |c| c[k].clone());
+            let n = counted.map_or(s.len(), |c| c[k].len());
+            let edge = (REACH + 1).min(n);
             let mut acc = vec![0.0f32; FEATURES];
-            let rows = &feats[(r + range.start) * FEATURES..(r + range.end) * FEATURES];
-            for row in rows.chunks_exact(FEATURES) {
+            let (mut head, mut tail) = match edges {
+                Some(_) => (vec![0.0f32; FEATURES], vec![0.0f32; FEATURES]),
+                None => (Vec::new(), Vec::new()),
+            };
+            for i in 0..n {
+                let row = rows.next().expect("a row per wanted token");
                 let (mean, rstd) = moments(row, self.eps);
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += (v - mean) * rstd;
+                let (in_head, in_tail) = (i < edge, i >= n - edge);
+                if edges.is_some() && (in_head || in_tail) {
+                    for (((a, hd), tl), &v) in acc.iter_mut().zip(&mut head).zip(&mut tail).zip(row)
+                    {
+                        let v = (v - mean) * rstd;
+                        *a += v;
+                        if in_head {
+                            *hd += v;
+                        }
+                        if in_tail {
+                            *tl += v;
+                        }
+                    }
+                } else {
+                    for (a, &v) in acc.iter_mut().zip(row) {
+                        *a += (v - mean) * rstd;
+                    }
                 }
             }
-            let n = range.len() as f32;
-            for ((a, &g), &b) in acc.iter_mut().zip(&self.ln_g).zip(&self.ln_b) {
-                *a = *a * g + n * b;
+            finish(&mut acc, n);
+            if let Some(edges) = edges.as_deref_mut() {
+                finish(&mut head, edge);
+                finish(&mut tail, edge);
+                edges.push((head.into_boxed_slice(), tail.into_boxed_slice()));
             }
             out.push(SentenceFeatures {
                 sum: acc.into_boxed_slice(),
-                tokens: range.len() as u32,
+                tokens: n as u32,
             });
-            r += s.len();
         }
         out
     }
@@ -547,6 +726,71 @@ impl Encoder {
                 this.project(out.len() / PROJ, |i| &emb[i * EMB..(i + 1) * EMB], out);
             });
         self.projected = projected;
+    }
+
+    /// The [`Rare`] pieces of `sentences`: those past the load-time tables.
+    ///
+    /// # Panics
+    /// If an id is not below [`Encoder::vocab_size`].
+    fn rare_pieces(&self, sentences: &[&[u32]]) -> Rare {
+        let (conv_pieces, vocab) = (self.conv_terms.len() / CONV_ROW, self.vocab_size());
+        let mut ids: Vec<u32> = sentences
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .filter(|&id| id as usize >= conv_pieces)
+            .collect();
+        if let Some(&bad) = ids.iter().find(|&&id| id as usize >= vocab) {
+            panic!("piece id {bad} is outside the vocabulary ({vocab})");
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut x = vec![0.0f32; ids.len() * PROJ];
+        let mut terms = vec![0.0f32; ids.len() * CONV_ROW];
+        let work = |((x, terms), ids): ((&mut [f32], &mut [f32]), &[u32])| {
+            let emb: Vec<f32> = ids
+                .iter()
+                .flat_map(|&id| self.embedding(id as usize))
+                .collect();
+            self.project(ids.len(), |i| &emb[i * EMB..(i + 1) * EMB], x);
+            self.conv_terms_of(ids.len(), x, terms);
+        };
+        if ids.len() <= TOKEN_BUDGET {
+            x.chunks_mut(TOKEN_BUDGET * PROJ)
+                .zip(terms.chunks_mut(TOKEN_BUDGET * CONV_ROW))
+                .zip(ids.chunks(TOKEN_BUDGET))
+                .for_each(work);
+        } else {
+            x.par_chunks_mut(TOKEN_BUDGET * PROJ)
+                .zip(terms.par_chunks_mut(TOKEN_BUDGET * CONV_ROW))
+                .zip(ids.par_chunks(TOKEN_BUDGET))
+                .for_each(work);
+        }
+        Rare { ids, x, terms }
+    }
+
+    /// The first-convolution terms (`m` rows of CONV_ROW) of `m` pieces given by their
+    /// projections (`m` rows of PROJ).
+    fn conv_terms_of(&self, m: usize, x: &[f32], terms: &mut [f32]) {
+        for (i, br) in self.branches.iter().enumerate() {
+            let xs = |r: usize, _| &x[r * PROJ + i * CNN..][..CNN];
+            gemm(m, CNN, &br.w1, xs, &mut terms[br.offset..], CONV_ROW);
+        }
+    }
+
+    /// The first-convolution terms of pieces `0..CONV_PIECES` (among the projected
+    /// ones), computed once in parallel.
+    fn conv_frequent(&mut self) {
+        let pieces = CONV_PIECES.min(self.projected.len() / PROJ);
+        let mut terms = vec![0.0f32; pieces * CONV_ROW];
+        let this = &*self;
+        terms
+            .par_chunks_mut(TOKEN_BUDGET * CONV_ROW)
+            .enumerate()
+            .for_each(|(b, out)| {
+                let x = &this.projected[b * TOKEN_BUDGET * PROJ..];
+                this.conv_terms_of(out.len() / CONV_ROW, x, out);
+            });
+        self.conv_terms = terms;
     }
 
     /// The dequantised embedding of piece `id`.

@@ -22,8 +22,8 @@ pub fn covers(primary: &str) -> bool {
     LANGUAGES.contains(&primary.to_ascii_lowercase().as_str())
 }
 
-/// Spans of up to this many sentences are encoded as one text (see
-/// [`SentenceEncoder::embed_spans`]).
+/// Spans of this many sentences are encoded as one text (see
+/// [`SentenceEncoder::embed_spans`]; [`Encoder::joined_features`] joins pairs).
 pub const JOINED_SPAN: usize = 2;
 
 /// Sentences encoded this many at a time when spans are wanted: the summed features
@@ -54,9 +54,9 @@ impl SentenceEncoder {
     }
 
     /// The vector of each span of consecutive `sentences` (non-empty ranges within
-    /// them). A span of up to [`JOINED_SPAN`] sentences gets the vector of their text
+    /// them). A span of [`JOINED_SPAN`] sentences gets the vector of their text
     /// joined by a space (what Vecalign does for all spans), computed from the
-    /// sentences' own features and a few tokens at each junction
+    /// sentences' own features and the few tokens at the junction
     /// ([`Encoder::joined_features`], exact); a longer one the sum of its sentences'
     /// features, as if their tokens had no neighbours across sentences. Either way
     /// each sentence is encoded once.
@@ -81,46 +81,47 @@ impl SentenceEncoder {
             }
             let ids = self.ids(&sentences[first..reach]);
             let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
-            let features = self.encoder.features_ids(&refs);
-            let merged: Vec<SentenceFeatures> = order[next..end]
-                .par_iter()
+            let features = self.encoder.features_with_edges(&refs);
+            // The pairs, their junctions encoded together.
+            let pairs: Vec<(usize, usize)> = order[next..end]
+                .iter()
+                .filter(|&&s| spans[s].len() == JOINED_SPAN)
+                .map(|&s| (spans[s].start - first, spans[s].start - first + 1))
+                .collect();
+            let joined = self.encoder.joined_features(&refs, &features, &pairs);
+            let mut pair = 0;
+            let wanted: Vec<(usize, Option<usize>)> = order[next..end]
+                .iter()
                 .map(|&s| {
-                    let span = spans[s].start - first..spans[s].end - first;
-                    let parts = &features[span.clone()];
-                    if span.len() == 1 {
-                        return parts[0].clone();
-                    }
-                    if span.len() <= JOINED_SPAN {
-                        let mut sum = parts[0].clone();
-                        let mut joined_ids: Vec<u32> = refs[span.start].to_vec();
-                        for k in span.clone().skip(1) {
-                            let following = (refs[k], &features[k]);
-                            match self.encoder.joined_features((&joined_ids, &sum), following) {
-                                Some(joined) => sum = joined,
-                                None => {
-                                    // Short sentences: the joined ids, encoded.
-                                    let mut all = joined_ids[..joined_ids.len() - 1].to_vec();
-                                    all.extend_from_slice(&refs[k][1..]);
-                                    sum = self.encoder.features_ids(&[&all]).remove(0);
-                                }
-                            }
-                            joined_ids.truncate(joined_ids.len() - 1);
-                            joined_ids.extend_from_slice(&refs[k][1..]);
-                        }
-                        return sum;
-                    }
-                    let mut sum = parts[0].clone();
-                    for part in &parts[1..] {
-                        sum = sum.merge(part);
-                    }
-                    sum
+                    let p = (spans[s].len() == JOINED_SPAN).then_some(pair);
+                    pair += usize::from(p.is_some());
+                    (s, p)
                 })
                 .collect();
-            let refs: Vec<&SentenceFeatures> = merged.iter().collect();
-            for (&s, v) in order[next..end]
-                .iter()
-                .zip(self.encoder.embed_many_features(&refs))
-            {
+            // Each span's features (a few at a time: they are 5 KB each), then its
+            // vector.
+            let vectors: Vec<[f32; DIM]> = wanted
+                .par_chunks(64)
+                .flat_map_iter(|chunk| {
+                    let merged: Vec<SentenceFeatures> =
+                        chunk
+                            .iter()
+                            .map(|&(s, p)| {
+                                let span = spans[s].start - first..spans[s].end - first;
+                                match p {
+                                    Some(p) => joined[p].clone(),
+                                    None => features[span.clone()].iter().skip(1).fold(
+                                        features[span.start].features().clone(),
+                                        |sum, part| sum.merge(part.features()),
+                                    ),
+                                }
+                            })
+                            .collect();
+                    let refs: Vec<&SentenceFeatures> = merged.iter().collect();
+                    self.encoder.embed_many_features(&refs)
+                })
+                .collect();
+            for (&(s, _), v) in wanted.iter().zip(vectors) {
                 out[s] = v;
             }
             next = end;
