@@ -46,7 +46,7 @@
 //! |---|---|---|
 //! | `align` | `align`, `eval::align`, `eval::calibration` | rayon, unicode-normalization |
 //! | `semantic` | `semantic` (the sentence encoder), `align`'s use of it | sha2, zip, rayon |
-//! | `memory` | `memory`, `pretranslate` | rusqlite (bundled SQLite), libc |
+//! | `memory` | `memory`, `pretranslate` | rusqlite (bundled SQLite), libc, strsim |
 //! | `formats` | `formats` | csv, tempfile |
 //! | `cli` | the `bitext` binary (`src/main.rs`, `src/cli/`): all of the above | clap, anyhow, indicatif, signal-hook |
 //! | `srx-lookaround` | SRX rules with look-around or back-references | fancy-regex |

@@ -2,21 +2,24 @@
 //! candidates), and with an alignment (for diffs).
 
 /// The edit distance between `a` and `b` (insertions, deletions, substitutions, each
-/// costing 1).
+/// costing 1): strsim's, over any tokens. The bounded and aligning versions below are
+/// this crate's own (strsim has neither) and are tested against it.
 pub fn levenshtein<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    // The shorter side is strsim's row.
     let (a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, x) in a.iter().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, y) in b.iter().enumerate() {
-            let up = row[j + 1];
-            let cost = if x == y { diag } else { diag + 1 };
-            row[j + 1] = cost.min(up + 1).min(row[j] + 1);
-            diag = up;
-        }
+    strsim::generic_levenshtein(&Tokens(a), &Tokens(b))
+}
+
+/// A token slice as strsim's `generic_levenshtein` takes it (a reference that iterates).
+struct Tokens<'s, T>(&'s [T]);
+
+impl<'s, T> IntoIterator for &Tokens<'s, T> {
+    type Item = &'s T;
+    type IntoIter = std::slice::Iter<'s, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
-    row[b.len()]
 }
 
 /// The edit distance between `a` and `b` if it is at most `max`, else `None`. Only a
