@@ -69,6 +69,8 @@ pub mod pretranslate;
 pub mod segment;
 #[cfg(feature = "semantic")]
 pub mod semantic;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod unit;
 

@@ -1614,7 +1614,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_support::proptest_cases(64))]
         #[test]
         fn alignments_are_monotone_and_complete(
             src in proptest::collection::vec("[a-zA-Z0-9 ?!.,]{0,40}", 0..30),

@@ -233,6 +233,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::test_support::proptest_cases(256))]
         #[test]
         fn bounded_agrees_with_exact(a in prop::collection::vec(0u8..4, 0..14),
                                      b in prop::collection::vec(0u8..4, 0..14),

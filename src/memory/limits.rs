@@ -183,6 +183,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_cases(256))]
         /// The byte pre-check never changes the verdict of the character check.
         #[test]
         fn byte_check_agrees_with_characters(text in "(\\PC|[\u{0}-\u{1f}\u{fffe}\u{ffff}\u{fff0}-\u{fffd}\u{e000}])*") {

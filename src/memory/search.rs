@@ -453,7 +453,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #![proptest_config(crate::test_support::proptest_cases(3000))]
         #[test]
         fn indexed_search_equals_brute_force((texts, query, min) in corpus()) {
             let mut index = VecIndex::new(texts.clone());

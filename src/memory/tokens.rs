@@ -640,6 +640,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_cases(256))]
         #[test]
         fn simple_word_bounds_are_uax29(text in "[a-zA-Zа-яА-ЯёЁіїєґÀ-ÿĀ-ɏ0-9.,;:'\"_ \n!?()«»—–“”„‘’…№\u{a0}-\u{bf}\u{2010}-\u{203e}\u{400}-\u{52f}-]{0,40}|\\PC{0,20}") {
             let mut ours = Vec::new();
@@ -686,6 +687,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_cases(256))]
         /// The ASCII shortcuts give what the general path gives, and reusing an
         /// `Analyzed` gives what a fresh one gives.
         #[test]
@@ -707,6 +709,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_cases(256))]
         /// The shortcuts (including one given up part-way, at a character it does not
         /// know) give what the general rules give.
         #[test]

@@ -338,7 +338,7 @@ mod tests {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(crate::test_support::proptest_cases(2000))]
 
         #[test]
         fn lossless_on_arbitrary_unicode(text in "\\PC{0,200}", lang in 0..LANGS.len()) {

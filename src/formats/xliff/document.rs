@@ -1299,7 +1299,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_support::proptest_cases(64))]
         #[test]
         fn any_text_round_trips(text in "[a-zA-Zé日 .!?,\t\r\n]{0,80}") {
             prop_assume!(!text.trim().is_empty());
