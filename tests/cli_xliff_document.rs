@@ -39,6 +39,20 @@ fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Runs `bitext convert INPUT OUTPUT ARGS…`, checks that it fails and returns its
+/// standard error.
+fn convert_refused(input: &Path, output: &Path, args: &[&str]) -> String {
+    let out = bitext()
+        .arg("convert")
+        .arg(input)
+        .arg(output)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", input.display());
+    stderr(&out)
+}
+
 #[test]
 fn text_to_xliff_and_back_is_byte_identical_and_valid() {
     let dir = tempdir();
@@ -301,14 +315,7 @@ fn xliff_from_other_tools_is_refused_and_nothing_written() {
     files.sort();
     assert!(files.len() >= 19);
     for file in files {
-        let out = bitext()
-            .arg("convert")
-            .arg(&file)
-            .arg(&out_path)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{}", file.display());
-        let err = stderr(&out);
+        let err = convert_refused(&file, &out_path, &[]);
         assert!(
             err.contains("not made from a text document by bitext"),
             "{}: {err}",
@@ -324,30 +331,16 @@ fn bad_input_is_located_and_nothing_is_written() {
     let xlf = dir.path().join("doc.xlf");
     let doc = dir.path().join("doc.txt");
     fs::write(&doc, "Fine.\nA bell\x07 rings.\n").unwrap();
-    let out = bitext()
-        .arg("convert")
-        .arg(&doc)
-        .arg(&xlf)
-        .args(["-s", "en"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    let err = convert_refused(&doc, &xlf, &["-s", "en"]);
     assert!(
-        stderr(&out).contains("doc.txt:2:7: character U+0007 cannot be written in XLIFF"),
-        "{}",
-        stderr(&out)
+        err.contains("doc.txt:2:7: character U+0007 cannot be written in XLIFF"),
+        "{err}"
     );
     assert!(!xlf.exists());
     // No language: the segmenter needs one.
     fs::write(&doc, "Fine.\n").unwrap();
-    let out = bitext()
-        .arg("convert")
-        .arg(&doc)
-        .arg(&xlf)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("-s/--src-lang"), "{}", stderr(&out));
+    let err = convert_refused(&doc, &xlf, &[]);
+    assert!(err.contains("-s/--src-lang"), "{err}");
     assert!(!xlf.exists());
     // A unit removed by hand: the document cannot be rebuilt.
     fs::write(&doc, "One. Two.\n").unwrap();
@@ -363,35 +356,17 @@ fn bad_input_is_located_and_nothing_is_written() {
     let end = text[start..].find("</trans-unit>\n").unwrap() + start + "</trans-unit>\n".len();
     fs::write(&xlf, format!("{}{}", &text[..start], &text[end..])).unwrap();
     let back = dir.path().join("back.txt");
-    let out = bitext()
-        .arg("convert")
-        .arg(&xlf)
-        .arg(&back)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    let err = convert_refused(&xlf, &back, &[]);
     assert!(
-        stderr(&out).contains("unit \"s2\" of the document's skeleton is not in the file"),
-        "{}",
-        stderr(&out)
+        err.contains("unit \"s2\" of the document's skeleton is not in the file"),
+        "{err}"
     );
     assert!(!back.exists());
     // Units are not a document.
     let tmx = dir.path().join("m.tmx");
     fs::write(&tmx, "<tmx version=\"1.4\"><header/><body/></tmx>").unwrap();
-    let out = bitext()
-        .arg("convert")
-        .arg(&tmx)
-        .arg(&xlf)
-        .args(["-s", "en"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("XLIFF is made from text documents"),
-        "{}",
-        stderr(&out)
-    );
+    let err = convert_refused(&tmx, &xlf, &["-s", "en"]);
+    assert!(err.contains("XLIFF is made from text documents"), "{err}");
 }
 
 /// OmegaT 3.6 as the CAT tool: it opens the XLIFF bitext made from a text and

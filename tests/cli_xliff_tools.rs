@@ -31,6 +31,26 @@ fn pretranslate(tm: &Path, doc: &Path, out: &Path) -> String {
     fs::read_to_string(out).unwrap()
 }
 
+/// Makes a memory of `units` and `doc.xlf` of `xliff` in `dir`, and pre-translates it
+/// into `out.xlf`: (memory, doc, out, the output).
+fn pretranslate_doc(
+    dir: &Path,
+    units: &str,
+    xliff: &str,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+) {
+    let tm = memory(dir, units);
+    let doc = dir.join("doc.xlf");
+    fs::write(&doc, xliff).unwrap();
+    let out = dir.join("out.xlf");
+    let text = pretranslate(&tm, &doc, &out);
+    (tm, doc, out, text)
+}
+
 /// MadCap Lingo keeps each segment's status on the target `mrk`: an exact match
 /// becomes `Translated` (and reads back as translated, so it is imported), a fuzzy one
 /// stays `Untranslated` with its `MadCap:matchPercent`.
@@ -130,11 +150,7 @@ const DOC_MQ: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 #[test]
 fn memoq_exact_match_confirmed_fuzzy_pretranslated() {
     let dir = tempdir();
-    let tm = memory(dir.path(), MEM_12);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, DOC_MQ).unwrap();
-    let out = dir.path().join("out.xlf");
-    let text = pretranslate(&tm, &doc, &out);
+    let (_, _, out, text) = pretranslate_doc(dir.path(), MEM_12, DOC_MQ);
     assert!(text.contains(r#"<trans-unit id="1" mq:status="ManuallyConfirmed" mq:segmentguid="f9ac" mq:percent="100"><source>The printer is out of paper.</source><target state="translated" state-qualifier="exact-match">L'imprimante n'a plus de papier.</target>"#), "{text}");
     assert!(text.contains(r#"<trans-unit id="2" mq:status="Pretranslated" mq:segmentguid="d278" mq:percent="85"><source>The printer is out of ink.</source><target state="needs-review-translation" state-qualifier="fuzzy-match">"#), "{text}");
     let again = XliffDocument::parse(text.into_bytes(), Some(&out)).unwrap();
@@ -169,11 +185,7 @@ const DOC_NESTED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 #[test]
 fn nested_segments_candidates_name_their_mid() {
     let dir = tempdir();
-    let tm = memory(dir.path(), MEM_12);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, DOC_NESTED).unwrap();
-    let out = dir.path().join("out.xlf");
-    let text = pretranslate(&tm, &doc, &out);
+    let (tm, doc, _, text) = pretranslate_doc(dir.path(), MEM_12, DOC_NESTED);
     assert!(text.contains(r#"<target state="needs-review-translation" state-qualifier="fuzzy-match"><g id="1"><mrk mtype="seg" mid="1">L'imprimante n'a plus de papier.</mrk></g> <mrk mtype="seg" mid="2">L'imprimante n'a plus de papier.</mrk></target><alt-trans mid="1" match-quality="100" origin="bitext:mem">"#), "{text}");
     assert!(
         text.contains(r#"</alt-trans><alt-trans mid="2" match-quality="85" origin="bitext:mem">"#),
@@ -222,11 +234,7 @@ const DOC_2_DATA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 #[test]
 fn xliff_2_match_carries_its_original_data() {
     let dir = tempdir();
-    let tm = memory(dir.path(), MEM_2_DATA);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, DOC_2_DATA).unwrap();
-    let out = dir.path().join("out.xlf");
-    let text = pretranslate(&tm, &doc, &out);
+    let (_, _, out, text) = pretranslate_doc(dir.path(), MEM_2_DATA, DOC_2_DATA);
     assert!(text.contains(r#"type="tm"><originalData><data id="x1">&lt;br/&gt;</data><data id="x2">&lt;b&gt;</data><data id="x3">&lt;/b&gt;</data></originalData><source>Press <pc id="1" dataRefStart="x2" dataRefEnd="x3">Start</pc> and wait<ph id="2" dataRef="x1"/>.</source><target>Drücken Sie <pc id="1" dataRefStart="x2" dataRefEnd="x3">Start</pc> und warten Sie<ph id="2" dataRef="x1"/>.</target></mtc:match>"#), "{text}");
     assert_eq!(text.matches("unused").count(), 1);
     xmllint(&schema_2(dir.path()), &out).unwrap();
