@@ -66,14 +66,15 @@ pub(crate) fn omegat_jar() -> PathBuf {
 }
 
 /// A minimal OmegaT project directory with the test's sources and settings.
-struct Project {
+pub(crate) struct Project {
     root: PathBuf,
     config: PathBuf,
 }
 
 impl Project {
-    /// Creates `dir/csto` (with every folder OmegaT 3.6 insists on) and a config dir.
-    fn create(dir: &Path, source_txt: &str) -> Project {
+    /// Creates an empty project `dir/csto` (with every folder OmegaT 3.6 insists on,
+    /// English to Russian) and a config dir.
+    pub(crate) fn empty(dir: &Path) -> Project {
         let root = dir.join(PROJECT);
         for sub in [
             "source",
@@ -86,15 +87,21 @@ impl Project {
             fs::create_dir_all(root.join(sub)).unwrap();
         }
         fs::copy(data("omegat.project"), root.join("omegat.project")).unwrap();
-        fs::write(root.join("source/doc.txt"), source_txt).unwrap();
-        fs::copy(data("doc.html"), root.join("source/doc.html")).unwrap();
         let config = dir.join("omegat-config");
         fs::create_dir_all(&config).unwrap();
         fs::copy(data("omegat.prefs"), config.join("omegat.prefs")).unwrap();
         Project { root, config }
     }
 
-    fn path(&self, rel: &str) -> PathBuf {
+    /// An empty project with the test's text and HTML documents as its sources.
+    fn create(dir: &Path, source_txt: &str) -> Project {
+        let project = Project::empty(dir);
+        fs::write(project.path("source/doc.txt"), source_txt).unwrap();
+        fs::copy(data("doc.html"), project.path("source/doc.html")).unwrap();
+        project
+    }
+
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
     }
 
@@ -104,7 +111,7 @@ impl Project {
     }
 
     /// Runs OmegaT in console-translate mode; returns what it printed.
-    fn translate(&self, jar: &Path) -> String {
+    pub(crate) fn translate(&self, jar: &Path) -> String {
         let mut child = Command::new("java")
             .arg("-Djava.awt.headless=true")
             .arg("-jar")

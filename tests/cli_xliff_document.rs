@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::util::{bitext, repo, shared, tempdir, tm_cmd, xmllint};
 
@@ -376,26 +375,10 @@ fn bad_input_is_located_and_nothing_is_written() {
 /// pre-translated sentence included. Fails (does not skip) without OmegaT.
 #[test]
 fn omegat_translates_the_xliff_and_bitext_rebuilds_the_text() {
-    use std::time::{Duration, Instant};
     let jar = crate::cli_omegat::omegat_jar();
     let dir = tempdir();
-    let root = dir.path().join("project");
-    for sub in [
-        "source",
-        "target",
-        "tm/auto",
-        "omegat",
-        "glossary",
-        "dictionary",
-    ] {
-        fs::create_dir_all(root.join(sub)).unwrap();
-    }
-    let data = repo("tests/data/omegat");
-    // The project is English (EN-US) to Russian (RU-RU).
-    fs::copy(data.join("omegat.project"), root.join("omegat.project")).unwrap();
-    let config = dir.path().join("config");
-    fs::create_dir_all(&config).unwrap();
-    fs::copy(data.join("omegat.prefs"), config.join("omegat.prefs")).unwrap();
+    // An English (EN-US) to Russian (RU-RU) project.
+    let project = crate::cli_omegat::Project::empty(dir.path());
     let tsv = dir.path().join("mem.tsv");
     fs::write(
         &tsv,
@@ -414,14 +397,14 @@ fn omegat_translates_the_xliff_and_bitext_rebuilds_the_text() {
     bitext()
         .args(["--quiet", "convert"])
         .arg(&omegat_tsv)
-        .arg(root.join("tm/auto/omegat.tmx"))
+        .arg(project.path("tm/auto/omegat.tmx"))
         .assert()
         .success();
     let doc = dir.path().join("doc.txt");
     let text = "Paper\n\nThe printer is out of paper. Open the tray and add paper.\n\
                 Save the document before closing.\n";
     fs::write(&doc, text).unwrap();
-    let xlf = root.join("source/doc.xlf");
+    let xlf = project.path("source/doc.xlf");
     tm_cmd(&tm)
         .arg("convert")
         .arg(&doc)
@@ -431,37 +414,8 @@ fn omegat_translates_the_xliff_and_bitext_rebuilds_the_text() {
         .assert()
         .success();
     xmllint(&schema("xliff-core-1.2-strict.xsd"), &xlf).unwrap();
-    let log = |name: &str| fs::File::create(dir.path().join(name)).unwrap();
-    let mut child = Command::new("java")
-        .arg("-Djava.awt.headless=true")
-        .arg("-jar")
-        .arg(&jar)
-        .arg(&root)
-        .arg("--mode=console-translate")
-        .arg(format!("--config-dir={}", config.display()))
-        .args(["--disable-project-locking", "--no-team", "--quiet"])
-        .stdin(std::process::Stdio::null())
-        .stdout(log("omegat.out"))
-        .stderr(log("omegat.err"))
-        .spawn()
-        .expect("java starts");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(180) {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("OmegaT did not finish in 180 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = fs::read_to_string(dir.path().join("omegat.out")).unwrap()
-        + &fs::read_to_string(dir.path().join("omegat.err")).unwrap();
-    assert!(status.success(), "OmegaT failed:\n{output}");
-    assert!(!output.contains("Exception"), "{output}");
-    let translated = root.join("target/doc.xlf");
+    let output = project.translate(&jar);
+    let translated = project.path("target/doc.xlf");
     assert!(
         translated.exists(),
         "OmegaT wrote no target file:\n{output}"
