@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::counts;
 use super::db::DbResultExt;
 use super::index;
-use super::postings::{text_id, text_index, text_unit};
+use super::postings::{text_id, text_index, text_unit, Posting};
 use super::store::{self, primary_tag, variant_at, StoredVariant, VariantsBlob};
 use super::tokens::{fold, nfc, Analyzed};
 use super::Memory;
@@ -437,7 +437,7 @@ fn short_term_candidates(
                 .optional()
                 .db()?;
             if let Some(term) = term {
-                index::visit_postings(&memory.conn, &segments, term as u32, &mut |p| {
+                index::visit_postings(&memory.conn, &segments, term as u32, |p: Posting| {
                     if text_unit(p.variant as i64) <= upto {
                         ids.push(p.variant as i64)
                     }

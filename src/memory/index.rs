@@ -71,7 +71,7 @@ pub(crate) fn visit_postings(
     conn: &Connection,
     segments: &[i64],
     term: u32,
-    visit: &mut dyn FnMut(Posting),
+    mut visit: impl FnMut(Posting),
 ) -> Result<()> {
     let mut stmt = conn
         .prepare_cached("SELECT data FROM postings WHERE key = ?1")
@@ -80,7 +80,7 @@ pub(crate) fn visit_postings(
         let mut rows = stmt.query([postings_key(seg, term)]).db()?;
         if let Some(row) = rows.next().db()? {
             let data = row.get_ref(0).db()?.as_blob().db()?;
-            if !for_each_posting(data, &mut *visit) {
+            if !for_each_posting(data, &mut visit) {
                 return Err(damaged(format!("postings of term {term}")));
             }
         }

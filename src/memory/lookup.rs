@@ -103,7 +103,7 @@ struct SqliteIndex<'c> {
 }
 
 impl TokenIndex for SqliteIndex<'_> {
-    fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()> {
+    fn postings<F: FnMut(Posting)>(&mut self, term: u32, visit: F) -> Result<()> {
         index::visit_postings(self.conn, self.segments, term, visit)
     }
 

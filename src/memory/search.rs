@@ -40,8 +40,11 @@ pub struct TermStat {
 
 /// What the search needs from a storage backend.
 pub trait TokenIndex {
-    /// Calls `visit` for every posting of `term` (every stored text containing it).
-    fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()>;
+    /// Calls `visit` for every posting of `term` (every stored text containing it):
+    /// in increasing text-id order, or in several such runs (one per index segment).
+    /// Generic rather than `dyn`: the search's filter is then inlined into the
+    /// decoding loop, which a common word runs hundreds of thousands of times.
+    fn postings<F: FnMut(Posting)>(&mut self, term: u32, visit: F) -> Result<()>;
 
     /// Loads the token ids of text `id` into `tokens`; returns its language id, or
     /// `None` if the text no longer exists.
@@ -78,8 +81,8 @@ pub const UNKNOWN: u32 = u32::MAX;
 /// Finds every stored text whose base score against the query is at least
 /// `min_percent` (1–100) and whose language passes `lang_ok`, except those in
 /// `skip`. `query` holds, per query token, its term (or `None` if unknown).
-pub fn find(
-    index: &mut dyn TokenIndex,
+pub fn find<I: TokenIndex>(
+    index: &mut I,
     query: &[Option<TermStat>],
     min_percent: u32,
     lang_ok: &dyn Fn(i64) -> bool,
@@ -125,7 +128,7 @@ pub fn find(
         let (term, df, positions) = &groups[next];
         let mut list = Vec::with_capacity((*df).min(1 << 20) as usize);
         let filter = PostingFilter::new(positions, n, min_percent, min_len, max_len);
-        index.postings(*term, &mut |p| {
+        index.postings(*term, |p| {
             stats.postings += 1;
             let found = filter.found(p);
             if found > 0 {
@@ -168,7 +171,7 @@ pub fn find(
         // Only texts counted already are credited (phase 2 adds no candidates).
         let filter = PostingFilter::new(positions, n, min_percent, min_len, max_len);
         let mut at = 0usize;
-        index.postings(*term, &mut |p| {
+        index.postings(*term, |p| {
             stats.postings += 1;
             let found = filter.found(p);
             if found == 0 {
@@ -230,10 +233,12 @@ type Count = (i64, u32, u32);
 /// The length and positional filters for the postings of one query term.
 struct PostingFilter<'a> {
     positions: &'a [u32],
-    n: usize,
-    min_percent: u32,
+    /// Per admissible token count `m` (index `m − min_len`), the edit bound `d(m)`:
+    /// a table, since a common term has hundreds of thousands of postings.
+    bound: Vec<i64>,
     min_len: usize,
-    max_len: usize,
+    /// Whether texts past [`MAX_LEN`] tokens (stored as `MAX_LEN`) may qualify.
+    capped_ok: bool,
 }
 
 impl<'a> PostingFilter<'a> {
@@ -244,12 +249,14 @@ impl<'a> PostingFilter<'a> {
         min_len: usize,
         max_len: usize,
     ) -> PostingFilter<'a> {
+        let last = max_len.min(MAX_LEN as usize - 1);
         PostingFilter {
             positions,
-            n,
-            min_percent,
+            bound: (min_len..=last)
+                .map(|m| max_edits(n, m, min_percent) as i64)
+                .collect(),
             min_len,
-            max_len,
+            capped_ok: max_len >= MAX_LEN as usize,
         }
     }
 
@@ -257,14 +264,21 @@ impl<'a> PostingFilter<'a> {
     /// aligned with an equal token; 0 if its length rules it out.
     #[inline]
     fn found(&self, p: Posting) -> u32 {
-        let len = p.len as usize;
-        let capped = p.len >= MAX_LEN;
-        if !((len >= self.min_len && len <= self.max_len)
-            || (capped && self.max_len >= MAX_LEN as usize))
-        {
-            return 0;
+        if p.len >= MAX_LEN {
+            // Length unknown past the cap: admissible when the range reaches it.
+            return if self.capped_ok {
+                self.positions.len() as u32
+            } else {
+                0
+            };
         }
-        if p.at == 0 || capped {
+        let Some(&d) = (p.len as usize)
+            .checked_sub(self.min_len)
+            .and_then(|i| self.bound.get(i))
+        else {
+            return 0;
+        };
+        if p.at == 0 {
             // Several occurrences (or position unknown): any probed position may be
             // aligned with one of them.
             self.positions.len() as u32
@@ -272,7 +286,6 @@ impl<'a> PostingFilter<'a> {
             // One occurrence: at most one query position is aligned with it, and
             // only one within d(m) of it.
             let j = i64::from(p.at) - 1;
-            let d = max_edits(self.n, len, self.min_percent) as i64;
             u32::from(
                 self.positions
                     .iter()
@@ -371,7 +384,7 @@ mod tests {
     }
 
     impl TokenIndex for VecIndex {
-        fn postings(&mut self, term: u32, visit: &mut dyn FnMut(Posting)) -> Result<()> {
+        fn postings<F: FnMut(Posting)>(&mut self, term: u32, mut visit: F) -> Result<()> {
             for &id in self.postings.get(&term).map(Vec::as_slice).unwrap_or(&[]) {
                 let text = &self.texts[id as usize - 1];
                 let mut at = text
