@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::score::{inline_tags, score, Side};
 use super::tokens::Analyzed;
 use super::*;
+use crate::error::ErrorKind;
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, TranslationUnit, Variant};
 
@@ -439,7 +440,7 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert!(lookup(&b, "anything", 50).is_empty());
 }
 
-/// The write lock held by another process is reported as such (`is_busy`), naming
+/// The write lock held by another process is reported as such (`ErrorKind::Busy`), naming
 /// the file, and `set_busy_timeout(0)` gives up at once.
 #[test]
 fn a_busy_memory_is_named_and_recognised() {
@@ -454,8 +455,8 @@ fn a_busy_memory_is_named_and_recognised() {
     b.set_busy_timeout(Duration::ZERO).unwrap();
     let _w = a.writer(WriteOptions::default()).unwrap();
     let err = b.writer(WriteOptions::default()).unwrap_err();
-    assert!(schema::is_busy(&err), "{err}");
-    assert!(!schema::is_damaged(&err), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Busy), "{err}");
+    assert!(!matches!(err.kind(), ErrorKind::Damaged(_)), "{err}");
     assert!(err.to_string().contains("busy.sqlite"), "{err}");
 }
 
