@@ -53,16 +53,9 @@ pub fn run_delete(args: DeleteArgs, _global: &Global) -> Result<ExitCode> {
         .transpose()?;
     filter.origin = args.origin.clone();
     filter.user = args.user.clone();
-    filter.created_before = args
-        .before
-        .as_deref()
-        .map(|d| tm::timestamp(d, "--before"))
-        .transpose()?;
-    filter.created_after = args
-        .after
-        .as_deref()
-        .map(|d| tm::timestamp(d, "--after"))
-        .transpose()?;
+    let date = |arg: &Option<String>, flag: &str| arg.as_deref().map(|d| tm::timestamp(d, flag));
+    filter.created_before = date(&args.before, "--before").transpose()?;
+    filter.created_after = date(&args.after, "--after").transpose()?;
     if filter.is_empty() {
         bail!("say which units to delete: --id, --lang, --origin, --user, --before or --after");
     }

@@ -81,7 +81,7 @@ pub const MAX_ALIGNMENT_CELLS: usize = 1 << 24;
 
 /// A minimal alignment of `a` with `b`, in order. Prefers keeping tokens, then
 /// substitutions, so diffs read naturally. The common prefix and suffix are kept as
-/// they are; if what lies between needs more than [`MAX_ALIGNMENT_CELLS`] (texts of
+/// they are; if what lies between needs more than `MAX_ALIGNMENT_CELLS` (texts of
 /// thousands of tokens that differ throughout), it is aligned position by position
 /// instead — still a valid alignment, no longer a minimal one.
 pub fn alignment<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Edit> {
