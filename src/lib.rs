@@ -44,7 +44,7 @@
 //!
 //! | feature | adds | pulls in |
 //! |---|---|---|
-//! | `align` | `align`, `eval::align`, `eval::calibration` | rayon, unicode-normalization |
+//! | `align` | `align`, `eval::align`, `eval::calibration` | rayon, unicode-normalization, strsim |
 //! | `semantic` | `semantic` (the sentence encoder), `align`'s use of it | sha2, zip, rayon |
 //! | `memory` | `memory`, `pretranslate` | rusqlite (bundled SQLite), libc, strsim |
 //! | `formats` | `formats` | csv, tempfile |
@@ -75,8 +75,8 @@ pub mod text;
 pub mod unit;
 
 // The main items of each stage, for `use bitext::{Segmenter, Aligner, Memory}`; the
-// rest stays in its module (the two `Writer`s and `WriteOptions` are not re-exported:
-// `formats::Writer` writes files, `memory::Writer` stores units).
+// rest stays in its module (`formats::UnitWriter` writes units to an exchange file,
+// `memory::Writer` stores them in a memory: each is used beside its module's name).
 pub use error::{Error, ErrorKind, Location, Result};
 pub use segment::{Segmenter, SegmenterBuilder, SrxRules};
 pub use text::{LangTag, Span};

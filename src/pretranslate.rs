@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use crate::memory::tokens::nfc;
+use crate::memory::nfc;
 
 /// The match bands of the analysis, best first.
 pub const BANDS: [&str; 8] = [

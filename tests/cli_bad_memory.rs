@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::util::{bitext, tempdir};
+use crate::util::{bitext, tempdir, write_file};
 
 /// `bitext ARGS…` with `--tm TM` appended, no memory or user from the environment.
 fn run(tm: &Path, args: &[&str]) -> Output {
@@ -328,8 +328,7 @@ fn truncated_memory_file() {
     let dir = tempdir();
     let tm = memory(dir.path());
     let bytes = fs::read(&tm).unwrap();
-    let cut = dir.path().join("cut.sqlite");
-    fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let cut = write_file(dir.path(), "cut.sqlite", &bytes[..bytes.len() / 3]);
     let before = fs::read(&cut).unwrap();
     for args in READ_COMMANDS.iter().chain(WRITE_COMMANDS) {
         let out = run(&cut, args);
@@ -348,8 +347,7 @@ fn corrupted_memory_file() {
     for (k, b) in bytes[100..4096].iter_mut().enumerate() {
         *b = (k * 7919 % 251) as u8;
     }
-    let bad = dir.path().join("bad.sqlite");
-    fs::write(&bad, &bytes).unwrap();
+    let bad = write_file(dir.path(), "bad.sqlite", &bytes);
     for args in READ_COMMANDS.iter().chain(WRITE_COMMANDS) {
         let out = run(&bad, args);
         refused(&out, &["bad.sqlite", "damaged"]);
@@ -386,8 +384,11 @@ fn corrupted_memory_file() {
 #[test]
 fn not_a_memory_file() {
     let dir = tempdir();
-    let text = dir.path().join("notes.sqlite");
-    fs::write(&text, "Shopping list: milk, bread.\n".repeat(200)).unwrap();
+    let text = write_file(
+        dir.path(),
+        "notes.sqlite",
+        "Shopping list: milk, bread.\n".repeat(200),
+    );
     let other = dir.path().join("other.sqlite");
     {
         let conn = rusqlite::Connection::open(&other).unwrap();
@@ -439,8 +440,7 @@ fn memory_from_a_newer_bitext() {
 fn missing_memory_for_read_commands() {
     let dir = tempdir();
     let tm = dir.path().join("absent.sqlite");
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, "One sentence.\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", "One sentence.\n");
     let mut commands: Vec<Vec<&str>> = READ_COMMANDS.iter().map(|c| c.to_vec()).collect();
     commands.push(vec!["delete", "--id", "1"]);
     commands.push(vec!["reindex"]);
@@ -465,8 +465,7 @@ fn missing_memory_for_read_commands() {
 fn absurd_numbers() {
     let dir = tempdir();
     let tm = memory(dir.path());
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, "One sentence.\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", "One sentence.\n");
     let doc = doc.to_str().unwrap();
     let lookup = ["lookup", "Report 3.", "-s", "en", "-t", "ru"];
     let with = |extra: &[&str]| -> Vec<String> {
@@ -643,8 +642,7 @@ fn failed_import_leaves_the_memory_byte_identical() {
     let mut text = fs::read_to_string(pairs_tsv(dir.path(), "big.tsv", 20_000)).unwrap();
     text.push_str("one\ttwo\tthree\n");
     text.push_str("Last row.\tПоследняя строка.\n");
-    let bad = dir.path().join("bad.tsv");
-    fs::write(&bad, &text).unwrap();
+    let bad = write_file(dir.path(), "bad.tsv", &text);
     refused(
         &run(&tm, &["import", bad.to_str().unwrap()]),
         &["nothing of", "bad.tsv:20002:", "3 fields in this row"],
@@ -661,8 +659,7 @@ fn failed_import_leaves_the_memory_byte_identical() {
     jsonl.push_str(
         "{\"source\":\"A\\u0000B\",\"target\":\"C\",\"src_lang\":\"en\",\"tgt_lang\":\"ru\"}\n",
     );
-    let nul = dir.path().join("nul.jsonl");
-    fs::write(&nul, jsonl).unwrap();
+    let nul = write_file(dir.path(), "nul.jsonl", jsonl);
     refused(
         &run(&tm, &["import", nul.to_str().unwrap()]),
         &[
@@ -868,8 +865,7 @@ fn control_characters_and_nul_bytes() {
     }
     assert_same(&tm, &before);
     // A queries file with a NUL byte is a binary file.
-    let queries = dir.path().join("queries.txt");
-    fs::write(&queries, b"Report 3 was sent.\nRep\0ort\n").unwrap();
+    let queries = write_file(dir.path(), "queries.txt", b"Report 3 was sent.\nRep\0ort\n");
     let out = run(
         &tm,
         &[
@@ -887,8 +883,7 @@ fn control_characters_and_nul_bytes() {
     refused(&out, &["queries.txt:2:4:", "NUL byte"]);
     assert!(!dir.path().join("out.txt").exists());
     // So is a document to pre-translate.
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, b"Report 3 was sent.\nRep\0ort\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", b"Report 3 was sent.\nRep\0ort\n");
     refused(
         &run(
             &tm,
@@ -1005,8 +1000,7 @@ fn empty_terms_queries_and_filters() {
         ),
         &["is a directory"],
     );
-    let empty = dir.path().join("empty.tsv");
-    fs::write(&empty, "").unwrap();
+    let empty = write_file(dir.path(), "empty.tsv", "");
     refused(
         &run(&tm, &["import", empty.to_str().unwrap()]),
         &["empty.tsv", "the file is empty"],
@@ -1020,12 +1014,11 @@ fn concordance_finds_dotted_capital_i_and_capital_sharp_s() {
     // characters) was never found once the index was built.
     let dir = tempdir();
     let tm = dir.path().join("tm.sqlite");
-    let tsv = dir.path().join("tr.tsv");
-    fs::write(
-        &tsv,
+    let tsv = write_file(
+        dir.path(),
+        "tr.tsv",
         "en\ttr\nWelcome to İstanbul.\tİstanbul'a hoş geldiniz.\nDER STRAẞENBAU\tyol yapımı\n",
-    )
-    .unwrap();
+    );
     assert!(run(&tm, &["import", "-q", tsv.to_str().unwrap()])
         .status
         .success());
@@ -1071,8 +1064,11 @@ fn a_new_memory_appears_only_with_its_first_file() {
     fs::create_dir(&mem).unwrap();
     let tm = mem.join("tm.sqlite");
     let good = pairs_tsv(dir.path(), "good.tsv", 300);
-    let bad = dir.path().join("bad.tsv");
-    fs::write(&bad, "en\tru\nOne\tОдин\nTwo\tДва\tthree\n").unwrap();
+    let bad = write_file(
+        dir.path(),
+        "bad.tsv",
+        "en\tru\nOne\tОдин\nTwo\tДва\tthree\n",
+    );
     let out = run(&tm, &["import", "-q", bad.to_str().unwrap()]);
     refused(&out, &["bad.tsv:3", "nothing of"]);
     assert!(dir_names(&mem).is_empty(), "{:?}", dir_names(&mem));

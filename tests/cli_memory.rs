@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::util::{bitext, json_lines, shared, tempdir, tm_cmd};
+use crate::util::{bitext, fails_with, json_lines, shared, tempdir, tm_cmd, write_file};
 
 fn json(cmd: &mut assert_cmd::Command) -> Vec<Value> {
     let out = cmd.assert().success().get_output().stdout.clone();
@@ -41,6 +41,19 @@ fn corpus_tsv(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join(format!("corpus{n}.tsv"));
     fs::write(&path, lines.join("\n") + "\n").unwrap();
     path
+}
+
+/// A memory `tm.sqlite` in `dir` holding the first `n` pairs of the shared corpus;
+/// the memory and the TSV imported.
+fn imported_corpus(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let tm = dir.join("tm.sqlite");
+    let tsv = corpus_tsv(dir, n);
+    tm_cmd(&tm)
+        .args(["import", "-s", "en", "-t", "ru"])
+        .arg(&tsv)
+        .assert()
+        .success();
+    (tm, tsv)
 }
 
 #[test]
@@ -161,11 +174,10 @@ fn language_tags_are_normalised_and_en_finds_en_us() {
         "jsonl",
     ]));
     assert_eq!(records[0]["matches"].as_array().unwrap().len(), 1);
-    tm_cmd(&tm)
-        .args(["lookup", "x", "-s", "en--gb", "-t", "ru"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("--src-lang \"en--gb\""));
+    fails_with(
+        tm_cmd(&tm).args(["lookup", "x", "-s", "en--gb", "-t", "ru"]),
+        "--src-lang \"en--gb\"",
+    );
 }
 
 #[test]
@@ -178,8 +190,7 @@ fn queries_file_lines_and_jsonl_with_context() {
         "Нажмите ОК.",
         &["--prev", "A dialog opens.", "--next", "It closes."],
     );
-    let lines = dir.path().join("q.txt");
-    fs::write(&lines, "Click OK.\n\nClick OK!\n").unwrap();
+    let lines = write_file(dir.path(), "q.txt", "Click OK.\n\nClick OK!\n");
     let records = json(
         tm_cmd(&tm)
             .args(["lookup", "-s", "en", "-t", "ru", "-f", "jsonl", "--queries"])
@@ -188,13 +199,12 @@ fn queries_file_lines_and_jsonl_with_context() {
     assert_eq!(records.len(), 2, "blank lines are skipped");
     assert_eq!(records[0]["matches"][0]["score"]["percent"], 100);
     assert_eq!(records[1]["matches"][0]["score"]["percent"], 99);
-    let jl = dir.path().join("q.jsonl");
-    fs::write(
-        &jl,
+    let jl = write_file(
+        dir.path(),
+        "q.jsonl",
         "{\"id\": 7, \"text\": \"Click OK.\", \"prev\": \"A dialog opens.\", \"next\": \"It closes.\"}\n\
          {\"text\": \"Click OK.\", \"prev\": \"Another.\"}\n",
-    )
-    .unwrap();
+    );
     let records = json(
         tm_cmd(&tm)
             .args([
@@ -228,24 +238,18 @@ fn queries_file_lines_and_jsonl_with_context() {
     }
     // A bad JSON line is named.
     fs::write(&jl, "{\"text\": \"a\"}\n{\"txt\": \"b\"}\n").unwrap();
-    tm_cmd(&tm)
-        .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
-        .arg(&jl)
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("q.jsonl:2"));
+    fails_with(
+        tm_cmd(&tm)
+            .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
+            .arg(&jl),
+        "q.jsonl:2",
+    );
 }
 
 #[test]
 fn indexed_lookup_equals_exhaustive_on_real_sentences() {
     let dir = tempdir();
-    let tm = dir.path().join("tm.sqlite");
-    let tsv = corpus_tsv(dir.path(), 3000);
-    tm_cmd(&tm)
-        .args(["import", "-s", "en", "-t", "ru"])
-        .arg(&tsv)
-        .assert()
-        .success();
+    let (tm, _) = imported_corpus(dir.path(), 3000);
     // Queries: stored sentences with a word dropped, swapped or doubled, and unrelated
     // ones (the last lines of the corpus, not imported).
     let text = fs::read_to_string(shared("data/corpus/en_ru.tsv")).unwrap();
@@ -272,8 +276,7 @@ fn indexed_lookup_equals_exhaustive_on_real_sentences() {
         queries.push(w.join(" "));
     }
     queries.extend(rows.iter().rev().take(20).map(|s| s.to_string()));
-    let qfile = dir.path().join("q.txt");
-    fs::write(&qfile, queries.join("\n") + "\n").unwrap();
+    let qfile = write_file(dir.path(), "q.txt", queries.join("\n") + "\n");
     let run = |extra: &[&str]| -> Vec<Vec<(i64, u64)>> {
         let mut cmd = tm_cmd(&tm);
         cmd.args([
@@ -388,13 +391,12 @@ fn pretranslate_writes_best_matches_and_the_analysis() {
             "The printer is ready.",
         ],
     );
-    let doc = dir.path().join("doc.txt");
-    fs::write(
-        &doc,
+    let doc = write_file(
+        dir.path(),
+        "doc.txt",
         "Turn the printer off. Press the red button. The printer is ready.\n\n\
          The printer is ready. Turn the big printer off. Nothing matches this sentence at all.\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("out.tsv");
     let stats_path = dir.path().join("stats.json");
     tm_cmd(&tm)
@@ -461,12 +463,11 @@ fn pretranslate_writes_best_matches_and_the_analysis() {
 fn import_report_export_round_trip_and_all_or_nothing() {
     let dir = tempdir();
     let tm = dir.path().join("tm.sqlite");
-    let csv = dir.path().join("a.csv");
-    fs::write(
-        &csv,
+    let csv = write_file(
+        dir.path(),
+        "a.csv",
         "en-US,ru,note\nHello,Привет,greeting\nBye,Пока,\nHello,Привет,\nHello,Здравствуйте,\n",
-    )
-    .unwrap();
+    );
     let reports = json(tm_cmd(&tm).args(["import", "--report", "jsonl"]).arg(&csv));
     let r = &reports[0];
     assert_eq!(
@@ -479,8 +480,11 @@ fn import_report_export_round_trip_and_all_or_nothing() {
     );
     assert_eq!(r["format"], "csv");
     // An invalid row stops the file and leaves the memory as it was.
-    let bad = dir.path().join("bad.tsv");
-    fs::write(&bad, "en\tru\nOne\tОдин\nTwo\tДва\tthree\n").unwrap();
+    let bad = write_file(
+        dir.path(),
+        "bad.tsv",
+        "en\tru\nOne\tОдин\nTwo\tДва\tthree\n",
+    );
     tm_cmd(&tm)
         .arg("import")
         .arg(&bad)
@@ -537,12 +541,11 @@ fn import_report_export_round_trip_and_all_or_nothing() {
 fn import_of_aligner_output_records_origin_and_score() {
     let dir = tempdir();
     let tm = dir.path().join("tm.sqlite");
-    let tsv = dir.path().join("aligned.tsv");
-    fs::write(
-        &tsv,
+    let tsv = write_file(
+        dir.path(),
+        "aligned.tsv",
         "First sentence.\tПервое предложение.\t0.93\nSecond one.\tВторое.\t0.41\n",
-    )
-    .unwrap();
+    );
     let reports = json(
         tm_cmd(&tm)
             .args([
@@ -576,23 +579,13 @@ fn import_of_aligner_output_records_origin_and_score() {
     let done = json(tm_cmd(&tm).args(["delete", "--id", "1", "-f", "jsonl"]));
     assert_eq!(done[0]["deleted"], serde_json::json!([1]));
     assert_eq!(stats(&tm)["units"], 1);
-    tm_cmd(&tm)
-        .arg("delete")
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("say which units"));
+    fails_with(tm_cmd(&tm).arg("delete"), "say which units");
 }
 
 #[test]
 fn stats_report_pairs_dates_and_size() {
     let dir = tempdir();
-    let tm = dir.path().join("tm.sqlite");
-    let tsv = corpus_tsv(dir.path(), 500);
-    tm_cmd(&tm)
-        .args(["import", "-s", "en", "-t", "ru"])
-        .arg(&tsv)
-        .assert()
-        .success();
+    let (tm, _) = imported_corpus(dir.path(), 500);
     let s = stats(&tm);
     assert_eq!(s["units"], 500);
     assert_eq!(s["variants"], 1000);
@@ -626,8 +619,11 @@ fn missing_memory_and_default_path_are_explained() {
         .success();
     assert!(dir.path().join("bitext/memory.sqlite").exists());
     // A file that is not a memory is refused, not damaged.
-    let other = dir.path().join("notes.txt");
-    fs::write(&other, "just some text, not a database ".repeat(100)).unwrap();
+    let other = write_file(
+        dir.path(),
+        "notes.txt",
+        "just some text, not a database ".repeat(100),
+    );
     tm_cmd(&other)
         .args(["add", "a", "b", "-s", "en", "-t", "ru"])
         .assert()
@@ -645,18 +641,34 @@ fn a_second_writer_waits_then_fails_clearly() {
     let conn = rusqlite::Connection::open(&tm).unwrap();
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
     let start = std::time::Instant::now();
-    tm_cmd(&tm)
-        .args([
+    fails_with(
+        tm_cmd(&tm).args([
             "add", "Two.", "Два.", "-s", "en", "-t", "ru", "--wait", "0.5",
-        ])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("locked by another process"));
+        ]),
+        "locked by another process",
+    );
     assert!(start.elapsed().as_millis() >= 450, "it waited");
     // Readers still read.
     assert_eq!(lookup(&tm, "One.", &[]).len(), 1);
     conn.execute_batch("ROLLBACK").unwrap();
     assert_eq!(add(&tm, "Two.", "Два.", &[])["action"], "inserted");
+}
+
+/// A copy in `dir` of the memory fixture of schema `version`
+/// (tests/data/memory/vN.sqlite), checked to be of that version.
+fn old_memory(dir: &Path, version: i64) -> PathBuf {
+    let tm = dir.join(format!("v{version}.sqlite"));
+    fs::copy(
+        crate::util::repo(&format!("tests/data/memory/v{version}.sqlite")),
+        &tm,
+    )
+    .unwrap();
+    let conn = rusqlite::Connection::open(&tm).unwrap();
+    let found: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(found, version, "the fixture is a version-{version} file");
+    tm
 }
 
 /// A memory written with schema version 1 (tests/data/memory/v1.sqlite, made with
@@ -666,14 +678,7 @@ fn a_second_writer_waits_then_fails_clearly() {
 #[test]
 fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
     let dir = tempdir();
-    let tm = dir.path().join("v1.sqlite");
-    fs::copy(crate::util::repo("tests/data/memory/v1.sqlite"), &tm).unwrap();
-    let conn = rusqlite::Connection::open(&tm).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 1, "the fixture is a version-1 file");
-    drop(conn);
+    let tm = old_memory(dir.path(), 1);
     let s = stats(&tm);
     assert_eq!(s["schema_version"], 3);
     assert_eq!(
@@ -775,14 +780,7 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
 #[test]
 fn a_version_2_memory_is_upgraded_and_keeps_everything() {
     let dir = tempdir();
-    let tm = dir.path().join("v2.sqlite");
-    fs::copy(crate::util::repo("tests/data/memory/v2.sqlite"), &tm).unwrap();
-    let conn = rusqlite::Connection::open(&tm).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 2, "the fixture is a version-2 file");
-    drop(conn);
+    let tm = old_memory(dir.path(), 2);
     let exported = tm_cmd(&tm)
         .args(["export", "-", "--to", "jsonl"])
         .assert()
@@ -876,13 +874,7 @@ fn a_version_2_memory_is_upgraded_and_keeps_everything() {
 #[test]
 fn reindex_rebuilds_the_index_with_the_same_answers() {
     let dir = tempdir();
-    let tm = dir.path().join("tm.sqlite");
-    let tsv = corpus_tsv(dir.path(), 300);
-    tm_cmd(&tm)
-        .args(["import", "-s", "en", "-t", "ru"])
-        .arg(&tsv)
-        .assert()
-        .success();
+    let (tm, tsv) = imported_corpus(dir.path(), 300);
     let text = fs::read_to_string(&tsv).unwrap();
     let query = text
         .lines()
@@ -956,8 +948,7 @@ fn language_variants_are_found_one_point_lower() {
         1
     );
     // Pre-translation and concordance too.
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, "Open the file.\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", "Open the file.\n");
     let (out, _) = run_on(
         &tm,
         &[
@@ -1023,8 +1014,7 @@ fn language_pairs_the_memory_lacks_and_tags_that_are_not_bcp47() {
         assert!(stderr.starts_with("bitext: error: "), "{stderr}");
         assert!(out.is_empty());
     }
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, "Good morning.\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", "Good morning.\n");
     let (_, stderr) = run_on(
         &tm,
         &[
@@ -1105,8 +1095,11 @@ fn queries_longer_than_a_text_may_be_are_refused() {
         .args(["add", "Hello.", "Привет.", "-s", "en", "-t", "ru"])
         .assert()
         .success();
-    let huge = dir.path().join("huge.txt");
-    std::fs::write(&huge, "word ".repeat(2_000_000) + "\nHello.\n").unwrap();
+    let huge = write_file(
+        dir.path(),
+        "huge.txt",
+        "word ".repeat(2_000_000) + "\nHello.\n",
+    );
     let out = crate::util::tm_cmd(&tm)
         .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
         .arg(&huge)
@@ -1132,8 +1125,7 @@ fn queries_longer_than_a_text_may_be_are_refused() {
         "{stderr}"
     );
     // Queries within the limit, with CRLF line ends, are answered as before.
-    let ok = dir.path().join("ok.txt");
-    std::fs::write(&ok, "Hello.\r\n").unwrap();
+    let ok = write_file(dir.path(), "ok.txt", "Hello.\r\n");
     crate::util::tm_cmd(&tm)
         .args(["lookup", "-s", "en", "-t", "ru", "--queries"])
         .arg(&ok)
@@ -1148,16 +1140,15 @@ fn queries_longer_than_a_text_may_be_are_refused() {
 fn a_match_that_differs_only_in_tags_shows_them() {
     let dir = tempdir();
     let tm = dir.path().join("tm.sqlite");
-    let tmx = dir.path().join("t.tmx");
-    fs::write(
-        &tmx,
+    let tmx = write_file(
+        dir.path(),
+        "t.tmx",
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tmx version=\"1.4\"><header creationtool=\"t\" \
          creationtoolversion=\"1\" segtype=\"sentence\" o-tmf=\"t\" adminlang=\"en\" srclang=\"en\" \
          datatype=\"plaintext\"/><body><tu><tuv xml:lang=\"en\"><seg>Open the <bpt i=\"1\">&lt;b&gt;</bpt>\
          file<ept i=\"1\">&lt;/b&gt;</ept> now.</seg></tuv><tuv xml:lang=\"ru\"><seg>Откройте файл \
          сейчас.</seg></tuv></tu></body></tmx>\n",
-    )
-    .unwrap();
+    );
     tm_cmd(&tm).arg("import").arg(&tmx).assert().success();
     let (out, _) = run_on(
         &tm,

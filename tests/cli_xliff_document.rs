@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::util::{bitext, repo, shared, tempdir, tm_cmd, xmllint};
+use crate::util::{bitext, repo, shared, tempdir, tm_cmd, write_file, xmllint};
 
 fn schema(name: &str) -> PathBuf {
     shared("data/xliff/schemas").join(name)
@@ -22,14 +22,13 @@ closing.\r\nThis sentence is\nwrapped over two lines.\n\n\n   Indented paragraph
 /// A memory `mem.sqlite` in `dir` with English-French units.
 fn memory(dir: &Path) -> PathBuf {
     let tm = dir.join("mem.sqlite");
-    let tsv = dir.join("mem.tsv");
-    fs::write(
-        &tsv,
+    let tsv = write_file(
+        dir,
+        "mem.tsv",
         "en\tfr\nThe printer manual\tLe manuel de l'imprimante\n\
          The printer is out of paper.\tL'imprimante n'a plus de papier.\n\
          Save the document before closing time.\tEnregistrez le document avant la fermeture.\n",
-    )
-    .unwrap();
+    );
     tm_cmd(&tm).arg("import").arg(&tsv).assert().success();
     tm
 }
@@ -55,8 +54,7 @@ fn convert_refused(input: &Path, output: &Path, args: &[&str]) -> String {
 #[test]
 fn text_to_xliff_and_back_is_byte_identical_and_valid() {
     let dir = tempdir();
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, DOC).unwrap();
+    let doc = write_file(dir.path(), "doc.txt", DOC);
     for (name, to, schema_name, units) in [
         (
             "doc.xlf",
@@ -132,8 +130,7 @@ fn sample_article_round_trips_through_standard_streams() {
 #[test]
 fn srx_rules_decide_the_segments() {
     let dir = tempdir();
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, "One. Two. Three.\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", "One. Two. Three.\n");
     let srx = dir.path().join("rules.srx");
     // Breaks only after "Two.".
     fs::write(
@@ -171,8 +168,7 @@ fn srx_rules_decide_the_segments() {
 fn convert_with_a_memory_pretranslates_and_the_translation_comes_back() {
     let dir = tempdir();
     let tm = memory(dir.path());
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, DOC).unwrap();
+    let doc = write_file(dir.path(), "doc.txt", DOC);
     // 1.2, exact matches only (the default --min 100).
     let xlf = dir.path().join("doc.fr.xlf");
     let out = bitext()
@@ -254,8 +250,7 @@ fn convert_with_a_memory_pretranslates_and_the_translation_comes_back() {
 fn pretranslate_writes_the_translated_text() {
     let dir = tempdir();
     let tm = memory(dir.path());
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, DOC).unwrap();
+    let doc = write_file(dir.path(), "doc.txt", DOC);
     let out_path = dir.path().join("doc.fr.txt");
     let out = bitext()
         .env_remove("BITEXT_USER")
@@ -328,8 +323,7 @@ fn xliff_from_other_tools_is_refused_and_nothing_written() {
 fn bad_input_is_located_and_nothing_is_written() {
     let dir = tempdir();
     let xlf = dir.path().join("doc.xlf");
-    let doc = dir.path().join("doc.txt");
-    fs::write(&doc, "Fine.\nA bell\x07 rings.\n").unwrap();
+    let doc = write_file(dir.path(), "doc.txt", "Fine.\nA bell\x07 rings.\n");
     let err = convert_refused(&doc, &xlf, &["-s", "en"]);
     assert!(
         err.contains("doc.txt:2:7: character U+0007 cannot be written in XLIFF"),
@@ -362,8 +356,11 @@ fn bad_input_is_located_and_nothing_is_written() {
     );
     assert!(!back.exists());
     // Units are not a document.
-    let tmx = dir.path().join("m.tmx");
-    fs::write(&tmx, "<tmx version=\"1.4\"><header/><body/></tmx>").unwrap();
+    let tmx = write_file(
+        dir.path(),
+        "m.tmx",
+        "<tmx version=\"1.4\"><header/><body/></tmx>",
+    );
     let err = convert_refused(&tmx, &xlf, &["-s", "en"]);
     assert!(err.contains("XLIFF is made from text documents"), "{err}");
 }
@@ -379,21 +376,19 @@ fn omegat_translates_the_xliff_and_bitext_rebuilds_the_text() {
     let dir = tempdir();
     // An English (EN-US) to Russian (RU-RU) project.
     let project = crate::cli_omegat::Project::empty(dir.path());
-    let tsv = dir.path().join("mem.tsv");
-    fs::write(
-        &tsv,
+    let tsv = write_file(
+        dir.path(),
+        "mem.tsv",
         "en\tru\nThe printer is out of paper.\tВ принтере нет бумаги.\n",
-    )
-    .unwrap();
+    );
     let tm = dir.path().join("mem.sqlite");
     tm_cmd(&tm).arg("import").arg(&tsv).assert().success();
     // OmegaT's own memory knows another sentence.
-    let omegat_tsv = dir.path().join("omegat.tsv");
-    fs::write(
-        &omegat_tsv,
+    let omegat_tsv = write_file(
+        dir.path(),
+        "omegat.tsv",
         "en-US\tru-RU\nOpen the tray and add paper.\tОткройте лоток и добавьте бумагу.\n",
-    )
-    .unwrap();
+    );
     bitext()
         .args(["--quiet", "convert"])
         .arg(&omegat_tsv)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use bitext::formats::xliff::{Content, Match, XliffDocument};
 
-use crate::util::{bitext, shared, tempdir, tm_cmd, xmllint};
+use crate::util::{bitext, shared, tempdir, tm_cmd, write_file, xmllint};
 
 pub(crate) const MEM_12: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 <xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">
@@ -189,8 +189,7 @@ pub(crate) fn pretranslated(dir: &Path, mem: &str, name: &str, doc: &str) -> (Pa
 fn xliff_1_2_exact_and_fuzzy_with_codes() {
     let dir = tempdir();
     let tm = memory(dir.path(), MEM_12);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, DOC_12).unwrap();
+    let doc = write_file(dir.path(), "doc.xlf", DOC_12);
     let out = dir.path().join("out.xlf");
     let assert = bitext()
         .env_remove("BITEXT_USER")
@@ -233,15 +232,14 @@ fn xliff_1_2_exact_and_fuzzy_with_codes() {
 fn xliff_1_2_codes_not_mapped_leave_the_target() {
     let dir = tempdir();
     let tm = memory(dir.path(), MEM_12);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(
-        &doc,
+    let doc = write_file(
+        dir.path(),
+        "doc.xlf",
         DOC_12.replace(
             r#"Click <g id="1">here</g> to open the <x id="2"/> file."#,
             "Click here to open the file.",
         ),
-    )
-    .unwrap();
+    );
     let out = bitext()
         .env_remove("BITEXT_USER")
         .arg("pretranslate")
@@ -282,15 +280,14 @@ fn xliff_2_fills_segments_and_records_matches() {
 fn xliff_2_namespace_declared_once() {
     let dir = tempdir();
     let tm = memory(dir.path(), MEM_2);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(
-        &doc,
+    let doc = write_file(
+        dir.path(),
+        "doc.xlf",
         DOC_2.replace(
             "trgLang=\"de\">",
             "trgLang=\"de\" xmlns:m=\"urn:oasis:names:tc:xliff:matches:2.0\">",
         ),
-    )
-    .unwrap();
+    );
     let out = tm_cmd(&tm).arg("pretranslate").arg(&doc).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
@@ -317,8 +314,7 @@ fn windows_1252_written_back_in_its_encoding() {
     let (bytes, _, bad) = encoding_rs::WINDOWS_1252.encode(&text);
     assert!(!bad);
     let bytes = bytes.into_owned();
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, &bytes).unwrap();
+    let doc = write_file(dir.path(), "doc.xlf", &bytes);
     // The translated unit c is emptied, to be filled.
     let doc_bytes = {
         let s = encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned();
@@ -354,8 +350,7 @@ fn windows_1252_written_back_in_its_encoding() {
 fn nothing_written_on_error() {
     let dir = tempdir();
     let tm = memory(dir.path(), MEM_12);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, &DOC_12[..DOC_12.len() - 40]).unwrap();
+    let doc = write_file(dir.path(), "doc.xlf", &DOC_12[..DOC_12.len() - 40]);
     let out = dir.path().join("out.xlf");
     let result = tm_cmd(&tm)
         .arg("pretranslate")
@@ -708,12 +703,11 @@ fn candidate_codes_written_as_elements() {
     )
     .unwrap();
     tm_cmd(&tm).arg("import").arg(&tmx).assert().success();
-    let doc1 = dir.path().join("d1.xlf");
-    fs::write(
-        &doc1,
+    let doc1 = write_file(
+        dir.path(),
+        "d1.xlf",
         r#"<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2"><file original="a" datatype="plaintext" source-language="en" target-language="fr"><body><trans-unit id="1"><source>Open the big file now</source></trans-unit></body></file></xliff>"#,
-    )
-    .unwrap();
+    );
     let out = tm_cmd(&tm)
         .arg("pretranslate")
         .arg(&doc1)
@@ -724,12 +718,11 @@ fn candidate_codes_written_as_elements() {
     assert!(text.contains(
         r#"<target>Ouvrez le <bpt id="1">&lt;b&gt;</bpt>gros<ept id="1">&lt;/b&gt;</ept> fichier<ph id="2">&lt;br/&gt;</ph></target></alt-trans>"#
     ), "{text}");
-    let doc2 = dir.path().join("d2.xlf");
-    fs::write(
-        &doc2,
+    let doc2 = write_file(
+        dir.path(),
+        "d2.xlf",
         r#"<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="fr"><file id="f"><unit id="u"><segment id="s"><source>Open the big file now</source></segment></unit></file></xliff>"#,
-    )
-    .unwrap();
+    );
     let out2 = dir.path().join("o2.xlf");
     tm_cmd(&tm)
         .arg("pretranslate")
@@ -765,8 +758,7 @@ fn big_file_streams_in_batches() {
     let n = 700;
     let input: String = head.to_string() + &(0..n).map(unit_in).collect::<String>() + tail;
     let expected: String = head.to_string() + &(0..n).map(unit_out).collect::<String>() + tail;
-    let doc = dir.path().join("big.xlf");
-    fs::write(&doc, &input).unwrap();
+    let doc = write_file(dir.path(), "big.xlf", &input);
     let out = dir.path().join("out.xlf");
     let result = bitext()
         .env_remove("BITEXT_USER")

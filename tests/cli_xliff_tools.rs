@@ -8,7 +8,7 @@ use std::path::Path;
 use bitext::formats::xliff::{XliffDocument, XliffStream};
 
 use crate::cli_xliff_pretranslate::{memory, schema_2, DOC_12, MEM_12};
-use crate::util::{bitext, shared, tempdir, tm_cmd, xmllint};
+use crate::util::{bitext, shared, tempdir, tm_cmd, write_file, xmllint};
 
 fn transitional() -> std::path::PathBuf {
     shared("data/xliff/schemas/xliff-core-1.2-transitional.xsd")
@@ -44,8 +44,7 @@ fn pretranslate_doc(
     String,
 ) {
     let tm = memory(dir, units);
-    let doc = dir.join("doc.xlf");
-    fs::write(&doc, xliff).unwrap();
+    let doc = write_file(dir, "doc.xlf", xliff);
     let out = dir.join("out.xlf");
     let text = pretranslate(&tm, &doc, &out);
     (tm, doc, out, text)
@@ -272,8 +271,7 @@ fn single_byte_encoding_streams_in_batches() {
     let text = format!("{head}{units}{tail}").replace("UTF-8", "windows-1252");
     let (bytes, _, bad) = encoding_rs::WINDOWS_1252.encode(&text);
     assert!(!bad);
-    let doc = dir.path().join("doc.xlf");
-    fs::write(&doc, &bytes).unwrap();
+    let doc = write_file(dir.path(), "doc.xlf", &bytes);
     let mut stream = XliffStream::open(&doc).unwrap();
     let mut batches = 0;
     while stream.next_batch().unwrap().is_some() {

@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use bitext::formats::{self, Column, Format, ReadOptions, WriteOptions, Writer};
+use bitext::formats::{self, Column, Format, ReadOptions, UnitWriteOptions, UnitWriter};
 use bitext::text::LangTag;
 use bitext::unit::{Context, Note, Origin, Prop, Provenance, TranslationUnit, Variant};
 use jiff::Timestamp;
@@ -127,18 +127,16 @@ fn unit() -> impl Strategy<Value = TranslationUnit> {
 fn round_trip(
     format: Format,
     units: &[TranslationUnit],
-    options: &WriteOptions,
+    options: &UnitWriteOptions,
     read: &ReadOptions,
 ) -> Vec<TranslationUnit> {
-    let mut writer = Writer::new(format, Vec::new(), options).unwrap();
+    let mut writer = UnitWriter::new(format, Vec::new(), options).unwrap();
     for unit in units {
         assert!(writer.write_unit(unit).unwrap());
     }
     let bytes = writer.finish().unwrap();
-    let read = ReadOptions {
-        format: Some(format),
-        ..read.clone()
-    };
+    let mut read = read.clone();
+    read.format = Some(format);
     formats::Reader::from_reader(Cursor::new(bytes), None, &read)
         .unwrap()
         .collect::<Result<_, _>>()
@@ -150,14 +148,14 @@ proptest! {
 
     #[test]
     fn tmx_round_trip(units in proptest::collection::vec(unit(), 0..6)) {
-        let back = round_trip(Format::Tmx, &units, &WriteOptions::default(), &ReadOptions::default());
+        let back = round_trip(Format::Tmx, &units, &UnitWriteOptions::default(), &ReadOptions::default());
         prop_assert_eq!(back, units);
     }
 
     #[test]
     fn jsonl_round_trip(units in proptest::collection::vec(unit(), 1..6)) {
         // (No units make an empty file, which reading refuses.)
-        let back = round_trip(Format::Jsonl, &units, &WriteOptions::default(), &ReadOptions::default());
+        let back = round_trip(Format::Jsonl, &units, &UnitWriteOptions::default(), &ReadOptions::default());
         prop_assert_eq!(back, units);
     }
 
@@ -183,11 +181,9 @@ proptest! {
                 unit
             })
             .collect();
-        let options = WriteOptions {
-            langs: vec![en.clone(), ru.clone()],
-            columns: vec![Column::Note, Column::Score],
-            ..WriteOptions::default()
-        };
+        let mut options = UnitWriteOptions::default();
+        options.langs = vec![en.clone(), ru.clone()];
+        options.columns = vec![Column::Note, Column::Score];
         let format = if tsv { Format::Tsv } else { Format::Csv };
         let back = round_trip(format, &units, &options, &ReadOptions::default());
         prop_assert_eq!(back, units);

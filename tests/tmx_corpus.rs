@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bitext::formats::tmx::inline;
-use bitext::formats::{self, Format, InlineMode, ReadOptions, TmxHeader, WriteOptions, Writer};
+use bitext::formats::{
+    self, Format, InlineMode, ReadOptions, TmxHeader, UnitWriteOptions, UnitWriter,
+};
 use bitext::unit::TranslationUnit;
 
 pub fn tmx_dir() -> PathBuf {
@@ -264,10 +266,8 @@ pub fn read_file(path: &Path) -> (Vec<TranslationUnit>, TmxHeader) {
 }
 
 fn read_bytes(bytes: Vec<u8>) -> (Vec<TranslationUnit>, TmxHeader) {
-    let options = ReadOptions {
-        format: Some(Format::Tmx),
-        ..ReadOptions::default()
-    };
+    let mut options = ReadOptions::default();
+    options.format = Some(Format::Tmx);
     let mut reader = formats::Reader::from_reader(std::io::Cursor::new(bytes), None, &options)
         .unwrap_or_else(|e| panic!("{e}"));
     let units: Vec<TranslationUnit> = reader
@@ -278,12 +278,10 @@ fn read_bytes(bytes: Vec<u8>) -> (Vec<TranslationUnit>, TmxHeader) {
 }
 
 fn write(units: &[TranslationUnit], header: &TmxHeader, inline: InlineMode) -> Vec<u8> {
-    let options = WriteOptions {
-        tmx_header: Some(header.clone()),
-        inline,
-        ..WriteOptions::default()
-    };
-    let mut writer = Writer::new(Format::Tmx, Vec::new(), &options).unwrap();
+    let mut options = UnitWriteOptions::default();
+    options.tmx_header = Some(header.clone());
+    options.inline = inline;
+    let mut writer = UnitWriter::new(Format::Tmx, Vec::new(), &options).unwrap();
     for unit in units {
         assert!(writer.write_unit(unit).unwrap());
     }
@@ -475,10 +473,8 @@ fn output_is_valid_against_the_tmx14_dtd() {
 
 #[test]
 fn caller_source_language_fills_in_for_all() {
-    let options = ReadOptions {
-        source_lang: Some(bitext::text::LangTag::parse("en").unwrap()),
-        ..ReadOptions::default()
-    };
+    let mut options = ReadOptions::default();
+    options.source_lang = Some(bitext::text::LangTag::parse("en").unwrap());
     let path = tmx_dir().join("heartsome_tmserver_utf16le_srcall.tmx");
     let units: Vec<TranslationUnit> = formats::open(&path, &options)
         .unwrap()

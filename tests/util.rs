@@ -11,6 +11,20 @@ pub fn bitext() -> Command {
     cmd
 }
 
+/// Writes `content` to the file `name` in `dir`; its path.
+pub fn write_file(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// Runs `cmd`, which must fail saying `needle` on standard error.
+pub fn fails_with(cmd: &mut Command, needle: &str) -> assert_cmd::assert::Assert {
+    cmd.assert()
+        .failure()
+        .stderr(predicates::str::contains(needle))
+}
+
 /// `bitext --quiet` with the memory file `tm` (as $BITEXT_TM; no memory or user from
 /// the outside environment).
 pub fn tm_cmd(tm: &Path) -> Command {

@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use bitext::formats::{Format, HeaderMode, ReadOptions, Reader, WriteOptions, Writer};
+use bitext::formats::{Format, HeaderMode, ReadOptions, Reader, UnitWriteOptions, UnitWriter};
 use bitext::text::LangTag;
 
 /// Runs the checks on one input (panics on a violation).
@@ -21,27 +21,25 @@ pub fn check(data: &[u8]) {
     } else {
         vec![LangTag::parse("en").unwrap(), LangTag::parse("fr").unwrap()]
     };
-    let options = ReadOptions {
-        format: Some(format),
-        langs,
-        header: match flags >> 2 & 3 {
-            0 => HeaderMode::Auto,
-            1 => HeaderMode::Present,
-            _ => HeaderMode::Absent,
-        },
-        quotes: match flags >> 4 & 3 {
-            0 => None,
-            1 => Some(true),
-            _ => Some(false),
-        },
-        skip_invalid: flags & 64 != 0,
-        ..ReadOptions::default()
+    let mut options = ReadOptions::default();
+    options.format = Some(format);
+    options.langs = langs;
+    options.header = match flags >> 2 & 3 {
+        0 => HeaderMode::Auto,
+        1 => HeaderMode::Present,
+        _ => HeaderMode::Absent,
     };
+    options.quotes = match flags >> 4 & 3 {
+        0 => None,
+        1 => Some(true),
+        _ => Some(false),
+    };
+    options.skip_invalid = flags & 64 != 0;
     let Ok(reader) = Reader::from_reader(Cursor::new(body.to_vec()), None, &options) else {
         return;
     };
     let units: Vec<_> = reader.map_while(Result::ok).collect();
-    let mut writer = Writer::new(format, Vec::new(), &WriteOptions::default()).unwrap();
+    let mut writer = UnitWriter::new(format, Vec::new(), &UnitWriteOptions::default()).unwrap();
     let mut written = Vec::new();
     for unit in &units {
         if writer.write_unit(unit).unwrap() {
@@ -53,11 +51,9 @@ pub fn check(data: &[u8]) {
         return;
     }
     // bitext always writes a header row (whatever its language codes look like).
-    let read_back = ReadOptions {
-        format: Some(format),
-        header: HeaderMode::Present,
-        ..ReadOptions::default()
-    };
+    let mut read_back = ReadOptions::default();
+    read_back.format = Some(format);
+    read_back.header = HeaderMode::Present;
     let again: Vec<_> = Reader::from_reader(Cursor::new(bytes.clone()), None, &read_back)
         .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&bytes)))
         .collect::<Result<_, _>>()

@@ -3,15 +3,13 @@
 
 use std::io::Cursor;
 
-use bitext::formats::{Format, ReadOptions, Reader, WriteOptions, Writer};
+use bitext::formats::{Format, ReadOptions, Reader, UnitWriteOptions, UnitWriter};
 
 /// Runs the checks on one input (panics on a violation).
 pub fn check(data: &[u8]) {
-    let options = ReadOptions {
-        format: Some(Format::Jsonl),
-        skip_invalid: true,
-        ..ReadOptions::default()
-    };
+    let mut options = ReadOptions::default();
+    options.format = Some(Format::Jsonl);
+    options.skip_invalid = true;
     let Ok(reader) = Reader::from_reader(Cursor::new(data.to_vec()), None, &options) else {
         return;
     };
@@ -19,7 +17,8 @@ pub fn check(data: &[u8]) {
     if units.is_empty() {
         return;
     }
-    let mut writer = Writer::new(Format::Jsonl, Vec::new(), &WriteOptions::default()).unwrap();
+    let mut writer =
+        UnitWriter::new(Format::Jsonl, Vec::new(), &UnitWriteOptions::default()).unwrap();
     for unit in &units {
         writer.write_unit(unit).unwrap();
     }

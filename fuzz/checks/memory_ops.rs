@@ -16,7 +16,7 @@
 //! line: `source<TAB>target` adds a unit, any other line is a query (lookup and
 //! concordance term).
 
-use bitext::memory::tokens::{fold, nfc};
+use bitext::memory::fuzzing::{fold, nfc};
 use bitext::memory::{
     ConcordanceOptions, DeleteFilter, LookupOptions, Memory, Query, WriteOptions,
 };
@@ -66,10 +66,8 @@ pub fn check(data: &[u8]) {
     }
     writer.commit().unwrap();
     if flags & 4 != 0 {
-        let filter = DeleteFilter {
-            ids: vec![1],
-            ..DeleteFilter::default()
-        };
+        let mut filter = DeleteFilter::default();
+        filter.ids = vec![1];
         memory.delete(&filter).unwrap();
         assert!(memory.unit(1).unwrap().is_none());
     }
@@ -115,10 +113,8 @@ pub fn check(data: &[u8]) {
             (a, b) => panic!("lookup of {q:?}: {a:?} vs {b:?}"),
         }
 
-        let options = ConcordanceOptions {
-            max: 0,
-            ..ConcordanceOptions::default()
-        };
+        let mut options = ConcordanceOptions::default();
+        options.max = 0;
         let term = nfc(q.trim()).into_owned();
         match memory.concordance(q, &options) {
             Err(e) => assert!(term.is_empty(), "concordance of {q:?}: {e}"),

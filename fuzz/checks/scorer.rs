@@ -13,9 +13,11 @@
 //! Input: `query 0xFF source [0xFF markup-of-query 0xFF markup-of-source]`, lossily
 //! decoded as UTF-8 (a control byte 0xFE before the query asks for a context).
 
-use bitext::memory::distance::{alignment, bounded_levenshtein, levenshtein, Edit};
-use bitext::memory::score::{diff, inline_tags, max_edits, score, DiffOp, MatchKind, Side};
-use bitext::memory::tokens::{words_key, Analyzed};
+use bitext::memory::fuzzing::{
+    alignment, bounded_levenshtein, diff, inline_tags, levenshtein, max_edits, score, words_key,
+    Edit, Side,
+};
+use bitext::memory::{Analyzed, DiffOp, MatchKind};
 
 fn check_tokens(a: &Analyzed) {
     let mut last = 0;

@@ -4,15 +4,13 @@
 use std::io::Cursor;
 
 use bitext::formats::tmx::inline;
-use bitext::formats::{Format, ReadOptions, Reader, WriteOptions, Writer};
+use bitext::formats::{Format, ReadOptions, Reader, UnitWriteOptions, UnitWriter};
 
 /// Runs the checks on one input (panics on a violation).
 pub fn check(data: &[u8]) {
-    let options = ReadOptions {
-        format: Some(Format::Tmx),
-        skip_invalid: data.first().is_some_and(|b| b & 1 == 1),
-        ..ReadOptions::default()
-    };
+    let mut options = ReadOptions::default();
+    options.format = Some(Format::Tmx);
+    options.skip_invalid = data.first().is_some_and(|b| b & 1 == 1);
     let Ok(reader) = Reader::from_reader(Cursor::new(data.to_vec()), None, &options) else {
         return;
     };
@@ -31,11 +29,9 @@ pub fn check(data: &[u8]) {
             }
         }
     }
-    let write_options = WriteOptions {
-        tmx_header: header,
-        ..WriteOptions::default()
-    };
-    let mut writer = Writer::new(Format::Tmx, Vec::new(), &write_options).unwrap();
+    let mut write_options = UnitWriteOptions::default();
+    write_options.tmx_header = header;
+    let mut writer = UnitWriter::new(Format::Tmx, Vec::new(), &write_options).unwrap();
     let mut written = Vec::new();
     for unit in &units {
         if writer.write_unit(unit).unwrap() {

@@ -499,7 +499,6 @@ impl Lexicon {
         for list in by_prefix.values_mut() {
             list.sort_unstable();
         }
-        let mut scratch = Vec::new();
         let mut cognates: Vec<(u32, f64)> = Vec::new();
         for (s, info) in src.types.iter().enumerate() {
             let s = s as u32;
@@ -528,7 +527,7 @@ impl Lexicon {
                     cognates.clear();
                     for &(_, t) in &ts[from..to] {
                         let other = &tgt.types[t as usize].skeleton;
-                        let sim = similarity(&info.skeleton, other, pattern.as_ref(), &mut scratch);
+                        let sim = similarity(&info.skeleton, other, pattern.as_ref());
                         if sim >= cognate_threshold(info.skeleton.len().max(other.len()))
                             && !linked.contains(&t)
                         {
@@ -638,7 +637,7 @@ impl Pattern {
 
 /// 1 - normalised Levenshtein distance between two character slices (`pattern`:
 /// `a` prepared for the fast path, if it qualifies).
-fn similarity(a: &[char], b: &[char], pattern: Option<&Pattern>, row: &mut Vec<usize>) -> f64 {
+fn similarity(a: &[char], b: &[char], pattern: Option<&Pattern>) -> f64 {
     let (la, lb) = (a.len(), b.len());
     let longest = la.max(lb);
     if longest == 0 {
@@ -650,29 +649,18 @@ fn similarity(a: &[char], b: &[char], pattern: Option<&Pattern>, row: &mut Vec<u
     if let Some(d) = pattern.and_then(|p| p.distance(b)) {
         return 1.0 - d as f64 / longest as f64;
     }
-    levenshtein_similarity(a, b, row)
+    levenshtein_similarity(a, b)
 }
 
-/// 1 - normalised Levenshtein distance between two character slices.
-fn levenshtein_similarity(a: &[char], b: &[char], row: &mut Vec<usize>) -> f64 {
-    let (la, lb) = (a.len(), b.len());
-    let longest = la.max(lb);
+/// 1 - normalised Levenshtein distance between two character slices: strsim's
+/// distance, for the skeletons [`Pattern`] cannot take (non-ASCII, longer than 64),
+/// and the reference the bit-parallel one is tested against.
+fn levenshtein_similarity(a: &[char], b: &[char]) -> f64 {
+    let longest = a.len().max(b.len());
     if longest == 0 {
         return 1.0;
     }
-    row.clear();
-    row.extend(0..=lb);
-    for (i, &ca) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            let cost = usize::from(ca != cb);
-            row[j + 1] = (prev + cost).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    1.0 - row[lb] as f64 / longest as f64
+    1.0 - crate::text::distance::levenshtein(a, b) as f64 / longest as f64
 }
 
 /// A counterpart of a type in the other side of a document: where its sentences are
@@ -996,13 +984,12 @@ mod tests {
             "xyz",
             "yxz",
         ];
-        let mut row = Vec::new();
         for a in words {
             for b in words {
                 let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
                 let p = Pattern::new(&ca).unwrap();
                 let d = p.distance(&cb).unwrap();
-                let want = levenshtein_similarity(&ca, &cb, &mut row);
+                let want = levenshtein_similarity(&ca, &cb);
                 let longest = ca.len().max(cb.len()) as f64;
                 assert!((1.0 - d as f64 / longest - want).abs() < 1e-12, "{a} {b}");
             }

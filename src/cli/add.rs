@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use bitext::memory::{AddOutcome, WriteOptions};
+use bitext::memory::AddOutcome;
 use bitext::unit::{Note, Origin, Prop, TranslationUnit};
 
 /// Store one translation pair in the memory (created if missing).
@@ -86,11 +86,7 @@ pub fn run(args: AddArgs, _global: &Global) -> Result<ExitCode> {
         });
     }
     let mut memory = args.tm.open_write(true)?;
-    let mut writer = memory.writer(WriteOptions {
-        on_duplicate: args.on_duplicate.into(),
-        user,
-        now: None,
-    })?;
+    let mut writer = memory.writer(tm::write_options(args.on_duplicate, user))?;
     let outcome = writer.add(&unit).context("cannot add the pair")?;
     writer.commit()?;
     let mut out = Output::create(None)?;

@@ -708,18 +708,16 @@ fn write_units(
     min_score: Option<f64>,
     info: &UnitInfo,
 ) -> Result<()> {
-    use bitext::formats::{Column, Format, WriteOptions, Writer};
+    use bitext::formats::{Column, Format, UnitWriteOptions, UnitWriter};
     let (fmt, columns) = match format {
         AlignFormat::Tmx => (Format::Tmx, Vec::new()),
         _ => (Format::Csv, vec![Column::Score]),
     };
-    let options = WriteOptions {
-        source_lang: Some(info.src_lang.clone()),
-        langs: vec![info.src_lang.clone(), info.tgt_lang.clone()],
-        columns,
-        ..WriteOptions::default()
-    };
-    let mut writer = Writer::new(fmt, &mut *out, &options)?;
+    let mut options = UnitWriteOptions::default();
+    options.source_lang = Some(info.src_lang.clone());
+    options.langs = vec![info.src_lang.clone(), info.tgt_lang.clone()];
+    options.columns = columns;
+    let mut writer = UnitWriter::new(fmt, &mut *out, &options)?;
     for unit in bead_units(alignment, src, tgt, min_score, info) {
         writer.write_unit(&unit)?;
     }
@@ -729,12 +727,11 @@ fn write_units(
 
 /// Opens (or creates) the memory `--into` names.
 fn open_memory(path: &Path, wait: f64) -> Result<bitext::memory::Memory> {
-    let options = bitext::memory::OpenOptions {
-        create: true,
-        read_only: false,
-        busy_timeout: std::time::Duration::try_from_secs_f64(wait)
-            .unwrap_or(std::time::Duration::from_secs(10)),
-    };
+    let mut options = bitext::memory::OpenOptions::default();
+    options.create = true;
+    options.read_only = false;
+    options.busy_timeout =
+        std::time::Duration::try_from_secs_f64(wait).unwrap_or(std::time::Duration::from_secs(10));
     bitext::memory::Memory::open(path, &options)
         .with_context(|| format!("--into {}", path.display()))
 }
@@ -745,12 +742,11 @@ fn store_units(
     units: Vec<bitext::unit::TranslationUnit>,
     on_duplicate: super::tm::Duplicates,
 ) -> Result<String> {
-    use bitext::memory::{AddOutcome, WriteOptions};
-    let mut writer = memory.writer(WriteOptions {
-        on_duplicate: on_duplicate.into(),
-        user: super::tm::user(&None)?,
-        now: None,
-    })?;
+    use bitext::memory::AddOutcome;
+    let mut writer = memory.writer(super::tm::write_options(
+        on_duplicate,
+        super::tm::user(&None)?,
+    ))?;
     let (mut inserted, mut merged, mut other) = (0, 0, 0);
     for outcome in writer.add_batch(&units)? {
         match outcome? {

@@ -13,6 +13,7 @@ use super::{output::Output, progress, Global};
 use bitext::memory::{ConcordanceHit, ConcordanceOptions, Memory};
 use bitext::text::Span;
 use bitext::unit::Variant;
+use bitext::ErrorKind;
 
 /// Find stored units whose source or target contains a word or phrase.
 ///
@@ -63,12 +64,11 @@ pub fn run(args: ConcordanceArgs, global: &Global) -> Result<ExitCode> {
             .map(|l| tm::held_lang(&memory, l, what))
             .transpose()
     };
-    let options = ConcordanceOptions {
-        lang: lang(&args.src_lang, "--src-lang")?,
-        target: lang(&args.tgt_lang, "--tgt-lang")?,
-        max: args.max,
-        strict_lang: args.strict_lang,
-    };
+    let mut options = ConcordanceOptions::default();
+    options.lang = lang(&args.src_lang, "--src-lang")?;
+    options.target = lang(&args.tgt_lang, "--tgt-lang")?;
+    options.max = args.max;
+    options.strict_lang = args.strict_lang;
     let hits = memory.concordance(&args.term, &options)?;
     let mut out = Output::create(args.output.as_deref())?;
     let color = args.output.is_none() && std::io::stdout().is_terminal();
@@ -108,10 +108,10 @@ fn open_updated(tm_args: &TmArgs, global: &Global) -> Result<Memory> {
         memory.set_busy_timeout(std::time::Duration::ZERO)?;
         let bar = progress::bar(global, pending as u64, "indexing for concordance");
         if let Err(err) = memory.update_concordance(|done| bar.set_position(done)) {
-            if bitext::memory::schema::is_damaged(&err) {
+            if matches!(err.kind(), ErrorKind::Damaged(_)) {
                 return Err(err.into());
             }
-            if bitext::memory::schema::is_busy(&err) {
+            if matches!(err.kind(), ErrorKind::Busy) {
                 // Not a problem: the search is complete without the index, only slower;
                 // the next search after the other write updates the index.
                 if !global.quiet {

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::{output::Output, progress, Global};
 use bitext::formats::{
-    self, Column, Format, InlineMode, ReadReport, WriteOptions, WriteReport, Writer,
+    self, Column, Format, InlineMode, ReadReport, UnitWriteOptions, UnitWriter, WriteReport,
 };
 use bitext::text::{count, LangTag};
 use bitext::unit::TranslationUnit;
@@ -241,20 +241,19 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         args.input.display().to_string()
     };
 
-    let write_options = WriteOptions {
-        source_lang: src.clone(),
-        langs: keep.clone(),
-        columns,
-        bom: args.bom,
-        jsonl_simple: args.simple,
-        tmx_header: reader.tmx_header().cloned(),
-        inline: match args.inline {
-            InlineArg::Valid => InlineMode::Valid,
-            InlineArg::Verbatim => InlineMode::Verbatim,
-        },
+    let mut write_options = UnitWriteOptions::default();
+    write_options.source_lang = src.clone();
+    write_options.langs = keep.clone();
+    write_options.columns = columns;
+    write_options.bom = args.bom;
+    write_options.jsonl_simple = args.simple;
+    write_options.tmx_header = reader.tmx_header().cloned();
+    write_options.inline = match args.inline {
+        InlineArg::Valid => InlineMode::Valid,
+        InlineArg::Verbatim => InlineMode::Verbatim,
     };
     let out = Output::create((!is_stdio(&args.output)).then_some(args.output.as_path()))?;
-    let mut writer = Writer::new(to, out, &write_options)?;
+    let mut writer = UnitWriter::new(to, out, &write_options)?;
 
     let total = if is_stdio(&args.input) {
         0

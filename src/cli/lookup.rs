@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use bitext::memory::score::diff_line;
+use bitext::memory::diff_line;
 use bitext::memory::{Hit, LookupOptions, Memory, Query};
 use bitext::text::LangTag;
 
@@ -132,13 +132,11 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
         args.tgt_lang.as_deref(),
         global,
     )?;
-    let options = LookupOptions {
-        target: tgt,
-        min_percent: args.min,
-        max: args.max,
-        strict_lang: args.strict_lang,
-        exhaustive: args.exhaustive,
-    };
+    let mut options = LookupOptions::new(tgt);
+    options.min_percent = args.min;
+    options.max = args.max;
+    options.strict_lang = args.strict_lang;
+    options.exhaustive = args.exhaustive;
     let mut out = Output::create(args.output.as_deref())?;
     let mut times = Vec::new();
     // `lookup -` and `… | lookup` read their queries from standard input.
@@ -162,13 +160,9 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                     bitext::text::count(QUERY_LIMIT as u64, "byte")
                 );
             }
-            let query = Query {
-                text,
-                lang: src,
-                markup: None,
-                prev: args.prev.clone(),
-                next: args.next.clone(),
-            };
+            let mut query = Query::new(text, src);
+            query.prev = args.prev.clone();
+            query.next = args.next.clone();
             answer(
                 &memory, &query, None, None, &options, &args, &mut out, &mut times,
             )?;
@@ -208,13 +202,10 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                                 i + 1
                             )
                         })?;
-                        let q = Query {
-                            text: r.text,
-                            lang: src.clone(),
-                            markup: r.markup,
-                            prev: r.prev,
-                            next: r.next,
-                        };
+                        let mut q = Query::new(r.text, src.clone());
+                        q.markup = r.markup;
+                        q.prev = r.prev;
+                        q.next = r.next;
                         (q, r.id)
                     }
                 };
@@ -241,7 +232,7 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
 
 /// The longest query: the memory's limit for a stored text (a longer one cannot
 /// match anything stored, and would be slow to compare and to echo).
-const QUERY_LIMIT: usize = bitext::memory::limits::MAX_TEXT_BYTES;
+const QUERY_LIMIT: usize = bitext::memory::MAX_TEXT_BYTES;
 
 /// The next line of a queries file (without its line ending), reading no more than a
 /// query may hold (JSON Lines get room for their escapes and context): a longer line

@@ -7,8 +7,10 @@ mod align;
 mod concordance;
 mod convert;
 mod convert_document;
+mod delete;
 mod eval;
 mod eval_align;
+mod export;
 mod import;
 mod interrupt;
 mod lookup;
@@ -17,6 +19,7 @@ mod pretranslate;
 mod pretranslate_document;
 mod pretranslate_xliff;
 mod progress;
+mod reindex;
 mod segment;
 mod stats;
 mod tm;
@@ -90,10 +93,10 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  bitext delete --id 17 --tm memory.sqlite\n  bitext delete --origin old-project.tmx --dry-run\n  bitext delete -l de --before 2020-01-01 -f jsonl"
     )]
-    Delete(stats::DeleteArgs),
+    Delete(delete::DeleteArgs),
     /// Rebuild the memory's fuzzy-match index.
     #[command(after_help = "Examples:\n  bitext reindex --tm memory.sqlite")]
-    Reindex(stats::ReindexArgs),
+    Reindex(reindex::ReindexArgs),
     /// Import translation units (TMX, CSV, TSV, JSON Lines) into the memory.
     #[command(
         after_help = "Examples:\n  bitext import memories/seed-en-ru.tmx --tm memory.sqlite\n  bitext import a.tmx b.csv project.xlf --skip-invalid --report jsonl\n  bitext import latin1.csv --encoding windows-1252"
@@ -103,7 +106,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru\n  bitext export - -f csv --columns id,origin"
     )]
-    Export(import::ExportArgs),
+    Export(export::ExportArgs),
 }
 
 /// Runs the command line `args` (the program name first). Errors carry the context
@@ -135,10 +138,10 @@ where
         Command::Concordance(a) => concordance::run(a, &global),
         Command::Pretranslate(a) => pretranslate::run(a, &global),
         Command::Stats(a) => stats::run_stats(a, &global),
-        Command::Delete(a) => stats::run_delete(a, &global),
-        Command::Reindex(a) => stats::run_reindex(a, &global),
+        Command::Delete(a) => delete::run_delete(a, &global),
+        Command::Reindex(a) => reindex::run_reindex(a, &global),
         Command::Import(a) => import::run_import(a, &global),
-        Command::Export(a) => import::run_export(a, &global),
+        Command::Export(a) => export::run_export(a, &global),
         Command::Convert(a) => convert::run(a, &global),
     };
     result.map_err(|err| name_the_memory(err, memory))
@@ -239,24 +242,24 @@ impl InputArgs {
         langs: Vec<bitext::text::LangTag>,
     ) -> bitext::formats::ReadOptions {
         use bitext::formats::HeaderMode;
-        bitext::formats::ReadOptions {
-            format: self.from,
-            source_lang,
-            target_lang,
-            langs,
-            // clap keeps the two exclusive; neither: decided by the first row.
-            header: match (self.no_header, self.header) {
-                (true, _) => HeaderMode::Absent,
-                (_, true) => HeaderMode::Present,
-                _ => HeaderMode::Auto,
-            },
-            quotes: self.no_quotes.then_some(false),
-            skip_invalid: self.skip_invalid,
-            xliff_states: (!self.state.is_empty())
-                .then(|| bitext::formats::StateFilter::new(&self.state).ok())
-                .flatten(),
-            encoding: self.encoding.encoding,
-        }
+        let mut options = bitext::formats::ReadOptions::default();
+        options.format = self.from;
+        options.source_lang = source_lang;
+        options.target_lang = target_lang;
+        options.langs = langs;
+        // clap keeps the two exclusive; neither: decided by the first row.
+        options.header = match (self.no_header, self.header) {
+            (true, _) => HeaderMode::Absent,
+            (_, true) => HeaderMode::Present,
+            _ => HeaderMode::Auto,
+        };
+        options.quotes = self.no_quotes.then_some(false);
+        options.skip_invalid = self.skip_invalid;
+        options.xliff_states = (!self.state.is_empty())
+            .then(|| bitext::formats::StateFilter::new(&self.state).ok())
+            .flatten();
+        options.encoding = self.encoding.encoding;
+        options
     }
 }
 

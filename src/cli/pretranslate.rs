@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::tm::{self, TmArgs};
 use super::{output::Output, progress, Global};
-use bitext::memory::tokens::Analyzed;
+use bitext::memory::Analyzed;
 use bitext::memory::{Hit, LookupOptions, Query};
 use bitext::pretranslate::{Analysis, BANDS};
 use bitext::text::Span;
@@ -205,13 +205,10 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         .stream(raw.as_slice())
         .collect::<bitext::Result<_>>()
         .map_err(|e| anyhow::Error::new(e.in_file(std::path::Path::new(&name))))?;
-    let options = LookupOptions {
-        target: tgt,
-        min_percent: args.min.unwrap_or(50),
-        max: 1,
-        strict_lang: args.strict_lang,
-        exhaustive: false,
-    };
+    let mut options = LookupOptions::new(tgt);
+    options.min_percent = args.min.unwrap_or(50);
+    options.max = 1;
+    options.strict_lang = args.strict_lang;
     let mut out = Output::create(args.output.as_deref())?;
     if args.format == PretranslateFormat::Tsv {
         out.write_all(b"segment\tpercent\tsource\ttarget\tmatched_source\tunit\n")
@@ -227,13 +224,9 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
             .join(" ");
         let analyzed = Analyzed::new(&text);
         let words = analyzed.word_count();
-        let query = Query {
-            text: text.clone(),
-            lang: src.clone(),
-            markup: None,
-            prev: i.checked_sub(1).map(|p| flatten(&sentences[p].text)),
-            next: sentences.get(i + 1).map(|s| flatten(&s.text)),
-        };
+        let mut query = Query::new(text.clone(), src.clone());
+        query.prev = i.checked_sub(1).map(|p| flatten(&sentences[p].text));
+        query.next = sentences.get(i + 1).map(|s| flatten(&s.text));
         let best = if analyzed.is_empty() {
             None
         } else {

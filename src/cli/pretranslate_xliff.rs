@@ -13,7 +13,7 @@ use super::pretranslate::PretranslateArgs;
 use super::tm;
 use super::{progress, Global};
 use bitext::formats::xliff::{Content, Match, XliffStream};
-use bitext::memory::tokens::Analyzed;
+use bitext::memory::Analyzed;
 use bitext::memory::{Hit, LookupOptions, Query};
 use bitext::pretranslate::Analysis;
 
@@ -119,13 +119,10 @@ pub(super) fn run_made(
                 args.tgt_lang.as_deref().or(file_tgt.as_deref()),
                 global,
             )?;
-            let options = LookupOptions {
-                target: tgt,
-                min_percent: min.min(args.candidate_min),
-                max: args.candidates.max(1),
-                strict_lang: args.strict_lang,
-                exhaustive: false,
-            };
+            let mut options = LookupOptions::new(tgt);
+            options.min_percent = min.min(args.candidate_min);
+            options.max = args.candidates.max(1);
+            options.strict_lang = args.strict_lang;
             langs = Some((src, options));
         }
         // Every segment of the batch with its unit's file, for the context of lookups.
@@ -172,13 +169,10 @@ pub(super) fn run_made(
             let analyzed = Analyzed::new(&text);
             let hits: Vec<Hit> = match &langs {
                 Some((src, options)) if !analyzed.is_empty() => {
-                    let query = Query {
-                        text: text.clone(),
-                        lang: src.clone(),
-                        markup: segment.source.markup.clone(),
-                        prev: same_file(prev),
-                        next: same_file(next),
-                    };
+                    let mut query = Query::new(text.clone(), src.clone());
+                    query.markup = segment.source.markup.clone();
+                    query.prev = same_file(prev);
+                    query.next = same_file(next);
                     memory.lookup(&query, options)?
                 }
                 // An empty memory, or nothing a memory can match.

@@ -1,15 +1,15 @@
-//! `bitext stats`, `bitext delete` and `bitext reindex`: looking after a memory.
+//! `bitext stats`: what a memory holds.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::tm::{self, TextOrJson, TmArgs};
+use super::tm::{TextOrJson, TmArgs};
 use super::{output::Output, Global};
-use bitext::memory::{DeleteFilter, Stats};
+use bitext::memory::Stats;
 
 /// Show what a memory holds: units per language pair, languages, dates, size.
 #[derive(Debug, Args)]
@@ -127,123 +127,6 @@ fn stats_table(path: &str, s: &Stats) -> String {
         }
     }
     t
-}
-
-/// Delete units by id or by filter (all given conditions must hold).
-#[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
-pub struct DeleteArgs {
-    /// A unit id (repeatable).
-    #[arg(long = "id", value_name = "ID")]
-    pub ids: Vec<i64>,
-    /// Units with a variant in this language (or a more specific form: `en` covers
-    /// `en-US`).
-    #[arg(long, short = 'l', value_name = "LANG")]
-    pub lang: Option<String>,
-    /// Units from this origin file (as stored, see `bitext export`).
-    #[arg(long, value_name = "NAME")]
-    pub origin: Option<String>,
-    /// Units created or last changed by this user.
-    #[arg(long)]
-    pub user: Option<String>,
-    /// Units created before this date (2024-05-01 or 2024-05-01T12:00:00Z).
-    #[arg(long, value_name = "DATE")]
-    pub before: Option<String>,
-    /// Units created on or after this date.
-    #[arg(long, value_name = "DATE")]
-    pub after: Option<String>,
-    /// Only say which units would be deleted.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Output format of the result.
-    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
-    #[command(flatten)]
-    pub tm: TmArgs,
-}
-
-pub fn run_delete(args: DeleteArgs, _global: &Global) -> Result<ExitCode> {
-    let filter = DeleteFilter {
-        ids: args.ids.clone(),
-        lang: args
-            .lang
-            .as_deref()
-            .map(|l| tm::lang(l, "--lang"))
-            .transpose()?,
-        origin: args.origin.clone(),
-        user: args.user.clone(),
-        created_before: args
-            .before
-            .as_deref()
-            .map(|d| tm::timestamp(d, "--before"))
-            .transpose()?,
-        created_after: args
-            .after
-            .as_deref()
-            .map(|d| tm::timestamp(d, "--after"))
-            .transpose()?,
-    };
-    if filter.is_empty() {
-        bail!("say which units to delete: --id, --lang, --origin, --user, --before or --after");
-    }
-    let ids = if args.dry_run {
-        args.tm.open_read()?.select(&filter)?
-    } else {
-        args.tm.open_write(false)?.delete(&filter)?
-    };
-    let mut out = Output::create(None)?;
-    let text = match args.format {
-        TextOrJson::Jsonl => {
-            let key = if args.dry_run {
-                "would_delete"
-            } else {
-                "deleted"
-            };
-            format!("{}\n", serde_json::json!({ key: ids }))
-        }
-        TextOrJson::Text => {
-            let verb = if args.dry_run {
-                "would delete"
-            } else {
-                "deleted"
-            };
-            let list: Vec<String> = ids.iter().take(20).map(|i| i.to_string()).collect();
-            let more = if ids.len() > 20 { ", …" } else { "" };
-            format!(
-                "{verb} {} unit{}{}{}\n",
-                ids.len(),
-                if ids.len() == 1 { "" } else { "s" },
-                if ids.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", list.join(", "))
-                },
-                more
-            )
-        }
-    };
-    out.write_all(text.as_bytes()).map_err(|e| out.context(e))?;
-    out.finish()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Rebuild the fuzzy-match index of a memory from its texts.
-///
-/// Never needed in normal use (a memory from another version of bitext is re-indexed
-/// when opened); useful if the index was damaged.
-#[derive(Debug, Args)]
-pub struct ReindexArgs {
-    #[command(flatten)]
-    pub tm: TmArgs,
-}
-
-pub fn run_reindex(args: ReindexArgs, global: &Global) -> Result<ExitCode> {
-    let mut memory = args.tm.open_write(false)?;
-    memory.reindex()?;
-    if !global.quiet {
-        eprintln!("re-indexed {}", args.tm.path()?.display());
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
-use bitext::memory::{Languages, Memory, NewMemory, OnDuplicate, OpenOptions};
+use bitext::memory::{Languages, Memory, NewMemory, OnDuplicate, OpenOptions, WriteOptions};
 use bitext::text::LangTag;
 
 /// Environment variable naming the memory file.
@@ -49,11 +49,11 @@ impl TmArgs {
     }
 
     fn options(&self, create: bool, read_only: bool) -> OpenOptions {
-        OpenOptions {
-            create,
-            read_only,
-            busy_timeout: self.busy_timeout(),
-        }
+        let mut options = OpenOptions::default();
+        options.create = create;
+        options.read_only = read_only;
+        options.busy_timeout = self.busy_timeout();
+        options
     }
 
     /// Opens the memory for reading.
@@ -109,10 +109,18 @@ pub fn user(arg: &Option<String>) -> Result<Option<String>> {
         .or_else(|| std::env::var(USER_ENV).ok())
         .filter(|u| !u.trim().is_empty());
     if let Some(u) = &user {
-        bitext::memory::limits::check_name(u, "the user name")
+        bitext::memory::check_name(u, "the user name")
             .with_context(|| format!("--user (or ${USER_ENV}) {u:?}"))?;
     }
     Ok(user)
+}
+
+/// The memory writer's options: what to do with duplicates, the user recorded.
+pub fn write_options(on_duplicate: Duplicates, user: Option<String>) -> WriteOptions {
+    let mut options = WriteOptions::default();
+    options.on_duplicate = on_duplicate.into();
+    options.user = user;
+    options
 }
 
 /// `--wait SECONDS`: a duration from 0 to a day (no NaN, no negative or endless wait).

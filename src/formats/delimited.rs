@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::{unit_location, Format, HeaderMode, Item, ReadOptions, ReadReport, Source};
-use super::{WriteOptions, WriteReport};
+use super::{UnitWriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
 use crate::text::count;
 use crate::text::input::{self, Head};
@@ -673,7 +673,7 @@ impl<W: Write> DelimitedWriter<W> {
     pub(crate) fn new(
         mut out: W,
         format: Format,
-        options: &WriteOptions,
+        options: &UnitWriteOptions,
     ) -> Result<DelimitedWriter<W>> {
         if let Some(c) = options
             .columns
@@ -737,7 +737,7 @@ impl<W: Write> DelimitedWriter<W> {
         written
     }
 
-    /// Writes one unit as a row; see [`super::Writer::write_unit`].
+    /// Writes one unit as a row; see [`super::UnitWriter::write_unit`].
     pub fn write_unit(&mut self, unit: &TranslationUnit) -> Result<bool> {
         self.ordinal += 1;
         if self.columns.is_none() {
@@ -996,9 +996,9 @@ mod tests {
             lang: None,
         });
         for format in [Format::Csv, Format::Tsv] {
-            let options = WriteOptions {
+            let options = UnitWriteOptions {
                 columns: vec![Column::Note],
-                ..WriteOptions::default()
+                ..UnitWriteOptions::default()
             };
             let mut w = DelimitedWriter::new(Vec::new(), format, &options).unwrap();
             assert!(w.write_unit(&unit).unwrap());

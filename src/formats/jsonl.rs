@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{unit_location, Item, ReadOptions, ReadReport, Source, WriteOptions, WriteReport};
+use super::{unit_location, Item, ReadOptions, ReadReport, Source, UnitWriteOptions, WriteReport};
 use crate::error::{Error, Location, Result};
 use crate::text::input::{self, Head, TextInput};
 use crate::text::LangTag;
@@ -166,7 +166,7 @@ pub struct JsonlWriter<W: Write> {
 }
 
 impl<W: Write> JsonlWriter<W> {
-    pub(crate) fn new(out: W, options: &WriteOptions) -> JsonlWriter<W> {
+    pub(crate) fn new(out: W, options: &UnitWriteOptions) -> JsonlWriter<W> {
         JsonlWriter {
             out,
             simple: options.jsonl_simple,
@@ -215,7 +215,7 @@ impl<W: Write> JsonlWriter<W> {
         })
     }
 
-    /// Writes one unit as a line; see [`super::Writer::write_unit`].
+    /// Writes one unit as a line; see [`super::UnitWriter::write_unit`].
     pub fn write_unit(&mut self, unit: &TranslationUnit) -> Result<bool> {
         self.ordinal += 1;
         self.line.clear();
@@ -316,9 +316,9 @@ mod tests {
     #[test]
     fn simple_writer_picks_the_pair() {
         let unit = TranslationUnit::pair(tag("en-US"), "Hi", tag("de"), "Hallo");
-        let options = WriteOptions {
+        let options = UnitWriteOptions {
             jsonl_simple: true,
-            ..WriteOptions::default()
+            ..UnitWriteOptions::default()
         };
         let mut w = JsonlWriter::new(Vec::new(), &options);
         w.write_unit(&unit).unwrap();

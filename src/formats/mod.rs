@@ -9,12 +9,13 @@
 //! listed in the [`ReadReport`] with its line and the reason.
 //!
 //! ```
-//! use bitext::formats::{self, Format, ReadOptions, Writer, WriteOptions};
+//! use bitext::formats::{self, Format, ReadOptions, UnitWriter, UnitWriteOptions};
 //!
 //! let csv = "en-US,ru-RU\nHello,Привет\n";
-//! let options = ReadOptions { format: Some(Format::Csv), ..ReadOptions::default() };
+//! let mut options = ReadOptions::default();
+//! options.format = Some(Format::Csv);
 //! let reader = formats::Reader::from_reader(csv.as_bytes(), None, &options).unwrap();
-//! let mut writer = Writer::new(Format::Tmx, Vec::new(), &WriteOptions::default()).unwrap();
+//! let mut writer = UnitWriter::new(Format::Tmx, Vec::new(), &UnitWriteOptions::default()).unwrap();
 //! for unit in reader {
 //!     writer.write_unit(&unit.unwrap()).unwrap();
 //! }
@@ -23,8 +24,8 @@
 //! assert!(tmx.contains(r#"<tuv xml:lang="ru-RU"><seg>Привет</seg></tuv>"#));
 //! ```
 //!
-//! Writing: [`Writer::new`] over any `io::Write`, [`Writer::write_unit`] for each unit,
-//! then [`Writer::finish`] (which writes the TMX footer and flushes). The CLI gives it
+//! Writing: [`UnitWriter::new`] over any `io::Write`, [`UnitWriter::write_unit`] for each unit,
+//! then [`UnitWriter::finish`] (which writes the TMX footer and flushes). The CLI gives it
 //! a temporary file that is renamed over the target only after `finish` succeeded.
 
 pub mod delimited;
@@ -197,6 +198,7 @@ pub enum HeaderMode {
 
 /// How to read an input.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ReadOptions {
     /// The format; `None` = by extension, else by content.
     pub format: Option<Format>,
@@ -591,7 +593,8 @@ pub fn error_message(err: &Error) -> String {
 
 /// How to write units.
 #[derive(Debug, Clone, Default)]
-pub struct WriteOptions {
+#[non_exhaustive]
+pub struct UnitWriteOptions {
     /// The source language: TMX `srclang` (default: the TMX header given, else the first
     /// unit's source language, else `*all*`); the first column of delimited output.
     pub source_lang: Option<LangTag>,
@@ -647,7 +650,7 @@ impl WriteReport {
 
 /// Writes units in one of the formats to any `io::Write`.
 #[allow(clippy::large_enum_variant)]
-pub enum Writer<W: Write> {
+pub enum UnitWriter<W: Write> {
     /// TMX 1.4b.
     Tmx(tmx::writer::TmxWriter<W>),
     /// CSV or TSV.
@@ -656,16 +659,16 @@ pub enum Writer<W: Write> {
     Jsonl(jsonl::JsonlWriter<W>),
 }
 
-impl<W: Write> Writer<W> {
+impl<W: Write> UnitWriter<W> {
     /// A writer of `format` to `out`. Nothing is written before the first unit (or
     /// `finish`).
-    pub fn new(format: Format, out: W, options: &WriteOptions) -> Result<Writer<W>> {
+    pub fn new(format: Format, out: W, options: &UnitWriteOptions) -> Result<UnitWriter<W>> {
         Ok(match format {
-            Format::Tmx => Writer::Tmx(tmx::writer::TmxWriter::new(out, options)),
+            Format::Tmx => UnitWriter::Tmx(tmx::writer::TmxWriter::new(out, options)),
             Format::Csv | Format::Tsv => {
-                Writer::Delimited(delimited::DelimitedWriter::new(out, format, options)?)
+                UnitWriter::Delimited(delimited::DelimitedWriter::new(out, format, options)?)
             }
-            Format::Jsonl => Writer::Jsonl(jsonl::JsonlWriter::new(out, options)),
+            Format::Jsonl => UnitWriter::Jsonl(jsonl::JsonlWriter::new(out, options)),
             Format::Xliff => {
                 return Err(Error::invalid(
                     "writing XLIFF is not supported yet: XLIFF is read (import, convert from it)",
@@ -679,9 +682,9 @@ impl<W: Write> Writer<W> {
     /// writer can go on); any other error means the output is broken.
     pub fn write_unit(&mut self, unit: &TranslationUnit) -> Result<bool> {
         match self {
-            Writer::Tmx(w) => w.write_unit(unit),
-            Writer::Delimited(w) => w.write_unit(unit),
-            Writer::Jsonl(w) => w.write_unit(unit),
+            UnitWriter::Tmx(w) => w.write_unit(unit),
+            UnitWriter::Delimited(w) => w.write_unit(unit),
+            UnitWriter::Jsonl(w) => w.write_unit(unit),
         }
     }
 
@@ -690,7 +693,7 @@ impl<W: Write> Writer<W> {
     /// own id (`tuid`), as [`write_unit`](Self::write_unit) does.
     pub fn write_stored_unit(&mut self, unit: &TranslationUnit, id: i64) -> Result<bool> {
         match self {
-            Writer::Delimited(w) => w.write_stored_unit(unit, id),
+            UnitWriter::Delimited(w) => w.write_stored_unit(unit, id),
             _ => self.write_unit(unit),
         }
     }
@@ -699,18 +702,18 @@ impl<W: Write> Writer<W> {
     /// the underlying writer back.
     pub fn finish(self) -> Result<W> {
         match self {
-            Writer::Tmx(w) => w.finish(),
-            Writer::Delimited(w) => w.finish(),
-            Writer::Jsonl(w) => w.finish(),
+            UnitWriter::Tmx(w) => w.finish(),
+            UnitWriter::Delimited(w) => w.finish(),
+            UnitWriter::Jsonl(w) => w.finish(),
         }
     }
 
     /// Counts so far.
     pub fn report(&self) -> &WriteReport {
         match self {
-            Writer::Tmx(w) => w.report(),
-            Writer::Delimited(w) => w.report(),
-            Writer::Jsonl(w) => w.report(),
+            UnitWriter::Tmx(w) => w.report(),
+            UnitWriter::Delimited(w) => w.report(),
+            UnitWriter::Jsonl(w) => w.report(),
         }
     }
 }
@@ -768,7 +771,7 @@ mod tests {
     fn readers_and_writers_can_move_between_threads() {
         fn send<T: Send>() {}
         send::<Reader>();
-        send::<Writer<std::fs::File>>();
+        send::<UnitWriter<std::fs::File>>();
     }
 
     #[test]

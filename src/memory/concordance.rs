@@ -28,6 +28,7 @@ use crate::unit::Variant;
 
 /// How to search.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ConcordanceOptions {
     /// Search only texts in this language (its more specific forms and its other
     /// variants too: `en` and `en-US` for `en-GB`, unless `strict_lang`).
@@ -301,6 +302,7 @@ pub(super) fn concordance(
         }
     } else {
         let candidates = short_term_candidates(memory, &term, upto, options.lang.as_ref())?;
+        let mut reader = store::VariantsReader::new(&memory.conn)?;
         for text in candidates {
             if hits.len() >= search.max {
                 break;
@@ -309,7 +311,7 @@ pub(super) fn concordance(
             if hits.iter().any(|h: &ConcordanceHit| h.unit == unit) {
                 continue;
             }
-            let matches = store::with_variants(&memory.conn, unit, |_, blob| {
+            let matches = reader.read(unit, |_, blob| {
                 variant_at(blob, text_index(text)).is_ok_and(|v| search.matches(&v))
             })?;
             if matches == Some(true) {

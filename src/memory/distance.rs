@@ -1,26 +1,9 @@
-//! Levenshtein distance over token sequences: exact, bounded (for verifying index
-//! candidates), and with an alignment (for diffs).
+//! Levenshtein distance over token sequences: exact (strsim's, shared with the
+//! aligner in `text::distance`), bounded (for verifying index candidates), and with an
+//! alignment (for diffs). The bounded and aligning versions are this crate's own
+//! (strsim has neither) and are tested against the exact one.
 
-/// The edit distance between `a` and `b` (insertions, deletions, substitutions, each
-/// costing 1): strsim's, over any tokens. The bounded and aligning versions below are
-/// this crate's own (strsim has neither) and are tested against it.
-pub fn levenshtein<T: PartialEq>(a: &[T], b: &[T]) -> usize {
-    // The shorter side is strsim's row.
-    let (a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
-    strsim::generic_levenshtein(&Tokens(a), &Tokens(b))
-}
-
-/// A token slice as strsim's `generic_levenshtein` takes it (a reference that iterates).
-struct Tokens<'s, T>(&'s [T]);
-
-impl<'s, T> IntoIterator for &Tokens<'s, T> {
-    type Item = &'s T;
-    type IntoIter = std::slice::Iter<'s, T>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
+pub(crate) use crate::text::distance::levenshtein;
 
 /// The edit distance between `a` and `b` if it is at most `max`, else `None`. Only a
 /// band of `2·max + 1` diagonals is computed and the work stops as soon as every cell
@@ -98,7 +81,7 @@ pub const MAX_ALIGNMENT_CELLS: usize = 1 << 24;
 
 /// A minimal alignment of `a` with `b`, in order. Prefers keeping tokens, then
 /// substitutions, so diffs read naturally. The common prefix and suffix are kept as
-/// they are; if what lies between needs more than [`MAX_ALIGNMENT_CELLS`] (texts of
+/// they are; if what lies between needs more than `MAX_ALIGNMENT_CELLS` (texts of
 /// thousands of tokens that differ throughout), it is aligned position by position
 /// instead — still a valid alignment, no longer a minimal one.
 pub fn alignment<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Edit> {

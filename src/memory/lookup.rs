@@ -22,6 +22,7 @@ use crate::unit::{Origin, Provenance, Variant};
 
 /// A text to look up.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Query {
     /// The text (plain).
     pub text: String,
@@ -50,6 +51,7 @@ impl Query {
 
 /// How to look up.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LookupOptions {
     /// The language of the translations wanted.
     pub target: LangTag,
@@ -100,6 +102,7 @@ pub struct Hit {
 struct SqliteIndex<'c> {
     conn: &'c Connection,
     segments: &'c [i64],
+    variants: store::VariantsReader<'c>,
 }
 
 impl TokenIndex for SqliteIndex<'_> {
@@ -108,20 +111,24 @@ impl TokenIndex for SqliteIndex<'_> {
     }
 
     fn tokens(&mut self, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {
-        read_tokens(self.conn, id, tokens)
+        read_tokens(&mut self.variants, id, tokens)
     }
 }
 
 /// Loads the token ids of text `id`; returns its language id, or `None` if the text no
 /// longer exists.
-fn read_tokens(conn: &Connection, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {
+fn read_tokens(
+    variants: &mut store::VariantsReader<'_>,
+    id: i64,
+    tokens: &mut Vec<u32>,
+) -> Result<Option<i64>> {
     let damaged = || {
         Error::damaged(format!(
             "the memory's index is damaged (tokens of unit {}); run `bitext reindex`",
             text_unit(id)
         ))
     };
-    let found = store::with_variants(conn, text_unit(id), |_, blob| {
+    let found = variants.read(text_unit(id), |_, blob| {
         match variant_at(blob, text_index(id)) {
             Ok(v) if decode_ids(v.tokens, tokens) => Ok(Some(v.lang)),
             Ok(_) => Err(damaged()),
@@ -201,6 +208,7 @@ pub(super) fn lookup(
                 let mut index = SqliteIndex {
                     conn: &memory.conn,
                     segments: &segments,
+                    variants: store::VariantsReader::new(&memory.conn)?,
                 };
                 let candidates = search::find(
                     &mut index,

@@ -16,6 +16,7 @@ use crate::unit::TranslationUnit;
 /// Which units to delete (all conditions must hold; ids are a condition too when
 /// given).
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct DeleteFilter {
     /// Only these unit ids.
     pub ids: Vec<i64>,

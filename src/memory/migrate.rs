@@ -75,26 +75,43 @@ fn add_counts_v2(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(COUNTS_V2).db()
 }
 
-const SCHEMA_V1: &str = "
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE langs(id INTEGER PRIMARY KEY, tag TEXT NOT NULL UNIQUE);
-CREATE TABLE units(
-    id INTEGER PRIMARY KEY,
-    first_variant INTEGER NOT NULL,
-    n_variants INTEGER NOT NULL,
-    source_lang INTEGER,
+/// The columns of a unit's metadata, the same in versions 1 and 3 (around their
+/// different origin columns): one text, so that the two cannot drift apart by a
+/// typing slip. A change to these columns is a new migration, not an edit here.
+macro_rules! unit_columns {
+    (provenance) => {
+        "
     tuid TEXT,
     created INTEGER,
     created_by TEXT,
     changed INTEGER,
     changed_by TEXT,
     last_used INTEGER,
-    usage_count INTEGER,
-    origin_file TEXT,
+    usage_count INTEGER,"
+    };
+    (context) => {
+        "
     origin_score REAL,
     prev TEXT,
     next TEXT,
-    extra TEXT
+    extra TEXT"
+    };
+}
+
+const SCHEMA_V1: &str = concat!(
+    "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE langs(id INTEGER PRIMARY KEY, tag TEXT NOT NULL UNIQUE);
+CREATE TABLE units(
+    id INTEGER PRIMARY KEY,
+    first_variant INTEGER NOT NULL,
+    n_variants INTEGER NOT NULL,
+    source_lang INTEGER,",
+    unit_columns!(provenance),
+    "
+    origin_file TEXT,",
+    unit_columns!(context),
+    "
 );
 CREATE TABLE variants(
     id INTEGER PRIMARY KEY,
@@ -119,7 +136,8 @@ CREATE TABLE postings(key INTEGER PRIMARY KEY, n INTEGER NOT NULL, last INTEGER 
 CREATE VIRTUAL TABLE concordance USING fts5(
     text, content='variants', content_rowid='id', tokenize='trigram', detail=none, columnsize=0
 );
-";
+"
+);
 
 fn create_v1(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(SCHEMA_V1).db()?;
@@ -166,26 +184,20 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result
     Ok(from)
 }
 
-const TABLES_V3: &str = "
+const TABLES_V3: &str = concat!(
+    "
 ALTER TABLE units RENAME TO units_v2;
 ALTER TABLE terms RENAME TO terms_v2;
 ALTER TABLE postings RENAME TO postings_v2;
 CREATE TABLE origins(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE units(
     id INTEGER PRIMARY KEY,
-    source_lang INTEGER,
-    tuid TEXT,
-    created INTEGER,
-    created_by TEXT,
-    changed INTEGER,
-    changed_by TEXT,
-    last_used INTEGER,
-    usage_count INTEGER,
-    origin INTEGER,
-    origin_score REAL,
-    prev TEXT,
-    next TEXT,
-    extra TEXT,
+    source_lang INTEGER,",
+    unit_columns!(provenance),
+    "
+    origin INTEGER,",
+    unit_columns!(context),
+    ",
     variants BLOB NOT NULL
 );
 CREATE TABLE terms(
@@ -199,7 +211,8 @@ CREATE TABLE postings(key INTEGER PRIMARY KEY, last INTEGER NOT NULL, n INTEGER 
 CREATE TABLE words(key INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE segments(id INTEGER PRIMARY KEY, postings INTEGER NOT NULL);
 INSERT INTO terms SELECT grp, token, id, df FROM terms_v2;
-";
+"
+);
 
 const SWAP_V3: &str = "
 DROP TABLE variants;

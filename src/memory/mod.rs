@@ -23,11 +23,11 @@
 //! [`Memory`] type itself aside, which the writer and the last layer work on):
 //!
 //! 1. Foundations, which know nothing of the file: `db` turns SQLite errors into
-//!    ours (`.db()?`); [`distance`] the edit distances, [`tokens`] the match tokens,
-//!    [`postings`] the index's byte formats, [`score`] the match percentage,
-//!    [`search`] the exact-recall candidate search over any [`search::TokenIndex`],
-//!    [`limits`] the sizes a unit may have.
-//! 2. The file: [`schema`] (layout, version), `store` (rows, the packed variants
+//!    ours (`.db()?`); `distance` the edit distances, `tokens` the match tokens,
+//!    `postings` the index's byte formats, `score` the match percentage,
+//!    `search` the exact-recall candidate search over any `search::TokenIndex`,
+//!    `limits` the sizes a unit may have.
+//! 2. The file: `schema` (layout, version), `store` (rows, the packed variants
 //!    blob, languages, meta values), `counts` (the running totals), `index` (the
 //!    fuzzy index's segments), `migrate` (older schemas to this one).
 //! 3. The parts of a write: `analysis` (units prepared for storage, in parallel:
@@ -41,14 +41,18 @@
 //!
 //! [`Memory`] and its whole public API are here, in this file; each method hands the
 //! work to the module named beside it.
+//!
+//! The modules are private: the public surface is [`Memory`] and the types it takes
+//! and returns, re-exported here. The fuzz targets reach the scorer and tokenizer
+//! through the hidden `fuzzing` module.
 
 mod analysis;
 mod concordance;
 mod counts;
 mod db;
-pub mod distance;
+mod distance;
 mod index;
-pub mod limits;
+mod limits;
 mod lookup;
 mod maintenance;
 mod merge;
@@ -56,15 +60,15 @@ mod migrate;
 mod new_file;
 mod open;
 mod pending;
-pub mod postings;
+mod postings;
 mod removals;
 mod same_source;
-pub mod schema;
-pub mod score;
-pub mod search;
+mod schema;
+mod score;
+mod search;
 mod stats;
 mod store;
-pub mod tokens;
+mod tokens;
 mod units;
 mod vocabulary;
 mod writer;
@@ -77,21 +81,37 @@ use rusqlite::Connection;
 pub use analysis::has_content;
 pub use analysis::AnalyzedBatch;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
+pub use limits::{check_name, MAX_TEXT_BYTES};
 pub use lookup::{Hit, LookupOptions, Query};
 pub use maintenance::DeleteFilter;
 pub use new_file::NewMemory;
+pub use score::{diff_line, DiffOp, DiffPiece, MatchKind, Penalty, Score};
+pub use search::SearchStats;
 pub use stats::{LanguagePairStats, Languages, Stats};
+pub(crate) use tokens::nfc;
+pub use tokens::Analyzed;
 pub use units::{UnitRecord, Units};
 pub use writer::{AddOutcome, OnDuplicate, WriteOptions, Writer};
+
+/// What the fuzz targets (`fuzz/checks/`, replayed by `tests/fuzz_replay.rs`) check
+/// directly: the edit distances, the scorer and the tokenizer's pieces. Not part of
+/// the API; the modules stay private so that the library's surface is the one above.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::distance::{alignment, bounded_levenshtein, Edit};
+    pub use super::score::{diff, inline_tags, max_edits, score, Side};
+    pub use super::tokens::{fold, nfc, words_key};
+    pub use crate::text::distance::levenshtein;
+}
 
 use crate::error::Result;
 use crate::unit::TranslationUnit;
 use db::DbResultExt;
-use search::SearchStats;
 use store::LangCache;
 
 /// How to open a memory file.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OpenOptions {
     /// Create the file (and its directory) if it does not exist.
     pub create: bool,

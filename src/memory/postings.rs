@@ -85,7 +85,9 @@ pub fn get_varint(data: &[u8], pos: &mut usize) -> Option<u64> {
     }
 }
 
-/// A token-id sequence as varints.
+/// A token-id sequence as varints (the writer appends them to a unit's blob as it
+/// goes; this whole-sequence form is the tests' reference).
+#[cfg(test)]
 pub fn encode_ids(ids: &[u32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(ids.len() * 2);
     for &id in ids {

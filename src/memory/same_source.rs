@@ -162,9 +162,10 @@ impl SameSource {
         }
         candidates.sort_unstable();
         candidates.dedup();
+        let mut reader = store::VariantsReader::new(conn)?;
         for t in candidates {
             let (unit, index) = (text_unit(t), text_index(t));
-            let same = store::with_variants(conn, unit, |source_lang, blob| {
+            let same = reader.read(unit, |source_lang, blob| {
                 // Only the stored unit's source variant counts: the first variant in
                 // its source language, or its first variant.
                 let mut source = None;
@@ -226,9 +227,10 @@ fn hash_stored_texts(
             .push(text_index(e.text));
     }
     let mut by_hash: FxHashMap<u64, Vec<i64>> = FxHashMap::default();
+    let mut reader = store::VariantsReader::new(conn)?;
     for unit in units {
         let wanted = &texts[&unit];
-        store::with_variants(conn, unit, |_, blob| {
+        reader.read(unit, |_, blob| {
             for (k, v) in VariantsBlob::new(blob).enumerate() {
                 let Ok(v) = v else { break };
                 if wanted.contains(&k) {

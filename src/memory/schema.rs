@@ -42,7 +42,7 @@
 use rusqlite::Connection;
 
 use super::db::DbResultExt;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// `PRAGMA application_id` of a bitext memory ("BTXT").
 pub const APPLICATION_ID: i32 = 0x4254_5854;
@@ -61,17 +61,6 @@ CREATE VIRTUAL TABLE concordance USING fts5(
 /// Drops the concordance index and creates it empty (nothing indexed).
 pub(crate) fn recreate_concordance(tx: &Connection) -> Result<()> {
     tx.execute_batch(CONCORDANCE_V3).db()
-}
-
-/// Whether `err` says the memory file is damaged ([`ErrorKind::Damaged`]).
-pub fn is_damaged(err: &Error) -> bool {
-    matches!(err.kind(), ErrorKind::Damaged(_))
-}
-
-/// Whether `err` says another process is writing to the memory and the wait for it
-/// ran out ([`ErrorKind::Busy`]).
-pub fn is_busy(err: &Error) -> bool {
-    matches!(err.kind(), ErrorKind::Busy)
 }
 
 /// The schema version of an open file, checked to be a bitext memory: `Ok(0)` for a

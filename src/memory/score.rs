@@ -90,7 +90,7 @@ fn is_zero(n: &u32) -> bool {
 
 impl Score {
     /// The score of a match whose words differ, from its token edit distance: the base
-    /// score, capped at [`MAX_FUZZY`].
+    /// score, capped at `MAX_FUZZY` (94).
     pub fn fuzzy(edits: usize, query_tokens: usize, source_tokens: usize) -> Score {
         Score {
             percent: base_percent(edits, query_tokens, source_tokens).min(MAX_FUZZY),

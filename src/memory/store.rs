@@ -258,24 +258,46 @@ pub(crate) fn read_unit(conn: &Connection, langs: &LangCache, id: i64) -> Result
         .db()
 }
 
-/// Calls `f` with unit `id`'s source language id and its `variants` column, read in
-/// place (not copied); `None` if there is no such unit. Every reader of a unit's
+/// Reads units' `variants` columns by id with one prepared statement: a loop over
+/// many units makes one reader (taking a statement from the cache hashes and moves it,
+/// which costs about as much as reading a small unit). Every reader of a unit's
 /// variants by id goes through here.
+pub(crate) struct VariantsReader<'c> {
+    stmt: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> VariantsReader<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Result<VariantsReader<'c>> {
+        let stmt = conn
+            .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
+            .db()?;
+        Ok(VariantsReader { stmt })
+    }
+
+    /// Calls `f` with unit `id`'s source language id and its `variants` column, read
+    /// in place (not copied); `None` if there is no such unit.
+    pub(crate) fn read<T>(
+        &mut self,
+        id: i64,
+        f: impl FnOnce(Option<i64>, &[u8]) -> T,
+    ) -> Result<Option<T>> {
+        let mut rows = self.stmt.query([id]).db()?;
+        let Some(row) = rows.next().db()? else {
+            return Ok(None);
+        };
+        let source_lang: Option<i64> = row.get(0).db()?;
+        let blob = row.get_ref(1).db()?.as_blob().db()?;
+        Ok(Some(f(source_lang, blob)))
+    }
+}
+
+/// [`VariantsReader::read`] of one unit, for code that reads one at a time.
 pub(crate) fn with_variants<T>(
     conn: &Connection,
     id: i64,
     f: impl FnOnce(Option<i64>, &[u8]) -> T,
 ) -> Result<Option<T>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT source_lang, variants FROM units WHERE id = ?1")
-        .db()?;
-    let mut rows = stmt.query([id]).db()?;
-    let Some(row) = rows.next().db()? else {
-        return Ok(None);
-    };
-    let source_lang: Option<i64> = row.get(0).db()?;
-    let blob = row.get_ref(1).db()?.as_blob().db()?;
-    Ok(Some(f(source_lang, blob)))
+    VariantsReader::new(conn)?.read(id, f)
 }
 
 /// One variant inside a unit's `variants` column.
@@ -285,7 +307,7 @@ pub(crate) struct StoredVariant<'a> {
     pub lang: i64,
     /// Text in NFC.
     pub text: &'a str,
-    /// Token ids as varints (see [`super::postings::encode_ids`]).
+    /// Token ids as varints (see [`super::postings::decode_ids`]).
     pub tokens: &'a [u8],
     pub markup: Option<&'a str>,
     /// JSON of [`VariantExtra`].

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::score::{inline_tags, score, Side};
 use super::tokens::Analyzed;
 use super::*;
+use crate::error::ErrorKind;
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, TranslationUnit, Variant};
 
@@ -43,6 +44,21 @@ fn lookup(memory: &Memory, text: &str, min: u32) -> Vec<(String, u32)> {
         .into_iter()
         .map(|h| (h.target.text, h.score.percent))
         .collect()
+}
+
+/// A path `name` in a new temporary folder, which lasts as long as the guard.
+fn temp_file(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    (dir, path)
+}
+
+/// Options that create the memory file.
+fn creating() -> OpenOptions {
+    OpenOptions {
+        create: true,
+        ..OpenOptions::default()
+    }
 }
 
 fn count_units(memory: &Memory) -> usize {
@@ -383,12 +399,8 @@ fn language_variants_fall_back_with_a_penalty() {
 
 #[test]
 fn dropping_a_writer_rolls_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tm.sqlite");
-    let opts = OpenOptions {
-        create: true,
-        ..OpenOptions::default()
-    };
+    let (_dir, path) = temp_file("tm.sqlite");
+    let opts = creating();
     let mut m = Memory::open(&path, &opts).unwrap();
     add_all(&mut m, &[pair("Kept.", "Сохранено.")], OnDuplicate::Keep);
     {
@@ -418,13 +430,9 @@ fn dropping_a_writer_rolls_back() {
 
 #[test]
 fn a_second_writer_waits_then_fails_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tm.sqlite");
-    let opts = OpenOptions {
-        create: true,
-        busy_timeout: Duration::from_millis(200),
-        ..OpenOptions::default()
-    };
+    let (_dir, path) = temp_file("tm.sqlite");
+    let mut opts = creating();
+    opts.busy_timeout = Duration::from_millis(200);
     let mut a = Memory::open(&path, &opts).unwrap();
     let mut b = Memory::open(&path, &opts).unwrap();
     let _w = a.writer(WriteOptions::default()).unwrap();
@@ -439,23 +447,19 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert!(lookup(&b, "anything", 50).is_empty());
 }
 
-/// The write lock held by another process is reported as such (`is_busy`), naming
+/// The write lock held by another process is reported as such (`ErrorKind::Busy`), naming
 /// the file, and `set_busy_timeout(0)` gives up at once.
 #[test]
 fn a_busy_memory_is_named_and_recognised() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("busy.sqlite");
-    let opts = OpenOptions {
-        create: true,
-        ..OpenOptions::default()
-    };
+    let (_dir, path) = temp_file("busy.sqlite");
+    let opts = creating();
     let mut a = Memory::open(&path, &opts).unwrap();
     let mut b = Memory::open(&path, &opts).unwrap();
     b.set_busy_timeout(Duration::ZERO).unwrap();
     let _w = a.writer(WriteOptions::default()).unwrap();
     let err = b.writer(WriteOptions::default()).unwrap_err();
-    assert!(schema::is_busy(&err), "{err}");
-    assert!(!schema::is_damaged(&err), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Busy), "{err}");
+    assert!(!matches!(err.kind(), ErrorKind::Damaged(_)), "{err}");
     assert!(err.to_string().contains("busy.sqlite"), "{err}");
 }
 
@@ -464,12 +468,8 @@ fn a_busy_memory_is_named_and_recognised() {
 /// connection it opens: here longer than SQLite's default of 5 s.
 #[test]
 fn a_reader_waits_its_busy_timeout_for_an_exclusive_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("exclusive.sqlite");
-    let opts = OpenOptions {
-        create: true,
-        ..OpenOptions::default()
-    };
+    let (_dir, path) = temp_file("exclusive.sqlite");
+    let opts = creating();
     let mut m = Memory::open(&path, &opts).unwrap();
     add_all(
         &mut m,
@@ -503,12 +503,8 @@ fn a_reader_waits_its_busy_timeout_for_an_exclusive_lock() {
 /// first batch of 1,000) nor its deletions.
 #[test]
 fn units_are_read_from_one_snapshot() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("snapshot.sqlite");
-    let opts = OpenOptions {
-        create: true,
-        ..OpenOptions::default()
-    };
+    let (_dir, path) = temp_file("snapshot.sqlite");
+    let opts = creating();
     let mut a = Memory::open(&path, &opts).unwrap();
     let units: Vec<_> = (0..2500)
         .map(|i| {
@@ -567,14 +563,7 @@ fn open_refuses_other_files_and_newer_schemas() {
     assert!(Memory::open(&text, &opts).is_err());
 
     let newer = dir.path().join("newer.sqlite");
-    Memory::open(
-        &newer,
-        &OpenOptions {
-            create: true,
-            ..opts.clone()
-        },
-    )
-    .unwrap();
+    Memory::open(&newer, &creating()).unwrap();
     rusqlite::Connection::open(&newer)
         .unwrap()
         .pragma_update(None, "user_version", 99)
@@ -615,16 +604,8 @@ fn migrations_plus(extra: &[(&'static str, migrate::MigrationFn)]) -> Vec<migrat
 
 #[test]
 fn migrations_run_in_order_and_all_or_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tm.sqlite");
-    let mut m = Memory::open(
-        &path,
-        &OpenOptions {
-            create: true,
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let (_dir, path) = temp_file("tm.sqlite");
+    let mut m = Memory::open(&path, &creating()).unwrap();
     add_all(
         &mut m,
         &[pair("Old unit.", "Старая единица.")],
@@ -664,12 +645,8 @@ fn migrations_run_in_order_and_all_or_nothing() {
 
 #[test]
 fn old_tokenizer_version_is_reindexed_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tm.sqlite");
-    let opts = OpenOptions {
-        create: true,
-        ..OpenOptions::default()
-    };
+    let (_dir, path) = temp_file("tm.sqlite");
+    let opts = creating();
     let mut m = Memory::open(&path, &opts).unwrap();
     add_all(
         &mut m,

@@ -43,6 +43,7 @@ pub enum OnDuplicate {
 
 /// Settings of a [`Writer`].
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct WriteOptions {
     /// The duplicate policy.
     pub on_duplicate: OnDuplicate,

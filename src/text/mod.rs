@@ -1,6 +1,8 @@
 //! Shared vocabulary of the library: byte spans into an input text and language tags.
 //! Nothing here depends on any other module.
 
+#[cfg(any(feature = "align", feature = "memory"))]
+pub(crate) mod distance;
 pub mod input;
 mod lang;
 

@@ -20,7 +20,7 @@ use super::inline::{self, escape_attr, escape_text, is_xml_char};
 use super::reader::{PROP_CONTEXT_NEXT, PROP_CONTEXT_PREV, PROP_ORIGIN, PROP_SCORE};
 use super::{format_tmx_date, InlineMode, TmxHeader};
 use crate::error::{Error, Result};
-use crate::formats::{unit_location, WriteOptions, WriteReport};
+use crate::formats::{unit_location, UnitWriteOptions, WriteReport};
 use crate::text::LangTag;
 use crate::unit::{Note, Prop, Provenance, TranslationUnit, Variant};
 
@@ -119,7 +119,7 @@ fn lang_value(raw: &str) -> String {
 }
 
 impl<W: Write> TmxWriter<W> {
-    pub(crate) fn new(out: W, options: &WriteOptions) -> TmxWriter<W> {
+    pub(crate) fn new(out: W, options: &UnitWriteOptions) -> TmxWriter<W> {
         TmxWriter {
             out,
             source_lang: options.source_lang.clone(),
@@ -229,7 +229,7 @@ impl<W: Write> TmxWriter<W> {
         Ok(())
     }
 
-    /// Writes one unit; see [`crate::formats::Writer::write_unit`]. Nothing of a unit
+    /// Writes one unit; see [`crate::formats::UnitWriter::write_unit`]. Nothing of a unit
     /// that cannot be written (text XML cannot hold, broken markup) is written.
     pub fn write_unit(&mut self, unit: &TranslationUnit) -> Result<bool> {
         self.ordinal += 1;

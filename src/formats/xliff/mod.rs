@@ -23,7 +23,8 @@
 //!       <target state="translated">Cliquez <g id="1">ici</g>.</target></trans-unit>
 //!     <trans-unit id="2"><source>New</source><target state="new"/></trans-unit>
 //!   </body></file></xliff>"#;
-//! let options = ReadOptions { format: Some(Format::Xliff), ..ReadOptions::default() };
+//! let mut options = ReadOptions::default();
+//! options.format = Some(Format::Xliff);
 //! let mut reader = formats::Reader::from_reader(xlf.as_bytes(), None, &options).unwrap();
 //! let unit = reader.next().unwrap().unwrap();
 //! assert_eq!(unit.variants[1].text, "Cliquez ici.");
