@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use super::inline::Version;
 use crate::error::{Error, Location, Result};
-use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference};
-use crate::formats::xml::{normalize_eol, Ev, XmlEvents};
+use crate::formats::tmx::inline::{escape_attr, escape_text};
+use crate::formats::xml::{Ev, XmlEvents};
 use crate::segment::Segmenter;
 use crate::text::input::{self, TextInput};
 use crate::text::LangTag;
@@ -532,30 +532,17 @@ impl<W: Write> Encoder<W> {
 /// names it): annotations (`mrk`, 2.x `sm`/`em`) give their text; an inline code is
 /// an error, a plain-text document has no place for it.
 fn element_text(xml: &mut XmlEvents, unit: &str, what: &str) -> Result<String> {
-    let depth = xml.depth;
-    let mut text = String::new();
-    loop {
-        match xml.next_event()? {
-            Ev::Text(t) | Ev::CData(t) => normalize_eol(&t, &mut text),
-            Ev::Ref(r) => text.push(resolve_reference(&r).map_err(|m| xml.syntax(m))?),
-            Ev::Start(e) if e.is("mrk") => {}
-            Ev::Empty(e) if e.is("mrk") || e.is("sm") || e.is("em") => {}
-            Ev::Start(e) | Ev::Empty(e) => {
-                return Err(Error::invalid(format!(
-                    "the {what} holds an inline element <{}>, which a plain-text document \
-                     has no place for",
-                    e.name()
-                ))
-                .at(xml.here().with_unit(unit)))
-            }
-            Ev::End(_) if xml.depth < depth => return Ok(text),
-            Ev::Eof => return Err(xml.truncated(what)),
-            _ => {}
-        }
-        if text.len() > MAX_TEXT {
-            return Err(xml.syntax(format!("a <{what}> longer than {} MB", MAX_TEXT >> 20)));
-        }
-    }
+    xml.read_text_within(what, MAX_TEXT, |xml, ev| match ev {
+        Ev::Start(e) if e.is("mrk") => Ok(()),
+        Ev::Empty(e) if e.is("mrk") || e.is("sm") || e.is("em") => Ok(()),
+        Ev::Start(e) | Ev::Empty(e) => Err(Error::invalid(format!(
+            "the {what} holds an inline element <{}>, which a plain-text document has no \
+             place for",
+            e.name()
+        ))
+        .at(xml.here().with_unit(unit))),
+        _ => Ok(()),
+    })
 }
 
 /// A unit's (1.2) or segment's (2.x) source and target as read.
