@@ -526,6 +526,7 @@ const CUT_CHARACTER: &str = "the text ends in the middle of a UTF-8 character";
 
 /// What is wrong with `bytes`, which `err` found not to be UTF-8, in the words of
 /// every reader (the line and column come with the error's location).
+#[cfg_attr(not(feature = "formats"), allow(dead_code))]
 pub(crate) fn not_utf8_text(bytes: &[u8], err: &std::str::Utf8Error) -> String {
     match err.error_len() {
         None => CUT_CHARACTER.to_string(),
