@@ -323,18 +323,36 @@ impl XmlEvents {
     /// The text content of the element just started (references resolved, line ends
     /// normalised); nested elements contribute their text.
     pub(crate) fn read_text(&mut self, inside: &str) -> Result<String> {
+        let check = !self.check_attributes;
+        self.read_text_within(inside, usize::MAX, |xml, ev| match ev {
+            Ev::Start(e) if check => e.try_attributes().map(drop).map_err(|m| xml.syntax(m)),
+            _ => Ok(()),
+        })
+    }
+
+    /// The text content of the element just started, as [`XmlEvents::read_text`]
+    /// reads it, up to `max` bytes (more is an error); each nested element's start
+    /// ([`Ev::Start`] or [`Ev::Empty`]) is shown to `nested` first, which may refuse
+    /// it.
+    pub(crate) fn read_text_within(
+        &mut self,
+        inside: &str,
+        max: usize,
+        mut nested: impl FnMut(&XmlEvents, &Ev) -> Result<()>,
+    ) -> Result<String> {
         let depth = self.depth;
         let mut text = String::new();
         loop {
             match self.next_event()? {
                 Ev::Text(t) | Ev::CData(t) => normalize_eol(&t, &mut text),
                 Ev::Ref(r) => text.push(resolve_reference(&r).map_err(|m| self.syntax(m))?),
-                Ev::Start(e) if !self.check_attributes => {
-                    e.try_attributes().map_err(|m| self.syntax(m))?;
-                }
+                ev @ (Ev::Start(_) | Ev::Empty(_)) => nested(self, &ev)?,
                 Ev::End(_) if self.depth < depth => return Ok(text),
                 Ev::Eof => return Err(self.truncated(inside)),
                 _ => {}
+            }
+            if text.len() > max {
+                return Err(self.syntax(format!("a <{inside}> longer than {} MB", max >> 20)));
             }
         }
     }

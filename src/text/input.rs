@@ -432,7 +432,7 @@ impl<R: Read> TextInput<R> {
             Some(_) => {
                 let pos = self.consumed + (self.checked + valid_len - self.start) as u64;
                 let message = if self.eof && utf8_problem == Some(None) {
-                    "the text ends in the middle of a UTF-8 character".to_string()
+                    CUT_CHARACTER.to_string()
                 } else {
                     not_utf8(new[valid_len])
                 };
@@ -519,6 +519,19 @@ pub(crate) fn not_utf8(byte: u8) -> String {
         "bytes that are not valid UTF-8 (byte 0x{byte:02X}); if the file is in a legacy \
          encoding, say which with --encoding, e.g. --encoding windows-1252"
     )
+}
+
+/// What a text that stops inside a UTF-8 character is called.
+const CUT_CHARACTER: &str = "the text ends in the middle of a UTF-8 character";
+
+/// What is wrong with `bytes`, which `err` found not to be UTF-8, in the words of
+/// every reader (the line and column come with the error's location).
+#[cfg_attr(not(feature = "formats"), allow(dead_code))]
+pub(crate) fn not_utf8_text(bytes: &[u8], err: &std::str::Utf8Error) -> String {
+    match err.error_len() {
+        None => CUT_CHARACTER.to_string(),
+        Some(_) => not_utf8(bytes[err.valid_up_to()]),
+    }
 }
 
 /// The encoding a WHATWG label names (`windows-1252`, `latin1`, `iso-8859-2`,
@@ -875,6 +888,19 @@ mod tests {
         let mut input = TextInput::new(io::Cursor::new(b"ab\xE2\x82".to_vec()), Charset::Text);
         let e = io_error(read_all(&mut input).unwrap_err(), None);
         assert!(e.to_string().contains("middle of a UTF-8"), "{e}");
+    }
+
+    /// Text checked after it was read (a line of a document) says what is wrong in
+    /// the words the reader uses.
+    #[test]
+    fn text_checked_later_has_the_readers_wording() {
+        for bytes in [&b"one\ntw\xFFo"[..], &b"ab\xE2\x82"[..]] {
+            let mut input = TextInput::new(io::Cursor::new(bytes.to_vec()), Charset::Text);
+            let from_reader = io_error(read_all(&mut input).unwrap_err(), None).to_string();
+            let err = std::str::from_utf8(bytes).unwrap_err();
+            let message = not_utf8_text(bytes, &err);
+            assert!(from_reader.ends_with(&message), "{from_reader} / {message}");
+        }
     }
 
     #[test]

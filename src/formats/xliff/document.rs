@@ -18,15 +18,12 @@ use std::io::{BufRead, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 use serde::{Deserialize, Serialize};
 
 use super::inline::Version;
 use crate::error::{Error, Location, Result};
-use crate::formats::tmx::inline::{escape_attr, escape_text, resolve_reference};
-use crate::formats::xml::{normalize_eol, parse_attributes};
+use crate::formats::tmx::inline::{escape_attr, escape_text};
+use crate::formats::xml::{Ev, XmlEvents};
 use crate::segment::Segmenter;
 use crate::text::input::{self, TextInput};
 use crate::text::LangTag;
@@ -36,9 +33,6 @@ const SKELETON_KIND: &str = "text-document";
 
 /// The MIME type of the 1.2 skeleton (`<internal-file form>`).
 const SKELETON_FORM: &str = "application/json";
-
-/// Elements nested deeper than this are refused (as in the reader).
-const MAX_DEPTH: usize = super::reader::MAX_DEPTH;
 
 /// A unit's text larger than this (decoded bytes) is refused.
 const MAX_TEXT: usize = super::reader::MAX_UNIT_BYTES as usize;
@@ -208,9 +202,15 @@ impl<R: BufRead> Pieces<R> {
             }
             let line = std::str::from_utf8(&self.buf).map_err(|e| {
                 // The input was checked; this cannot happen, but say where if it does.
+                let column = String::from_utf8_lossy(&self.buf[..e.valid_up_to()])
+                    .chars()
+                    .count() as u64
+                    + 1;
                 Error::encoding(
-                    format!("invalid UTF-8: {e}"),
-                    Location::line(self.line).or_path(self.path.as_deref()),
+                    input::not_utf8_text(&self.buf, &e),
+                    Location::line(self.line)
+                        .with_column(column)
+                        .or_path(self.path.as_deref()),
                 )
             })?;
             if let Some((column, c)) = non_xml_char(line) {
@@ -528,183 +528,21 @@ impl<W: Write> Encoder<W> {
     }
 }
 
-enum Ev {
-    Start(Elem),
-    Empty(Elem),
-    End,
-    Text(String),
-    Eof,
-}
-
-struct Elem {
-    xliff: bool,
-    raw: String,
-    name_len: usize,
-    line: u64,
-}
-
-impl Elem {
-    fn local(&self) -> &str {
-        let name = &self.raw[..self.name_len];
-        name.rsplit(':').next().unwrap_or(name)
-    }
-
-    fn is(&self, local: &str) -> bool {
-        self.xliff && self.local() == local
-    }
-
-    fn attr(&self, name: &str) -> Option<String> {
-        parse_attributes(&self.raw, self.name_len)
-            .ok()?
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-    }
-}
-
-/// The XLIFF file of a text document, read one unit at a time.
-struct DocReader {
-    xml: NsReader<TextInput<Box<dyn Read + Send>>>,
-    buf: Vec<u8>,
-    path: Option<PathBuf>,
-    depth: usize,
-    event_start: u64,
-}
-
-impl DocReader {
-    fn location(&self, pos: u64) -> Location {
-        let (line, column) = self.xml.get_ref().position(pos);
-        Location {
-            path: self.path.clone(),
-            line: Some(line),
-            column,
-            unit: None,
-        }
-    }
-
-    fn syntax(&self, message: impl Into<String>) -> Error {
-        Error::syntax(message, self.location(self.event_start))
-    }
-
-    fn next(&mut self) -> Result<Ev> {
-        self.buf.clear();
-        self.event_start = self.xml.buffer_position();
-        let line = self.location(self.event_start).line.unwrap_or(0);
-        let (ns, event) = match self.xml.read_resolved_event_into(&mut self.buf) {
-            Ok(pair) => pair,
-            Err(quick_xml::Error::Io(e)) => {
-                return Err(
-                    input::located_input_error(&e, self.path.as_deref()).unwrap_or_else(|| {
-                        Error::io(
-                            std::io::Error::new(e.kind(), e.to_string()),
-                            self.path.as_deref(),
-                        )
-                    }),
-                )
-            }
-            Err(e) => {
-                return Err(Error::syntax(
-                    format!("malformed XML: {e}"),
-                    self.location(self.xml.error_position()),
-                ))
-            }
-        };
-        let xliff = match ns {
-            ResolveResult::Unbound => true,
-            ResolveResult::Bound(ns) => ns.0.starts_with("urn:oasis:names:tc:xliff:document:"),
-            ResolveResult::Unknown(_) => false,
-        };
-        let elem = |e: &quick_xml::events::BytesStart<'_>| Elem {
-            xliff,
-            raw: e.to_string(),
-            name_len: e.name().0.len(),
-            line,
-        };
-        Ok(match event {
-            Event::Start(e) => {
-                let elem = elem(&e);
-                parse_attributes(&elem.raw, elem.name_len).map_err(|m| self.syntax(m))?;
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    return Err(self.syntax(format!("elements nested more than {MAX_DEPTH} deep")));
-                }
-                Ev::Start(elem)
-            }
-            Event::Empty(e) => {
-                let elem = elem(&e);
-                parse_attributes(&elem.raw, elem.name_len).map_err(|m| self.syntax(m))?;
-                Ev::Empty(elem)
-            }
-            Event::End(_) => {
-                self.depth = self.depth.saturating_sub(1);
-                Ev::End
-            }
-            Event::Text(t) => {
-                let mut text = String::new();
-                normalize_eol(&t, &mut text);
-                Ev::Text(text)
-            }
-            Event::CData(t) => {
-                let mut text = String::new();
-                normalize_eol(&t, &mut text);
-                Ev::Text(text)
-            }
-            Event::GeneralRef(r) => {
-                let name = r.to_string();
-                Ev::Text(
-                    resolve_reference(&name)
-                        .map_err(|m| self.syntax(m))?
-                        .to_string(),
-                )
-            }
-            Event::Eof => Ev::Eof,
-            _ => Ev::Text(String::new()),
-        })
-    }
-
-    fn truncated(&self) -> Error {
-        self.syntax("the file ends inside an element: it is truncated or not well-formed")
-    }
-
-    /// Skips the rest of the element just started.
-    fn skip(&mut self) -> Result<()> {
-        let depth = self.depth;
-        while self.depth >= depth {
-            if let Ev::Eof = self.next()? {
-                return Err(self.truncated());
-            }
-        }
-        Ok(())
-    }
-
-    /// The text of the element just started (`<source>`, `<target>`, a skeleton):
-    /// annotations (`mrk`, 2.x `sm`/`em`) give their text; an inline code is an
-    /// error, a plain-text document has no place for it.
-    fn text(&mut self, unit: &str, what: &str) -> Result<String> {
-        let depth = self.depth;
-        let mut text = String::new();
-        loop {
-            match self.next()? {
-                Ev::Text(t) => text.push_str(&t),
-                Ev::Start(e) if e.is("mrk") => {}
-                Ev::Empty(e) if e.is("mrk") || e.is("sm") || e.is("em") => {}
-                Ev::Start(e) | Ev::Empty(e) => {
-                    return Err(Error::invalid(format!(
-                        "the {what} holds an inline element <{}>, which a plain-text document \
-                         has no place for",
-                        &e.raw[..e.name_len]
-                    ))
-                    .at(self.location(self.event_start).with_unit(unit)))
-                }
-                Ev::End if self.depth < depth => return Ok(text),
-                Ev::End => {}
-                Ev::Eof => return Err(self.truncated()),
-            }
-            if text.len() > MAX_TEXT {
-                return Err(self.syntax(format!("a <{what}> longer than {} MB", MAX_TEXT >> 20)));
-            }
-        }
-    }
+/// The text of the element just started (`<source>`, `<target>`, a skeleton; `what`
+/// names it): annotations (`mrk`, 2.x `sm`/`em`) give their text; an inline code is
+/// an error, a plain-text document has no place for it.
+fn element_text(xml: &mut XmlEvents, unit: &str, what: &str) -> Result<String> {
+    xml.read_text_within(what, MAX_TEXT, |xml, ev| match ev {
+        Ev::Start(e) if e.is("mrk") => Ok(()),
+        Ev::Empty(e) if e.is("mrk") || e.is("sm") || e.is("em") => Ok(()),
+        Ev::Start(e) | Ev::Empty(e) => Err(Error::invalid(format!(
+            "the {what} holds an inline element <{}>, which a plain-text document has no \
+             place for",
+            e.name()
+        ))
+        .at(xml.here().with_unit(unit))),
+        _ => Ok(()),
+    })
 }
 
 /// A unit's (1.2) or segment's (2.x) source and target as read.
@@ -739,20 +577,14 @@ pub fn write_text<R: Read + Send + 'static, W: Write>(
     let (prefix, head) =
         input::peek(input, input::PEEK_LEN).map_err(|e| input::io_error(e, path))?;
     let (text, _) = input::decode_xml(&prefix, head, None).map_err(located)?;
-    let mut xml = NsReader::from_reader(text);
-    let config = xml.config_mut();
-    config.check_end_names = true;
-    config.expand_empty_elements = false;
-    config.trim_text(false);
-    config.allow_dangling_amp = false;
-    let mut r = DocReader {
-        xml,
-        buf: Vec::new(),
-        path: path.map(Path::to_path_buf),
-        depth: 0,
-        event_start: 0,
-    };
-    rebuild(&mut r, encoding, out).map_err(located)
+    let mut xml = XmlEvents::new(
+        text,
+        path.map(Path::to_path_buf),
+        super::reader::NAMESPACE,
+        "a translatable document",
+        true,
+    );
+    rebuild(&mut xml, encoding, out).map_err(located)
 }
 
 fn not_ours(file: &FileInfo) -> Error {
@@ -794,12 +626,12 @@ fn parse_skeleton(json: &str) -> Option<Skeleton> {
 }
 
 fn rebuild<W: Write>(
-    r: &mut DocReader,
+    xml: &mut XmlEvents,
     override_encoding: Option<&'static Encoding>,
     out: W,
 ) -> Result<RebuiltText> {
     let version = loop {
-        match r.next()? {
+        match xml.next_event()? {
             Ev::Start(e) if e.local() == "xliff" => {
                 break match e.attr("version").as_deref().map(str::trim) {
                     Some(v) if v.starts_with('2') => Version::V2,
@@ -808,14 +640,14 @@ fn rebuild<W: Write>(
                 }
             }
             Ev::Start(e) | Ev::Empty(e) => {
-                return Err(r.syntax(format!(
+                return Err(xml.syntax(format!(
                     "not an XLIFF file: the root element is <{}>",
-                    &e.raw[..e.name_len]
+                    e.name()
                 )))
             }
-            Ev::Text(_) => {}
-            Ev::End => return Err(r.syntax("an end tag before the root element")),
-            Ev::Eof => return Err(r.syntax("no root element: not an XML document")),
+            Ev::End(_) => return Err(xml.syntax("an end tag before the root element")),
+            Ev::Eof => return Err(xml.syntax("no root element: not an XML document")),
+            _ => {}
         }
     };
     let mut file = FileInfo::default();
@@ -862,7 +694,7 @@ fn rebuild<W: Write>(
         Ok(())
     };
     loop {
-        match r.next()? {
+        match xml.next_event()? {
             Ev::Start(e) if e.is("file") => {
                 file.files += 1;
                 if file.files > 1 && file.skeleton.is_none() {
@@ -870,7 +702,7 @@ fn rebuild<W: Write>(
                 }
                 if file.files > 1 {
                     return Err(
-                        r.syntax("a second <file>: a file made from one text document has one")
+                        xml.syntax("a second <file>: a file made from one text document has one")
                     );
                 }
                 file.original = e.attr("original");
@@ -878,7 +710,7 @@ fn rebuild<W: Write>(
             }
             Ev::Start(e) if e.is("header") || e.is("skl") || e.is("body") || e.is("group") => {}
             Ev::Start(e) if e.is("internal-file") || e.is("skeleton") => {
-                let json = r.text("-", "skeleton")?;
+                let json = element_text(xml, "-", "skeleton")?;
                 if file.skeleton.is_none() {
                     file.skeleton = parse_skeleton(&json);
                 }
@@ -886,27 +718,26 @@ fn rebuild<W: Write>(
             Ev::Empty(e) if e.is("tool") => file.tool = e.attr("tool-name").or(e.attr("tool-id")),
             Ev::Start(e) if e.is("tool") => {
                 file.tool = e.attr("tool-name").or(e.attr("tool-id"));
-                r.skip()?;
+                xml.skip_subtree()?;
             }
             Ev::Start(e) if e.is("trans-unit") && version == Version::V1 => {
                 start(&file, &mut writer, &mut expected, &mut report)?;
                 let id = e.attr("id").unwrap_or_default();
                 let approved = e.attr("approved").as_deref() == Some("yes");
-                let sentence = read_unit_1(r, &id, approved)?;
+                let at = xml.here();
+                let sentence = read_unit_1(xml, &id, approved)?;
                 let Some((want, space)) = expected.pop_front() else {
                     return Err(Error::invalid(format!(
                         "unit {id:?} is not in the skeleton: units were added to the file"
                     ))
-                    .at(r.location(r.event_start).with_unit(id)));
+                    .at(xml.here().with_unit(id)));
                 };
                 if want != id {
                     return Err(Error::invalid(format!(
                         "unit {id:?} is not the next unit of the document's skeleton ({want:?}): \
                          units were removed or reordered, the document cannot be rebuilt"
                     ))
-                    .at(Location::line(e.line)
-                        .or_path(r.path.as_deref())
-                        .with_unit(id)));
+                    .at(at.with_unit(id)));
                 }
                 ids_seen += 1;
                 let w = writer.as_mut().expect("started");
@@ -916,22 +747,16 @@ fn rebuild<W: Write>(
             Ev::Start(e) if e.is("unit") && version == Version::V2 => {
                 start(&file, &mut writer, &mut expected, &mut report)?;
                 let id = e.attr("id").unwrap_or_default();
-                read_unit_2(r, &id, writer.as_mut().expect("started"), &mut report)?;
+                read_unit_2(xml, &id, writer.as_mut().expect("started"), &mut report)?;
             }
-            Ev::Start(_) => r.skip()?,
-            Ev::End if r.depth == 0 => break,
-            Ev::Eof => return Err(r.truncated()),
+            Ev::Start(_) => xml.skip_subtree()?,
+            Ev::End(_) if xml.depth == 0 => break,
+            Ev::Eof => return Err(xml.truncated("xliff")),
             _ => {}
         }
     }
     // The rest of the file: nothing but white space and comments.
-    loop {
-        match r.next()? {
-            Ev::Eof => break,
-            Ev::Text(t) if t.trim().is_empty() => {}
-            _ => return Err(r.syntax("content after the root element")),
-        }
-    }
+    xml.finish_document("xliff")?;
     let Some(writer) = writer.as_mut() else {
         if file.skeleton.is_none() {
             return Err(not_ours(&file));
@@ -978,31 +803,31 @@ fn emit<W: Write>(
     }
 }
 
-fn read_unit_1(r: &mut DocReader, id: &str, approved: bool) -> Result<Sentence> {
-    let depth = r.depth;
+fn read_unit_1(xml: &mut XmlEvents, id: &str, approved: bool) -> Result<Sentence> {
+    let depth = xml.depth;
     let mut source = None;
     let mut target = None;
     let mut state = None;
     loop {
-        match r.next()? {
-            Ev::Start(e) if e.is("source") => source = Some(r.text(id, "source")?),
+        match xml.next_event()? {
+            Ev::Start(e) if e.is("source") => source = Some(element_text(xml, id, "source")?),
             Ev::Empty(e) if e.is("source") => source = Some(String::new()),
             Ev::Start(e) if e.is("target") => {
                 state = e.attr("state");
-                target = Some(r.text(id, "target")?);
+                target = Some(element_text(xml, id, "target")?);
             }
             Ev::Empty(e) if e.is("target") => {
                 state = e.attr("state");
                 target = Some(String::new());
             }
-            Ev::Start(_) => r.skip()?,
-            Ev::End if r.depth < depth => break,
-            Ev::Eof => return Err(r.truncated()),
+            Ev::Start(_) => xml.skip_subtree()?,
+            Ev::End(_) if xml.depth < depth => break,
+            Ev::Eof => return Err(xml.truncated("trans-unit")),
             _ => {}
         }
     }
     let source = source.ok_or_else(|| {
-        Error::invalid("a <trans-unit> has no <source>").at(r.location(r.event_start).with_unit(id))
+        Error::invalid("a <trans-unit> has no <source>").at(xml.here().with_unit(id))
     })?;
     let unconfirmed =
         (!confirmed(Version::V1, state.as_deref(), approved)).then(|| state.unwrap_or_default());
@@ -1014,38 +839,42 @@ fn read_unit_1(r: &mut DocReader, id: &str, approved: bool) -> Result<Sentence> 
 }
 
 fn read_unit_2<W: Write>(
-    r: &mut DocReader,
+    xml: &mut XmlEvents,
     unit: &str,
     w: &mut Encoder<W>,
     report: &mut RebuiltText,
 ) -> Result<()> {
-    let depth = r.depth;
+    let depth = xml.depth;
     loop {
-        match r.next()? {
+        match xml.next_event()? {
             Ev::Start(e) if e.is("segment") || e.is("ignorable") => {
                 let segment = e.is("segment");
                 let id = e
                     .attr("id")
                     .map_or_else(|| unit.to_string(), |s| format!("{unit}/{s}"));
                 let state = e.attr("state");
-                let inner = r.depth;
+                let inner = xml.depth;
                 let mut source = None;
                 let mut target = None;
                 loop {
-                    match r.next()? {
-                        Ev::Start(c) if c.is("source") => source = Some(r.text(&id, "source")?),
-                        Ev::Start(c) if c.is("target") => target = Some(r.text(&id, "target")?),
+                    match xml.next_event()? {
+                        Ev::Start(c) if c.is("source") => {
+                            source = Some(element_text(xml, &id, "source")?)
+                        }
+                        Ev::Start(c) if c.is("target") => {
+                            target = Some(element_text(xml, &id, "target")?)
+                        }
                         Ev::Empty(c) if c.is("source") => source = Some(String::new()),
                         Ev::Empty(c) if c.is("target") => target = Some(String::new()),
-                        Ev::Start(_) => r.skip()?,
-                        Ev::End if r.depth < inner => break,
-                        Ev::Eof => return Err(r.truncated()),
+                        Ev::Start(_) => xml.skip_subtree()?,
+                        Ev::End(_) if xml.depth < inner => break,
+                        Ev::Eof => return Err(xml.truncated(e.local())),
                         _ => {}
                     }
                 }
                 let source = source.ok_or_else(|| {
                     Error::invalid("a <segment> has no <source>")
-                        .at(r.location(r.event_start).with_unit(id.clone()))
+                        .at(xml.here().with_unit(id.clone()))
                 })?;
                 let unconfirmed = (!confirmed(Version::V2, state.as_deref(), false))
                     .then(|| state.unwrap_or_default());
@@ -1065,9 +894,9 @@ fn read_unit_2<W: Write>(
                     w.write(target.as_deref().unwrap_or(&source), &id)?;
                 }
             }
-            Ev::Start(_) => r.skip()?,
-            Ev::End if r.depth < depth => return Ok(()),
-            Ev::Eof => return Err(r.truncated()),
+            Ev::Start(_) => xml.skip_subtree()?,
+            Ev::End(_) if xml.depth < depth => return Ok(()),
+            Ev::Eof => return Err(xml.truncated("unit")),
             _ => {}
         }
     }
@@ -1285,6 +1114,26 @@ mod tests {
             back(&latin1, Some(UTF_8)).unwrap().0,
             "One. Łódź.".as_bytes()
         );
+    }
+
+    /// The XLIFF is read by the reader the other formats share: a cut-off or too
+    /// deeply nested file is refused with its line and the element it ends in.
+    #[test]
+    fn damaged_xliff_is_refused_where_it_is() {
+        let xliff = make(b"One. Two.", Version::V1, None).unwrap();
+        let cut = &xliff[..xliff.find("Two.").unwrap() + 2];
+        let e = back(cut, None).unwrap_err().to_string();
+        assert!(e.contains("the file ends inside <source>"), "{e}");
+        assert!(
+            e.starts_with(&format!("line {}:", cut.lines().count())),
+            "{e}"
+        );
+        let deep = xliff.replace(
+            "<source>Two.</source>",
+            &format!("<source>Two.</source>{}", "<note>".repeat(1001)),
+        );
+        let e = back(&deep, None).unwrap_err().to_string();
+        assert!(e.contains("nested more than 1000 deep"), "{e}");
     }
 
     #[test]

@@ -19,6 +19,9 @@ use crate::unit::{Note, Provenance};
 
 pub use crate::formats::xml::MAX_DEPTH;
 
+/// The namespaces of XLIFF 1.x and 2.x start with this.
+pub(crate) const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:";
+
 /// Units larger than this (decoded bytes) are refused: a unit is held whole.
 pub const MAX_UNIT_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -103,13 +106,7 @@ impl XliffReader {
             }
         };
         let (text, warning) = input::decode_xml(prefix, head, encoding).map_err(located)?;
-        let xml = XmlEvents::new(
-            text,
-            path,
-            "urn:oasis:names:tc:xliff:document:",
-            "a translatable document",
-            true,
-        );
+        let xml = XmlEvents::new(text, path, NAMESPACE, "a translatable document", true);
         let mut reader = XliffReader {
             xml,
             version: Version::V1,

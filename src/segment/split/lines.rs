@@ -14,7 +14,6 @@ impl Splitter<'_, '_, '_> {
     /// capitalised word that typically starts sentences (a pronoun, preposition,
     /// article or conjunction — words that are not capitalised inside a sentence).
     pub(super) fn split_leading_heading(&mut self) {
-        const MAX_WORDS: usize = 8;
         let start = self.sent_start;
         let rest = &self.text[start..];
         // Only the first words matter: look at a bounded prefix of the line.
@@ -36,40 +35,29 @@ impl Splitter<'_, '_, '_> {
         if !chars::is_uppercase(c0) {
             return;
         }
-        if chars::is_uppercase(c1) {
-            // "FOTO - REUTERS Po …", "MAREK CHORVATOVIČ Hospodárstvo …"
-            let is_caps_word = |t: &str| {
-                t.chars().count() >= 2 && t.chars().all(|c| chars::is_uppercase(c) || c == '-')
-            };
-            let is_dash_word = |t: &str| t.chars().all(chars::is_dash);
-            if !is_caps_word(first) {
-                return;
-            }
-            let (mut caps_words, mut last_was_dash) = (1, false);
-            for (offset, word) in words.take(MAX_WORDS) {
-                if is_caps_word(word) {
-                    caps_words += 1;
-                    last_was_dash = false;
-                } else if is_dash_word(word) {
-                    last_was_dash = true;
-                } else {
-                    if caps_words >= 2 && !last_was_dash && is_title_word(word) {
-                        self.cut(start + offset, start + offset);
-                    }
-                    return;
-                }
-            }
-            return;
+        let text_start = if chars::is_uppercase(c1) {
+            caps_heading_end(first, words)
+        } else if chars::is_lowercase(c1) && self.rules.has_starters() {
+            self.bare_heading_end(first, words)
+        } else {
+            None
+        };
+        if let Some(offset) = text_start {
+            self.cut(start + offset, start + offset);
         }
-        // "Spor o generála Nakoniec sa písalo …"
-        if !chars::is_lowercase(c1) || !self.rules.has_starters() {
-            return;
-        }
+    }
+
+    /// "Spor o generála Nakoniec sa písalo …": after a heading of a few words without
+    /// punctuation (`first`, then `words`), the last one not capitalised, a
+    /// capitalised word that typically starts sentences: its offset.
+    #[inline]
+    fn bare_heading_end(&self, first: &str, mut words: Words) -> Option<usize> {
         let mut prev = first;
         let mut taken = 1;
         while let Some((offset, word)) = words.next() {
-            if taken > MAX_WORDS || !prev.chars().all(|c| chars::is_alphanumeric(c) || c == '-') {
-                return; // too far, or punctuation: not a bare heading
+            if taken > HEADING_WORDS || !prev.chars().all(|c| chars::is_alphanumeric(c) || c == '-')
+            {
+                return None; // too far, or punctuation: not a bare heading
             }
             taken += 1;
             let prev_lower = prev
@@ -88,12 +76,12 @@ impl Splitter<'_, '_, '_> {
                     && self.rules.is_starter(word)
                     && !self.rules.is_always_capitalised(word)
                 {
-                    self.cut(start + offset, start + offset);
-                    return;
+                    return Some(offset);
                 }
             }
             prev = word;
         }
+        None
     }
 
     /// A single line break inside a paragraph: a heading or list item ends here, a
@@ -178,6 +166,35 @@ impl Splitter<'_, '_, '_> {
                 .unwrap_or(0)
         })
     }
+}
+
+/// How many words a heading run into the text may have.
+const HEADING_WORDS: usize = 8;
+
+/// "FOTO - REUTERS Po …", "MAREK CHORVATOVIČ Hospodárstvo …": after a run of at least
+/// two all-capital words (`first`, then `words`; dashes between them) a capitalised
+/// word: its offset.
+#[inline]
+fn caps_heading_end(first: &str, words: Words) -> Option<usize> {
+    let is_caps_word =
+        |t: &str| t.chars().count() >= 2 && t.chars().all(|c| chars::is_uppercase(c) || c == '-');
+    let is_dash_word = |t: &str| t.chars().all(chars::is_dash);
+    if !is_caps_word(first) {
+        return None;
+    }
+    let (mut caps_words, mut last_was_dash) = (1, false);
+    for (offset, word) in words.take(HEADING_WORDS) {
+        if is_caps_word(word) {
+            caps_words += 1;
+            last_was_dash = false;
+        } else if is_dash_word(word) {
+            last_was_dash = true;
+        } else {
+            let heading = caps_words >= 2 && !last_was_dash && is_title_word(word);
+            return heading.then_some(offset);
+        }
+    }
+    None
 }
 
 /// The space-separated words of a line (up to its line break), with their byte offsets.

@@ -24,6 +24,9 @@ struct Cluster {
 
 impl Splitter<'_, '_, '_> {
     /// Handles terminal punctuation at byte `i`; returns where scanning continues.
+    // Inlined into the scan (`run`, in another file), as when they shared one: a call
+    // per candidate costs instructions (callgrind, UD text).
+    #[inline]
     pub(super) fn at_terminal(&mut self, i: usize) -> usize {
         let text = self.text;
         let first = self.char_at(i).unwrap_or('.');
@@ -108,10 +111,16 @@ impl Splitter<'_, '_, '_> {
             Decision::Break if spaced_after && self.enclosed(closers_end) => Decision::Continue,
             d => d,
         };
+        self.carry_out(decision, closers_end, next.start)
+    }
+
+    /// Carries out `decision` at a cluster whose closers end at `closers_end`, the next
+    /// sentence starting at `next_start`; returns where scanning continues.
+    fn carry_out(&mut self, decision: Decision, closers_end: usize, next_start: usize) -> usize {
         match decision {
             Decision::Break => {
-                self.cut(closers_end, next.start);
-                next.start
+                self.cut(closers_end, next_start);
+                next_start
             }
             Decision::BreakBefore(pos, marker) => {
                 self.cut(pos, pos);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
@@ -178,20 +178,7 @@ impl<'t> Parser<'t> {
                     }
                     seen_root = true;
                     let location = self.location(start);
-                    if local_name(&e) != "srx" || ns == Ns::Foreign {
-                        return Err(Error::syntax(
-                            format!(
-                                "not an SRX file: the root element is <{}>, not <srx>",
-                                e.name().as_ref()
-                            ),
-                            location,
-                        ));
-                    }
-                    let attrs = self.attributes(&e, &location)?;
-                    self.version = attr(&attrs, "version").unwrap_or("").to_string();
-                    if !empty {
-                        self.stack.push(Ctx::Srx);
-                    }
+                    self.open_root(&e, ns, &location, empty)?;
                 }
                 Event::Start(e) => {
                     let location = self.location(start);
@@ -223,28 +210,7 @@ impl<'t> Parser<'t> {
                         self.text.push_str(&c.xml10_content());
                     }
                 }
-                Event::GeneralRef(r) => {
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => Some(c.to_string()),
-                        Ok(None) => {
-                            quick_xml::escape::resolve_predefined_entity(&r).map(str::to_string)
-                        }
-                        Err(_) => None,
-                    };
-                    let Some(resolved) = resolved else {
-                        let location = self.location(start);
-                        return Err(Error::syntax(
-                            format!(
-                                "unknown or invalid entity &{};: SRX files use only the XML entities and character references",
-                                &*r
-                            ),
-                            location,
-                        ));
-                    };
-                    if self.in_pattern() {
-                        self.text.push_str(&resolved);
-                    }
-                }
+                Event::GeneralRef(r) => self.reference(&r, start)?,
                 Event::Eof => {
                     if !self.stack.is_empty() {
                         let location = self.location(start);
@@ -263,6 +229,55 @@ impl<'t> Parser<'t> {
             }
         }
         self.finish()
+    }
+
+    /// The root element: `<srx>` and its version.
+    fn open_root(
+        &mut self,
+        e: &BytesStart<'_>,
+        ns: Ns,
+        location: &Location,
+        empty: bool,
+    ) -> Result<()> {
+        if local_name(e) != "srx" || ns == Ns::Foreign {
+            return Err(Error::syntax(
+                format!(
+                    "not an SRX file: the root element is <{}>, not <srx>",
+                    e.name().as_ref()
+                ),
+                location.clone(),
+            ));
+        }
+        let attrs = self.attributes(e, location)?;
+        self.version = attr(&attrs, "version").unwrap_or("").to_string();
+        if !empty {
+            self.stack.push(Ctx::Srx);
+        }
+        Ok(())
+    }
+
+    /// A reference (at decoded offset `start`): a character reference or one of the
+    /// XML entities, part of the pattern being read.
+    fn reference(&mut self, r: &BytesRef<'_>, start: u64) -> Result<()> {
+        let resolved = match r.resolve_char_ref() {
+            Ok(Some(c)) => Some(c.to_string()),
+            Ok(None) => quick_xml::escape::resolve_predefined_entity(r).map(str::to_string),
+            Err(_) => None,
+        };
+        let Some(resolved) = resolved else {
+            let location = self.location(start);
+            return Err(Error::syntax(
+                format!(
+                    "unknown or invalid entity &{};: SRX files use only the XML entities and character references",
+                    &**r
+                ),
+                location,
+            ));
+        };
+        if self.in_pattern() {
+            self.text.push_str(&resolved);
+        }
+        Ok(())
     }
 
     fn in_pattern(&self) -> bool {
@@ -320,61 +335,11 @@ impl<'t> Parser<'t> {
             (Ctx::Body, "languagerules") => Ctx::LanguageRules,
             (Ctx::Body, "maprules") => Ctx::MapRules,
             (Ctx::Body, _) => return Err(unexpected("body")),
-            (Ctx::LanguageRules, "languagerule") => {
-                let attrs = self.attributes(e, location)?;
-                let Some(rule_name) = attr(&attrs, "languagerulename") else {
-                    return Err(Error::syntax(
-                        "<languagerule> without a languagerulename",
-                        location.clone(),
-                    ));
-                };
-                if self.language_rules.iter().any(|lr| lr.name == rule_name) {
-                    return Err(Error::syntax(
-                        format!("a second languagerule named \"{rule_name}\""),
-                        location.clone(),
-                    ));
-                }
-                self.language_rules.push(LanguageRule {
-                    name: rule_name.to_string(),
-                    rules: Vec::new(),
-                });
-                Ctx::LanguageRule
-            }
+            (Ctx::LanguageRules, "languagerule") => self.open_language_rule(e, location)?,
             (Ctx::LanguageRules, _) => return Err(unexpected("languagerules")),
-            (Ctx::LanguageRule, "rule") => {
-                let attrs = self.attributes(e, location)?;
-                self.rule_is_break = yes_no(&attrs, "break", true, location)?;
-                self.rule_location = location.clone();
-                self.before = None;
-                self.after = None;
-                // Counted now so that problems report the rule's number as written.
-                if let Some(lr) = self.language_rules.last_mut() {
-                    lr.rules.push(Rule {
-                        is_break: self.rule_is_break,
-                        ok: true,
-                        before: None,
-                        after: None,
-                    });
-                }
-                Ctx::Rule
-            }
+            (Ctx::LanguageRule, "rule") => self.open_rule(e, location)?,
             (Ctx::LanguageRule, _) => return Err(unexpected("languagerule")),
-            (Ctx::Rule, "beforebreak" | "afterbreak") => {
-                let is_before = name == "beforebreak";
-                if (is_before && self.before.is_some()) || (!is_before && self.after.is_some()) {
-                    return Err(Error::syntax(
-                        format!("a second <{name}> in one <rule>"),
-                        location.clone(),
-                    ));
-                }
-                self.text.clear();
-                self.text_location = location.clone();
-                if is_before {
-                    Ctx::Before
-                } else {
-                    Ctx::After
-                }
-            }
+            (Ctx::Rule, "beforebreak" | "afterbreak") => self.open_pattern(&name, location)?,
             (Ctx::Rule, _) => return Err(unexpected("rule")),
             (Ctx::Before | Ctx::After, _) => {
                 return Err(Error::syntax(
@@ -387,35 +352,100 @@ impl<'t> Parser<'t> {
                 Ctx::MapRule
             }
             (Ctx::MapRules | Ctx::MapRule, "languagemap") => {
-                let attrs = self.attributes(e, location)?;
-                if parent == Ctx::MapRule && self.maprule_count > 1 {
-                    // SRX 1.0: the first maprule is the one used.
-                    return Ok(Ctx::Ignored);
-                }
-                let (Some(pattern), Some(rule_name)) = (
-                    attr(&attrs, "languagepattern"),
-                    attr(&attrs, "languagerulename"),
-                ) else {
-                    return Err(Error::syntax(
-                        "<languagemap> needs languagepattern and languagerulename",
-                        location.clone(),
-                    ));
-                };
-                self.maps.push((
-                    PatternText {
-                        text: pattern.to_string(),
-                        location: location.clone(),
-                    },
-                    rule_name.to_string(),
-                    location.clone(),
-                ));
-                Ctx::Ignored
+                self.read_language_map(e, parent, location)?
             }
             (Ctx::MapRules, _) => return Err(unexpected("maprules")),
             (Ctx::MapRule, _) => return Err(unexpected("maprule")),
             (Ctx::Ignored, _) => Ctx::Ignored,
         };
         Ok(ctx)
+    }
+
+    /// `<languagerule>`: a new language rule, its name unique.
+    fn open_language_rule(&mut self, e: &BytesStart<'_>, location: &Location) -> Result<Ctx> {
+        let attrs = self.attributes(e, location)?;
+        let Some(rule_name) = attr(&attrs, "languagerulename") else {
+            return Err(Error::syntax(
+                "<languagerule> without a languagerulename",
+                location.clone(),
+            ));
+        };
+        if self.language_rules.iter().any(|lr| lr.name == rule_name) {
+            return Err(Error::syntax(
+                format!("a second languagerule named \"{rule_name}\""),
+                location.clone(),
+            ));
+        }
+        self.language_rules.push(LanguageRule {
+            name: rule_name.to_string(),
+            rules: Vec::new(),
+        });
+        Ok(Ctx::LanguageRule)
+    }
+
+    /// `<rule>`: its break attribute; its patterns follow.
+    fn open_rule(&mut self, e: &BytesStart<'_>, location: &Location) -> Result<Ctx> {
+        let attrs = self.attributes(e, location)?;
+        self.rule_is_break = yes_no(&attrs, "break", true, location)?;
+        self.rule_location = location.clone();
+        self.before = None;
+        self.after = None;
+        // Counted now so that problems report the rule's number as written.
+        if let Some(lr) = self.language_rules.last_mut() {
+            lr.rules.push(Rule {
+                is_break: self.rule_is_break,
+                ok: true,
+                before: None,
+                after: None,
+            });
+        }
+        Ok(Ctx::Rule)
+    }
+
+    /// `<beforebreak>` or `<afterbreak>` (`name`): at most one of each a rule.
+    fn open_pattern(&mut self, name: &str, location: &Location) -> Result<Ctx> {
+        let is_before = name == "beforebreak";
+        if (is_before && self.before.is_some()) || (!is_before && self.after.is_some()) {
+            return Err(Error::syntax(
+                format!("a second <{name}> in one <rule>"),
+                location.clone(),
+            ));
+        }
+        self.text.clear();
+        self.text_location = location.clone();
+        Ok(if is_before { Ctx::Before } else { Ctx::After })
+    }
+
+    /// `<languagemap>` (in `parent`): a language pattern and the language rule it names.
+    fn read_language_map(
+        &mut self,
+        e: &BytesStart<'_>,
+        parent: Ctx,
+        location: &Location,
+    ) -> Result<Ctx> {
+        let attrs = self.attributes(e, location)?;
+        if parent == Ctx::MapRule && self.maprule_count > 1 {
+            // SRX 1.0: the first maprule is the one used.
+            return Ok(Ctx::Ignored);
+        }
+        let (Some(pattern), Some(rule_name)) = (
+            attr(&attrs, "languagepattern"),
+            attr(&attrs, "languagerulename"),
+        ) else {
+            return Err(Error::syntax(
+                "<languagemap> needs languagepattern and languagerulename",
+                location.clone(),
+            ));
+        };
+        self.maps.push((
+            PatternText {
+                text: pattern.to_string(),
+                location: location.clone(),
+            },
+            rule_name.to_string(),
+            location.clone(),
+        ));
+        Ok(Ctx::Ignored)
     }
 
     /// The current element closes.
