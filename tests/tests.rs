@@ -11,6 +11,7 @@ mod cli_crash;
 mod cli_import_edges;
 mod cli_omegat;
 mod cli_output;
+mod cli_serve;
 mod cli_xliff;
 mod cli_xliff_document;
 mod cli_xliff_pretranslate;

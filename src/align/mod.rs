@@ -44,6 +44,7 @@
 //!    a log-likelihood ratio of a bead's normalised cosine cost, through
 //!    [`Aligner::align_batch_with_vectors`].
 
+mod anchored;
 mod check;
 mod document;
 mod dp;
@@ -64,6 +65,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use anchored::align_anchored;
 pub use check::{AlignCheck, Stretch};
 pub use document::{decode_text, Document};
 pub use lexical::Dictionary;

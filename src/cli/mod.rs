@@ -18,6 +18,7 @@ mod pretranslate_document;
 mod pretranslate_xliff;
 mod progress;
 mod segment;
+mod serve;
 mod stats;
 mod tm;
 
@@ -104,6 +105,11 @@ pub enum Command {
         after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru\n  bitext export - -f csv --columns id,origin"
     )]
     Export(import::ExportArgs),
+    /// Serve the memory over HTTP (JSON API, tmserver and MyMemory routes).
+    #[command(
+        after_help = "Examples:\n  bitext serve --tm memory.sqlite\n  bitext serve --tm memory.sqlite --listen 0.0.0.0:8080 --token-file token.txt\n  bitext serve --tm memory.sqlite --read-only --cors-origin https://editor.example.org"
+    )]
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command line `args` (the program name first). Errors carry the context
@@ -123,7 +129,10 @@ where
         }
     };
     output::ignore_file_size_signal();
-    interrupt::install();
+    // The server stops on SIGINT/SIGTERM by itself, after the requests in flight.
+    if !matches!(args.command, Command::Serve(_)) {
+        interrupt::install();
+    }
     let global = Global { quiet: args.quiet };
     let memory = memory_path(&args.command);
     let result = match args.command {
@@ -140,6 +149,7 @@ where
         Command::Import(a) => import::run_import(a, &global),
         Command::Export(a) => import::run_export(a, &global),
         Command::Convert(a) => convert::run(a, &global),
+        Command::Serve(a) => serve::run(a, &global),
     };
     result.map_err(|err| name_the_memory(err, memory))
 }
@@ -156,6 +166,7 @@ fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
         Command::Reindex(a) => &a.tm,
         Command::Import(a) => &a.tm,
         Command::Export(a) => &a.tm,
+        Command::Serve(a) => &a.tm,
         Command::Align(a) => return a.into.clone(),
         Command::Segment(_) | Command::Eval(_) | Command::Convert(_) => return None,
     };
