@@ -117,7 +117,7 @@ pub fn run(args: ServeArgs, global: &Global) -> Result<ExitCode> {
     bitext::serve::init_logging(args.log_json);
     let tm = config.tm.display().to_string();
     let quiet = global.quiet;
-    bitext::serve::run(config, bitext::serve::Routes::new(), |addr| {
+    bitext::serve::run(config, bitext::serve::page::routes(), |addr| {
         if !quiet {
             // The address on stderr for people and scripts (port 0 picks one).
             eprintln!("bitext: serving {tm} on http://{addr} (Ctrl-C stops)");

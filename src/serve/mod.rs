@@ -27,6 +27,7 @@ mod error;
 mod extract;
 mod langs;
 mod openapi;
+pub mod page;
 mod state;
 
 use std::sync::Arc;

@@ -178,7 +178,8 @@ const Bitext = (() => {
       const stats = await getJson("/api/v1/stats");
       const pairs = (stats.pairs || []).map((p) => `${p.source}→${p.target}`).join(", ");
       document.getElementById("memory-stats").textContent =
-        `Memory: ${stats.units} units${pairs ? ` (${pairs})` : ""}`;
+        `Memory: ${stats.units} units${pairs ? ` (${pairs})` : ""}` +
+        (stats.writable === false ? ` · read-only${stats.read_only ? `: ${stats.read_only}` : ""}` : "");
       return stats;
     } catch (e) {
       document.getElementById("memory-stats").textContent = `Memory: ${e.message}`;

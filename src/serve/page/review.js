@@ -601,9 +601,14 @@
     if (!list.length) return status("store-status", "No pair to store.", true);
     status("store-status", `Storing ${list.length} pairs…`);
     try {
-      const report = await (await post("/api/v1/units", { units: list })).json().catch(() => ({}));
-      const added = typeof report.added === "number" ? report.added : list.length;
-      status("store-status", `Stored: ${added} of ${list.length} pairs added to the memory.`);
+      const report = await (await post("/api/v1/units", { units: list })).json();
+      // What became of each pair, as `bitext add` says it: inserted, merged, ...
+      const counts = {};
+      for (const o of report.outcomes || []) counts[o.action] = (counts[o.action] || 0) + 1;
+      const said = Object.entries(counts)
+        .map(([action, n]) => `${n} ${action}`)
+        .join(", ");
+      status("store-status", `Stored ${list.length} pairs in the memory${said ? `: ${said}` : ""}.`);
       showStats();
     } catch (e) {
       status("store-status", `Could not store: ${e.message}`, true);
