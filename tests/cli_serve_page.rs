@@ -42,7 +42,7 @@ fn browser() -> (PathBuf, PathBuf) {
     let driver = std::env::var_os("BITEXT_CHROMEDRIVER")
         .map(PathBuf::from)
         .or_else(|| which("chromedriver"));
-    let missing = !chromium.is_file() || driver.is_none();
+    let missing = !chromium.is_file() || !driver.as_ref().is_some_and(|d| d.is_file());
     assert!(
         !missing,
         "the review page test needs Chromium ({}) and chromedriver (on PATH): install them \
