@@ -68,12 +68,31 @@ impl Config {
 /// requests read at once, and closed after).
 const POOL_KEPT: usize = 16;
 
+/// A read connection and the languages it knows. A connection learns the memory's
+/// languages when it opens: one that a write has since given a new language is
+/// replaced (its units in that language would be invisible to it).
+struct Reader {
+    memory: Memory,
+    langs: Vec<String>,
+}
+
+/// The language tags a memory holds, in order.
+fn held_langs(memory: &Memory) -> Result<Vec<String>> {
+    Ok(memory
+        .languages()?
+        .languages
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .collect())
+}
+
 /// What every request shares.
 pub struct AppState {
     /// The configuration.
     pub config: Config,
-    /// Idle read connections.
-    readers: Mutex<Vec<Memory>>,
+    /// Idle read connections, each with the languages the memory held when it was
+    /// opened.
+    readers: Mutex<Vec<Reader>>,
     /// The one connection that writes (`None`: the server is read-only, for the
     /// reason in `read_only`).
     writer: Option<Mutex<Memory>>,
@@ -124,29 +143,32 @@ impl AppState {
         Ok(Arc::new(state))
     }
 
-    fn open_reader(&self) -> Result<Memory> {
-        Memory::open(
+    fn open_reader(&self) -> Result<Reader> {
+        let memory = Memory::open(
             &self.config.tm,
             &OpenOptions {
                 create: false,
                 read_only: true,
                 busy_timeout: self.config.wait,
             },
-        )
+        )?;
+        let langs = held_langs(&memory)?;
+        Ok(Reader { memory, langs })
     }
 
-    fn check_out(&self) -> Result<Memory> {
+    /// An idle reader that knows every language of the memory, else a new one.
+    fn check_out(&self) -> Result<Reader> {
         let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match idle {
-            Some(memory) => Ok(memory),
-            None => self.open_reader(),
+            Some(reader) if held_langs(&reader.memory)? == reader.langs => Ok(reader),
+            _ => self.open_reader(),
         }
     }
 
-    fn check_in(&self, memory: Memory) {
+    fn check_in(&self, reader: Reader) {
         let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < POOL_KEPT {
-            idle.push(memory);
+            idle.push(reader);
         }
     }
 
@@ -158,9 +180,9 @@ impl AppState {
     {
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let memory = state.check_out()?;
-            let result = f(&memory);
-            state.check_in(memory);
+            let reader = state.check_out()?;
+            let result = f(&reader.memory);
+            state.check_in(reader);
             result
         })
         .await?
