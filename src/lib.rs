@@ -48,6 +48,7 @@
 //! | `semantic` | `semantic` (the sentence encoder), `align`'s use of it | sha2, zip, rayon |
 //! | `memory` | `memory`, `pretranslate` | rusqlite (bundled SQLite), libc, strsim |
 //! | `formats` | `formats` | csv, tempfile |
+//! | `serve` | `serve`: the memory over HTTP (JSON API, tmserver and MyMemory routes) | axum, tokio, tower-http, tracing |
 //! | `cli` | the `bitext` binary (`src/main.rs`, `src/cli/`): all of the above | clap, anyhow, indicatif, signal-hook |
 //! | `srx-lookaround` | SRX rules with look-around or back-references | fancy-regex |
 //!
@@ -69,6 +70,8 @@ pub mod pretranslate;
 pub mod segment;
 #[cfg(feature = "semantic")]
 pub mod semantic;
+#[cfg(feature = "serve")]
+pub mod serve;
 #[cfg(test)]
 mod test_support;
 pub mod text;

@@ -11,6 +11,8 @@ mod cli_crash;
 mod cli_import_edges;
 mod cli_omegat;
 mod cli_output;
+mod cli_serve;
+mod cli_serve_page;
 mod cli_xliff;
 mod cli_xliff_document;
 mod cli_xliff_pretranslate;

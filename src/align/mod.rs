@@ -46,6 +46,7 @@
 //!    a log-likelihood ratio of a bead's normalised cosine cost, through
 //!    [`Aligner::align_batch_with_vectors`].
 
+mod anchored;
 mod band;
 mod batch;
 mod check;
@@ -70,6 +71,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use anchored::align_anchored;
 pub use check::{AlignCheck, Stretch};
 pub use document::{decode_text, Document};
 pub use lexical::Dictionary;

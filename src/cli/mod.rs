@@ -21,6 +21,7 @@ mod pretranslate_xliff;
 mod progress;
 mod reindex;
 mod segment;
+mod serve;
 mod stats;
 mod tm;
 
@@ -107,6 +108,11 @@ pub enum Command {
         after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru\n  bitext export - -f csv --columns id,origin"
     )]
     Export(export::ExportArgs),
+    /// Serve the memory over HTTP (JSON API, tmserver and MyMemory routes).
+    #[command(
+        after_help = "Examples:\n  bitext serve --tm memory.sqlite\n  bitext serve --tm memory.sqlite --listen 0.0.0.0:8080 --token-file token.txt\n  bitext serve --tm memory.sqlite --read-only --cors-origin https://editor.example.org"
+    )]
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command line `args` (the program name first). Errors carry the context
@@ -126,7 +132,10 @@ where
         }
     };
     output::ignore_file_size_signal();
-    interrupt::install();
+    // The server stops on SIGINT/SIGTERM by itself, after the requests in flight.
+    if !matches!(args.command, Command::Serve(_)) {
+        interrupt::install();
+    }
     let global = Global { quiet: args.quiet };
     let memory = memory_path(&args.command);
     let result = match args.command {
@@ -143,6 +152,7 @@ where
         Command::Import(a) => import::run_import(a, &global),
         Command::Export(a) => export::run_export(a, &global),
         Command::Convert(a) => convert::run(a, &global),
+        Command::Serve(a) => serve::run(a, &global),
     };
     result.map_err(|err| name_the_memory(err, memory))
 }
@@ -159,6 +169,7 @@ fn memory_path(command: &Command) -> Option<std::path::PathBuf> {
         Command::Reindex(a) => &a.tm,
         Command::Import(a) => &a.tm,
         Command::Export(a) => &a.tm,
+        Command::Serve(a) => &a.tm,
         Command::Align(a) => return a.into.clone(),
         Command::Segment(_) | Command::Eval(_) | Command::Convert(_) => return None,
     };

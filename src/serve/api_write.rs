@@ -1,0 +1,494 @@
+//! The writing routes of the JSON API: add units, import a file. Each request is one
+//! transaction: an error leaves the memory as it was.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use http_body_util::BodyExt as _;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{J, Q};
+use super::langs;
+use super::state::AppState;
+use crate::error::ErrorKind;
+use crate::formats::{self, Format, HeaderMode, ReadOptions, StateFilter};
+use crate::memory::{AddOutcome, AnalyzedBatch, Memory, OnDuplicate, WriteOptions};
+use crate::unit::{Note, Origin, Prop, TranslationUnit};
+
+/// A unit as clients send it (`/units`, `/convert`, the tmserver `POST`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiUnit {
+    /// The source text.
+    pub source: String,
+    /// Its translation.
+    pub target: String,
+    /// The source language (BCP 47).
+    pub src: String,
+    /// The target language.
+    pub tgt: String,
+    /// The source segment before this one (for 101 % matches).
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// The source segment after it.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// A note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The document it comes from.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// Properties (TMX `<prop type>`).
+    #[serde(default)]
+    pub props: std::collections::BTreeMap<String, String>,
+}
+
+impl ApiUnit {
+    /// The unit, its languages checked as `add` checks `-s` and `-t`.
+    pub fn to_unit(&self) -> ApiResult<TranslationUnit> {
+        let src = langs::lang(&self.src, "src")?;
+        let tgt = langs::lang(&self.tgt, "tgt")?;
+        langs::distinct(&src, &tgt)?;
+        let mut unit = TranslationUnit::pair(src, &self.source, tgt, &self.target);
+        unit.context.prev = self.prev.clone();
+        unit.context.next = self.next.clone();
+        unit.origin = Origin {
+            file: self.origin.clone(),
+            score: None,
+        };
+        for (kind, value) in &self.props {
+            if kind.trim().is_empty() {
+                return Err(ApiError::bad("props: a property needs a type"));
+            }
+            unit.props.push(Prop {
+                kind: kind.trim().to_string(),
+                value: value.clone(),
+                lang: None,
+            });
+        }
+        if let Some(n) = &self.note {
+            unit.notes.push(Note {
+                text: n.clone(),
+                lang: None,
+            });
+        }
+        Ok(unit)
+    }
+}
+
+/// What to do with a source stored already with another translation.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Duplicates {
+    /// Keep both (the new one as an alternative).
+    #[default]
+    Keep,
+    /// Keep the stored one.
+    Skip,
+    /// Replace the stored ones.
+    Replace,
+}
+
+impl From<Duplicates> for OnDuplicate {
+    fn from(d: Duplicates) -> OnDuplicate {
+        match d {
+            Duplicates::Keep => OnDuplicate::Keep,
+            Duplicates::Skip => OnDuplicate::Skip,
+            Duplicates::Replace => OnDuplicate::Replace,
+        }
+    }
+}
+
+/// `POST /api/v1/units` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddUnits {
+    units: Vec<ApiUnit>,
+    #[serde(default)]
+    on_duplicate: Duplicates,
+    /// Recorded as the creator of the units.
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// `POST /api/v1/units` answer: what became of each unit (`add -f jsonl`'s records).
+#[derive(Debug, Serialize)]
+pub struct AddAnswer {
+    outcomes: Vec<AddOutcome>,
+}
+
+/// Checks a user name as `--user` is checked.
+fn user(raw: Option<String>) -> ApiResult<Option<String>> {
+    let user = raw.filter(|u| !u.trim().is_empty());
+    if let Some(u) = &user {
+        crate::memory::limits::check_name(u, "the user name")
+            .map_err(|e| ApiError::bad(format!("user {u:?}: {e}")))?;
+    }
+    Ok(user)
+}
+
+/// `POST /api/v1/units`: stores the units in one transaction.
+pub async fn add_units(
+    State(state): State<Arc<AppState>>,
+    J(body): J<AddUnits>,
+) -> ApiResult<Json<AddAnswer>> {
+    if body.units.is_empty() {
+        return Err(ApiError::bad("units is empty: nothing to add"));
+    }
+    let units = body
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            u.to_unit()
+                .map_err(|e| ApiError::with(e.status, format!("units[{i}]: {}", e.message)))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let options = WriteOptions {
+        on_duplicate: body.on_duplicate.into(),
+        user: user(body.user)?,
+        now: None,
+    };
+    let outcomes = state
+        .write(move |memory| add_all(memory, &units, options))
+        .await?;
+    Ok(Json(AddAnswer { outcomes }))
+}
+
+/// Adds `units` in one transaction; the first that cannot be added stops all.
+pub fn add_all(
+    memory: &mut Memory,
+    units: &[TranslationUnit],
+    options: WriteOptions,
+) -> ApiResult<Vec<AddOutcome>> {
+    let mut writer = memory.writer(options)?;
+    let mut outcomes = Vec::with_capacity(units.len());
+    for (i, unit) in units.iter().enumerate() {
+        let outcome = writer.add(unit).map_err(|e| {
+            let e = ApiError::from(e);
+            ApiError::with(
+                e.status,
+                format!("units[{i}]: cannot add the pair: {}", e.message),
+            )
+        })?;
+        outcomes.push(outcome);
+    }
+    writer.commit()?;
+    Ok(outcomes)
+}
+
+/// `POST /api/v1/import` parameters: the CLI's `import` options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    format: Option<String>,
+    src: Option<String>,
+    tgt: Option<String>,
+    #[serde(default)]
+    on_duplicate: Duplicates,
+    #[serde(default)]
+    skip_invalid: bool,
+    #[serde(default)]
+    strict: bool,
+    user: Option<String>,
+    origin: Option<String>,
+    /// XLIFF: the states taken as translated (comma-separated, as `--state`).
+    state: Option<String>,
+    /// CSV/TSV: `true` the first row is a header, `false` it is data.
+    header: Option<bool>,
+}
+
+/// What importing one request body did: the CLI's import report (`import --report
+/// jsonl`).
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// What was imported ("request body").
+    pub file: String,
+    /// Its format.
+    pub format: String,
+    /// Units read.
+    pub read: u64,
+    /// Units stored as new units.
+    pub imported: u64,
+    /// Units stored already: metadata merged.
+    pub merged: u64,
+    /// Units stored after removing stored units with the same source.
+    pub replaced: u64,
+    /// Units not stored, for the reasons in `skips`.
+    pub skipped: u64,
+    /// Of the skipped units, those with text in fewer than two languages.
+    pub one_language: u64,
+    /// Units stored with segments that hold only inline codes.
+    pub tags_only: u64,
+    /// Why units were skipped, with where (at most 1,000 listed).
+    pub skips: Vec<String>,
+    /// XLIFF segments left out by design, by reason.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub left_out: std::collections::BTreeMap<String, u64>,
+    /// Warnings of the reader.
+    pub warnings: Vec<String>,
+    /// Seconds taken, including the commit.
+    pub seconds: f64,
+}
+
+const NAME: &str = "request body";
+const BATCH: usize = 4096;
+const LISTED: usize = 1000;
+
+fn format_param(raw: &str) -> ApiResult<Format> {
+    Format::ALL
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(raw.trim()))
+        .ok_or_else(|| {
+            ApiError::bad(format!(
+                "format {raw:?}: expected one of tmx, csv, tsv, jsonl, xliff"
+            ))
+        })
+}
+
+/// `POST /api/v1/import?format=…`: the body is spooled to a temporary file as it
+/// arrives (within `--max-import`), then imported in one transaction; the answer is
+/// the import report. Nothing of a body that fails is stored.
+pub async fn import(
+    State(state): State<Arc<AppState>>,
+    Q(p): Q<ImportParams>,
+    body: Body,
+) -> ApiResult<Json<ImportReport>> {
+    let lang = |l: &Option<String>, what| {
+        l.as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| langs::lang(l, what))
+            .transpose()
+    };
+    let states = match &p.state {
+        Some(s) => {
+            let names: Vec<&str> = s.split(',').map(str::trim).collect();
+            Some(
+                StateFilter::new(&names)
+                    .map_err(|e| ApiError::bad(format!("state: {}", formats::error_message(&e))))?,
+            )
+        }
+        None => None,
+    };
+    let options = ReadOptions {
+        format: p.format.as_deref().map(format_param).transpose()?,
+        source_lang: lang(&p.src, "src")?,
+        target_lang: lang(&p.tgt, "tgt")?,
+        header: match p.header {
+            Some(true) => HeaderMode::Present,
+            Some(false) => HeaderMode::Absent,
+            None => HeaderMode::Auto,
+        },
+        skip_invalid: p.skip_invalid,
+        xliff_states: states,
+        ..ReadOptions::default()
+    };
+    let write_options = WriteOptions {
+        on_duplicate: p.on_duplicate.into(),
+        user: user(p.user.clone())?,
+        now: None,
+    };
+    state.check_writable()?;
+    let spool = spool(body, state.config.max_import).await?;
+    let flags = (p.strict, p.skip_invalid);
+    let origin = p.origin.clone();
+    let report = state
+        .write(move |memory| {
+            let reader = formats::open(spool.path(), &options)
+                .map_err(|e| ApiError::from(rename(e, spool.path())))?;
+            import_units(memory, reader, write_options, flags, origin)
+        })
+        .await?;
+    Ok(Json(report))
+}
+
+/// An error about the spool file names the request body instead.
+fn rename(err: crate::Error, spool: &std::path::Path) -> crate::Error {
+    let mut location = err.location().clone();
+    if location.path.as_deref() == Some(spool) {
+        location.path = Some(NAME.into());
+    }
+    err.at(location)
+}
+
+/// Writes the body to a temporary file, refusing more than `max` bytes (413).
+async fn spool(body: Body, max: u64) -> ApiResult<tempfile::NamedTempFile> {
+    let file = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
+        .await?
+        .map_err(|e| ApiError::internal(format!("cannot make a temporary file: {e}")))?;
+    let (std_file, path) = file.into_parts();
+    let mut out = tokio::fs::File::from_std(std_file);
+    let mut body = body;
+    let mut total = 0u64;
+    use tokio::io::AsyncWriteExt as _;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad(format!("cannot read the request body: {e}")))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        total += chunk.len() as u64;
+        if total > max {
+            return Err(ApiError::with(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than the server's import limit of {max} bytes (--max-import)"),
+            ));
+        }
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot write a temporary file: {e}")))?;
+    }
+    out.flush()
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot write a temporary file: {e}")))?;
+    let std_file = out.into_std().await;
+    Ok(tempfile::NamedTempFile::from_parts(std_file, path))
+}
+
+/// Imports what `reader` reads in one transaction, counting as `bitext import` does.
+fn import_units(
+    memory: &mut Memory,
+    mut reader: formats::Reader,
+    options: WriteOptions,
+    (strict, skip_invalid): (bool, bool),
+    origin: Option<String>,
+) -> ApiResult<ImportReport> {
+    let start = Instant::now();
+    let mut report = ImportReport {
+        file: NAME.to_string(),
+        format: reader.format().to_string(),
+        ..ImportReport::default()
+    };
+    let mut writer = memory.writer(options)?;
+    let mut ordinal = 0u64;
+    loop {
+        let mut units: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
+        for item in reader.by_ref() {
+            let mut unit = item.map_err(|e| {
+                let hint = if skip_invalid {
+                    ""
+                } else {
+                    " (skip_invalid=true skips such units)"
+                };
+                ApiError::bad(format!("{e}; nothing of the {NAME} was imported{hint}"))
+            })?;
+            if unit.origin.file.is_none() {
+                unit.origin.file = origin.clone();
+            }
+            units.push(unit);
+            if units.len() == BATCH {
+                break;
+            }
+        }
+        if units.is_empty() {
+            break;
+        }
+        let mut analyzed = AnalyzedBatch::of(&units);
+        if strict {
+            for (i, unit) in units.iter().enumerate() {
+                if unit.variants.iter().any(tags_only) {
+                    analyzed.refuse(
+                        i,
+                        crate::Error::invalid("strict: a segment holds only inline codes, no text"),
+                    );
+                }
+            }
+        }
+        let outcomes = writer.add_analyzed_batch(&units, analyzed)?;
+        for (k, (unit, outcome)) in units.iter().zip(outcomes).enumerate() {
+            let place = match &unit.id {
+                Some(id) => format!("{NAME} (unit {id})"),
+                None => format!("{NAME} (unit #{})", ordinal + k as u64 + 1),
+            };
+            if outcome.is_ok() && unit.variants.iter().any(tags_only) {
+                report.tags_only += 1;
+            }
+            match outcome {
+                Ok(AddOutcome::Inserted { .. }) => report.imported += 1,
+                Ok(AddOutcome::Merged { .. }) => report.merged += 1,
+                Ok(AddOutcome::Replaced { .. }) => report.replaced += 1,
+                Ok(AddOutcome::Skipped { existing }) => {
+                    report.skipped += 1;
+                    if report.skips.len() < LISTED {
+                        report.skips.push(format!(
+                            "{place}: its source is stored already (unit {existing}; on_duplicate=skip)"
+                        ));
+                    }
+                }
+                Err(_) if !strict && one_language(unit) => {
+                    report.skipped += 1;
+                    report.one_language += 1;
+                    if report.skips.len() < LISTED {
+                        report.skips.push(format!(
+                            "{place}: text in one language only ({}; strict=true refuses such units)",
+                            languages(unit)
+                        ));
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
+                    if !skip_invalid {
+                        return Err(ApiError::bad(format!(
+                            "{place}: {} (skip_invalid=true skips such units); nothing of the {NAME} was imported",
+                            formats::error_message(&e)
+                        )));
+                    }
+                    report.skipped += 1;
+                    if report.skips.len() < LISTED {
+                        report
+                            .skips
+                            .push(format!("{place}: {}", formats::error_message(&e)));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        ordinal += units.len() as u64;
+    }
+    writer.commit()?;
+    let read = reader.report();
+    report.read = read.units;
+    report.skipped += read.skipped;
+    for notice in &read.skips {
+        if report.skips.len() < LISTED {
+            report.skips.push(notice.to_string());
+        }
+    }
+    report.left_out = read.left_out.clone();
+    report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
+    report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    Ok(report)
+}
+
+/// A segment without text that holds inline codes.
+fn tags_only(v: &crate::unit::Variant) -> bool {
+    v.markup.is_some() && v.text.trim().is_empty()
+}
+
+/// A unit with content in fewer than two variants.
+fn one_language(unit: &TranslationUnit) -> bool {
+    unit.variants
+        .iter()
+        .filter(|v| crate::memory::has_content(v))
+        .count()
+        < 2
+}
+
+fn languages(unit: &TranslationUnit) -> String {
+    let langs: Vec<&str> = unit
+        .variants
+        .iter()
+        .filter(|v| crate::memory::has_content(v))
+        .map(|v| v.lang.as_str())
+        .collect();
+    if langs.is_empty() {
+        "none".to_string()
+    } else {
+        langs.join(", ")
+    }
+}
