@@ -20,8 +20,8 @@ use super::state::AppState;
 use crate::formats::xliff::{
     write_xliff, Content, Match, Targets, TextToXliff, Version, XliffDocument,
 };
-use crate::formats::{Format, WriteOptions, Writer};
-use crate::memory::tokens::Analyzed;
+use crate::formats::{Format, UnitWriteOptions, UnitWriter};
+use crate::memory::Analyzed;
 use crate::memory::{Hit, LookupOptions, Memory, Query, Stats};
 use crate::segment::Segmenter;
 use crate::text::LangTag;
@@ -183,16 +183,16 @@ fn export_units(
         (Format::Csv | Format::Tsv, true) => all_languages(&stats, src.as_ref())?,
         _ => keep.clone(),
     };
-    let options = WriteOptions {
+    let options = UnitWriteOptions {
         source_lang: src,
         langs: columns_langs,
-        ..WriteOptions::default()
+        ..UnitWriteOptions::default()
     };
     let out = ChannelWriter {
         tx,
         buf: Vec::with_capacity(CHUNK),
     };
-    let mut writer = Writer::new(to, out, &options)?;
+    let mut writer = UnitWriter::new(to, out, &options)?;
     if let Some(s) = started.take() {
         // The checks passed: the answer is 200 and the body follows. (The receiver
         // is gone only if the request was dropped.)
@@ -318,12 +318,12 @@ fn write_units(to: Format, units: &[TranslationUnit]) -> ApiResult<Vec<u8>> {
         return Ok(pairs_xliff(units)?.into_bytes());
     }
     let first = &units[0];
-    let options = WriteOptions {
+    let options = UnitWriteOptions {
         source_lang: Some(first.variants[0].lang.clone()),
         langs: first.variants.iter().map(|v| v.lang.clone()).collect(),
-        ..WriteOptions::default()
+        ..UnitWriteOptions::default()
     };
-    let mut writer = Writer::new(to, Vec::new(), &options)?;
+    let mut writer = UnitWriter::new(to, Vec::new(), &options)?;
     for (i, unit) in units.iter().enumerate() {
         writer
             .write_unit(unit)

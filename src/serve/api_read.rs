@@ -18,7 +18,7 @@ use crate::text::{count, LangTag, Span};
 use crate::unit::Variant;
 
 /// The longest query: the memory's limit for a stored text (as `lookup`).
-pub const QUERY_LIMIT: usize = crate::memory::limits::MAX_TEXT_BYTES;
+pub const QUERY_LIMIT: usize = crate::memory::MAX_TEXT_BYTES;
 /// Most queries in one batch (each is a lookup on the blocking pool; a request's
 /// work stays bounded whatever its body holds).
 pub const BATCH_LIMIT: usize = 1000;

@@ -127,7 +127,7 @@ pub struct AddAnswer {
 fn user(raw: Option<String>) -> ApiResult<Option<String>> {
     let user = raw.filter(|u| !u.trim().is_empty());
     if let Some(u) = &user {
-        crate::memory::limits::check_name(u, "the user name")
+        crate::memory::check_name(u, "the user name")
             .map_err(|e| ApiError::bad(format!("user {u:?}: {e}")))?;
     }
     Ok(user)
