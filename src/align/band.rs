@@ -56,21 +56,12 @@ impl Aligner {
         for k in 0..counts.len() {
             // Sentences per block of the other side, for the chance of a match.
             let block = |u: &Units, other: &Side| (other.n() / u.count().max(1)).max(1);
-            let (ev_src, ev_tgt) = doc.evidence(
+            let ev = doc.evidence(
                 lexicon,
                 params,
                 (block(&tu, &doc.tgt), block(&su, &doc.src)),
             );
-            let level = Level::new(
-                doc,
-                model,
-                &ev_src,
-                &ev_tgt,
-                &band,
-                (&su, &tu),
-                params,
-                config,
-            );
+            let level = Level::new(doc, model, &ev, &band, (&su, &tu), params, config);
             let path = dp::viterbi(tu.count(), &band, &config.small_types, &level);
             let (nsu, ntu) = if k + 1 < counts.len() {
                 level_units(counts[k + 1])

@@ -476,9 +476,12 @@ pub(crate) fn viterbi<S: BeadScorer>(
     // Best score per state and cell; the pair state's back pointer holds the bead
     // type (low 6 bits) and the state before it (high 2), the others the state before.
     let mut score = vec![[f64::NEG_INFINITY; 3]; cells];
+    // `best_of(score[c])` of each finished cell, read by every bead leaving it.
+    let mut best_at = vec![(f64::NEG_INFINITY, State::Pair); cells];
     let mut back_pair = vec![u8::MAX; cells];
     let mut back_gap = vec![[0u8; 2]; cells];
     score[0][State::Pair as usize] = 0.0;
+    best_at[0] = best_of(score[0]);
     for i in 0..=n {
         for j in band.lo[i]..=band.hi[i] {
             let here = band.off[i] + j - band.lo[i];
@@ -495,7 +498,7 @@ pub(crate) fn viterbi<S: BeadScorer>(
                 let Some(pidx) = band.index(pi, pj) else {
                     continue;
                 };
-                let (prev, state) = best_of(score[pidx]);
+                let (prev, state) = best_at[pidx];
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
@@ -525,6 +528,7 @@ pub(crate) fn viterbi<S: BeadScorer>(
                     back_gap[here][1] = from as u8;
                 }
             }
+            best_at[here] = best_of(score[here]);
         }
     }
     let mut path = Vec::new();
@@ -639,7 +643,8 @@ fn log_add(a: f64, b: f64) -> f64 {
     // pos < 2^32: the same index as through u64, at a cheaper conversion.
     let k = pos as u32 as usize;
     let frac = pos - k as f64;
-    hi + t[k] * (1.0 - frac) + t[k + 1] * frac
+    let pair = &t[k..k + 2];
+    hi + pair[0] * (1.0 - frac) + pair[1] * frac
 }
 
 #[inline]

@@ -96,22 +96,10 @@ pub(super) fn reestimate(
                 .map(|&x| x as f64)
                 .sum();
             lens.push((ls, lt, post));
-            tally.count(
-                &doc.src,
-                &doc.tgt,
-                &r.ev_src,
-                p.i0..p.i0 + p.a,
-                p.j0..p.j0 + p.b,
-                true,
-            );
-            tally.count(
-                &doc.tgt,
-                &doc.src,
-                &r.ev_tgt,
-                p.j0..p.j0 + p.b,
-                p.i0..p.i0 + p.a,
-                false,
-            );
+            let (rows, cols) = (p.i0..p.i0 + p.a, p.j0..p.j0 + p.b);
+            let (src, tgt) = (&doc.src, &doc.tgt);
+            tally.count(src, tgt, &r.ev_src, rows.clone(), cols.clone(), true);
+            tally.count(tgt, src, &r.ev_tgt, cols, rows, false);
         }
         doc.length.refit(&lens);
         doc.gaps = doc.gaps.after_pass(&r.path);

@@ -251,8 +251,9 @@ impl LengthModel {
         // Through u32: the same index or an equally out-of-table one, and a cheaper
         // conversion than to u64.
         let k = mean_len as u32 as usize;
-        let (inv_var, half_log) = if k < VAR_TABLE {
-            self.var_table[k]
+        // One bounds test: the table holds VAR_TABLE entries.
+        let (inv_var, half_log) = if let Some(&entry) = self.var_table.get(k) {
+            entry
         } else {
             let var = self.var_a + self.var_b / (mean_len + SMOOTH);
             (1.0 / var, 0.5 * (var / self.null_var).ln())
@@ -289,7 +290,8 @@ impl LengthModel {
         let pos = (x - MIX_LO) * MIX_RES;
         let k = pos as u32 as usize;
         let frac = pos - k as f64;
-        self.mix_table[k] * (1.0 - frac) + self.mix_table[k + 1] * frac
+        let pair = &self.mix_table[k..k + 2];
+        pair[0] * (1.0 - frac) + pair[1] * frac
     }
 
     /// Re-estimates ratio, bias and variance from aligned stretches (source length,

@@ -59,18 +59,19 @@ pub(super) struct Level<'a> {
 }
 
 impl<'a> Level<'a> {
-    #[allow(clippy::too_many_arguments)]
+    /// The level of `units` (source, target) over `band`, with the lexical evidence
+    /// of both sides (source types against the target, and back).
     pub(super) fn new(
         doc: &'a Doc<'_>,
         model: Model<'a>,
-        ev_src: &Evidence,
-        ev_tgt: &Evidence,
+        evidence: &(Evidence, Evidence),
         band: &Band,
         units: (&Units, &Units),
         params: &'a Params,
         config: &Config,
     ) -> Level<'a> {
         let (su, tu) = units;
+        let (ev_src, ev_tgt) = evidence;
         let finest = su.is_sentences() && tu.is_sentences();
         let (nu, mu) = (su.count(), tu.count());
         let prefix = |lens: &[u32], units: usize, of: &[u32]| -> Vec<f64> {

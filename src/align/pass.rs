@@ -75,7 +75,7 @@ impl Aligner {
     ) -> PassResult {
         let config = &*self.config;
         let (n, m) = (doc.src.n(), doc.tgt.n());
-        let (ev_src, ev_tgt) = doc.evidence(lexicon, params, (1, 1));
+        let ev = doc.evidence(lexicon, params, (1, 1));
         if n == 0 || m == 0 {
             let path: Vec<PathBead> = (0..n)
                 .map(|i| PathBead {
@@ -97,8 +97,8 @@ impl Aligner {
                 score: 0.0,
                 posterior,
                 cells: 0,
-                ev_src,
-                ev_tgt,
+                ev_src: ev.0,
+                ev_tgt: ev.1,
             };
         }
         // The band: the whole grid of a small text. Else, in the first pass, one
@@ -111,16 +111,7 @@ impl Aligner {
         let types = &config.types;
         let units = (Units::sentences(n), Units::sentences(m));
         let search = |band: Band| {
-            let level = Level::new(
-                doc,
-                model,
-                &ev_src,
-                &ev_tgt,
-                &band,
-                (&units.0, &units.1),
-                params,
-                config,
-            );
+            let level = Level::new(doc, model, &ev, &band, (&units.0, &units.1), params, config);
             let path = dp::viterbi(m, &band, types, &level);
             let score = dp::path_score(&path, &level);
             (band, level, path, score)
@@ -180,8 +171,8 @@ impl Aligner {
                 score,
                 posterior,
                 cells: band.cells(),
-                ev_src,
-                ev_tgt,
+                ev_src: ev.0,
+                ev_tgt: ev.1,
             };
         }
     }
