@@ -15,7 +15,8 @@
 //! One file per job: `state` (configuration, connections), `error` (errors as JSON),
 //! `extract` (query and body extractors with JSON refusals), `auth` (tokens),
 //! `langs` (language parameters), `api_read`, `api_write`, `api_files` (export,
-//! convert, pretranslate), `api_align`, `compat` (tmserver, MyMemory), `openapi`.
+//! convert, pretranslate), `api_align`, `compat` (tmserver, MyMemory), `openapi`;
+//! `page` the web page at `/` (search and alignment review).
 
 mod api_align;
 mod api_files;
