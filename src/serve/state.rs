@@ -251,21 +251,23 @@ fn update_concordance(memory: &mut Memory) {
 
 /// Why the memory at `path` cannot be written, if it cannot: the file's permissions,
 /// or a folder SQLite cannot write its journal in (as `lookup` reads such memories).
+/// Clients see this: it names the file, not where it is on the server.
 fn not_writable(path: &Path) -> Option<String> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "memory".into(), |n| n.to_string_lossy());
     if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
         return Some(format!(
-            "the memory {} is read-only (its file permissions): the server serves reads only",
-            path.display()
+            "the memory {name} is read-only (its file permissions): the server serves reads only"
         ));
     }
     if path.exists() && !dir_writable(dir) {
         return Some(format!(
-            "the memory's folder {} is not writable: the server serves reads only",
-            dir.display()
+            "the folder of the memory {name} is not writable: the server serves reads only"
         ));
     }
     None
