@@ -272,3 +272,28 @@ fn joined_features_are_exact() {
     );
     assert!(total > 3000 && short > 60, "{total} spans, {short} short");
 }
+
+/// A text of many distinct rare pieces (past the load-time tables) is encoded in runs
+/// whose tables of rare pieces are capped; the vectors are those of encoding each
+/// sentence on its own.
+#[test]
+fn many_rare_pieces_are_tabled_in_runs_with_the_same_vectors() {
+    let encoder = encoder();
+    let vocab = encoder.vocab_size() as u32;
+    // 700 sentences of 12 distinct rare pieces each: 8,400 in all, several runs.
+    let sentences: Vec<Vec<u32>> = (0..700u32)
+        .map(|k| {
+            let mut ids = vec![1];
+            ids.extend((0..12).map(|t| 20_000 + (k * 12 + t) * 11 % (vocab - 20_000)));
+            ids.push(2);
+            ids
+        })
+        .collect();
+    let refs: Vec<&[u32]> = sentences.iter().map(Vec::as_slice).collect();
+    let together = encoder.embed_ids(&refs);
+    for (k, s) in refs.iter().enumerate().step_by(23) {
+        let alone = encoder.embed_ids(&[s]);
+        let c = cosine(&together[k], &alone[0]);
+        assert!(c > 0.99999, "sentence {k}: cosine {c}");
+    }
+}

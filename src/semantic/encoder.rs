@@ -57,6 +57,10 @@ const PROJECTED_PIECES: usize = 16_384;
 /// place s in the window, and a frequent piece's terms are looked up instead of
 /// multiplied (half of the network's work for 75-85 % of the tokens of text).
 const CONV_PIECES: usize = 8_192;
+/// Most distinct pieces past the load-time tables that one [`Rare`] table holds
+/// (13 KB each, so 27 MB): 2,048 sentences of a long novel have about 3,300, a text
+/// of rare pieces (a script the model saw little of) could have ten times as many.
+const RARE_CAP: usize = 2048;
 /// Floats of a piece's first-convolution terms: 2 + 3 + 5 places of CNN each.
 const CONV_ROW: usize = 10 * CNN;
 
@@ -396,9 +400,8 @@ impl Encoder {
     /// # Panics
     /// If an id is not below [`Encoder::vocab_size`] (ids come from the tokenizer).
     pub fn embed_ids(&self, sentences: &[&[u32]]) -> Vec<[f32; DIM]> {
-        let rare = self.rare_pieces(sentences);
-        self.per_batch(sentences, |scratch, batch| {
-            let features = self.features_batch(&sentences[batch], &rare, scratch, None, None);
+        self.per_batch(sentences, |rare, scratch, batch| {
+            let features = self.features_batch(&sentences[batch], rare, scratch, None, None);
             let refs: Vec<&SentenceFeatures> = features.iter().collect();
             self.head(&refs)
         })
@@ -410,9 +413,8 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_ids(&self, sentences: &[&[u32]]) -> Vec<SentenceFeatures> {
-        let rare = self.rare_pieces(sentences);
-        self.per_batch(sentences, |scratch, batch| {
-            self.features_batch(&sentences[batch], &rare, scratch, None, None)
+        self.per_batch(sentences, |rare, scratch, batch| {
+            self.features_batch(&sentences[batch], rare, scratch, None, None)
         })
     }
 
@@ -422,19 +424,28 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_with_edges(&self, sentences: &[&[u32]]) -> Vec<EdgedFeatures> {
-        let rare = self.rare_pieces(sentences);
-        self.per_batch(sentences, |scratch, batch| {
+        self.edged(sentences, None)
+            .into_iter()
+            .map(|(features, (head, tail))| EdgedFeatures {
+                span: SpanFeatures { features, tail },
+                head,
+            })
+            .collect()
+    }
+
+    /// Each sentence's features (over its `counted` tokens only, if given: the others
+    /// are context) and the sums over the first and last `REACH + 1` of those.
+    fn edged(
+        &self,
+        sentences: &[&[u32]],
+        counted: Option<&[Range<usize>]>,
+    ) -> Vec<(SentenceFeatures, Edges)> {
+        self.per_batch(sentences, |rare, scratch, batch| {
+            let counted = counted.map(|c| &c[batch.clone()]);
             let mut edges = Vec::new();
             let features =
-                self.features_batch(&sentences[batch], &rare, scratch, None, Some(&mut edges));
-            features
-                .into_iter()
-                .zip(edges)
-                .map(|(features, (head, tail))| EdgedFeatures {
-                    span: SpanFeatures { features, tail },
-                    head,
-                })
-                .collect()
+                self.features_batch(&sentences[batch], rare, scratch, counted, Some(&mut edges));
+            features.into_iter().zip(edges).collect()
         })
     }
 
@@ -499,19 +510,8 @@ impl Encoder {
             .collect();
         let refs: Vec<&[u32]> = fresh.iter().map(|(w, _)| &w[..]).collect();
         let counted: Vec<Range<usize>> = fresh.iter().map(|(_, c)| c.clone()).collect();
-        let rare = self.rare_pieces(&refs);
-        let encoded = self.per_batch(&refs, |scratch, batch| {
-            let counted = Some(&counted[batch.clone()]);
-            let mut edges = Vec::new();
-            let features =
-                self.features_batch(&refs[batch], &rare, scratch, counted, Some(&mut edges));
-            features
-                .into_iter()
-                .zip(edges)
-                .map(|(f, (_, tail))| (f, tail))
-                .collect()
-        });
-        for (key, (new, tail)) in fresh.into_iter().zip(encoded) {
+        let encoded = self.edged(&refs, Some(&counted));
+        for (key, (new, (_, tail))) in fresh.into_iter().zip(encoded) {
             // The window's tail is the span's when it runs to the span's end.
             let whole = key.1.end == key.0.len();
             let value = (new, whole.then_some(tail));
@@ -571,12 +571,58 @@ impl Encoder {
     }
 
     /// Splits `sentences` into micro-batches of about TOKEN_BUDGET tokens and runs
-    /// `work` on each (given its range of `sentences`), in parallel when there are
-    /// several; results in input order.
+    /// `work` on each (given the [`Rare`] pieces and its range of `sentences`), in
+    /// parallel when there are several; results in input order. The rare pieces are
+    /// tabled for runs of consecutive sentences with at most [`RARE_CAP`] of them.
     fn per_batch<T: Send>(
         &self,
         sentences: &[&[u32]],
-        work: impl Fn(&mut Scratch, std::ops::Range<usize>) -> Vec<T> + Sync,
+        work: impl Fn(&Rare, &mut Scratch, Range<usize>) -> Vec<T> + Sync,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(sentences.len());
+        for run in self.rare_runs(sentences) {
+            let rare = self.rare_pieces(&sentences[run.clone()]);
+            out.extend(
+                self.per_batch_in(&sentences[run.clone()], |scratch, batch| {
+                    work(
+                        &rare,
+                        scratch,
+                        batch.start + run.start..batch.end + run.start,
+                    )
+                }),
+            );
+        }
+        out
+    }
+
+    /// Runs of consecutive `sentences` with at most [`RARE_CAP`] distinct rare pieces
+    /// each (a sentence with more is a run of its own).
+    fn rare_runs(&self, sentences: &[&[u32]]) -> Vec<Range<usize>> {
+        let conv_pieces = self.conv_terms.len() / CONV_ROW;
+        let mut runs = Vec::new();
+        let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut first = 0;
+        for (i, s) in sentences.iter().enumerate() {
+            let rare = s.iter().filter(|&&id| id as usize >= conv_pieces);
+            let new = rare.clone().filter(|&&id| !seen.contains(&id)).count();
+            if i > first && seen.len() + new > RARE_CAP {
+                runs.push(first..i);
+                first = i;
+                seen.clear();
+            }
+            seen.extend(rare);
+        }
+        if first < sentences.len() {
+            runs.push(first..sentences.len());
+        }
+        runs
+    }
+
+    /// [`Encoder::per_batch`] within one run of sentences.
+    fn per_batch_in<T: Send>(
+        &self,
+        sentences: &[&[u32]],
+        work: impl Fn(&mut Scratch, Range<usize>) -> Vec<T> + Sync,
     ) -> Vec<T> {
         let mut batches = Vec::new();
         let (mut first, mut tokens) = (0, 0);
