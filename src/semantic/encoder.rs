@@ -181,8 +181,19 @@ pub struct Junctions {
     /// (window ids, counted range) → the counted tokens' summed features, and the
     /// sum over the window's last `REACH + 1` tokens when the window reaches the
     /// span's end.
-    done: HashMap<(Box<[u32]>, Range<usize>), (SentenceFeatures, Option<Box<[f32]>>)>,
+    done: HashMap<Window, Junction>,
 }
+
+/// What a junction's window gives: the counted tokens' summed features, and the sum
+/// over its last `REACH + 1` tokens when it reaches the span's end.
+#[derive(Debug)]
+struct Junction {
+    counted: SentenceFeatures,
+    tail: Option<Box<[f32]>>,
+}
+
+/// A junction's window of ids and the range of them whose features count.
+type Window = (Box<[u32]>, Range<usize>);
 
 impl Junctions {
     /// Junctions encoded so far.
@@ -476,7 +487,7 @@ impl Encoder {
         spans: &[(Range<usize>, &SpanFeatures)],
         junctions: &mut Junctions,
     ) -> Vec<SpanFeatures> {
-        let mut keys: Vec<(Box<[u32]>, Range<usize>)> = Vec::with_capacity(spans.len());
+        let mut keys: Vec<Window> = Vec::with_capacity(spans.len());
         for (span, prefix) in spans {
             assert!(
                 span.len() >= 2 && span.end <= sentences.len(),
@@ -504,7 +515,7 @@ impl Encoder {
         }
         // The junctions not encoded before, once each.
         let mut seen = std::collections::HashSet::new();
-        let fresh: Vec<&(Box<[u32]>, Range<usize>)> = keys
+        let fresh: Vec<&Window> = keys
             .iter()
             .filter(|k| !junctions.done.contains_key(*k) && seen.insert(*k))
             .collect();
@@ -514,14 +525,20 @@ impl Encoder {
         for (key, (new, (_, tail))) in fresh.into_iter().zip(encoded) {
             // The window's tail is the span's when it runs to the span's end.
             let whole = key.1.end == key.0.len();
-            let value = (new, whole.then_some(tail));
+            let value = Junction {
+                counted: new,
+                tail: whole.then_some(tail),
+            };
             junctions.done.insert(key.clone(), value);
         }
         spans
             .iter()
             .zip(&keys)
             .map(|((span, prefix), key)| {
-                let (new, new_tail) = &junctions.done[key];
+                let Junction {
+                    counted: new,
+                    tail: new_tail,
+                } = &junctions.done[key];
                 let c = &features[span.end - 1];
                 let kept = prefix
                     .features
