@@ -205,35 +205,59 @@ fn merged_features_approximate_the_joined_sentences() {
     );
 }
 
-/// Two consecutive sentences' joined features from their own features and the ids
-/// at the junction are those of encoding the joined ids: every pair of fixture
-/// sentences, short ones (whose junction reaches their far end) included.
+/// The joined features of spans of 2, 3 and 4 consecutive sentences, each built from
+/// the span one shorter and the ids at the new junction, are those of encoding the
+/// joined ids: every span of fixture sentences, short ones (whose junction reaches
+/// their far end, or past them into the sentence before) included.
 #[test]
 fn joined_features_are_exact() {
     let fixture = fixture();
     let encoder = encoder();
     let sentences: Vec<&[u32]> = fixture.ids.iter().map(|s| s.as_slice()).collect();
     let features = encoder.features_with_edges(&sentences);
-    let pairs: Vec<(usize, usize)> = (0..sentences.len() - 1).map(|k| (k, k + 1)).collect();
-    let joined = encoder.joined_features(&sentences, &features, &pairs);
-    assert_eq!(joined.len(), pairs.len());
-    let truth_ids: Vec<Vec<u32>> = pairs
-        .iter()
-        .map(|&(i, j)| [&sentences[i][..sentences[i].len() - 1], &sentences[j][1..]].concat())
-        .collect();
-    let truth_refs: Vec<&[u32]> = truth_ids.iter().map(Vec::as_slice).collect();
-    let truth = encoder.embed_ids(&truth_refs);
-    let ours = encoder.embed_many_features(&joined.iter().collect::<Vec<_>>());
     let reach = bitext::semantic::encoder::REACH;
-    let (mut worst, mut short) = (1.0f32, 0);
-    for (k, (&(i, j), f)) in pairs.iter().zip(&joined).enumerate() {
-        assert_eq!(f.tokens() as usize, truth_ids[k].len(), "pair {k}");
-        let c = cosine(&ours[k], &truth[k]);
-        assert!(c > 0.9999, "pair {k}: cosine {c}");
-        worst = worst.min(c);
-        if sentences[i].len() <= 2 * reach || sentences[j].len() <= 2 * reach {
-            short += 1;
+    let mut prefixes: Vec<bitext::semantic::SpanFeatures> =
+        features.iter().map(|f| f.span().clone()).collect();
+    let (mut worst, mut short, mut total) = (1.0f32, 0, 0);
+    let mut junctions = bitext::semantic::Junctions::default();
+    for len in 2..=4 {
+        let joins: Vec<(std::ops::Range<usize>, &bitext::semantic::SpanFeatures)> =
+            (0..sentences.len() + 1 - len)
+                .map(|i| (i..i + len, &prefixes[i]))
+                .collect();
+        let joined = encoder.joined_features(&sentences, &features, &joins, &mut junctions);
+        assert_eq!(joined.len(), joins.len());
+        let truth_ids: Vec<Vec<u32>> = joins
+            .iter()
+            .map(|(span, _)| {
+                let mut ids = sentences[span.start][..sentences[span.start].len() - 1].to_vec();
+                for s in &sentences[span.start + 1..span.end - 1] {
+                    ids.extend_from_slice(&s[1..s.len() - 1]);
+                }
+                ids.extend_from_slice(&sentences[span.end - 1][1..]);
+                ids
+            })
+            .collect();
+        let truth_refs: Vec<&[u32]> = truth_ids.iter().map(Vec::as_slice).collect();
+        let truth = encoder.embed_ids(&truth_refs);
+        let mine: Vec<&SentenceFeatures> = joined.iter().map(|j| j.features()).collect();
+        let ours = encoder.embed_many_features(&mine);
+        for (k, ((span, _), f)) in joins.iter().zip(&mine).enumerate() {
+            assert_eq!(f.tokens() as usize, truth_ids[k].len(), "{span:?}");
+            let c = cosine(&ours[k], &truth[k]);
+            assert!(c > 0.9999, "{span:?}: cosine {c}");
+            worst = worst.min(c);
+            if sentences[span.clone()].iter().any(|s| s.len() <= 2 * reach) {
+                short += 1;
+            }
         }
+        total += joins.len();
+        // The pairs' junctions serve the longer spans whose sentence before the
+        // junction is long.
+        if len > 2 {
+            assert!(junctions.len() < total, "{} junctions", junctions.len());
+        }
+        prefixes = joined;
     }
     // The sentence's own features come out of the same pass.
     for (f, plain) in features.iter().zip(encoder.features_ids(&sentences)) {
@@ -244,12 +268,32 @@ fn joined_features_are_exact() {
         assert!(c > 0.99999, "{c}");
     }
     eprintln!(
-        "joined features: {} pairs ({short} with a short sentence), worst cosine {worst:.6}",
-        pairs.len()
+        "joined features: {total} spans ({short} with a short sentence), worst cosine {worst:.6}"
     );
-    assert!(
-        pairs.len() > 1000 && short > 20,
-        "{} pairs, {short} short",
-        pairs.len()
-    );
+    assert!(total > 3000 && short > 60, "{total} spans, {short} short");
+}
+
+/// A text of many distinct rare pieces (past the load-time tables) is encoded in runs
+/// whose tables of rare pieces are capped; the vectors are those of encoding each
+/// sentence on its own.
+#[test]
+fn many_rare_pieces_are_tabled_in_runs_with_the_same_vectors() {
+    let encoder = encoder();
+    let vocab = encoder.vocab_size() as u32;
+    // 700 sentences of 12 distinct rare pieces each: 8,400 in all, several runs.
+    let sentences: Vec<Vec<u32>> = (0..700u32)
+        .map(|k| {
+            let mut ids = vec![1];
+            ids.extend((0..12).map(|t| 20_000 + (k * 12 + t) * 11 % (vocab - 20_000)));
+            ids.push(2);
+            ids
+        })
+        .collect();
+    let refs: Vec<&[u32]> = sentences.iter().map(Vec::as_slice).collect();
+    let together = encoder.embed_ids(&refs);
+    for (k, s) in refs.iter().enumerate().step_by(23) {
+        let alone = encoder.embed_ids(&[s]);
+        let c = cosine(&together[k], &alone[0]);
+        assert!(c > 0.99999, "sentence {k}: cosine {c}");
+    }
 }

@@ -20,7 +20,8 @@
 //! the first convolutions' per-place terms, so that for most tokens only the second
 //! convolutions are matrix products.
 
-use std::ops::Add;
+use std::collections::HashMap;
+use std::ops::{Add, Range};
 
 use rayon::prelude::*;
 
@@ -56,6 +57,10 @@ const PROJECTED_PIECES: usize = 16_384;
 /// place s in the window, and a frequent piece's terms are looked up instead of
 /// multiplied (half of the network's work for 75-85 % of the tokens of text).
 const CONV_PIECES: usize = 8_192;
+/// Most distinct pieces past the load-time tables that one [`Rare`] table holds
+/// (13 KB each, so 27 MB): 2,048 sentences of a long novel have about 3,300, a text
+/// of rare pieces (a script the model saw little of) could have ten times as many.
+const RARE_CAP: usize = 2048;
 /// Floats of a piece's first-convolution terms: 2 + 3 + 5 places of CNN each.
 const CONV_ROW: usize = 10 * CNN;
 
@@ -148,21 +153,78 @@ impl Add for &SentenceFeatures {
     }
 }
 
-/// A sentence's [`SentenceFeatures`] and the summed features of its first and of its
-/// last `REACH + 1` tokens: the tokens whose features change when the sentence is
-/// joined to a neighbour (see [`Encoder::joined_features`]). Kept from the sentence's
-/// own pass, so a junction costs only the few tokens that really change.
+/// The features of a span of consecutive sentences encoded as one text (one
+/// sentence, or several joined by [`Encoder::joined_features`]) and the summed
+/// features of its last `REACH + 1` tokens: the tokens whose features change when
+/// one more sentence is appended, so a span of k sentences is built from the span of
+/// k − 1 at the cost of one junction.
+#[derive(Debug, Clone)]
+pub struct SpanFeatures {
+    features: SentenceFeatures,
+    tail: Box<[f32]>,
+}
+
+impl SpanFeatures {
+    /// The whole span's features.
+    pub fn features(&self) -> &SentenceFeatures {
+        &self.features
+    }
+}
+
+/// The junctions [`Encoder::joined_features`] has encoded, by their ids: a span's
+/// last junction is the same as that of the pair of its last two sentences when the
+/// sentence before the junction is longer than the window (most are), so the spans
+/// of 3 and 4 sentences mostly reuse the pairs' work. One per text (or chunk of it):
+/// it keeps about 5 KB per junction.
+#[derive(Debug, Default)]
+pub struct Junctions {
+    /// (window ids, counted range) → the counted tokens' summed features, and the
+    /// sum over the window's last `REACH + 1` tokens when the window reaches the
+    /// span's end.
+    done: HashMap<Window, Junction>,
+}
+
+/// What a junction's window gives: the counted tokens' summed features, and the sum
+/// over its last `REACH + 1` tokens when it reaches the span's end.
+#[derive(Debug)]
+struct Junction {
+    counted: SentenceFeatures,
+    tail: Option<Box<[f32]>>,
+}
+
+/// A junction's window of ids and the range of them whose features count.
+type Window = (Box<[u32]>, Range<usize>);
+
+impl Junctions {
+    /// Junctions encoded so far.
+    pub fn len(&self) -> usize {
+        self.done.len()
+    }
+
+    /// True if none was encoded yet.
+    pub fn is_empty(&self) -> bool {
+        self.done.is_empty()
+    }
+}
+
+/// A sentence's [`SpanFeatures`] and the summed features of its first `REACH + 1`
+/// tokens (those that change when it is appended to a span). Kept from the
+/// sentence's own pass, so a junction costs only the few tokens that really change.
 #[derive(Debug, Clone)]
 pub struct EdgedFeatures {
-    features: SentenceFeatures,
+    span: SpanFeatures,
     head: Box<[f32]>,
-    tail: Box<[f32]>,
 }
 
 impl EdgedFeatures {
     /// The whole sentence's features.
     pub fn features(&self) -> &SentenceFeatures {
-        &self.features
+        &self.span.features
+    }
+
+    /// The sentence as a span of one, to append others to.
+    pub fn span(&self) -> &SpanFeatures {
+        &self.span
     }
 }
 
@@ -349,9 +411,8 @@ impl Encoder {
     /// # Panics
     /// If an id is not below [`Encoder::vocab_size`] (ids come from the tokenizer).
     pub fn embed_ids(&self, sentences: &[&[u32]]) -> Vec<[f32; DIM]> {
-        let rare = self.rare_pieces(sentences);
-        self.per_batch(sentences, |scratch, batch| {
-            let features = self.features_batch(&sentences[batch], &rare, scratch, None, None);
+        self.per_batch(sentences, |rare, scratch, batch| {
+            let features = self.features_batch(&sentences[batch], rare, scratch, None, None);
             let refs: Vec<&SentenceFeatures> = features.iter().collect();
             self.head(&refs)
         })
@@ -363,9 +424,8 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_ids(&self, sentences: &[&[u32]]) -> Vec<SentenceFeatures> {
-        let rare = self.rare_pieces(sentences);
-        self.per_batch(sentences, |scratch, batch| {
-            self.features_batch(&sentences[batch], &rare, scratch, None, None)
+        self.per_batch(sentences, |rare, scratch, batch| {
+            self.features_batch(&sentences[batch], rare, scratch, None, None)
         })
     }
 
@@ -375,82 +435,135 @@ impl Encoder {
     /// # Panics
     /// As [`Encoder::embed_ids`].
     pub fn features_with_edges(&self, sentences: &[&[u32]]) -> Vec<EdgedFeatures> {
-        let rare = self.rare_pieces(sentences);
-        self.per_batch(sentences, |scratch, batch| {
+        self.edged(sentences, None)
+            .into_iter()
+            .map(|(features, (head, tail))| EdgedFeatures {
+                span: SpanFeatures { features, tail },
+                head,
+            })
+            .collect()
+    }
+
+    /// Each sentence's features (over its `counted` tokens only, if given: the others
+    /// are context) and the sums over the first and last `REACH + 1` of those.
+    fn edged(
+        &self,
+        sentences: &[&[u32]],
+        counted: Option<&[Range<usize>]>,
+    ) -> Vec<(SentenceFeatures, Edges)> {
+        self.per_batch(sentences, |rare, scratch, batch| {
+            let counted = counted.map(|c| &c[batch.clone()]);
             let mut edges = Vec::new();
             let features =
-                self.features_batch(&sentences[batch], &rare, scratch, None, Some(&mut edges));
-            features
-                .into_iter()
-                .zip(edges)
-                .map(|(features, (head, tail))| EdgedFeatures {
-                    features,
-                    head,
-                    tail,
-                })
-                .collect()
+                self.features_batch(&sentences[batch], rare, scratch, counted, Some(&mut edges));
+            features.into_iter().zip(edges).collect()
         })
     }
 
-    /// The features of sentence `a` followed by sentence `b` as one text (`a`'s ids
-    /// without its EOS, then `b`'s without its BOS: what the tokenizer gives for the
-    /// two joined by a space) for each pair `(a, b)` of indices into `sentences` and
-    /// their `features` (from [`Encoder::features_with_edges`]), exactly: a token's
-    /// features depend only on the ids within [`REACH`] places, so only the up to
-    /// 2·REACH tokens next to the junction change. Those are encoded again (with
-    /// their REACH neighbours as context, all pairs in a few micro-batches) and
-    /// replace the sentences' edge sums.
+    /// The features of each span `start..end` of `sentences` (at least two) encoded
+    /// as one text (the ids of its sentences with the EOS and BOS between them left
+    /// out: what the tokenizer gives for their texts joined by a space), each given
+    /// with the features of its first `end - 1 - start` sentences (`prefix`: a
+    /// sentence's [`EdgedFeatures::span`], or a shorter span's result of this call).
+    /// `features` are the sentences' own (from [`Encoder::features_with_edges`]).
+    ///
+    /// Exact, at the cost of one junction per span: a token's features depend only
+    /// on the ids within [`REACH`] places, so appending sentence `c` changes only the
+    /// prefix's last REACH + 1 tokens and `c`'s first REACH + 1 (all of `c`'s if it
+    /// is short). Those up to 2·REACH tokens are encoded again with their REACH
+    /// neighbours as context (all spans in a few micro-batches) and replace the old
+    /// sums; the prefix's end is taken across as many sentences as it needs, so short
+    /// sentences inside a span are exact too. A junction already in `junctions` (the
+    /// same window of ids) is not encoded again.
     ///
     /// # Panics
-    /// If a sentence has fewer than 2 ids (the tokenizer gives BOS and EOS at least),
-    /// an index is out of bounds, or as [`Encoder::embed_ids`].
+    /// If a span has fewer than 2 sentences or lies outside `sentences`, a sentence
+    /// has fewer than 2 ids (the tokenizer gives BOS and EOS at least), or as
+    /// [`Encoder::embed_ids`].
     pub fn joined_features(
         &self,
         sentences: &[&[u32]],
         features: &[EdgedFeatures],
-        pairs: &[(usize, usize)],
-    ) -> Vec<SentenceFeatures> {
-        let mut windows: Vec<Vec<u32>> = Vec::with_capacity(pairs.len());
-        let mut counted: Vec<std::ops::Range<usize>> = Vec::with_capacity(pairs.len());
-        for &(i, j) in pairs {
-            let (a, b) = (sentences[i], sentences[j]);
+        spans: &[(Range<usize>, &SpanFeatures)],
+        junctions: &mut Junctions,
+    ) -> Vec<SpanFeatures> {
+        let mut keys: Vec<Window> = Vec::with_capacity(spans.len());
+        for (span, prefix) in spans {
             assert!(
-                a.len() >= 2 && b.len() >= 2,
+                span.len() >= 2 && span.end <= sentences.len(),
+                "a span to join is not two or more of the sentences"
+            );
+            let c = sentences[span.end - 1];
+            assert!(
+                c.len() >= 2 && prefix.features.tokens >= 2,
                 "a sentence to join has no BOS and EOS"
             );
-            // a's pieces before its EOS and b's after its BOS that lie within REACH of
-            // the junction change; REACH more on each side are their context (or the
-            // text's end, which pads alike).
-            let (pa, pb) = (a.len() - 1, b.len() - 1);
-            let left = &a[pa - pa.min(2 * REACH)..pa];
-            let right = &b[1..1 + pb.min(2 * REACH)];
-            counted.push(left.len() - pa.min(REACH)..left.len() + pb.min(REACH));
-            windows.push([left, right].concat());
+            // The prefix's pieces before its EOS and c's after its BOS that lie
+            // within REACH of the junction change; REACH more on each side are their
+            // context (or the text's end, which pads alike). A short c changes
+            // entirely: the window then runs to its EOS and counts all of it.
+            let (pa, pc) = (prefix.features.tokens as usize - 1, c.len() - 1);
+            let mut window = last_pieces(&sentences[span.start..span.end - 1], pa.min(2 * REACH));
+            let left = window.len();
+            window.extend_from_slice(&c[1..1 + pc.min(2 * REACH)]);
+            let end = if pc <= 2 * REACH {
+                window.len()
+            } else {
+                left + REACH
+            };
+            keys.push((window.into_boxed_slice(), left - pa.min(REACH)..end));
         }
-        let refs: Vec<&[u32]> = windows.iter().map(Vec::as_slice).collect();
-        let rare = self.rare_pieces(&refs);
-        let fresh = self.per_batch(&refs, |scratch, batch| {
-            let counted = Some(&counted[batch.clone()]);
-            self.features_batch(&refs[batch], &rare, scratch, counted, None)
-        });
-        pairs
+        // The junctions not encoded before, once each.
+        let mut seen = std::collections::HashSet::new();
+        let fresh: Vec<&Window> = keys
             .iter()
-            .zip(fresh)
-            .map(|(&(i, j), new)| {
-                let (fa, fb) = (&features[i], &features[j]);
-                let sum = fa
+            .filter(|k| !junctions.done.contains_key(*k) && seen.insert(*k))
+            .collect();
+        let refs: Vec<&[u32]> = fresh.iter().map(|(w, _)| &w[..]).collect();
+        let counted: Vec<Range<usize>> = fresh.iter().map(|(_, c)| c.clone()).collect();
+        let encoded = self.edged(&refs, Some(&counted));
+        for (key, (new, (_, tail))) in fresh.into_iter().zip(encoded) {
+            // The window's tail is the span's when it runs to the span's end.
+            let whole = key.1.end == key.0.len();
+            let value = Junction {
+                counted: new,
+                tail: whole.then_some(tail),
+            };
+            junctions.done.insert(key.clone(), value);
+        }
+        spans
+            .iter()
+            .zip(&keys)
+            .map(|((span, prefix), key)| {
+                let Junction {
+                    counted: new,
+                    tail: new_tail,
+                } = &junctions.done[key];
+                let c = &features[span.end - 1];
+                let kept = prefix
                     .features
                     .sum
                     .iter()
-                    .zip(&*fb.features.sum)
-                    .zip(&*fa.tail)
-                    .zip(&*fb.head)
+                    .zip(&*prefix.tail)
                     .zip(&*new.sum)
-                    .map(|((((x, y), p), q), n)| x + y - p - q + n)
-                    .collect();
-                SentenceFeatures {
-                    sum,
-                    tokens: fa.features.tokens + fb.features.tokens - 2,
+                    .map(|((x, p), n)| x - p + n);
+                let (sum, tail) = if let Some(new_tail) = new_tail {
+                    (kept.collect(), new_tail.clone())
+                } else {
+                    // c's tokens past the junction keep their features.
+                    let sum = kept
+                        .zip(&*c.span.features.sum)
+                        .zip(&*c.head)
+                        .map(|((k, y), q)| k + y - q)
+                        .collect();
+                    (sum, c.span.tail.clone())
+                };
+                SpanFeatures {
+                    features: SentenceFeatures {
+                        sum,
+                        tokens: prefix.features.tokens + c.span.features.tokens - 2,
+                    },
+                    tail,
                 }
             })
             .collect()
@@ -475,12 +588,58 @@ impl Encoder {
     }
 
     /// Splits `sentences` into micro-batches of about TOKEN_BUDGET tokens and runs
-    /// `work` on each (given its range of `sentences`), in parallel when there are
-    /// several; results in input order.
+    /// `work` on each (given the [`Rare`] pieces and its range of `sentences`), in
+    /// parallel when there are several; results in input order. The rare pieces are
+    /// tabled for runs of consecutive sentences with at most [`RARE_CAP`] of them.
     fn per_batch<T: Send>(
         &self,
         sentences: &[&[u32]],
-        work: impl Fn(&mut Scratch, std::ops::Range<usize>) -> Vec<T> + Sync,
+        work: impl Fn(&Rare, &mut Scratch, Range<usize>) -> Vec<T> + Sync,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(sentences.len());
+        for run in self.rare_runs(sentences) {
+            let rare = self.rare_pieces(&sentences[run.clone()]);
+            out.extend(
+                self.per_batch_in(&sentences[run.clone()], |scratch, batch| {
+                    work(
+                        &rare,
+                        scratch,
+                        batch.start + run.start..batch.end + run.start,
+                    )
+                }),
+            );
+        }
+        out
+    }
+
+    /// Runs of consecutive `sentences` with at most [`RARE_CAP`] distinct rare pieces
+    /// each (a sentence with more is a run of its own).
+    fn rare_runs(&self, sentences: &[&[u32]]) -> Vec<Range<usize>> {
+        let conv_pieces = self.conv_terms.len() / CONV_ROW;
+        let mut runs = Vec::new();
+        let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut first = 0;
+        for (i, s) in sentences.iter().enumerate() {
+            let rare = s.iter().filter(|&&id| id as usize >= conv_pieces);
+            let new = rare.clone().filter(|&&id| !seen.contains(&id)).count();
+            if i > first && seen.len() + new > RARE_CAP {
+                runs.push(first..i);
+                first = i;
+                seen.clear();
+            }
+            seen.extend(rare);
+        }
+        if first < sentences.len() {
+            runs.push(first..sentences.len());
+        }
+        runs
+    }
+
+    /// [`Encoder::per_batch`] within one run of sentences.
+    fn per_batch_in<T: Send>(
+        &self,
+        sentences: &[&[u32]],
+        work: impl Fn(&mut Scratch, Range<usize>) -> Vec<T> + Sync,
     ) -> Vec<T> {
         let mut batches = Vec::new();
         let (mut first, mut tokens) = (0, 0);
@@ -852,6 +1011,25 @@ impl Encoder {
             })
             .collect()
     }
+}
+
+/// The last `m` ids (at most) of `sentences` joined as one text, before its EOS:
+/// the first sentence's BOS and pieces, the others' pieces.
+fn last_pieces(sentences: &[&[u32]], m: usize) -> Vec<u32> {
+    let mut parts: Vec<&[u32]> = Vec::new();
+    let mut need = m;
+    for (k, s) in sentences.iter().enumerate().rev() {
+        if need == 0 {
+            break;
+        }
+        let from = usize::from(k > 0);
+        let pieces = &s[from..s.len() - 1];
+        let take = pieces.len().min(need);
+        parts.push(&pieces[pieces.len() - take..]);
+        need -= take;
+    }
+    parts.reverse();
+    parts.concat()
 }
 
 fn add(row: &mut [f32], other: &[f32]) {

@@ -18,7 +18,7 @@ mod sentence_encoder;
 mod sentencepiece;
 mod vocab;
 
-pub use encoder::{EdgedFeatures, Encoder, SentenceFeatures};
+pub use encoder::{EdgedFeatures, Encoder, Junctions, SentenceFeatures, SpanFeatures};
 pub use model_file::ModelFile;
 pub use sentence_encoder::{covers, SentenceEncoder, LANGUAGES};
 pub use sentencepiece::Tokenizer;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::encoder::{Encoder, SentenceFeatures, DIM};
+use super::encoder::{Encoder, Junctions, SentenceFeatures, SpanFeatures, DIM};
 use super::model_file::ModelFile;
 use super::sentencepiece::Tokenizer;
 use crate::error::Result;
@@ -22,9 +22,10 @@ pub fn covers(primary: &str) -> bool {
     LANGUAGES.contains(&primary.to_ascii_lowercase().as_str())
 }
 
-/// Spans of this many sentences are encoded as one text (see
-/// [`SentenceEncoder::embed_spans`]; [`Encoder::joined_features`] joins pairs).
-pub const JOINED_SPAN: usize = 2;
+/// Spans of up to this many sentences get the vector of their text joined by a
+/// space (see [`SentenceEncoder::embed_spans`]); the aligner's beads have at most 4
+/// sentences a side.
+pub const JOINED_SPAN: usize = 4;
 
 /// Sentences encoded this many at a time when spans are wanted: the summed features
 /// (5 KB a sentence) of one chunk are kept, not of the whole text.
@@ -54,16 +55,17 @@ impl SentenceEncoder {
     }
 
     /// The vector of each span of consecutive `sentences` (non-empty ranges within
-    /// them). A span of [`JOINED_SPAN`] sentences gets the vector of their text
-    /// joined by a space (what Vecalign does for all spans), computed from the
-    /// sentences' own features and the few tokens at the junction
-    /// ([`Encoder::joined_features`], exact); a longer one the sum of its sentences'
-    /// features, as if their tokens had no neighbours across sentences. Either way
-    /// each sentence is encoded once.
+    /// them). A span of up to [`JOINED_SPAN`] sentences gets the vector of their text
+    /// joined by a space (what Vecalign does), built from the span one sentence
+    /// shorter and the few tokens at the new junction ([`Encoder::joined_features`],
+    /// exact); a longer one the sum of its sentences' features, as if their tokens
+    /// had no neighbours across sentences. Either way each sentence is encoded once,
+    /// and a span costs one junction (about 2·[`super::encoder::REACH`] tokens).
     ///
-    /// Why both: on the Chinese–English novels of mac-dev, summed features for every
-    /// span scored 0.971 / 0.776 / 0.802 strict F1 on chapters 1–3, joined texts for
-    /// every span 0.978 / 0.751 / 0.834, and this mix 0.978 / 0.788 / 0.840.
+    /// Why joined: with joined pairs and summed longer spans, the aligner scored
+    /// 0.871 / 0.894 / 0.721 strict F1 on textberg-dev / mac-dev / Emma en–fr; with
+    /// 3-spans joined too 0.881 / 0.887 / 0.696; with all joined 0.895 / 0.893 /
+    /// 0.701 (Candide en–es and en–fr 0.934 → 0.939, 0.955 → 0.960).
     pub fn embed_spans(&self, sentences: &[&str], spans: &[Range<usize>]) -> Vec<[f32; DIM]> {
         let mut order: Vec<usize> = (0..spans.len()).collect();
         order.sort_by_key(|&s| spans[s].start);
@@ -82,47 +84,86 @@ impl SentenceEncoder {
             let ids = self.ids(&sentences[first..reach]);
             let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
             let features = self.encoder.features_with_edges(&refs);
-            // The pairs, their junctions encoded together.
-            let pairs: Vec<(usize, usize)> = order[next..end]
+            let wanted = &order[next..end];
+            let local = |s: usize| spans[s].start - first..spans[s].end - first;
+            let mut embed = |items: &[(usize, &SentenceFeatures)]| {
+                let refs: Vec<&SentenceFeatures> = items.iter().map(|&(_, f)| f).collect();
+                for (&(s, _), v) in items.iter().zip(self.encoder.embed_many_features(&refs)) {
+                    out[s] = v;
+                }
+            };
+            // Single sentences.
+            let items: Vec<(usize, &SentenceFeatures)> = wanted
                 .iter()
-                .filter(|&&s| spans[s].len() == JOINED_SPAN)
-                .map(|&s| (spans[s].start - first, spans[s].start - first + 1))
+                .filter(|&&s| spans[s].len() == 1)
+                .map(|&s| (s, features[local(s).start].features()))
                 .collect();
-            let joined = self.encoder.joined_features(&refs, &features, &pairs);
-            let mut pair = 0;
-            let wanted: Vec<(usize, Option<usize>)> = order[next..end]
+            embed(&items);
+            // Joined spans, one sentence longer at each round, from the starts that
+            // a wanted span of that length or longer has.
+            let mut longest = vec![0; reach - first];
+            for &s in wanted {
+                let l = &mut longest[local(s).start];
+                *l = (*l).max(spans[s].len().min(JOINED_SPAN));
+            }
+            let mut prefixes: Vec<Option<SpanFeatures>> = vec![None; reach - first];
+            let mut junctions = Junctions::default();
+            for len in 2..=JOINED_SPAN {
+                let starts: Vec<usize> =
+                    (0..longest.len()).filter(|&i| longest[i] >= len).collect();
+                if starts.is_empty() {
+                    break;
+                }
+                let joins: Vec<(Range<usize>, &SpanFeatures)> = starts
+                    .iter()
+                    .map(|&i| {
+                        let prefix = match &prefixes[i] {
+                            Some(p) => p,
+                            None => features[i].span(),
+                        };
+                        (i..i + len, prefix)
+                    })
+                    .collect();
+                let joined = self
+                    .encoder
+                    .joined_features(&refs, &features, &joins, &mut junctions);
+                for (&i, j) in starts.iter().zip(joined) {
+                    prefixes[i] = Some(j);
+                }
+                let items: Vec<(usize, &SentenceFeatures)> = wanted
+                    .iter()
+                    .filter(|&&s| spans[s].len() == len)
+                    .map(|&s| {
+                        let p = prefixes[local(s).start].as_ref();
+                        (s, p.expect("a joined span per wanted start").features())
+                    })
+                    .collect();
+                embed(&items);
+            }
+            drop((prefixes, junctions));
+            // Longer spans: their sentences' features summed, a few at a time (they
+            // are 5 KB each).
+            let longer: Vec<usize> = wanted
                 .iter()
-                .map(|&s| {
-                    let p = (spans[s].len() == JOINED_SPAN).then_some(pair);
-                    pair += usize::from(p.is_some());
-                    (s, p)
-                })
+                .copied()
+                .filter(|&s| spans[s].len() > JOINED_SPAN)
                 .collect();
-            // Each span's features (a few at a time: they are 5 KB each), then its
-            // vector.
-            let vectors: Vec<[f32; DIM]> = wanted
-                .par_chunks(64)
-                .flat_map_iter(|chunk| {
-                    let merged: Vec<SentenceFeatures> =
-                        chunk
+            for chunk in longer.chunks(256) {
+                let merged: Vec<SentenceFeatures> = chunk
+                    .par_iter()
+                    .map(|&s| {
+                        let span = local(s);
+                        features[span.clone()]
                             .iter()
-                            .map(|&(s, p)| {
-                                let span = spans[s].start - first..spans[s].end - first;
-                                match p {
-                                    Some(p) => joined[p].clone(),
-                                    None => features[span.clone()].iter().skip(1).fold(
-                                        features[span.start].features().clone(),
-                                        |sum, part| sum.merge(part.features()),
-                                    ),
-                                }
+                            .skip(1)
+                            .fold(features[span.start].features().clone(), |sum, part| {
+                                sum.merge(part.features())
                             })
-                            .collect();
-                    let refs: Vec<&SentenceFeatures> = merged.iter().collect();
-                    self.encoder.embed_many_features(&refs)
-                })
-                .collect();
-            for (&(s, _), v) in wanted.iter().zip(vectors) {
-                out[s] = v;
+                    })
+                    .collect();
+                let items: Vec<(usize, &SentenceFeatures)> =
+                    chunk.iter().copied().zip(&merged).collect();
+                embed(&items);
             }
             next = end;
         }
