@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
-use bitext::memory::{Languages, Memory, NewMemory, OnDuplicate, OpenOptions, WriteOptions};
+use bitext::memory::{Memory, NewMemory, OnDuplicate, OpenOptions, WriteOptions};
 use bitext::text::LangTag;
 
 /// Environment variable naming the memory file.
@@ -178,20 +178,6 @@ fn lang_syntax(raw: &str, what: &str) -> Result<LangTag> {
 }
 
 /// The memory's language pairs for people: `en -> ru (25 units), en -> is (3 units)`.
-fn pairs_list(held: &Languages) -> String {
-    if held.pairs.is_empty() {
-        return "none: the memory holds no units yet".to_string();
-    }
-    held.pairs
-        .iter()
-        .map(|p| {
-            let s = if p.units == 1 { "" } else { "s" };
-            format!("{} -> {} ({} unit{s})", p.source, p.target, p.units)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The source and target languages of a lookup in `memory` (`lookup`,
 /// `pretranslate`), from `-s`/`-t`:
 ///
@@ -209,11 +195,7 @@ pub fn lookup_langs(
     global: &super::Global,
 ) -> Result<(LangTag, LangTag)> {
     let held = memory.languages()?;
-    let held_tags: Vec<LangTag> = held
-        .languages
-        .iter()
-        .filter_map(|(t, _)| LangTag::parse(t).ok())
-        .collect();
+    let held_tags = held.tags();
     let given = |raw: Option<&str>, what: &str| -> Result<Option<LangTag>> {
         let Some(raw) = raw else { return Ok(None) };
         let tag = lang_syntax(raw, what)?;
@@ -224,47 +206,14 @@ pub fn lookup_langs(
         Ok(Some(tag))
     };
     let (src, tgt) = (given(src, "--src-lang")?, given(tgt, "--tgt-lang")?);
-    // Does a stored tag serve the one asked for (itself, a more specific form, or
-    // another variant of the language)?
-    let serves =
-        |stored: &LangTag, asked: &LangTag| stored.matches(asked) || stored.same_language(asked);
-    let pairs: Vec<(LangTag, LangTag)> = held
-        .pairs
-        .iter()
-        .filter_map(|p| {
-            Some((
-                LangTag::parse(&p.source).ok()?,
-                LangTag::parse(&p.target).ok()?,
-            ))
-        })
-        .collect();
-    // Every direction a lookup can take: each pair both ways.
-    let directions = || pairs.iter().flat_map(|(a, b)| [(a, b), (b, a)]);
     let (src, tgt) = match (src, tgt) {
         (Some(s), Some(t)) => (s, t),
         (s, t) => {
-            let mut choices: Vec<(LangTag, LangTag)> = if s.is_none() && t.is_none() {
-                pairs.clone()
-            } else {
-                directions()
-                    .filter(|(a, b)| {
-                        s.as_ref().is_none_or(|s| serves(a, s))
-                            && t.as_ref().is_none_or(|t| serves(b, t))
-                    })
-                    .map(|(a, b)| {
-                        (
-                            s.clone().unwrap_or_else(|| a.clone()),
-                            t.clone().unwrap_or_else(|| b.clone()),
-                        )
-                    })
-                    .collect()
-            };
-            choices.sort();
-            choices.dedup();
+            let mut choices = held.pair_choices(s.as_ref(), t.as_ref());
             let missing = match (&s, &t) {
-                (None, None) => "-s/--src-lang and -t/--tgt-lang".to_string(),
-                (Some(_), None) => "-t/--tgt-lang".to_string(),
-                _ => "-s/--src-lang".to_string(),
+                (None, None) => "-s/--src-lang and -t/--tgt-lang",
+                (Some(_), None) => "-t/--tgt-lang",
+                _ => "-s/--src-lang",
             };
             match choices.len() {
                 1 => {
@@ -280,28 +229,23 @@ pub fn lookup_langs(
                 0 => bail!(
                     "give {missing}: the memory holds no language pair to take them from; \
                      its pairs: {}",
-                    pairs_list(&held)
+                    held.pairs_list()
                 ),
                 _ => bail!(
                     "give {missing}: the memory holds several language pairs: {} (lookups \
                      go either way)",
-                    pairs_list(&held)
+                    held.pairs_list()
                 ),
             }
         }
     };
     distinct_langs(&src, &tgt)?;
-    if !directions().any(|(a, b)| serves(a, &src) && serves(b, &tgt)) {
-        let holds = |asked: &LangTag| held_tags.iter().any(|h| serves(h, asked));
-        // Units in three or more languages pair languages the totals do not list
-        // (only source -> each other): then only a missing language is certain.
-        if !holds(&src) || !holds(&tgt) || held.pairs_complete() {
-            bail!(
-                "the memory holds no {src} -> {tgt} units; its language pairs: {} (lookups go \
-                 either way); choose them with -s/--src-lang and -t/--tgt-lang",
-                pairs_list(&held)
-            );
-        }
+    if !held.may_hold_pair(&src, &tgt) {
+        bail!(
+            "the memory holds no {src} -> {tgt} units; its language pairs: {} (lookups go \
+             either way); choose them with -s/--src-lang and -t/--tgt-lang",
+            held.pairs_list()
+        );
     }
     Ok((src, tgt))
 }
@@ -312,30 +256,15 @@ pub fn lookup_langs(
 pub fn held_lang(memory: &Memory, raw: &str, what: &str) -> Result<LangTag> {
     let held = memory.languages()?;
     let tag = lang_syntax(raw, what)?;
-    let held_tags: Vec<LangTag> = held
-        .languages
-        .iter()
-        .filter_map(|(t, _)| LangTag::parse(t).ok())
-        .collect();
-    if held_tags.contains(&tag) {
+    if held.tags().contains(&tag) {
         return Ok(tag);
     }
     tag.check_language_subtag()
         .with_context(|| format!("{what} {raw:?}"))?;
-    let serves = |stored: &LangTag| stored.matches(&tag) || stored.same_language(&tag);
-    if !held_tags.iter().any(serves) {
-        let list: Vec<String> = held
-            .languages
-            .iter()
-            .map(|(t, n)| format!("{t} ({n})"))
-            .collect();
+    if !held.serves(&tag) {
         bail!(
             "{what} {tag}: the memory holds no {tag} texts; its languages: {}",
-            if list.is_empty() {
-                "none: the memory holds no units yet".to_string()
-            } else {
-                list.join(", ")
-            }
+            held.languages_list()
         );
     }
     Ok(tag)

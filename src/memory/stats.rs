@@ -9,6 +9,7 @@ use super::schema;
 use super::store;
 use super::Memory;
 use crate::error::Result;
+use crate::text::LangTag;
 
 /// Units per language pair.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,6 +44,106 @@ impl Languages {
     pub fn pairs_complete(&self) -> bool {
         self.variants == 2 * self.units
     }
+
+    /// The language tags held, as tags.
+    pub fn tags(&self) -> Vec<LangTag> {
+        self.languages
+            .iter()
+            .filter_map(|(t, _)| LangTag::parse(t).ok())
+            .collect()
+    }
+
+    /// True if some held language serves `asked`: itself, a more specific form, or
+    /// another variant of the language (as lookups fall back).
+    pub fn serves(&self, asked: &LangTag) -> bool {
+        self.tags().iter().any(|held| serves(held, asked))
+    }
+
+    /// The languages held with their texts, for messages: `en (3), ru (3)`.
+    pub fn languages_list(&self) -> String {
+        if self.languages.is_empty() {
+            return "none: the memory holds no units yet".to_string();
+        }
+        let list: Vec<String> = self
+            .languages
+            .iter()
+            .map(|(t, n)| format!("{t} ({n})"))
+            .collect();
+        list.join(", ")
+    }
+
+    /// The language pairs held with their units, for messages: `en -> ru (3 units)`.
+    pub fn pairs_list(&self) -> String {
+        if self.pairs.is_empty() {
+            return "none: the memory holds no units yet".to_string();
+        }
+        let list: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|p| {
+                let s = if p.units == 1 { "" } else { "s" };
+                format!("{} -> {} ({} unit{s})", p.source, p.target, p.units)
+            })
+            .collect();
+        list.join(", ")
+    }
+
+    /// The lookup directions (source, target) that fit the sides given, sorted: with
+    /// neither, the pairs held; with one, every direction whose side serves it (a
+    /// lookup goes either way), the given tag kept as given.
+    pub fn pair_choices(
+        &self,
+        src: Option<&LangTag>,
+        tgt: Option<&LangTag>,
+    ) -> Vec<(LangTag, LangTag)> {
+        let pairs = self.pair_tags();
+        let mut choices: Vec<(LangTag, LangTag)> = if src.is_none() && tgt.is_none() {
+            pairs
+        } else {
+            directions(&pairs)
+                .filter(|(a, b)| {
+                    src.is_none_or(|s| serves(a, s)) && tgt.is_none_or(|t| serves(b, t))
+                })
+                .map(|(a, b)| (src.unwrap_or(a).clone(), tgt.unwrap_or(b).clone()))
+                .collect()
+        };
+        choices.sort();
+        choices.dedup();
+        choices
+    }
+
+    /// False if the memory certainly holds no `src` -> `tgt` units, either way round
+    /// (a variant of a language counts for it). Units in three or more languages pair
+    /// languages the totals do not list (only source -> each other): then only a
+    /// language missing altogether is certain.
+    pub fn may_hold_pair(&self, src: &LangTag, tgt: &LangTag) -> bool {
+        let pairs = self.pair_tags();
+        directions(&pairs).any(|(a, b)| serves(a, src) && serves(b, tgt))
+            || (self.serves(src) && self.serves(tgt) && !self.pairs_complete())
+    }
+
+    fn pair_tags(&self) -> Vec<(LangTag, LangTag)> {
+        self.pairs
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    LangTag::parse(&p.source).ok()?,
+                    LangTag::parse(&p.target).ok()?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Does a stored tag serve the one asked for (itself, a more specific form, or
+/// another variant of the language)?
+fn serves(stored: &LangTag, asked: &LangTag) -> bool {
+    stored.matches(asked) || stored.same_language(asked)
+}
+
+/// Every direction a lookup can take: each pair both ways.
+fn directions(pairs: &[(LangTag, LangTag)]) -> impl Iterator<Item = (&LangTag, &LangTag)> {
+    pairs.iter().flat_map(|(a, b)| [(a, b), (b, a)])
 }
 
 /// What a memory holds.
@@ -187,4 +288,75 @@ fn tag_name(memory: &Memory, id: i64) -> String {
         .langs
         .tag(id)
         .map_or_else(|| format!("#{id}"), |t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(pairs: &[(&str, &str, u64)], variants: u64) -> Languages {
+        let mut languages: Vec<(String, u64)> = Vec::new();
+        for &(s, t, n) in pairs {
+            for tag in [s, t] {
+                match languages.iter_mut().find(|(l, _)| l == tag) {
+                    Some(l) => l.1 += n,
+                    None => languages.push((tag.to_string(), n)),
+                }
+            }
+        }
+        let units = pairs.iter().map(|p| p.2).sum();
+        Languages {
+            units,
+            variants,
+            text_bytes: 0,
+            languages,
+            pairs: pairs
+                .iter()
+                .map(|&(s, t, n)| LanguagePairStats {
+                    source: s.into(),
+                    target: t.into(),
+                    units: n,
+                })
+                .collect(),
+        }
+    }
+
+    fn tag(t: &str) -> LangTag {
+        LangTag::parse(t).unwrap()
+    }
+
+    #[test]
+    fn choices_take_either_direction_and_keep_the_given_tag() {
+        let two = held(&[("en", "ru", 3), ("en-GB", "is", 1)], 8);
+        assert_eq!(two.pair_choices(None, None).len(), 2);
+        assert_eq!(
+            two.pair_choices(Some(&tag("ru")), None),
+            vec![(tag("ru"), tag("en"))]
+        );
+        // en-US is served by en and by en-GB: one choice per target.
+        assert_eq!(
+            two.pair_choices(Some(&tag("en-US")), None),
+            vec![(tag("en-US"), tag("is")), (tag("en-US"), tag("ru"))]
+        );
+        assert!(two.pair_choices(Some(&tag("de")), None).is_empty());
+        assert_eq!(two.pairs_list(), "en -> ru (3 units), en-GB -> is (1 unit)");
+        assert_eq!(two.languages_list(), "en (3), ru (3), en-GB (1), is (1)");
+    }
+
+    #[test]
+    fn a_pair_is_refused_only_when_certainly_absent() {
+        let two = held(&[("en", "ru", 3), ("en", "is", 1)], 8);
+        assert!(two.may_hold_pair(&tag("ru"), &tag("en-US")));
+        assert!(!two.may_hold_pair(&tag("ru"), &tag("is")));
+        assert!(!two.may_hold_pair(&tag("en"), &tag("de")));
+        // Units of three languages pair ru and is without the totals listing it.
+        let three = held(&[("en", "ru", 3), ("en", "is", 3)], 9);
+        assert!(three.may_hold_pair(&tag("ru"), &tag("is")));
+        assert!(!three.may_hold_pair(&tag("ru"), &tag("de")));
+        assert!(!held(&[], 0).serves(&tag("en")));
+        assert_eq!(
+            held(&[], 0).pairs_list(),
+            "none: the memory holds no units yet"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! (`src/cli/tm.rs`), with the same messages naming the API's parameters.
 
 use super::error::{ApiError, ApiResult};
-use crate::memory::{Languages, Memory};
+use crate::memory::Memory;
 use crate::text::{suggest_language, LangTag};
 
 /// A language tag a client gave as `what`: its shape, and a language subtag BCP 47
@@ -34,20 +34,6 @@ pub fn distinct(src: &LangTag, tgt: &LangTag) -> ApiResult<()> {
     Ok(())
 }
 
-fn pairs_list(held: &Languages) -> String {
-    if held.pairs.is_empty() {
-        return "none: the memory holds no units yet".to_string();
-    }
-    held.pairs
-        .iter()
-        .map(|p| {
-            let s = if p.units == 1 { "" } else { "s" };
-            format!("{} -> {} ({} unit{s})", p.source, p.target, p.units)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The source and target of a lookup: a side not given is the memory's only choice;
 /// a pair the memory holds no units of is refused with the pairs it holds (lookups go
 /// either way; another variant of a language serves it).
@@ -57,11 +43,7 @@ pub fn lookup_langs(
     tgt: Option<&str>,
 ) -> ApiResult<(LangTag, LangTag)> {
     let held = memory.languages()?;
-    let held_tags: Vec<LangTag> = held
-        .languages
-        .iter()
-        .filter_map(|(t, _)| LangTag::parse(t).ok())
-        .collect();
+    let held_tags = held.tags();
     let given = |raw: Option<&str>, what: &str| -> ApiResult<Option<LangTag>> {
         let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
             return Ok(None);
@@ -74,40 +56,10 @@ pub fn lookup_langs(
         Ok(Some(tag))
     };
     let (src, tgt) = (given(src, "src")?, given(tgt, "tgt")?);
-    let serves =
-        |stored: &LangTag, asked: &LangTag| stored.matches(asked) || stored.same_language(asked);
-    let pairs: Vec<(LangTag, LangTag)> = held
-        .pairs
-        .iter()
-        .filter_map(|p| {
-            Some((
-                LangTag::parse(&p.source).ok()?,
-                LangTag::parse(&p.target).ok()?,
-            ))
-        })
-        .collect();
-    let directions = || pairs.iter().flat_map(|(a, b)| [(a, b), (b, a)]);
     let (src, tgt) = match (src, tgt) {
         (Some(s), Some(t)) => (s, t),
         (s, t) => {
-            let mut choices: Vec<(LangTag, LangTag)> = if s.is_none() && t.is_none() {
-                pairs.clone()
-            } else {
-                directions()
-                    .filter(|(a, b)| {
-                        s.as_ref().is_none_or(|s| serves(a, s))
-                            && t.as_ref().is_none_or(|t| serves(b, t))
-                    })
-                    .map(|(a, b)| {
-                        (
-                            s.clone().unwrap_or_else(|| a.clone()),
-                            t.clone().unwrap_or_else(|| b.clone()),
-                        )
-                    })
-                    .collect()
-            };
-            choices.sort();
-            choices.dedup();
+            let mut choices = held.pair_choices(s.as_ref(), t.as_ref());
             let missing = match (&s, &t) {
                 (None, None) => "src and tgt",
                 (Some(_), None) => "tgt",
@@ -119,29 +71,26 @@ pub fn lookup_langs(
                     return Err(ApiError::bad(format!(
                         "give {missing}: the memory holds no language pair to take them from; \
                          its pairs: {}",
-                        pairs_list(&held)
+                        held.pairs_list()
                     )))
                 }
                 _ => {
                     return Err(ApiError::bad(format!(
                         "give {missing}: the memory holds several language pairs: {} (lookups \
                          go either way)",
-                        pairs_list(&held)
+                        held.pairs_list()
                     )))
                 }
             }
         }
     };
     distinct(&src, &tgt)?;
-    if !directions().any(|(a, b)| serves(a, &src) && serves(b, &tgt)) {
-        let holds = |asked: &LangTag| held_tags.iter().any(|h| serves(h, asked));
-        if !holds(&src) || !holds(&tgt) || held.pairs_complete() {
-            return Err(ApiError::bad(format!(
-                "the memory holds no {src} -> {tgt} units; its language pairs: {} (lookups go \
-                 either way); choose them with src and tgt",
-                pairs_list(&held)
-            )));
-        }
+    if !held.may_hold_pair(&src, &tgt) {
+        return Err(ApiError::bad(format!(
+            "the memory holds no {src} -> {tgt} units; its language pairs: {} (lookups go \
+             either way); choose them with src and tgt",
+            held.pairs_list()
+        )));
     }
     Ok((src, tgt))
 }
@@ -151,32 +100,15 @@ pub fn lookup_langs(
 pub fn held_lang(memory: &Memory, raw: &str, what: &str) -> ApiResult<LangTag> {
     let held = memory.languages()?;
     let tag = lang_syntax(raw, what)?;
-    let held_tags: Vec<LangTag> = held
-        .languages
-        .iter()
-        .filter_map(|(t, _)| LangTag::parse(t).ok())
-        .collect();
-    if held_tags.contains(&tag) {
+    if held.tags().contains(&tag) {
         return Ok(tag);
     }
     tag.check_language_subtag()
         .map_err(|e| ApiError::bad(format!("{what} {raw:?}: {e}")))?;
-    if !held_tags
-        .iter()
-        .any(|stored| stored.matches(&tag) || stored.same_language(&tag))
-    {
-        let list: Vec<String> = held
-            .languages
-            .iter()
-            .map(|(t, n)| format!("{t} ({n})"))
-            .collect();
+    if !held.serves(&tag) {
         return Err(ApiError::bad(format!(
             "{what} {tag}: the memory holds no {tag} texts; its languages: {}",
-            if list.is_empty() {
-                "none: the memory holds no units yet".to_string()
-            } else {
-                list.join(", ")
-            }
+            held.languages_list()
         )));
     }
     Ok(tag)
