@@ -7,7 +7,7 @@
 
 use rusqlite::{Transaction, TransactionBehavior};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::analysis::{source_index, AnalyzedBatch, AnalyzedUnit, AnalyzedVariant};
 use super::counts::Counts;
@@ -29,7 +29,7 @@ use crate::unit::TranslationUnit;
 /// What to do with a unit whose source (same language, same text) is already stored
 /// with different translations. A unit whose variants are all stored already (same
 /// source, same targets) is always merged: its metadata updates the stored unit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnDuplicate {
     /// Keep both: the new unit is an alternative translation (the default).

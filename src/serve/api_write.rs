@@ -82,36 +82,13 @@ impl ApiUnit {
     }
 }
 
-/// What to do with a source stored already with another translation.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Duplicates {
-    /// Keep both (the new one as an alternative).
-    #[default]
-    Keep,
-    /// Keep the stored one.
-    Skip,
-    /// Replace the stored ones.
-    Replace,
-}
-
-impl From<Duplicates> for OnDuplicate {
-    fn from(d: Duplicates) -> OnDuplicate {
-        match d {
-            Duplicates::Keep => OnDuplicate::Keep,
-            Duplicates::Skip => OnDuplicate::Skip,
-            Duplicates::Replace => OnDuplicate::Replace,
-        }
-    }
-}
-
 /// `POST /api/v1/units` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddUnits {
     units: Vec<ApiUnit>,
     #[serde(default)]
-    on_duplicate: Duplicates,
+    on_duplicate: OnDuplicate,
     /// Recorded as the creator of the units.
     #[serde(default)]
     user: Option<String>,
@@ -151,7 +128,7 @@ pub async fn add_units(
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let options = WriteOptions {
-        on_duplicate: body.on_duplicate.into(),
+        on_duplicate: body.on_duplicate,
         user: user(body.user)?,
         now: None,
     };
@@ -191,7 +168,7 @@ pub struct ImportParams {
     src: Option<String>,
     tgt: Option<String>,
     #[serde(default)]
-    on_duplicate: Duplicates,
+    on_duplicate: OnDuplicate,
     #[serde(default)]
     skip_invalid: bool,
     #[serde(default)]
@@ -290,7 +267,7 @@ pub async fn import(
         ..ReadOptions::default()
     };
     let write_options = WriteOptions {
-        on_duplicate: p.on_duplicate.into(),
+        on_duplicate: p.on_duplicate,
         user: user(p.user.clone())?,
         now: None,
     };
