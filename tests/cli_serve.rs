@@ -477,6 +477,45 @@ fn pretranslate_align_and_convert_give_the_cli_results() {
         (fixed[0]["src"].clone(), fixed[0]["tgt"].clone()),
         (json!([2]), json!([3]))
     );
+    // Whole beads as anchors: a 2-1 bead, a source sentence without counterpart, a
+    // target sentence without counterpart, and the older pair form beside them. Each
+    // comes back as it was sent, marked fixed, and nothing else is.
+    let range = |start: usize, end: usize| json!({"start": start, "end": end});
+    anchored["anchors"] = json!([
+        {"src": range(0, 2), "tgt": range(0, 1)},
+        {"src": range(2, 3), "tgt": range(1, 1)},
+        {"src": range(3, 3), "tgt": range(1, 2)},
+        [5, 4],
+    ]);
+    let got = server.post("/api/v1/align", &anchored);
+    assert_eq!(got.status, 200, "{}", got.body);
+    let got = got.json();
+    let fixed: Vec<(Value, Value)> = got["beads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["fixed"] == true)
+        .map(|b| (b["src"].clone(), b["tgt"].clone()))
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            (json!([0, 1]), json!([0])),
+            (json!([2]), json!([])),
+            (json!([]), json!([1])),
+            (json!([5]), json!([4])),
+        ]
+    );
+    let beads = got["beads"].as_array().unwrap();
+    assert_eq!(beads[0]["score"], 1.0);
+    assert_eq!(
+        beads[0]["source"].as_str().unwrap(),
+        format!(
+            "{} {}",
+            got["source_sentences"][0].as_str().unwrap(),
+            got["source_sentences"][1].as_str().unwrap()
+        )
+    );
     // Convert reviewed pairs to each format; the XLIFF reads back as the pairs.
     let units = json!({"units": [
         {"source": "A & B <1>", "target": "А и Б <1>", "src": "en", "tgt": "ru"},
@@ -750,7 +789,13 @@ fn bad_requests_get_json_errors_not_500() {
         (server.post("/api/v1/lookup", &json!({"queries": "x"})), 400, "not the JSON expected"),
         (server.post_with("/api/v1/lookup", b"{not json", None), 400, "not the JSON expected"),
         (server.post("/api/v1/align", &json!({"source_text": "A.", "target_text": "B."})), 400, "src is required"),
-        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": [[1, 0], [0, 1]]})), 400, "anchors must increase"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": [[1, 0], [0, 1]]})), 400, "anchors[1] (source 0, target 1) crosses anchors[0] (source 1, target 0)"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB\nE", "target_text": "C\nD", "segmented": true, "anchors": [{"src": {"start": 0, "end": 2}, "tgt": {"start": 0, "end": 1}}, {"src": {"start": 1, "end": 2}, "tgt": {"start": 1, "end": 2}}]})), 400, "anchors[1] (source 1, target 1) overlaps anchors[0] (source 0-1, target 0)"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": [[1, 1], [0, 0]]})), 400, "anchors[1] (source 0, target 0) is out of order"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": [{"src": {"start": 1, "end": 3}, "tgt": {"start": 1, "end": 1}}]})), 400, "anchors[0] (source 1-2, no target (before target 1)) lies beyond the documents: they have 2 source and 2 target sentences"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": [[0, 0], {"src": [1, 2], "tgt": [1, 2]}]})), 400, "anchors[1]: \"src\" must be a range"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": [[0, -1]]})), 400, "anchors[0]: the target sentence must be a sentence index"),
+        (server.post("/api/v1/align", &json!({"source_text": "A\nB", "target_text": "C\nD", "segmented": true, "anchors": ["0-0"]})), 400, "anchors[0] is not an anchor"),
         (server.post("/api/v1/align", &json!({"source_text": "", "target_text": "C", "segmented": true})), 400, "no sentence"),
         (server.post("/api/v1/convert?to=tmx", &json!({"units": []})), 400, "nothing to convert"),
         (server.post("/api/v1/convert?to=xliff", &json!({"units": [{"source": "a", "target": "b", "src": "en", "tgt": "ru"}, {"source": "a", "target": "b", "src": "en", "tgt": "de"}]})), 400, "one language pair"),

@@ -520,22 +520,53 @@ impl Page {
         self.keys("z").await;
         assert_eq!(self.beads().await, beads);
 
-        // Re-align the rest around the four fixed beads: they stay as they are.
+        // A 2-1 fix the aligner would never make: source 7 moved up into bead 5
+        // (source 6-7 with target 5), leaving target 6 without a pair.
+        self.click("#bead-6").await;
+        self.keys("u").await;
+        let beads = self.beads().await;
+        assert_eq!(beads.len(), 25, "{beads:?}");
+        assert_eq!((&*beads[5].0, &*beads[5].1), ("6-7", "5"), "{beads:?}");
+        assert_eq!((&*beads[6].0, &*beads[6].1), ("", "6"), "{beads:?}");
+
+        // Re-align the rest around the six fixed beads (1-1, 2-1 and 0-1): every one
+        // is sent whole as an anchor and comes back as it was. The server's answer is
+        // watched too: it must keep them itself, not the page put them back.
+        let watching = self
+            .js("window.alignAnswers = []; const f = window.fetch; window.fetch = async (...a) => { const r = await f(...a); if (String(a[0]).includes('/api/v1/align')) window.alignAnswers.push(await r.clone().json()); return r; }; return true")
+            .await;
+        assert_eq!(watching, true);
+        self.click("#bead-3").await;
         self.keys("r").await;
         self.until(
             "the re-alignment",
-            "return document.getElementById('review-status').textContent.startsWith('Re-aligned')",
+            "return document.getElementById('review-status').textContent.startsWith('Re-aligned around 6 fixed')",
         )
         .await;
         let realigned = self.beads().await;
         assert_eq!(realigned.len(), 25, "{realigned:?}");
-        for k in 0..4 {
+        for k in [0, 1, 2, 3, 5, 6] {
             assert_eq!(
                 (&realigned[k].0, &realigned[k].1),
                 (&beads[k].0, &beads[k].1)
             );
             assert!(realigned[k].2.contains("fixed"), "{realigned:?}");
         }
+        assert!(!realigned[4].2.contains("fixed"), "{realigned:?}");
+        let kept = self
+            .js("return window.alignAnswers.at(-1).beads.filter(b => b.fixed).map(b => [b.src, b.tgt])")
+            .await;
+        assert_eq!(
+            kept,
+            json!([
+                [[0], [0]],
+                [[1], [1]],
+                [[2], [2]],
+                [[3, 4], [3]],
+                [[6, 7], [5]],
+                [[], [6]]
+            ])
+        );
 
         // The screenshot of the README: the review with the fixed beads and bead 3
         // selected.
@@ -545,6 +576,17 @@ impl Page {
         assert_eq!(shot, true);
         let png = self.client.screenshot().await.unwrap();
         fs::write(screenshot, png).unwrap();
+
+        // The 2-1 fix undone by hand: split it, then move target 6 up to source 7.
+        self.click("#bead-5").await;
+        self.keys("s").await;
+        self.click("#bead-7").await;
+        self.keys("U").await;
+        let beads = self.beads().await;
+        assert_eq!(beads.len(), 25, "{beads:?}");
+        for (k, (s, t)) in [(5, ("6", "5")), (6, ("7", "6")), (7, ("8", "7"))] {
+            assert_eq!((&*beads[k].0, &*beads[k].1), (s, t), "{beads:?}");
+        }
 
         // The last bead ("Based on materials from TASS") has no pair: not stored.
         self.keys("\u{E010}").await; // End: select the last bead

@@ -71,7 +71,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use anchored::align_anchored;
+pub use anchored::{align_anchored, check_anchors, Anchor};
 pub use check::{AlignCheck, Stretch};
 pub use document::{decode_text, Document};
 pub use lexical::Dictionary;

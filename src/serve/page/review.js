@@ -357,41 +357,17 @@
   }
 
   /**
-   * The fixed beads with one sentence a side, as anchors ([source index, target
-   * index]): the server makes each a bead of its own and aligns the text between two
-   * anchors on its own.
+   * Every bead fixed by hand, as an anchor: its source and target sentences as
+   * ranges ({start, end}, end excluded; an empty side keeps its place). The server
+   * keeps each as a bead of its own and aligns the text between two anchors on its own.
    */
   function anchors() {
     const at = starts();
-    return state.beads.flatMap((b, k) => (b.fixed && b.ns === 1 && b.nt === 1 ? [at[k]] : []));
-  }
-
-  /**
-   * Puts the fixed beads of other shapes (merges, sentences without pair) back into
-   * a re-alignment `beads` (with their starts `s`, `t`): the beads that share a
-   * sentence with one are replaced by it, and what they held beyond it becomes an
-   * unscored bead before or after it, to look at.
-   */
-  function overlay(beads, fixed) {
-    for (const f of fixed) {
-      const inside = (from, n, a, len) => n > 0 && len > 0 && from < a + len && a < from + n;
-      const hit = beads
-        .map((b, k) => (inside(b.s, b.ns, f.s, f.ns) || inside(b.t, b.nt, f.t, f.nt) ? k : -1))
-        .filter((k) => k >= 0);
-      const first = hit[0];
-      const last = hit[hit.length - 1];
-      const s0 = beads[first].s;
-      const t0 = beads[first].t;
-      const s1 = beads[last].s + beads[last].ns;
-      const t1 = beads[last].t + beads[last].nt;
-      const left = { s: s0, t: t0, ns: f.s - s0, nt: f.t - t0, score: null, fixed: false };
-      const fEndS = f.s + f.ns;
-      const fEndT = f.t + f.nt;
-      const right = { s: fEndS, t: fEndT, ns: s1 - fEndS, nt: t1 - fEndT, score: null, fixed: false };
-      const replacement = [left, { ...f }, right].filter((b) => b.ns + b.nt > 0);
-      beads.splice(first, last - first + 1, ...replacement);
-    }
-    return beads;
+    return state.beads.flatMap((b, k) => {
+      if (!b.fixed) return [];
+      const [s, t] = at[k];
+      return [{ src: { start: s, end: s + b.ns }, tgt: { start: t, end: t + b.nt } }];
+    });
   }
 
   async function realign() {
@@ -400,17 +376,14 @@
       status("review-status", "Give both languages above before re-aligning.", true);
       return;
     }
-    const at = starts();
-    const fixed = state.beads
-      .map((b, k) => ({ ...b, s: at[k][0], t: at[k][1] }))
-      .filter((b) => b.fixed);
+    const fixed = anchors();
     const request = {
       source_text: state.src.join("\n"),
       target_text: state.tgt.join("\n"),
       src: state.srcLang,
       tgt: state.tgtLang,
       segmented: true,
-      anchors: anchors(),
+      anchors: fixed,
     };
     let answer;
     try {
@@ -422,13 +395,10 @@
     const before = JSON.stringify({ beads: state.beads, selected: state.selected });
     const suspect = state.suspect;
     try {
+      // The server marks the anchors' beads `fixed`: each comes back whole.
       loadBeads(answer.beads || [], { src: state.src, tgt: state.tgt }, answer.check);
-      const after = starts();
-      const placed = state.beads.map((b, k) => ({ ...b, s: after[k][0], t: after[k][1] }));
-      const others = fixed.filter((f) => !(f.ns === 1 && f.nt === 1));
-      const ones = new Set(fixed.filter((f) => f.ns === 1 && f.nt === 1).map((f) => `${f.s}:${f.t}`));
-      for (const b of placed) if (b.ns === 1 && b.nt === 1 && ones.has(`${b.s}:${b.t}`)) b.fixed = true;
-      state.beads = overlay(placed, others).map(({ ns, nt, score, fixed: f }) => ({ ns, nt, score, fixed: f }));
+      const kept = state.beads.filter((b) => b.fixed).length;
+      if (kept !== fixed.length) throw new Error(`the server kept ${kept} of the ${fixed.length} fixed beads`);
       state.undo.push(before);
     } catch (e) {
       Object.assign(state, JSON.parse(before));
