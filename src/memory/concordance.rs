@@ -226,7 +226,7 @@ pub(super) fn concordance(
     // Every variant of a language (`en` and `en-US` for `en-GB`), as lookups.
     let lang_ids = |l: &LangTag| -> Vec<i64> {
         memory
-            .langs
+            .langs()
             .variants(l, options.strict_lang)
             .into_iter()
             .map(|(id, _)| id)
@@ -367,7 +367,7 @@ fn push_hit(
     search: &Search,
     hits: &mut Vec<ConcordanceHit>,
 ) -> Result<bool> {
-    let Some(row) = store::read_unit(&memory.conn, &memory.langs, unit)? else {
+    let Some(row) = store::read_unit(&memory.conn, &memory.langs(), unit)? else {
         return Ok(false);
     };
     let Some(matched) = row.unit.variants.get(index).cloned() else {
@@ -413,7 +413,7 @@ fn short_term_candidates(
         let token = analyzed.folded(&analyzed.tokens[0]).to_string();
         let groups: Vec<i64> = match lang {
             Some(l) => memory
-                .langs
+                .langs()
                 .id(primary_tag(l).as_str())
                 .into_iter()
                 .collect(),

@@ -161,9 +161,11 @@ pub(super) fn lookup(
     }
     // The languages searched, each with its variant penalty (0 for the one asked
     // for and its more specific forms).
-    let source_langs = memory.langs.variants(&query.lang, options.strict_lang);
+    let source_langs = memory.langs().variants(&query.lang, options.strict_lang);
     let sources: FxHashSet<i64> = source_langs.iter().map(|&(id, _)| id).collect();
-    let targets = memory.langs.variants(&options.target, options.strict_lang);
+    let targets = memory
+        .langs()
+        .variants(&options.target, options.strict_lang);
     let langs = LangPenalties {
         sources: &source_langs,
         targets: &targets,
@@ -198,7 +200,7 @@ pub(super) fn lookup(
         }
     }
     if min <= MAX_FUZZY {
-        let group = memory.langs.group(&query.lang);
+        let group = memory.langs().group(&query.lang);
         if let Some(group) = group {
             let terms = term_stats(memory, group, &analyzed)?;
             let n = analyzed.len();
@@ -396,7 +398,7 @@ fn hits(
         if !units_seen.insert(unit_id) {
             continue;
         }
-        let Some(row) = store::read_unit(&memory.conn, &memory.langs, unit_id)? else {
+        let Some(row) = store::read_unit(&memory.conn, &memory.langs(), unit_id)? else {
             continue;
         };
         let index = text_index(s.variant);

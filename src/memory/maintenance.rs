@@ -47,7 +47,7 @@ impl DeleteFilter {
 /// [`Memory::select`].
 pub(super) fn select(memory: &Memory, filter: &DeleteFilter) -> Result<Vec<i64>> {
     let _snapshot = memory.read_snapshot()?;
-    select_ids(&memory.conn, &memory.langs, filter)
+    select_ids(&memory.conn, &memory.langs(), filter)
 }
 
 /// [`Memory::delete`].

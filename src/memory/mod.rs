@@ -73,6 +73,7 @@ mod units;
 mod vocabulary;
 mod writer;
 
+use std::cell::{Cell, Ref, RefCell};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -132,10 +133,20 @@ impl Default for OpenOptions {
 }
 
 /// An open translation memory.
+///
+/// It sees what other connections (processes, or other `Memory` values on the same
+/// file) commit: each read checks SQLite's `data_version` (one cheap statement) and,
+/// when it changed, reloads what is kept from the file (the language table) before
+/// using it.
 pub struct Memory {
     conn: Connection,
     path: Option<PathBuf>,
-    langs: LangCache,
+    /// The language table, as of `data_version` (a `RefCell`: reads take `&self`).
+    langs: RefCell<LangCache>,
+    /// SQLite's `PRAGMA data_version` when `langs` was loaded: it changes when
+    /// another connection commits, never for this one's own writes (which keep
+    /// `langs` current themselves).
+    data_version: Cell<i64>,
 }
 
 impl std::fmt::Debug for Memory {
@@ -166,12 +177,27 @@ impl Memory {
     }
     /// A read transaction for the duration of a search (none if one is open already):
     /// the search sees one snapshot, and SQLite does not lock and unlock the file
-    /// around every statement.
+    /// around every statement. What is kept from the file is brought up to date with
+    /// that snapshot (`store::refresh`), so a language another connection added is
+    /// known to the search.
     pub(crate) fn read_snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
-        if !self.conn.is_autocommit() {
-            return Ok(None);
-        }
-        self.conn.unchecked_transaction().map(Some).db()
+        let snapshot = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction().db()?)
+        } else {
+            None
+        };
+        store::refresh(
+            &self.conn,
+            self.path.as_deref(),
+            &self.langs,
+            &self.data_version,
+        )?;
+        Ok(snapshot)
+    }
+
+    /// The language table (as of the last [`Memory::read_snapshot`] or write).
+    pub(crate) fn langs(&self) -> Ref<'_, LangCache> {
+        self.langs.borrow()
     }
 
     /// Changes how long a write waits for another process's write to finish (set at

@@ -2,6 +2,7 @@
 //! choosing the journal, and the read-only connections that work where SQLite cannot
 //! write its journal files. Every refusal says why, naming the file.
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -362,7 +363,8 @@ pub(super) fn setup(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let mut memory = Memory {
-        langs: LangCache::load(&conn)?,
+        data_version: Cell::new(store::data_version(&conn)?),
+        langs: RefCell::new(LangCache::load(&conn)?),
         conn,
         path,
     };

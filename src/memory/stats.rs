@@ -285,7 +285,7 @@ pub(super) fn languages(memory: &Memory) -> Result<Languages> {
 
 fn tag_name(memory: &Memory, id: i64) -> String {
     memory
-        .langs
+        .langs()
         .tag(id)
         .map_or_else(|| format!("#{id}"), |t| t.to_string())
 }

@@ -1,13 +1,18 @@
 //! Row-level helpers shared by the writer and the readers: language ids, meta values,
 //! timestamps and the JSON columns for properties and notes.
 
+use std::cell::{Cell, RefCell};
+use std::path::Path;
+
 use rusqlite::{Connection, OptionalExtension, Row};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::db::DbResultExt;
 use super::postings::{get_varint, put_varint};
-use crate::error::Result;
+use super::schema;
+use super::tokens::TOKENIZER_VERSION;
+use crate::error::{Error, Result};
 use crate::text::LangTag;
 use crate::unit::{Context, Note, Origin, Prop, Provenance, TranslationUnit, Variant};
 
@@ -466,4 +471,49 @@ pub(crate) fn origin_id(
     };
     cache.insert(name.to_string(), id);
     Ok(id)
+}
+
+/// SQLite's `PRAGMA data_version`: a number that changes when another connection
+/// commits to the file (this connection's own commits leave it). One cheap
+/// statement: it reads no page.
+pub(crate) fn data_version(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .db()
+}
+
+/// Brings what a memory keeps from its file (`langs`, loaded at `version`) up to date
+/// if another connection committed since: reloads the language table, and refuses a
+/// file that another version of bitext has meanwhile upgraded or re-indexed (lookups
+/// would be wrong, not merely stale). Inside a transaction, as of its snapshot.
+pub(crate) fn refresh(
+    conn: &Connection,
+    path: Option<&Path>,
+    langs: &RefCell<LangCache>,
+    version: &Cell<i64>,
+) -> Result<()> {
+    let now = data_version(conn)?;
+    if now == version.get() {
+        return Ok(());
+    }
+    let schema = schema::version(conn)?;
+    let tokenizer: Option<u32> = meta_get(conn, "tokenizer_version")?.and_then(|v| v.parse().ok());
+    if schema != schema::CURRENT_VERSION || tokenizer != Some(TOKENIZER_VERSION) {
+        let err = Error::invalid(
+            "the memory was changed by another version of bitext since it was opened \
+             (upgraded or re-indexed); open it again",
+        );
+        return Err(match path {
+            Some(p) => err.in_file(p),
+            None => err,
+        });
+    }
+    let fresh = LangCache::load(conn)?;
+    // Nothing holds the table across a read; if something did, it keeps its copy and
+    // the table is reloaded at the next read.
+    if let Ok(mut cached) = langs.try_borrow_mut() {
+        *cached = fresh;
+        version.set(now);
+    }
+    Ok(())
 }

@@ -1322,3 +1322,93 @@ fn a_big_import_reads_the_stored_terms_at_once() {
     let hits = lookup(&m, "Old word17 here.", 70);
     assert_eq!(hits[0], ("Старое слово17.".to_string(), 100));
 }
+
+#[test]
+fn a_memory_sees_languages_another_connection_added_without_reopening() {
+    let (_dir, path) = temp_file("tm.sqlite");
+    let mut a = Memory::open(&path, &creating()).unwrap();
+    add_all(
+        &mut a,
+        &[pair("Open the file.", "Откройте файл.")],
+        OnDuplicate::Keep,
+    );
+    let mut b = Memory::open(&path, &OpenOptions::default()).unwrap();
+    let reader = Memory::open(
+        &path,
+        &OpenOptions {
+            read_only: true,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
+    let de_lookup = |m: &Memory, text: &str| -> Vec<String> {
+        m.lookup(&Query::new(text, tag("en")), &LookupOptions::new(tag("de")))
+            .unwrap()
+            .into_iter()
+            .map(|h| format!("{} {}", h.target.lang, h.target.text))
+            .collect()
+    };
+    assert!(de_lookup(&b, "Close the file.").is_empty());
+    assert!(de_lookup(&reader, "Close the file.").is_empty());
+
+    // A new language pair written through `a`: the others see it at their next read.
+    let de = TranslationUnit::pair(
+        tag("en"),
+        "Close the file.",
+        tag("de"),
+        "Schließen Sie die Datei.",
+    );
+    add_all(&mut a, &[de], OnDuplicate::Keep);
+    for m in [&b, &reader] {
+        assert_eq!(
+            de_lookup(m, "Close the file."),
+            ["de Schließen Sie die Datei."]
+        );
+        let pairs: Vec<String> = m
+            .languages()
+            .unwrap()
+            .pairs
+            .iter()
+            .map(|p| format!("{}-{}", p.source, p.target))
+            .collect();
+        assert!(pairs.contains(&"en-de".to_string()), "{pairs:?}");
+        let unit = m.unit(2).unwrap().unwrap();
+        assert_eq!(unit.variants[1].lang, tag("de"));
+    }
+
+    // `b` writes in the language `a` added (known, not added a second time), and a
+    // language of its own, which `a` then sees.
+    let more = [
+        TranslationUnit::pair(
+            tag("en"),
+            "Save the file.",
+            tag("de"),
+            "Speichern Sie die Datei.",
+        ),
+        TranslationUnit::pair(
+            tag("en"),
+            "Save the file.",
+            tag("fr"),
+            "Enregistrez le fichier.",
+        ),
+    ];
+    add_all(&mut b, &more, OnDuplicate::Keep);
+    assert_eq!(
+        de_lookup(&a, "Save the file.")[0],
+        "de Speichern Sie die Datei."
+    );
+    let fr = a
+        .lookup(
+            &Query::new("Save the file.", tag("en")),
+            &LookupOptions::new(tag("fr")),
+        )
+        .unwrap();
+    assert_eq!(fr[0].target.text, "Enregistrez le fichier.");
+    let tags: i64 = a
+        .conn
+        .query_row("SELECT count(*) FROM langs WHERE tag = 'de'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(tags, 1);
+}

@@ -21,7 +21,8 @@ pub struct UnitRecord {
 
 /// [`Memory::unit`].
 pub(super) fn unit(memory: &Memory, id: i64) -> Result<Option<TranslationUnit>> {
-    Ok(store::read_unit(&memory.conn, &memory.langs, id)?.map(|r| r.unit))
+    let _snapshot = memory.read_snapshot()?;
+    Ok(store::read_unit(&memory.conn, &memory.langs(), id)?.map(|r| r.unit))
 }
 
 /// [`Memory::units`].
@@ -60,7 +61,7 @@ impl Units<'_> {
             self.snapshot = self.memory.read_snapshot()?;
         }
         let conn = &self.memory.conn;
-        let langs = &self.memory.langs;
+        let langs = &self.memory.langs();
         let mut stmt = conn
             .prepare_cached(&format!(
                 "{UNIT_SELECT} WHERE u.id > ?1 ORDER BY u.id LIMIT 1000"

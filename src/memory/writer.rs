@@ -135,7 +135,12 @@ struct Prepared<'a> {
 
 impl<'m> Writer<'m> {
     pub(crate) fn new(memory: &'m mut Memory, options: WriteOptions) -> Result<Writer<'m>> {
-        let Memory { conn, langs, path } = memory;
+        let Memory {
+            conn,
+            langs,
+            path,
+            data_version,
+        } = memory;
         // Waits up to the busy timeout for another writer; the error names the file.
         let tx = Transaction::new(conn, TransactionBehavior::Immediate).map_err(|e| {
             let e = db_error(e);
@@ -144,6 +149,9 @@ impl<'m> Writer<'m> {
                 None => e,
             }
         })?;
+        // Languages another connection added must be known (not added twice).
+        store::refresh(&tx, path.as_deref(), langs, data_version)?;
+        let langs = langs.get_mut();
         let counter = |key: &str, sql: &str| -> Result<i64> {
             if let Some(v) = store::meta_get(&tx, key)?.and_then(|v| v.parse().ok()) {
                 return Ok(v);
