@@ -63,6 +63,8 @@ pub mod error;
 pub mod eval;
 #[cfg(feature = "formats")]
 pub mod formats;
+#[cfg(all(feature = "memory", feature = "formats"))]
+pub mod import;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(feature = "memory")]

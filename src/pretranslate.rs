@@ -2,6 +2,9 @@
 //! each segment falls in one match band by its best match (in-context, repetition,
 //! exact, fuzzy ranges, new text), and the bands count segments and words.
 
+#[cfg(feature = "formats")]
+pub mod xliff;
+
 use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHashSet;

@@ -167,6 +167,22 @@ impl TranslationUnit {
             .find(|v| v.lang == *lang)
             .or_else(|| self.variants.iter().find(|v| v.lang.matches(lang)))
     }
+
+    /// Keeps only the variants in `langs` (or a more specific form: `en` keeps
+    /// `en-US`), those of `langs[0]` first, as an export of one language pair writes
+    /// them. False when one of `langs` has no variant: the unit is not in the pair
+    /// (and what is left of it is of no use).
+    pub fn keep_languages(&mut self, langs: &[LangTag]) -> bool {
+        let is = |v: &Variant, k: &LangTag| v.lang == *k || v.lang.matches(k);
+        self.variants.retain(|v| langs.iter().any(|k| is(v, k)));
+        if !langs.iter().all(|k| self.variants.iter().any(|v| is(v, k))) {
+            return false;
+        }
+        if let Some(first) = langs.first() {
+            self.variants.sort_by_key(|v| !is(v, first));
+        }
+        true
+    }
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -189,6 +205,17 @@ mod tests {
         assert!(unit.variant(&tag("fr")).is_none());
         unit.variants.push(Variant::new(tag("en"), "Hi"));
         assert_eq!(unit.variant(&tag("en")).unwrap().text, "Hi");
+    }
+
+    #[test]
+    fn keep_languages_keeps_one_pair_source_first() {
+        let mut unit = TranslationUnit::pair(tag("de"), "Hallo", tag("en-US"), "Hello");
+        unit.variants.push(Variant::new(tag("fr"), "Bonjour"));
+        assert!(unit.keep_languages(&[tag("en"), tag("de")]));
+        let langs: Vec<&str> = unit.variants.iter().map(|v| v.lang.as_str()).collect();
+        assert_eq!(langs, ["en-US", "de"]);
+        let mut unit = TranslationUnit::pair(tag("de"), "Hallo", tag("fr"), "Bonjour");
+        assert!(!unit.keep_languages(&[tag("en"), tag("de")]));
     }
 
     #[test]

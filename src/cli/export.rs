@@ -12,60 +12,6 @@ use super::{output::Output, progress, Global};
 use bitext::formats::{Column, Format, UnitWriteOptions, UnitWriter};
 use bitext::text::{count, LangTag};
 
-/// Every language of the memory, for the columns of CSV/TSV: the source language
-/// first (`-s`, else the most frequent source language), then the others by how many
-/// variants they have.
-fn all_languages(stats: &bitext::memory::Stats, src: Option<&LangTag>) -> Result<Vec<LangTag>> {
-    let mut langs: Vec<(LangTag, u64)> = Vec::with_capacity(stats.languages.len());
-    for (tag, n) in &stats.languages {
-        // A stored tag was checked when it was stored.
-        if let Ok(tag) = LangTag::parse(tag) {
-            langs.push((tag, *n));
-        }
-    }
-    let first = match src {
-        Some(s) => Some(s.clone()),
-        None => {
-            let mut sources: Vec<(&str, u64)> = Vec::new();
-            for pair in &stats.pairs {
-                match sources.iter_mut().find(|(s, _)| *s == pair.source) {
-                    Some((_, n)) => *n += pair.units,
-                    None => sources.push((&pair.source, pair.units)),
-                }
-            }
-            sources
-                .iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-                .and_then(|(s, _)| LangTag::parse(s).ok())
-        }
-    };
-    langs.sort_by(|a, b| {
-        let is_first = |t: &LangTag| first.as_ref() == Some(t);
-        is_first(&b.0)
-            .cmp(&is_first(&a.0))
-            .then(b.1.cmp(&a.1))
-            .then(a.0.as_str().cmp(b.0.as_str()))
-    });
-    let mut out: Vec<LangTag> = langs.into_iter().map(|(t, _)| t).collect();
-    if let Some(s) = src {
-        if !out.iter().any(|t| t == s || t.matches(s)) {
-            bail!(
-                "the memory holds no unit in {s} (its languages: {})",
-                out.iter()
-                    .map(LangTag::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        if let Some(p) = out.iter().position(|t| t == s || t.matches(s)) {
-            // `-s en` with units stored as en-US: that column first.
-            let tag = out.remove(p);
-            out.insert(0, tag);
-        }
-    }
-    Ok(out)
-}
-
 /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
 ///
 /// JSON Lines and TMX keep everything (metadata, properties, notes, inline markup);
@@ -138,7 +84,7 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
     // language of the memory, unless -s and -t choose a pair. (The columns of the
     // first unit alone would drop the units and variants of every other language.)
     let columns_langs = match (to, keep.is_empty()) {
-        (Format::Csv | Format::Tsv, true) => all_languages(&stats, src.as_ref())?,
+        (Format::Csv | Format::Tsv, true) => stats.column_languages(src.as_ref())?,
         _ => keep.clone(),
     };
     let out = Output::create((!stdout).then_some(args.output.as_path()))?;
@@ -153,21 +99,10 @@ pub fn run_export(args: ExportArgs, global: &Global) -> Result<ExitCode> {
     for (n, record) in memory.units().enumerate() {
         let record = record?;
         let (id, mut unit) = (record.id, record.unit);
-        if !keep.is_empty() {
-            unit.variants
-                .retain(|v| keep.iter().any(|k| v.lang == *k || v.lang.matches(k)));
-            let has = |k: &LangTag| {
-                unit.variants
-                    .iter()
-                    .any(|v| v.lang == *k || v.lang.matches(k))
-            };
-            if !keep.iter().all(has) {
-                not_in_pair += 1;
-                continue;
-            }
-            // The source language first, as the columns are.
-            unit.variants
-                .sort_by_key(|v| !(v.lang == keep[0] || v.lang.matches(&keep[0])));
+        // The source language first, as the columns are.
+        if !keep.is_empty() && !unit.keep_languages(&keep) {
+            not_in_pair += 1;
+            continue;
         }
         writer
             .write_stored_unit(&unit, id)

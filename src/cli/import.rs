@@ -7,16 +7,14 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use serde::Serialize;
 
 use super::interrupt::{self, Registration};
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, progress, Global};
 use bitext::formats::{self, ReadOptions};
-use bitext::memory::{AddOutcome, AnalyzedBatch, Memory, NewMemory};
+use bitext::import::{import_units, ImportError, ImportOptions, ImportReport, OptionNames};
+use bitext::memory::{Memory, NewMemory};
 use bitext::text::{count, LangTag};
-use bitext::unit::TranslationUnit;
-use bitext::ErrorKind;
 
 /// Import translation units into the memory (created if missing).
 ///
@@ -90,44 +88,6 @@ impl ImportArgs {
     }
 }
 
-/// What importing one file did.
-#[derive(Debug, Default, Serialize)]
-pub struct ImportReport {
-    /// The file.
-    pub file: String,
-    /// Its format.
-    pub format: String,
-    /// Units read from it.
-    pub read: u64,
-    /// Units stored as new units.
-    pub imported: u64,
-    /// Units stored already (same source and targets): metadata merged.
-    pub merged: u64,
-    /// Units stored after removing stored units with the same source.
-    pub replaced: u64,
-    /// Units not stored, for the reasons in `skips`.
-    pub skipped: u64,
-    /// Of the skipped units, those with text in fewer than two languages (skipped
-    /// unless --strict, which makes them an error).
-    pub one_language: u64,
-    /// Units stored whose segments (some or all) hold only inline codes, no text
-    /// (--strict refuses them).
-    pub tags_only: u64,
-    /// Why units were skipped, with where (at most 1,000 listed).
-    pub skips: Vec<String>,
-    /// Segments of an XLIFF file left out by design (untranslated, a state not chosen
-    /// with --state, `translate="no"`), by reason; not counted in `skipped`.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub left_out: std::collections::BTreeMap<String, u64>,
-    /// Warnings of the reader (values that could not be kept).
-    pub warnings: Vec<String>,
-    /// Seconds taken, including the commit.
-    pub seconds: f64,
-}
-
-const BATCH: usize = 4096;
-const LISTED: usize = 1000;
-
 pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
     let report_format = args.report_format(global);
     let lang = |l: &Option<String>, what| l.as_deref().map(|l| tm::lang(l, what)).transpose();
@@ -182,7 +142,7 @@ pub fn run_import(args: ImportArgs, global: &Global) -> Result<ExitCode> {
                         TextOrJson::Jsonl => serde_json::to_string(&report)?,
                         TextOrJson::Text => {
                             if !global.quiet {
-                                eprint!("{}", report_text(&report));
+                                eprint!("{}", report.text(&OptionNames::COMMAND_LINE));
                             }
                             continue;
                         }
@@ -325,15 +285,13 @@ fn import_file(
     let start = Instant::now();
     let name = display(path);
     let mut reader = formats::open(path, read_options).map_err(Failure::file)?;
-    let origin = args
+    let mut options = ImportOptions::new(name.clone(), OptionNames::COMMAND_LINE);
+    options.origin = args
         .origin
         .clone()
         .or_else(|| (path.as_os_str() != "-").then(|| name.clone()));
-    let mut report = ImportReport {
-        file: name.clone(),
-        format: reader.format().to_string(),
-        ..ImportReport::default()
-    };
+    options.strict = args.strict;
+    options.skip_invalid = args.reading.skip_invalid;
     let total = if path.as_os_str() == "-" {
         0
     } else {
@@ -348,166 +306,47 @@ fn import_file(
         .map_err(|e| {
             Failure::memory(anyhow::Error::new(e).context(format!("cannot import {name}")))
         })?;
-    let store = |units: &[TranslationUnit],
-                 mut analyzed: AnalyzedBatch,
-                 writer: &mut bitext::memory::Writer<'_>,
-                 report: &mut ImportReport,
-                 first: u64|
-     -> std::result::Result<(), Failure> {
-        if args.strict {
-            for (i, unit) in units.iter().enumerate() {
-                if unit.variants.iter().any(tags_only) {
-                    analyzed.refuse(
-                        i,
-                        bitext::Error::invalid(
-                            "--strict: a segment holds only inline codes, no text",
-                        ),
-                    );
-                }
-            }
-        }
-        let outcomes = writer.add_analyzed_batch(units, analyzed).map_err(|e| {
-            Failure::memory(anyhow::Error::new(e).context(format!(
-                "cannot import {name}; the memory is unchanged by it"
-            )))
-        })?;
-        for (k, (unit, outcome)) in units.iter().zip(outcomes).enumerate() {
-            let place = match &unit.id {
-                Some(id) => format!("{name} (unit {id})"),
-                None => format!("{name} (unit #{})", first + k as u64 + 1),
+    let unchanged = || format!("cannot import {name}; the memory is unchanged by it");
+    let mut report = import_units(&mut reader, &mut writer, &options, |bytes| {
+        bar.set_position(bytes)
+    })
+    .map_err(|e| match e {
+        ImportError::Read {
+            error,
+            at_invalid_unit,
+        } => {
+            let hint = if at_invalid_unit {
+                " (--skip-invalid skips such units)"
+            } else {
+                ""
             };
-            if outcome.is_ok() && unit.variants.iter().any(tags_only) {
-                report.tags_only += 1;
-            }
-            match outcome {
-                Ok(AddOutcome::Inserted { .. }) => report.imported += 1,
-                Ok(AddOutcome::Merged { .. }) => report.merged += 1,
-                Ok(AddOutcome::Replaced { .. }) => report.replaced += 1,
-                Ok(AddOutcome::Skipped { existing }) => {
-                    report.skipped += 1;
-                    if report.skips.len() < LISTED {
-                        report.skips.push(format!(
-                            "{place}: its source is stored already (unit {existing}; --on-duplicate skip)"
-                        ));
-                    }
-                }
-                Err(_) if !args.strict && one_language(unit) => {
-                    // Ordinary in real memories (an untranslated segment): not an error.
-                    report.skipped += 1;
-                    report.one_language += 1;
-                    if report.skips.len() < LISTED {
-                        report.skips.push(format!(
-                            "{place}: text in one language only ({}; --strict refuses such units)",
-                            languages(unit)
-                        ));
-                    }
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
-                    if !args.reading.skip_invalid {
-                        return Err(Failure::file(anyhow::anyhow!(
-                            "{place}: {} (--skip-invalid skips such units); nothing of {name} was imported",
-                            formats::error_message(&e)
-                        )));
-                    }
-                    report.skipped += 1;
-                    if report.skips.len() < LISTED {
-                        report
-                            .skips
-                            .push(format!("{place}: {}", formats::error_message(&e)));
-                    }
-                }
-                Err(e) => return Err(Failure::file(e)),
-            }
+            Failure::file(
+                anyhow::Error::new(*error).context(format!("nothing of {name} was imported{hint}")),
+            )
         }
-        Ok(())
-    };
-    // A pipeline: a reader thread reads and analyses batches (tokens, keys: on all
-    // cores) while this thread stores the previous one (SQLite: one core). Stored
-    // units go back to the reader thread to be freed there.
-    std::thread::scope(|scope| -> std::result::Result<(), Failure> {
-        let (batches, ready) = std::sync::mpsc::sync_channel(1);
-        let (spent, returned) = std::sync::mpsc::channel();
-        let reading =
-            scope.spawn(|| read_batches(&mut reader, origin.as_deref(), &name, batches, returned));
-        let mut ordinal = 0u64;
-        let mut stored = Ok(());
-        for Batch {
-            units,
-            analyzed,
-            bytes_read,
-        } in &ready
-        {
-            stored = store(&units, analyzed, &mut writer, &mut report, ordinal);
-            if stored.is_err() {
-                break;
-            }
-            ordinal += units.len() as u64;
-            bar.set_position(bytes_read);
-            // Fails only if the reader thread stopped, which `join` reports.
-            let _ = spent.send(units);
+        ImportError::Refused { place, error } => Failure::file(anyhow::anyhow!(
+            "{place}: {} (--skip-invalid skips such units); nothing of {name} was imported",
+            formats::error_message(&error)
+        )),
+        ImportError::Unit(e) => Failure::file(*e),
+        ImportError::Memory(e) => Failure::memory(anyhow::Error::new(*e).context(unchanged())),
+        ImportError::ReaderPanicked => {
+            Failure::file(anyhow::anyhow!("reading {name} failed unexpectedly"))
         }
-        // The reader thread stops at its next batch if this one stopped early.
-        drop(ready);
-        let read = reading
-            .join()
-            .map_err(|_| Failure::file(anyhow::anyhow!("reading {name} failed unexpectedly")))?;
-        stored.and(read.map_err(Failure::file))
     })?;
     bar.set_message("committing");
     // An interruption during the commit takes effect after it, and then says so.
     let mut held = interrupt::hold();
-    writer.commit().map_err(|e| {
-        Failure::memory(anyhow::Error::new(e).context(format!(
-            "cannot import {name}; the memory is unchanged by it"
-        )))
-    })?;
+    writer
+        .commit()
+        .map_err(|e| Failure::memory(anyhow::Error::new(e).context(unchanged())))?;
     if let Some(message) = committed {
         held.set_message(message);
     }
     drop(held);
     bar.finish_and_clear();
-    let read = reader.report();
-    report.read = read.units;
-    report.skipped += read.skipped;
-    for notice in &read.skips {
-        if report.skips.len() < LISTED {
-            report.skips.push(notice.to_string());
-        }
-    }
-    report.left_out = read.left_out.clone();
-    report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
-    report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    report.timed(start);
     Ok(report)
-}
-
-/// A segment without text that holds inline codes.
-fn tags_only(v: &bitext::unit::Variant) -> bool {
-    v.markup.is_some() && v.text.trim().is_empty()
-}
-
-/// A unit with content (text or inline codes) in fewer than two variants: the memory
-/// cannot store it as a translation.
-fn one_language(unit: &TranslationUnit) -> bool {
-    unit.variants
-        .iter()
-        .filter(|v| bitext::memory::has_content(v))
-        .count()
-        < 2
-}
-
-/// The languages of a unit's variants with content, for messages.
-fn languages(unit: &TranslationUnit) -> String {
-    let langs: Vec<&str> = unit
-        .variants
-        .iter()
-        .filter(|v| bitext::memory::has_content(v))
-        .map(|v| v.lang.as_str())
-        .collect();
-    if langs.is_empty() {
-        "none".to_string()
-    } else {
-        langs.join(", ")
-    }
 }
 
 /// The memory an import writes to.
@@ -538,115 +377,4 @@ impl Target {
             open => open,
         })
     }
-}
-
-/// A batch of units read and analysed, for the writer.
-struct Batch {
-    units: Vec<TranslationUnit>,
-    analyzed: AnalyzedBatch,
-    /// How far the reader got in the file.
-    bytes_read: u64,
-}
-
-/// Reads `reader` in batches, analyses each and sends it to `batches`; frees the
-/// units that come back on `returned`. Stops at the end, at the first error, or when
-/// the receiver is gone.
-fn read_batches(
-    reader: &mut formats::Reader,
-    origin: Option<&str>,
-    name: &str,
-    batches: std::sync::mpsc::SyncSender<Batch>,
-    returned: std::sync::mpsc::Receiver<Vec<TranslationUnit>>,
-) -> Result<()> {
-    loop {
-        while let Ok(units) = returned.try_recv() {
-            drop(units);
-        }
-        let mut units: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
-        for item in reader.by_ref() {
-            let mut unit = match item {
-                Ok(unit) => unit,
-                Err(e) => {
-                    let hint = if reader.stopped_at_invalid_unit() {
-                        " (--skip-invalid skips such units)"
-                    } else {
-                        ""
-                    };
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("nothing of {name} was imported{hint}")));
-                }
-            };
-            if unit.origin.file.is_none() {
-                unit.origin.file = origin.map(str::to_owned);
-            }
-            units.push(unit);
-            if units.len() == BATCH {
-                break;
-            }
-        }
-        if units.is_empty() {
-            return Ok(());
-        }
-        let analyzed = AnalyzedBatch::of(&units);
-        let bytes_read = reader.bytes_read();
-        let batch = Batch {
-            units,
-            analyzed,
-            bytes_read,
-        };
-        if batches.send(batch).is_err() {
-            return Ok(());
-        }
-    }
-}
-
-fn report_text(r: &ImportReport) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "import: {} ({}): {} read, {} imported, {} merged into stored units, {} replaced stored units, {} skipped ({:.1} s, {:.0} units/s)",
-        r.file,
-        r.format,
-        count(r.read, "unit"),
-        r.imported,
-        r.merged,
-        r.replaced,
-        r.skipped,
-        r.seconds,
-        if r.seconds > 0.0 { r.read as f64 / r.seconds } else { 0.0 }
-    );
-    for skip in &r.skips {
-        let _ = writeln!(s, "  skipped {skip}");
-    }
-    if r.skipped > r.skips.len() as u64 {
-        let _ = writeln!(
-            s,
-            "  … and {} more skipped",
-            r.skipped - r.skips.len() as u64
-        );
-    }
-    if !r.left_out.is_empty() {
-        let reasons: Vec<String> = r
-            .left_out
-            .iter()
-            .map(|(why, n)| format!("{n} {why}"))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  left out {} segments: {}",
-            r.left_out.values().sum::<u64>(),
-            reasons.join(", ")
-        );
-    }
-    for w in &r.warnings {
-        let _ = writeln!(s, "  warning {w}");
-    }
-    if r.tags_only > 0 {
-        let _ = writeln!(
-            s,
-            "  note: {} kept with segments that hold only inline codes (--strict refuses such units)",
-            count(r.tags_only, "unit")
-        );
-    }
-    s
 }

@@ -2,7 +2,6 @@
 //! memory and write the file back, changed only where targets and matches were
 //! written (see `formats::xliff::patch`).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -12,17 +11,8 @@ use super::output::Output;
 use super::pretranslate::PretranslateArgs;
 use super::tm;
 use super::{progress, Global};
-use bitext::formats::xliff::{Content, Match, XliffStream};
-use bitext::memory::Analyzed;
-use bitext::memory::{Hit, LookupOptions, Query};
-use bitext::pretranslate::Analysis;
-
-fn content(v: &bitext::unit::Variant) -> Content {
-    Content {
-        text: v.text.clone(),
-        markup: v.markup.clone(),
-    }
-}
+use bitext::formats::xliff::XliffStream;
+use bitext::pretranslate::xliff::{FillOptions, XliffFiller};
 
 /// An XLIFF file that is not `args.doc` as it is: one made from a text document
 /// (`pretranslate doc.txt -f …`, `convert doc.txt doc.xlf --tm`), and what becomes of
@@ -91,7 +81,13 @@ pub(super) fn run_made(
         None => args.output.as_deref(),
     })?;
     let min = args.min.unwrap_or(100);
-    let mut langs = None;
+    let mut fill = FillOptions::default();
+    fill.min = min;
+    fill.candidate_min = args.candidate_min;
+    fill.candidates = args.candidates;
+    fill.strict_lang = args.strict_lang;
+    fill.origin = origin;
+    let mut filler = XliffFiller::new(&memory, fill);
     // An empty memory fills nothing: the file is written back as it is (and analysed),
     // whatever its languages.
     let empty_memory = memory.languages()?.languages.is_empty();
@@ -101,121 +97,26 @@ pub(super) fn run_made(
             tm_path.display()
         );
     }
-    let mut analysis = Analysis::new();
-    let mut left: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut exact, mut fuzzy) = (0u64, 0u64);
-    // The last segment of the batch before: its file and source (context).
-    let mut before: Option<(usize, String)> = None;
     let bar = progress::bar(global, size, "pre-translating (bytes)");
-    let mut total = 0usize;
     let mut changed = false;
     while let Some(mut doc) = stream.next_batch()? {
-        if langs.is_none() && !empty_memory {
-            let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
-            let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
+        if !filler.has_languages() && !empty_memory {
+            let (file_src, file_tgt) = XliffFiller::declared_languages(&doc);
             let (src, tgt) = tm::lookup_langs(
                 &memory,
                 args.src_lang.as_deref().or(file_src.as_deref()),
                 args.tgt_lang.as_deref().or(file_tgt.as_deref()),
                 global,
             )?;
-            let mut options = LookupOptions::new(tgt);
-            options.min_percent = min.min(args.candidate_min);
-            options.max = args.candidates.max(1);
-            options.strict_lang = args.strict_lang;
-            langs = Some((src, options));
+            filler.look_up(src, tgt);
         }
-        // Every segment of the batch with its unit's file, for the context of lookups.
-        let order: Vec<(usize, usize)> = doc
-            .units()
-            .iter()
-            .enumerate()
-            .flat_map(|(u, unit)| (0..unit.segments.len()).map(move |s| (u, s)))
-            .collect();
-        for (k, &(u, s)) in order.iter().enumerate() {
-            let fillable = doc.fillable(u, s);
-            let units = doc.units();
-            let unit = &units[u];
-            let segment = &unit.segments[s];
-            let file = unit.file_index;
-            let text = segment.source.text.clone();
-            let prev = match k.checked_sub(1) {
-                Some(j) => {
-                    let (pu, ps) = order[j];
-                    Some((
-                        units[pu].file_index,
-                        units[pu].segments[ps].source.text.clone(),
-                    ))
-                }
-                None => before.take(),
-            };
-            let next = match order.get(k + 1) {
-                Some(&(nu, ns)) => Some((
-                    units[nu].file_index,
-                    units[nu].segments[ns].source.text.clone(),
-                )),
-                None => doc.next_source().map(|(f, t)| (f, t.to_string())),
-            };
-            let same_file =
-                |n: Option<(usize, String)>| n.filter(|(f, _)| *f == file).map(|(_, t)| t);
-            if k + 1 == order.len() {
-                before = Some((file, text.clone()));
-            }
-            if let Err(skip) = fillable {
-                *left.entry(skip.reason().to_string()).or_default() += 1;
-                continue;
-            }
-            total += 1;
-            let analyzed = Analyzed::new(&text);
-            let hits: Vec<Hit> = match &langs {
-                Some((src, options)) if !analyzed.is_empty() => {
-                    let mut query = Query::new(text.clone(), src.clone());
-                    query.markup = segment.source.markup.clone();
-                    query.prev = same_file(prev);
-                    query.next = same_file(next);
-                    memory.lookup(&query, options)?
-                }
-                // An empty memory, or nothing a memory can match.
-                _ => Vec::new(),
-            };
-            let matches: Vec<Match> = hits
-                .iter()
-                .map(|h| Match {
-                    percent: h.score.percent,
-                    source: content(&h.source),
-                    target: content(&h.target),
-                    origin: origin.clone(),
-                })
-                .collect();
-            let best = matches.first().filter(|m| m.percent >= min);
-            analysis.add(&text, analyzed.word_count(), best.map(|m| m.percent));
-            let rest: Vec<Match> = if args.candidates == 0 {
-                Vec::new()
-            } else {
-                let skip = usize::from(best.is_some());
-                matches
-                    .iter()
-                    .skip(skip)
-                    .filter(|m| m.percent >= args.candidate_min)
-                    .take(args.candidates - skip.min(args.candidates))
-                    .cloned()
-                    .collect()
-            };
-            match doc.fill(u, s, best, &rest)? {
-                Ok(()) => match best {
-                    Some(m) if m.percent >= 100 => exact += 1,
-                    Some(_) => fuzzy += 1,
-                    None => {}
-                },
-                Err(why) => *left.entry(why.to_string()).or_default() += 1,
-            }
-        }
+        filler.fill(&mut doc)?;
         changed |= doc.is_changed();
         let bytes = doc.output()?;
         bar.inc(bytes.len() as u64);
         out.write_all(&bytes).map_err(|e| out.context(e))?;
     }
-    if langs.is_none() && !empty_memory {
+    if !filler.has_languages() && !empty_memory {
         // No units: the languages are still checked against the memory.
         tm::lookup_langs(
             &memory,
@@ -235,6 +136,9 @@ pub(super) fn run_made(
         out.write_all(&bytes).map_err(|e| out.context(e))?;
         out.finish()?;
     }
+    let filled = filler.into_filled();
+    let (total, exact, fuzzy) = (filled.segments, filled.exact, filled.fuzzy);
+    let (analysis, left) = (&filled.analysis, &filled.left);
     if let Some(path) = &args.stats_json {
         let mut stats = Output::create(Some(path))?;
         let json = serde_json::json!({
@@ -260,7 +164,7 @@ pub(super) fn run_made(
                 "; the file is unchanged"
             }
         );
-        for (why, n) in &left {
+        for (why, n) in left {
             eprintln!("left as is: {n} segments: {why}");
         }
     }

@@ -176,6 +176,60 @@ pub struct Stats {
     pub schema_version: u32,
 }
 
+impl Stats {
+    /// Every language of the memory, for the columns of a CSV/TSV export: `src` first
+    /// (or the stored form of it: `en` puts `en-US` first), else the most frequent
+    /// source language, then the others by how many variants they have. An error if
+    /// the memory holds nothing in `src`.
+    pub fn column_languages(&self, src: Option<&LangTag>) -> Result<Vec<LangTag>> {
+        // A stored tag was checked when it was stored.
+        let mut langs: Vec<(LangTag, u64)> = self
+            .languages
+            .iter()
+            .filter_map(|(tag, n)| Some((LangTag::parse(tag).ok()?, *n)))
+            .collect();
+        let first = match src {
+            Some(s) => Some(s.clone()),
+            None => {
+                let mut sources: Vec<(&str, u64)> = Vec::new();
+                for pair in &self.pairs {
+                    match sources.iter_mut().find(|(s, _)| *s == pair.source) {
+                        Some((_, n)) => *n += pair.units,
+                        None => sources.push((&pair.source, pair.units)),
+                    }
+                }
+                sources
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                    .and_then(|(s, _)| LangTag::parse(s).ok())
+            }
+        };
+        langs.sort_by(|a, b| {
+            let is_first = |t: &LangTag| first.as_ref() == Some(t);
+            is_first(&b.0)
+                .cmp(&is_first(&a.0))
+                .then(b.1.cmp(&a.1))
+                .then(a.0.as_str().cmp(b.0.as_str()))
+        });
+        let mut out: Vec<LangTag> = langs.into_iter().map(|(t, _)| t).collect();
+        if let Some(s) = src {
+            let Some(p) = out.iter().position(|t| t == s || t.matches(s)) else {
+                return Err(crate::Error::invalid(format!(
+                    "the memory holds no unit in {s} (its languages: {})",
+                    out.iter()
+                        .map(LangTag::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            };
+            // `-s en` with units stored as en-US: that column first.
+            let tag = out.remove(p);
+            out.insert(0, tag);
+        }
+        Ok(out)
+    }
+}
+
 /// [`Memory::stats`].
 pub(super) fn stats(memory: &Memory) -> Result<Stats> {
     let _snapshot = memory.read_snapshot()?;
@@ -323,6 +377,55 @@ mod tests {
 
     fn tag(t: &str) -> LangTag {
         LangTag::parse(t).unwrap()
+    }
+
+    fn stats(pairs: &[(&str, &str, u64)]) -> Stats {
+        let held = held(pairs, 0);
+        Stats {
+            units: held.units,
+            variants: held.variants,
+            languages: held.languages,
+            pairs: held.pairs,
+            created: None,
+            changed: None,
+            terms: 0,
+            concordance_pending: 0,
+            file_bytes: 0,
+            wal_bytes: 0,
+            text_bytes: 0,
+            schema_version: 0,
+        }
+    }
+
+    #[test]
+    fn column_languages_put_the_source_first() {
+        let stats = stats(&[("en-US", "de", 5), ("fr", "de", 3), ("fr", "it", 1)]);
+        let names = |langs: Vec<LangTag>| {
+            langs
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect::<Vec<_>>()
+        };
+        // The most frequent source first (fr: 4 units as source, en-US 5), then by
+        // variants.
+        assert_eq!(
+            names(stats.column_languages(None).unwrap()),
+            ["en-US", "de", "fr", "it"]
+        );
+        // `en` finds the stored en-US; fr asked first.
+        assert_eq!(
+            names(stats.column_languages(Some(&tag("fr"))).unwrap()),
+            ["fr", "de", "en-US", "it"]
+        );
+        assert_eq!(
+            names(stats.column_languages(Some(&tag("en"))).unwrap())[0],
+            "en-US"
+        );
+        let err = stats.column_languages(Some(&tag("ja"))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the memory holds no unit in ja (its languages: de, en-US, fr, it)"
+        );
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The file routes of the JSON API: export the memory (streamed), convert units sent
 //! as JSON to an exchange file, pre-translate an XLIFF file or a text.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -12,17 +11,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::api_write::ApiUnit;
+use super::api_write::{to_units, ApiUnit};
 use super::error::{ApiError, ApiResult};
 use super::extract::{body_bytes, J, Q};
 use super::langs;
 use super::state::AppState;
-use crate::formats::xliff::{
-    write_xliff, Content, Match, Targets, TextToXliff, Version, XliffDocument,
-};
+use crate::formats::xliff::{write_xliff, Targets, TextToXliff, Version, XliffDocument};
 use crate::formats::{Format, UnitWriteOptions, UnitWriter};
-use crate::memory::Analyzed;
-use crate::memory::{Hit, LookupOptions, Memory, Query, Stats};
+use crate::memory::Memory;
+use crate::pretranslate::xliff::{FillOptions, XliffFiller};
 use crate::segment::Segmenter;
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -180,7 +177,7 @@ fn export_units(
 ) -> ApiResult<()> {
     let stats = memory.stats()?;
     let columns_langs = match (to, keep.is_empty()) {
-        (Format::Csv | Format::Tsv, true) => all_languages(&stats, src.as_ref())?,
+        (Format::Csv | Format::Tsv, true) => stats.column_languages(src.as_ref())?,
         _ => keep.clone(),
     };
     let options = UnitWriteOptions {
@@ -201,19 +198,8 @@ fn export_units(
     for record in memory.units() {
         let record = record?;
         let (id, mut unit) = (record.id, record.unit);
-        if !keep.is_empty() {
-            unit.variants
-                .retain(|v| keep.iter().any(|k| v.lang == *k || v.lang.matches(k)));
-            let has = |k: &LangTag| {
-                unit.variants
-                    .iter()
-                    .any(|v| v.lang == *k || v.lang.matches(k))
-            };
-            if !keep.iter().all(has) {
-                continue;
-            }
-            unit.variants
-                .sort_by_key(|v| !(v.lang == keep[0] || v.lang.matches(&keep[0])));
+        if !keep.is_empty() && !unit.keep_languages(&keep) {
+            continue;
         }
         writer
             .write_stored_unit(&unit, id)
@@ -223,59 +209,6 @@ fn export_units(
     out.flush()
         .map_err(|e| ApiError::internal(format!("cannot send the export: {e}")))?;
     Ok(())
-}
-
-/// Every language of the memory, for the columns of CSV/TSV: the source language
-/// first (`src`, else the most frequent source language), then the others by how
-/// many variants they have (as `bitext export`).
-fn all_languages(stats: &Stats, src: Option<&LangTag>) -> ApiResult<Vec<LangTag>> {
-    let mut langs: Vec<(LangTag, u64)> = stats
-        .languages
-        .iter()
-        .filter_map(|(tag, n)| Some((LangTag::parse(tag).ok()?, *n)))
-        .collect();
-    let first = match src {
-        Some(s) => Some(s.clone()),
-        None => {
-            let mut sources: Vec<(&str, u64)> = Vec::new();
-            for pair in &stats.pairs {
-                match sources.iter_mut().find(|(s, _)| *s == pair.source) {
-                    Some((_, n)) => *n += pair.units,
-                    None => sources.push((&pair.source, pair.units)),
-                }
-            }
-            sources
-                .iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-                .and_then(|(s, _)| LangTag::parse(s).ok())
-        }
-    };
-    langs.sort_by(|a, b| {
-        let is_first = |t: &LangTag| first.as_ref() == Some(t);
-        is_first(&b.0)
-            .cmp(&is_first(&a.0))
-            .then(b.1.cmp(&a.1))
-            .then(a.0.as_str().cmp(b.0.as_str()))
-    });
-    let mut out: Vec<LangTag> = langs.into_iter().map(|(t, _)| t).collect();
-    if let Some(s) = src {
-        match out.iter().position(|t| t == s || t.matches(s)) {
-            Some(p) => {
-                let tag = out.remove(p);
-                out.insert(0, tag);
-            }
-            None => {
-                return Err(ApiError::bad(format!(
-                    "the memory holds no unit in {s} (its languages: {})",
-                    out.iter()
-                        .map(LangTag::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )))
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `POST /api/v1/convert` parameters.
@@ -297,18 +230,7 @@ pub struct ConvertBody {
 /// `<trans-unit>` per pair, its target `state="translated"`.
 pub async fn convert(Q(p): Q<ConvertParams>, J(body): J<ConvertBody>) -> ApiResult<Response> {
     let to = output_format(&p.to, "to", true)?;
-    if body.units.is_empty() {
-        return Err(ApiError::bad("units is empty: nothing to convert"));
-    }
-    let units = body
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            u.to_unit()
-                .map_err(|e| ApiError::with(e.status, format!("units[{i}]: {}", e.message)))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let units = to_units(&body.units, "convert")?;
     let bytes = tokio::task::spawn_blocking(move || write_units(to, &units)).await??;
     Ok((file_headers(to, "units"), bytes).into_response())
 }
@@ -517,13 +439,6 @@ fn text_to_xliff(
     Ok(out)
 }
 
-fn content(v: &crate::unit::Variant) -> Content {
-    Content {
-        text: v.text.clone(),
-        markup: v.markup.clone(),
-    }
-}
-
 /// Fills the empty targets of an XLIFF file (whole, in memory: a request body is
 /// bounded) from the memory with the best match of at least `fill.min`, in context
 /// (the segments before and after in the same `<file>`), recording the candidates
@@ -536,101 +451,27 @@ fn fill_xliff(
     origin: &str,
 ) -> ApiResult<(Vec<u8>, (u64, u64), u64)> {
     let mut doc = XliffDocument::parse(raw, None)?;
-    let empty_memory = memory.languages()?.languages.is_empty();
-    let langs = if empty_memory {
-        None
-    } else {
-        let file_src = doc.units().iter().find_map(|u| u.source_lang_raw.clone());
-        let file_tgt = doc.units().iter().find_map(|u| u.target_lang_raw.clone());
+    let options = FillOptions {
+        min: fill.min,
+        candidate_min: fill.candidate_min,
+        candidates: fill.candidates,
+        origin: origin.to_string(),
+        ..FillOptions::default()
+    };
+    let mut filler = XliffFiller::new(memory, options);
+    if !memory.languages()?.languages.is_empty() {
+        let (file_src, file_tgt) = XliffFiller::declared_languages(&doc);
         let (src, tgt) = langs::lookup_langs(
             memory,
             src.or(file_src.as_deref()),
             tgt.or(file_tgt.as_deref()),
         )?;
-        Some((
-            src,
-            LookupOptions {
-                target: tgt,
-                min_percent: fill.min.min(fill.candidate_min),
-                max: fill.candidates.max(1),
-                strict_lang: false,
-                exhaustive: false,
-            },
-        ))
-    };
-    let order: Vec<(usize, usize)> = doc
-        .units()
-        .iter()
-        .enumerate()
-        .flat_map(|(u, unit)| (0..unit.segments.len()).map(move |s| (u, s)))
-        .collect();
-    let (mut exact, mut fuzzy, mut total) = (0u64, 0u64, 0u64);
-    let mut left: BTreeMap<String, u64> = BTreeMap::new();
-    for (k, &(u, s)) in order.iter().enumerate() {
-        let fillable = doc.fillable(u, s);
-        let units = doc.units();
-        let unit = &units[u];
-        let segment = &unit.segments[s];
-        let file = unit.file_index;
-        let text = segment.source.text.clone();
-        let near = |j: Option<usize>| {
-            j.and_then(|j| order.get(j)).and_then(|&(nu, ns)| {
-                (units[nu].file_index == file).then(|| units[nu].segments[ns].source.text.clone())
-            })
-        };
-        let (prev, next) = (near(k.checked_sub(1)), near(Some(k + 1)));
-        if let Err(skip) = fillable {
-            *left.entry(skip.reason().to_string()).or_default() += 1;
-            continue;
-        }
-        total += 1;
-        let analyzed = Analyzed::new(&text);
-        let hits: Vec<Hit> = match &langs {
-            Some((src, options)) if !analyzed.is_empty() => memory.lookup(
-                &Query {
-                    text: text.clone(),
-                    lang: src.clone(),
-                    markup: segment.source.markup.clone(),
-                    prev,
-                    next,
-                },
-                options,
-            )?,
-            _ => Vec::new(),
-        };
-        let matches: Vec<Match> = hits
-            .iter()
-            .map(|h| Match {
-                percent: h.score.percent,
-                source: content(&h.source),
-                target: content(&h.target),
-                origin: origin.to_string(),
-            })
-            .collect();
-        let best = matches.first().filter(|m| m.percent >= fill.min).cloned();
-        let rest: Vec<Match> = if fill.candidates == 0 {
-            Vec::new()
-        } else {
-            let skip = usize::from(best.is_some());
-            matches
-                .iter()
-                .skip(skip)
-                .filter(|m| m.percent >= fill.candidate_min)
-                .take(fill.candidates - skip.min(fill.candidates))
-                .cloned()
-                .collect()
-        };
-        match doc.fill(u, s, best.as_ref(), &rest)? {
-            Ok(()) => match &best {
-                Some(m) if m.percent >= 100 => exact += 1,
-                Some(_) => fuzzy += 1,
-                None => {}
-            },
-            Err(why) => *left.entry(why.to_string()).or_default() += 1,
-        }
+        filler.look_up(src, tgt);
     }
-    for (why, n) in &left {
+    filler.fill(&mut doc)?;
+    let filled = filler.into_filled();
+    for (why, n) in &filled.left {
         tracing::debug!(segments = n, reason = %why, "left as is");
     }
-    Ok((doc.output()?, (exact, fuzzy), total))
+    Ok((doc.output()?, (filled.exact, filled.fuzzy), filled.segments))
 }

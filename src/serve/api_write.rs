@@ -15,9 +15,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{J, Q};
 use super::langs;
 use super::state::AppState;
-use crate::error::ErrorKind;
 use crate::formats::{self, Format, HeaderMode, ReadOptions, StateFilter};
-use crate::memory::{AddOutcome, AnalyzedBatch, Memory, OnDuplicate, WriteOptions};
+use crate::import::{self, ImportError, ImportOptions, ImportReport, OptionNames};
+use crate::memory::{AddOutcome, Memory, OnDuplicate, WriteOptions};
 use crate::unit::{Note, Origin, Prop, TranslationUnit};
 
 /// A unit as clients send it (`/units`, `/convert`, the tmserver `POST`).
@@ -82,6 +82,21 @@ impl ApiUnit {
     }
 }
 
+/// The units of a request, each checked (`what` names the list when it is empty).
+pub fn to_units(units: &[ApiUnit], what: &str) -> ApiResult<Vec<TranslationUnit>> {
+    if units.is_empty() {
+        return Err(ApiError::bad(format!("units is empty: nothing to {what}")));
+    }
+    units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            u.to_unit()
+                .map_err(|e| ApiError::with(e.status, format!("units[{i}]: {}", e.message)))
+        })
+        .collect()
+}
+
 /// `POST /api/v1/units` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,18 +130,7 @@ pub async fn add_units(
     State(state): State<Arc<AppState>>,
     J(body): J<AddUnits>,
 ) -> ApiResult<Json<AddAnswer>> {
-    if body.units.is_empty() {
-        return Err(ApiError::bad("units is empty: nothing to add"));
-    }
-    let units = body
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            u.to_unit()
-                .map_err(|e| ApiError::with(e.status, format!("units[{i}]: {}", e.message)))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let units = to_units(&body.units, "add")?;
     let options = WriteOptions {
         on_duplicate: body.on_duplicate,
         user: user(body.user)?,
@@ -181,42 +185,14 @@ pub struct ImportParams {
     header: Option<bool>,
 }
 
-/// What importing one request body did: the CLI's import report (`import --report
-/// jsonl`).
-#[derive(Debug, Default, Serialize)]
-pub struct ImportReport {
-    /// What was imported ("request body").
-    pub file: String,
-    /// Its format.
-    pub format: String,
-    /// Units read.
-    pub read: u64,
-    /// Units stored as new units.
-    pub imported: u64,
-    /// Units stored already: metadata merged.
-    pub merged: u64,
-    /// Units stored after removing stored units with the same source.
-    pub replaced: u64,
-    /// Units not stored, for the reasons in `skips`.
-    pub skipped: u64,
-    /// Of the skipped units, those with text in fewer than two languages.
-    pub one_language: u64,
-    /// Units stored with segments that hold only inline codes.
-    pub tags_only: u64,
-    /// Why units were skipped, with where (at most 1,000 listed).
-    pub skips: Vec<String>,
-    /// XLIFF segments left out by design, by reason.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub left_out: std::collections::BTreeMap<String, u64>,
-    /// Warnings of the reader.
-    pub warnings: Vec<String>,
-    /// Seconds taken, including the commit.
-    pub seconds: f64,
-}
-
 const NAME: &str = "request body";
-const BATCH: usize = 4096;
-const LISTED: usize = 1000;
+
+/// How the report's notes name the options: as query parameters.
+const NAMES: OptionNames = OptionNames {
+    strict: "strict",
+    strict_on: "strict=true",
+    skip_duplicates: "on_duplicate=skip",
+};
 
 fn format_param(raw: &str) -> ApiResult<Format> {
     Format::ALL
@@ -337,135 +313,33 @@ fn import_units(
     origin: Option<String>,
 ) -> ApiResult<ImportReport> {
     let start = Instant::now();
-    let mut report = ImportReport {
-        file: NAME.to_string(),
-        format: reader.format().to_string(),
-        ..ImportReport::default()
-    };
+    let mut import = ImportOptions::new(NAME, NAMES);
+    import.origin = origin;
+    import.strict = strict;
+    import.skip_invalid = skip_invalid;
     let mut writer = memory.writer(options)?;
-    let mut ordinal = 0u64;
-    loop {
-        let mut units: Vec<TranslationUnit> = Vec::with_capacity(BATCH);
-        for item in reader.by_ref() {
-            let mut unit = item.map_err(|e| {
+    let mut report =
+        import::import_units(&mut reader, &mut writer, &import, |_| {}).map_err(|e| match e {
+            ImportError::Read { error, .. } => {
                 let hint = if skip_invalid {
                     ""
                 } else {
                     " (skip_invalid=true skips such units)"
                 };
-                ApiError::bad(format!("{e}; nothing of the {NAME} was imported{hint}"))
-            })?;
-            if unit.origin.file.is_none() {
-                unit.origin.file = origin.clone();
+                ApiError::bad(format!(
+                    "{error}; nothing of the {NAME} was imported{hint}"
+                ))
             }
-            units.push(unit);
-            if units.len() == BATCH {
-                break;
+            ImportError::Refused { place, error } => ApiError::bad(format!(
+                "{place}: {} (skip_invalid=true skips such units); nothing of the {NAME} was imported",
+                formats::error_message(&error)
+            )),
+            ImportError::Unit(e) | ImportError::Memory(e) => (*e).into(),
+            ImportError::ReaderPanicked => {
+                ApiError::internal(format!("reading the {NAME} failed unexpectedly"))
             }
-        }
-        if units.is_empty() {
-            break;
-        }
-        let mut analyzed = AnalyzedBatch::of(&units);
-        if strict {
-            for (i, unit) in units.iter().enumerate() {
-                if unit.variants.iter().any(tags_only) {
-                    analyzed.refuse(
-                        i,
-                        crate::Error::invalid("strict: a segment holds only inline codes, no text"),
-                    );
-                }
-            }
-        }
-        let outcomes = writer.add_analyzed_batch(&units, analyzed)?;
-        for (k, (unit, outcome)) in units.iter().zip(outcomes).enumerate() {
-            let place = match &unit.id {
-                Some(id) => format!("{NAME} (unit {id})"),
-                None => format!("{NAME} (unit #{})", ordinal + k as u64 + 1),
-            };
-            if outcome.is_ok() && unit.variants.iter().any(tags_only) {
-                report.tags_only += 1;
-            }
-            match outcome {
-                Ok(AddOutcome::Inserted { .. }) => report.imported += 1,
-                Ok(AddOutcome::Merged { .. }) => report.merged += 1,
-                Ok(AddOutcome::Replaced { .. }) => report.replaced += 1,
-                Ok(AddOutcome::Skipped { existing }) => {
-                    report.skipped += 1;
-                    if report.skips.len() < LISTED {
-                        report.skips.push(format!(
-                            "{place}: its source is stored already (unit {existing}; on_duplicate=skip)"
-                        ));
-                    }
-                }
-                Err(_) if !strict && one_language(unit) => {
-                    report.skipped += 1;
-                    report.one_language += 1;
-                    if report.skips.len() < LISTED {
-                        report.skips.push(format!(
-                            "{place}: text in one language only ({}; strict=true refuses such units)",
-                            languages(unit)
-                        ));
-                    }
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
-                    if !skip_invalid {
-                        return Err(ApiError::bad(format!(
-                            "{place}: {} (skip_invalid=true skips such units); nothing of the {NAME} was imported",
-                            formats::error_message(&e)
-                        )));
-                    }
-                    report.skipped += 1;
-                    if report.skips.len() < LISTED {
-                        report
-                            .skips
-                            .push(format!("{place}: {}", formats::error_message(&e)));
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        ordinal += units.len() as u64;
-    }
+        })?;
     writer.commit()?;
-    let read = reader.report();
-    report.read = read.units;
-    report.skipped += read.skipped;
-    for notice in &read.skips {
-        if report.skips.len() < LISTED {
-            report.skips.push(notice.to_string());
-        }
-    }
-    report.left_out = read.left_out.clone();
-    report.warnings = read.warnings.iter().map(|n| n.to_string()).collect();
-    report.seconds = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    report.timed(start);
     Ok(report)
-}
-
-/// A segment without text that holds inline codes.
-fn tags_only(v: &crate::unit::Variant) -> bool {
-    v.markup.is_some() && v.text.trim().is_empty()
-}
-
-/// A unit with content in fewer than two variants.
-fn one_language(unit: &TranslationUnit) -> bool {
-    unit.variants
-        .iter()
-        .filter(|v| crate::memory::has_content(v))
-        .count()
-        < 2
-}
-
-fn languages(unit: &TranslationUnit) -> String {
-    let langs: Vec<&str> = unit
-        .variants
-        .iter()
-        .filter(|v| crate::memory::has_content(v))
-        .map(|v| v.lang.as_str())
-        .collect();
-    if langs.is_empty() {
-        "none".to_string()
-    } else {
-        langs.join(", ")
-    }
 }
