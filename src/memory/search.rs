@@ -430,7 +430,7 @@ mod tests {
             mut visit: F,
         ) -> Result<()> {
             let classes = len_classes(lens.0, lens.1);
-            let mixed = term % 2 == 0;
+            let mixed = term.is_multiple_of(2);
             let class = |id: i64| {
                 if mixed {
                     MIXED
