@@ -591,7 +591,7 @@ fn stats_report_pairs_dates_and_size() {
     assert_eq!(s["variants"], 1000);
     assert_eq!(s["pairs"][0]["units"], 500);
     assert!(s["file_bytes"].as_u64().unwrap() > s["text_bytes"].as_u64().unwrap());
-    assert_eq!(s["schema_version"], 3);
+    assert_eq!(s["schema_version"], 4);
     assert!(s["created"][0].as_str().is_some());
     tm_cmd(&tm)
         .arg("stats")
@@ -680,7 +680,7 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
     let dir = tempdir();
     let tm = old_memory(dir.path(), 1);
     let s = stats(&tm);
-    assert_eq!(s["schema_version"], 3);
+    assert_eq!(s["schema_version"], 4);
     assert_eq!(
         (s["units"].as_u64(), s["variants"].as_u64()),
         (Some(5), Some(11))
@@ -774,7 +774,7 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
 }
 
 /// A memory written with schema version 2 (tests/data/memory/v2.sqlite; how it was
-/// made is in tests/data/memory/README.md) is upgraded to version 3 when opened, even
+/// made is in tests/data/memory/README.md) is upgraded to version 4 when opened, even
 /// by a read-only command: it exports exactly what it exported before, and lookups,
 /// concordance, deletions and additions work on it.
 #[test]
@@ -794,7 +794,7 @@ fn a_version_2_memory_is_upgraded_and_keeps_everything() {
         String::from_utf8(before).unwrap()
     );
     let s = stats(&tm);
-    assert_eq!(s["schema_version"], 3);
+    assert_eq!(s["schema_version"], 4);
     assert_eq!(
         (s["units"].as_u64(), s["variants"].as_u64()),
         (Some(10), Some(21))

@@ -439,11 +439,17 @@ fn short_term_candidates(
                 .optional()
                 .db()?;
             if let Some(term) = term {
-                index::visit_postings(&memory.conn, &segments, term as u32, |p: Posting| {
-                    if text_unit(p.variant as i64) <= upto {
-                        ids.push(p.variant as i64)
-                    }
-                })?;
+                index::visit_postings(
+                    &memory.conn,
+                    &segments,
+                    term as u32,
+                    index::ALL_CLASSES,
+                    |p: Posting| {
+                        if text_unit(p.variant as i64) <= upto {
+                            ids.push(p.variant as i64)
+                        }
+                    },
+                )?;
             }
         }
         // Substrings inside longer tokens would need a scan; a one-token term is

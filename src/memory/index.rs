@@ -1,17 +1,25 @@
 //! The fuzzy index in the file: segments of posting lists and words runs.
 //!
 //! Every write transaction that adds texts writes its index entries as a new
-//! *segment*: one `postings` row per term (`key = segment << 32 | term`) and the
-//! sorted words keys in `words` chunks (`key = segment << 32 | first key`). Rows are
-//! appended at the end of their tables, so adding units to a large memory never
-//! rewrites the index of the units already stored. A term's list is the
-//! concatenation of its rows in segment order (older segments hold older units).
+//! *segment*: per term, one `postings` row per length class of its texts
+//! ([`super::postings::len_class`]) or, for a list shorter than
+//! [`super::postings::SPLIT_MIN`], one [`MIXED`] row of any length (`key = segment
+//! << 36 | term << 4 | class`, so a term's rows are adjacent and a lookup reads the
+//! ones it needs in one range), and the sorted words keys in `words` chunks (`key =
+//! segment << 32 | first key`). Rows are appended at the end of their tables, so
+//! adding units to a large memory never rewrites the index of the units already
+//! stored. A term's list is the union of its rows: in segment order, then class order
+//! (within a row, text ids increase; older segments hold older units).
 //! When the newest segment grows to a quarter of the one before it (or there are
 //! more than [`MAX_SEGMENTS`]), the two are merged into one, so a memory has a
-//! handful of segments and each posting is rewritten a few times in its life.
+//! handful of segments and each posting is rewritten a few times in its life. A
+//! merge joins the rows of equal keys: mixed rows stay mixed even when the joined
+//! list passes `SPLIT_MIN` (still correct, only read whole; `bitext reindex` splits
+//! them), which happens to a memory grown by many small writes.
 //! Deleting units rewrites the rows of their terms and words keys.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -19,6 +27,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::db::DbResultExt;
 use super::postings::{
     for_each_posting, for_each_words_entry, words_chunks, Posting, PostingList, WordsEntry,
+    LEN_CLASSES, MIXED,
 };
 use crate::error::{Error, Result};
 
@@ -53,11 +62,39 @@ pub(crate) fn segments(conn: &Connection) -> Result<Vec<SegmentInfo>> {
     rows.collect::<rusqlite::Result<_>>().db()
 }
 
-/// The key of a term's postings row in a segment.
+/// Bits of a postings key below the segment: the term and the length class.
+const LIST_BITS: u32 = 36;
+
+/// Which list of a segment a postings row holds: the term and the length class.
 #[inline]
-pub(crate) fn postings_key(segment: i64, term: u32) -> i64 {
-    (segment << 32) | i64::from(term)
+pub(crate) fn list_key(term: u32, class: u8) -> i64 {
+    debug_assert!(class < LEN_CLASSES);
+    (i64::from(term) << 4) | i64::from(class)
 }
+
+/// The key of a postings row: `list` ([`list_key`]) in `segment`.
+#[inline]
+pub(crate) fn postings_key(segment: i64, list: i64) -> i64 {
+    (segment << LIST_BITS) | list
+}
+
+/// The postings keys of `segment`: from the first, below the second.
+#[inline]
+fn segment_postings(segment: i64) -> [i64; 2] {
+    [segment << LIST_BITS, (segment + 1) << LIST_BITS]
+}
+
+/// The postings keys of `term`'s `classes` in `segment`, first and last.
+#[inline]
+fn term_postings(segment: i64, term: u32, classes: RangeInclusive<u8>) -> [i64; 2] {
+    [
+        postings_key(segment, list_key(term, *classes.start())),
+        postings_key(segment, list_key(term, *classes.end())),
+    ]
+}
+
+/// Every length class.
+pub(crate) const ALL_CLASSES: RangeInclusive<u8> = 0..=LEN_CLASSES - 1;
 
 fn damaged(what: String) -> Error {
     Error::damaged(format!(
@@ -65,20 +102,31 @@ fn damaged(what: String) -> Error {
     ))
 }
 
-/// Calls `visit` for every posting of `term`, segment by segment (so in increasing
+/// Calls `visit` for every posting of `term` in its [`MIXED`] lists and the length
+/// classes `classes`: segment by segment, class by class (each such run in increasing
 /// text-id order).
 pub(crate) fn visit_postings(
     conn: &Connection,
     segments: &[i64],
     term: u32,
+    classes: RangeInclusive<u8>,
     mut visit: impl FnMut(Posting),
 ) -> Result<()> {
     let mut stmt = conn
-        .prepare_cached("SELECT data FROM postings WHERE key = ?1")
+        .prepare_cached(
+            "SELECT data FROM postings WHERE key >= ?1 AND key <= ?2 \
+             AND (key & 15 = 0 OR key & 15 >= ?3)",
+        )
         .db()?;
+    // The rows from the mixed list to the last class, less the classes below the
+    // first (skipped on the key: their data is not read).
+    let first = i64::from(*classes.start());
     for &seg in segments {
-        let mut rows = stmt.query([postings_key(seg, term)]).db()?;
-        if let Some(row) = rows.next().db()? {
+        let [_, last] = term_postings(seg, term, classes.clone());
+        let mut rows = stmt
+            .query([postings_key(seg, list_key(term, MIXED)), last, first])
+            .db()?;
+        while let Some(row) = rows.next().db()? {
             let data = row.get_ref(0).db()?.as_blob().db()?;
             if !for_each_posting(data, &mut visit) {
                 return Err(damaged(format!("postings of term {term}")));
@@ -199,16 +247,6 @@ pub(crate) fn words_entries(
     Ok(())
 }
 
-/// Writes one postings row of a new segment. Rows must come in term order.
-pub(crate) fn insert_postings(
-    tx: &Connection,
-    segment: i64,
-    term: u32,
-    list: &PostingList,
-) -> Result<()> {
-    PostingsInsert::new(tx)?.insert(segment, term, list)
-}
-
 /// The statement that writes posting lists, prepared once for a segment's many
 /// (a statement-cache lookup per list costs more than the insert of a short one).
 pub(crate) struct PostingsInsert<'c>(rusqlite::CachedStatement<'c>);
@@ -220,11 +258,11 @@ impl<'c> PostingsInsert<'c> {
             .db()
     }
 
-    /// Writes the list of `term` in `segment`.
-    pub(crate) fn insert(&mut self, segment: i64, term: u32, list: &PostingList) -> Result<()> {
+    /// Writes `list`, the postings of list key `key` ([`list_key`]) in `segment`.
+    pub(crate) fn insert(&mut self, segment: i64, key: i64, list: &PostingList) -> Result<()> {
         self.0
             .execute(rusqlite::params![
-                postings_key(segment, term),
+                postings_key(segment, key),
                 list.last_unit,
                 list.len,
                 list.data
@@ -292,14 +330,15 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
         }
         let mut cursors = Vec::with_capacity(segs.len());
         for (stmt, s) in stmts.iter_mut().zip(segs) {
-            cursors.push(stmt.query([s.id << 32, (s.id + 1) << 32]).db()?);
+            cursors.push(stmt.query(segment_postings(s.id)).db()?);
         }
-        type Head = Option<(u32, i64, u32, Vec<u8>)>;
+        // (list key, last unit, count, data)
+        type Head = Option<(i64, i64, u32, Vec<u8>)>;
         let advance = |rows: &mut rusqlite::Rows<'_>| -> Result<Head> {
             match rows.next().db()? {
                 None => Ok(None),
                 Some(r) => Ok(Some((
-                    r.get::<_, i64>(0).db()? as u32,
+                    r.get::<_, i64>(0).db()? & ((1 << LIST_BITS) - 1),
                     r.get(1).db()?,
                     r.get::<_, i64>(2).db()? as u32,
                     r.get(3).db()?,
@@ -312,20 +351,20 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
         }
         let mut list = PostingList::default();
         let mut insert = PostingsInsert::new(tx)?;
-        while let Some(term) = heads.iter().flatten().map(|h| h.0).min() {
+        while let Some(key) = heads.iter().flatten().map(|h| h.0).min() {
             list.data.clear();
             list.last_unit = 0;
             list.len = 0;
             for (head, cursor) in heads.iter_mut().zip(cursors.iter_mut()) {
-                if head.as_ref().is_some_and(|h| h.0 == term) {
+                if head.as_ref().is_some_and(|h| h.0 == key) {
                     let (_, last, n, data) = head.take().expect("checked");
                     if !list.append_encoded(&data, n, last) {
-                        return Err(damaged(format!("postings of term {term}")));
+                        return Err(damaged(format!("postings of term {}", key >> 4)));
                     }
                     *head = advance(cursor)?;
                 }
             }
-            insert.insert(into, term, &list)?;
+            insert.insert(into, key, &list)?;
         }
     }
     // Words keys: few bytes per text; merged in memory.
@@ -346,10 +385,13 @@ pub(crate) fn merge(tx: &Transaction<'_>, segs: &[SegmentInfo], into: i64) -> Re
     entries.sort_unstable();
     insert_words(tx, into, &entries)?;
     for s in segs {
-        for table in ["postings", "words"] {
+        for (table, keys) in [
+            ("postings", segment_postings(s.id)),
+            ("words", [s.id << 32, (s.id + 1) << 32]),
+        ] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE key >= ?1 AND key < ?2"))
                 .db()?
-                .execute([s.id << 32, (s.id + 1) << 32])
+                .execute(keys)
                 .db()?;
         }
         tx.prepare_cached("DELETE FROM segments WHERE id = ?1")
@@ -377,44 +419,60 @@ pub(crate) fn remove_postings(
 ) -> Result<i64> {
     let mut removed = 0i64;
     for (k, &seg) in segments.iter().enumerate() {
-        let key = postings_key(seg, term);
-        let row: Option<Vec<u8>> = tx
-            .prepare_cached("SELECT data FROM postings WHERE key = ?1")
+        let rows: Vec<(i64, Vec<u8>)> = tx
+            .prepare_cached("SELECT key, data FROM postings WHERE key >= ?1 AND key <= ?2")
             .db()?
-            .query_row([key], |r| r.get(0))
-            .optional()
+            .query_map(term_postings(seg, term, ALL_CLASSES), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .db()?
+            .collect::<rusqlite::Result<_>>()
             .db()?;
-        let Some(data) = row else { continue };
-        let mut kept = PostingList::default();
-        let mut here = 0i64;
-        let ok = for_each_posting(&data, |p| {
-            if gone.contains(&(p.variant as i64)) {
-                here += 1;
-            } else {
-                kept.push_posting(p);
-            }
-        });
-        if !ok {
-            return Err(damaged(format!("postings of term {term}")));
+        for (key, data) in rows {
+            let here = remove_from_row(tx, key, &data, term, gone)?;
+            removed_per_segment[k] += here;
+            removed += here;
         }
-        if here == 0 {
-            continue;
-        }
-        if kept.len == 0 {
-            tx.prepare_cached("DELETE FROM postings WHERE key = ?1")
-                .db()?
-                .execute([key])
-                .db()?;
-        } else {
-            tx.prepare_cached("UPDATE postings SET last = ?2, n = ?3, data = ?4 WHERE key = ?1")
-                .db()?
-                .execute(rusqlite::params![key, kept.last_unit, kept.len, kept.data])
-                .db()?;
-        }
-        removed_per_segment[k] += here;
-        removed += here;
     }
     Ok(removed)
+}
+
+/// Removes the texts `gone` from the postings row `key` (holding `data`, a list of
+/// `term`); returns how many were removed.
+fn remove_from_row(
+    tx: &Connection,
+    key: i64,
+    data: &[u8],
+    term: u32,
+    gone: &FxHashSet<i64>,
+) -> Result<i64> {
+    let mut kept = PostingList::default();
+    let mut here = 0i64;
+    let ok = for_each_posting(data, |p| {
+        if gone.contains(&(p.variant as i64)) {
+            here += 1;
+        } else {
+            kept.push_posting(p);
+        }
+    });
+    if !ok {
+        return Err(damaged(format!("postings of term {term}")));
+    }
+    if here == 0 {
+        return Ok(0);
+    }
+    if kept.len == 0 {
+        tx.prepare_cached("DELETE FROM postings WHERE key = ?1")
+            .db()?
+            .execute([key])
+            .db()?;
+    } else {
+        tx.prepare_cached("UPDATE postings SET last = ?2, n = ?3, data = ?4 WHERE key = ?1")
+            .db()?
+            .execute(rusqlite::params![key, kept.last_unit, kept.len, kept.data])
+            .db()?;
+    }
+    Ok(here)
 }
 
 /// Removes the texts `gone` from the words entries with key `key` in every segment.

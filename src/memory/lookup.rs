@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use super::index;
-use super::postings::{text_id, text_index, text_unit, words_key32};
+use super::postings::{len_classes, text_id, text_index, text_unit, words_key32};
 use super::store::{variant_at, VariantsBlob};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -106,8 +106,14 @@ struct SqliteIndex<'c> {
 }
 
 impl TokenIndex for SqliteIndex<'_> {
-    fn postings<F: FnMut(Posting)>(&mut self, term: u32, visit: F) -> Result<()> {
-        index::visit_postings(self.conn, self.segments, term, visit)
+    fn postings<F: FnMut(Posting)>(
+        &mut self,
+        term: u32,
+        lens: (usize, usize),
+        visit: F,
+    ) -> Result<()> {
+        let classes = len_classes(lens.0, lens.1);
+        index::visit_postings(self.conn, self.segments, term, classes, visit)
     }
 
     fn tokens(&mut self, id: i64, tokens: &mut Vec<u32>) -> Result<Option<i64>> {

@@ -3,7 +3,8 @@
 //! transaction, and each step. Version 3 packs variants into their unit's row, moves
 //! origins to their own table, rewrites the fuzzy index as one segment and empties the
 //! concordance index (the next concordance search rebuilds it); term ids and token ids
-//! are kept, so no text is tokenised again.
+//! are kept, so no text is tokenised again. Version 4 splits each posting list by the
+//! length class of its texts (rows re-keyed, postings unchanged).
 
 use rusqlite::{Connection, Transaction};
 use rustc_hash::FxHashMap;
@@ -12,7 +13,8 @@ use super::counts::{self, COUNT_UNITS};
 use super::db::DbResultExt;
 use super::index::{self, SegmentInfo};
 use super::postings::{
-    get_varint, text_id, text_index, text_unit, words_key32, PostingList, WordsEntry, MAX_VARIANTS,
+    for_each_posting, get_varint, text_id, text_index, text_unit, words_key32, ClassedLists,
+    PostingList, WordsEntry, MAX_VARIANTS,
 };
 use super::schema::{newer_version, recreate_concordance, version, APPLICATION_ID};
 use super::store::{self, StoredVariant, VariantsBlob};
@@ -48,6 +50,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         to: 3,
         description: "units packed in one row, index in segments",
         apply: to_v3,
+    },
+    Migration {
+        to: 4,
+        description: "posting lists split by text length",
+        apply: to_v4,
     },
 ];
 
@@ -384,7 +391,7 @@ fn to_v3(tx: &Transaction<'_>) -> Result<()> {
             let n = i64::from(list.len);
             if let Some(t) = term {
                 if list.len > 0 {
-                    index::insert_postings(conn, 1, t, list)?;
+                    insert_postings_v3(conn, 1, t, list)?;
                 }
             }
             *list = PostingList::default();
@@ -431,4 +438,52 @@ fn to_v3(tx: &Transaction<'_>) -> Result<()> {
     )
     .db()?;
     counts::concordance_emptied(tx)
+}
+
+/// Writes a version-3 postings row: the whole list of `term` in `segment`.
+fn insert_postings_v3(tx: &Connection, segment: i64, term: u32, list: &PostingList) -> Result<()> {
+    tx.prepare_cached("INSERT INTO postings(key, last, n, data) VALUES(?1, ?2, ?3, ?4)")
+        .db()?
+        .execute(rusqlite::params![
+            (segment << 32) | i64::from(term),
+            list.last_unit,
+            list.len,
+            list.data
+        ])
+        .db()?;
+    Ok(())
+}
+
+/// Version 3 → 4: each postings row (`key = segment << 32 | term`) becomes one row per
+/// length class of its texts (`index::postings_key`). Segments, terms and words keep
+/// their ids and contents.
+fn to_v4(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE postings RENAME TO postings_v3;
+         CREATE TABLE postings(key INTEGER PRIMARY KEY, last INTEGER NOT NULL, \
+             n INTEGER NOT NULL, data BLOB NOT NULL);",
+    )
+    .db()?;
+    {
+        let mut stmt = tx
+            .prepare("SELECT key, data FROM postings_v3 ORDER BY key")
+            .db()?;
+        let mut rows = stmt.query([]).db()?;
+        let mut insert = index::PostingsInsert::new(tx)?;
+        while let Some(row) = rows.next().db()? {
+            let key: i64 = row.get(0).db()?;
+            let (segment, term) = (key >> 32, key as u32);
+            let data = row.get_ref(1).db()?.as_blob().db()?;
+            let mut classed = ClassedLists::default();
+            if !for_each_posting(data, |p| classed.push_posting(p)) {
+                return Err(damaged(format!("postings of term {term}")));
+            }
+            // Rows come in (segment, term) order and a term's classes in class
+            // order: the new keys increase too.
+            for (class, list) in classed.into_lists() {
+                insert.insert(segment, index::list_key(term, class), &list)?;
+            }
+        }
+    }
+    tx.execute_batch("DROP TABLE postings_v3;").db()
 }

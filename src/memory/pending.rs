@@ -1,13 +1,13 @@
 //! The index entries of the units a write transaction adds, built in memory and
 //! written as one new segment of the fuzzy index (see [`super::index`]): per term its
-//! posting list, and the texts' words keys.
+//! posting lists (one per length class), and the texts' words keys.
 
 use rusqlite::Connection;
 use rustc_hash::FxHashSet;
 
 use super::analysis::AnalyzedVariant;
 use super::index::{self, SegmentInfo};
-use super::postings::{for_each_posting, text_id, text_unit, words_key32, PostingList, WordsEntry};
+use super::postings::{text_id, text_unit, words_key32, ClassedLists, WordsEntry};
 use super::tokens::text_check;
 use super::vocabulary::Vocabulary;
 use crate::error::{Error, Result};
@@ -36,7 +36,7 @@ struct LogEntry {
 pub(super) struct PendingIndex {
     /// The postings of the units added since the last segment, per term index (those
     /// in `log` not yet included).
-    lists: Vec<PostingList>,
+    lists: Vec<ClassedLists>,
     bytes: usize,
     /// Postings in the order they were made, moved into `lists` by term now and then
     /// (appending to 100,000 lists at random is slow).
@@ -124,7 +124,7 @@ impl PendingIndex {
     fn drain_log(&mut self, vocab: &mut Vocabulary) {
         let terms = vocab.len();
         if self.lists.len() < terms {
-            self.lists.resize_with(terms, PostingList::default);
+            self.lists.resize_with(terms, ClassedLists::default);
         }
         if self.log.is_empty() {
             return;
@@ -153,7 +153,7 @@ impl PendingIndex {
                 continue;
             }
             let list = &mut self.lists[term];
-            let before = list.data.len();
+            let before = list.bytes();
             for e in &sorted[from..to] {
                 list.push(
                     self.from + i64::from(e.unit),
@@ -162,7 +162,7 @@ impl PendingIndex {
                     e.packed & 1023,
                 );
             }
-            self.bytes += list.data.len() - before;
+            self.bytes += list.bytes() - before;
             vocab.add_df(term as u32, (to - from) as i64);
         }
         self.log_sorted = sorted;
@@ -186,15 +186,7 @@ impl PendingIndex {
             terms.sort_unstable();
             terms.dedup();
             for idx in terms {
-                let list = &mut self.lists[idx as usize];
-                let mut kept = PostingList::default();
-                let ok = for_each_posting(&list.data, |p| {
-                    if !gone.contains(&text_unit(p.variant as i64)) {
-                        kept.push_posting(p);
-                    }
-                });
-                debug_assert!(ok);
-                *list = kept;
+                self.lists[idx as usize].retain(|p| !gone.contains(&text_unit(p.variant as i64)));
             }
             self.words.retain(|w| !gone.contains(&text_unit(w.text)));
         }
@@ -202,7 +194,7 @@ impl PendingIndex {
             .lists
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.len > 0)
+            .filter(|(_, l)| !l.is_empty())
             .map(|(i, _)| (vocab.id(i as u32), i as u32))
             .collect();
         if order.is_empty() && self.words.is_empty() {
@@ -213,9 +205,11 @@ impl PendingIndex {
         let mut postings = 0i64;
         let mut insert = index::PostingsInsert::new(conn)?;
         for (term, idx) in order {
-            let list = std::mem::take(&mut self.lists[idx as usize]);
-            postings += i64::from(list.len);
-            insert.insert(segment, term, &list)?;
+            let lists = std::mem::take(&mut self.lists[idx as usize]);
+            for (class, list) in lists.into_lists() {
+                postings += i64::from(list.len);
+                insert.insert(segment, index::list_key(term, class), &list)?;
+            }
         }
         let mut words = std::mem::take(&mut self.words);
         words.sort_unstable();

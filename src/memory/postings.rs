@@ -11,6 +11,9 @@
 //! so two lists, the second of later units, are joined by re-encoding its first entry
 //! only ([`PostingList::append_encoded`]).
 //!
+//! Each list holds the texts of one length class ([`len_class`]): a term's postings
+//! are the union of its classes' lists.
+//!
 //! A words run lists `(words key, text id, check byte)` sorted by key, in chunks: each
 //! entry is the key's difference to the previous one in the chunk, the text reference
 //! as above (unit absolute) and one byte of the text's hash.
@@ -24,6 +27,63 @@ pub const INDEX_BITS: u32 = 10;
 /// Token counts are stored up to this value; longer texts store `MAX_LEN` and are
 /// treated as "at least this long" by the length filter.
 pub const MAX_LEN: u32 = 1023;
+
+/// A term's long posting lists are split by the token count of their texts into
+/// length classes 1 to `LEN_CLASSES − 1` (one stored list per term, class and index
+/// segment), so that a lookup reads only the classes of the lengths that can reach
+/// its threshold: a short query of common words would otherwise decode every posting
+/// of those words, mostly of longer texts, which made it the slowest kind of lookup
+/// at a million units. Class 0 ([`MIXED`]) holds a list of texts of any length: a
+/// list shorter than [`SPLIT_MIN`] is stored whole (a row per class would cost the
+/// import and the file more than reading it whole costs a lookup).
+pub const LEN_CLASSES: u8 = 16;
+
+/// The class of a list of texts of any length.
+pub const MIXED: u8 = 0;
+
+/// A term's list in a segment is split by length from this many postings on. Small
+/// in tests, so that they exercise split lists.
+pub const SPLIT_MIN: u32 = if cfg!(test) { 4 } else { 1024 };
+
+/// The largest token count of length classes 1, 2, … (the last holds every longer
+/// text). Narrow where short queries fall (a query of 7 tokens at 70 % admits 5 to
+/// 10) and where most texts are; wider for long texts, fewer and found by rarer words.
+const CLASS_MAX: [u32; LEN_CLASSES as usize - 1] =
+    [5, 6, 7, 8, 9, 10, 12, 14, 17, 20, 24, 29, 36, 48, u32::MAX];
+
+/// The class of each token count up to the last class's start (a table: the import
+/// classifies every posting of a long list).
+const CLASS_OF: [u8; 49] = {
+    let mut table = [0u8; 49];
+    let mut len = 0;
+    let mut class = 0;
+    while len < 49 {
+        while (len as u32) > CLASS_MAX[class] {
+            class += 1;
+        }
+        table[len] = class as u8 + 1;
+        len += 1;
+    }
+    table
+};
+
+/// The length class of a text of `len` tokens (capped or not): 1 to
+/// `LEN_CLASSES − 1`.
+#[inline]
+pub fn len_class(len: u32) -> u8 {
+    CLASS_OF
+        .get(len as usize)
+        .copied()
+        .unwrap_or(LEN_CLASSES - 1)
+}
+
+/// The length classes holding every text of `min_len` to `max_len` tokens (besides
+/// [`MIXED`]).
+pub fn len_classes(min_len: usize, max_len: usize) -> std::ops::RangeInclusive<u8> {
+    let lo = len_class(u32::try_from(min_len).unwrap_or(u32::MAX));
+    let hi = len_class(u32::try_from(max_len).unwrap_or(u32::MAX));
+    lo..=hi.max(lo)
+}
 
 /// Words-key chunks are closed when they reach this many bytes (one 4 KiB page).
 pub const WORDS_CHUNK_BYTES: usize = 3600;
@@ -201,6 +261,101 @@ impl PostingList {
     }
 }
 
+/// The postings of one term being built: one [`MIXED`] list until it reaches
+/// [`SPLIT_MIN`] postings, then one list per length class present ([`len_class`]).
+/// Entries must come in increasing text-id order.
+#[derive(Debug, Clone, Default)]
+pub struct ClassedLists {
+    /// (class, list), in the order the classes were first met.
+    lists: Vec<(u8, PostingList)>,
+    /// True once split by length.
+    split: bool,
+}
+
+impl ClassedLists {
+    /// Appends the posting of text (`unit`, `index`) to its list.
+    #[inline]
+    pub fn push(&mut self, unit: i64, index: usize, len: u32, at: u32) {
+        if !self.split {
+            if self.lists.is_empty() {
+                self.lists.push((MIXED, PostingList::default()));
+            }
+            let whole = &mut self.lists[0].1;
+            if whole.len + 1 < SPLIT_MIN {
+                whole.push(unit, index, len, at);
+                return;
+            }
+            // The list reaches the size where it is split: its postings so far go to
+            // their classes.
+            let whole = self.lists.pop().expect("one list").1;
+            self.split = true;
+            let ok = for_each_posting(&whole.data, |p| self.push_posting(p));
+            debug_assert!(ok, "a list built here decodes");
+        }
+        let class = len_class(len.min(MAX_LEN));
+        let k = match self.lists.iter().position(|l| l.0 == class) {
+            Some(k) => k,
+            None => {
+                self.lists.push((class, PostingList::default()));
+                self.lists.len() - 1
+            }
+        };
+        self.lists[k].1.push(unit, index, len, at);
+    }
+
+    /// Appends a posting.
+    #[inline]
+    pub fn push_posting(&mut self, p: Posting) {
+        let id = p.variant as i64;
+        self.push(text_unit(id), text_index(id), p.len, p.at);
+    }
+
+    /// The number of postings.
+    #[cfg(test)]
+    pub fn len(&self) -> u32 {
+        self.lists.iter().map(|l| l.1.len).sum()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.lists.iter().all(|l| l.1.len == 0)
+    }
+
+    /// The encoded size.
+    pub fn bytes(&self) -> usize {
+        self.lists.iter().map(|l| l.1.data.len()).sum()
+    }
+
+    /// Calls `f` for every posting, class by class. `false` if some data is corrupt.
+    #[cfg(test)]
+    pub fn for_each(&self, mut f: impl FnMut(Posting)) -> bool {
+        self.lists
+            .iter()
+            .all(|l| for_each_posting(&l.1.data, &mut f))
+    }
+
+    /// Keeps only the postings for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(Posting) -> bool) {
+        for (_, list) in &mut self.lists {
+            let mut kept = PostingList::default();
+            let ok = for_each_posting(&list.data, |p| {
+                if keep(p) {
+                    kept.push_posting(p);
+                }
+            });
+            debug_assert!(ok, "a list built here decodes");
+            *list = kept;
+        }
+    }
+
+    /// The non-empty lists in class order.
+    pub fn into_lists(mut self) -> Vec<(u8, PostingList)> {
+        self.lists.retain(|l| l.1.len > 0);
+        self.lists.sort_unstable_by_key(|l| l.0);
+        self.lists
+    }
+}
+
 /// Calls `f` for every posting of an encoded list. `false` if the data is corrupt.
 #[inline]
 pub fn for_each_posting(data: &[u8], mut f: impl FnMut(Posting)) -> bool {
@@ -220,6 +375,23 @@ pub fn for_each_posting(data: &[u8], mut f: impl FnMut(Posting)) -> bool {
                 });
                 pos += 3;
                 continue;
+            }
+            // The same with a two-byte unit step (32 to 4,095 units on): the common
+            // case of a list split by length, whose texts are farther apart.
+            if step >= 0x80 && (len | at) < 0x80 && step & 3 != 3 {
+                if let Some(&[high, len, at]) = data.get(pos + 1..pos + 4) {
+                    if (high | len | at) < 0x80 {
+                        let v = u64::from(step & 0x7f) | (u64::from(high) << 7);
+                        unit += v >> 2;
+                        f(Posting {
+                            variant: (unit << INDEX_BITS) | (v & 3),
+                            len: u32::from(len),
+                            at: u32::from(at),
+                        });
+                        pos += 4;
+                        continue;
+                    }
+                }
             }
         }
         let Some((delta, index)) = get_text_ref(data, &mut pos) else {
@@ -389,6 +561,118 @@ mod tests {
         assert!(!later
             .clone()
             .append_encoded(&list.data, list.len, list.last_unit));
+    }
+
+    #[test]
+    fn length_classes_cover_every_length_in_order() {
+        assert_eq!(len_class(0), 1);
+        assert_eq!(len_class(5), 1);
+        assert_eq!(len_class(6), 2);
+        assert_eq!(len_class(7), 3);
+        assert_eq!(len_class(48), 14);
+        assert_eq!(len_class(49), LEN_CLASSES - 1);
+        assert_eq!(len_class(MAX_LEN), LEN_CLASSES - 1);
+        assert_eq!(len_class(u32::MAX), LEN_CLASSES - 1);
+        // Classes never decrease with the length, and each is used.
+        let classes: Vec<u8> = (0..=MAX_LEN).map(len_class).collect();
+        assert!(classes.windows(2).all(|w| w[0] <= w[1] && w[1] - w[0] <= 1));
+        assert_eq!(*classes.last().unwrap(), LEN_CLASSES - 1);
+        // A length range's classes hold each of its lengths, and only classes that
+        // hold one of them.
+        for lo in 0..80usize {
+            for hi in lo..120usize {
+                let range = len_classes(lo, hi);
+                for len in lo..=hi {
+                    assert!(range.contains(&len_class(len as u32)), "{lo}..{hi}: {len}");
+                }
+                assert_eq!(*range.start(), len_class(lo as u32));
+                assert_eq!(*range.end(), len_class(hi as u32));
+            }
+        }
+        assert_eq!(len_classes(5, 10), 1..=6);
+        assert!((0..=MAX_LEN).all(|len| len_class(len) != MIXED));
+        assert_eq!(
+            len_classes(700, usize::MAX),
+            LEN_CLASSES - 1..=LEN_CLASSES - 1
+        );
+    }
+
+    #[test]
+    fn classed_lists_split_a_term_by_length() {
+        // Below SPLIT_MIN postings: one mixed list.
+        let mut small = ClassedLists::default();
+        small.push(1, 0, 7, 1);
+        small.push(4, 0, 40, 0);
+        assert_eq!(small.len(), 2);
+        let lists = small.into_lists();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0].0, MIXED);
+        assert_eq!(collect(&lists[0].1.data).len(), 2);
+        // From SPLIT_MIN on: by class.
+        let input: Vec<Posting> = [(1, 0, 7, 1), (1, 1, 40, 0), (2, 0, 7, 3), (5, 0, 3, 2)]
+            .into_iter()
+            .chain([(9, 0, 2000, 0), (12, 2, 8, 4)])
+            .map(|(unit, index, len, at)| Posting {
+                variant: text_id(unit, index) as u64,
+                len,
+                at,
+            })
+            .collect();
+        let mut classed = ClassedLists::default();
+        for &p in &input {
+            classed.push_posting(p);
+        }
+        assert_eq!(classed.len(), 6);
+        let mut seen = Vec::new();
+        assert!(classed.for_each(|p| seen.push(p)));
+        seen.sort_by_key(|p| p.variant);
+        let capped = |p: Posting| Posting {
+            len: p.len.min(MAX_LEN),
+            at: if p.at > MAX_LEN { 0 } else { p.at },
+            ..p
+        };
+        assert_eq!(seen, input.iter().map(|&p| capped(p)).collect::<Vec<_>>());
+        let lists = classed.into_lists();
+        let classes: Vec<u8> = lists.iter().map(|l| l.0).collect();
+        assert_eq!(classes, [1, 3, 4, 14, LEN_CLASSES - 1]);
+        // The six postings above make a split list.
+        const _: () = assert!(SPLIT_MIN <= 6);
+        for (class, list) in &lists {
+            let here = collect(&list.data);
+            assert_eq!(here.len() as u32, list.len);
+            assert!(here.iter().all(|p| len_class(p.len) == *class));
+            assert!(here.windows(2).all(|w| w[0].variant < w[1].variant));
+            assert_eq!(
+                list.last_unit,
+                text_unit(here.last().unwrap().variant as i64)
+            );
+        }
+    }
+
+    #[test]
+    fn postings_of_every_step_size_round_trip() {
+        // One-, two- and three-byte unit steps, variant indices on both sides of 3,
+        // counts and positions on both sides of 128.
+        let mut input = Vec::new();
+        let mut unit = 0i64;
+        for (k, step) in [1i64, 31, 32, 33, 100, 1000, 4095, 4096, 5000, 70_000]
+            .into_iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+        {
+            unit += step;
+            input.push(Posting {
+                variant: text_id(unit, k % 5) as u64,
+                len: [3u32, 127, 128, 700][k % 4],
+                at: [0u32, 1, 127, 128, 300][k % 5],
+            });
+        }
+        let mut list = PostingList::default();
+        for &p in &input {
+            list.push_posting(p);
+        }
+        assert_eq!(collect(&list.data), input);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! missing migrations (module `migrate`) in one transaction (all or nothing); a file
 //! from a newer bitext is refused rather than misread.
 //!
-//! Tables (version 3):
+//! Tables (version 4):
 //!
 //! * `meta(key, value)`: settings and counters (tokenizer version, next unit, term and
 //!   segment ids, how far the concordance index reaches).
@@ -20,10 +20,10 @@
 //! * `terms(grp, token, id, df)`: the term dictionary of the fuzzy index, per
 //!   primary language; `df` = number of texts containing the term.
 //! * `postings(key, last, n, data)` and `words(key, data)`: the fuzzy index in
-//!   segments (see module `index`): per segment and term (`key = segment << 32 |
-//!   term`) the list of texts containing the term with their token counts and where
-//!   the term is; per segment, the texts' words keys in sorted chunks (`key =
-//!   segment << 32 | first key`).
+//!   segments (see module `index`): per segment, term and length class of the texts
+//!   (`key = segment << 36 | term << 4 | class`) the list of texts containing the
+//!   term with their token counts and where the term is; per segment, the texts'
+//!   words keys in sorted chunks (`key = segment << 32 | first key`).
 //! * `segments(id, postings)`: the live segments and their sizes.
 //! * `counts(kind, a, b, n)`: running totals kept by every write, so `stats` needs no
 //!   scan: stored text bytes (kind 0), variants per language (kind 1, `a` =
@@ -37,7 +37,8 @@
 //! posting lists in 3.6 KB chunks per term, and the concordance index over
 //! `variants.text`; version 2 added `counts`. Version 3 packs variants into their
 //! unit's row, keeps the index in segments, and indexes blocks of units for
-//! concordance.
+//! concordance. Version 4 splits each term's posting list of a segment by the length
+//! of its texts (version 3 had one row per term: `key = segment << 32 | term`).
 
 use rusqlite::Connection;
 
@@ -48,7 +49,7 @@ use crate::error::{Error, Result};
 pub const APPLICATION_ID: i32 = 0x4254_5854;
 
 /// The schema version this build writes and reads.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// The concordance index of version 3, empty.
 const CONCORDANCE_V3: &str = "

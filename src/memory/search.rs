@@ -40,11 +40,18 @@ pub struct TermStat {
 
 /// What the search needs from a storage backend.
 pub trait TokenIndex {
-    /// Calls `visit` for every posting of `term` (every stored text containing it):
-    /// in increasing text-id order, or in several such runs (one per index segment).
-    /// Generic rather than `dyn`: the search's filter is then inlined into the
-    /// decoding loop, which a common word runs hundreds of thousands of times.
-    fn postings<F: FnMut(Posting)>(&mut self, term: u32, visit: F) -> Result<()>;
+    /// Calls `visit` for every posting of `term` (every stored text containing it)
+    /// whose text has `lens.0` to `lens.1` tokens; postings of other lengths may be
+    /// visited too (an index split by length classes reads whole classes). In
+    /// increasing text-id order, or in several such runs (one per index segment and
+    /// length class). Generic rather than `dyn`: the search's filter is then inlined
+    /// into the decoding loop, which a common word runs hundreds of thousands of times.
+    fn postings<F: FnMut(Posting)>(
+        &mut self,
+        term: u32,
+        lens: (usize, usize),
+        visit: F,
+    ) -> Result<()>;
 
     /// Loads the token ids of text `id` into `tokens`; returns its language id, or
     /// `None` if the text no longer exists.
@@ -124,28 +131,27 @@ pub fn find<I: TokenIndex>(
     let mut counts: Vec<Count> = Vec::new();
     let mut covered = unknown;
     let mut next = 0;
+    let mut runs: Vec<usize> = Vec::new();
     while covered < k && next < groups.len() {
         let (term, df, positions) = &groups[next];
-        let mut list = Vec::with_capacity((*df).min(1 << 20) as usize);
+        let mut list: Vec<Count> = Vec::with_capacity((*df).min(1 << 16) as usize);
         let filter = PostingFilter::new(positions, n, min_percent, min_len, max_len);
-        index.postings(*term, |p| {
+        // Where each run of increasing text ids starts in `list` (a term's postings
+        // come in such runs: per index segment and length class).
+        runs.clear();
+        runs.push(0);
+        index.postings(*term, (min_len, max_len), |p| {
             stats.postings += 1;
             let found = filter.found(p);
             if found > 0 {
-                list.push((p.variant as i64, found, p.len));
+                let id = p.variant as i64;
+                if list.last().is_some_and(|c| c.0 >= id) {
+                    runs.push(list.len());
+                }
+                list.push((id, found, p.len));
             }
         })?;
-        // A term's postings come in text-id order within each segment of the index.
-        if !list.windows(2).all(|w| w[0].0 < w[1].0) {
-            list.sort_unstable_by_key(|c| c.0);
-            list.dedup_by(|later, kept| {
-                let same = later.0 == kept.0;
-                if same {
-                    kept.1 += later.1;
-                }
-                same
-            });
-        }
+        let list = merge_runs(list, &runs);
         counts = if counts.is_empty() {
             list
         } else {
@@ -171,7 +177,7 @@ pub fn find<I: TokenIndex>(
         // Only texts counted already are credited (phase 2 adds no candidates).
         let filter = PostingFilter::new(positions, n, min_percent, min_len, max_len);
         let mut at = 0usize;
-        index.postings(*term, |p| {
+        index.postings(*term, (min_len, max_len), |p| {
             stats.postings += 1;
             let found = filter.found(p);
             if found == 0 {
@@ -179,7 +185,8 @@ pub fn find<I: TokenIndex>(
             }
             let id = p.variant as i64;
             if at > 0 && counts[at - 1].0 >= id {
-                // Back to a lower id (the next segment): search from the start.
+                // Back to a lower id (the next segment or class): search from the
+                // start.
                 at = 0;
             }
             at = seek(&counts, at, id);
@@ -322,6 +329,31 @@ fn merge(a: &[Count], b: &[Count]) -> Vec<Count> {
     out
 }
 
+/// A tally made of sorted runs (starting at the indices `runs`, the first 0) sorted
+/// into one, merged pairwise (a few runs: per index segment and length class).
+fn merge_runs(list: Vec<Count>, runs: &[usize]) -> Vec<Count> {
+    if runs.len() <= 1 {
+        return list;
+    }
+    let mut parts: Vec<Vec<Count>> = runs
+        .iter()
+        .zip(runs[1..].iter().chain([&list.len()]))
+        .map(|(&from, &to)| list[from..to].to_vec())
+        .collect();
+    while parts.len() > 1 {
+        let mut merged = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut pairs = parts.chunks_exact(2);
+        for pair in pairs.by_ref() {
+            merged.push(merge(&pair[0], &pair[1]));
+        }
+        if let [last] = pairs.remainder() {
+            merged.push(last.clone());
+        }
+        parts = merged;
+    }
+    parts.pop().unwrap_or_default()
+}
+
 /// The first index at or after `from` whose text id is at least `id` (galloping:
 /// a short posting list against many tallies reads few of them).
 fn seek(counts: &[Count], from: usize, id: i64) -> usize {
@@ -339,21 +371,24 @@ fn seek(counts: &[Count], from: usize, id: i64) -> usize {
 mod tests {
     use super::*;
     use crate::memory::distance::levenshtein;
+    use crate::memory::postings::{len_class, len_classes, MIXED};
     use proptest::prelude::*;
     use rustc_hash::FxHashMap;
 
-    /// An in-memory index over token sequences (text id = position + 1).
+    /// An in-memory index over token sequences (text id = position + 1), giving a
+    /// term's postings as the file does: per length class (only the classes of the
+    /// lengths asked for), each class in id order; for an even term, as one list of
+    /// any length (as the file keeps a short list).
     struct VecIndex {
         texts: Vec<Vec<u32>>,
         postings: FxHashMap<u32, Vec<i64>>,
+        /// Postings of each class in two runs (odd ids, then even ones), as an index
+        /// of two segments gives them.
+        two_segments: bool,
     }
 
-    /// Postings in two runs, each in id order (odd ids, then even ones), as an index
-    /// of two segments gives them.
     fn as_two_segments(index: &mut VecIndex) {
-        for list in index.postings.values_mut() {
-            list.sort_by_key(|&id| (id % 2 == 0, id));
-        }
+        index.two_segments = true;
     }
 
     impl VecIndex {
@@ -367,7 +402,11 @@ mod tests {
                     postings.entry(term).or_default().push(i as i64 + 1);
                 }
             }
-            VecIndex { texts, postings }
+            VecIndex {
+                texts,
+                postings,
+                two_segments: false,
+            }
         }
 
         fn stats(&self, query: &[u32]) -> Vec<Option<TermStat>> {
@@ -384,8 +423,33 @@ mod tests {
     }
 
     impl TokenIndex for VecIndex {
-        fn postings<F: FnMut(Posting)>(&mut self, term: u32, mut visit: F) -> Result<()> {
-            for &id in self.postings.get(&term).map(Vec::as_slice).unwrap_or(&[]) {
+        fn postings<F: FnMut(Posting)>(
+            &mut self,
+            term: u32,
+            lens: (usize, usize),
+            mut visit: F,
+        ) -> Result<()> {
+            let classes = len_classes(lens.0, lens.1);
+            let mixed = term.is_multiple_of(2);
+            let class = |id: i64| {
+                if mixed {
+                    MIXED
+                } else {
+                    len_class(self.texts[id as usize - 1].len() as u32)
+                }
+            };
+            let mut ids: Vec<i64> = self
+                .postings
+                .get(&term)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|&id| mixed || classes.contains(&class(id)))
+                .collect();
+            let two = self.two_segments;
+            ids.sort_by_key(|&id| (two && id % 2 == 0, class(id), id));
+            for id in ids {
                 let text = &self.texts[id as usize - 1];
                 let mut at = text
                     .iter()

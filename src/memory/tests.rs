@@ -1412,3 +1412,116 @@ fn a_memory_sees_languages_another_connection_added_without_reopening() {
         .unwrap();
     assert_eq!(tags, 1);
 }
+
+/// Rewrites the fuzzy index of a current memory in the layout of version 3 (one
+/// postings row per segment and term, `key = segment << 32 | term`) and marks the file
+/// as version 3: the memory as an older bitext left it.
+fn downgrade_to_v3(path: &std::path::Path) {
+    use super::postings::{for_each_posting, Posting, PostingList};
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut lists: BTreeMap<(i64, u32), Vec<Posting>> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT key, data FROM postings").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let key: i64 = row.get(0).unwrap();
+            let data: Vec<u8> = row.get(1).unwrap();
+            let list = lists.entry((key >> 36, (key >> 4) as u32)).or_default();
+            assert!(for_each_posting(&data, |p| list.push(p)));
+        }
+    }
+    conn.execute_batch("DELETE FROM postings").unwrap();
+    for ((segment, term), mut postings) in lists {
+        postings.sort_by_key(|p| p.variant);
+        let mut list = PostingList::default();
+        for p in postings {
+            list.push_posting(p);
+        }
+        conn.execute(
+            "INSERT INTO postings(key, last, n, data) VALUES(?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                (segment << 32) | i64::from(term),
+                list.last_unit,
+                list.len,
+                list.data
+            ],
+        )
+        .unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+}
+
+/// (class, postings) of every postings row.
+fn postings_rows(path: &std::path::Path) -> Vec<(u8, u32)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT key, n FROM postings").unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok(((r.get::<_, i64>(0)? & 15) as u8, r.get(1)?)))
+        .unwrap();
+    rows.collect::<rusqlite::Result<_>>().unwrap()
+}
+
+#[test]
+fn a_version_3_index_is_split_by_length_when_opened() {
+    use super::postings::{MIXED, SPLIT_MIN};
+    let (_dir, path) = temp_file("tm.sqlite");
+    let mut m = Memory::open(&path, &creating()).unwrap();
+    // Common words in texts of many lengths (lists past SPLIT_MIN, split by length),
+    // rare ones in few texts (mixed lists); two transactions, two segments.
+    let words = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    ];
+    let text = |i: usize| -> String {
+        let mut t = vec!["the", "cat", "sat"];
+        t.extend(words.iter().cycle().skip(i % 8).take(i % 23));
+        format!("{} number{i}.", t.join(" "))
+    };
+    for half in [0..60, 60..120] {
+        let units: Vec<TranslationUnit> =
+            half.map(|i| pair(&text(i), &format!("кот {i}"))).collect();
+        add_all(&mut m, &units, OnDuplicate::Keep);
+    }
+    let queries: Vec<String> = [3, 17, 44, 90, 111].into_iter().map(text).collect();
+    let before: Vec<_> = queries
+        .iter()
+        .flat_map(|q| [lookup(&m, q, 50), lookup(&m, q, 80)])
+        .collect();
+    assert!(before.iter().all(|hits| !hits.is_empty()));
+    drop(m);
+    let split = postings_rows(&path);
+    assert!(split.iter().any(|&(c, _)| c == MIXED));
+    assert!(split.iter().any(|&(c, _)| c != MIXED));
+    let total: u32 = split.iter().map(|r| r.1).sum();
+
+    downgrade_to_v3(&path);
+    let old = postings_rows(&path);
+    assert!(old.len() < split.len());
+    assert!(old.iter().any(|&(_, n)| n >= SPLIT_MIN));
+    // Opened for reading only, an old file is upgraded through a writable connection
+    // first (it may be written here).
+    let read_only = OpenOptions {
+        read_only: true,
+        ..OpenOptions::default()
+    };
+    let m = Memory::open(&path, &read_only).unwrap();
+    let after: Vec<_> = queries
+        .iter()
+        .flat_map(|q| [lookup(&m, q, 50), lookup(&m, q, 80)])
+        .collect();
+    assert_eq!(after, before);
+    drop(m);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::CURRENT_VERSION);
+    drop(conn);
+    let migrated = postings_rows(&path);
+    assert!(migrated.iter().any(|&(c, _)| c != MIXED));
+    assert_eq!(migrated.iter().map(|r| r.1).sum::<u32>(), total);
+    // Only short lists stay mixed.
+    assert!(migrated
+        .iter()
+        .filter(|r| r.0 == MIXED)
+        .all(|r| r.1 < SPLIT_MIN));
+}
