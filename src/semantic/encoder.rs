@@ -238,8 +238,6 @@ struct Scratch {
     feats: Vec<f32>,
     /// The tokens whose features are wanted (all, or the counted ones), in order.
     rows: Vec<usize>,
-    /// The projection after its layernorm, PROJ per token.
-    x: Vec<f32>,
     /// A branch's first convolution, CNN per token.
     h: Vec<f32>,
     /// Per token: the first token of its sentence and one past its last.
@@ -694,7 +692,6 @@ impl Encoder {
         let Scratch {
             feats,
             rows,
-            x,
             h,
             bounds,
             zero,
@@ -712,12 +709,12 @@ impl Encoder {
         }
         let m = rows.len();
         feats.resize(m * FEATURES, 0.0);
-        x.resize(t * PROJ, 0.0);
         h.resize(t * CNN, 0.0);
         zero.resize(CNN, 0.0);
         bounds.clear();
 
-        // The projections, from the table made at load or the call's rare pieces.
+        // Each token's piece and where its projection and first-convolution terms are:
+        // the tables made at load or the call's rare pieces.
         let conv_pieces = self.conv_terms.len() / CONV_ROW;
         ids.clear();
         slot.clear();
@@ -731,11 +728,6 @@ impl Encoder {
                 } else {
                     rare.index(id)
                 };
-                let row = match self.projected.get(id * PROJ..(id + 1) * PROJ) {
-                    Some(row) => row,
-                    None => &rare.x[k * PROJ..(k + 1) * PROJ],
-                };
-                x[r * PROJ..(r + 1) * PROJ].copy_from_slice(row);
                 ids.push(id);
                 slot.push(k);
                 bounds.push(sentence);
@@ -743,14 +735,20 @@ impl Encoder {
             }
         }
 
+        // The projection of token q (read in place, not copied).
+        let projected_pieces = self.projected.len() / PROJ;
+        let x = |q: usize| -> &[f32] {
+            let id = ids[q];
+            if id < projected_pieces {
+                &self.projected[id * PROJ..(id + 1) * PROJ]
+            } else {
+                &rare.x[slot[q] * PROJ..(slot[q] + 1) * PROJ]
+            }
+        };
+
         // The wanted tokens' dequantised embeddings: the first EMB of their features.
         for (j, &r) in rows.iter().enumerate() {
-            for (e, v) in feats[j * FEATURES..][..EMB]
-                .iter_mut()
-                .zip(self.embedding(ids[r]))
-            {
-                *e = v;
-            }
+            self.dequantise(ids[r], &mut feats[j * FEATURES..][..EMB]);
         }
 
         for (i, br) in self.branches.iter().enumerate() {
@@ -762,7 +760,7 @@ impl Encoder {
                 let (start, end) = bounds[r];
                 (start <= q && q < end).then_some(q)
             };
-            let xs = |q: usize| &x[q * PROJ + cols.start..q * PROJ + cols.end];
+            let xs = |q: usize| &x(q)[cols.clone()];
             // The first convolution: per window, the sum of its tokens' terms.
             let n = br.width;
             let term = |q: usize, s: usize| -> &[f32] {
@@ -772,7 +770,20 @@ impl Encoder {
                     k => &rare.terms[k * CONV_ROW + at..][..CNN],
                 }
             };
+            let terms_of = |q: usize| -> &[f32] {
+                let at = br.offset..br.offset + n * CNN;
+                match slot[q] {
+                    usize::MAX => &self.conv_terms[ids[q] * CONV_ROW..][at],
+                    k => &rare.terms[k * CONV_ROW..][at],
+                }
+            };
             for (r, row) in h.chunks_exact_mut(CNN).enumerate() {
+                // The table rows are scattered: ask for those of a token a few
+                // places ahead while this one is summed.
+                if r + PREFETCH < t {
+                    prefetch(terms_of(r + PREFETCH));
+                    prefetch(xs(r + PREFETCH));
+                }
                 row.copy_from_slice(&br.b1);
                 for s in 0..n {
                     if let Some(q) = window(r, s) {
@@ -952,6 +963,17 @@ impl Encoder {
         self.conv_terms = terms;
     }
 
+    /// Writes the dequantised embedding of piece `id` into `out` (EMB floats): the
+    /// same values as [`Encoder::embedding`], as a loop the compiler vectorises.
+    fn dequantise(&self, id: usize, out: &mut [f32]) {
+        let (chunk, row) = (id % CHUNKS, id / CHUNKS);
+        let (scale, lo) = (self.scale[chunk], self.lo[chunk]);
+        let q = &self.chunks[chunk][row * EMB..(row + 1) * EMB];
+        for (o, &q) in out[..EMB].iter_mut().zip(q) {
+            *o = q as f32 * scale + lo;
+        }
+    }
+
     /// The dequantised embedding of piece `id`.
     fn embedding(&self, id: usize) -> impl Iterator<Item = f32> + '_ {
         let (chunk, row) = (id % CHUNKS, id / CHUNKS);
@@ -1030,6 +1052,25 @@ fn last_pieces(sentences: &[&[u32]], m: usize) -> Vec<u32> {
     }
     parts.reverse();
     parts.concat()
+}
+
+/// Tokens ahead whose table rows [`prefetch`] asks for.
+const PREFETCH: usize = 4;
+
+/// Asks the CPU to bring `data` into its cache (a hint: nothing happens elsewhere).
+#[inline(always)]
+fn prefetch(data: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in data.chunks(16) {
+        // SAFETY: a prefetch never faults, and the address is inside `data`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr().cast::<i8>(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
 
 fn add(row: &mut [f32], other: &[f32]) {
