@@ -151,7 +151,10 @@ unsafe fn gemm_avx2<'a>(
 }
 
 /// The driver: blocks of `MR` rows (the last one padded with zero rows when it is
-/// at least 4 rows, else row by row), each against every column panel.
+/// at least 4 rows, else row by row), each against every column panel. Panels are
+/// the outer loop: a panel is read from memory once and from the core's cache by the
+/// other blocks (the dense layers' first matrix, 2.6 MB, does not fit that cache;
+/// the rows of A, a few hundred KB at most, do).
 #[inline(always)]
 fn gemm_rows<'a, const MR: usize, const FMA: bool>(
     m: usize,
@@ -163,35 +166,36 @@ fn gemm_rows<'a, const MR: usize, const FMA: bool>(
 ) {
     let nseg = b.k / seg;
     let panels = b.n / NR;
-    let mut r0 = 0;
-    while r0 < m {
-        let left = m - r0;
-        if left >= MR || left >= 4 {
-            let rows = left.min(MR);
-            let mut ptrs = vec![[std::ptr::null::<f32>(); MR]; nseg];
-            for (s, p) in ptrs.iter_mut().enumerate() {
-                for (i, q) in p.iter_mut().enumerate() {
-                    *q = row(r0 + i, s).as_ptr();
-                }
+    // (first row, rows) of the blocks of MR, then the single rows left.
+    let full = if m % MR >= 4 { m.div_ceil(MR) } else { m / MR };
+    let mut ptrs = Vec::with_capacity(full * nseg);
+    for blk in 0..full {
+        for s in 0..nseg {
+            let mut p = [std::ptr::null::<f32>(); MR];
+            for (i, q) in p.iter_mut().enumerate() {
+                *q = row(blk * MR + i, s).as_ptr();
             }
-            for p in 0..panels {
-                let panel = &b.data[p * b.k * NR..(p + 1) * b.k * NR];
-                let acc = kernel::<MR, FMA>(&ptrs, seg, panel);
-                for (i, a) in acc.iter().take(rows).enumerate() {
-                    let at = (r0 + i) * ldc + p * NR;
-                    c[at..at + NR].copy_from_slice(a);
-                }
+            ptrs.push(p);
+        }
+    }
+    let singles: Vec<[*const f32; 1]> = (full * MR..m)
+        .flat_map(|r| (0..nseg).map(move |s| (r, s)))
+        .map(|(r, s)| [row(r, s).as_ptr()])
+        .collect();
+    for p in 0..panels {
+        let panel = &b.data[p * b.k * NR..(p + 1) * b.k * NR];
+        for (blk, ptrs) in ptrs.chunks_exact(nseg).enumerate() {
+            let acc = kernel::<MR, FMA>(ptrs, seg, panel);
+            let r0 = blk * MR;
+            for (i, a) in acc.iter().take(m - r0).enumerate() {
+                let at = (r0 + i) * ldc + p * NR;
+                c[at..at + NR].copy_from_slice(a);
             }
-            r0 += rows;
-        } else {
-            let ptrs: Vec<[*const f32; 1]> = (0..nseg).map(|s| [row(r0, s).as_ptr()]).collect();
-            for p in 0..panels {
-                let panel = &b.data[p * b.k * NR..(p + 1) * b.k * NR];
-                let acc = kernel::<1, FMA>(&ptrs, seg, panel);
-                let at = r0 * ldc + p * NR;
-                c[at..at + NR].copy_from_slice(&acc[0]);
-            }
-            r0 += 1;
+        }
+        for (i, ptrs) in singles.chunks_exact(nseg).enumerate() {
+            let acc = kernel::<1, FMA>(ptrs, seg, panel);
+            let at = (full * MR + i) * ldc + p * NR;
+            c[at..at + NR].copy_from_slice(&acc[0]);
         }
     }
 }
