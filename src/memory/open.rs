@@ -365,6 +365,9 @@ pub(super) fn setup(
         langs: LangCache::load(&conn)?,
         conn,
         path,
+        cancel: None,
+        data_version: None,
+        languages: Default::default(),
     };
     if tokenizer != tokens::TOKENIZER_VERSION {
         if read_only {

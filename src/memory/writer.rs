@@ -135,7 +135,16 @@ struct Prepared<'a> {
 
 impl<'m> Writer<'m> {
     pub(crate) fn new(memory: &'m mut Memory, options: WriteOptions) -> Result<Writer<'m>> {
-        let Memory { conn, langs, path } = memory;
+        let Memory {
+            conn,
+            langs,
+            path,
+            cancel,
+            ..
+        } = memory;
+        if let Some(cancel) = cancel {
+            cancel.check()?;
+        }
         // Waits up to the busy timeout for another writer; the error names the file.
         let tx = Transaction::new(conn, TransactionBehavior::Immediate).map_err(|e| {
             let e = db_error(e);
