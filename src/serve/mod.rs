@@ -399,6 +399,7 @@ pub fn run(config: Config, extra: Routes, ready: impl FnOnce(&str)) -> Result<()
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| Error::io(e, None))?;
+        state.stop_background();
         tracing::info!("stopped: requests in flight finished; the memory is closed");
         Ok(())
     })

@@ -139,6 +139,8 @@ pub struct AppState {
     pub read_only: Option<String>,
     /// A background update of the concordance index is running.
     concordance_running: AtomicBool,
+    /// The server is stopping: background work ends after its current step.
+    stopping: AtomicBool,
 }
 
 impl AppState {
@@ -178,6 +180,7 @@ impl AppState {
             read_only: reason,
             config,
             concordance_running: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
         };
         // One reader now: a memory that cannot be read fails at start, not at the
         // first request.
@@ -274,6 +277,12 @@ impl AppState {
         err
     }
 
+    /// Ends background work (the concordance index's update) after its current
+    /// slice: a server told to stop does not wait for the index of a whole memory.
+    pub fn stop_background(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
     /// Whether writes are refused, and why.
     pub fn check_writable(&self) -> ApiResult<()> {
         match &self.read_only {
@@ -321,7 +330,10 @@ impl AppState {
         }
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || loop {
-            while concordance_slice(&state) {}
+            while !state.stopping.load(Ordering::Acquire) && concordance_slice(&state) {}
+            if state.stopping.load(Ordering::Acquire) {
+                return;
+            }
             state.concordance_running.store(false, Ordering::Release);
             // A write that ended after the last slice found this update running and
             // left its units to it: look once more.
