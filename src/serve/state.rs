@@ -330,7 +330,11 @@ impl AppState {
         }
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || loop {
-            while !state.stopping.load(Ordering::Acquire) && concordance_slice(&state) {}
+            while !state.stopping.load(Ordering::Acquire) {
+                if !concordance_slice(&state) {
+                    break;
+                }
+            }
             if state.stopping.load(Ordering::Acquire) {
                 return;
             }
