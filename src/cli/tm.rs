@@ -135,11 +135,19 @@ pub fn wait_seconds(raw: &str) -> std::result::Result<f64, String> {
     Ok(seconds)
 }
 
-/// `--max N` of lookups: at least 1.
+/// `--max N` of lookups: at least 1 (the library's check, as the server's `limit`).
 pub fn at_least_one(raw: &str) -> std::result::Result<usize, String> {
     match raw.trim().parse::<usize>() {
-        Ok(0) => Err("0 would show nothing: give 1 or more".to_string()),
-        Ok(n) => Ok(n),
+        Ok(n) => bitext::memory::LookupRequest::check_max(n).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("{raw:?}: {e}")),
+    }
+}
+
+/// `--min N` of lookups: a match percentage 1-101 (the library's check, as the
+/// server's `min`).
+pub fn min_percent(raw: &str) -> std::result::Result<u32, String> {
+    match raw.trim().parse::<u32>() {
+        Ok(n) => bitext::memory::LookupRequest::check_min_percent(n).map_err(|e| e.to_string()),
         Err(e) => Err(format!("{raw:?}: {e}")),
     }
 }

@@ -152,9 +152,19 @@ fn concordance_upto(memory: &Memory) -> Result<i64> {
         .unwrap_or(0))
 }
 
-/// [`Memory::update_concordance`].
-pub(super) fn update(memory: &mut Memory, mut progress: impl FnMut(u64)) -> Result<u64> {
-    let (upto, end) = concordance_range(memory)?;
+/// [`Memory::update_concordance`], or with `max_units` [`Memory::update_concordance_some`].
+pub(super) fn update(
+    memory: &mut Memory,
+    max_units: Option<u64>,
+    mut progress: impl FnMut(u64),
+) -> Result<u64> {
+    let (upto, mut end) = concordance_range(memory)?;
+    if let Some(n) = max_units {
+        // Whole blocks only: up to the last block end within `n` ids (at least one).
+        let n = i64::try_from(n).unwrap_or(i64::MAX).max(2 << BLOCK_BITS);
+        let cap = ((upto.saturating_add(1).saturating_add(n) >> BLOCK_BITS) << BLOCK_BITS) - 1;
+        end = end.min(cap);
+    }
     if end <= upto {
         return Ok(0);
     }

@@ -31,6 +31,8 @@ pub(crate) fn db_error(err: rusqlite::Error) -> Error {
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                 ErrorKind::Busy
             }
+            // Only a `Cancel` token's progress handler interrupts a statement.
+            rusqlite::ErrorCode::OperationInterrupted => ErrorKind::Cancelled,
             rusqlite::ErrorCode::DatabaseCorrupt => ErrorKind::Damaged(
                 "the memory file is damaged (SQLite: database disk image is malformed); \
                  restore it from a backup"

@@ -71,8 +71,8 @@ impl LookupOptions {
     pub fn new(target: LangTag) -> LookupOptions {
         LookupOptions {
             target,
-            min_percent: 70,
-            max: 5,
+            min_percent: super::LookupRequest::DEFAULT_MIN_PERCENT,
+            max: super::LookupRequest::DEFAULT_MAX,
             strict_lang: false,
             exhaustive: false,
         }

@@ -26,7 +26,8 @@
 //!    ours (`.db()?`); `distance` the edit distances, `tokens` the match tokens,
 //!    `postings` the index's byte formats, `score` the match percentage,
 //!    `search` the exact-recall candidate search over any `search::TokenIndex`,
-//!    `limits` the sizes a unit may have.
+//!    `limits` the sizes a unit may have, `cancel` the token that stops a
+//!    connection's work.
 //! 2. The file: `schema` (layout, version), `store` (rows, the packed variants
 //!    blob, languages, meta values), `counts` (the running totals), `index` (the
 //!    fuzzy index's segments), `migrate` (older schemas to this one).
@@ -36,7 +37,7 @@
 //!    duplicates), `merge` (folding a duplicate's metadata).
 //! 4. [`Writer`] (`writer`): adds and deletes units in one transaction.
 //! 5. What uses a memory: `open` and `new_file` (opening and creating files),
-//!    `lookup`, `concordance`, `units`, `stats` (reading), `maintenance` (delete by
+//!    `lookup`, `request` (a lookup as a front end receives it), `concordance`, `units`, `stats` (reading), `maintenance` (delete by
 //!    filter, re-index).
 //!
 //! [`Memory`] and its whole public API are here, in this file; each method hands the
@@ -47,6 +48,7 @@
 //! through the hidden `fuzzing` module.
 
 mod analysis;
+mod cancel;
 mod concordance;
 mod counts;
 mod db;
@@ -62,6 +64,7 @@ mod open;
 mod pending;
 mod postings;
 mod removals;
+mod request;
 mod same_source;
 mod schema;
 mod score;
@@ -81,11 +84,13 @@ use rusqlite::Connection;
 
 pub use analysis::has_content;
 pub use analysis::AnalyzedBatch;
+pub use cancel::Cancel;
 pub use concordance::{ConcordanceHit, ConcordanceOptions, Highlight};
 pub use limits::{check_name, MAX_TEXT_BYTES};
 pub use lookup::{Hit, LookupOptions, Query};
 pub use maintenance::DeleteFilter;
 pub use new_file::NewMemory;
+pub use request::LookupRequest;
 pub use score::{diff_line, DiffOp, DiffPiece, MatchKind, Penalty, Score};
 pub use search::SearchStats;
 pub use stats::{LanguagePairStats, Languages, Stats};
@@ -132,6 +137,11 @@ impl Default for OpenOptions {
     }
 }
 
+/// How many SQLite steps a statement takes between two checks of its connection's
+/// [`Cancel`] token (each check is an atomic load and a clock read: at this spacing
+/// they cost well under 1 % of a search).
+pub const CANCEL_CHECK_STEPS: i32 = 1000;
+
 /// An open translation memory.
 ///
 /// It sees what other connections (processes, or other `Memory` values on the same
@@ -147,6 +157,11 @@ pub struct Memory {
     /// another connection commits, never for this one's own writes (which keep
     /// `langs` current themselves).
     data_version: Cell<i64>,
+    /// The token that stops this connection's work ([`Memory::set_cancel`]).
+    cancel: Option<Cancel>,
+    /// [`Memory::languages`] as last read, kept until another connection commits
+    /// (`data_version` moves) or this one writes.
+    languages: RefCell<Option<Languages>>,
 }
 
 impl std::fmt::Debug for Memory {
@@ -181,18 +196,32 @@ impl Memory {
     /// that snapshot (`store::refresh`), so a language another connection added is
     /// known to the search.
     pub(crate) fn read_snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
+        if let Some(cancel) = &self.cancel {
+            cancel.check()?;
+        }
         let snapshot = if self.conn.is_autocommit() {
             Some(self.conn.unchecked_transaction().db()?)
         } else {
             None
         };
-        store::refresh(
+        self.sync()?;
+        Ok(snapshot)
+    }
+
+    /// Brings what is kept from the file up to date with what other connections
+    /// committed (`store::refresh`); the cached [`Languages`] go when it moved.
+    /// Returns whether anything had.
+    fn sync(&self) -> Result<bool> {
+        let changed = store::refresh(
             &self.conn,
             self.path.as_deref(),
             &self.langs,
             &self.data_version,
         )?;
-        Ok(snapshot)
+        if changed {
+            self.languages.take();
+        }
+        Ok(changed)
     }
 
     /// The language table (as of the last [`Memory::read_snapshot`] or write).
@@ -206,6 +235,32 @@ impl Memory {
         self.conn.busy_timeout(timeout).db()
     }
 
+    /// Makes this connection's work stop when `cancel` is cancelled or past its
+    /// deadline (see [`Cancel`]): a search checks it as it starts, and every SQL
+    /// statement every [`CANCEL_CHECK_STEPS`] steps; the call then fails with
+    /// [`crate::ErrorKind::Cancelled`] (a write is rolled back). `None` removes it.
+    pub fn set_cancel(&mut self, cancel: Option<Cancel>) -> Result<()> {
+        match &cancel {
+            Some(token) => {
+                let token = token.clone();
+                self.conn
+                    .progress_handler(CANCEL_CHECK_STEPS, Some(move || token.is_cancelled()))
+                    .db()?;
+            }
+            None => self.conn.progress_handler(0, None::<fn() -> bool>).db()?,
+        }
+        self.cancel = cancel;
+        Ok(())
+    }
+
+    /// Catches up with what other connections committed since the last read (every
+    /// read does this itself; a long-lived holder may call it to learn whether
+    /// anything changed). Cheap when nothing did (SQLite's `data_version`, no table
+    /// read).
+    pub fn refresh(&mut self) -> Result<bool> {
+        self.sync()
+    }
+
     /// The file's path (`None` for an in-memory one).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
@@ -214,6 +269,7 @@ impl Memory {
     /// Starts a write transaction. Nothing is visible to others, or kept, until
     /// [`Writer::commit`]; dropping the writer rolls everything back.
     pub fn writer(&mut self, options: WriteOptions) -> Result<Writer<'_>> {
+        self.languages.take();
         Writer::new(self, options)
     }
     // Reading (`lookup`, `concordance`, `units`, `stats`).
@@ -254,7 +310,15 @@ impl Memory {
     /// blocks of eight unit ids), in one transaction; calls `progress(variants done)`
     /// now and then. Returns how many variants were added.
     pub fn update_concordance(&mut self, progress: impl FnMut(u64)) -> Result<u64> {
-        concordance::update(self, progress)
+        concordance::update(self, None, progress)
+    }
+
+    /// [`Memory::update_concordance`] for the next `max_units` unit ids or so only
+    /// (whole blocks of eight), in one short transaction: a server brings a large
+    /// memory's index up to date in slices, letting writes in between. Returns how
+    /// many variants were added; [`Memory::concordance_pending`] says what is left.
+    pub fn update_concordance_some(&mut self, max_units: u64) -> Result<u64> {
+        concordance::update(self, Some(max_units), |_| {})
     }
 
     /// A unit by id.
@@ -276,9 +340,16 @@ impl Memory {
     }
 
     /// The languages a memory holds: units per language pair, variants per language
-    /// (from the running totals of `counts`: no unit is read, however big the memory).
+    /// (from the running totals of `counts`: no unit is read, however big the memory;
+    /// read again only when something changed).
     pub fn languages(&self) -> Result<Languages> {
-        stats::languages(self)
+        self.sync()?;
+        if let Some(known) = self.languages.borrow().as_ref() {
+            return Ok(known.clone());
+        }
+        let languages = stats::languages(self)?;
+        *self.languages.borrow_mut() = Some(languages.clone());
+        Ok(languages)
     }
 
     // Maintenance (`maintenance`).
@@ -291,12 +362,14 @@ impl Memory {
     /// Deletes the units a filter selects, in one transaction; returns their ids.
     /// An empty filter deletes nothing.
     pub fn delete(&mut self, filter: &DeleteFilter) -> Result<Vec<i64>> {
+        self.languages.take();
         maintenance::delete(self, filter)
     }
 
     /// Rebuilds the fuzzy index (terms, postings, token sequences, words keys) from
     /// the stored texts, in one transaction. Needed when the tokenisation rules change.
     pub fn reindex(&mut self) -> Result<()> {
+        self.languages.take();
         maintenance::reindex(self)
     }
 }

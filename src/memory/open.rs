@@ -367,6 +367,8 @@ pub(super) fn setup(
         langs: RefCell::new(LangCache::load(&conn)?),
         conn,
         path,
+        cancel: None,
+        languages: Default::default(),
     };
     if tokenizer != tokens::TOKENIZER_VERSION {
         if read_only {

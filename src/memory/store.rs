@@ -491,10 +491,10 @@ pub(crate) fn refresh(
     path: Option<&Path>,
     langs: &RefCell<LangCache>,
     version: &Cell<i64>,
-) -> Result<()> {
+) -> Result<bool> {
     let now = data_version(conn)?;
     if now == version.get() {
-        return Ok(());
+        return Ok(false);
     }
     let schema = schema::version(conn)?;
     let tokenizer: Option<u32> = meta_get(conn, "tokenizer_version")?.and_then(|v| v.parse().ok());
@@ -515,5 +515,5 @@ pub(crate) fn refresh(
         *cached = fresh;
         version.set(now);
     }
-    Ok(())
+    Ok(true)
 }

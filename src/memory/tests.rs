@@ -1525,3 +1525,132 @@ fn a_version_3_index_is_split_by_length_when_opened() {
         .filter(|r| r.0 == MIXED)
         .all(|r| r.1 < SPLIT_MIN));
 }
+
+/// A cancelled token (or one past its deadline) stops lookups, concordance searches
+/// and writes with `Cancelled`, changing nothing; without it they work again.
+#[test]
+fn a_cancel_token_stops_reads_and_writes() {
+    let mut memory = Memory::in_memory().unwrap();
+    let units: Vec<TranslationUnit> = (0..300)
+        .map(|i| {
+            pair(
+                &format!("Open the file number {i}."),
+                &format!("Откройте файл {i}."),
+            )
+        })
+        .collect();
+    add_all(&mut memory, &units, OnDuplicate::Keep);
+    let token = Cancel::new();
+    memory.set_cancel(Some(token.clone())).unwrap();
+    assert_eq!(lookup(&memory, "Open the file number 7.", 70).len(), 5);
+    token.cancel();
+    let query = Query::new("Open the file number 7.", tag("en"));
+    let err = memory
+        .lookup(&query, &LookupOptions::new(tag("ru")))
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Cancelled), "{err}");
+    let err = memory
+        .concordance("file", &ConcordanceOptions::default())
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Cancelled), "{err}");
+    // Work already running stops within SQLite's progress checks: a write whose
+    // token is cancelled halfway fails, and leaves nothing.
+    token.reset();
+    let more: Vec<TranslationUnit> = (0..300)
+        .map(|i| {
+            pair(
+                &format!("Close the window {i}."),
+                &format!("Закройте окно {i}."),
+            )
+        })
+        .collect();
+    let failed = (|| -> crate::Result<()> {
+        let mut w = memory.writer(WriteOptions::default())?;
+        for (i, u) in more.iter().enumerate() {
+            if i == 10 {
+                token.cancel();
+            }
+            w.add(u)?;
+        }
+        w.commit()
+    })();
+    let err = failed.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Cancelled), "{err}");
+    token.reset();
+    token.set_deadline(Some(std::time::Instant::now() - Duration::from_millis(1)));
+    let err = memory
+        .lookup(&query, &LookupOptions::new(tag("ru")))
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Cancelled), "{err}");
+    memory.set_cancel(None).unwrap();
+    assert_eq!(count_units(&memory), 300);
+    assert_eq!(lookup(&memory, "Open the file number 7.", 70).len(), 5);
+}
+
+/// `refresh` says whether another connection committed since the last read; a read
+/// catches up by itself (the new language's units are found without it).
+#[test]
+fn refresh_says_whether_another_connection_committed() {
+    let (_dir, path) = temp_file("tm.sqlite");
+    let mut writer = Memory::open(&path, &creating()).unwrap();
+    add_all(
+        &mut writer,
+        &[pair("Open the file.", "Откройте файл.")],
+        OnDuplicate::Keep,
+    );
+    let mut reader = Memory::open(
+        &path,
+        &OpenOptions {
+            read_only: true,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(!reader.refresh().unwrap());
+    assert_eq!(reader.languages().unwrap().tags().len(), 2);
+    let de = TranslationUnit::pair(tag("en"), "Open the file.", tag("de"), "Öffne die Datei.");
+    add_all(&mut writer, &[de], OnDuplicate::Keep);
+    assert!(reader.refresh().unwrap());
+    assert!(!reader.refresh().unwrap());
+    // The cached languages went with the change.
+    assert!(reader.languages().unwrap().tags().contains(&tag("de")));
+    let fr = TranslationUnit::pair(tag("en"), "Open the file.", tag("fr"), "Ouvrez le fichier.");
+    add_all(&mut writer, &[fr], OnDuplicate::Keep);
+    let query = Query::new("Open the file.", tag("en"));
+    let hits = reader
+        .lookup(&query, &LookupOptions::new(tag("fr")))
+        .unwrap();
+    assert_eq!(hits[0].target.text, "Ouvrez le fichier.");
+    assert!(reader.languages().unwrap().tags().contains(&tag("fr")));
+    assert!(!reader.refresh().unwrap());
+}
+
+/// The concordance index is brought up to date in slices of whole blocks, each its
+/// own transaction, to the same index as in one go.
+#[test]
+fn the_concordance_index_updates_in_slices() {
+    let mut m = Memory::in_memory().unwrap();
+    let units: Vec<TranslationUnit> = (0..100)
+        .map(|i| {
+            pair(
+                &format!("Slice test number {i}."),
+                &format!("Срез номер {i}."),
+            )
+        })
+        .collect();
+    add_all(&mut m, &units, OnDuplicate::Keep);
+    // Units 96 to 100 wait for their block of eight to be complete.
+    assert_eq!(m.concordance_pending().unwrap(), 190);
+    // Units 1 to 31 (blocks 0 to 3, two variants each), then 32 to 63, 64 to 95.
+    assert_eq!(m.update_concordance_some(32).unwrap(), 62);
+    assert_eq!(m.concordance_pending().unwrap(), 128);
+    assert_eq!(m.update_concordance_some(32).unwrap(), 64);
+    assert_eq!(m.update_concordance_some(32).unwrap(), 64);
+    assert_eq!(m.update_concordance_some(32).unwrap(), 0);
+    assert_eq!(m.update_concordance(|_| {}).unwrap(), 0);
+    let opts = ConcordanceOptions {
+        max: 1000,
+        ..ConcordanceOptions::default()
+    };
+    assert_eq!(m.concordance("slice test", &opts).unwrap().len(), 100);
+}

@@ -140,7 +140,12 @@ impl<'m> Writer<'m> {
             langs,
             path,
             data_version,
+            cancel,
+            ..
         } = memory;
+        if let Some(cancel) = cancel {
+            cancel.check()?;
+        }
         // Waits up to the busy timeout for another writer; the error names the file.
         let tx = Transaction::new(conn, TransactionBehavior::Immediate).map_err(|e| {
             let e = db_error(e);

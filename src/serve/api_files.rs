@@ -132,27 +132,33 @@ pub async fn export(
     };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let (started, start) = oneshot::channel::<ApiResult<()>>();
-    state
-        .read(move |memory| {
-            let mut started = Some(started);
-            let result = export_units(memory, to, src, keep, tx.clone(), &mut started);
-            match (result, started) {
-                // Failed before the first byte: the client gets the error.
-                (Err(e), Some(started)) => {
-                    let _ = started.send(Err(e));
-                }
-                (Err(e), None) => {
-                    tracing::error!(error = %e.message, "the export failed after it started");
-                    let _ = tx.blocking_send(Err(std::io::Error::other(e.message)));
-                }
-                (Ok(()), Some(started)) => {
-                    let _ = started.send(Ok(()));
-                }
-                (Ok(()), None) => {}
+    // The export runs on its own while the answer streams: awaited here, it would
+    // fill the channel and wait for a reader that only comes once this returns.
+    let work = move |memory: &Memory| {
+        let mut started = Some(started);
+        let result = export_units(memory, to, src, keep, tx.clone(), &mut started);
+        match (result, started) {
+            // Failed before the first byte: the client gets the error.
+            (Err(e), Some(started)) => {
+                let _ = started.send(Err(e));
             }
-            Ok(())
-        })
-        .await?;
+            (Err(e), None) => {
+                tracing::error!(error = %e.message, "the export failed after it started");
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.message)));
+            }
+            (Ok(()), Some(started)) => {
+                let _ = started.send(Ok(()));
+            }
+            (Ok(()), None) => {}
+        }
+        Ok(())
+    };
+    let reader = Arc::clone(&state);
+    tokio::spawn(async move {
+        if let Err(e) = reader.read(work).await {
+            tracing::error!(error = %e.message, "the export failed");
+        }
+    });
     start
         .await
         .map_err(|_| ApiError::internal("the export stopped before it started"))??;

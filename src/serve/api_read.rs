@@ -10,15 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{J, Q};
+use super::extract::{JsonAnswer, J, Q};
 use super::langs;
 use super::state::AppState;
-use crate::memory::{ConcordanceOptions, Hit, LookupOptions, Memory, Query, Stats};
-use crate::text::{count, LangTag, Span};
+use crate::memory::{ConcordanceOptions, Hit, LookupOptions, LookupRequest, Memory, Stats};
+use crate::text::{LangTag, Span};
 use crate::unit::Variant;
 
-/// The longest query: the memory's limit for a stored text (as `lookup`).
-pub const QUERY_LIMIT: usize = crate::memory::MAX_TEXT_BYTES;
 /// Most queries in one batch (each is a lookup on the blocking pool; a request's
 /// work stays bounded whatever its body holds).
 pub const BATCH_LIMIT: usize = 1000;
@@ -104,84 +102,67 @@ pub struct BatchAnswer {
     results: Vec<LookupResult>,
 }
 
-/// `min` and `limit` checked as the CLI checks `--min` and `--max`.
-pub fn min_and_limit(min: Option<u32>, limit: Option<usize>) -> ApiResult<(u32, usize)> {
-    let min = min.unwrap_or(70);
-    if !(1..=101).contains(&min) {
-        return Err(ApiError::bad(format!(
-            "min {min}: the lowest match percentage must be 1-101"
-        )));
+/// The lookup request of `min` and `limit`, checked as the CLI checks `--min` and
+/// `--max` (the library's [`LookupRequest`]), and at most [`LIMIT_MAX`] matches.
+pub fn lookup_request(
+    min: Option<u32>,
+    limit: Option<usize>,
+    strict_lang: bool,
+) -> ApiResult<LookupRequest> {
+    if let Some(min) = min {
+        LookupRequest::check_min_percent(min).map_err(|e| ApiError::bad(format!("min {e}")))?;
     }
-    let limit = limit.unwrap_or(5);
-    if limit == 0 {
-        return Err(ApiError::bad("limit 0 would show nothing: give 1 or more"));
+    if let Some(limit) = limit {
+        LookupRequest::check_max(limit).map_err(|e| ApiError::bad(format!("limit {e}")))?;
+        if limit > LIMIT_MAX {
+            return Err(ApiError::bad(format!(
+                "limit {limit}: at most {LIMIT_MAX} matches are returned"
+            )));
+        }
     }
-    if limit > LIMIT_MAX {
-        return Err(ApiError::bad(format!(
-            "limit {limit}: at most {LIMIT_MAX} matches are returned"
-        )));
-    }
-    Ok((min, limit))
+    let mut request = LookupRequest::new();
+    request.min_percent = min;
+    request.max = limit;
+    request.strict_lang = strict_lang;
+    Ok(request)
 }
 
 /// Refuses a query longer than a stored text may be (as `lookup`).
 pub fn check_query(text: &str) -> ApiResult<()> {
-    if text.len() > QUERY_LIMIT {
-        return Err(ApiError::bad(format!(
-            "the query is {} long; a query may be at most {} (the memory's limit for a text): \
-             look up one segment at a time",
-            count(text.len() as u64, "byte"),
-            count(QUERY_LIMIT as u64, "byte")
-        )));
-    }
-    Ok(())
+    Ok(LookupRequest::check_text(text)?)
 }
 
-/// `GET /api/v1/lookup?q=&src=&tgt=&min=&limit=`
+/// `GET /api/v1/lookup?q=&src=&tgt=&min=&limit=`: one lookup, answered at once on
+/// the worker thread that has the request (see `AppState::read_now`).
 pub async fn lookup(
     State(state): State<Arc<AppState>>,
     Q(p): Q<LookupParams>,
-) -> ApiResult<Json<LookupAnswer>> {
-    let (min, limit) = min_and_limit(p.min, p.limit)?;
+) -> ApiResult<JsonAnswer<LookupAnswer>> {
+    let request = lookup_request(p.min, p.limit, p.strict_lang)?;
     check_query(&p.q)?;
-    let answer = state
-        .read(move |memory| {
-            let (src, tgt) = langs::lookup_langs(memory, p.src.as_deref(), p.tgt.as_deref())?;
-            let options = LookupOptions {
-                target: tgt.clone(),
-                min_percent: min,
-                max: limit,
-                strict_lang: p.strict_lang,
-                exhaustive: false,
-            };
-            let query = Query {
-                text: p.q,
-                lang: src.clone(),
-                markup: None,
-                prev: p.prev,
-                next: p.next,
-            };
-            let matches = memory.lookup(&query, &options)?;
-            Ok(LookupAnswer {
-                src,
-                tgt,
-                result: LookupResult {
-                    id: None,
-                    query: query.text,
-                    matches,
-                },
-            })
+    let answer = state.read_now(move |memory| {
+        let (src, tgt) = langs::lookup_langs(memory, p.src.as_deref(), p.tgt.as_deref())?;
+        let query = request.query(&src, p.q, p.prev, p.next, None)?;
+        let matches = memory.lookup(&query, &request.options(tgt.clone())?)?;
+        Ok(LookupAnswer {
+            src,
+            tgt,
+            result: LookupResult {
+                id: None,
+                query: query.text,
+                matches,
+            },
         })
-        .await?;
-    Ok(Json(answer))
+    })?;
+    Ok(JsonAnswer(answer))
 }
 
 /// `POST /api/v1/lookup` `{"queries": [...], "src", "tgt", "min", "limit"}`
 pub async fn lookup_batch(
     State(state): State<Arc<AppState>>,
     J(body): J<BatchLookup>,
-) -> ApiResult<Json<BatchAnswer>> {
-    let (min, limit) = min_and_limit(body.min, body.limit)?;
+) -> ApiResult<JsonAnswer<BatchAnswer>> {
+    let request = lookup_request(body.min, body.limit, body.strict_lang)?;
     if body.queries.len() > BATCH_LIMIT {
         return Err(ApiError::bad(format!(
             "{} queries in one request; at most {BATCH_LIMIT}: send them in several",
@@ -198,50 +179,36 @@ pub async fn lookup_batch(
     let answer = state
         .read(move |memory| {
             let (src, tgt) = langs::lookup_langs(memory, body.src.as_deref(), body.tgt.as_deref())?;
-            let options = LookupOptions {
-                target: tgt.clone(),
-                min_percent: min,
-                max: limit,
-                strict_lang: body.strict_lang,
-                exhaustive: false,
-            };
+            let options = request.options(tgt.clone())?;
             let results = body
                 .queries
                 .into_iter()
                 .enumerate()
-                .map(|(i, q)| answer_one(memory, q, &src, &options, i))
+                .map(|(i, q)| answer_one(memory, q, &src, &request, &options, i))
                 .collect::<ApiResult<Vec<_>>>()?;
             Ok(BatchAnswer { src, tgt, results })
         })
         .await?;
-    Ok(Json(answer))
+    Ok(JsonAnswer(answer))
 }
 
 fn answer_one(
     memory: &Memory,
     q: BatchQuery,
     src: &LangTag,
+    request: &LookupRequest,
     options: &LookupOptions,
     i: usize,
 ) -> ApiResult<LookupResult> {
     let (query, id) = match q {
-        BatchQuery::Text(text) => (Query::new(text, src.clone()), None),
+        BatchQuery::Text(text) => (request.query(src, text, None, None, None)?, None),
         BatchQuery::Record {
             text,
             prev,
             next,
             markup,
             id,
-        } => (
-            Query {
-                text,
-                lang: src.clone(),
-                markup,
-                prev,
-                next,
-            },
-            id,
-        ),
+        } => (request.query(src, text, prev, next, markup)?, id),
     };
     let matches = memory.lookup(&query, options).map_err(|e| {
         let e = ApiError::from(e);

@@ -270,16 +270,19 @@ fn rename(err: crate::Error, spool: &std::path::Path) -> crate::Error {
     err.at(location)
 }
 
-/// Writes the body to a temporary file, refusing more than `max` bytes (413).
+/// Writes the body to a temporary file as it arrives, refusing more than `max` bytes
+/// (413). Each chunk is written at once, where it arrived: a write to a new file
+/// lands in the page cache in microseconds, where handing each chunk to a blocking
+/// thread (`tokio::fs`) made the upload wait behind the busy threads under load.
 async fn spool(body: Body, max: u64) -> ApiResult<tempfile::NamedTempFile> {
-    let file = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
-        .await?
+    use std::io::Write as _;
+    let cannot_write =
+        |e: std::io::Error| ApiError::internal(format!("cannot write a temporary file: {e}"));
+    let file = tempfile::NamedTempFile::new()
         .map_err(|e| ApiError::internal(format!("cannot make a temporary file: {e}")))?;
-    let (std_file, path) = file.into_parts();
-    let mut out = tokio::fs::File::from_std(std_file);
+    let mut out = std::io::BufWriter::with_capacity(SPOOL_BUFFER, file);
     let mut body = body;
     let mut total = 0u64;
-    use tokio::io::AsyncWriteExt as _;
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|e| ApiError::bad(format!("cannot read the request body: {e}")))?;
@@ -293,16 +296,13 @@ async fn spool(body: Body, max: u64) -> ApiResult<tempfile::NamedTempFile> {
                 format!("the body is larger than the server's import limit of {max} bytes (--max-import)"),
             ));
         }
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot write a temporary file: {e}")))?;
+        out.write_all(&chunk).map_err(cannot_write)?;
     }
-    out.flush()
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot write a temporary file: {e}")))?;
-    let std_file = out.into_std().await;
-    Ok(tempfile::NamedTempFile::from_parts(std_file, path))
+    out.into_inner().map_err(|e| cannot_write(e.into_error()))
 }
+
+/// The spool's buffer: few, large writes.
+const SPOOL_BUFFER: usize = 256 * 1024;
 
 /// Imports what `reader` reads in one transaction, counting as `bitext import` does.
 fn import_units(

@@ -18,13 +18,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::api_read::check_query;
+use super::api_read::{check_query, lookup_request};
 use super::api_write::add_all;
 use super::error::{ApiError, ApiResult};
 use super::extract::{J, Q};
 use super::langs;
 use super::state::AppState;
-use crate::memory::{AddOutcome, Hit, LookupOptions, Query, WriteOptions};
+use crate::memory::{AddOutcome, Hit, WriteOptions};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
 
@@ -46,7 +46,7 @@ fn tm_code(tag: &str) -> String {
 /// (lookups go either way), each variant also under its language alone (`pt_br` and
 /// `pt`), as Weblate tries the variant and then the language.
 pub async fn tm_languages(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    let held = state.read(|memory| Ok(memory.languages()?)).await?;
+    let held = state.read_now(|memory| Ok(memory.languages()?))?;
     let mut codes: Vec<String> = Vec::new();
     for (tag, _) in &held.languages {
         codes.push(tm_code(tag));
@@ -79,18 +79,11 @@ pub async fn tm_lookup(
 ) -> ApiResult<Json<Vec<TmCandidate>>> {
     let (src, tgt) = (tm_lang(&src, "src")?, tm_lang(&tgt, "tgt")?);
     check_query(&text)?;
-    let hits = state
-        .read(move |memory| {
-            let options = LookupOptions {
-                target: tgt,
-                min_percent: TM_MIN,
-                max: TM_MAX,
-                strict_lang: false,
-                exhaustive: false,
-            };
-            Ok(memory.lookup(&Query::new(text, src), &options)?)
-        })
-        .await?;
+    let request = lookup_request(Some(TM_MIN), Some(TM_MAX), false)?;
+    let hits = state.read_now(move |memory| {
+        let query = request.query(&src, text, None, None, None)?;
+        Ok(memory.lookup(&query, &request.options(tgt)?)?)
+    })?;
     Ok(Json(
         hits.into_iter()
             .map(|h| TmCandidate {
@@ -209,18 +202,11 @@ async fn mymemory_answer(state: Arc<AppState>, p: MyMemoryParams) -> ApiResult<V
     })?;
     let (src, tgt) = (langs::lang(src, "src")?, langs::lang(tgt, "tgt")?);
     langs::distinct(&src, &tgt)?;
-    let hits = state
-        .read(move |memory| {
-            let options = LookupOptions {
-                target: tgt,
-                min_percent: MM_MIN,
-                max: MM_MAX,
-                strict_lang: false,
-                exhaustive: false,
-            };
-            Ok(memory.lookup(&Query::new(q, src), &options)?)
-        })
-        .await?;
+    let request = lookup_request(Some(MM_MIN), Some(MM_MAX), false)?;
+    let hits = state.read_now(move |memory| {
+        let query = request.query(&src, q, None, None, None)?;
+        Ok(memory.lookup(&query, &request.options(tgt)?)?)
+    })?;
     let (text, best) = match hits.first() {
         Some(h) => (
             Value::from(h.target.text.clone()),

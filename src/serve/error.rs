@@ -51,6 +51,8 @@ impl From<Error> for ApiError {
             // Reading the request body (the only I/O a client causes) is mapped by the
             // handlers; other I/O is the server's.
             ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            // Stopped at the request's timeout (or when its client left).
+            ErrorKind::Cancelled => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::with(status, err.to_string())

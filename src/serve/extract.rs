@@ -1,10 +1,13 @@
 //! Request extractors whose refusals are JSON errors like every other answer (axum's
-//! own answer a bad query string or body in plain text).
+//! own answer a bad query string or body in plain text), and the JSON answer.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::error::ApiError;
 
@@ -20,19 +23,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
     }
 }
 
+/// The query string deserialized as axum's `Query` does it (and with its wording of
+/// what is wrong: the field's path, then the problem), without making a URI of it
+/// first.
 fn serde_urlencoded_like<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}")
-            .parse()
-            .map_err(|_| ApiError::bad("the query string is not valid"))?,
-    )
-    .map(|q| q.0)
-    .map_err(|e| {
-        ApiError::bad(format!(
-            "the query string: {}",
-            inner_message(&e.body_text())
-        ))
-    })
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer)
+        .map_err(|e| ApiError::bad(format!("the query string: {e}")))
 }
 
 /// axum's rejection text without its own prefix ("Failed to deserialize query
@@ -61,4 +59,28 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     Bytes::from_request(req, state)
         .await
         .map_err(|e| ApiError::with(e.status(), inner_message(&e.body_text()).to_string()))
+}
+
+/// A JSON answer, written straight into a buffer sized for a typical lookup answer
+/// (axum's `Json` starts at 128 bytes and grows it several times).
+pub struct JsonAnswer<T>(pub T);
+
+/// The first size of an answer's buffer: a lookup's five matches with their diffs.
+const ANSWER_CAPACITY: usize = 4096;
+
+impl<T: Serialize> IntoResponse for JsonAnswer<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Vec::with_capacity(ANSWER_CAPACITY);
+        match serde_json::to_writer(&mut buf, &self.0) {
+            Ok(()) => (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                Body::from(buf),
+            )
+                .into_response(),
+            Err(e) => ApiError::internal(format!("cannot write the answer: {e}")).into_response(),
+        }
+    }
 }

@@ -7,8 +7,10 @@
 //!   (`/tmserver/…`, as Weblate's tmserver backend calls it) and MyMemory's
 //!   `/get?q=&langpair=` (`/api/get` too).
 //!
-//! Reads run on a pool of read connections (SQLite in WAL: they never wait for a
-//! write), writes through one writer, all on tokio's blocking threads. Writes need the
+//! Short reads run on the runtime's workers, each with its own read connection;
+//! long reads on a pool of read connections and writes through one writer, on
+//! tokio's blocking threads (SQLite in WAL: reads never wait for a write; see
+//! `state`). Writes need the
 //! bearer token ([`Config::token`]); without one the server is read-only. Errors are
 //! JSON `{"error": "…"}`: 4xx for the client's mistakes, never a panic.
 //!
@@ -325,20 +327,24 @@ async fn target_limit(
     next.run(request).await
 }
 
-/// Answers 504 when a request takes longer than `--timeout`. (Work already handed to
-/// a blocking thread finishes there; its answer is dropped.)
+/// Answers 504 when a request takes longer than `--timeout`. (Work handed to a
+/// blocking thread is stopped when its request is dropped; see `AppState::read`.)
 async fn time_limit(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::with(
-            StatusCode::GATEWAY_TIMEOUT,
-            format!(
-                "the request took longer than the server's limit of {} s",
-                timeout.as_secs_f64()
-            ),
-        )
-        .into_response(),
+        Err(_) => timeout_error(timeout).into_response(),
     }
+}
+
+/// The answer to a request that took longer than `timeout`.
+fn timeout_error(timeout: Duration) -> ApiError {
+    ApiError::with(
+        StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "the request took longer than the server's limit of {} s",
+            timeout.as_secs_f64()
+        ),
+    )
 }
 
 /// Starts logging to standard error (text, or JSON lines), once per process;
@@ -364,6 +370,7 @@ pub fn init_logging(json: bool) {
 /// page). `ready` is called with the address once the server listens.
 pub fn run(config: Config, extra: Routes, ready: impl FnOnce(&str)) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.workers.max(1))
         .enable_all()
         .thread_name("bitext-serve")
         .build()
@@ -392,6 +399,7 @@ pub fn run(config: Config, extra: Routes, ready: impl FnOnce(&str)) -> Result<()
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| Error::io(e, None))?;
+        state.stop_background();
         tracing::info!("stopped: requests in flight finished; the memory is closed");
         Ok(())
     })

@@ -1,16 +1,26 @@
-//! The server's configuration and shared state: the memory's read connections (a
-//! small pool, used on the blocking threads) and its one writer.
+//! The server's configuration and shared state: the memory's read connections and
+//! its one writer.
+//!
+//! Short reads (a lookup, the stats) run where the request is, on the runtime's
+//! worker threads, each with a read connection of its own (a thread-local): with as
+//! many workers as cores, no request waits for a hand-off to another thread or a
+//! lock. Long reads (batches, concordance, export, pretranslation) and writes run on
+//! tokio's blocking threads, readers from a small pool. Every read connection has a
+//! cancel token: short reads stop at the request timeout, long ones when the request
+//! is dropped (timed out, or its client gone).
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 
 use super::error::{ApiError, ApiResult};
 use crate::error::Result;
-use crate::memory::{Memory, OpenOptions};
+use crate::memory::{Cancel, Memory, OpenOptions};
 
 /// How the server runs: which memory, where it listens, who may do what, its limits.
 #[derive(Debug, Clone)]
@@ -40,12 +50,15 @@ pub struct Config {
     pub log_json: bool,
     /// How long a write waits for another process's write to the memory.
     pub wait: Duration,
+    /// The runtime's worker threads, which run short reads themselves (see
+    /// `AppState::read_now`).
+    pub workers: usize,
 }
 
 impl Config {
     /// A configuration with the defaults for the memory at `tm`: localhost:8080, no
     /// token (read-only), 16 MiB bodies, 1 GiB imports, 64 KiB request targets,
-    /// 30 s per request, no CORS.
+    /// 30 s per request, no CORS, twice as many workers as cores.
     pub fn new(tm: PathBuf) -> Config {
         Config {
             tm,
@@ -60,44 +73,73 @@ impl Config {
             cors_origins: Vec::new(),
             log_json: false,
             wait: Duration::from_secs(10),
+            workers: default_workers(),
         }
     }
 }
 
-/// Most read connections kept open between requests (more are opened when more
-/// requests read at once, and closed after).
+/// Twice the cores: a worker answers a lookup itself, start to end, so with one per
+/// core the server's reads would get only two threads' share of the CPU beside an
+/// import's threads or other processes; a few more keep them their due, at the
+/// cost of a connection each.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
+/// Most read connections kept open for the blocking pool's reads (more are opened
+/// when more such requests read at once, and closed after).
 const POOL_KEPT: usize = 16;
 
-/// A read connection and the languages it knows. A connection learns the memory's
-/// languages when it opens: one that a write has since given a new language is
-/// replaced (its units in that language would be invisible to it).
+/// A read connection, with the token that stops its work.
 struct Reader {
     memory: Memory,
-    langs: Vec<String>,
+    cancel: Cancel,
 }
 
-/// The language tags a memory holds, in order.
-fn held_langs(memory: &Memory) -> Result<Vec<String>> {
-    Ok(memory
-        .languages()?
-        .languages
-        .into_iter()
-        .map(|(tag, _)| tag)
-        .collect())
+impl Reader {
+    /// Opens a read connection to the memory at `path`, with its cancel token.
+    fn open(path: &Path, wait: Duration) -> Result<Reader> {
+        let mut memory = Memory::open(
+            path,
+            &OpenOptions {
+                create: false,
+                read_only: true,
+                busy_timeout: wait,
+            },
+        )?;
+        let cancel = Cancel::new();
+        memory.set_cancel(Some(cancel.clone()))?;
+        Ok(Reader { memory, cancel })
+    }
 }
+
+thread_local! {
+    /// The read connection of this thread (a runtime worker's, for short reads), and
+    /// the id of the server it reads for.
+    static LOCAL_READER: RefCell<Option<(u64, Reader)>> = const { RefCell::new(None) };
+}
+
+/// Ids of the servers of this process, so that a thread's reader is never one of
+/// another server's (tests run several).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// What every request shares.
 pub struct AppState {
     /// The configuration.
     pub config: Config,
-    /// Idle read connections, each with the languages the memory held when it was
-    /// opened.
+    /// This server's id (see [`NEXT_ID`]).
+    id: u64,
+    /// Idle read connections of the blocking pool's reads.
     readers: Mutex<Vec<Reader>>,
     /// The one connection that writes (`None`: the server is read-only, for the
     /// reason in `read_only`).
     writer: Option<Mutex<Memory>>,
     /// Why writes are refused, if they are.
     pub read_only: Option<String>,
+    /// A background update of the concordance index is running.
+    concordance_running: AtomicBool,
+    /// The server is stopping: background work ends after its current step.
+    stopping: AtomicBool,
 }
 
 impl AppState {
@@ -131,10 +173,13 @@ impl AppState {
             )?)),
         };
         let state = AppState {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             readers: Mutex::new(Vec::new()),
             writer,
             read_only: reason,
             config,
+            concordance_running: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
         };
         // One reader now: a memory that cannot be read fails at start, not at the
         // first request.
@@ -144,48 +189,93 @@ impl AppState {
     }
 
     fn open_reader(&self) -> Result<Reader> {
-        let memory = Memory::open(
-            &self.config.tm,
-            &OpenOptions {
-                create: false,
-                read_only: true,
-                busy_timeout: self.config.wait,
-            },
-        )?;
-        let langs = held_langs(&memory)?;
-        Ok(Reader { memory, langs })
+        Reader::open(&self.config.tm, self.config.wait)
     }
 
-    /// An idle reader that knows every language of the memory, else a new one.
+    /// An idle reader (each read catches up with what was written since its last
+    /// by itself: `Memory` checks SQLite's `data_version`), else a new one.
     fn check_out(&self) -> Result<Reader> {
         let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match idle {
-            Some(reader) if held_langs(&reader.memory)? == reader.langs => Ok(reader),
-            _ => self.open_reader(),
+            Some(reader) => Ok(reader),
+            None => self.open_reader(),
         }
     }
 
     fn check_in(&self, reader: Reader) {
+        reader.cancel.reset();
         let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < POOL_KEPT {
             idle.push(reader);
         }
     }
 
-    /// Runs `f` with a read connection on a blocking thread.
+    /// Runs a short read (one lookup, the languages) at once, on this thread with its
+    /// own read connection: no hand-off to another thread, no lock. The work stops
+    /// at the request timeout (the memory's cancel token), as nothing can interrupt
+    /// it from outside while it runs. Only for work bounded like one lookup: the
+    /// thread is a runtime worker, serving other connections when it is done.
+    pub fn read_now<T>(&self, f: impl FnOnce(&Memory) -> ApiResult<T>) -> ApiResult<T> {
+        LOCAL_READER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(id, _)| *id != self.id) {
+                *slot = Some((self.id, self.open_reader()?));
+            }
+            let Some((_, reader)) = slot.as_mut() else {
+                unreachable!("the reader was opened above")
+            };
+            reader
+                .cancel
+                .set_deadline(Some(Instant::now() + self.config.timeout));
+            let result = f(&reader.memory);
+            reader.cancel.reset();
+            result.map_err(|e| self.timed_out(e))
+        })
+    }
+
+    /// Runs `f` with a read connection on a blocking thread (long reads: batches,
+    /// concordance, export, pretranslation). If the request is dropped first (its
+    /// timeout answered, or its client gone), the work is stopped: `f`'s reads fail
+    /// with `Cancelled`.
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Memory) -> ApiResult<T> + Send + 'static,
     {
         let state = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let reader = state.check_out()?;
+        let cancel = Cancel::new();
+        let guard = CancelOnDrop(Some(cancel.clone()));
+        let result = tokio::task::spawn_blocking(move || {
+            let mut reader = state.check_out()?;
+            reader.memory.set_cancel(Some(cancel.clone()))?;
             let result = f(&reader.memory);
+            if cancel.is_cancelled() {
+                tracing::info!(
+                    "the work of a request that timed out or whose client left was stopped"
+                );
+            }
+            reader.memory.set_cancel(Some(reader.cancel.clone()))?;
             state.check_in(reader);
             result
         })
-        .await?
+        .await?;
+        guard.disarm();
+        result.map_err(|e| self.timed_out(e))
+    }
+
+    /// A stopped request's error in the words of the timeout (its cancel token
+    /// stops it at the timeout).
+    fn timed_out(&self, err: ApiError) -> ApiError {
+        if err.status == StatusCode::GATEWAY_TIMEOUT {
+            return super::timeout_error(self.config.timeout);
+        }
+        err
+    }
+
+    /// Ends background work (the concordance index's update) after its current
+    /// slice: a server told to stop does not wait for the index of a whole memory.
+    pub fn stop_background(&self) {
+        self.stopping.store(true, Ordering::Release);
     }
 
     /// Whether writes are refused, and why.
@@ -196,9 +286,10 @@ impl AppState {
         }
     }
 
-    /// Runs `f` with the writer on a blocking thread (one write at a time), then
-    /// brings the concordance index up to date (a write of the server's own is
-    /// never a reason for a later search to scan).
+    /// Runs `f` with the writer on a blocking thread (one write at a time); after
+    /// the answer, the concordance index is brought up to date in the background (a
+    /// write of the server's own is never a reason for a later search to scan, nor
+    /// for its answer to wait).
     pub async fn write<T, F>(self: &Arc<Self>, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
@@ -206,7 +297,7 @@ impl AppState {
     {
         self.check_writable()?;
         let state = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let Some(writer) = &state.writer else {
                 return Err(ApiError::with(
                     StatusCode::FORBIDDEN,
@@ -214,38 +305,101 @@ impl AppState {
                 ));
             };
             let mut memory = writer.lock().unwrap_or_else(|p| p.into_inner());
-            let result = f(&mut memory)?;
-            update_concordance(&mut memory);
-            Ok(result)
+            f(&mut memory)
         })
-        .await?
+        .await?;
+        if result.is_ok() {
+            self.update_concordance_in_background();
+        }
+        result
     }
 
-    /// Brings the concordance index up to date at start, in the background (on a
-    /// large memory just imported it takes a while; searches meanwhile scan).
+    /// Brings the concordance index up to date in the background, in slices of
+    /// [`CONCORDANCE_SLICE`] units, each a short transaction of the writer's: a
+    /// write waits for one slice at most, not for the whole (minutes, on a large
+    /// memory just imported; searches meanwhile scan what is not indexed). One
+    /// update runs at a time, until nothing is left.
     pub fn update_concordance_in_background(self: &Arc<Self>) {
+        if self.writer.is_none() || self.concordance_running.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let state = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            if let Some(writer) = &state.writer {
-                let mut memory = writer.lock().unwrap_or_else(|p| p.into_inner());
-                update_concordance(&mut memory);
+        tokio::task::spawn_blocking(move || loop {
+            while !state.stopping.load(Ordering::Acquire) {
+                if !concordance_slice(&state) {
+                    break;
+                }
+            }
+            if state.stopping.load(Ordering::Acquire) {
+                return;
+            }
+            state.concordance_running.store(false, Ordering::Release);
+            // A write that ended after the last slice found this update running and
+            // left its units to it: look once more.
+            let pending = state.writer.as_ref().and_then(|w| {
+                w.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .concordance_pending()
+                    .ok()
+            });
+            if pending.unwrap_or(0) == 0 || state.concordance_running.swap(true, Ordering::AcqRel) {
+                return;
             }
         });
     }
 }
 
-/// Adds what the concordance index lacks; a failure (another process writing) only
-/// leaves searches slower, and is logged.
-fn update_concordance(memory: &mut Memory) {
+/// Units of the concordance index added per transaction in the background.
+const CONCORDANCE_SLICE: u64 = 10_000;
+
+/// Adds one slice of what the concordance index lacks; whether there may be more. A
+/// failure (another process writing) only leaves searches slower, and is logged.
+fn concordance_slice(state: &AppState) -> bool {
+    let Some(writer) = &state.writer else {
+        return false;
+    };
+    let mut memory = writer.lock().unwrap_or_else(|p| p.into_inner());
     match memory.concordance_pending() {
-        Ok(0) => {}
+        Ok(0) => false,
         Ok(pending) => {
-            tracing::info!(pending, "updating the concordance index");
-            if let Err(err) = memory.update_concordance(|_| {}) {
-                tracing::warn!(error = %err, "the concordance index was not updated");
+            tracing::debug!(pending, "updating the concordance index");
+            match memory.update_concordance_some(CONCORDANCE_SLICE) {
+                Ok(0) => false,
+                Ok(added) => {
+                    if i64::try_from(added).is_ok_and(|a| a >= pending) {
+                        tracing::info!("the concordance index is up to date");
+                    }
+                    true
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the concordance index was not updated");
+                    false
+                }
             }
         }
-        Err(err) => tracing::warn!(error = %err, "cannot read the concordance index"),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the concordance index");
+            false
+        }
+    }
+}
+
+/// Cancels its token when dropped before [`CancelOnDrop::disarm`]: a request future
+/// dropped while its blocking work runs (timed out, or its client gone) stops that
+/// work.
+struct CancelOnDrop(Option<Cancel>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.0.take() {
+            cancel.cancel();
+        }
     }
 }
 
