@@ -8,6 +8,11 @@
 //! tokio's blocking threads, readers from a small pool. Every read connection has a
 //! cancel token: short reads stop at the request timeout, long ones when the request
 //! is dropped (timed out, or its client gone).
+//!
+//! Writes (an import, the concordance index's background update) run on a pool of
+//! their own whose threads have a lower scheduling priority (nice
+//! [`WRITE_NICENESS`]): on a busy server the CPU goes to the lookups first and an
+//! import takes what they leave; on an idle one it runs at full speed.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -140,6 +145,37 @@ pub struct AppState {
     concordance_running: AtomicBool,
     /// The server is stopping: background work ends after its current step.
     stopping: AtomicBool,
+    /// The threads writes run on (see [`WRITE_NICENESS`]); `None` when read-only.
+    write_pool: Option<rayon::ThreadPool>,
+}
+
+/// The niceness of the write pool's threads (0 is normal, 19 the lowest priority):
+/// Linux's scheduler then gives them about a tenth of the weight of a reader's
+/// thread when both want the CPU. Threads they start (an import's reader) inherit it.
+pub const WRITE_NICENESS: i32 = 10;
+
+/// A pool of one thread per core whose threads run at [`WRITE_NICENESS`].
+fn low_priority_pool() -> Result<rayon::ThreadPool> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("bitext-write-{i}"))
+        .start_handler(|_| lower_this_threads_priority())
+        .build()
+        .map_err(|e| crate::error::Error::invalid(format!("cannot start the write threads: {e}")))
+}
+
+/// Lowers the calling thread's priority (on Linux, niceness is per thread). Best
+/// effort: a failure leaves the thread at normal priority, which is only slower.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread's own id.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, WRITE_NICENESS) != 0 {
+            tracing::debug!("the write threads run at normal priority");
+        }
+    }
 }
 
 impl AppState {
@@ -172,7 +208,12 @@ impl AppState {
                 },
             )?)),
         };
+        let write_pool = match writer {
+            Some(_) => Some(low_priority_pool()?),
+            None => None,
+        };
         let state = AppState {
+            write_pool,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             readers: Mutex::new(Vec::new()),
             writer,
@@ -304,14 +345,21 @@ impl AppState {
                     "the server is read-only",
                 ));
             };
-            let mut memory = writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut memory)
+            state.in_write_pool(|| f(&mut writer.lock().unwrap_or_else(|p| p.into_inner())))
         })
         .await?;
         if result.is_ok() {
             self.update_concordance_in_background();
         }
         result
+    }
+
+    /// Runs `f` on the low-priority write pool (and its parallel work there too).
+    fn in_write_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.write_pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 
     /// Brings the concordance index up to date in the background, in slices of
@@ -326,7 +374,7 @@ impl AppState {
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || loop {
             while !state.stopping.load(Ordering::Acquire) {
-                if !concordance_slice(&state) {
+                if !state.in_write_pool(|| concordance_slice(&state)) {
                     break;
                 }
             }
