@@ -162,16 +162,7 @@ impl ImportReport {
             r.seconds,
             if r.seconds > 0.0 { r.read as f64 / r.seconds } else { 0.0 }
         );
-        for skip in &r.skips {
-            let _ = writeln!(s, "  skipped {skip}");
-        }
-        if r.skipped > r.skips.len() as u64 {
-            let _ = writeln!(
-                s,
-                "  … and {} more skipped",
-                r.skipped - r.skips.len() as u64
-            );
-        }
+        formats::write_skips(&mut s, &r.skips, r.skipped);
         if !r.left_out.is_empty() {
             let reasons: Vec<String> = r
                 .left_out

@@ -363,16 +363,7 @@ fn report(
         written.units,
         skipped
     );
-    for notice in &read.skips {
-        let _ = writeln!(s, "  skipped {notice}");
-    }
-    if read.skipped > read.skips.len() as u64 {
-        let _ = writeln!(
-            s,
-            "  … and {} more skipped",
-            read.skipped - read.skips.len() as u64
-        );
-    }
+    bitext::formats::write_skips(&mut s, &read.skips, read.skipped);
     if filtered_out > 0 {
         let langs: Vec<&str> = keep.iter().map(LangTag::as_str).collect();
         let _ = writeln!(

@@ -259,6 +259,19 @@ impl fmt::Display for Notice {
 /// At most this many skips and warnings are listed one by one (all are counted).
 pub const MAX_LISTED: usize = 1000;
 
+/// Writes the skips listed, one a line (`  skipped …`), and how many more of the
+/// `skipped` counted were not listed: the text reports of an import and a conversion.
+pub fn write_skips<T: std::fmt::Display>(out: &mut String, listed: &[T], skipped: u64) {
+    use std::fmt::Write as _;
+    for skip in listed {
+        let _ = writeln!(out, "  skipped {skip}");
+    }
+    let more = skipped.saturating_sub(listed.len() as u64);
+    if more > 0 {
+        let _ = writeln!(out, "  … and {more} more skipped");
+    }
+}
+
 /// At most this many names are counted one by one in [`ReadReport::not_kept`].
 const MAX_NOT_KEPT_NAMES: usize = 256;
 
