@@ -19,6 +19,8 @@
 //! (ms), the generator's own send lag (how late it sent when the connection was
 //! free), errors, and `unsent`: requests still unsent when the run's time was up (a
 //! server that cannot keep up; it is not waited for).
+//! `--timeline FILE` also writes each counted request's due time and latency (ms),
+//! one per line, to see when a slow stretch happened.
 //! The first `--warmup` seconds are sent but not counted. One thread: at 5,000
 //! requests/s it needs a few percent of a core.
 
@@ -36,6 +38,9 @@ struct Args {
     connections: usize,
     seconds: f64,
     warmup: f64,
+    /// Where to write every counted request's due time and latency (ms since the
+    /// start, ms), one per line, to see *when* a slow stretch happened.
+    timeline: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
         connections: 64,
         seconds: 20.0,
         warmup: 2.0,
+        timeline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             "--connections" => args.connections = number(&value)? as usize,
             "--seconds" => args.seconds = number(&value)?,
             "--warmup" => args.warmup = number(&value)?,
+            "--timeline" => args.timeline = Some(value),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -100,6 +107,9 @@ fn urlencode(s: &str) -> String {
 struct Tally {
     /// Latency from the scheduled send time, in microseconds, of counted requests.
     latency_us: Vec<u64>,
+    /// Each counted request's due time (microseconds from the start), in the order
+    /// of `latency_us`.
+    due_us: Vec<u64>,
     /// How late requests went out when their connection was free (the generator's
     /// own lag), microseconds.
     lag_us: Vec<u64>,
@@ -218,6 +228,9 @@ async fn connection(
             tally
                 .latency_us
                 .push(done.saturating_duration_since(due).as_micros() as u64);
+            tally
+                .due_us
+                .push(due.saturating_duration_since(start).as_micros() as u64);
             if due >= now {
                 tally
                     .lag_us
@@ -287,6 +300,21 @@ fn main() {
         }
         out
     });
+    if let Some(path) = &args.timeline {
+        let mut rows: Vec<(u64, u64)> = tallies
+            .iter()
+            .flat_map(|t| t.due_us.iter().copied().zip(t.latency_us.iter().copied()))
+            .collect();
+        rows.sort_unstable();
+        let text: String = rows
+            .iter()
+            .map(|(due, latency)| format!("{:.3}\t{:.3}\n", *due as f64 / 1e3, *latency as f64 / 1e3))
+            .collect();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("serve_load_gen: {path}: {e}");
+            std::process::exit(2);
+        }
+    }
     let mut latency: Vec<u64> = tallies
         .iter()
         .flat_map(|t| t.latency_us.iter().copied())
