@@ -276,3 +276,31 @@ fn semantic_dev_set_floors() {
         );
     }
 }
+
+/// Issue 17's bar for transread-dev is per language pair: strict F1 ≥ 0.93 on en–fr
+/// (Candide and the abridged Emma, micro-averaged) and on en–es with `--semantic`
+/// (bench/transread_pairs.tsv groups the documents so).
+#[test]
+fn semantic_transread_pairs_reach_the_bar() {
+    shared("data/align/README.md");
+    let out = bitext()
+        .args([
+            "eval",
+            "align",
+            "--sets",
+            "bench/transread_pairs.tsv",
+            "--semantic",
+        ])
+        .args(["-f", "json", "-q"])
+        .assert()
+        .success();
+    let report: Vec<serde_json::Value> = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    for set in ["transread-en-fr", "transread-en-es"] {
+        let row = report.iter().find(|r| r["set"] == set).unwrap();
+        let got = row["f1_strict"].as_f64().unwrap();
+        assert!(
+            got >= 0.93,
+            "{set}: strict F1 {got:.4} with --semantic, below 0.93"
+        );
+    }
+}
