@@ -308,7 +308,9 @@ fn main() {
         rows.sort_unstable();
         let text: String = rows
             .iter()
-            .map(|(due, latency)| format!("{:.3}\t{:.3}\n", *due as f64 / 1e3, *latency as f64 / 1e3))
+            .map(|(due, latency)| {
+                format!("{:.3}\t{:.3}\n", *due as f64 / 1e3, *latency as f64 / 1e3)
+            })
             .collect();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("serve_load_gen: {path}: {e}");
