@@ -13,7 +13,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{JsonAnswer, J, Q};
 use super::langs;
 use super::state::AppState;
-use crate::memory::{ConcordanceOptions, Hit, LookupOptions, LookupRequest, Memory, Stats};
+use crate::memory::{
+    ConcordanceOptions, Hit, LookupOptions, LookupRequest, Memory, QueryRecord, Stats,
+};
 use crate::text::{LangTag, Span};
 use crate::unit::Variant;
 
@@ -44,22 +46,12 @@ pub struct LookupParams {
 pub enum BatchQuery {
     /// Just the text.
     Text(String),
-    /// `{"text", "prev", "next", "markup", "id"}`.
+    /// `{"text", "prev", "next", "markup", "id"}`; other fields are let pass (flattened,
+    /// the record sees only its own).
     Record {
-        /// The text.
-        text: String,
-        /// The segment before it.
-        #[serde(default)]
-        prev: Option<String>,
-        /// The segment after it.
-        #[serde(default)]
-        next: Option<String>,
-        /// Its inline markup.
-        #[serde(default)]
-        markup: Option<String>,
-        /// The client's id, echoed.
-        #[serde(default)]
-        id: Option<Value>,
+        /// The query.
+        #[serde(flatten)]
+        record: QueryRecord,
     },
 }
 
@@ -172,7 +164,7 @@ pub async fn lookup_batch(
     for (i, q) in body.queries.iter().enumerate() {
         let text = match q {
             BatchQuery::Text(t) => t,
-            BatchQuery::Record { text, .. } => text,
+            BatchQuery::Record { record } => &record.text,
         };
         check_query(text).map_err(|e| ApiError::bad(format!("queries[{i}]: {}", e.message)))?;
     }
@@ -202,13 +194,7 @@ fn answer_one(
 ) -> ApiResult<LookupResult> {
     let (query, id) = match q {
         BatchQuery::Text(text) => (request.query(src, text, None, None, None)?, None),
-        BatchQuery::Record {
-            text,
-            prev,
-            next,
-            markup,
-            id,
-        } => (request.query(src, text, prev, next, markup)?, id),
+        BatchQuery::Record { record } => request.record_query(src, record)?,
     };
     let matches = memory.lookup(&query, options).map_err(|e| {
         let e = ApiError::from(e);

@@ -18,7 +18,7 @@ use super::state::AppState;
 use crate::formats::{self, Format, HeaderMode, ReadOptions, StateFilter};
 use crate::import::{self, ImportError, ImportOptions, ImportReport, OptionNames};
 use crate::memory::{AddOutcome, Memory, OnDuplicate, WriteOptions};
-use crate::unit::{Note, Origin, Prop, TranslationUnit};
+use crate::unit::TranslationUnit;
 
 /// A unit as clients send it (`/units`, `/convert`, the tmserver `POST`).
 #[derive(Debug, Clone, Deserialize)]
@@ -55,28 +55,15 @@ impl ApiUnit {
         let src = langs::lang(&self.src, "src")?;
         let tgt = langs::lang(&self.tgt, "tgt")?;
         langs::distinct(&src, &tgt)?;
-        let mut unit = TranslationUnit::pair(src, &self.source, tgt, &self.target);
-        unit.context.prev = self.prev.clone();
-        unit.context.next = self.next.clone();
-        unit.origin = Origin {
-            file: self.origin.clone(),
-            score: None,
-        };
+        let mut unit = TranslationUnit::pair(src, &self.source, tgt, &self.target)
+            .in_context(self.prev.clone(), self.next.clone())
+            .from_document(self.origin.clone());
         for (kind, value) in &self.props {
-            if kind.trim().is_empty() {
-                return Err(ApiError::bad("props: a property needs a type"));
-            }
-            unit.props.push(Prop {
-                kind: kind.trim().to_string(),
-                value: value.clone(),
-                lang: None,
-            });
+            unit.add_prop(kind, value.as_str())
+                .map_err(|e| ApiError::bad(format!("props: {}", e.kind())))?;
         }
         if let Some(n) = &self.note {
-            unit.notes.push(Note {
-                text: n.clone(),
-                lang: None,
-            });
+            unit.add_note(n.as_str());
         }
         Ok(unit)
     }
