@@ -308,3 +308,36 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> ApiResult<Json<StatsAn
         read_only,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch's query records are the CLI's, but a field the record does not know
+    /// is let pass (the CLI refuses it); a body field the route does not know is not.
+    #[test]
+    fn batch_records_let_unknown_fields_pass() {
+        let body = r#"{"queries": ["Open.", {"text": "Close.", "next": "Then.", "id": "a",
+            "client_note": 1}], "src": "en"}"#;
+        let batch: BatchLookup = serde_json::from_str(body).unwrap();
+        let BatchQuery::Text(text) = &batch.queries[0] else {
+            panic!("{:?}", batch.queries[0]);
+        };
+        assert_eq!(text, "Open.");
+        let BatchQuery::Record { record } = &batch.queries[1] else {
+            panic!("{:?}", batch.queries[1]);
+        };
+        assert_eq!(
+            (record.text.as_str(), record.next.as_deref()),
+            ("Close.", Some("Then."))
+        );
+        assert_eq!(record.id, Some(Value::from("a")));
+        let bad = r#"{"queries": ["Open."], "source": "en"}"#;
+        let err = serde_json::from_str::<BatchLookup>(bad).unwrap_err();
+        assert!(
+            err.to_string().starts_with("unknown field `source`"),
+            "{err}"
+        );
+        assert!(serde_json::from_str::<QueryRecord>(r#"{"text": "x", "client_note": 1}"#).is_err());
+    }
+}

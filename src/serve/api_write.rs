@@ -330,3 +330,34 @@ fn import_units(
     report.timed(start);
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A unit sent to `/units` becomes the unit `bitext add` makes of the same fields;
+    /// a property without a type is refused in the API's words.
+    #[test]
+    fn api_units_are_built_as_add_builds_them() {
+        let body = r#"{"source": "Open.", "target": "Откройте.", "src": "en", "tgt": "ru",
+            "prev": "Before.", "note": "checked", "origin": "manual.txt",
+            "props": {" domain ": "IT"}}"#;
+        let api: ApiUnit = serde_json::from_str(body).unwrap();
+        let unit = api.to_unit().unwrap();
+        assert_eq!(unit.variants[1].text, "Откройте.");
+        assert_eq!(unit.context.prev.as_deref(), Some("Before."));
+        assert_eq!(unit.origin.file.as_deref(), Some("manual.txt"));
+        assert_eq!(
+            (unit.props[0].kind.as_str(), unit.props[0].value.as_str()),
+            ("domain", "IT")
+        );
+        assert_eq!(unit.notes[0].text, "checked");
+        let mut blank = api.clone();
+        blank.props.insert(" ".into(), "x".into());
+        let err = blank.to_unit().unwrap_err();
+        assert_eq!(
+            (err.status, err.message.as_str()),
+            (StatusCode::BAD_REQUEST, "props: a property needs a type")
+        );
+    }
+}
