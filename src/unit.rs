@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::text::LangTag;
 
 /// A property (`<prop type="…">value</prop>` in TMX): tool-specific metadata kept as is.
@@ -159,6 +160,42 @@ impl TranslationUnit {
         }
     }
 
+    /// With the segments around the source in its document (for 101 % matches).
+    pub fn in_context(mut self, prev: Option<String>, next: Option<String>) -> TranslationUnit {
+        self.context.prev = prev;
+        self.context.next = next;
+        self
+    }
+
+    /// With the name of the document it comes from.
+    pub fn from_document(mut self, file: Option<String>) -> TranslationUnit {
+        self.origin.file = file;
+        self
+    }
+
+    /// Adds a property given by hand (`bitext add --prop`, the server's `props`): its
+    /// type trimmed, a blank one refused (`Invalid`: TMX `<prop>` needs a type).
+    pub fn add_prop(&mut self, kind: &str, value: impl Into<String>) -> Result<()> {
+        let kind = kind.trim();
+        if kind.is_empty() {
+            return Err(Error::invalid("a property needs a type"));
+        }
+        self.props.push(Prop {
+            kind: kind.to_string(),
+            value: value.into(),
+            lang: None,
+        });
+        Ok(())
+    }
+
+    /// Adds a note in no particular language.
+    pub fn add_note(&mut self, text: impl Into<String>) {
+        self.notes.push(Note {
+            text: text.into(),
+            lang: None,
+        });
+    }
+
     /// The first variant whose language is `lang` or a more specific form of it
     /// (`en` finds `en-US`).
     pub fn variant(&self, lang: &LangTag) -> Option<&Variant> {
@@ -205,6 +242,31 @@ mod tests {
         assert!(unit.variant(&tag("fr")).is_none());
         unit.variants.push(Variant::new(tag("en"), "Hi"));
         assert_eq!(unit.variant(&tag("en")).unwrap().text, "Hi");
+    }
+
+    #[test]
+    fn a_pair_given_by_hand_takes_its_details() {
+        let mut unit = TranslationUnit::pair(tag("en"), "Open.", tag("ru"), "Откройте.")
+            .in_context(Some("Before.".into()), None)
+            .from_document(Some("manual.txt".into()));
+        unit.add_prop(" domain ", "IT").unwrap();
+        unit.add_note("checked");
+        assert_eq!(unit.context.prev.as_deref(), Some("Before."));
+        assert_eq!(unit.context.next, None);
+        assert_eq!(unit.origin.file.as_deref(), Some("manual.txt"));
+        assert_eq!(unit.origin.score, None);
+        assert_eq!(
+            (unit.props[0].kind.as_str(), unit.props[0].value.as_str()),
+            ("domain", "IT")
+        );
+        assert_eq!(unit.props[0].lang, None);
+        assert_eq!(
+            (unit.notes[0].text.as_str(), unit.notes[0].lang.as_deref()),
+            ("checked", None)
+        );
+        let err = unit.add_prop("  ", "x").unwrap_err();
+        assert_eq!(err.kind().to_string(), "a property needs a type");
+        assert_eq!(unit.props.len(), 1, "a refused property is not added");
     }
 
     #[test]

@@ -181,6 +181,42 @@ fn language_tags_are_normalised_and_en_finds_en_us() {
 }
 
 #[test]
+fn add_refuses_a_property_without_a_type() {
+    let dir = tempdir();
+    let tm = dir.path().join("tm.sqlite");
+    for prop in ["=x", " =x", "domain"] {
+        fails_with(
+            tm_cmd(&tm).args([
+                "add",
+                "Open.",
+                "Откройте.",
+                "-s",
+                "en",
+                "-t",
+                "ru",
+                "--prop",
+                prop,
+            ]),
+            &format!("--prop {prop:?}: expected TYPE=VALUE"),
+        );
+    }
+    let outcome = add(
+        &tm,
+        "Open.",
+        "Откройте.",
+        &["--prop", " domain =IT", "--note", "checked"],
+    );
+    assert_eq!(outcome["action"], "inserted", "{outcome}");
+    let units = json(tm_cmd(&tm).args(["export", "-", "-f", "jsonl"]));
+    assert_eq!(units.len(), 1);
+    assert_eq!(
+        units[0]["props"],
+        serde_json::json!([{"kind": "domain", "value": "IT"}])
+    );
+    assert_eq!(units[0]["notes"], serde_json::json!([{"text": "checked"}]));
+}
+
+#[test]
 fn queries_file_lines_and_jsonl_with_context() {
     let dir = tempdir();
     let tm = dir.path().join("tm.sqlite");

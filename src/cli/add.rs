@@ -9,14 +9,17 @@ use clap::Args;
 use super::tm::{self, Duplicates, TextOrJson, TmArgs};
 use super::{output::Output, Global};
 use bitext::memory::AddOutcome;
-use bitext::unit::{Note, Origin, Prop, TranslationUnit};
+use bitext::unit::TranslationUnit;
 
 /// Store one translation pair in the memory (created if missing).
 ///
 /// The same source and target again only updates the stored unit's metadata; the same
 /// source with another target is kept as an alternative (see --on-duplicate).
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext add \"Open the file.\" \"Откройте файл.\" -s en -t ru --tm memory.sqlite"
+)]
 pub struct AddArgs {
     /// The source text.
     pub source: String,
@@ -61,29 +64,19 @@ pub fn run(args: AddArgs, _global: &Global) -> Result<ExitCode> {
     let tgt = tm::lang(&args.tgt_lang, "--tgt-lang")?;
     tm::distinct_langs(&src, &tgt)?;
     let user = tm::user(&args.user)?;
-    let mut unit = TranslationUnit::pair(src, &args.source, tgt, &args.target);
-    unit.context.prev = args.prev.clone();
-    unit.context.next = args.next.clone();
-    unit.origin = Origin {
-        file: args.origin.clone(),
-        score: None,
-    };
+    let mut unit = TranslationUnit::pair(src, &args.source, tgt, &args.target)
+        .in_context(args.prev.clone(), args.next.clone())
+        .from_document(args.origin.clone());
     for p in &args.prop {
+        // A blank TYPE is refused here, as the syntax is: "expected TYPE=VALUE".
         let (kind, value) = p
             .split_once('=')
             .filter(|(k, _)| !k.trim().is_empty())
             .with_context(|| format!("--prop {p:?}: expected TYPE=VALUE"))?;
-        unit.props.push(Prop {
-            kind: kind.trim().to_string(),
-            value: value.to_string(),
-            lang: None,
-        });
+        unit.add_prop(kind, value)?;
     }
     for n in &args.note {
-        unit.notes.push(Note {
-            text: n.clone(),
-            lang: None,
-        });
+        unit.add_note(n.as_str());
     }
     let mut memory = args.tm.open_write(true)?;
     let mut writer = memory.writer(tm::write_options(args.on_duplicate, user))?;

@@ -26,7 +26,10 @@ use bitext::text::LangTag;
 /// 0-4 target sentences, with a score (the model's probability that the bead is
 /// right).
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext align samples/en.txt samples/ru.txt -s en -t ru\n  bitext align en.sent zh.sent --segmented -s en -t zh -f tmx -o en-zh.tmx\n  bitext align book.en.txt book.fr.txt -s en -t fr --into memory.sqlite\n  bitext align --batch pairs.tsv --out-dir aligned --segmented"
+)]
 pub struct AlignArgs {
     /// Source text (with --batch: none).
     #[arg(required_unless_present = "batch", conflicts_with = "batch")]
@@ -606,7 +609,8 @@ pub(crate) fn write_alignment(
 ) -> Result<()> {
     if let AlignFormat::Tmx | AlignFormat::Csv = format {
         let info = units.context("--format tmx/csv needs --src-lang and --tgt-lang")?;
-        return write_units(out, alignment, src, tgt, format, min_score, info);
+        let units = bead_units(alignment, src, tgt, min_score, info);
+        return write_units(out, format, info, units);
     }
     let join = |doc: &Document, r: &std::ops::Range<usize>| doc.joined(r);
     let clean = |s: String| -> String {
@@ -698,15 +702,12 @@ pub(crate) fn unit_info(
     }))
 }
 
-/// Writes the beads with sentences on both sides as translation units (TMX, CSV).
+/// Writes the units made of the beads with sentences on both sides as TMX or CSV.
 fn write_units(
     out: &mut Output,
-    alignment: &Alignment,
-    src: &Document,
-    tgt: &Document,
     format: AlignFormat,
-    min_score: Option<f64>,
     info: &UnitInfo,
+    units: Vec<bitext::unit::TranslationUnit>,
 ) -> Result<()> {
     use bitext::formats::{Column, Format, UnitWriteOptions, UnitWriter};
     let (fmt, columns) = match format {
@@ -718,8 +719,8 @@ fn write_units(
     options.langs = vec![info.src_lang.clone(), info.tgt_lang.clone()];
     options.columns = columns;
     let mut writer = UnitWriter::new(fmt, &mut *out, &options)?;
-    for unit in bead_units(alignment, src, tgt, min_score, info) {
-        writer.write_unit(&unit)?;
+    for unit in &units {
+        writer.write_unit(unit)?;
     }
     writer.finish()?;
     Ok(())

@@ -22,7 +22,10 @@ use bitext::ErrorKind;
 /// The first search after an import brings the index up to date, which takes a while
 /// on a large import.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext concordance Biysk --max 2 --tm memory.sqlite\n  bitext concordance \"cruel treatment\" -s en"
+)]
 pub struct ConcordanceArgs {
     /// The word or phrase.
     pub term: String,

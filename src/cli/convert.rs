@@ -41,7 +41,10 @@ use bitext::ErrorKind;
 /// else its source. XLIFF made by other tools is refused by name (their document is
 /// in their own skeleton).
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru\n  bitext convert samples/en.txt en.xlf -s en -t ru --tm memory.sqlite\n  bitext convert en.ru.xlf en.ru.txt\n  bitext convert memory.tmx - -f csv --columns tuid,note"
+)]
 pub struct ConvertArgs {
     /// The file to read (`-`: standard input).
     pub input: PathBuf,
@@ -285,10 +288,7 @@ pub fn run(args: ConvertArgs, global: &Global) -> Result<ExitCode> {
         match writer.write_unit(&unit) {
             Ok(_) => {}
             Err(e) if args.reading.skip_invalid && matches!(e.kind(), ErrorKind::Invalid(_)) => {
-                write_skipped += 1;
-                if write_skips.len() < formats::MAX_LISTED {
-                    write_skips.push(e.to_string());
-                }
+                formats::count_listed(&mut write_skipped, &mut write_skips, || e.to_string());
             }
             Err(e) if matches!(e.kind(), ErrorKind::Invalid(_)) => {
                 bail!(

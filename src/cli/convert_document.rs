@@ -92,8 +92,11 @@ pub fn to_xliff(args: ConvertArgs, v2: bool, global: &Global) -> Result<ExitCode
 fn pretranslated(args: ConvertArgs, tm: PathBuf, v2: bool, global: &Global) -> Result<ExitCode> {
     let pretranslate = PretranslateArgs {
         doc: args.input,
-        src_lang: args.src_lang,
-        tgt_lang: args.tgt_lang,
+        langs: super::tm::LookupLangArgs {
+            src_lang: args.src_lang,
+            tgt_lang: args.tgt_lang,
+            strict_lang: false,
+        },
         encoding: args.reading.encoding,
         min: args.min,
         candidate_min: 70,
@@ -107,7 +110,6 @@ fn pretranslated(args: ConvertArgs, tm: PathBuf, v2: bool, global: &Global) -> R
         copy_source: args.copy_source,
         output: (!is_stdio(&args.output)).then_some(args.output),
         stats_json: None,
-        strict_lang: false,
         tm: super::tm::TmArgs {
             tm: Some(tm),
             wait: 10.0,

@@ -12,7 +12,10 @@ use bitext::memory::DeleteFilter;
 
 /// Delete units by id or by filter (all given conditions must hold).
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext delete --id 17 --tm memory.sqlite\n  bitext delete --origin old-project.tmx --dry-run\n  bitext delete -l de --before 2020-01-01 -f jsonl"
+)]
 pub struct DeleteArgs {
     /// A unit id (repeatable).
     #[arg(long = "id", value_name = "ID")]

@@ -17,7 +17,10 @@ use bitext::text::{count, LangTag};
 /// JSON Lines and TMX keep everything (metadata, properties, notes, inline markup);
 /// CSV/TSV keep the texts of the chosen languages and the metadata --columns name.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru\n  bitext export - -f csv --columns id,origin"
+)]
 pub struct ExportArgs {
     /// The file to write (`-`: standard output).
     pub output: PathBuf,

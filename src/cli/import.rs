@@ -26,7 +26,10 @@ use bitext::text::{count, LangTag};
 /// into stored units, replaced, skipped with the reason and place of each) goes to
 /// standard error, or to standard output as JSON with --report jsonl.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext import memories/seed-en-ru.tmx --tm memory.sqlite\n  bitext import a.tmx b.csv project.xlf --skip-invalid --report jsonl\n  bitext import latin1.csv --encoding windows-1252"
+)]
 pub struct ImportArgs {
     /// Files to import (`-`: standard input).
     #[arg(required = true)]

@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::tm::{self, TextOrJson, TmArgs};
 use super::{output::Output, Global};
 use bitext::memory::diff_line;
-use bitext::memory::{Hit, LookupOptions, LookupRequest, Memory, Query};
+use bitext::memory::{Hit, LookupOptions, LookupRequest, Memory, Query, QueryRecord};
 use bitext::text::LangTag;
 
 /// Find the closest stored translations of a text (fuzzy matches).
@@ -29,7 +29,10 @@ use bitext::text::LangTag;
 /// is used. Units in another variant of a language are found too, one point lower per
 /// side (en and en-US for -s en-GB; ru for -t ru-RU); --strict-lang turns that off.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext lookup \"Open the files.\" -s en -t ru --tm memory.sqlite\n  bitext lookup --queries segments.jsonl --from jsonl -s en -t ru --min 75 -f jsonl\n  cut -f1 doc.tsv | bitext lookup -s en -t ru"
+)]
 pub struct LookupArgs {
     /// The text to look up. "-", or none with standard input a pipe: the queries are
     /// read from standard input, as with --queries -.
@@ -48,13 +51,9 @@ pub struct LookupArgs {
     #[allow(missing_docs)]
     #[command(flatten)]
     pub encoding: super::EncodingArg,
-    /// Language of the text (BCP 47: en, en-GB, pt-BR). Default: the memory's only
-    /// language pair.
-    #[arg(long, short = 's', value_name = "LANG")]
-    pub src_lang: Option<String>,
-    /// Language of the translations wanted. Default: the memory's only language pair.
-    #[arg(long, short = 't', value_name = "LANG")]
-    pub tgt_lang: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub langs: tm::LookupLangArgs,
     /// Lowest match percentage shown (1-101).
     #[arg(long, default_value_t = LookupRequest::DEFAULT_MIN_PERCENT, value_parser = tm::min_percent)]
     pub min: u32,
@@ -67,11 +66,6 @@ pub struct LookupArgs {
     /// The source segment after the text.
     #[arg(long, value_name = "TEXT", conflicts_with = "queries")]
     pub next: Option<String>,
-    /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
-    /// Without it, other variants of a language are found one point lower per side
-    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
-    #[arg(long)]
-    pub strict_lang: bool,
     /// Compare with every stored text instead of using the index (slow; the ground
     /// truth for tests and benchmarks).
     #[arg(long)]
@@ -99,21 +93,6 @@ pub enum QueriesFormat {
     Jsonl,
 }
 
-/// A query record of a JSON Lines queries file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct QueryRecord {
-    text: String,
-    #[serde(default)]
-    prev: Option<String>,
-    #[serde(default)]
-    next: Option<String>,
-    #[serde(default)]
-    markup: Option<String>,
-    #[serde(default)]
-    id: Option<serde_json::Value>,
-}
-
 #[derive(Serialize)]
 struct ResultRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,16 +105,11 @@ struct ResultRecord<'a> {
 
 pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
     let memory = args.tm.open_read()?;
-    let (src, tgt) = tm::lookup_langs(
-        &memory,
-        args.src_lang.as_deref(),
-        args.tgt_lang.as_deref(),
-        global,
-    )?;
+    let (src, tgt) = args.langs.pair(&memory, global)?;
     let mut request = LookupRequest::new();
     request.min_percent = Some(args.min);
     request.max = Some(args.max);
-    request.strict_lang = args.strict_lang;
+    request.strict_lang = args.langs.strict_lang;
     request.exhaustive = args.exhaustive;
     let options = request.options(tgt)?;
     let mut out = Output::create(args.output.as_deref())?;
@@ -199,10 +173,7 @@ pub fn run(args: LookupArgs, global: &Global) -> Result<ExitCode> {
                                 i + 1
                             )
                         })?;
-                        let q = request
-                            .query(&src, r.text, r.prev, r.next, r.markup)
-                            .with_context(at)?;
-                        (q, r.id)
+                        request.record_query(&src, r).with_context(at)?
                     }
                 };
                 n += 1;

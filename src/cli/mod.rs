@@ -44,74 +44,38 @@ pub struct Args {
 }
 
 /// The subcommands.
+// Each one's examples (`after_help`) stand on its arguments, in its own file.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Split text into sentences.
-    #[command(
-        after_help = "Examples:\n  bitext segment samples/en.txt --lang en\n  bitext segment article.txt --lang de -f jsonl -o sentences.jsonl\n  bitext segment --from jsonl records.jsonl"
-    )]
     Segment(segment::SegmentArgs),
     /// Align the sentences of a text and its translation.
-    #[command(
-        after_help = "Examples:\n  bitext align samples/en.txt samples/ru.txt -s en -t ru\n  bitext align en.sent zh.sent --segmented -s en -t zh -f tmx -o en-zh.tmx\n  bitext align book.en.txt book.fr.txt -s en -t fr --into memory.sqlite\n  bitext align --batch pairs.tsv --out-dir aligned --segmented"
-    )]
     Align(align::AlignArgs),
     /// Convert translation units between TMX, CSV, TSV and JSON Lines; text documents to
     /// XLIFF and back.
-    #[command(
-        after_help = "Examples:\n  bitext convert memories/seed-en-ru.tmx seed.csv\n  bitext convert aligned.tsv aligned.tmx -s en -t ru\n  bitext convert samples/en.txt en.xlf -s en -t ru --tm memory.sqlite\n  bitext convert en.ru.xlf en.ru.txt\n  bitext convert memory.tmx - -f csv --columns tuid,note"
-    )]
     Convert(convert::ConvertArgs),
     /// Score bitext against gold data.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     /// Store one translation pair in the memory.
-    #[command(
-        after_help = "Examples:\n  bitext add \"Open the file.\" \"Откройте файл.\" -s en -t ru --tm memory.sqlite"
-    )]
     Add(add::AddArgs),
     /// Find the closest stored translations (fuzzy matches) of a text.
-    #[command(
-        after_help = "Examples:\n  bitext lookup \"Open the files.\" -s en -t ru --tm memory.sqlite\n  bitext lookup --queries segments.jsonl --from jsonl -s en -t ru --min 75 -f jsonl\n  cut -f1 doc.tsv | bitext lookup -s en -t ru"
-    )]
     Lookup(lookup::LookupArgs),
     /// Find stored units containing a word or phrase.
-    #[command(
-        after_help = "Examples:\n  bitext concordance Biysk --max 2 --tm memory.sqlite\n  bitext concordance \"cruel treatment\" -s en"
-    )]
     Concordance(concordance::ConcordanceArgs),
     /// Pre-translate a document from the memory and analyse it for a quote.
-    #[command(
-        after_help = "Examples:\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite\n  bitext pretranslate project.xlf --tm memory.sqlite -o project.pre.xlf\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite --to txt -o doc.ru.txt"
-    )]
     Pretranslate(pretranslate::PretranslateArgs),
     /// Show what a memory holds.
-    #[command(
-        after_help = "Examples:\n  bitext stats --tm memory.sqlite\n  bitext stats -f jsonl"
-    )]
     Stats(stats::StatsArgs),
     /// Delete units from the memory by id or filter.
-    #[command(
-        after_help = "Examples:\n  bitext delete --id 17 --tm memory.sqlite\n  bitext delete --origin old-project.tmx --dry-run\n  bitext delete -l de --before 2020-01-01 -f jsonl"
-    )]
     Delete(delete::DeleteArgs),
     /// Rebuild the memory's fuzzy-match index.
-    #[command(after_help = "Examples:\n  bitext reindex --tm memory.sqlite")]
     Reindex(reindex::ReindexArgs),
     /// Import translation units (TMX, CSV, TSV, JSON Lines) into the memory.
-    #[command(
-        after_help = "Examples:\n  bitext import memories/seed-en-ru.tmx --tm memory.sqlite\n  bitext import a.tmx b.csv project.xlf --skip-invalid --report jsonl\n  bitext import latin1.csv --encoding windows-1252"
-    )]
     Import(import::ImportArgs),
     /// Export the memory's units to TSV, CSV, JSON Lines or TMX.
-    #[command(
-        after_help = "Examples:\n  bitext export memory.tmx --tm memory.sqlite\n  bitext export en-ru.tsv -s en -t ru\n  bitext export - -f csv --columns id,origin"
-    )]
     Export(export::ExportArgs),
     /// Serve the memory over HTTP (JSON API, tmserver and MyMemory routes).
-    #[command(
-        after_help = "Examples:\n  bitext serve --tm memory.sqlite\n  bitext serve --tm memory.sqlite --listen 0.0.0.0:8080 --token-file token.txt\n  bitext serve --tm memory.sqlite --read-only --cors-origin https://editor.example.org"
-    )]
     Serve(serve::ServeArgs),
 }
 

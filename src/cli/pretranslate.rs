@@ -35,17 +35,16 @@ use bitext::text::Span;
 /// XLIFF), its inline codes taken from the source; matches >= --candidate-min are
 /// recorded (1.2 alt-trans, 2.x mtc:match). Every other byte stays as it was.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite\n  bitext pretranslate project.xlf --tm memory.sqlite -o project.pre.xlf\n  bitext pretranslate doc.txt -s en -t ru --tm memory.sqlite --to txt -o doc.ru.txt"
+)]
 pub struct PretranslateArgs {
     /// The document ("-" for standard input).
     pub doc: PathBuf,
-    /// Its language (BCP 47: en, en-GB, pt-BR). Default: the memory's only language
-    /// pair.
-    #[arg(long, short = 's', value_name = "LANG")]
-    pub src_lang: Option<String>,
-    /// The language to translate into. Default: the memory's only language pair.
-    #[arg(long, short = 't', value_name = "LANG")]
-    pub tgt_lang: Option<String>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub langs: tm::LookupLangArgs,
     #[allow(missing_docs)]
     #[command(flatten)]
     pub encoding: super::EncodingArg,
@@ -83,11 +82,6 @@ pub struct PretranslateArgs {
     /// Also write the analysis as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
-    /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
-    /// Without it, other variants of a language are found one point lower per side
-    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
-    #[arg(long)]
-    pub strict_lang: bool,
     #[command(flatten)]
     pub tm: TmArgs,
 }
@@ -171,12 +165,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
         return super::pretranslate_xliff::run(args, global);
     }
     let memory = args.tm.open_read()?;
-    let (src, tgt) = tm::lookup_langs(
-        &memory,
-        args.src_lang.as_deref(),
-        args.tgt_lang.as_deref(),
-        global,
-    )?;
+    let (src, tgt) = args.langs.pair(&memory, global)?;
     let mut raw = Vec::new();
     let name = if args.doc.as_os_str() == "-" {
         std::io::stdin()
@@ -208,7 +197,7 @@ pub fn run(args: PretranslateArgs, global: &Global) -> Result<ExitCode> {
     let mut options = LookupOptions::new(tgt);
     options.min_percent = args.min.unwrap_or(50);
     options.max = 1;
-    options.strict_lang = args.strict_lang;
+    options.strict_lang = args.langs.strict_lang;
     let mut out = Output::create(args.output.as_deref())?;
     if args.format == PretranslateFormat::Tsv {
         out.write_all(b"segment\tpercent\tsource\ttarget\tmatched_source\tunit\n")

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use super::pretranslate::{DocumentFormat, PretranslateArgs};
 use super::pretranslate_xliff::{run_made, Made};
-use super::{tm, Global};
+use super::Global;
 use bitext::formats::xliff::{
     copy_sources, write_text, write_xliff, Targets, TextToXliff, Version,
 };
@@ -75,12 +75,7 @@ pub fn run(
     }
     // The languages first (quietly: the pre-translation says the same again).
     let memory = args.tm.open_read()?;
-    let (src, tgt) = tm::lookup_langs(
-        &memory,
-        args.src_lang.as_deref(),
-        args.tgt_lang.as_deref(),
-        &Global { quiet: true },
-    )?;
+    let (src, tgt) = args.langs.pair(&memory, &Global { quiet: true })?;
     drop(memory);
     let segmenter = args.srx.segmenter(&src, global)?;
     let version = if to == DocumentFormat::Xliff2 {
@@ -107,8 +102,8 @@ pub fn run(
         &options,
         &mut xliff,
     )?;
-    args.src_lang = Some(src.to_string());
-    args.tgt_lang = Some(tgt.to_string());
+    args.langs.src_lang = Some(src.to_string());
+    args.langs.tgt_lang = Some(tgt.to_string());
     let finish: Box<dyn FnOnce(Vec<u8>) -> Result<Vec<u8>>> = match to {
         DocumentFormat::Txt => Box::new(|xliff| rebuild(xliff, None)),
         DocumentFormat::Xliff | DocumentFormat::Xliff2 if copy => Box::new(move |xliff| {

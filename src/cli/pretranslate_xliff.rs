@@ -9,7 +9,6 @@ use anyhow::{bail, Context, Result};
 
 use super::output::Output;
 use super::pretranslate::PretranslateArgs;
-use super::tm;
 use super::{progress, Global};
 use bitext::formats::xliff::XliffStream;
 use bitext::pretranslate::xliff::{FillOptions, XliffFiller};
@@ -85,7 +84,7 @@ pub(super) fn run_made(
     fill.min = min;
     fill.candidate_min = args.candidate_min;
     fill.candidates = args.candidates;
-    fill.strict_lang = args.strict_lang;
+    fill.strict_lang = args.langs.strict_lang;
     fill.origin = origin;
     let mut filler = XliffFiller::new(&memory, fill);
     // An empty memory fills nothing: the file is written back as it is (and analysed),
@@ -102,12 +101,9 @@ pub(super) fn run_made(
     while let Some(mut doc) = stream.next_batch()? {
         if !filler.has_languages() && !empty_memory {
             let (file_src, file_tgt) = XliffFiller::declared_languages(&doc);
-            let (src, tgt) = tm::lookup_langs(
-                &memory,
-                args.src_lang.as_deref().or(file_src.as_deref()),
-                args.tgt_lang.as_deref().or(file_tgt.as_deref()),
-                global,
-            )?;
+            let (src, tgt) =
+                args.langs
+                    .pair_or(&memory, file_src.as_deref(), file_tgt.as_deref(), global)?;
             filler.look_up(src, tgt);
         }
         filler.fill(&mut doc)?;
@@ -118,12 +114,7 @@ pub(super) fn run_made(
     }
     if !filler.has_languages() && !empty_memory {
         // No units: the languages are still checked against the memory.
-        tm::lookup_langs(
-            &memory,
-            args.src_lang.as_deref(),
-            args.tgt_lang.as_deref(),
-            global,
-        )?;
+        args.langs.pair(&memory, global)?;
     }
     let mut rest = stream.finish()?;
     std::io::copy(&mut rest, &mut out).map_err(|e| out.context(e))?;

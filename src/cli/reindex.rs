@@ -13,6 +13,7 @@ use super::Global;
 /// Never needed in normal use (a memory from another version of bitext is re-indexed
 /// when opened); useful if the index was damaged.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  bitext reindex --tm memory.sqlite")]
 pub struct ReindexArgs {
     #[command(flatten)]
     pub tm: TmArgs,

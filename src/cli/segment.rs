@@ -18,7 +18,10 @@ use bitext::text::{LangTag, Span};
 /// one sentence a line with an empty line between paragraphs, or JSON Lines with each
 /// sentence's byte span and paragraph. Blank lines always end a sentence.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext segment samples/en.txt --lang en\n  bitext segment article.txt --lang de -f jsonl -o sentences.jsonl\n  bitext segment --from jsonl records.jsonl"
+)]
 pub struct SegmentArgs {
     /// Text files to segment (`-` or none: standard input).
     pub files: Vec<PathBuf>,

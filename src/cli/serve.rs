@@ -29,7 +29,10 @@ pub const TOKEN_ENV: &str = "BITEXT_SERVE_TOKEN";
 /// --cors-origin names the origins allowed. Stops on Ctrl-C or SIGTERM after the
 /// requests in flight.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext serve --tm memory.sqlite\n  bitext serve --tm memory.sqlite --listen 0.0.0.0:8080 --token-file token.txt\n  bitext serve --tm memory.sqlite --read-only --cors-origin https://editor.example.org"
+)]
 pub struct ServeArgs {
     /// The address and port to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]

@@ -13,7 +13,10 @@ use bitext::memory::Stats;
 
 /// Show what a memory holds: units per language pair, languages, dates, size.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    after_help = "Examples:\n  bitext stats --tm memory.sqlite\n  bitext stats -f jsonl"
+)]
 pub struct StatsArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]

@@ -185,7 +185,47 @@ fn lang_syntax(raw: &str, what: &str) -> Result<LangTag> {
     })
 }
 
-/// The memory's language pairs for people: `en -> ru (25 units), en -> is (3 units)`.
+/// The language pair a lookup asks the memory for: `lookup` and `pretranslate`.
+#[derive(Debug, Args)]
+pub struct LookupLangArgs {
+    /// Language of the text looked up (BCP 47: en, en-GB, pt-BR). Default: the memory's
+    /// only language pair.
+    #[arg(long, short = 's', value_name = "LANG")]
+    pub src_lang: Option<String>,
+    /// Language of the translations wanted. Default: the memory's only language pair.
+    #[arg(long, short = 't', value_name = "LANG")]
+    pub tgt_lang: Option<String>,
+    /// Match language tags exactly: `en` then does not find `en-US`, nor `en-GB` `en`.
+    /// Without it, other variants of a language are found one point lower per side
+    /// (`-s en-GB` finds `en` and `en-US` units; `-t ru-RU` finds `ru` translations).
+    #[arg(long)]
+    pub strict_lang: bool,
+}
+
+impl LookupLangArgs {
+    /// The pair to look up, from -s/-t (see [`lookup_langs`]).
+    pub fn pair(&self, memory: &Memory, global: &super::Global) -> Result<(LangTag, LangTag)> {
+        self.pair_or(memory, None, None, global)
+    }
+
+    /// The same, a side -s/-t leave out taken from `src`/`tgt` when given (the
+    /// languages an XLIFF file declares).
+    pub fn pair_or(
+        &self,
+        memory: &Memory,
+        src: Option<&str>,
+        tgt: Option<&str>,
+        global: &super::Global,
+    ) -> Result<(LangTag, LangTag)> {
+        lookup_langs(
+            memory,
+            self.src_lang.as_deref().or(src),
+            self.tgt_lang.as_deref().or(tgt),
+            global,
+        )
+    }
+}
+
 /// The source and target languages of a lookup in `memory` (`lookup`,
 /// `pretranslate`), from `-s`/`-t`:
 ///
@@ -196,7 +236,7 @@ fn lang_syntax(raw: &str, what: &str) -> Result<LangTag> {
 /// * a pair the memory holds no units of is refused with the pairs it holds, rather
 ///   than answering "no match" to every query. Lookups go either way; a variant of a
 ///   language counts for it here even when `--strict-lang` will then leave it out.
-pub fn lookup_langs(
+fn lookup_langs(
     memory: &Memory,
     src: Option<&str>,
     tgt: Option<&str>,

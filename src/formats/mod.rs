@@ -250,6 +250,15 @@ pub struct Notice {
     pub message: String,
 }
 
+impl Notice {
+    fn new(location: Location, message: impl Into<String>) -> Notice {
+        Notice {
+            location,
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.location, self.message)
@@ -258,6 +267,15 @@ impl fmt::Display for Notice {
 
 /// At most this many skips and warnings are listed one by one (all are counted).
 pub const MAX_LISTED: usize = 1000;
+
+/// Counts one more skip or warning, and lists it while fewer than [`MAX_LISTED`] are:
+/// a report counts them all but keeps only the first (a bad file can have millions).
+pub fn count_listed<T>(count: &mut u64, listed: &mut Vec<T>, item: impl FnOnce() -> T) {
+    *count += 1;
+    if listed.len() < MAX_LISTED {
+        listed.push(item());
+    }
+}
 
 /// Writes the skips listed, one a line (`  skipped …`), and how many more of the
 /// `skipped` counted were not listed: the text reports of an import and a conversion.
@@ -299,23 +317,15 @@ pub struct ReadReport {
 
 impl ReadReport {
     pub(crate) fn skip(&mut self, location: Location, message: impl Into<String>) {
-        self.skipped += 1;
-        if self.skips.len() < MAX_LISTED {
-            self.skips.push(Notice {
-                location,
-                message: message.into(),
-            });
-        }
+        count_listed(&mut self.skipped, &mut self.skips, || {
+            Notice::new(location, message)
+        });
     }
 
     pub(crate) fn warn(&mut self, location: Location, message: impl Into<String>) {
-        self.warned += 1;
-        if self.warnings.len() < MAX_LISTED {
-            self.warnings.push(Notice {
-                location,
-                message: message.into(),
-            });
-        }
+        count_listed(&mut self.warned, &mut self.warnings, || {
+            Notice::new(location, message)
+        });
     }
 
     pub(crate) fn not_kept(&mut self, what: &str) {
@@ -651,13 +661,9 @@ pub struct WriteReport {
 
 impl WriteReport {
     pub(crate) fn skip(&mut self, location: Location, message: impl Into<String>) {
-        self.skipped += 1;
-        if self.skips.len() < MAX_LISTED {
-            self.skips.push(Notice {
-                location,
-                message: message.into(),
-            });
-        }
+        count_listed(&mut self.skipped, &mut self.skips, || {
+            Notice::new(location, message)
+        });
     }
 }
 

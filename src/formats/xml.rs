@@ -293,6 +293,37 @@ impl XmlEvents {
         Ok(())
     }
 
+    /// The root element, read past the prolog, comments and white space, and whether it
+    /// is empty (`<root/>`). Another root than `<name>` is an error (the file is not
+    /// `what`: "a TMX file"), as are text before it, an end tag (`end_tag` words that
+    /// error, each format its own way) or no element at all.
+    pub(crate) fn root_element(
+        &mut self,
+        name: &str,
+        what: &str,
+        end_tag: &str,
+    ) -> Result<(Elem, bool)> {
+        loop {
+            match self.next_event()? {
+                Ev::Prolog | Ev::Other(_) => {}
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) => {
+                    return Err(self.syntax("text before the root element: not an XML file"))
+                }
+                Ev::Start(root) | Ev::Empty(root) if root.local() != name => {
+                    return Err(self.syntax(format!(
+                        "not {what}: the root element is <{}>, not <{name}>",
+                        root.name()
+                    )))
+                }
+                Ev::Start(root) => return Ok((root, false)),
+                Ev::Empty(root) => return Ok((root, true)),
+                Ev::End(_) => return Err(self.syntax(end_tag)),
+                Ev::Eof => return Err(self.syntax("no root element: not an XML document")),
+            }
+        }
+    }
+
     /// After the root's content: the rest must be well-formed up to the end (`root`:
     /// the root element's name, for messages).
     pub(crate) fn finish_document(&mut self, root: &str) -> Result<()> {

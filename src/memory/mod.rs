@@ -90,7 +90,7 @@ pub use limits::{check_name, MAX_TEXT_BYTES};
 pub use lookup::{Hit, LookupOptions, Query};
 pub use maintenance::DeleteFilter;
 pub use new_file::NewMemory;
-pub use request::LookupRequest;
+pub use request::{LookupRequest, QueryRecord};
 pub use score::{diff_line, DiffOp, DiffPiece, MatchKind, Penalty, Score};
 pub use search::SearchStats;
 pub use stats::{LanguagePairStats, Languages, Stats};

@@ -5,10 +5,38 @@
 
 use std::ops::RangeInclusive;
 
+use serde::Deserialize;
+
 use super::limits::MAX_TEXT_BYTES;
 use super::lookup::{LookupOptions, Query};
 use crate::error::{Error, Result};
 use crate::text::{count, LangTag};
+
+/// A query as a JSON record, `{"text", "prev", "next", "markup", "id"}`: a line of
+/// `bitext lookup --queries` in JSON Lines, an item of the server's batch lookup.
+///
+/// An unknown field is refused (a misspelt `prev` would otherwise be lost without a
+/// word); a reader that lets them pass flattens the record into its own type (serde
+/// hands a flattened struct only the fields it knows).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct QueryRecord {
+    /// The text looked up.
+    pub text: String,
+    /// The source segment before it in its document (for 101 % matches).
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// The source segment after it.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// Its inline markup.
+    #[serde(default)]
+    pub markup: Option<String>,
+    /// The client's id of the query, echoed with its answer.
+    #[serde(default)]
+    pub id: Option<serde_json::Value>,
+}
 
 /// The thresholds and switches of a lookup as given (`None`: the default), before
 /// they are checked.
@@ -101,11 +129,64 @@ impl LookupRequest {
         query.markup = markup;
         Ok(query)
     }
+
+    /// The query of a [`QueryRecord`] in `lang` (checked as [`LookupRequest::query`]),
+    /// and its id.
+    pub fn record_query(
+        &self,
+        lang: &LangTag,
+        record: QueryRecord,
+    ) -> Result<(Query, Option<serde_json::Value>)> {
+        let query = self.query(lang, record.text, record.prev, record.next, record.markup)?;
+        Ok((query, record.id))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The record refuses a field it does not know, naming the ones it does; flattened
+    /// into a reader's own type it lets them pass (the server's batch lookup).
+    #[test]
+    fn query_records_strict_alone_lenient_flattened() {
+        let line = r#"{"text": "Open.", "prev": "Before.", "id": 7}"#;
+        let r: QueryRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            (r.text.as_str(), r.prev.as_deref()),
+            ("Open.", Some("Before."))
+        );
+        assert_eq!((&r.next, &r.markup), (&None, &None));
+        assert_eq!(r.id, Some(serde_json::json!(7)));
+        let typo = r#"{"text": "Open.", "perv": "Before."}"#;
+        let err = serde_json::from_str::<QueryRecord>(typo).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "unknown field `perv`, expected one of `text`, `prev`, `next`, `markup`, `id`"
+            ),
+            "{err}"
+        );
+        #[derive(Deserialize)]
+        struct Lenient {
+            #[serde(flatten)]
+            record: QueryRecord,
+        }
+        let l: Lenient = serde_json::from_str(typo).unwrap();
+        assert_eq!((l.record.text.as_str(), l.record.prev), ("Open.", None));
+        let missing = serde_json::from_str::<QueryRecord>(r#"{"prev": "x"}"#).unwrap_err();
+        assert!(
+            missing.to_string().starts_with("missing field `text`"),
+            "{missing}"
+        );
+
+        let ru = LangTag::parse("ru").unwrap();
+        let (query, id) = LookupRequest::new().record_query(&ru, r).unwrap();
+        assert_eq!(
+            (query.text.as_str(), query.prev.as_deref()),
+            ("Open.", Some("Before."))
+        );
+        assert_eq!(id, Some(serde_json::json!(7)));
+    }
 
     #[test]
     fn defaults_checks_and_wording() {

@@ -13,7 +13,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{JsonAnswer, J, Q};
 use super::langs;
 use super::state::AppState;
-use crate::memory::{ConcordanceOptions, Hit, LookupOptions, LookupRequest, Memory, Stats};
+use crate::memory::{
+    ConcordanceOptions, Hit, LookupOptions, LookupRequest, Memory, QueryRecord, Stats,
+};
 use crate::text::{LangTag, Span};
 use crate::unit::Variant;
 
@@ -44,22 +46,12 @@ pub struct LookupParams {
 pub enum BatchQuery {
     /// Just the text.
     Text(String),
-    /// `{"text", "prev", "next", "markup", "id"}`.
+    /// `{"text", "prev", "next", "markup", "id"}`; other fields are let pass (flattened,
+    /// the record sees only its own).
     Record {
-        /// The text.
-        text: String,
-        /// The segment before it.
-        #[serde(default)]
-        prev: Option<String>,
-        /// The segment after it.
-        #[serde(default)]
-        next: Option<String>,
-        /// Its inline markup.
-        #[serde(default)]
-        markup: Option<String>,
-        /// The client's id, echoed.
-        #[serde(default)]
-        id: Option<Value>,
+        /// The query.
+        #[serde(flatten)]
+        record: QueryRecord,
     },
 }
 
@@ -172,7 +164,7 @@ pub async fn lookup_batch(
     for (i, q) in body.queries.iter().enumerate() {
         let text = match q {
             BatchQuery::Text(t) => t,
-            BatchQuery::Record { text, .. } => text,
+            BatchQuery::Record { record } => &record.text,
         };
         check_query(text).map_err(|e| ApiError::bad(format!("queries[{i}]: {}", e.message)))?;
     }
@@ -202,13 +194,7 @@ fn answer_one(
 ) -> ApiResult<LookupResult> {
     let (query, id) = match q {
         BatchQuery::Text(text) => (request.query(src, text, None, None, None)?, None),
-        BatchQuery::Record {
-            text,
-            prev,
-            next,
-            markup,
-            id,
-        } => (request.query(src, text, prev, next, markup)?, id),
+        BatchQuery::Record { record } => request.record_query(src, record)?,
     };
     let matches = memory.lookup(&query, options).map_err(|e| {
         let e = ApiError::from(e);
@@ -321,4 +307,37 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> ApiResult<Json<StatsAn
         writable: read_only.is_none(),
         read_only,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch's query records are the CLI's, but a field the record does not know
+    /// is let pass (the CLI refuses it); a body field the route does not know is not.
+    #[test]
+    fn batch_records_let_unknown_fields_pass() {
+        let body = r#"{"queries": ["Open.", {"text": "Close.", "next": "Then.", "id": "a",
+            "client_note": 1}], "src": "en"}"#;
+        let batch: BatchLookup = serde_json::from_str(body).unwrap();
+        let BatchQuery::Text(text) = &batch.queries[0] else {
+            panic!("{:?}", batch.queries[0]);
+        };
+        assert_eq!(text, "Open.");
+        let BatchQuery::Record { record } = &batch.queries[1] else {
+            panic!("{:?}", batch.queries[1]);
+        };
+        assert_eq!(
+            (record.text.as_str(), record.next.as_deref()),
+            ("Close.", Some("Then."))
+        );
+        assert_eq!(record.id, Some(Value::from("a")));
+        let bad = r#"{"queries": ["Open."], "source": "en"}"#;
+        let err = serde_json::from_str::<BatchLookup>(bad).unwrap_err();
+        assert!(
+            err.to_string().starts_with("unknown field `source`"),
+            "{err}"
+        );
+        assert!(serde_json::from_str::<QueryRecord>(r#"{"text": "x", "client_note": 1}"#).is_err());
+    }
 }

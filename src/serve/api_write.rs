@@ -18,7 +18,7 @@ use super::state::AppState;
 use crate::formats::{self, Format, HeaderMode, ReadOptions, StateFilter};
 use crate::import::{self, ImportError, ImportOptions, ImportReport, OptionNames};
 use crate::memory::{AddOutcome, Memory, OnDuplicate, WriteOptions};
-use crate::unit::{Note, Origin, Prop, TranslationUnit};
+use crate::unit::TranslationUnit;
 
 /// A unit as clients send it (`/units`, `/convert`, the tmserver `POST`).
 #[derive(Debug, Clone, Deserialize)]
@@ -55,28 +55,15 @@ impl ApiUnit {
         let src = langs::lang(&self.src, "src")?;
         let tgt = langs::lang(&self.tgt, "tgt")?;
         langs::distinct(&src, &tgt)?;
-        let mut unit = TranslationUnit::pair(src, &self.source, tgt, &self.target);
-        unit.context.prev = self.prev.clone();
-        unit.context.next = self.next.clone();
-        unit.origin = Origin {
-            file: self.origin.clone(),
-            score: None,
-        };
+        let mut unit = TranslationUnit::pair(src, &self.source, tgt, &self.target)
+            .in_context(self.prev.clone(), self.next.clone())
+            .from_document(self.origin.clone());
         for (kind, value) in &self.props {
-            if kind.trim().is_empty() {
-                return Err(ApiError::bad("props: a property needs a type"));
-            }
-            unit.props.push(Prop {
-                kind: kind.trim().to_string(),
-                value: value.clone(),
-                lang: None,
-            });
+            unit.add_prop(kind, value.as_str())
+                .map_err(|e| ApiError::bad(format!("props: {}", e.kind())))?;
         }
         if let Some(n) = &self.note {
-            unit.notes.push(Note {
-                text: n.clone(),
-                lang: None,
-            });
+            unit.add_note(n.as_str());
         }
         Ok(unit)
     }
@@ -342,4 +329,35 @@ fn import_units(
     writer.commit()?;
     report.timed(start);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A unit sent to `/units` becomes the unit `bitext add` makes of the same fields;
+    /// a property without a type is refused in the API's words.
+    #[test]
+    fn api_units_are_built_as_add_builds_them() {
+        let body = r#"{"source": "Open.", "target": "Откройте.", "src": "en", "tgt": "ru",
+            "prev": "Before.", "note": "checked", "origin": "manual.txt",
+            "props": {" domain ": "IT"}}"#;
+        let api: ApiUnit = serde_json::from_str(body).unwrap();
+        let unit = api.to_unit().unwrap();
+        assert_eq!(unit.variants[1].text, "Откройте.");
+        assert_eq!(unit.context.prev.as_deref(), Some("Before."));
+        assert_eq!(unit.origin.file.as_deref(), Some("manual.txt"));
+        assert_eq!(
+            (unit.props[0].kind.as_str(), unit.props[0].value.as_str()),
+            ("domain", "IT")
+        );
+        assert_eq!(unit.notes[0].text, "checked");
+        let mut blank = api.clone();
+        blank.props.insert(" ".into(), "x".into());
+        let err = blank.to_unit().unwrap_err();
+        assert_eq!(
+            (err.status, err.message.as_str()),
+            (StatusCode::BAD_REQUEST, "props: a property needs a type")
+        );
+    }
 }

@@ -88,39 +88,20 @@ impl TmxReader {
 
     /// Reads up to the start of `<body>`, taking in the root and the header.
     fn read_prolog(&mut self) -> Result<()> {
-        loop {
-            match self.xml.next_event()? {
-                Ev::Prolog | Ev::Other(_) => {}
-                Ev::Text(t) if t.trim().is_empty() => {}
-                Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) => {
-                    return Err(self
-                        .xml
-                        .syntax("text before the root element: not an XML file"))
-                }
-                Ev::Start(root) if root.local() == "tmx" => {
-                    let attrs = root.try_attributes().map_err(|m| self.xml.syntax(m))?;
-                    for (key, value) in attrs {
-                        if key == "version" {
-                            self.header.version = Some(value);
-                        } else {
-                            self.header.other_attributes.push((key, value));
-                        }
-                    }
-                    break;
-                }
-                Ev::Empty(root) if root.local() == "tmx" => {
-                    return Err(self.xml.syntax("<tmx/> is empty: no header and no body"))
-                }
-                Ev::Start(root) | Ev::Empty(root) => {
-                    return Err(self.xml.syntax(format!(
-                        "not a TMX file: the root element is <{}>, not <tmx>",
-                        root.name()
-                    )))
-                }
-                Ev::End(_) => {
-                    return Err(self.xml.syntax("malformed XML: an end tag with no start"))
-                }
-                Ev::Eof => return Err(self.xml.syntax("no root element: not an XML document")),
+        let (root, empty) = self.xml.root_element(
+            "tmx",
+            "a TMX file",
+            "malformed XML: an end tag with no start",
+        )?;
+        if empty {
+            return Err(self.xml.syntax("<tmx/> is empty: no header and no body"));
+        }
+        let attrs = root.try_attributes().map_err(|m| self.xml.syntax(m))?;
+        for (key, value) in attrs {
+            if key == "version" {
+                self.header.version = Some(value);
+            } else {
+                self.header.other_attributes.push((key, value));
             }
         }
         let mut saw_header = false;

@@ -116,6 +116,17 @@ struct Edit {
     text: String,
 }
 
+/// What [`XliffDocument::fill`] writes into segment `seg` of unit `unit`, in either
+/// version: the best match with its target content (its codes placed; `None` when
+/// they could not be), and every match to record as a candidate, the best first.
+struct SegmentFill<'a> {
+    unit: usize,
+    seg: usize,
+    best: Option<&'a Match>,
+    content: Option<String>,
+    all: Vec<&'a Match>,
+}
+
 /// A `<seg-source>` segment filled or given candidates; a unit's segments are
 /// written together (they share its `<target>`) when the output is made.
 struct SegFill {
@@ -354,15 +365,21 @@ impl XliffDocument {
                 Some(Err(why)) => (None, Err(why)),
                 None => (None, Ok(())),
             };
-        let all: Vec<&Match> = best.into_iter().chain(candidates.iter()).collect();
+        let fill = SegmentFill {
+            unit,
+            seg,
+            best,
+            content,
+            all: best.into_iter().chain(candidates.iter()).collect(),
+        };
         match version {
             Version::V1 if segmented => {
-                if let Err(why) = self.fill_1_seg(unit, seg, best, content, &all)? {
+                if let Err(why) = self.fill_1_seg(fill)? {
                     return Ok(Err(why));
                 }
             }
-            Version::V1 => self.fill_1(unit, seg, best, content.as_deref(), &all)?,
-            Version::V2 => self.fill_2(unit, seg, best, content.as_deref(), &all)?,
+            Version::V1 => self.fill_1(&fill)?,
+            Version::V2 => self.fill_2(&fill)?,
         }
         Ok(outcome)
     }
@@ -411,14 +428,15 @@ impl XliffDocument {
             .collect()
     }
 
-    fn fill_1(
-        &mut self,
-        unit: usize,
-        seg: usize,
-        best: Option<&Match>,
-        content: Option<&str>,
-        all: &[&Match],
-    ) -> Result<()> {
+    fn fill_1(&mut self, fill: &SegmentFill) -> Result<()> {
+        let SegmentFill {
+            unit,
+            seg,
+            best,
+            ref content,
+            ref all,
+        } = *fill;
+        let content = content.as_deref();
         let place = self.units[unit].segments[seg].target_place.clone();
         let source_markup = self.units[unit].segments[seg].source.markup.clone();
         let prefix = self.root.prefix.clone();
@@ -511,14 +529,14 @@ impl XliffDocument {
 
     /// A segment of a `<seg-source>` unit: checked now, written with the unit's other
     /// segments by [`XliffDocument::write_segmented`].
-    fn fill_1_seg(
-        &mut self,
-        unit: usize,
-        seg: usize,
-        best: Option<&Match>,
-        content: Option<String>,
-        all: &[&Match],
-    ) -> Result<std::result::Result<(), NotFilled>> {
+    fn fill_1_seg(&mut self, fill: SegmentFill) -> Result<std::result::Result<(), NotFilled>> {
+        let SegmentFill {
+            unit,
+            seg,
+            best,
+            content,
+            ref all,
+        } = fill;
         let segment = &self.units[unit].segments[seg];
         let mid = segment.id.clone().unwrap_or_default();
         let source_markup = segment.source.markup.clone();
@@ -822,16 +840,9 @@ impl XliffDocument {
         Ok(out)
     }
 
-    fn fill_2(
-        &mut self,
-        unit: usize,
-        seg: usize,
-        best: Option<&Match>,
-        content: Option<&str>,
-        all: &[&Match],
-    ) -> Result<()> {
+    fn fill_2(&mut self, fill: &SegmentFill) -> Result<()> {
         let prefix = self.root.prefix.clone();
-        let segment = self.units[unit].segments[seg].clone();
+        let segment = self.units[fill.unit].segments[fill.seg].clone();
         let seg_tag = segment.start_tag.clone().ok_or_else(|| {
             internal(
                 self.path.as_deref(),
@@ -842,12 +853,12 @@ impl XliffDocument {
         let tag = self.check_tag(tag_range.start, "segment")?;
         let mut id = segment.id.clone();
         let mut new_attrs = tag.attrs.clone();
-        if id.is_none() && !all.is_empty() {
-            let fresh = format!("bitext-s{}", seg + 1);
+        if id.is_none() && !fill.all.is_empty() {
+            let fresh = format!("bitext-s{}", fill.seg + 1);
             new_attrs.push(("id".into(), fresh.clone()));
             id = Some(fresh);
         }
-        if let (Some(content), Some(m)) = (content, best) {
+        if let (Some(content), Some(m)) = (&fill.content, fill.best) {
             let state = if m.percent >= 100 {
                 "translated"
             } else {
@@ -882,11 +893,11 @@ impl XliffDocument {
                 text: start_tag(&tag.name, &new_attrs, tag.empty),
             });
         }
-        if !all.is_empty() {
+        if !fill.all.is_empty() {
             let source_markup = segment.source.markup.as_deref();
-            let data = self.original_data(unit);
+            let data = self.original_data(fill.unit);
             let mut matches = Vec::new();
-            for m in all {
+            for m in &fill.all {
                 let pct = m.percent.min(100);
                 let source = candidate(source_markup, m, true, Version::V2);
                 let target = candidate(source_markup, m, false, Version::V2);
@@ -913,7 +924,7 @@ impl XliffDocument {
                     attr(&m.origin),
                 ));
             }
-            self.mtc.entry(unit).or_default().extend(matches);
+            self.mtc.entry(fill.unit).or_default().extend(matches);
         }
         Ok(())
     }

@@ -168,34 +168,17 @@ impl XliffReader {
 
     /// Reads up to the root's start tag and takes in its attributes.
     fn read_root(&mut self) -> Result<()> {
-        loop {
-            match self.xml.next_event()? {
-                Ev::Prolog | Ev::Other(_) => {}
-                Ev::Text(t) if t.trim().is_empty() => {}
-                Ev::Text(_) | Ev::Ref(_) | Ev::CData(_) => {
-                    return Err(self
-                        .xml
-                        .syntax("text before the root element: not an XML file"))
-                }
-                Ev::Start(e) | Ev::Empty(e) if e.local() != "xliff" => {
-                    return Err(self.xml.syntax(format!(
-                        "not an XLIFF file: the root element is <{}>, not <xliff>",
-                        e.name()
-                    )))
-                }
-                Ev::Start(e) => {
-                    self.root(&e)?;
-                    return Ok(());
-                }
-                Ev::Empty(e) => {
-                    self.root(&e)?;
-                    self.finished = true;
-                    return self.xml.finish_document("xliff");
-                }
-                Ev::End(_) => return Err(self.xml.syntax("an end tag before the root element")),
-                Ev::Eof => return Err(self.xml.syntax("no root element: not an XML document")),
-            }
+        let (e, empty) = self.xml.root_element(
+            "xliff",
+            "an XLIFF file",
+            "an end tag before the root element",
+        )?;
+        self.root(&e)?;
+        if empty {
+            self.finished = true;
+            return self.xml.finish_document("xliff");
         }
+        Ok(())
     }
 
     fn root(&mut self, e: &Elem) -> Result<()> {
@@ -227,6 +210,29 @@ impl XliffReader {
             preserve: e.attr("xml:space").as_deref().and_then(space),
         });
         Ok(())
+    }
+
+    /// The content of a `<source>`, `<seg-source>` or `<target>` that `ev` starts (at
+    /// `start`; none if `ev` is the empty element), whether its white space is kept
+    /// (its `xml:space`, else `preserve`), and the position after it.
+    fn segment_content(
+        &mut self,
+        ev: &Ev,
+        start: u64,
+        preserve: bool,
+    ) -> Result<((Vec<Node>, bool), u64)> {
+        let content = match ev {
+            Ev::Start(e) => {
+                let p = e
+                    .attr("xml:space")
+                    .as_deref()
+                    .and_then(space)
+                    .unwrap_or(preserve);
+                (self.capture(e.local(), start)?, p)
+            }
+            _ => (Vec::new(), preserve),
+        };
+        Ok((content, self.xml.position()))
     }
 
     /// The content of the element just started, as nodes.
@@ -472,45 +478,24 @@ impl XliffReader {
             let ev = self.xml.next_event()?;
             let start = self.xml.event_start;
             match ev {
-                Ev::Start(e) if e.is("source") || e.is("seg-source") || e.is("target") => {
-                    let p = e
-                        .attr("xml:space")
-                        .as_deref()
-                        .and_then(space)
-                        .unwrap_or(preserve);
-                    let nodes = self.capture(e.local(), start)?;
-                    let end = self.xml.position();
+                Ev::Start(ref e) | Ev::Empty(ref e)
+                    if e.is("source") || e.is("seg-source") || e.is("target") =>
+                {
+                    let (content, end) = self.segment_content(&ev, start, preserve)?;
                     match e.local() {
-                        "source" => {
-                            source = Some((nodes, p));
-                            after_source = after_source.max(end);
-                        }
-                        "seg-source" => {
-                            seg_source = Some((nodes, p));
-                            after_source = after_source.max(end);
-                        }
+                        "source" => source = Some(content),
+                        // An empty one says nothing: the unit is not segmented.
+                        "seg-source" if matches!(ev, Ev::Empty(_)) => {}
+                        "seg-source" => seg_source = Some(content),
                         _ => {
                             target_attrs = e.attributes();
-                            target = Some((nodes, p));
+                            target = Some(content);
                             place =
                                 Some(TargetPlace::Element(self.offset(start)..self.offset(end)));
                         }
                     }
-                }
-                Ev::Empty(e) if e.is("source") || e.is("seg-source") || e.is("target") => {
-                    let end = self.xml.position();
-                    match e.local() {
-                        "source" => {
-                            source = Some((Vec::new(), preserve));
-                            after_source = after_source.max(end);
-                        }
-                        "seg-source" => after_source = after_source.max(end),
-                        _ => {
-                            target_attrs = e.attributes();
-                            target = Some((Vec::new(), preserve));
-                            place =
-                                Some(TargetPlace::Element(self.offset(start)..self.offset(end)));
-                        }
+                    if e.local() != "target" {
+                        after_source = after_source.max(end);
                     }
                 }
                 Ev::Start(e) if e.is("note") => {
@@ -778,30 +763,14 @@ impl XliffReader {
             let ev = self.xml.next_event()?;
             let start = self.xml.event_start;
             match ev {
-                Ev::Start(e) if e.is("source") || e.is("target") => {
-                    let p = e
-                        .attr("xml:space")
-                        .as_deref()
-                        .and_then(space)
-                        .unwrap_or(preserve);
-                    let nodes = self.capture(e.local(), start)?;
-                    let end = self.xml.position();
+                Ev::Start(ref e) | Ev::Empty(ref e) if e.is("source") || e.is("target") => {
+                    let ((nodes, p), end) = self.segment_content(&ev, start, preserve)?;
                     let content = render(nodes, Version::V2, p, dropped);
                     if e.local() == "source" {
                         source = Some(content);
                         after_source = end;
                     } else {
                         target = Some(content);
-                        place = Some(TargetPlace::Element(self.offset(start)..self.offset(end)));
-                    }
-                }
-                Ev::Empty(e) if e.is("source") || e.is("target") => {
-                    let end = self.xml.position();
-                    if e.local() == "source" {
-                        source = Some(Default::default());
-                        after_source = end;
-                    } else {
-                        target = Some(Default::default());
                         place = Some(TargetPlace::Element(self.offset(start)..self.offset(end)));
                     }
                 }
