@@ -615,23 +615,33 @@ fn one_line(message: &str) -> String {
 /// The regex syntax tree read backwards: it matches the reversed text of what the
 /// original matches, with each look-around assertion turned around.
 pub(crate) fn reverse_hir(hir: &Hir) -> Hir {
-    match hir.kind() {
-        HirKind::Empty => Hir::empty(),
+    map_leaves(hir, true, &|leaf| match leaf.kind() {
         HirKind::Literal(lit) => match std::str::from_utf8(&lit.0) {
             Ok(s) => Hir::literal(s.chars().rev().collect::<String>().into_bytes()),
             Err(_) => Hir::literal(lit.0.iter().rev().copied().collect::<Vec<u8>>()),
         },
-        HirKind::Class(class) => Hir::class(class.clone()),
         HirKind::Look(look) => Hir::look(look.reversed()),
+        _ => leaf.clone(),
+    })
+}
+
+/// `hir` rebuilt with `leaf` applied to each leaf (empty, literal, class, look),
+/// without its capture groups (nothing here reads them) and, if `backwards`, with
+/// every concatenation read backwards.
+fn map_leaves(hir: &Hir, backwards: bool, leaf: &dyn Fn(&Hir) -> Hir) -> Hir {
+    let map = |sub: &Hir| map_leaves(sub, backwards, leaf);
+    match hir.kind() {
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => leaf(hir),
         HirKind::Repetition(rep) => Hir::repetition(Repetition {
             min: rep.min,
             max: rep.max,
             greedy: rep.greedy,
-            sub: Box::new(reverse_hir(&rep.sub)),
+            sub: Box::new(map(&rep.sub)),
         }),
-        HirKind::Capture(cap) => reverse_hir(&cap.sub),
-        HirKind::Concat(subs) => Hir::concat(subs.iter().rev().map(reverse_hir).collect()),
-        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(reverse_hir).collect()),
+        HirKind::Capture(cap) => map(&cap.sub),
+        HirKind::Concat(subs) if backwards => Hir::concat(subs.iter().rev().map(map).collect()),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(map).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(map).collect()),
     }
 }
 
@@ -1085,37 +1095,19 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
     let chars: Vec<char> = source.chars().collect();
     let mut out = String::with_capacity(source.len());
     let mut i = 0;
-    // Skips a character class starting at `i`; returns the index after it.
-    fn class_end(chars: &[char], mut i: usize) -> usize {
+    // Skips a character class (`open` is `[`) or a group (`(`, with the classes in
+    // it, whose parentheses are literal) starting at `i`; returns the index after it.
+    fn skip(chars: &[char], mut i: usize, open: char, close: char) -> usize {
         let mut depth = 0;
         while i < chars.len() {
             match chars[i] {
                 '\\' => i += 1,
-                '[' => depth += 1,
-                ']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return i + 1;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        chars.len()
-    }
-    // Skips a group starting at `i` (its `(`); returns the index after its `)`.
-    fn group_end(chars: &[char], mut i: usize) -> usize {
-        let mut depth = 0;
-        while i < chars.len() {
-            match chars[i] {
-                '\\' => i += 1,
-                '[' => {
-                    i = class_end(chars, i);
+                '[' if open == '(' => {
+                    i = skip(chars, i, '[', ']');
                     continue;
                 }
-                '(' => depth += 1,
-                ')' => {
+                c if c == open => depth += 1,
+                c if c == close => {
                     depth -= 1;
                     if depth == 0 {
                         return i + 1;
@@ -1154,7 +1146,7 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
                 None => i += 1,
             },
             '[' => {
-                let end = class_end(&chars, i);
+                let end = skip(&chars, i, '[', ']');
                 out.extend(&chars[i..end]);
                 i = end;
             }
@@ -1165,7 +1157,7 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
                     || rest.starts_with("<=")
                     || rest.starts_with("<!")
                 {
-                    i = group_end(&chars, i);
+                    i = skip(&chars, i, '(', ')');
                 } else if rest.starts_with('>') {
                     out.push_str("(?:");
                     i += 3;
@@ -1195,7 +1187,7 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
 /// on any text (it gives up on Unicode word boundaries in non-ASCII text).
 fn relax_word_boundaries(hir: &Hir) -> Hir {
     use regex_syntax::hir::Look;
-    match hir.kind() {
+    map_leaves(hir, false, &|leaf| match leaf.kind() {
         HirKind::Look(
             Look::WordUnicode
             | Look::WordUnicodeNegate
@@ -1204,19 +1196,8 @@ fn relax_word_boundaries(hir: &Hir) -> Hir {
             | Look::WordStartHalfUnicode
             | Look::WordEndHalfUnicode,
         ) => Hir::empty(),
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => hir.clone(),
-        HirKind::Repetition(rep) => Hir::repetition(Repetition {
-            min: rep.min,
-            max: rep.max,
-            greedy: rep.greedy,
-            sub: Box::new(relax_word_boundaries(&rep.sub)),
-        }),
-        HirKind::Capture(cap) => relax_word_boundaries(&cap.sub),
-        HirKind::Concat(subs) => Hir::concat(subs.iter().map(relax_word_boundaries).collect()),
-        HirKind::Alternation(subs) => {
-            Hir::alternation(subs.iter().map(relax_word_boundaries).collect())
-        }
-    }
+        _ => leaf.clone(),
+    })
 }
 
 /// Many `beforebreak` patterns run at once: which of them may match text ending at
