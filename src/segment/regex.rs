@@ -358,6 +358,22 @@ fn push_literal(out: &mut String, c: char) {
     }
 }
 
+/// The characters after the opening delimiter at `open` up to the first `close`,
+/// and the index after that `close`; `unterminated()` is the error when there is none.
+fn delimited(
+    chars: &[char],
+    open: usize,
+    close: char,
+    unterminated: impl FnOnce() -> String,
+) -> Result<(String, usize), String> {
+    let end = chars[open..]
+        .iter()
+        .position(|&c| c == close)
+        .map(|p| open + p)
+        .ok_or_else(unterminated)?;
+    Ok((chars[open + 1..end].iter().collect(), end + 1))
+}
+
 /// The escape sequence starting with the backslash at `i`; returns it and the index
 /// after it.
 fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize), String> {
@@ -416,13 +432,8 @@ fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize)
         }
         'x' => {
             let (value, end) = if chars.get(next) == Some(&'{') {
-                let close = chars[next..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .map(|p| next + p)
-                    .ok_or_else(|| r"unterminated \x{…}".to_string())?;
-                let hex: String = chars[next + 1..close].iter().collect();
-                (u32::from_str_radix(&hex, 16).ok(), close + 1)
+                let (hex, end) = delimited(chars, next, '}', || r"unterminated \x{…}".into())?;
+                (u32::from_str_radix(&hex, 16).ok(), end)
             } else {
                 let hex: String = chars[next..chars.len().min(next + 2)].iter().collect();
                 if hex.len() != 2 {
@@ -465,12 +476,7 @@ fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize)
         'p' | 'P' => {
             let negated = c == 'P';
             let (name, end) = if chars.get(next) == Some(&'{') {
-                let close = chars[next..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .map(|p| next + p)
-                    .ok_or_else(|| format!(r"unterminated \{c}{{…}}"))?;
-                (chars[next + 1..close].iter().collect::<String>(), close + 1)
+                delimited(chars, next, '}', || format!(r"unterminated \{c}{{…}}"))?
             } else {
                 let Some(&letter) = chars.get(next) else {
                     return Err(format!(r"\{c} at the end of the pattern"));
@@ -495,13 +501,8 @@ fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize)
         'E' => Escaped::Quote(Vec::new()),
         'k' if chars.get(next) == Some(&'<') => {
             *fancy = true;
-            let close = chars[next..]
-                .iter()
-                .position(|&c| c == '>')
-                .map(|p| next + p)
-                .ok_or_else(|| r"unterminated \k<…>".to_string())?;
-            let name: String = chars[next + 1..close].iter().collect();
-            return Ok((Escaped::Raw(format!(r"\k<{name}>")), close + 1));
+            let (name, end) = delimited(chars, next, '>', || r"unterminated \k<…>".into())?;
+            return Ok((Escaped::Raw(format!(r"\k<{name}>")), end));
         }
         '1'..='9' => {
             *fancy = true;
