@@ -85,18 +85,11 @@ impl Band {
     /// Every point of either band (both over the same grid).
     pub fn union(&self, other: &Band) -> Band {
         let m = *self.hi.last().unwrap_or(&0);
-        let lo = self
-            .lo
-            .iter()
-            .zip(&other.lo)
-            .map(|(a, b)| *a.min(b))
-            .collect();
-        let hi = self
-            .hi
-            .iter()
-            .zip(&other.hi)
-            .map(|(a, b)| *a.max(b))
-            .collect();
+        let rows = |a: &[usize], b: &[usize], pick: fn(usize, usize) -> usize| {
+            a.iter().zip(b).map(|(&a, &b)| pick(a, b)).collect()
+        };
+        let lo = rows(&self.lo, &other.lo, usize::min);
+        let hi = rows(&self.hi, &other.hi, usize::max);
         Band::normalised(lo, hi, m)
     }
 
@@ -117,6 +110,13 @@ impl Band {
         } else {
             None
         }
+    }
+
+    /// The point a bead of `a` source and `b` target sentences ending at (i, j)
+    /// starts from, if it is in the band.
+    #[inline]
+    fn index_before(&self, i: usize, j: usize, a: usize, b: usize) -> Option<usize> {
+        self.index(i.checked_sub(a)?, j.checked_sub(b)?)
     }
 
     /// True if the point (i, j) is within `slack` columns of a band edge that is not
@@ -463,6 +463,18 @@ fn best_of(v: [f64; 3]) -> (f64, State) {
     best
 }
 
+/// A gap bead's score by the state before it (pair, deletion, insertion), `from`
+/// the scores of its start: it opens a run of gaps unless it continues one of its kind.
+#[inline]
+fn gap_from(from: [f64; 3], [open, ext]: [f64; 2], deletion: bool) -> [f64; 3] {
+    let [pair, del, ins] = from;
+    if deletion {
+        [pair + open, del + ext, ins + open]
+    } else {
+        [pair + open, del + open, ins + ext]
+    }
+}
+
 /// The best monotone sequence of beads from (0, 0) to (n, m) within `band`.
 pub(crate) fn viterbi<S: BeadScorer>(
     m: usize,
@@ -491,18 +503,14 @@ pub(crate) fn viterbi<S: BeadScorer>(
             let mut best = f64::NEG_INFINITY;
             let mut arg = u8::MAX;
             for (k, &(a, b)) in pairs.iter().enumerate() {
-                if a > i || b > j {
-                    continue;
-                }
-                let (pi, pj) = (i - a, j - b);
-                let Some(pidx) = band.index(pi, pj) else {
+                let Some(pidx) = band.index_before(i, j, a, b) else {
                     continue;
                 };
                 let (prev, state) = best_at[pidx];
                 if prev == f64::NEG_INFINITY {
                     continue;
                 }
-                let v = prev + scorer.bead_above(pi, a, pj, b, best - prev);
+                let v = prev + scorer.bead_above(i - a, a, j - b, b, best - prev);
                 if v > best {
                     best = v;
                     arg = k as u8 | (state as u8) << 6;
@@ -510,20 +518,18 @@ pub(crate) fn viterbi<S: BeadScorer>(
             }
             score[here][State::Pair as usize] = best;
             back_pair[here] = arg;
-            if deletions && i > 0 {
-                if let Some(p) = band.index(i - 1, j) {
-                    let [sp, sd, si] = score[p];
-                    let [open, ext] = scorer.gap(i - 1, j, true);
-                    let (v, from) = best_of([sp + open, sd + ext, si + open]);
+            if deletions {
+                if let Some(p) = band.index_before(i, j, 1, 0) {
+                    let gap = scorer.gap(i - 1, j, true);
+                    let (v, from) = best_of(gap_from(score[p], gap, true));
                     score[here][State::Deletion as usize] = v;
                     back_gap[here][0] = from as u8;
                 }
             }
-            if insertions && j > 0 {
-                if let Some(p) = band.index(i, j - 1) {
-                    let [sp, sd, si] = score[p];
-                    let [open, ext] = scorer.gap(i, j - 1, false);
-                    let (v, from) = best_of([sp + open, sd + open, si + ext]);
+            if insertions {
+                if let Some(p) = band.index_before(i, j, 0, 1) {
+                    let gap = scorer.gap(i, j - 1, false);
+                    let (v, from) = best_of(gap_from(score[p], gap, false));
                     score[here][State::Insertion as usize] = v;
                     back_gap[here][1] = from as u8;
                 }
@@ -685,18 +691,14 @@ pub(crate) fn posteriors<S: BeadScorer>(
             let here = band.off[i] + j - band.lo[i];
             let mut acc = neg;
             for (k, &(a, b)) in pairs.iter().enumerate() {
-                if a > i || b > j {
-                    continue;
-                }
-                let (pi, pj) = (i - a, j - b);
-                let Some(pidx) = band.index(pi, pj) else {
+                let Some(pidx) = band.index_before(i, j, a, b) else {
                     continue;
                 };
                 let prev = alpha_any[pidx];
                 // Beads that add less than e^-PRUNE of the sum so far need no exact
                 // score (nor have one: they stay -inf for the backward pass too).
                 let floor = (acc - PRUNE - prev) * inv_t;
-                let s = t * scorer.bead_above(pi, a, pj, b, floor);
+                let s = t * scorer.bead_above(i - a, a, j - b, b, floor);
                 scores[here * nt + k] = s as f32;
                 if prev == neg {
                     continue;
@@ -704,20 +706,16 @@ pub(crate) fn posteriors<S: BeadScorer>(
                 acc = log_add(acc, prev + s);
             }
             alpha[here][State::Pair as usize] = acc;
-            if deletions && i > 0 {
-                if let Some(p) = band.index(i - 1, j) {
-                    let [ap, ad, ai] = alpha[p];
-                    let [open, ext] = gap(i - 1, j, true);
+            if deletions {
+                if let Some(p) = band.index_before(i, j, 1, 0) {
                     alpha[here][State::Deletion as usize] =
-                        log_sum3([ap + open, ad + ext, ai + open]);
+                        log_sum3(gap_from(alpha[p], gap(i - 1, j, true), true));
                 }
             }
-            if insertions && j > 0 {
-                if let Some(p) = band.index(i, j - 1) {
-                    let [ap, ad, ai] = alpha[p];
-                    let [open, ext] = gap(i, j - 1, false);
+            if insertions {
+                if let Some(p) = band.index_before(i, j, 0, 1) {
                     alpha[here][State::Insertion as usize] =
-                        log_sum3([ap + open, ad + open, ai + ext]);
+                        log_sum3(gap_from(alpha[p], gap(i, j - 1, false), false));
                 }
             }
             alpha_any[here] = log_sum3(alpha[here]);
@@ -773,17 +771,19 @@ pub(crate) fn posteriors<S: BeadScorer>(
             else {
                 return 0.0;
             };
-            let [ap, ad, ai] = alpha[start];
             let v = if p.a > 0 && p.b > 0 {
                 log_sum3(alpha[start])
                     + t * scorer.bead(p.i0, p.a, p.j0, p.b)
                     + beta[end][State::Pair as usize]
-            } else if p.a > 0 {
-                let [open, ext] = gap(p.i0, p.j0, true);
-                log_sum3([ap + open, ad + ext, ai + open]) + beta[end][State::Deletion as usize]
             } else {
-                let [open, ext] = gap(p.i0, p.j0, false);
-                log_sum3([ap + open, ad + open, ai + ext]) + beta[end][State::Insertion as usize]
+                let deletion = p.a > 0;
+                let state = if deletion {
+                    State::Deletion
+                } else {
+                    State::Insertion
+                };
+                log_sum3(gap_from(alpha[start], gap(p.i0, p.j0, deletion), deletion))
+                    + beta[end][state as usize]
             } - z;
             if v.is_finite() {
                 v.exp().clamp(0.0, 1.0)

@@ -189,60 +189,65 @@ impl WordsCache {
         self.entries = 0;
     }
 
-    /// Appends to `out` the entries with words key `key` of every segment, as
-    /// [`words_entries`] does.
-    pub(crate) fn words_entries(
+    /// Appends to `out` the entries with words key `key` of segment `seg`, decoding
+    /// (and keeping) its chunk only if no kept chunk settles the key.
+    fn segment_entries(
         &mut self,
         conn: &Connection,
-        segments: &[i64],
+        seg: i64,
         key: u32,
         out: &mut Vec<WordsEntry>,
     ) -> Result<()> {
-        for &seg in segments {
-            let chunks = self.segments.entry(seg).or_default();
-            // A chunk holds every entry of the keys from its first to its last: a key
-            // in that range is settled by the chunk alone.
-            let cached = chunks
-                .range(..=key)
-                .next_back()
-                .map(|(_, entries)| entries)
-                .filter(|entries| entries.last().is_some_and(|e| e.key >= key));
-            if let Some(entries) = cached {
-                let from = entries.partition_point(|e| e.key < key);
-                out.extend(entries[from..].iter().take_while(|e| e.key == key));
-                continue;
-            }
-            let mut entries = Vec::new();
-            let Some((_, first)) = visit_words_chunk(conn, seg, key, |e| entries.push(e))? else {
-                continue;
-            };
-            out.extend(entries.iter().filter(|e| e.key == key));
-            if chunks.contains_key(&first) {
-                continue;
-            }
-            self.entries += entries.len();
-            chunks.insert(first, entries);
-            if self.entries > WORDS_CACHE_ENTRIES {
-                self.clear();
-            }
+        let chunks = self.segments.entry(seg).or_default();
+        // A chunk holds every entry of the keys from its first to its last: a key
+        // in that range is settled by the chunk alone.
+        let cached = chunks
+            .range(..=key)
+            .next_back()
+            .map(|(_, entries)| entries)
+            .filter(|entries| entries.last().is_some_and(|e| e.key >= key));
+        if let Some(entries) = cached {
+            let from = entries.partition_point(|e| e.key < key);
+            out.extend(entries[from..].iter().take_while(|e| e.key == key));
+            return Ok(());
+        }
+        let mut entries = Vec::new();
+        let Some((_, first)) = visit_words_chunk(conn, seg, key, |e| entries.push(e))? else {
+            return Ok(());
+        };
+        out.extend(entries.iter().filter(|e| e.key == key));
+        if chunks.contains_key(&first) {
+            return Ok(());
+        }
+        self.entries += entries.len();
+        chunks.insert(first, entries);
+        if self.entries > WORDS_CACHE_ENTRIES {
+            self.clear();
         }
         Ok(())
     }
 }
 
-/// Appends to `out` the entries with words key `key` (32 bits) of every segment.
+/// Appends to `out` the entries with words key `key` (32 bits) of every segment,
+/// through `cache` if there is one (a writer's).
 pub(crate) fn words_entries(
     conn: &Connection,
     segments: &[i64],
     key: u32,
+    mut cache: Option<&mut WordsCache>,
     out: &mut Vec<WordsEntry>,
 ) -> Result<()> {
     for &seg in segments {
-        visit_words_chunk(conn, seg, key, |e| {
-            if e.key == key {
-                out.push(e);
+        match cache.as_deref_mut() {
+            Some(cache) => cache.segment_entries(conn, seg, key, out)?,
+            None => {
+                visit_words_chunk(conn, seg, key, |e| {
+                    if e.key == key {
+                        out.push(e);
+                    }
+                })?;
             }
-        })?;
+        }
     }
     Ok(())
 }

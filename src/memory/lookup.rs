@@ -254,7 +254,7 @@ fn same_words(
     min: u32,
 ) -> Result<(Vec<Scored>, FxHashSet<i64>)> {
     let mut entries = Vec::new();
-    index::words_entries(&memory.conn, segments, words_key32(key), &mut entries)?;
+    index::words_entries(&memory.conn, segments, words_key32(key), None, &mut entries)?;
     let mut out = Vec::new();
     let mut same = FxHashSet::default();
     let mut stmt = memory

@@ -140,8 +140,8 @@ impl SameSource {
                 candidates.extend(by_hash.get(&hash).into_iter().flatten());
             } else {
                 let mut entries = Vec::new();
-                self.words_cache
-                    .words_entries(conn, segments, key32, &mut entries)?;
+                let cache = Some(&mut self.words_cache);
+                index::words_entries(conn, segments, key32, cache, &mut entries)?;
                 if self.crowded(key32, entries.len()) {
                     let by_hash = hash_stored_texts(conn, &entries)?;
                     candidates.extend(by_hash.get(&hash).into_iter().flatten());

@@ -5,7 +5,9 @@
 //! stored segments through [`super::removals`]; the running totals follow in
 //! [`super::counts`].
 
-use rusqlite::{Transaction, TransactionBehavior};
+use std::borrow::Cow;
+
+use rusqlite::{ToSql, Transaction, TransactionBehavior};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +133,48 @@ struct Prepared<'a> {
     /// Its tokens and postings (see [`AnalyzedBatch::tokens`], `postings`).
     tokens: &'a [u32],
     postings: &'a [(u32, u32)],
+}
+
+/// A unit's metadata as its row keeps it: the columns `tuid` to `extra`, which the
+/// insert of a new unit and the update of a merged one write alike. The fields are
+/// what differs between the two (a new unit gets defaults and a trimmed context).
+struct UnitColumns<'u> {
+    unit: &'u TranslationUnit,
+    created: Option<i64>,
+    created_by: Option<&'u str>,
+    origin: Option<i64>,
+    prev: Option<Cow<'u, str>>,
+    next: Option<Cow<'u, str>>,
+}
+
+impl UnitColumns<'_> {
+    /// Runs `statement` with `key` (the row's id, and for an insert its source
+    /// language), the columns and the variants blob bound in this order.
+    fn execute(
+        &self,
+        statement: &mut rusqlite::Statement<'_>,
+        key: &[&dyn ToSql],
+        variants: &dyn ToSql,
+    ) -> Result<()> {
+        let (unit, p) = (self.unit, &self.unit.provenance);
+        let columns: [&dyn ToSql; 12] = [
+            &unit.id,
+            &self.created,
+            &self.created_by,
+            &store::to_seconds(p.changed),
+            &p.changed_by,
+            &store::to_seconds(p.last_used),
+            &p.usage_count.map(|u| u.min(i64::MAX as u64) as i64),
+            &self.origin,
+            &unit.origin.score,
+            &self.prev,
+            &self.next,
+            &store::unit_extra(unit),
+        ];
+        let values = key.iter().chain(&columns).chain([&variants]);
+        statement.execute(rusqlite::params_from_iter(values)).db()?;
+        Ok(())
+    }
 }
 
 impl<'m> Writer<'m> {
@@ -468,40 +512,20 @@ impl<'m> Writer<'m> {
         }
         self.scratch_ids = ids;
         let p = &unit.provenance;
-        let created = store::to_seconds(p.created).unwrap_or(self.now);
-        let created_by = p.created_by.as_ref().or(self.options.user.as_ref());
-        self.tx
-            .prepare_cached(
-                "INSERT INTO units(id, source_lang, tuid, created, created_by, changed,
-                 changed_by, last_used, usage_count, origin, origin_score, prev, next, extra,
-                 variants)
-                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )
-            .db()?
-            .execute(rusqlite::params![
-                id,
-                source_lang,
-                unit.id,
-                created,
-                created_by,
-                store::to_seconds(p.changed),
-                p.changed_by,
-                store::to_seconds(p.last_used),
-                p.usage_count.map(|u| u.min(i64::MAX as u64) as i64),
-                origin,
-                unit.origin.score,
-                unit.context
-                    .prev
-                    .as_deref()
-                    .map(|s| nfc(s.trim()).into_owned()),
-                unit.context
-                    .next
-                    .as_deref()
-                    .map(|s| nfc(s.trim()).into_owned()),
-                store::unit_extra(unit),
-                &blob,
-            ])
-            .db()?;
+        let columns = UnitColumns {
+            unit,
+            created: Some(store::to_seconds(p.created).unwrap_or(self.now)),
+            created_by: p.created_by.as_deref().or(self.options.user.as_deref()),
+            origin,
+            prev: unit.context.prev.as_deref().map(|s| nfc(s.trim())),
+            next: unit.context.next.as_deref().map(|s| nfc(s.trim())),
+        };
+        let sql = "INSERT INTO units(id, source_lang, tuid, created, created_by, changed,
+                   changed_by, last_used, usage_count, origin, origin_score, prev, next, extra,
+                   variants)
+                   VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+        let mut insert = self.tx.prepare_cached(sql).db()?;
+        columns.execute(&mut insert, &[&id, &source_lang], &blob)?;
         self.scratch_blob = blob;
         Ok(id)
     }
@@ -578,37 +602,25 @@ impl<'m> Writer<'m> {
         } else {
             None
         };
-        let p = &merged.provenance;
         let origin = match &merged.origin.file {
             Some(name) => Some(self.origin_id(name)?),
             None => None,
         };
-        self.tx
-            .prepare_cached(
-                "UPDATE units SET tuid = ?2, created = ?3, created_by = ?4, changed = ?5,
-                 changed_by = ?6, last_used = ?7, usage_count = ?8, origin = ?9,
-                 origin_score = ?10, prev = ?11, next = ?12, extra = ?13,
-                 variants = coalesce(?14, variants) WHERE id = ?1",
-            )
-            .db()?
-            .execute(rusqlite::params![
-                row.id,
-                merged.id,
-                store::to_seconds(p.created),
-                p.created_by,
-                store::to_seconds(p.changed),
-                p.changed_by,
-                store::to_seconds(p.last_used),
-                p.usage_count.map(|u| u.min(i64::MAX as u64) as i64),
-                origin,
-                merged.origin.score,
-                merged.context.prev,
-                merged.context.next,
-                store::unit_extra(&merged),
-                blob,
-            ])
-            .db()?;
-        Ok(())
+        let p = &merged.provenance;
+        let columns = UnitColumns {
+            unit: &merged,
+            created: store::to_seconds(p.created),
+            created_by: p.created_by.as_deref(),
+            origin,
+            prev: merged.context.prev.as_deref().map(Cow::Borrowed),
+            next: merged.context.next.as_deref().map(Cow::Borrowed),
+        };
+        let sql = "UPDATE units SET tuid = ?2, created = ?3, created_by = ?4, changed = ?5,
+                   changed_by = ?6, last_used = ?7, usage_count = ?8, origin = ?9,
+                   origin_score = ?10, prev = ?11, next = ?12, extra = ?13,
+                   variants = coalesce(?14, variants) WHERE id = ?1";
+        let mut update = self.tx.prepare_cached(sql).db()?;
+        columns.execute(&mut update, &[&row.id], &blob)
     }
 
     /// Deletes the given units; returns how many existed.

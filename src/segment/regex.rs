@@ -358,6 +358,22 @@ fn push_literal(out: &mut String, c: char) {
     }
 }
 
+/// The characters after the opening delimiter at `open` up to the first `close`,
+/// and the index after that `close`; `unterminated()` is the error when there is none.
+fn delimited(
+    chars: &[char],
+    open: usize,
+    close: char,
+    unterminated: impl FnOnce() -> String,
+) -> Result<(String, usize), String> {
+    let end = chars[open..]
+        .iter()
+        .position(|&c| c == close)
+        .map(|p| open + p)
+        .ok_or_else(unterminated)?;
+    Ok((chars[open + 1..end].iter().collect(), end + 1))
+}
+
 /// The escape sequence starting with the backslash at `i`; returns it and the index
 /// after it.
 fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize), String> {
@@ -416,13 +432,8 @@ fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize)
         }
         'x' => {
             let (value, end) = if chars.get(next) == Some(&'{') {
-                let close = chars[next..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .map(|p| next + p)
-                    .ok_or_else(|| r"unterminated \x{…}".to_string())?;
-                let hex: String = chars[next + 1..close].iter().collect();
-                (u32::from_str_radix(&hex, 16).ok(), close + 1)
+                let (hex, end) = delimited(chars, next, '}', || r"unterminated \x{…}".into())?;
+                (u32::from_str_radix(&hex, 16).ok(), end)
             } else {
                 let hex: String = chars[next..chars.len().min(next + 2)].iter().collect();
                 if hex.len() != 2 {
@@ -465,12 +476,7 @@ fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize)
         'p' | 'P' => {
             let negated = c == 'P';
             let (name, end) = if chars.get(next) == Some(&'{') {
-                let close = chars[next..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .map(|p| next + p)
-                    .ok_or_else(|| format!(r"unterminated \{c}{{…}}"))?;
-                (chars[next + 1..close].iter().collect::<String>(), close + 1)
+                delimited(chars, next, '}', || format!(r"unterminated \{c}{{…}}"))?
             } else {
                 let Some(&letter) = chars.get(next) else {
                     return Err(format!(r"\{c} at the end of the pattern"));
@@ -495,13 +501,8 @@ fn escape(chars: &[char], i: usize, fancy: &mut bool) -> Result<(Escaped, usize)
         'E' => Escaped::Quote(Vec::new()),
         'k' if chars.get(next) == Some(&'<') => {
             *fancy = true;
-            let close = chars[next..]
-                .iter()
-                .position(|&c| c == '>')
-                .map(|p| next + p)
-                .ok_or_else(|| r"unterminated \k<…>".to_string())?;
-            let name: String = chars[next + 1..close].iter().collect();
-            return Ok((Escaped::Raw(format!(r"\k<{name}>")), close + 1));
+            let (name, end) = delimited(chars, next, '>', || r"unterminated \k<…>".into())?;
+            return Ok((Escaped::Raw(format!(r"\k<{name}>")), end));
         }
         '1'..='9' => {
             *fancy = true;
@@ -615,23 +616,33 @@ fn one_line(message: &str) -> String {
 /// The regex syntax tree read backwards: it matches the reversed text of what the
 /// original matches, with each look-around assertion turned around.
 pub(crate) fn reverse_hir(hir: &Hir) -> Hir {
-    match hir.kind() {
-        HirKind::Empty => Hir::empty(),
+    map_leaves(hir, true, &|leaf| match leaf.kind() {
         HirKind::Literal(lit) => match std::str::from_utf8(&lit.0) {
             Ok(s) => Hir::literal(s.chars().rev().collect::<String>().into_bytes()),
             Err(_) => Hir::literal(lit.0.iter().rev().copied().collect::<Vec<u8>>()),
         },
-        HirKind::Class(class) => Hir::class(class.clone()),
         HirKind::Look(look) => Hir::look(look.reversed()),
+        _ => leaf.clone(),
+    })
+}
+
+/// `hir` rebuilt with `leaf` applied to each leaf (empty, literal, class, look),
+/// without its capture groups (nothing here reads them) and, if `backwards`, with
+/// every concatenation read backwards.
+fn map_leaves(hir: &Hir, backwards: bool, leaf: &dyn Fn(&Hir) -> Hir) -> Hir {
+    let map = |sub: &Hir| map_leaves(sub, backwards, leaf);
+    match hir.kind() {
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => leaf(hir),
         HirKind::Repetition(rep) => Hir::repetition(Repetition {
             min: rep.min,
             max: rep.max,
             greedy: rep.greedy,
-            sub: Box::new(reverse_hir(&rep.sub)),
+            sub: Box::new(map(&rep.sub)),
         }),
-        HirKind::Capture(cap) => reverse_hir(&cap.sub),
-        HirKind::Concat(subs) => Hir::concat(subs.iter().rev().map(reverse_hir).collect()),
-        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(reverse_hir).collect()),
+        HirKind::Capture(cap) => map(&cap.sub),
+        HirKind::Concat(subs) if backwards => Hir::concat(subs.iter().rev().map(map).collect()),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(map).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(map).collect()),
     }
 }
 
@@ -1085,37 +1096,19 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
     let chars: Vec<char> = source.chars().collect();
     let mut out = String::with_capacity(source.len());
     let mut i = 0;
-    // Skips a character class starting at `i`; returns the index after it.
-    fn class_end(chars: &[char], mut i: usize) -> usize {
+    // Skips a character class (`open` is `[`) or a group (`(`, with the classes in
+    // it, whose parentheses are literal) starting at `i`; returns the index after it.
+    fn skip(chars: &[char], mut i: usize, open: char, close: char) -> usize {
         let mut depth = 0;
         while i < chars.len() {
             match chars[i] {
                 '\\' => i += 1,
-                '[' => depth += 1,
-                ']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return i + 1;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        chars.len()
-    }
-    // Skips a group starting at `i` (its `(`); returns the index after its `)`.
-    fn group_end(chars: &[char], mut i: usize) -> usize {
-        let mut depth = 0;
-        while i < chars.len() {
-            match chars[i] {
-                '\\' => i += 1,
-                '[' => {
-                    i = class_end(chars, i);
+                '[' if open == '(' => {
+                    i = skip(chars, i, '[', ']');
                     continue;
                 }
-                '(' => depth += 1,
-                ')' => {
+                c if c == open => depth += 1,
+                c if c == close => {
                     depth -= 1;
                     if depth == 0 {
                         return i + 1;
@@ -1154,7 +1147,7 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
                 None => i += 1,
             },
             '[' => {
-                let end = class_end(&chars, i);
+                let end = skip(&chars, i, '[', ']');
                 out.extend(&chars[i..end]);
                 i = end;
             }
@@ -1165,7 +1158,7 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
                     || rest.starts_with("<=")
                     || rest.starts_with("<!")
                 {
-                    i = group_end(&chars, i);
+                    i = skip(&chars, i, '(', ')');
                 } else if rest.starts_with('>') {
                     out.push_str("(?:");
                     i += 3;
@@ -1195,7 +1188,7 @@ pub(crate) fn relax_fancy_source(source: &str) -> String {
 /// on any text (it gives up on Unicode word boundaries in non-ASCII text).
 fn relax_word_boundaries(hir: &Hir) -> Hir {
     use regex_syntax::hir::Look;
-    match hir.kind() {
+    map_leaves(hir, false, &|leaf| match leaf.kind() {
         HirKind::Look(
             Look::WordUnicode
             | Look::WordUnicodeNegate
@@ -1204,19 +1197,8 @@ fn relax_word_boundaries(hir: &Hir) -> Hir {
             | Look::WordStartHalfUnicode
             | Look::WordEndHalfUnicode,
         ) => Hir::empty(),
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => hir.clone(),
-        HirKind::Repetition(rep) => Hir::repetition(Repetition {
-            min: rep.min,
-            max: rep.max,
-            greedy: rep.greedy,
-            sub: Box::new(relax_word_boundaries(&rep.sub)),
-        }),
-        HirKind::Capture(cap) => relax_word_boundaries(&cap.sub),
-        HirKind::Concat(subs) => Hir::concat(subs.iter().map(relax_word_boundaries).collect()),
-        HirKind::Alternation(subs) => {
-            Hir::alternation(subs.iter().map(relax_word_boundaries).collect())
-        }
-    }
+        _ => leaf.clone(),
+    })
 }
 
 /// Many `beforebreak` patterns run at once: which of them may match text ending at

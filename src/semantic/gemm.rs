@@ -112,42 +112,47 @@ pub(crate) fn gemm<'a>(
             &zero
         }
     };
+    let product = Product {
+        m,
+        seg,
+        b,
+        row: &row,
+        c,
+        ldc,
+    };
     // SAFETY: each variant is only called when the CPU has its features.
     unsafe {
         match isa() {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => gemm_avx512(m, seg, b, &row, c, ldc),
+            Isa::Avx512 => gemm_avx512(product),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => gemm_avx2(m, seg, b, &row, c, ldc),
-            _ => gemm_rows::<4, false>(m, seg, b, &row, c, ldc),
+            Isa::Avx2 => gemm_avx2(product),
+            _ => gemm_rows::<4, false>(product),
         }
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn gemm_avx512<'a>(
+/// [`gemm`]'s arguments as every kernel variant takes them, the rows of A checked
+/// (and zero past `m`).
+struct Product<'p, 'a> {
     m: usize,
     seg: usize,
-    b: &PackedB,
-    row: &dyn Fn(usize, usize) -> &'a [f32],
-    c: &mut [f32],
+    b: &'p PackedB,
+    row: &'p dyn Fn(usize, usize) -> &'a [f32],
+    c: &'p mut [f32],
     ldc: usize,
-) {
-    gemm_rows::<12, true>(m, seg, b, row, c, ldc)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn gemm_avx512(product: Product) {
+    gemm_rows::<12, true>(product)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gemm_avx2<'a>(
-    m: usize,
-    seg: usize,
-    b: &PackedB,
-    row: &dyn Fn(usize, usize) -> &'a [f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
-    gemm_rows::<4, true>(m, seg, b, row, c, ldc)
+unsafe fn gemm_avx2(product: Product) {
+    gemm_rows::<4, true>(product)
 }
 
 /// The driver: blocks of `MR` rows (the last one padded with zero rows when it is
@@ -156,14 +161,15 @@ unsafe fn gemm_avx2<'a>(
 /// other blocks (the dense layers' first matrix, 2.6 MB, does not fit that cache;
 /// the rows of A, a few hundred KB at most, do).
 #[inline(always)]
-fn gemm_rows<'a, const MR: usize, const FMA: bool>(
-    m: usize,
-    seg: usize,
-    b: &PackedB,
-    row: &dyn Fn(usize, usize) -> &'a [f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
+fn gemm_rows<const MR: usize, const FMA: bool>(product: Product) {
+    let Product {
+        m,
+        seg,
+        b,
+        row,
+        c,
+        ldc,
+    } = product;
     let nseg = b.k / seg;
     let panels = b.n / NR;
     // (first row, rows) of the blocks of MR, then the single rows left.

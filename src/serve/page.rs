@@ -11,35 +11,33 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-/// A file of the page: its name under `/static/`, content type and bytes.
+/// A file of the page: its name under `/static/` and bytes.
 struct Asset {
     name: &'static str,
-    content_type: &'static str,
     body: &'static [u8],
 }
 
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "style.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("page/style.css"),
-    },
-    Asset {
-        name: "common.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("page/common.js"),
-    },
-    Asset {
-        name: "search.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("page/search.js"),
-    },
-    Asset {
-        name: "review.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("page/review.js"),
-    },
+    Asset::new("style.css", include_bytes!("page/style.css")),
+    Asset::new("common.js", include_bytes!("page/common.js")),
+    Asset::new("search.js", include_bytes!("page/search.js")),
+    Asset::new("review.js", include_bytes!("page/review.js")),
 ];
+
+impl Asset {
+    const fn new(name: &'static str, body: &'static [u8]) -> Asset {
+        Asset { name, body }
+    }
+
+    /// The content type, by the name's extension (a test checks each is known).
+    fn content_type(&self) -> Option<&'static str> {
+        match self.name.rsplit_once('.')?.1 {
+            "css" => Some("text/css; charset=utf-8"),
+            "js" => Some("text/javascript; charset=utf-8"),
+            _ => None,
+        }
+    }
+}
 
 const INDEX: &str = include_str!("page/index.html");
 
@@ -79,7 +77,8 @@ async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
                 .iter()
                 .position(|x| x.name == a.name)
                 .expect("found above");
-            respond(&headers, a.content_type, a.body, &etags[i])
+            let content_type = a.content_type().unwrap_or("application/octet-stream");
+            respond(&headers, content_type, a.body, &etags[i])
         }
         None => (
             StatusCode::NOT_FOUND,
@@ -169,6 +168,7 @@ mod tests {
                 "{} is not UTF-8",
                 a.name
             );
+            assert!(a.content_type().is_some(), "{} has no known type", a.name);
         }
     }
 
