@@ -210,7 +210,7 @@ impl TranslationUnit {
     /// them. False when one of `langs` has no variant: the unit is not in the pair
     /// (and what is left of it is of no use).
     pub fn keep_languages(&mut self, langs: &[LangTag]) -> bool {
-        let is = |v: &Variant, k: &LangTag| v.lang == *k || v.lang.matches(k);
+        let is = |v: &Variant, k: &LangTag| v.lang.matches(k);
         self.variants.retain(|v| langs.iter().any(|k| is(v, k)));
         if !langs.iter().all(|k| self.variants.iter().any(|v| is(v, k))) {
             return false;
