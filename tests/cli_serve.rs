@@ -963,6 +963,70 @@ fn a_timed_out_request_is_stopped() {
     }
 }
 
+/// A write's answer says what happened: units added while an import holds the
+/// writer far longer than the limit are answered 504 and are then not in the memory
+/// (they were not added behind the client's back once the import ended); those
+/// answered 200 are. The import itself is all there.
+#[test]
+fn a_write_that_timed_out_is_not_done() {
+    let dir = tempdir();
+    let tm = seed_memory(dir.path());
+    let server = Server::start(&tm, Some(TOKEN), &["--timeout", "0.2"]);
+    let lines = 60_000;
+    let tsv: String = (0..lines)
+        .map(|i| format!("Imported line {i} of the test.\tИмпортированная строка {i} теста.\n"))
+        .collect();
+    let base = server.base.clone();
+    let importer = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .post(format!("{base}/api/v1/import?format=tsv&src=en&tgt=ru"))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .send(tsv.as_bytes())
+            .map(|r| r.status().as_u16())
+    });
+    let mut statuses = Vec::new();
+    while !importer.is_finished() {
+        let k = statuses.len();
+        let unit = json!({"units": [{"source": format!("Probe number {k}."), "target": format!("Проба номер {k}."), "src": "en", "tgt": "ru"}]});
+        let answer = server.post_token("/api/v1/units", unit.to_string().as_bytes());
+        if answer.status == 504 {
+            let message = answer.error(504);
+            assert!(message.contains("server's limit of 0.2 s"), "{message}");
+        } else {
+            assert_eq!(answer.status, 200, "{}", answer.body);
+        }
+        statuses.push(answer.status);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(importer.join().unwrap().unwrap(), 200);
+    let added = statuses.iter().filter(|&&s| s == 200).count();
+    let timed_out = statuses.len() - added;
+    assert!(
+        timed_out > 0,
+        "no write waited past its limit behind the import: {statuses:?}"
+    );
+    // Writes answered 504 may still be on their way when the import ends: wait for
+    // what a write done behind the client's back would have added.
+    std::thread::sleep(Duration::from_millis(500));
+    let units = server.get("/api/v1/stats").json()["units"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        units as usize,
+        25 + lines + added,
+        "{added} writes answered 200 and {timed_out} answered 504"
+    );
+    assert!(server
+        .log
+        .lock()
+        .unwrap()
+        .contains("a write waited for another (an import?) until its limit and was not done"));
+}
+
 /// A memory of `n` numbered en-ru pairs, made with the CLI.
 fn numbered_memory(dir: &Path, n: usize) -> PathBuf {
     let tm = dir.join("memory.sqlite");

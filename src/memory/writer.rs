@@ -23,7 +23,7 @@ use super::same_source::{tags_only, SameSource};
 use super::store::{self, primary_tag, LangCache, StoredVariant, VariantsBlob};
 use super::tokens::{nfc, words_key, Analyzed};
 use super::vocabulary::Vocabulary;
-use super::Memory;
+use super::{Cancel, Memory};
 use crate::error::{Error, Result};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -115,6 +115,10 @@ pub struct Writer<'m> {
     batch_langs: Vec<i64>,
     scratch_blob: Vec<u8>,
     scratch_ids: Vec<u8>,
+    /// The connection's cancel token, checked per batch and before the commit:
+    /// SQLite's progress handler never fires within the short statements of one
+    /// unit, so an import would otherwise run on to its end once stopped.
+    cancel: Option<Cancel>,
 }
 
 impl std::fmt::Debug for Writer<'_> {
@@ -187,7 +191,8 @@ impl<'m> Writer<'m> {
             cancel,
             ..
         } = memory;
-        if let Some(cancel) = cancel {
+        let cancel = cancel.clone();
+        if let Some(cancel) = &cancel {
             cancel.check()?;
         }
         // Waits up to the busy timeout for another writer; the error names the file.
@@ -240,11 +245,21 @@ impl<'m> Writer<'m> {
             batch_langs: Vec::new(),
             scratch_blob: Vec::new(),
             scratch_ids: Vec::new(),
+            cancel,
         })
+    }
+
+    /// `Err(Cancelled)` once the connection's token says stop.
+    fn check_cancel(&self) -> Result<()> {
+        match &self.cancel {
+            Some(cancel) => cancel.check(),
+            None => Ok(()),
+        }
     }
 
     /// Writes everything and ends the transaction.
     pub fn commit(mut self) -> Result<()> {
+        self.check_cancel()?;
         self.apply_removals()?;
         self.write_segment()?;
         self.vocab.flush(&self.tx)?;
@@ -322,6 +337,7 @@ impl<'m> Writer<'m> {
             analyzed.units.len(),
             "the batch was analysed from other units"
         );
+        self.check_cancel()?;
         self.resolve_vocabulary(&analyzed)?;
         let mut out = Vec::with_capacity(units.len());
         let mut analyzed = analyzed;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use http_body_util::BodyExt as _;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{J, Q};
 use super::langs;
 use super::state::AppState;
+use super::Deadline;
 use crate::formats::{self, Format, HeaderMode, ReadOptions, StateFilter};
 use crate::import::{self, ImportError, ImportOptions, ImportReport, OptionNames};
 use crate::memory::{AddOutcome, Memory, OnDuplicate, WriteOptions};
@@ -115,6 +117,7 @@ fn user(raw: Option<String>) -> ApiResult<Option<String>> {
 /// `POST /api/v1/units`: stores the units in one transaction.
 pub async fn add_units(
     State(state): State<Arc<AppState>>,
+    Extension(Deadline(deadline)): Extension<Deadline>,
     J(body): J<AddUnits>,
 ) -> ApiResult<Json<AddAnswer>> {
     let units = to_units(&body.units, "add")?;
@@ -124,7 +127,9 @@ pub async fn add_units(
         now: None,
     };
     let outcomes = state
-        .write(move |memory| add_all(memory, &units, options))
+        .write(Some(deadline), move |memory| {
+            add_all(memory, &units, options)
+        })
         .await?;
     Ok(Json(AddAnswer { outcomes }))
 }
@@ -239,7 +244,7 @@ pub async fn import(
     let flags = (p.strict, p.skip_invalid);
     let origin = p.origin.clone();
     let report = state
-        .write(move |memory| {
+        .write(None, move |memory| {
             let reader = formats::open(spool.path(), &options)
                 .map_err(|e| ApiError::from(rename(e, spool.path())))?;
             import_units(memory, reader, write_options, flags, origin)

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -24,6 +25,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{J, Q};
 use super::langs;
 use super::state::AppState;
+use super::Deadline;
 use crate::memory::{AddOutcome, Hit, WriteOptions};
 use crate::text::LangTag;
 use crate::unit::TranslationUnit;
@@ -108,13 +110,16 @@ pub struct TmUnit {
 pub async fn tm_add(
     State(state): State<Arc<AppState>>,
     Path((src, tgt, _text)): Path<(String, String, String)>,
+    Extension(Deadline(deadline)): Extension<Deadline>,
     J(body): J<TmUnit>,
 ) -> ApiResult<Json<AddOutcome>> {
     let (src, tgt) = (tm_lang(&src, "src")?, tm_lang(&tgt, "tgt")?);
     langs::distinct(&src, &tgt)?;
     let unit = TranslationUnit::pair(src, &body.source, tgt, &body.target);
     let mut outcomes = state
-        .write(move |memory| add_all(memory, &[unit], WriteOptions::default()))
+        .write(Some(deadline), move |memory| {
+            add_all(memory, &[unit], WriteOptions::default())
+        })
         .await?;
     Ok(Json(outcomes.remove(0)))
 }

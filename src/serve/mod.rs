@@ -34,7 +34,7 @@ pub mod page;
 mod state;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -247,9 +247,18 @@ pub fn router(state: Arc<AppState>, extra: Routes) -> Router {
                 auth::require_write,
             )),
         };
-        let handler = match timed {
-            Timed::Yes => handler.route_layer(middleware::from_fn_with_state(timeout, time_limit)),
-            Timed::No => handler,
+        let handler = match (timed, access) {
+            (Timed::Yes, Access::Read) => handler.route_layer(middleware::from_fn_with_state(
+                (timeout, Duration::ZERO),
+                time_limit,
+            )),
+            // A write stops at the deadline by itself and answers what happened;
+            // the limit here only backs that up.
+            (Timed::Yes, Access::Write) => handler.route_layer(middleware::from_fn_with_state(
+                (timeout, WRITE_GRACE),
+                time_limit,
+            )),
+            (Timed::No, _) => handler,
         };
         app = app.route(path, handler);
     }
@@ -327,10 +336,27 @@ async fn target_limit(
     next.run(request).await
 }
 
-/// Answers 504 when a request takes longer than `--timeout`. (Work handed to a
-/// blocking thread is stopped when its request is dropped; see `AppState::read`.)
-async fn time_limit(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(timeout, next.run(request)).await {
+/// When a timed request is due, for the handlers that stop their own work there
+/// (writes: see `AppState::write`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Instant);
+
+/// How long after its deadline a write is answered 504 regardless: it has stopped
+/// and rolled back by then unless its commit hangs.
+const WRITE_GRACE: Duration = Duration::from_secs(5);
+
+/// Answers 504 when a request takes longer than `--timeout` (plus `grace`), and
+/// tells the handler its [`Deadline`]. (Work handed to a blocking thread is stopped
+/// when its request is dropped; see `AppState::read`.)
+async fn time_limit(
+    State((timeout, grace)): State<(Duration, Duration)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request
+        .extensions_mut()
+        .insert(Deadline(Instant::now() + timeout));
+    match tokio::time::timeout(timeout + grace, next.run(request)).await {
         Ok(response) => response,
         Err(_) => timeout_error(timeout).into_response(),
     }

@@ -137,8 +137,9 @@ pub struct AppState {
     /// Idle read connections of the blocking pool's reads.
     readers: Mutex<Vec<Reader>>,
     /// The one connection that writes (`None`: the server is read-only, for the
-    /// reason in `read_only`).
-    writer: Option<Mutex<Memory>>,
+    /// reason in `read_only`). An async lock: a write waits for the one before it
+    /// only until its deadline.
+    writer: Option<Arc<tokio::sync::Mutex<Memory>>>,
     /// Why writes are refused, if they are.
     pub read_only: Option<String>,
     /// A background update of the concordance index is running.
@@ -199,14 +200,14 @@ impl AppState {
         }
         let writer = match reason {
             Some(_) => None,
-            None => Some(Mutex::new(Memory::open(
+            None => Some(Arc::new(tokio::sync::Mutex::new(Memory::open(
                 &path,
                 &OpenOptions {
                     create: true,
                     read_only: false,
                     busy_timeout: config.wait,
                 },
-            )?)),
+            )?))),
         };
         let write_pool = match writer {
             Some(_) => Some(low_priority_pool()?),
@@ -331,27 +332,57 @@ impl AppState {
     /// the answer, the concordance index is brought up to date in the background (a
     /// write of the server's own is never a reason for a later search to scan, nor
     /// for its answer to wait).
-    pub async fn write<T, F>(self: &Arc<Self>, f: F) -> ApiResult<T>
+    ///
+    /// The answer says what happened: a write still waiting for the writer at
+    /// `deadline` is not done, one running then is stopped and rolled back (both
+    /// answer the timeout), and so is one whose request is dropped (its client
+    /// gone). A write is never done after its client was told it timed out.
+    pub async fn write<T, F>(self: &Arc<Self>, deadline: Option<Instant>, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Memory) -> ApiResult<T> + Send + 'static,
     {
         self.check_writable()?;
+        let Some(writer) = &self.writer else {
+            return Err(ApiError::with(
+                StatusCode::FORBIDDEN,
+                "the server is read-only",
+            ));
+        };
+        let cancel = Cancel::new();
+        cancel.set_deadline(deadline);
+        let guard = CancelOnDrop(Some(cancel.clone()));
+        let lock = Arc::clone(writer).lock_owned();
+        let mut memory = match deadline {
+            Some(at) => tokio::time::timeout_at(at.into(), lock)
+                .await
+                .map_err(|_| {
+                    tracing::info!(
+                        "a write waited for another (an import?) until its limit and was not done"
+                    );
+                    super::timeout_error(self.config.timeout)
+                })?,
+            None => lock.await,
+        };
         let state = Arc::clone(self);
         let result = tokio::task::spawn_blocking(move || {
-            let Some(writer) = &state.writer else {
-                return Err(ApiError::with(
-                    StatusCode::FORBIDDEN,
-                    "the server is read-only",
-                ));
-            };
-            state.in_write_pool(|| f(&mut writer.lock().unwrap_or_else(|p| p.into_inner())))
+            cancel.check()?;
+            memory.set_cancel(Some(cancel.clone()))?;
+            let result = state.in_write_pool(|| f(&mut memory));
+            memory.set_cancel(None)?;
+            if result.is_err() && cancel.is_cancelled() {
+                tracing::info!(
+                    "a write that timed out or whose client left was stopped and rolled back"
+                );
+            }
+            result
         })
         .await?;
+        guard.disarm();
         if result.is_ok() {
             self.update_concordance_in_background();
         }
-        result
+        result.map_err(|e| self.timed_out(e))
     }
 
     /// Runs `f` on the low-priority write pool (and its parallel work there too).
@@ -384,12 +415,10 @@ impl AppState {
             state.concordance_running.store(false, Ordering::Release);
             // A write that ended after the last slice found this update running and
             // left its units to it: look once more.
-            let pending = state.writer.as_ref().and_then(|w| {
-                w.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .concordance_pending()
-                    .ok()
-            });
+            let pending = state
+                .writer
+                .as_ref()
+                .and_then(|w| w.blocking_lock().concordance_pending().ok());
             if pending.unwrap_or(0) == 0 || state.concordance_running.swap(true, Ordering::AcqRel) {
                 return;
             }
@@ -406,7 +435,7 @@ fn concordance_slice(state: &AppState) -> bool {
     let Some(writer) = &state.writer else {
         return false;
     };
-    let mut memory = writer.lock().unwrap_or_else(|p| p.into_inner());
+    let mut memory = writer.blocking_lock();
     match memory.concordance_pending() {
         Ok(0) => false,
         Ok(pending) => {
@@ -482,4 +511,59 @@ fn dir_writable(dir: &Path) -> bool {
         .prefix(".bitext-serve-probe")
         .tempfile_in(dir)
         .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::WriteOptions;
+    use crate::text::LangTag;
+    use crate::unit::TranslationUnit;
+
+    fn writable(dir: &Path) -> Arc<AppState> {
+        let mut config = Config::new(dir.join("memory.sqlite"));
+        config.token = Some("secret".into());
+        AppState::open(config).unwrap()
+    }
+
+    fn unit(k: usize) -> TranslationUnit {
+        let (en, ru) = (LangTag::parse("en").unwrap(), LangTag::parse("ru").unwrap());
+        TranslationUnit::pair(en, format!("Line {k}."), ru, format!("Строка {k}."))
+    }
+
+    /// A write still running at its deadline is stopped there and rolled back: its
+    /// answer (the timeout) is the truth.
+    #[tokio::test]
+    async fn a_write_running_past_its_deadline_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = writable(dir.path());
+        let deadline = Instant::now() + Duration::from_millis(100);
+        let err = state
+            .write(Some(deadline), |memory| {
+                let mut writer = memory.writer(WriteOptions::default())?;
+                writer.add(&unit(1))?;
+                std::thread::sleep(Duration::from_millis(300));
+                writer.add(&unit(2))?;
+                writer.commit()?;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::GATEWAY_TIMEOUT, "{}", err.message);
+        let units = state.write(None, |m| Ok(m.stats()?.units)).await.unwrap();
+        assert_eq!(units, 0);
+        // Within its deadline, the same write is done.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        state
+            .write(Some(deadline), |memory| {
+                let mut writer = memory.writer(WriteOptions::default())?;
+                writer.add(&unit(1))?;
+                writer.commit()?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let units = state.write(None, |m| Ok(m.stats()?.units)).await.unwrap();
+        assert_eq!(units, 1);
+    }
 }
