@@ -1027,6 +1027,43 @@ fn a_write_that_timed_out_is_not_done() {
         .contains("a write waited for another (an import?) until its limit and was not done"));
 }
 
+/// An import whose client leaves before the answer is stopped and rolled back: the
+/// client cannot know it happened, so it did not.
+#[test]
+fn an_import_whose_client_left_is_rolled_back() {
+    use std::io::Write as _;
+    let dir = tempdir();
+    let tm = seed_memory(dir.path());
+    let server = Server::start(&tm, Some(TOKEN), &[]);
+    let body: String = (0..200_000)
+        .map(|i| format!("Imported line {i} of the test.\tИмпортированная строка {i} теста.\n"))
+        .collect();
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/import?format=tsv&src=en&tgt=ru HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    // The import of 200,000 lines takes seconds: leave while it runs.
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stream);
+    let start = Instant::now();
+    let stopped = "a write that timed out or whose client left was stopped and rolled back";
+    while !server.log.lock().unwrap().contains(stopped) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the import was not stopped:\n{}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(server.get("/api/v1/stats").json()["units"], 25);
+}
+
 /// A memory of `n` numbered en-ru pairs, made with the CLI.
 fn numbered_memory(dir: &Path, n: usize) -> PathBuf {
     let tm = dir.join("memory.sqlite");
