@@ -897,18 +897,7 @@ fn sigterm_stops_the_server_after_its_requests_with_the_memory_intact() {
     let tsv: String = (0..3000)
         .map(|i| format!("Line number {i} of the test.\tСтрока номер {i} теста.\n"))
         .collect();
-    let base = server.base.clone();
-    let importer = std::thread::spawn(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let response = agent
-            .post(format!("{base}/api/v1/import?format=tsv&src=en&tgt=ru"))
-            .header("Authorization", format!("Bearer {TOKEN}"))
-            .send(tsv.as_bytes());
-        response.map(|r| r.status().as_u16())
-    });
+    let importer = import_in_background(&server, tsv);
     std::thread::sleep(Duration::from_millis(150));
     let status = server.stop();
     assert!(status.success(), "{status}: {}", server.log.lock().unwrap());
@@ -976,18 +965,7 @@ fn a_write_that_timed_out_is_not_done() {
     let tsv: String = (0..lines)
         .map(|i| format!("Imported line {i} of the test.\tИмпортированная строка {i} теста.\n"))
         .collect();
-    let base = server.base.clone();
-    let importer = std::thread::spawn(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        agent
-            .post(format!("{base}/api/v1/import?format=tsv&src=en&tgt=ru"))
-            .header("Authorization", format!("Bearer {TOKEN}"))
-            .send(tsv.as_bytes())
-            .map(|r| r.status().as_u16())
-    });
+    let importer = import_in_background(&server, tsv);
     let mut statuses = Vec::new();
     while !importer.is_finished() {
         let k = statuses.len();
@@ -1062,6 +1040,25 @@ fn an_import_whose_client_left_is_rolled_back() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(server.get("/api/v1/stats").json()["units"], 25);
+}
+
+/// Posts `tsv` (en-ru) to the server's import on a thread of its own: the status.
+fn import_in_background(
+    server: &Server,
+    tsv: String,
+) -> std::thread::JoinHandle<Result<u16, ureq::Error>> {
+    let base = server.base.clone();
+    std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .post(format!("{base}/api/v1/import?format=tsv&src=en&tgt=ru"))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .send(tsv.as_bytes())
+            .map(|r| r.status().as_u16())
+    })
 }
 
 /// A memory of `n` numbered en-ru pairs, made with the CLI.
