@@ -395,6 +395,7 @@ pub fn init_logging(json: bool) {
 /// and closes the memory. `extra` routes are served beside the API (the review
 /// page). `ready` is called with the address once the server listens.
 pub fn run(config: Config, extra: Routes, ready: impl FnOnce(&str)) -> Result<()> {
+    grow_heaps_in_large_steps();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.workers.max(1))
         .enable_all()
@@ -429,6 +430,27 @@ pub fn run(config: Config, extra: Routes, ready: impl FnOnce(&str)) -> Result<()
         tracing::info!("stopped: requests in flight finished; the memory is closed");
         Ok(())
     })
+}
+
+/// Makes glibc's allocator extend its per-thread heaps 64 MiB at a time instead of
+/// a page or two. Each extension is an `mprotect` call, which takes the process's
+/// memory-map lock for writing: an import grew its heaps some 28,000 times, and every
+/// lookup thread that touched a new page meanwhile waited for the lock (the readers'
+/// stalls during an import). The pad is address space, not memory: a page costs
+/// only once touched. Setting it fixes glibc's otherwise adaptive threshold for
+/// using `mmap` at 128 KiB, so that threshold is set to the adaptive one's ceiling
+/// (32 MiB), keeping mid-sized buffers out of `mmap`/`munmap`, which take that
+/// lock too. Elsewhere (musl, other systems) nothing changes.
+fn grow_heaps_in_large_steps() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets the allocator's parameters; any value is allowed.
+    unsafe {
+        let ok = libc::mallopt(libc::M_TOP_PAD, 64 << 20) == 1
+            && libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) == 1;
+        if !ok {
+            tracing::debug!("the allocator kept its default heap growth");
+        }
+    }
 }
 
 /// Resolves at SIGINT (Ctrl-C) or SIGTERM.
