@@ -37,7 +37,7 @@ impl Params {
         for &(a, b) in &config.types {
             prob[a][b] = base(a, b);
         }
-        let total: f64 = prob.iter().flatten().sum();
+        let total: f64 = config.learning_types.iter().map(|&(a, b)| prob[a][b]).sum();
         let log_prior = prob
             .iter()
             .map(|row| {
@@ -115,7 +115,7 @@ pub(super) fn reestimate(
     // Bead priors of the types the first pass used: Dirichlet-smoothed towards the
     // initial ones, within their initial share (other types keep theirs).
     let alpha = 100.0;
-    let used = &config.types;
+    let used = &config.learning_types;
     let n: f64 = used.iter().map(|&(a, b)| counts[a][b]).sum();
     let share: f64 = used
         .iter()

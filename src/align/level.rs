@@ -243,7 +243,15 @@ impl BeadScorer for Level<'_> {
             // subtract).
             return f64::NEG_INFINITY;
         }
-        let (ln_s, ln_t) = (s0.ln[(a - 1) & 3], t0.ln[(b - 1) & 3]);
+        // Sides of 5 (beads up to 4 a side are the default) compute theirs here.
+        let ln_s = match s0.ln.get(a - 1) {
+            Some(&x) => x,
+            None => self.length.ln_src(ls),
+        };
+        let ln_t = match t0.ln.get(b - 1) {
+            Some(&x) => x,
+            None => self.length.ln_tgt(lt),
+        };
         let mut score = prior + self.length.llr_logs(ls, lt, ln_s, ln_t) + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
             let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()

@@ -108,7 +108,11 @@ impl Aligner {
         // course of stretches the previous pass lost): where the two bands part,
         // each is searched and the better path kept (one band joining them would
         // fill the space between).
-        let types = &config.types;
+        let types = if last_pass {
+            &config.types
+        } else {
+            &config.learning_types
+        };
         let units = (Units::sentences(n), Units::sentences(m));
         let search = |band: Band| {
             let level = Level::new(doc, model, &ev, &band, (&units.0, &units.1), params, config);
