@@ -9,7 +9,6 @@ use super::length::LengthModel;
 use super::lexical::{Evidence, Side};
 use super::similarity::Similarity;
 use super::units::Units;
-use super::Config;
 
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 0.75;
@@ -60,7 +59,8 @@ pub(super) struct Level<'a> {
 
 impl<'a> Level<'a> {
     /// The level of `units` (source, target) over `band`, with the lexical evidence
-    /// of both sides (source types against the target, and back).
+    /// of both sides (source types against the target, and back), for beads of up
+    /// to `max_bead` units a side.
     pub(super) fn new(
         doc: &'a Doc<'_>,
         model: Model<'a>,
@@ -68,7 +68,7 @@ impl<'a> Level<'a> {
         band: &Band,
         units: (&Units, &Units),
         params: &'a Params,
-        config: &Config,
+        max_bead: usize,
     ) -> Level<'a> {
         let (su, tu) = units;
         let (ev_src, ev_tgt) = evidence;
@@ -86,7 +86,7 @@ impl<'a> Level<'a> {
         };
         let src_len = prefix(&doc.src.len, nu, &su.of);
         let tgt_len = prefix(&doc.tgt.len, mu, &tu.of);
-        let mb = config.max_bead.min(4);
+        let mb = max_bead.min(4);
         let lines = |prefix: &[f64], pen: &[f64], f: &dyn Fn(f64) -> f64| -> Vec<Line> {
             let units = prefix.len() - 1;
             (0..=units)
@@ -105,7 +105,7 @@ impl<'a> Level<'a> {
                 })
                 .collect()
         };
-        let mut pairs = PairTable::for_band(band, mu, config.max_bead, config.max_bead);
+        let mut pairs = PairTable::for_band(band, mu, max_bead, max_bead);
         let mut src_pen = vec![0.0; nu + 1];
         let mut tgt_pen = vec![0.0; mu + 1];
         fill_pairs(
@@ -157,7 +157,7 @@ impl<'a> Level<'a> {
                 })
             }),
             gaps: model.gaps,
-            max_bead: config.max_bead,
+            max_bead,
             lex_scale: LEX_SCALE,
             sim: if finest {
                 doc.sim.as_ref().filter(|s| s.used())
