@@ -329,9 +329,7 @@ impl PairTable {
     /// test per term.
     #[inline]
     pub fn add_bead_terms(&self, mut acc: f64, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
-        if a > 4 || b > 4 {
-            return self.add_long_bead_terms(acc, i0, a, j0, b);
-        }
+        debug_assert!(a <= 4 && b <= 4, "{a}-{b}: add_long_bead_terms");
         let (sb, ta) = ((b - 1) & 3, (a - 1) & 3);
         for row in &self.rows[i0..i0 + a] {
             acc += row.get(&self.vals, j0).map_or(0.0, |st| st.src[sb]) as f64;
@@ -344,9 +342,17 @@ impl PairTable {
     }
 
     /// [`PairTable::add_bead_terms`] for a bead with a side of 5 units (the same
-    /// terms in the same order, the extents of 5 read from `fifth`).
-    #[cold]
-    fn add_long_bead_terms(&self, mut acc: f64, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+    /// terms in the same order, the extents of 5 read from `fifth`; any size up to
+    /// 5 works here, more slowly).
+    #[inline(never)]
+    pub fn add_long_bead_terms(
+        &self,
+        mut acc: f64,
+        i0: usize,
+        a: usize,
+        j0: usize,
+        b: usize,
+    ) -> f64 {
         let term = |i: usize, j: usize, size: usize, dir: usize| -> f64 {
             let row = self.rows[i];
             let k = j.wrapping_sub(row.lo);

@@ -227,6 +227,28 @@ impl BeadScorer for Level<'_> {
             return prior;
         }
         debug_assert!(a <= self.max_bead && b <= self.max_bead);
+        if a > 4 || b > 4 {
+            return self.pair_bead::<true>(prior, i0, a, j0, b, floor);
+        }
+        self.pair_bead::<false>(prior, i0, a, j0, b, floor)
+    }
+}
+
+impl Level<'_> {
+    /// The score of a bead with sentences on both sides (see
+    /// [`BeadScorer::bead_above`]); `LONG`: a side has 5 (`max_bead` 5), whose
+    /// terms are not in the lines and the pair table's extents of up to 4, so that
+    /// the beads of up to 4 a side keep their code as it was.
+    #[inline(always)]
+    fn pair_bead<const LONG: bool>(
+        &self,
+        prior: f64,
+        i0: usize,
+        a: usize,
+        j0: usize,
+        b: usize,
+        floor: f64,
+    ) -> f64 {
         // The lines at both ends of the bead on each side.
         let (s, t) = (&self.src[i0..=i0 + a], &self.tgt[j0..=j0 + b]);
         let (s0, s1, t0, t1) = (&s[0], &s[a], &t[0], &t[b]);
@@ -236,21 +258,30 @@ impl BeadScorer for Level<'_> {
         // types, and each source unit's types matched anywhere in the target units
         // and vice versa (see `PairTable::convert_to_extents`).
         let pen = (s1.pen - s0.pen) + (t1.pen - t0.pen);
-        let lex = self.pairs.add_bead_terms(pen, i0, a, j0, b);
+        let lex = if LONG {
+            self.pairs.add_long_bead_terms(pen, i0, a, j0, b)
+        } else {
+            self.pairs.add_bead_terms(pen, i0, a, j0, b)
+        };
         let sem_max = self.sim.map_or(0.0, |s| self.sem_scale * s.max_llr());
         if prior + self.lex_scale * lex + self.length.max_llr() + sem_max <= floor {
             // Cannot win whatever the lengths and vectors (paragraph terms only
             // subtract).
             return f64::NEG_INFINITY;
         }
-        // Sides of 5 (beads up to 4 a side are the default) compute theirs here.
-        let ln_s = match s0.ln.get(a - 1) {
-            Some(&x) => x,
-            None => self.length.ln_src(ls),
-        };
-        let ln_t = match t0.ln.get(b - 1) {
-            Some(&x) => x,
-            None => self.length.ln_tgt(lt),
+        let (ln_s, ln_t) = if LONG {
+            let side = |line: &Line, k: usize, l: f64, ln: fn(&LengthModel, f64) -> f64| {
+                line.ln
+                    .get(k - 1)
+                    .copied()
+                    .unwrap_or_else(|| ln(self.length, l))
+            };
+            (
+                side(s0, a, ls, LengthModel::ln_src),
+                side(t0, b, lt, LengthModel::ln_tgt),
+            )
+        } else {
+            (s0.ln[(a - 1) & 3], t0.ln[(b - 1) & 3])
         };
         let mut score = prior + self.length.llr_logs(ls, lt, ln_s, ln_t) + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
