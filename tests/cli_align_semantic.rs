@@ -193,6 +193,36 @@ fn the_builtin_encoder_places_the_gap() {
     assert_eq!(report[0]["f1_strict"].as_f64(), Some(1.0), "{report}");
 }
 
+/// `--max-bead` takes 1 to 5 (5 adds 1-5 and 5-1 beads; the default with
+/// `--semantic`, 4 without) and says so for anything else, writing nothing.
+#[test]
+fn max_bead_is_1_to_5() {
+    let out = bitext()
+        .current_dir(repo(DIR))
+        .args(["align", "en.sent", "zh.sent", "--segmented", "-f", "beads"])
+        .args(["--max-bead", "5"])
+        .assert()
+        .success();
+    assert_eq!(beads(&out.get_output().stdout).len(), gold().len());
+    for bad in ["0", "6"] {
+        let out = bitext()
+            .current_dir(repo(DIR))
+            .args([
+                "align",
+                "en.sent",
+                "zh.sent",
+                "--segmented",
+                "--max-bead",
+                bad,
+            ])
+            .assert()
+            .failure();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains("--max-bead must be between 1 and 5"), "{err}");
+        assert!(out.get_output().stdout.is_empty());
+    }
+}
+
 #[test]
 fn semantic_is_off_with_a_note_for_languages_the_encoder_lacks() {
     let out = align(&["--semantic", "-s", "en", "-t", "is"]).success();
@@ -259,14 +289,17 @@ fn semantic_dev_set_floors() {
         };
         row["f1_strict"].as_f64().unwrap()
     };
+    // Measured (beads up to 5 a side, the default with --semantic): mac-dev 0.8940,
+    // textberg-dev 0.9021, transread-dev 0.9205, Candide en–es 0.9403, en–fr 0.9619,
+    // Emma 0.7005, en–el 0.8881.
     let floors = [
         ("mac-dev", None, 0.885),
-        ("textberg-dev", None, 0.89),
-        ("transread-dev", None, 0.915),
-        ("transread-dev", Some("Candide.en-es.en"), 0.935),
-        ("transread-dev", Some("Candide.en-fr.en"), 0.955),
+        ("textberg-dev", None, 0.898),
+        ("transread-dev", None, 0.918),
+        ("transread-dev", Some("Candide.en-es.en"), 0.938),
+        ("transread-dev", Some("Candide.en-fr.en"), 0.959),
         ("transread-dev", Some("Emma.en-fr.en"), 0.695),
-        ("transread-dev", Some("Candide.en-el.en"), 0.878),
+        ("transread-dev", Some("Candide.en-el.en"), 0.885),
     ];
     for (set, doc, floor) in floors {
         let got = f1(set, doc);

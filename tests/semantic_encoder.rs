@@ -205,10 +205,11 @@ fn merged_features_approximate_the_joined_sentences() {
     );
 }
 
-/// The joined features of spans of 2, 3 and 4 consecutive sentences, each built from
-/// the span one shorter and the ids at the new junction, are those of encoding the
-/// joined ids: every span of fixture sentences, short ones (whose junction reaches
-/// their far end, or past them into the sentence before) included.
+/// The joined features of spans of 2 to 5 consecutive sentences (5: `--semantic`'s
+/// largest bead side), each built from the span one shorter and the ids at the new
+/// junction, are those of encoding the joined ids: every span of fixture sentences,
+/// short ones (whose junction reaches their far end, or past them into the sentence
+/// before) included.
 #[test]
 fn joined_features_are_exact() {
     let fixture = fixture();
@@ -220,7 +221,7 @@ fn joined_features_are_exact() {
         features.iter().map(|f| f.span().clone()).collect();
     let (mut worst, mut short, mut total) = (1.0f32, 0, 0);
     let mut junctions = bitext::semantic::Junctions::default();
-    for len in 2..=4 {
+    for len in 2..=5 {
         let joins: Vec<(std::ops::Range<usize>, &bitext::semantic::SpanFeatures)> =
             (0..sentences.len() + 1 - len)
                 .map(|i| (i..i + len, &prefixes[i]))

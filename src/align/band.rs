@@ -61,7 +61,15 @@ impl Aligner {
                 params,
                 (block(&tu, &doc.tgt), block(&su, &doc.src)),
             );
-            let level = Level::new(doc, model, &ev, &band, (&su, &tu), params, config);
+            let level = Level::new(
+                doc,
+                model,
+                &ev,
+                &band,
+                (&su, &tu),
+                params,
+                config.max_bead.min(4),
+            );
             let path = dp::viterbi(tu.count(), &band, &config.small_types, &level);
             let (nsu, ntu) = if k + 1 < counts.len() {
                 level_units(counts[k + 1])

@@ -151,7 +151,14 @@ const ZERO_STAT: PairStat = PairStat {
 pub(crate) struct PairTable {
     rows: Vec<PairRow>,
     vals: Vec<PairStat>,
+    /// Beside `vals` when beads may have 5 units a side (else empty): the terms of
+    /// extents of 5 units, source direction then target direction. Apart, so that
+    /// the table of beads up to 4 a side (the default) keeps its 32-byte entries.
+    fifth: Vec<[f32; 2]>,
 }
+
+/// The largest bead side the pair table serves.
+pub(crate) const MAX_EXTENT: usize = 5;
 
 /// The columns `lo..hi` a row of a [`PairTable`] holds, from `vals[off]` on (one
 /// struct, so that a lookup touches one cache line of row data).
@@ -177,8 +184,9 @@ impl PairRow {
 }
 
 impl PairTable {
-    /// The pairs any bead of at most `amax`×`bmax` units inside `band` can contain
-    /// (plus one column, for the overlap statistics).
+    /// The pairs any bead of at most `amax`×`bmax` units (each at most
+    /// [`MAX_EXTENT`]) inside `band` can contain (plus one column, for the overlap
+    /// statistics).
     pub fn for_band(band: &Band, m: usize, amax: usize, bmax: usize) -> PairTable {
         let n = band.n();
         let mut rows = Vec::with_capacity(n);
@@ -189,9 +197,15 @@ impl PairTable {
             rows.push(PairRow { lo, hi, off: total });
             total += hi - lo;
         }
+        let fifth = if amax.max(bmax) >= MAX_EXTENT {
+            vec![[0.0; 2]; total]
+        } else {
+            Vec::new()
+        };
         PairTable {
             rows,
             vals: vec![PairStat::default(); total],
+            fifth,
         }
     }
 
@@ -226,7 +240,7 @@ impl PairTable {
     /// `src[b - 1]` of pair (i, j) holds, for b = 1..=4, the source-direction term
     /// of source unit i against target units j..j+b, and `tgt[a - 1]` for
     /// a = 1..=4 the target-direction term of target unit j against source units
-    /// i..i+a. See [`PairStat`].
+    /// i..i+a (see [`PairStat`]); the extents of 5 go to `fifth` when it is there.
     ///
     /// A type matched in a stretch of several units is discounted by ln(L/ℓ), with L
     /// the stretch's length and ℓ that of the units where it matched: under a bead
@@ -234,13 +248,14 @@ impl PairTable {
     /// lengths, so a match in a random stretch is that much likelier.
     pub fn convert_to_extents(&mut self, src_len: &[f64], tgt_len: &[f64]) {
         let n = self.rows.len();
-        let (src_ln, tgt_ln) = (SpanLogs::new(src_len), SpanLogs::new(tgt_len));
+        let width = if self.fifth.is_empty() { 4 } else { MAX_EXTENT };
+        let (src_ln, tgt_ln) = (SpanLogs::new(src_len, width), SpanLogs::new(tgt_len, width));
         // Source direction, row by row, columns ascending (in place: slot j is only
         // read by extents starting at j or before).
         for i in 0..n {
             let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
-                let avail = 4.min(hi - j).min(tgt_len.len().saturating_sub(j));
+                let avail = width.min(hi - j).min(tgt_len.len().saturating_sub(j));
                 let start = off + j - lo;
                 if self.vals[start..start + avail]
                     .iter()
@@ -249,9 +264,12 @@ impl PairTable {
                     // No match in any of the units (most pairs): every extent is 0,
                     // found without converting the statistics.
                     self.vals[start].src = [0.0; 4];
+                    if let Some(f) = self.fifth.get_mut(start) {
+                        f[0] = 0.0;
+                    }
                     continue;
                 }
-                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
+                let mut stats = [(0.0, 0.0, 0.0, 0.0); MAX_EXTENT];
                 for (b, stat) in stats[..avail].iter_mut().enumerate() {
                     let st = &self.vals[off + j + b - lo];
                     *stat = (
@@ -262,8 +280,11 @@ impl PairTable {
                     );
                 }
                 let out = extents(&stats[..avail], &tgt_ln, j);
-                let st = &mut self.vals[off + j - lo];
-                st.src = out;
+                let st = &mut self.vals[start];
+                st.src.copy_from_slice(&out[..4]);
+                if let Some(f) = self.fifth.get_mut(start) {
+                    f[0] = out[4];
+                }
             }
         }
         // Target direction, rows ascending (row i is only read by extents starting
@@ -271,12 +292,15 @@ impl PairTable {
         for i in 0..n {
             let PairRow { lo, hi, off } = self.rows[i];
             for j in lo..hi {
-                let avail = 4.min(n - i);
+                let avail = width.min(n - i);
                 if (0..avail).all(|a| self.get(i + a, j).tgt[1] == 0.0) {
                     self.vals[off + j - lo].tgt = [0.0; 4];
+                    if let Some(f) = self.fifth.get_mut(off + j - lo) {
+                        f[1] = 0.0;
+                    }
                     continue;
                 }
-                let mut stats: [(f64, f64, f64, f64); 4] = [(0.0, 0.0, 0.0, 0.0); 4];
+                let mut stats = [(0.0, 0.0, 0.0, 0.0); MAX_EXTENT];
                 for (a, stat) in stats[..avail].iter_mut().enumerate() {
                     let st = *self.get(i + a, j);
                     *stat = (
@@ -289,7 +313,10 @@ impl PairTable {
                 let out = extents(&stats[..avail], &src_ln, i);
                 let k = off + j - lo;
                 let st = &mut self.vals[k];
-                st.tgt = out;
+                st.tgt.copy_from_slice(&out[..4]);
+                if let Some(f) = self.fifth.get_mut(k) {
+                    f[1] = out[4];
+                }
             }
         }
     }
@@ -302,6 +329,7 @@ impl PairTable {
     /// test per term.
     #[inline]
     pub fn add_bead_terms(&self, mut acc: f64, i0: usize, a: usize, j0: usize, b: usize) -> f64 {
+        debug_assert!(a <= 4 && b <= 4, "{a}-{b}: add_long_bead_terms");
         let (sb, ta) = ((b - 1) & 3, (a - 1) & 3);
         for row in &self.rows[i0..i0 + a] {
             acc += row.get(&self.vals, j0).map_or(0.0, |st| st.src[sb]) as f64;
@@ -309,6 +337,42 @@ impl PairTable {
         let row = &self.rows[i0];
         for j in j0..j0 + b {
             acc += row.get(&self.vals, j).map_or(0.0, |st| st.tgt[ta]) as f64;
+        }
+        acc
+    }
+
+    /// [`PairTable::add_bead_terms`] for a bead with a side of 5 units (the same
+    /// terms in the same order, the extents of 5 read from `fifth`; any size up to
+    /// 5 works here, more slowly).
+    #[inline(never)]
+    pub fn add_long_bead_terms(
+        &self,
+        mut acc: f64,
+        i0: usize,
+        a: usize,
+        j0: usize,
+        b: usize,
+    ) -> f64 {
+        let term = |i: usize, j: usize, size: usize, dir: usize| -> f64 {
+            let row = self.rows[i];
+            let k = j.wrapping_sub(row.lo);
+            if k >= row.hi - row.lo {
+                return 0.0;
+            }
+            let at = row.off + k;
+            let v = if size == MAX_EXTENT {
+                self.fifth.get(at).map_or(0.0, |f| f[dir])
+            } else {
+                let st = &self.vals[at];
+                [st.src, st.tgt][dir][size - 1]
+            };
+            v as f64
+        };
+        for i in i0..i0 + a {
+            acc += term(i, j0, b, 0);
+        }
+        for j in j0..j0 + b {
+            acc += term(i0, j, a, 1);
         }
         acc
     }
@@ -331,20 +395,22 @@ impl PairTable {
     }
 }
 
-/// The logarithms of the lengths of the stretches of 1..=4 consecutive units of one
-/// side, computed once (the extents of every pair in a band need them).
+/// The logarithms of the lengths of the stretches of 1..=`width` consecutive units
+/// of one side, computed once (the extents of every pair in a band need them).
 struct SpanLogs {
     /// `by_size[s][k]`: ln of the length of units k..=k+s.
-    by_size: [Vec<f64>; 4],
+    by_size: Vec<Vec<f64>>,
 }
 
 impl SpanLogs {
-    fn new(lens: &[f64]) -> SpanLogs {
-        let by_size = std::array::from_fn(|s| {
-            (0..lens.len().saturating_sub(s))
-                .map(|k| lens[k..=k + s].iter().sum::<f64>().ln())
-                .collect()
-        });
+    fn new(lens: &[f64], width: usize) -> SpanLogs {
+        let by_size = (0..width)
+            .map(|s| {
+                (0..lens.len().saturating_sub(s))
+                    .map(|k| lens[k..=k + s].iter().sum::<f64>().ln())
+                    .collect()
+            })
+            .collect();
         SpanLogs { by_size }
     }
 
@@ -355,7 +421,7 @@ impl SpanLogs {
     }
 }
 
-/// The lexical terms of one unit against the stretches of 1..=4 units from unit
+/// The lexical terms of one unit against the stretches of 1..=5 units from unit
 /// `start` of the other side, with statistics `stats` (gain sum, matched count,
 /// overlap gain with the next unit, overlap count); element b - 1 for b units (0
 /// beyond `stats`).
@@ -363,8 +429,8 @@ impl SpanLogs {
 /// For b units of total length L: Σ gains − Σ overlap gains − Σ counts·ln(L/ℓₖ) +
 /// Σ overlap counts·(ln(L/ℓₖ) + ln(L/ℓₖ₊₁) − ln(L/(ℓₖ+ℓₖ₊₁))), accumulated so that
 /// each extent costs no logarithm of its own.
-fn extents(stats: &[(f64, f64, f64, f64)], logs: &SpanLogs, start: usize) -> [f32; 4] {
-    let mut out = [0.0f32; 4];
+fn extents(stats: &[(f64, f64, f64, f64)], logs: &SpanLogs, start: usize) -> [f32; MAX_EXTENT] {
+    let mut out = [0.0f32; MAX_EXTENT];
     if stats.iter().all(|s| s.1 == 0.0) {
         // No match anywhere (most pairs): every extent is 0.
         return out;

@@ -9,7 +9,6 @@ use super::length::LengthModel;
 use super::lexical::{Evidence, Side};
 use super::similarity::Similarity;
 use super::units::Units;
-use super::Config;
 
 /// Weight of lexical evidence relative to length evidence.
 const LEX_SCALE: f64 = 0.75;
@@ -60,7 +59,8 @@ pub(super) struct Level<'a> {
 
 impl<'a> Level<'a> {
     /// The level of `units` (source, target) over `band`, with the lexical evidence
-    /// of both sides (source types against the target, and back).
+    /// of both sides (source types against the target, and back), for beads of up
+    /// to `max_bead` units a side.
     pub(super) fn new(
         doc: &'a Doc<'_>,
         model: Model<'a>,
@@ -68,7 +68,7 @@ impl<'a> Level<'a> {
         band: &Band,
         units: (&Units, &Units),
         params: &'a Params,
-        config: &Config,
+        max_bead: usize,
     ) -> Level<'a> {
         let (su, tu) = units;
         let (ev_src, ev_tgt) = evidence;
@@ -86,7 +86,7 @@ impl<'a> Level<'a> {
         };
         let src_len = prefix(&doc.src.len, nu, &su.of);
         let tgt_len = prefix(&doc.tgt.len, mu, &tu.of);
-        let mb = config.max_bead.min(4);
+        let mb = max_bead.min(4);
         let lines = |prefix: &[f64], pen: &[f64], f: &dyn Fn(f64) -> f64| -> Vec<Line> {
             let units = prefix.len() - 1;
             (0..=units)
@@ -105,7 +105,7 @@ impl<'a> Level<'a> {
                 })
                 .collect()
         };
-        let mut pairs = PairTable::for_band(band, mu, config.max_bead, config.max_bead);
+        let mut pairs = PairTable::for_band(band, mu, max_bead, max_bead);
         let mut src_pen = vec![0.0; nu + 1];
         let mut tgt_pen = vec![0.0; mu + 1];
         fill_pairs(
@@ -157,7 +157,7 @@ impl<'a> Level<'a> {
                 })
             }),
             gaps: model.gaps,
-            max_bead: config.max_bead,
+            max_bead,
             lex_scale: LEX_SCALE,
             sim: if finest {
                 doc.sim.as_ref().filter(|s| s.used())
@@ -227,6 +227,28 @@ impl BeadScorer for Level<'_> {
             return prior;
         }
         debug_assert!(a <= self.max_bead && b <= self.max_bead);
+        if a > 4 || b > 4 {
+            return self.pair_bead::<true>(prior, i0, a, j0, b, floor);
+        }
+        self.pair_bead::<false>(prior, i0, a, j0, b, floor)
+    }
+}
+
+impl Level<'_> {
+    /// The score of a bead with sentences on both sides (see
+    /// [`BeadScorer::bead_above`]); `LONG`: a side has 5 (`max_bead` 5), whose
+    /// terms are not in the lines and the pair table's extents of up to 4, so that
+    /// the beads of up to 4 a side keep their code as it was.
+    #[inline(always)]
+    fn pair_bead<const LONG: bool>(
+        &self,
+        prior: f64,
+        i0: usize,
+        a: usize,
+        j0: usize,
+        b: usize,
+        floor: f64,
+    ) -> f64 {
         // The lines at both ends of the bead on each side.
         let (s, t) = (&self.src[i0..=i0 + a], &self.tgt[j0..=j0 + b]);
         let (s0, s1, t0, t1) = (&s[0], &s[a], &t[0], &t[b]);
@@ -236,14 +258,31 @@ impl BeadScorer for Level<'_> {
         // types, and each source unit's types matched anywhere in the target units
         // and vice versa (see `PairTable::convert_to_extents`).
         let pen = (s1.pen - s0.pen) + (t1.pen - t0.pen);
-        let lex = self.pairs.add_bead_terms(pen, i0, a, j0, b);
+        let lex = if LONG {
+            self.pairs.add_long_bead_terms(pen, i0, a, j0, b)
+        } else {
+            self.pairs.add_bead_terms(pen, i0, a, j0, b)
+        };
         let sem_max = self.sim.map_or(0.0, |s| self.sem_scale * s.max_llr());
         if prior + self.lex_scale * lex + self.length.max_llr() + sem_max <= floor {
             // Cannot win whatever the lengths and vectors (paragraph terms only
             // subtract).
             return f64::NEG_INFINITY;
         }
-        let (ln_s, ln_t) = (s0.ln[(a - 1) & 3], t0.ln[(b - 1) & 3]);
+        let (ln_s, ln_t) = if LONG {
+            let side = |line: &Line, k: usize, l: f64, ln: fn(&LengthModel, f64) -> f64| {
+                line.ln
+                    .get(k - 1)
+                    .copied()
+                    .unwrap_or_else(|| ln(self.length, l))
+            };
+            (
+                side(s0, a, ls, LengthModel::ln_src),
+                side(t0, b, lt, LengthModel::ln_tgt),
+            )
+        } else {
+            (s0.ln[(a - 1) & 3], t0.ln[(b - 1) & 3])
+        };
         let mut score = prior + self.length.llr_logs(ls, lt, ln_s, ln_t) + self.lex_scale * lex;
         if let Some((sb, tb, w)) = &self.para {
             let inner = (i0 + 1..i0 + a).filter(|&i| sb[i]).count()

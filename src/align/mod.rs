@@ -177,10 +177,18 @@ impl Default for AlignerBuilder {
 }
 
 impl AlignerBuilder {
-    /// Largest number of sentences on one side of a bead (1–4, default 4). Beads have
-    /// at most `max + 1` sentences in all (so 4 allows 1-4, 2-3, 3-2 and 4-1).
+    /// Largest number of sentences on one side of a bead (1–5, default 4). Beads of
+    /// up to 4 a side have at most `max + 1` sentences in all (so 4 allows 1-4,
+    /// 2-3, 3-2 and 4-1); 5 adds 1-5 and 5-1, in the last pass only: the bead
+    /// priors, the lexicon and the semantic costs are learned as with 4, so the
+    /// new types only take a sentence list split five ways (or five merged) where
+    /// the final scores want it. Allowed in the learning passes too, they moved
+    /// the learned estimates and with them beads elsewhere (mac-dev `--semantic`
+    /// 0.8925 → 0.8896, textberg-dev 0.8951 → 0.8879); 2-5 and 5-2 as well lost
+    /// on mac-dev, Emma and Candide en–es (docs/align.md). With semantic evidence
+    /// the vectors must have spans of 5.
     pub fn max_bead(mut self, max: usize) -> AlignerBuilder {
-        self.max_bead = max.clamp(1, 4);
+        self.max_bead = max.clamp(1, 5);
         self
     }
 
@@ -207,13 +215,19 @@ impl AlignerBuilder {
     /// The aligner.
     pub fn build(self) -> Aligner {
         let mut types = vec![(1, 1), (1, 0), (0, 1)];
-        for total in 3..=self.max_bead + 1 {
+        let sides = self.max_bead.min(4);
+        for total in 3..=sides + 1 {
             for a in 1..total {
                 let b = total - a;
-                if a <= self.max_bead && b <= self.max_bead {
+                if a <= sides && b <= sides {
                     types.push((a, b));
                 }
             }
+        }
+        // 1-5 and 5-1 only in the last pass: see `max_bead`.
+        let learning_types = types.clone();
+        if self.max_bead >= 5 {
+            types.extend([(1, 5), (5, 1)]);
         }
         // The coarse levels only place bands: beads of at most 2 blocks a side do
         // there.
@@ -225,6 +239,7 @@ impl AlignerBuilder {
         Aligner {
             config: Arc::new(Config {
                 types,
+                learning_types,
                 small_types,
                 max_bead: self.max_bead,
                 band: self.band,
@@ -239,6 +254,9 @@ impl AlignerBuilder {
 struct Config {
     /// Bead types (source, target sentences) of the last pass.
     types: Vec<(usize, usize)>,
+    /// Bead types of the passes before the last (those whose beads the priors,
+    /// the lexicon and the semantic costs are learned from).
+    learning_types: Vec<(usize, usize)>,
     /// Bead types of the coarse levels.
     small_types: Vec<(usize, usize)>,
     max_bead: usize,
@@ -395,6 +413,49 @@ mod tests {
         assert_eq!(got[3], (3..3, 4..5), "{got:?}");
         assert_eq!(got[4], (3..4, 5..6));
         assert_eq!(got.len(), 9);
+    }
+
+    #[test]
+    fn a_list_split_five_ways_is_one_bead_with_max_bead_5() {
+        let src = sents(&[
+            "The survey of the range took six summers.",
+            "The Swiss foundation paid for the work of the scientists in the valley.",
+            "In 1952 Lombard mapped the rocks, in 1953 Pugh studied the climbers, in 1954 Heuberger the landforms, in 1955 Schneider drew the maps and in 1956 Müller measured the glaciers.",
+            "Their reports appeared in Bern in 1958.",
+            "The maps are still in use today.",
+        ]);
+        let tgt = sents(&[
+            "Le relevé de la chaîne dura six étés.",
+            "La fondation suisse paya le travail des savants dans la vallée.",
+            "1952, Lombard en géologie ;",
+            "1953, Pugh en physiologie ;",
+            "1954, Heuberger en géographie ;",
+            "1955, Schneider en cartographie ;",
+            "1956, Müller en glaciologie.",
+            "Leurs rapports parurent à Berne en 1958.",
+            "Les cartes servent encore aujourd'hui.",
+        ]);
+        let pairs = |al: &Alignment| -> Vec<(Range<usize>, Range<usize>)> {
+            al.beads
+                .iter()
+                .map(|b| (b.src.clone(), b.tgt.clone()))
+                .collect()
+        };
+        let five = pairs(&Aligner::builder().max_bead(5).build().align(&src, &tgt));
+        assert_eq!(
+            five,
+            [
+                (0..1, 0..1),
+                (1..2, 1..2),
+                (2..3, 2..7),
+                (3..4, 7..8),
+                (4..5, 8..9)
+            ]
+        );
+        // Up to 4 a side, the list cannot be one bead.
+        let four = pairs(&Aligner::new().align(&src, &tgt));
+        assert!(!four.contains(&(2..3, 2..7)), "{four:?}");
+        assert_eq!(four.len(), 6, "{four:?}");
     }
 
     proptest! {

@@ -108,10 +108,23 @@ impl Aligner {
         // course of stretches the previous pass lost): where the two bands part,
         // each is searched and the better path kept (one band joining them would
         // fill the space between).
-        let types = &config.types;
+        // Beads of 5 a side only in the last pass (see `AlignerBuilder::max_bead`).
+        let (types, max_bead) = if last_pass {
+            (&config.types, config.max_bead)
+        } else {
+            (&config.learning_types, config.max_bead.min(4))
+        };
         let units = (Units::sentences(n), Units::sentences(m));
         let search = |band: Band| {
-            let level = Level::new(doc, model, &ev, &band, (&units.0, &units.1), params, config);
+            let level = Level::new(
+                doc,
+                model,
+                &ev,
+                &band,
+                (&units.0, &units.1),
+                params,
+                max_bead,
+            );
             let path = dp::viterbi(m, &band, types, &level);
             let score = dp::path_score(&path, &level);
             (band, level, path, score)

@@ -40,6 +40,11 @@ const MIN_SEPARATION: f64 = 1.5;
 /// many 1-2 beads make the best single-sentence match a partial one) were left
 /// without evidence; 0.5 and 0 give the same on the dev sets.
 const MIN_GAIN: f64 = 0.5;
+/// Spans of up to this many sentences draw their normalisers' samples from the
+/// generator the other estimates draw from too; longer ones (beads of 5 sentences a
+/// side) from one of their own, so that allowing them leaves every other estimate
+/// as it was.
+const SHARED_DRAWS: usize = 4;
 /// Resolution of the tabulated log-likelihood ratio.
 const TABLE: usize = 1024;
 
@@ -201,13 +206,17 @@ impl<'v> Similarity<'v> {
         let (n, m) = (src.len(), tgt.len());
         let k = k.min(src.max_span()).min(tgt.max_span()).max(1);
         let mut rng = Rng(0x5eed ^ (n as u64) << 20 ^ m as u64);
-        let norms = |side: &SpanVectors, other: &SpanVectors, rng: &mut Rng| -> Vec<f32> {
+        let norms = |side: &SpanVectors,
+                     other: &SpanVectors,
+                     sizes: std::ops::RangeInclusive<usize>,
+                     rng: &mut Rng,
+                     out: &mut Vec<f32>| {
             let (len, olen) = (side.len(), other.len());
-            let mut out = vec![1.0f32; k * len];
+            out.resize(k * len, 1.0);
             if olen == 0 {
-                return out;
+                return;
             }
-            for a in 1..=k {
+            for a in sizes {
                 for i in 0..len.saturating_sub(a - 1) {
                     let mut sum = 0.0f32;
                     for _ in 0..NORM_SAMPLES {
@@ -217,10 +226,16 @@ impl<'v> Similarity<'v> {
                     out[(a - 1) * len + i] = (sum / NORM_SAMPLES as f32).max(1e-3);
                 }
             }
-            out
         };
-        let src_norm = norms(src, tgt, &mut rng);
-        let tgt_norm = norms(tgt, src, &mut rng);
+        let (mut src_norm, mut tgt_norm) = (Vec::new(), Vec::new());
+        let shared = 1..=k.min(SHARED_DRAWS);
+        norms(src, tgt, shared.clone(), &mut rng, &mut src_norm);
+        norms(tgt, src, shared, &mut rng, &mut tgt_norm);
+        // The longer spans draw from a generator of their own, after the others.
+        let mut rng_long = Rng(0x5eed5 ^ (n as u64) << 20 ^ m as u64);
+        let long = SHARED_DRAWS + 1..=k;
+        norms(src, tgt, long.clone(), &mut rng_long, &mut src_norm);
+        norms(tgt, src, long, &mut rng_long, &mut tgt_norm);
         let mut sim = Similarity {
             src,
             tgt,
@@ -337,6 +352,11 @@ mod tests {
 
     /// Sentences with a topic vector each; translations share it, plus noise.
     fn toy(n: usize, noise: f32, seed: u64) -> (SpanVectors, SpanVectors) {
+        toy_spans(n, noise, seed, 2)
+    }
+
+    /// [`toy`] with spans of up to `k` sentences.
+    fn toy_spans(n: usize, noise: f32, seed: u64, k: usize) -> (SpanVectors, SpanVectors) {
         let dim = 64;
         let mut rng = Rng(seed);
         let mut r = move || (rng.below(2001) as f32 / 1000.0) - 1.0;
@@ -355,8 +375,8 @@ mod tests {
             s
         };
         (
-            SpanVectors::from_sentence_vectors(&topics, 2, sum).unwrap(),
-            SpanVectors::from_sentence_vectors(&tr, 2, sum).unwrap(),
+            SpanVectors::from_sentence_vectors(&topics, k, sum).unwrap(),
+            SpanVectors::from_sentence_vectors(&tr, k, sum).unwrap(),
         )
     }
 
@@ -406,6 +426,24 @@ mod tests {
         let mut sim2 = sim.clone();
         sim2.refit((0..200).map(|i| ((i, 1, i, 1), 0.9)));
         assert!(sim2.used() && sim2.stats().match_cost < 0.5);
+    }
+
+    #[test]
+    fn spans_of_five_leave_the_shorter_spans_estimates_as_they_were() {
+        let (s, t) = toy_spans(120, 0.5, 5, 5);
+        let (four, five) = (Similarity::new(&s, &t, 4), Similarity::new(&s, &t, 5));
+        assert!(five.used(), "{:?}", five.stats());
+        assert_eq!(four.stats(), five.stats());
+        for i in 0..100 {
+            for (a, b) in [(1, 1), (2, 1), (1, 4), (4, 3)] {
+                assert_eq!(four.llr(i, a, i, b), five.llr(i, a, i, b));
+            }
+            assert!(five.llr(i, 1, i, 5).is_finite());
+        }
+        assert_eq!(five.src_norm.len(), 5 * 120);
+        assert!(five.src_norm[4 * 120..4 * 120 + 116]
+            .iter()
+            .all(|&x| x != 1.0));
     }
 
     #[test]

@@ -265,9 +265,10 @@ pub struct AlignerOptions {
     #[arg(long, value_name = "FILE")]
     pub dict: Option<PathBuf>,
 
-    /// Largest number of sentences on one side of a bead (1-4).
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub max_bead: usize,
+    /// Largest number of sentences on one side of a bead (1-5; default 4, 5 with
+    /// --semantic). 5 adds 1-5 and 5-1 beads (a sentence split five ways)
+    #[arg(long, value_name = "N")]
+    pub max_bead: Option<usize>,
 
     /// Half-width of the search band, in sentences (it widens by itself when needed).
     #[arg(long, default_value_t = 6, value_name = "N")]
@@ -279,11 +280,17 @@ pub struct AlignerOptions {
 }
 
 impl AlignerOptions {
-    /// The aligner these options ask for.
-    pub(crate) fn build(&self) -> Result<Aligner> {
-        let max_bead = self.max_bead;
-        if !(1..=4).contains(&max_bead) {
-            bail!("--max-bead must be between 1 and 4 (got {max_bead})");
+    /// The largest bead side: as given, else 5 with the built-in encoder's vectors
+    /// (`--semantic`, whose spans of 5 it makes) and 4 otherwise.
+    pub(crate) fn max_bead(&self, semantic: bool) -> usize {
+        self.max_bead.unwrap_or(if semantic { 5 } else { 4 })
+    }
+
+    /// The aligner these options ask for (`semantic`: with --semantic).
+    pub(crate) fn build(&self, semantic: bool) -> Result<Aligner> {
+        let max_bead = self.max_bead(semantic);
+        if !(1..=5).contains(&max_bead) {
+            bail!("--max-bead must be between 1 and 5 (got {max_bead})");
         }
         let mut builder = Aligner::builder()
             .max_bead(max_bead)
@@ -322,7 +329,7 @@ pub(crate) fn with_threads<T: Send>(
 }
 
 pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
-    let aligner = args.aligner.build()?;
+    let aligner = args.aligner.build(args.semantic)?;
     let mut reader = Reader::new(
         args.segmented,
         args.src_lang.as_deref(),
@@ -374,13 +381,13 @@ pub fn run(args: AlignArgs, global: &Global) -> Result<ExitCode> {
     let encoder = semantic_encoder(&args, global)?;
     let vectors = match (&encoder, args.embeddings.as_slice()) {
         (Some(encoder), _) => Some(with_threads(args.threads, || {
-            encode_pair(encoder, (&src, &tgt), args.aligner.max_bead)
+            encode_pair(encoder, (&src, &tgt), args.aligner.max_bead(args.semantic))
         })?),
         (None, [so, se, to, te]) => Some(
             with_threads(args.threads, || {
                 rayon::join(
-                    || read_vectors(&src, so, se, args.aligner.max_bead),
-                    || read_vectors(&tgt, to, te, args.aligner.max_bead),
+                    || read_vectors(&src, so, se, args.aligner.max_bead(args.semantic)),
+                    || read_vectors(&tgt, to, te, args.aligner.max_bead(args.semantic)),
                 )
             })
             .and_then(|(s, t)| Ok((s?, t?)))?,
@@ -867,15 +874,17 @@ fn run_batch(
                         .and_then(|a| reader.read(t, true).map(|b| (a, b)))
                         .and_then(|(a, b)| {
                             let v = match (&encoder, &args.embeddings_dir) {
-                                (Some(encoder), _) => {
-                                    Some(encode_pair(encoder, (&a, &b), args.aligner.max_bead))
-                                }
+                                (Some(encoder), _) => Some(encode_pair(
+                                    encoder,
+                                    (&a, &b),
+                                    args.aligner.max_bead(args.semantic),
+                                )),
                                 (None, Some(dir)) => {
                                     let v = vectors_in_dir(
                                         dir,
                                         (s, t),
                                         (&a, &b),
-                                        args.aligner.max_bead,
+                                        args.aligner.max_bead(args.semantic),
                                     )?;
                                     if v.is_none() && !global.quiet {
                                         bar.suspend(|| {

@@ -292,7 +292,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let aligner = args.aligner.build()?;
+    let aligner = args.aligner.build(args.semantic)?;
     // Sets in order of first appearance.
     let mut set_names: Vec<String> = Vec::new();
     for c in &cases {
@@ -335,7 +335,12 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                     .zip(&docs)
                     .map(|(c, (s, t))| {
                         let (sp, tp) = c.texts.as_ref().context("missing texts")?;
-                        let v = vectors_in_dir(dir, (sp, tp), (s, t), args.aligner.max_bead)?;
+                        let v = vectors_in_dir(
+                            dir,
+                            (sp, tp),
+                            (s, t),
+                            args.aligner.max_bead(args.semantic),
+                        )?;
                         if v.is_none() && !global.quiet {
                             eprintln!(
                                 "bitext: note: {set}: {}: no vectors in {}: aligned without \
@@ -374,7 +379,7 @@ pub fn run(args: EvalAlignArgs, global: &Global) -> Result<ExitCode> {
                                 return Ok(None);
                             }
                             Ok(Some(with_threads(args.threads, || {
-                                encode_pair(encoder, (s, t), args.aligner.max_bead)
+                                encode_pair(encoder, (s, t), args.aligner.max_bead(args.semantic))
                             })?))
                         })
                         .collect::<Result<_>>()?,

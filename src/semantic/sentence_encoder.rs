@@ -23,9 +23,9 @@ pub fn covers(primary: &str) -> bool {
 }
 
 /// Spans of up to this many sentences get the vector of their text joined by a
-/// space (see [`SentenceEncoder::embed_spans`]); the aligner's beads have at most 4
-/// sentences a side.
-pub const JOINED_SPAN: usize = 4;
+/// space (see [`SentenceEncoder::embed_spans`]); the aligner's beads have at most 5
+/// sentences a side (1-5 and 5-1, the default with `--semantic`).
+pub const JOINED_SPAN: usize = 5;
 
 /// Sentences encoded this many at a time when spans are wanted: the summed features
 /// (5 KB a sentence) of one chunk are kept, not of the whole text.
