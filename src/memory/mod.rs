@@ -142,6 +142,9 @@ impl Default for OpenOptions {
 /// they cost well under 1 % of a search).
 pub const CANCEL_CHECK_STEPS: i32 = 1000;
 
+/// SQLite's default: a checkpoint after a commit leaves the log this many pages long.
+const DEFAULT_AUTO_CHECKPOINT_PAGES: i64 = 1000;
+
 /// An open translation memory.
 ///
 /// It sees what other connections (processes, or other `Memory` values on the same
@@ -233,6 +236,27 @@ impl Memory {
     /// open by [`OpenOptions::busy_timeout`]); `Duration::ZERO` fails at once.
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
         self.conn.busy_timeout(timeout).db()
+    }
+
+    /// Leaves the write-ahead log's checkpoints to [`Memory::checkpoint`] instead of
+    /// SQLite's automatic one after each commit (`false`), or gives them back to it
+    /// (`true`): a program that commits on low-priority threads can then copy the
+    /// log back into the file on a thread of normal priority, as readers read
+    /// committed pages from the log, more slowly, until that copy is done.
+    pub fn set_auto_checkpoint(&self, on: bool) -> Result<()> {
+        let pages = if on { DEFAULT_AUTO_CHECKPOINT_PAGES } else { 0 };
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", pages)
+            .db()
+    }
+
+    /// Copies what the write-ahead log holds back into the file, as far as no
+    /// reader still needs it (SQLite's passive checkpoint: it waits for nobody).
+    /// Nothing to do for a memory without a log.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .db()
     }
 
     /// Makes this connection's work stop when `cancel` is cancelled or past its

@@ -1654,3 +1654,40 @@ fn the_concordance_index_updates_in_slices() {
     };
     assert_eq!(m.concordance("slice test", &opts).unwrap().len(), 100);
 }
+
+/// With the automatic checkpoint off, a commit stays in the write-ahead log (the
+/// file does not grow) until `checkpoint` copies it back; it can be turned on again.
+#[test]
+fn checkpoints_can_be_left_to_the_caller() {
+    let (_dir, path) = temp_file("checkpoint.sqlite");
+    let mut memory = Memory::open(&path, &creating()).unwrap();
+    let file_len = || std::fs::metadata(&path).unwrap().len();
+    let units = |from: usize| -> Vec<TranslationUnit> {
+        (from..from + 2000)
+            .map(|i| {
+                pair(
+                    &format!("Sentence number {i} of the test."),
+                    &format!("Предложение номер {i} теста."),
+                )
+            })
+            .collect()
+    };
+    memory.set_auto_checkpoint(false).unwrap();
+    let before = file_len();
+    add_all(&mut memory, &units(0), OnDuplicate::default());
+    assert_eq!(file_len(), before, "the commit was copied into the file");
+    memory.checkpoint().unwrap();
+    let copied = file_len();
+    assert!(copied > before, "{before} -> {copied}");
+    let auto = |memory: &Memory| -> i64 {
+        memory
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(auto(&memory), 0);
+    memory.set_auto_checkpoint(true).unwrap();
+    assert_eq!(auto(&memory), 1000);
+    add_all(&mut memory, &units(2000), OnDuplicate::default());
+    assert_eq!(count_units(&memory), 4000);
+}

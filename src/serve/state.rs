@@ -200,14 +200,19 @@ impl AppState {
         }
         let writer = match reason {
             Some(_) => None,
-            None => Some(Arc::new(tokio::sync::Mutex::new(Memory::open(
-                &path,
-                &OpenOptions {
-                    create: true,
-                    read_only: false,
-                    busy_timeout: config.wait,
-                },
-            )?))),
+            None => {
+                let writer = Memory::open(
+                    &path,
+                    &OpenOptions {
+                        create: true,
+                        read_only: false,
+                        busy_timeout: config.wait,
+                    },
+                )?;
+                // Checkpoints run after each write at normal priority (`checkpoint`).
+                writer.set_auto_checkpoint(false)?;
+                Some(Arc::new(tokio::sync::Mutex::new(writer)))
+            }
         };
         let write_pool = match writer {
             Some(_) => Some(low_priority_pool()?),
@@ -370,6 +375,7 @@ impl AppState {
             memory.set_cancel(Some(cancel.clone()))?;
             let result = state.in_write_pool(|| f(&mut memory));
             memory.set_cancel(None)?;
+            checkpoint(&memory);
             if result.is_err() && cancel.is_cancelled() {
                 tracing::info!(
                     "a write that timed out or whose client left was stopped and rolled back"
@@ -405,7 +411,11 @@ impl AppState {
         let state = Arc::clone(self);
         tokio::task::spawn_blocking(move || loop {
             while !state.stopping.load(Ordering::Acquire) {
-                if !state.in_write_pool(|| concordance_slice(&state)) {
+                let more = state.in_write_pool(|| concordance_slice(&state));
+                if let Some(writer) = &state.writer {
+                    checkpoint(&writer.blocking_lock());
+                }
+                if !more {
                     break;
                 }
             }
@@ -423,6 +433,20 @@ impl AppState {
                 return;
             }
         });
+    }
+}
+
+/// Copies the write-ahead log back into the file after a write, on the calling
+/// thread: a blocking thread of normal priority, not the write pool's. Until the
+/// copy is done, readers read the pages the write committed from the log (a hash
+/// lookup and a copy each, in every reader's own cache) instead of mapping them
+/// from the file; left to SQLite's automatic checkpoint, the copy ran on the
+/// low-priority writer thread while those slower readers took the CPU from it, and
+/// after a 100k import they stayed saturated for seconds. A failure is logged: the
+/// next write's checkpoint, or the last connection's close, does the copy.
+fn checkpoint(memory: &Memory) {
+    if let Err(err) = memory.checkpoint() {
+        tracing::warn!(error = %err, "the write-ahead log was not copied back into the memory");
     }
 }
 
