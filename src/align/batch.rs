@@ -12,7 +12,7 @@ use super::length::LengthModel;
 use super::lexical::{self, Evidence, Lexicon, LinkKind, Side, Vocab};
 use super::pass::PassResult;
 use super::similarity::Similarity;
-use super::{check, model1, AlignStats, Aligner, Alignment, Sentence, SpanVectors};
+use super::{check, crossing, model1, AlignStats, Aligner, Alignment, Sentence, SpanVectors};
 
 /// Texts with more sentences (both sides) than this are long: they get one round of
 /// lexicon learning (the time budget).
@@ -291,10 +291,11 @@ impl Aligner {
         let share = |d: Duration| d / (docs.len().max(1) as u32);
         prepared
             .iter()
+            .zip(docs)
             .zip(results)
             .zip(passes)
-            .map(|((doc, r), passes)| {
-                let beads = r.beads();
+            .map(|(((doc, (src, tgt)), r), passes)| {
+                let beads = crossing::join_crossings(r.beads(), src, tgt);
                 let check = check::assess(&beads, doc.src.n(), doc.tgt.n(), &doc.anchors);
                 Alignment {
                     beads,

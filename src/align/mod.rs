@@ -50,6 +50,7 @@ mod anchored;
 mod band;
 mod batch;
 mod check;
+mod crossing;
 mod document;
 mod dp;
 mod learn;
