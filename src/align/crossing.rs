@@ -21,8 +21,7 @@ fn form_words(text: &str) -> Vec<&str> {
     let mut words: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| {
-            let mut chars = w.chars();
-            let first = chars.next();
+            let first = w.chars().next();
             w.chars().count() >= 4
                 && (first.is_some_and(char::is_uppercase) || w.chars().all(char::is_numeric))
         })
