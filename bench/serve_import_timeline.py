@@ -11,12 +11,22 @@ import body --import-at seconds in, and prints the run's figures (p50, p99, max 
 the whole run), when the import ran, and every 250 ms stretch whose median latency
 passed 15 ms. Run builds A and B in turn (--bitext) to compare a change: the figures
 vary from run to run, so several runs each.
+
+--perf-stat counts, with `perf stat` on the server during the import, its calls that
+take the memory-map lock for writing (mprotect, mmap, munmap) and its page faults
+(docs/serve.md: the heap-growth change, measured with --rate 2000 --perf-stat).
+--rate 0 sends no lookups: the import alone, for its time (and the server's peak
+memory, printed in every run).
 """
-import argparse, json, os, subprocess, sys, threading, time
+import argparse, json, os, signal, subprocess, sys, threading, time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_load import REPO, Server, build_load_gen, post_import  # noqa: E402
+
+
+PERF_EVENTS = ('syscalls:sys_enter_mprotect,syscalls:sys_enter_mmap,'
+               'syscalls:sys_enter_munmap,page-faults')
 
 
 def main():
@@ -26,6 +36,8 @@ def main():
     ap.add_argument('--rate', type=int, default=5000)
     ap.add_argument('--seconds', type=float, default=14)
     ap.add_argument('--import-at', type=float, default=4)
+    ap.add_argument('--perf-stat', action='store_true',
+                    help='count the server\'s mprotect/mmap/munmap calls and page faults during the import')
     a = ap.parse_args()
     P = lambda name: os.path.join(a.work, name)
     for need in ['memory.sqlite', 'import.tsv', 'queries.txt', 'token']:
@@ -37,21 +49,41 @@ def main():
     timeline = P('timeline.tsv')
     with Server(os.path.abspath(a.bitext), P('memory.sqlite'), P, 'timeline') as server:
         start = time.monotonic()
-        load = subprocess.Popen([gen, '--url', server.base, '--queries', P('queries.txt'),
-                                 '--rate', str(a.rate), '--connections', '64', '--seconds', str(a.seconds),
-                                 '--warmup', '2', '--timeline', timeline],
-                                stdout=subprocess.PIPE, text=True)
-        time.sleep(a.import_at)
+        load = None
+        if a.rate > 0:
+            load = subprocess.Popen([gen, '--url', server.base, '--queries', P('queries.txt'),
+                                     '--rate', str(a.rate), '--connections', '64', '--seconds', str(a.seconds),
+                                     '--warmup', '2', '--timeline', timeline],
+                                    stdout=subprocess.PIPE, text=True)
+            time.sleep(a.import_at)
+        perf = None
+        if a.perf_stat:
+            perf = subprocess.Popen(['perf', 'stat', '-x', ',', '-e', PERF_EVENTS, '-p', str(server.proc.pid)],
+                                    stderr=subprocess.PIPE, text=True)
+            time.sleep(0.2)
         report = {}
         began = time.monotonic() - start
         importer = threading.Thread(target=post_import, args=(server.base, token, P('import.tsv'), report))
         importer.start()
         importer.join()
         ended = time.monotonic() - start
-        out, _ = load.communicate()
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            _, counts = perf.communicate()
+            for line in counts.splitlines():
+                fields = line.split(',')
+                if len(fields) > 2 and fields[0].strip().isdigit():
+                    print(f'during the import: {fields[2]} {fields[0]}')
+        out = load.communicate()[0] if load else None
+        with open(f'/proc/{server.proc.pid}/status') as f:
+            peak = next((l.split()[1] for l in f if l.startswith('VmHWM:')), '?')
+        print(f'server peak memory: {int(peak) // 1024 if peak.isdigit() else peak} MB')
+    print(f"import: HTTP {report.get('status')}, from {began:.1f} s to {ended:.1f} s "
+          f"({ended - began:.2f} s; times from the run's start)")
+    if out is None:
+        sys.exit(0 if report.get('status') == 200 else 1)
     figures = json.loads(out.strip().splitlines()[-1])
     print({k: figures[k] for k in ['per_second', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms', 'errors', 'unsent']})
-    print(f"import: HTTP {report.get('status')}, from {began:.1f} s to {ended:.1f} s (times from the run's start)")
     bins = defaultdict(list)
     with open(timeline) as f:
         for line in f:

@@ -20,11 +20,17 @@ fn gold() -> Vec<String> {
         .collect()
 }
 
+/// `bitext align en.sent zh.sent --segmented` on the sample pair.
+fn align_sample() -> assert_cmd::Command {
+    let mut cmd = bitext();
+    cmd.current_dir(repo(DIR))
+        .args(["align", "en.sent", "zh.sent", "--segmented"]);
+    cmd
+}
+
 fn align(extra: &[&str]) -> assert_cmd::assert::Assert {
-    bitext()
-        .current_dir(repo(DIR))
-        .args(["align", "en.sent", "zh.sent", "--segmented", "-f", "beads"])
-        .args(["--max-bead", "2"])
+    align_sample()
+        .args(["-f", "beads", "--max-bead", "2"])
         .args(extra)
         .assert()
 }
@@ -197,26 +203,13 @@ fn the_builtin_encoder_places_the_gap() {
 /// `--semantic`, 4 without) and says so for anything else, writing nothing.
 #[test]
 fn max_bead_is_1_to_5() {
-    let out = bitext()
-        .current_dir(repo(DIR))
-        .args(["align", "en.sent", "zh.sent", "--segmented", "-f", "beads"])
-        .args(["--max-bead", "5"])
+    let out = align_sample()
+        .args(["-f", "beads", "--max-bead", "5"])
         .assert()
         .success();
     assert_eq!(beads(&out.get_output().stdout).len(), gold().len());
     for bad in ["0", "6"] {
-        let out = bitext()
-            .current_dir(repo(DIR))
-            .args([
-                "align",
-                "en.sent",
-                "zh.sent",
-                "--segmented",
-                "--max-bead",
-                bad,
-            ])
-            .assert()
-            .failure();
+        let out = align_sample().args(["--max-bead", bad]).assert().failure();
         let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         assert!(err.contains("--max-bead must be between 1 and 5"), "{err}");
         assert!(out.get_output().stdout.is_empty());
@@ -240,16 +233,8 @@ fn semantic_is_off_with_a_note_for_languages_the_encoder_lacks() {
 fn a_missing_model_names_the_download_command() {
     let dir = tempdir();
     let missing = dir.path().join("nowhere.whl");
-    let out = bitext()
-        .current_dir(repo(DIR))
-        .args([
-            "align",
-            "en.sent",
-            "zh.sent",
-            "--segmented",
-            "--semantic",
-            "--model",
-        ])
+    let out = align_sample()
+        .args(["--semantic", "--model"])
         .arg(&missing)
         .assert()
         .failure();

@@ -16,7 +16,9 @@ use super::{Bead, Sentence};
 const MAX_SENTENCES: usize = 10;
 
 /// Words that link across languages by their form: four characters or more,
-/// capitalised (a name) or all digits (a year, a height).
+/// capitalised (a name) or all digits (a year, a height). Split here rather than
+/// taken from the alignment's tokens (`tokens.rs`), whose keys are lowercased: the
+/// capital is what tells a name from a word shared by chance.
 fn form_words(text: &str) -> Vec<&str> {
     let mut words: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))

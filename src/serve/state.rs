@@ -374,8 +374,10 @@ impl AppState {
             cancel.check()?;
             memory.set_cancel(Some(cancel.clone()))?;
             let result = state.in_write_pool(|| f(&mut memory));
-            memory.set_cancel(None)?;
+            // The checkpoint runs whatever the write's outcome, without its token.
+            let reset = memory.set_cancel(None);
             checkpoint(&memory);
+            reset?;
             if result.is_err() && cancel.is_cancelled() {
                 tracing::info!(
                     "a write that timed out or whose client left was stopped and rolled back"
